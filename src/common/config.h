@@ -1,0 +1,157 @@
+/* sluiced configuration: ocserv's syntax and key names, checked against one schema
+ * table (config_schema.c) that also feeds --help-config, the man page and the sample
+ * configuration. */
+#ifndef SLUICE_CONFIG_H
+#define SLUICE_CONFIG_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <talloc.h>
+
+struct sluice_config {
+	char *file;                 /* where it was read from; "(built-in)" otherwise */
+
+	/* authentication: auth = "plain[passwd=FILE]" */
+	char *auth;
+	char *passwd_file;
+	unsigned auth_tries;        /* wrong passwords before the connection is closed */
+
+	/* listening */
+	char *listen_host;          /* NULL: all addresses */
+	unsigned tcp_port;
+	unsigned udp_port;          /* 0: no DTLS */
+
+	/* processes */
+	char *run_as_user;
+	char *run_as_group;
+	uid_t uid;                  /* resolved by config_check_system() */
+	gid_t gid;
+	char *socket_file;
+	char *pid_file;
+	bool isolate_workers;
+	char *worker_path;          /* NULL: sluice-worker beside sluiced, then LIBEXECDIR */
+	char *state_dir;
+
+	/* TLS */
+	char *server_cert;
+	char *server_key;
+	char *ca_cert;
+	char *tls_priorities;
+
+	/* limits and timers (seconds) */
+	unsigned max_clients;       /* 0: unlimited */
+	unsigned max_same_clients;  /* 0: unlimited */
+	unsigned keepalive;
+	unsigned dpd;
+	unsigned mobile_dpd;
+	bool try_mtu_discovery;
+	unsigned auth_timeout;
+	unsigned idle_timeout;      /* 0: off */
+	unsigned cookie_timeout;
+	bool deny_roaming;
+	unsigned stats_report_time;
+
+	/* network */
+	char *device;               /* TUN name prefix, e.g. "vpns" */
+	bool predictable_ips;
+	struct in_addr ipv4_network;
+	struct in_addr ipv4_netmask;
+	unsigned ipv4_prefix;       /* length of ipv4_netmask */
+	char **dns;                 /* talloc array of strings */
+	size_t n_dns;
+	char **routes;              /* normalised "a.b.c.d/len" or "default" */
+	size_t n_routes;
+	char **no_routes;
+	size_t n_no_routes;
+	unsigned mtu;               /* 0: derive from the client's and the link's */
+	char *default_domain;
+	char *banner;
+
+	int log_level;              /* syslog priority threshold (LOG_ERR..LOG_DEBUG) */
+
+	/* non-fatal findings ("FILE:LINE: text"), for main to log after loading */
+	char **warnings;
+	size_t n_warnings;
+};
+
+/* Reads FILE. On error returns NULL and writes "FILE:LINE: key 'name': what is wrong"
+ * (or "FILE: missing required key 'name'") into err. */
+struct sluice_config *config_load(TALLOC_CTX *ctx, const char *path, char *err,
+				  size_t errlen);
+
+/* Same from a string (tests and fuzzing); name stands in for the file name. */
+struct sluice_config *config_load_string(TALLOC_CTX *ctx, const char *text,
+					 const char *name, char *err, size_t errlen);
+
+/* The built-in configuration used when no configuration file exists: a self-signed
+ * certificate and key in state_dir (created by main on first start), the password
+ * file /etc/sluice/passwd and a private address pool (see config_schema.c). */
+struct sluice_config *config_builtin(TALLOC_CTX *ctx, const char *state_dir,
+				     char *err, size_t errlen);
+
+/* Checks what only the running system can tell: run-as user and group exist (and
+ * fills uid/gid), certificate, key and password files are readable. */
+int config_check_system(struct sluice_config *cfg, char *err, size_t errlen);
+
+/* Writes the effective configuration, one "key = value" per line, in schema order. */
+void config_dump(const struct sluice_config *cfg, FILE *out);
+
+/* Writes every key with its type, default, flags and help (for --help-config). */
+void config_print_schema(FILE *out);
+
+/* The schema (config_schema.c), shared by config.c and anything that documents the
+ * keys (man page, sample configuration). */
+enum config_flag {
+	CONFIG_REQUIRED = 1 << 0,
+	CONFIG_RELOAD = 1 << 1,      /* a SIGHUP applies a new value */
+	CONFIG_PER_USER = 1 << 2,    /* also allowed in per-user and per-group files */
+	CONFIG_SLUICE_ONLY = 1 << 3, /* not an ocserv key */
+};
+
+struct config_key;
+
+/* One value handed to a type's parser. */
+struct config_arg {
+	struct sluice_config *cfg;
+	const struct config_key *key;
+	const char *value;   /* unquoted, non-empty, no control characters */
+	char *why;           /* on -EINVAL: what is wrong and what is expected */
+	size_t whylen;
+	const char *warning; /* set when a value is accepted with a caveat */
+};
+
+struct config_type {
+	const char *name; /* for people: "number", "boolean", ... */
+	int (*parse)(struct config_arg *arg);         /* 0, -EINVAL (why set), -ENOMEM */
+	void (*dump)(const struct sluice_config *cfg, const struct config_key *key, FILE *out);
+	bool list;        /* repeatable key; max is the item limit */
+};
+
+struct config_key {
+	const char *name;
+	const struct config_type *type;
+	size_t offset;       /* of the field in struct sluice_config */
+	size_t count_offset; /* lists: of the size_t item count */
+	unsigned min, max;   /* numbers: range; strings: max is the length; lists: items */
+	const char *def;     /* default, in configuration syntax; NULL: unset */
+	unsigned flags;      /* enum config_flag */
+	const char *help;
+	/* cross-key validation once the whole file is read (only if the key is set) */
+	int (*check)(struct config_arg *arg);
+};
+
+extern const struct config_key config_keys[];
+extern const size_t config_n_keys;
+extern const char config_builtin_passwd[]; /* password file of the built-in config */
+extern const char config_builtin_pool[];   /* its IPv4 address pool */
+
+const struct config_key *config_key_find(const char *name);
+/* True for ocserv keys that sluice does not implement (for a clearer error). */
+bool config_is_ocserv_key(const char *name);
+/* Writes "name = value", quoted where the parser would otherwise change it. */
+void config_print_value(FILE *out, const char *name, const char *value);
+
+#endif

@@ -1,0 +1,258 @@
+#include "config.h"
+#include "main/tun.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Configuration uses the classic interface ioctls rather than rtnetlink: for
+ * one IPv4 point-to-point address, an MTU and a flag they are five fixed
+ * calls with no messages to build or parse. Counters have no ioctl on Linux,
+ * and /sys/class/net shows the namespace sysfs was mounted in rather than the
+ * caller's, so tun_stats asks rtnetlink for the one device it needs. */
+
+static bool prefix_valid(const char *prefix)
+{
+	size_t len = strnlen(prefix, TUN_PREFIX_MAX + 1);
+
+	if (len == 0 || len > TUN_PREFIX_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = prefix[i];
+		bool alnum =
+		    (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+
+		if (!alnum && c != '-' && c != '_' && c != '.')
+			return false;
+	}
+	return true;
+}
+
+static bool name_valid(const char *name)
+{
+	size_t len = strnlen(name, IFNAMSIZ);
+
+	return len > 0 && len < IFNAMSIZ;
+}
+
+static bool mtu_valid(unsigned mtu)
+{
+	return mtu >= TUN_MTU_MIN && mtu <= TUN_MTU_MAX;
+}
+
+static int if_ioctl(int sk, unsigned long req, struct ifreq *ifr)
+{
+	return ioctl(sk, req, ifr) < 0 ? -errno : 0;
+}
+
+static int set_inet(int sk, const char *name, unsigned long req, struct in_addr a)
+{
+	struct ifreq ifr = {0};
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr = a};
+
+	memcpy(ifr.ifr_name, name, IFNAMSIZ);
+	memcpy(&ifr.ifr_addr, &sin, sizeof(sin));
+	return if_ioctl(sk, req, &ifr);
+}
+
+static int set_mtu(int sk, const char *name, unsigned mtu)
+{
+	struct ifreq ifr = {0};
+
+	memcpy(ifr.ifr_name, name, IFNAMSIZ);
+	ifr.ifr_mtu = (int)mtu;
+	return if_ioctl(sk, SIOCSIFMTU, &ifr);
+}
+
+static int set_up(int sk, const char *name)
+{
+	struct ifreq ifr = {0};
+	int ret;
+
+	memcpy(ifr.ifr_name, name, IFNAMSIZ);
+	ret = if_ioctl(sk, SIOCGIFFLAGS, &ifr);
+	if (ret < 0)
+		return ret;
+	ifr.ifr_flags |= IFF_UP;
+	return if_ioctl(sk, SIOCSIFFLAGS, &ifr);
+}
+
+int tun_create(const char *prefix, struct in_addr local, struct in_addr peer, unsigned mtu,
+	       char name[IFNAMSIZ])
+{
+	struct ifreq ifr = {0};
+	struct in_addr host_mask = {.s_addr = htonl(0xffffffffu)};
+	int fd = -1, sk = -1, ret;
+
+	if (!prefix || !name || !prefix_valid(prefix) || !mtu_valid(mtu))
+		return -EINVAL;
+
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s%%d", prefix);
+	ret = if_ioctl(fd, TUNSETIFF, &ifr);
+	if (ret < 0)
+		goto out;
+
+	sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sk < 0) {
+		ret = -errno;
+		goto out;
+	}
+	/* The address first: the kernel gives a point-to-point device a /32 and
+	 * the destination then names the peer; the mask is set anyway so the
+	 * result does not rest on that default. */
+	ret = set_inet(sk, ifr.ifr_name, SIOCSIFADDR, local);
+	if (ret == 0)
+		ret = set_inet(sk, ifr.ifr_name, SIOCSIFDSTADDR, peer);
+	if (ret == 0)
+		ret = set_inet(sk, ifr.ifr_name, SIOCSIFNETMASK, host_mask);
+	if (ret == 0)
+		ret = set_mtu(sk, ifr.ifr_name, mtu);
+	if (ret == 0)
+		ret = set_up(sk, ifr.ifr_name);
+	if (ret < 0)
+		goto out;
+
+	memcpy(name, ifr.ifr_name, IFNAMSIZ);
+	name[IFNAMSIZ - 1] = '\0';
+	ret = fd;
+	fd = -1;
+out:
+	/* Closing the only fd also removes a half-configured device. */
+	if (sk >= 0)
+		close(sk);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+int tun_set_mtu(const char *name, unsigned mtu)
+{
+	char ifname[IFNAMSIZ] = {0};
+	int sk, ret;
+
+	if (!name || !name_valid(name) || !mtu_valid(mtu))
+		return -EINVAL;
+	memcpy(ifname, name, strlen(name));
+	sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sk < 0)
+		return -errno;
+	ret = set_mtu(sk, ifname, mtu);
+	close(sk);
+	return ret;
+}
+
+/* Finds IFLA_STATS64 in one RTM_NEWLINK reply of len bytes. The reply comes
+ * from the kernel, but it is still walked with bounds checks at every step. */
+static int parse_link_reply(const struct nlmsghdr *nh, size_t len, uint32_t seq,
+			    struct rtnl_link_stats64 *st)
+{
+	const struct ifinfomsg *ifi;
+	const struct rtattr *rta;
+	unsigned int rtalen;
+
+	if (!NLMSG_OK(nh, len) || nh->nlmsg_seq != seq)
+		return -EPROTO;
+	if (nh->nlmsg_type == NLMSG_ERROR) {
+		const struct nlmsgerr *err = NLMSG_DATA(nh);
+
+		if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*err)) || err->error >= 0)
+			return -EPROTO;
+		return err->error;
+	}
+	if (nh->nlmsg_type != RTM_NEWLINK || nh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
+		return -EPROTO;
+
+	ifi = NLMSG_DATA(nh);
+	rta = IFLA_RTA(ifi);
+	rtalen = IFLA_PAYLOAD(nh);
+	for (; RTA_OK(rta, rtalen); rta = RTA_NEXT(rta, rtalen)) {
+		size_t plen = RTA_PAYLOAD(rta);
+
+		if (rta->rta_type != IFLA_STATS64)
+			continue;
+		/* Newer kernels append fields; the ones read here come first. */
+		if (plen < offsetof(struct rtnl_link_stats64, rx_errors))
+			return -EPROTO;
+		memcpy(st, RTA_DATA(rta), plen < sizeof(*st) ? plen : sizeof(*st));
+		return 0;
+	}
+	return -EPROTO;
+}
+
+int tun_stats(const char *name, uint64_t *rx_bytes, uint64_t *tx_bytes, uint64_t *rx_packets,
+	      uint64_t *tx_packets)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+		char attr[RTA_SPACE(IFNAMSIZ)];
+	} req = {0};
+	union {
+		struct nlmsghdr nh;
+		char buf[16384];
+	} resp;
+	struct rtnl_link_stats64 st = {0};
+	struct rtattr *rta;
+	size_t namelen;
+	ssize_t n;
+	int sk, ret;
+
+	if (!name || !name_valid(name) || !rx_bytes || !tx_bytes || !rx_packets || !tx_packets)
+		return -EINVAL;
+	namelen = strlen(name);
+
+	req.nh.nlmsg_type = RTM_GETLINK;
+	req.nh.nlmsg_flags = NLM_F_REQUEST;
+	req.nh.nlmsg_seq = 1;
+	req.ifi.ifi_family = AF_UNSPEC;
+	/* Looked up by name, so no index can go stale between two calls. */
+	rta = (struct rtattr *)((char *)&req + NLMSG_LENGTH(sizeof(req.ifi)));
+	rta->rta_type = IFLA_IFNAME;
+	rta->rta_len = RTA_LENGTH(namelen + 1);
+	memcpy(RTA_DATA(rta), name, namelen);
+	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(req.ifi)) + RTA_SPACE(namelen + 1);
+
+	sk = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (sk < 0)
+		return -errno;
+	if (send(sk, &req, req.nh.nlmsg_len, 0) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	/* The kernel queues the reply while send() runs, so this never waits
+	 * (main's event loop must not block). */
+	n = recv(sk, &resp, sizeof(resp), MSG_DONTWAIT | MSG_TRUNC);
+	if (n < 0) {
+		ret = -errno;
+		goto out;
+	}
+	if ((size_t)n > sizeof(resp)) {
+		ret = -EMSGSIZE;
+		goto out;
+	}
+	ret = parse_link_reply(&resp.nh, (size_t)n, req.nh.nlmsg_seq, &st);
+	if (ret < 0)
+		goto out;
+
+	*rx_bytes = st.rx_bytes;
+	*tx_bytes = st.tx_bytes;
+	*rx_packets = st.rx_packets;
+	*tx_packets = st.tx_packets;
+out:
+	close(sk);
+	return ret;
+}

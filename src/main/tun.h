@@ -1,0 +1,38 @@
+/* TUN devices of main: one per client tunnel, created and configured by main
+ * (root) and handed to the worker as an fd. The devices are not persistent:
+ * one vanishes when the last fd to it is closed, so main holding its fd keeps
+ * it (and its counters) alive after the worker is gone. */
+#ifndef SLUICE_TUN_H
+#define SLUICE_TUN_H
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdint.h>
+
+#define TUN_MTU_MIN 68u
+#define TUN_MTU_MAX 65535u
+/* The kernel numbers devices up to 32767, so a prefix of at most 10 bytes
+ * leaves room for every number within IFNAMSIZ. */
+#define TUN_PREFIX_MAX 10u
+
+/* Creates a TUN device (IFF_TUN | IFF_NO_PI) named PREFIX%d (the kernel picks
+ * the first free number), gives it the point-to-point address local/32 with
+ * peer, sets mtu and brings it up. Returns the fd (O_CLOEXEC, O_NONBLOCK) and
+ * writes the name, or a negative errno: -EINVAL for a prefix that is empty,
+ * longer than TUN_PREFIX_MAX or holds anything but letters, digits, '-', '_'
+ * and '.', or an mtu outside TUN_MTU_MIN..TUN_MTU_MAX. */
+int tun_create(const char *prefix, struct in_addr local, struct in_addr peer, unsigned mtu,
+	       char name[IFNAMSIZ]);
+
+/* The device's counters, read by name in the caller's network namespace.
+ * rx = what the worker wrote into the TUN (from the client); tx = what the
+ * kernel handed to the TUN (to the client). The kernel counts tx as a packet
+ * is read from the fd, so packets still queued when a worker dies are not
+ * counted. 0, -ENODEV, or a negative errno. */
+int tun_stats(const char *name, uint64_t *rx_bytes, uint64_t *tx_bytes, uint64_t *rx_packets,
+	      uint64_t *tx_packets);
+
+/* 0, -EINVAL for a bad name or mtu, -ENODEV, or a negative errno. */
+int tun_set_mtu(const char *name, unsigned mtu);
+
+#endif

@@ -1,0 +1,605 @@
+/* sluice-passwd: adds, changes, deletes, locks and unlocks users of a password file in
+ * the ocpasswd format, with the options of ocpasswd where they overlap. */
+#include "config.h"
+#include "common/passwd.h"
+
+#include <crypt.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_PASSWD_FILE "/etc/sluice/passwd"
+#define LOCK_WAIT_TENTHS    100
+
+enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
+
+enum action { ACT_SET, ACT_DELETE, ACT_LOCK, ACT_UNLOCK };
+
+struct opts {
+	const char *path;
+	const char *groups; /* NULL: keep (or "*" for a new user) */
+	enum action action;
+	const char *user;
+};
+
+struct outbuf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+
+struct edit {
+	TALLOC_CTX *ctx;
+	const struct opts *o;
+	const struct passwd_entry *wanted; /* user and groups from the command line */
+	const char *hash;                  /* new hash for ACT_SET */
+	struct outbuf out;
+	unsigned found_line;
+	unsigned dup_line;
+	bool was_locked;
+};
+
+static struct termios saved_tty;
+static volatile sig_atomic_t tty_changed;
+
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("sluice-passwd: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: sluice-passwd [-c FILE] [-g GROUP[,GROUP...]] [-d | -l | -u] USERNAME\n"
+		   "\n"
+		   "Without -d, -l or -u, adds USERNAME or changes its password. The password\n"
+		   "is read twice from the terminal, or as one line from standard input.\n"
+		   "\n"
+		   "  -c, --passwd=FILE       password file (default " DEFAULT_PASSWD_FILE ")\n"
+		   "  -g, --groupname=GROUPS  set the user's groups (comma separated)\n"
+		   "  -d, --delete            delete the user\n"
+		   "  -l, --lock              lock the user\n"
+		   "  -u, --unlock            unlock the user\n"
+		   "  -h, --help              show this help and exit\n"
+		   "  -v, --version           show the version and exit\n"
+		   "\n"
+		   "Exit status: 0 success, 1 error, 2 usage error.\n");
+}
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+	    {"passwd", required_argument, NULL, 'c'}, {"groupname", required_argument, NULL, 'g'},
+	    {"delete", no_argument, NULL, 'd'},       {"lock", no_argument, NULL, 'l'},
+	    {"unlock", no_argument, NULL, 'u'},       {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'v'},      {NULL, 0, NULL, 0},
+	};
+	int c, n_actions = 0;
+
+	o->path = DEFAULT_PASSWD_FILE;
+	o->action = ACT_SET;
+	while ((c = getopt_long(argc, argv, "c:g:dluhv", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o->path = optarg;
+			break;
+		case 'g':
+			o->groups = optarg;
+			break;
+		case 'd':
+			o->action = ACT_DELETE;
+			n_actions++;
+			break;
+		case 'l':
+			o->action = ACT_LOCK;
+			n_actions++;
+			break;
+		case 'u':
+			o->action = ACT_UNLOCK;
+			n_actions++;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(EXIT_OK);
+		case 'v':
+			printf("sluice-passwd (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+			exit(EXIT_OK);
+		default:
+			return -EINVAL;
+		}
+	}
+	if (n_actions > 1) {
+		fail("-d, -l and -u exclude each other");
+		return -EINVAL;
+	}
+	if (n_actions == 1 && o->groups != NULL) {
+		fail("-g only goes with adding a user or changing a password");
+		return -EINVAL;
+	}
+	if (optind != argc - 1) {
+		fail(optind == argc ? "no user name given" : "more than one user name given");
+		return -EINVAL;
+	}
+	if (o->path[0] == '\0') {
+		fail("empty file name");
+		return -EINVAL;
+	}
+	o->user = argv[optind];
+	return 0;
+}
+
+static void restore_tty(int sig)
+{
+	if (tty_changed)
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tty);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* Reads one line with read(2), so that no stdio buffer keeps a copy of the password. */
+static int read_line(char *buf, size_t size)
+{
+	size_t len = 0;
+	bool too_long = false;
+	ssize_t n;
+	char c;
+
+	for (;;) {
+		n = read(STDIN_FILENO, &c, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0) {
+			if (len == 0 && !too_long)
+				return -ENODATA;
+			break;
+		}
+		if (c == '\n')
+			break;
+		if (len + 1 < size)
+			buf[len++] = c;
+		else
+			too_long = true;
+	}
+	explicit_bzero(&c, sizeof(c));
+	if (len > 0 && buf[len - 1] == '\r')
+		len--;
+	buf[len] = '\0';
+	return too_long ? -E2BIG : 0;
+}
+
+static int prompt_password(const char *prompt, char *buf, size_t size)
+{
+	struct termios quiet;
+	struct sigaction sa = {.sa_handler = restore_tty};
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP};
+	int ret;
+
+	if (tcgetattr(STDIN_FILENO, &saved_tty) < 0)
+		return -errno;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	quiet = saved_tty;
+	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	quiet.c_lflag |= ICANON;
+	fputs(prompt, stderr);
+	fflush(stderr);
+	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) < 0)
+		return -errno;
+	tty_changed = 1;
+	ret = read_line(buf, size);
+	tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tty);
+	tty_changed = 0;
+	fputc('\n', stderr);
+	return ret;
+}
+
+static int get_password(char *pw, char *again, size_t size)
+{
+	bool tty = isatty(STDIN_FILENO);
+	int ret;
+
+	ret = tty ? prompt_password("Enter password: ", pw, size) : read_line(pw, size);
+	if (ret == 0 && pw[0] != '\0' && tty) {
+		ret = prompt_password("Re-enter password: ", again, size);
+		if (ret == 0 && strcmp(pw, again) != 0) {
+			fail("passwords do not match");
+			return -EINVAL;
+		}
+	}
+	if (ret == -ENODATA || (ret == 0 && pw[0] == '\0')) {
+		fail("empty password refused");
+		return -EINVAL;
+	}
+	if (ret == -E2BIG) {
+		fail("password longer than %d bytes", PASSWD_MAX_PASSWORD);
+		return ret;
+	}
+	if (ret < 0)
+		fail("cannot read the password: %s", strerror(-ret));
+	return ret;
+}
+
+/* yescrypt where libcrypt has it, SHA-512-crypt otherwise; the library draws the salt
+ * from getrandom(). */
+static int make_hash(const char *pw, char *out, size_t outlen)
+{
+	static const char *const methods[] = {"$y$", "$6$"};
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	struct crypt_data *cd = talloc_zero(NULL, struct crypt_data);
+	const char *res;
+	int ret = -ENOSYS;
+
+	if (cd == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]) && ret < 0; i++) {
+		if (crypt_gensalt_rn(methods[i], 0, NULL, 0, setting, sizeof(setting)) == NULL)
+			continue;
+		res = crypt_rn(pw, setting, cd, sizeof(*cd));
+		if (res == NULL || res[0] == '*' || strlen(res) >= outlen)
+			continue;
+		strcpy(out, res);
+		ret = 0;
+	}
+	explicit_bzero(cd, sizeof(*cd));
+	talloc_free(cd);
+	if (ret < 0)
+		fail("libcrypt offers neither yescrypt nor SHA-512-crypt");
+	return ret;
+}
+
+static int out_append(struct edit *ed, const char *s, size_t len)
+{
+	struct outbuf *b = &ed->out;
+	char *bigger;
+
+	if (len > PASSWD_MAX_FILE || b->len + len > PASSWD_MAX_FILE)
+		return -EFBIG;
+	if (b->len + len > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+
+		while (cap < b->len + len)
+			cap *= 2;
+		bigger = talloc_realloc_size(ed->ctx, b->data, cap);
+		if (bigger == NULL)
+			return -ENOMEM;
+		b->data = bigger;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, s, len);
+	b->len += len;
+	return 0;
+}
+
+static int out_entry(struct edit *ed, const struct passwd_entry *e)
+{
+	char *line;
+	int ret;
+
+	line = talloc_asprintf(ed->ctx, "%s:", e->user);
+	for (size_t i = 0; line != NULL && i < e->n_groups; i++)
+		line = talloc_asprintf_append(line, "%s%s", i ? "," : "", e->groups[i]);
+	if (line != NULL)
+		line = talloc_asprintf_append(line, "%s:%s%s\n", e->n_groups ? "" : "*",
+					      e->locked ? "!" : "", e->hash);
+	if (line == NULL)
+		return -ENOMEM;
+	ret = out_append(ed, line, strlen(line));
+	talloc_free(line);
+	return ret;
+}
+
+static int edit_on_line(void *arg, unsigned lineno, const char *line, size_t len, const char *user,
+			size_t user_len)
+{
+	struct edit *ed = arg;
+	struct passwd_entry e;
+	int ret;
+
+	if (user == NULL || user_len != strlen(ed->o->user) ||
+	    memcmp(user, ed->o->user, user_len) != 0) {
+		ret = out_append(ed, line, len);
+		return ret < 0 ? ret : out_append(ed, "\n", 1);
+	}
+	if (ed->found_line != 0) {
+		ed->dup_line = lineno;
+		return -EEXIST;
+	}
+	ed->found_line = lineno;
+	ret = passwd_parse_line(ed->ctx, line, len, &e);
+	if (ret < 0)
+		return ret;
+	ed->was_locked = e.locked;
+	switch (ed->o->action) {
+	case ACT_DELETE:
+		return 0;
+	case ACT_LOCK:
+		e.locked = true;
+		break;
+	case ACT_UNLOCK:
+		e.locked = false;
+		break;
+	case ACT_SET:
+		e.hash = (char *)ed->hash;
+		if (ed->o->groups != NULL) {
+			e.groups = ed->wanted->groups;
+			e.n_groups = ed->wanted->n_groups;
+		}
+		break;
+	}
+	return out_entry(ed, &e);
+}
+
+static int take_lock(const char *path, TALLOC_CTX *ctx)
+{
+	char *lock_path = talloc_asprintf(ctx, "%s.lock", path);
+	struct timespec tenth = {.tv_nsec = 100 * 1000 * 1000};
+	int fd;
+
+	if (lock_path == NULL)
+		return -ENOMEM;
+	fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	if (fd < 0) {
+		fail("%s: %s", lock_path, strerror(errno));
+		return -errno;
+	}
+	for (int i = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; i++) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			fail("%s: %s", lock_path, strerror(errno));
+			close(fd);
+			return -EIO;
+		}
+		if (i == LOCK_WAIT_TENTHS) {
+			fail("%s: still locked by another process after %d s", lock_path,
+			     LOCK_WAIT_TENTHS / 10);
+			close(fd);
+			return -EBUSY;
+		}
+		nanosleep(&tenth, NULL);
+	}
+	return fd; /* the lock lasts until the process exits */
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Readers (the sec module, ocserv) see either the old or the new file, never half. */
+static int replace_file(TALLOC_CTX *ctx, const char *path, const struct outbuf *b,
+			const struct stat *st)
+{
+	char *tmp = talloc_asprintf(ctx, "%s.XXXXXX", path);
+	char *dir = talloc_strdup(ctx, path);
+	const char *what = "cannot write";
+	int fd, dfd, ret;
+
+	if (tmp == NULL || dir == NULL)
+		return -ENOMEM;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		fail("%s: cannot create a temporary file: %s", tmp, strerror(-ret));
+		return ret;
+	}
+	if (fchown(fd, st->st_uid, st->st_gid) < 0) {
+		what = "cannot set owner of";
+		goto err_unlink;
+	}
+	if (fchmod(fd, st->st_mode & 07777) < 0) {
+		what = "cannot set mode of";
+		goto err_unlink;
+	}
+	ret = write_all(fd, b->data, b->len);
+	if (ret < 0) {
+		errno = -ret;
+		goto err_unlink;
+	}
+	if (fsync(fd) < 0)
+		goto err_unlink;
+	if (close(fd) < 0) {
+		fd = -1;
+		goto err_unlink;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0) {
+		what = "cannot rename over the password file";
+		goto err_unlink;
+	}
+	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) < 0) {
+		fail("%s: cannot sync the directory: %s", dir, strerror(errno));
+		if (dfd >= 0)
+			close(dfd);
+		return -EIO;
+	}
+	close(dfd);
+	return 0;
+err_unlink:
+	ret = -errno;
+	fail("%s: %s %s: %s", path, what, tmp, strerror(-ret));
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return ret;
+}
+
+/* Works on the target of a symbolic link, so that the link survives the rename. */
+static char *real_path(TALLOC_CTX *ctx, const char *path)
+{
+	char resolved[PATH_MAX];
+
+	if (realpath(path, resolved) != NULL)
+		return talloc_strdup(ctx, resolved);
+	return talloc_strdup(ctx, path);
+}
+
+static int load_file(struct edit *ed, const char *path, char **buf, size_t *len, struct stat *st)
+{
+	char err[PATH_MAX + 256];
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 && errno == ENOENT && ed->o->action == ACT_SET) {
+		*buf = NULL;
+		*len = 0;
+		st->st_mode = S_IFREG | 0600;
+		st->st_uid = geteuid();
+		st->st_gid = getegid();
+		return 0;
+	}
+	if (fd < 0) {
+		ret = -errno;
+		fail("%s: %s", path, strerror(-ret));
+		return ret;
+	}
+	ret = passwd_read_fd(ed->ctx, fd, path, buf, len, err, sizeof(err));
+	if (ret == 0 && fstat(fd, st) < 0)
+		ret = -errno;
+	close(fd);
+	if (ret < 0)
+		fail("%s", err);
+	return ret;
+}
+
+static int update(const struct opts *o, const struct passwd_entry *wanted, const char *hash)
+{
+	struct edit ed = {.o = o, .wanted = wanted, .hash = hash};
+	char err[PATH_MAX + 256];
+	char *path, *buf;
+	size_t len;
+	struct stat st;
+	int ret;
+
+	ed.ctx = talloc_new(NULL);
+	if (ed.ctx == NULL)
+		return -ENOMEM;
+	path = real_path(ed.ctx, o->path);
+	ret = path ? take_lock(path, ed.ctx) : -ENOMEM;
+	if (ret < 0)
+		goto out;
+	ret = load_file(&ed, path, &buf, &len, &st);
+	if (ret < 0)
+		goto out;
+	ret = passwd_scan(path, buf, len, edit_on_line, &ed, err, sizeof(err));
+	if (ret == -EEXIST)
+		fail("%s:%u: user '%s' listed again (first on line %u); fix the file by hand", path,
+		     ed.dup_line, o->user, ed.found_line);
+	else if (ret == -EINVAL)
+		fail("%s", err);
+	else if (ret == -EFBIG)
+		fail("%s: would grow beyond %u bytes", path, PASSWD_MAX_FILE);
+	else if (ret < 0)
+		fail("%s: %s", path, strerror(-ret));
+	if (ret < 0)
+		goto out;
+
+	if (ed.found_line == 0 && o->action != ACT_SET) {
+		fail("%s: no user '%s'", path, o->user);
+		ret = -ENOENT;
+		goto out;
+	}
+	if (ed.found_line == 0) {
+		struct passwd_entry e = *wanted;
+
+		e.hash = (char *)hash;
+		ret = out_entry(&ed, &e);
+		if (ret < 0) {
+			fail("%s: %s", path, strerror(-ret));
+			goto out;
+		}
+	}
+	if (buf != NULL && ed.out.len == len && memcmp(ed.out.data, buf, len) == 0)
+		goto out; /* e.g. locking a locked user: leave the file alone */
+	ret = replace_file(ed.ctx, path, &ed.out, &st);
+	if (ret == 0 && o->action == ACT_SET && ed.was_locked)
+		fprintf(stderr, "sluice-passwd: note: '%s' stays locked; unlock with -u\n",
+			o->user);
+out:
+	talloc_free(ed.ctx);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	static char pw[PASSWD_MAX_PASSWORD + 1], again[PASSWD_MAX_PASSWORD + 1];
+	char hash[CRYPT_OUTPUT_SIZE] = "x";
+	struct opts o = {0};
+	struct passwd_entry wanted;
+	TALLOC_CTX *ctx;
+	char *probe;
+	const char *why;
+	int ret;
+
+	if (parse_args(argc, argv, &o) < 0) {
+		fputs("Try 'sluice-passwd --help' for more information.\n", stderr);
+		return EXIT_USAGE;
+	}
+	if (strchr(o.user, ':') != NULL || (o.groups != NULL && strchr(o.groups, ':') != NULL)) {
+		fail("user and group names must not contain ':'");
+		return EXIT_USAGE;
+	}
+	ctx = talloc_new(NULL);
+	/* The names are checked by the parser that will read them back. */
+	probe = talloc_asprintf(ctx, "%s:%s:x", o.user, o.groups ? o.groups : "*");
+	if (probe == NULL) {
+		fail("out of memory");
+		return EXIT_ERROR;
+	}
+	why = passwd_check_line(probe, strlen(probe));
+	if (why != NULL) {
+		fail("invalid user or group name: %s", why);
+		talloc_free(ctx);
+		return EXIT_USAGE;
+	}
+	if (passwd_parse_line(ctx, probe, strlen(probe), &wanted) < 0) {
+		fail("out of memory");
+		talloc_free(ctx);
+		return EXIT_ERROR;
+	}
+
+	if (o.action == ACT_SET) {
+		ret = get_password(pw, again, sizeof(pw));
+		if (ret == 0)
+			ret = make_hash(pw, hash, sizeof(hash));
+		explicit_bzero(pw, sizeof(pw));
+		explicit_bzero(again, sizeof(again));
+		if (ret < 0) {
+			talloc_free(ctx);
+			return EXIT_ERROR;
+		}
+	}
+	ret = update(&o, &wanted, hash);
+	talloc_free(ctx);
+	return ret < 0 ? EXIT_ERROR : EXIT_OK;
+}

@@ -1,0 +1,189 @@
+#include "config.h"
+#include "worker/auth_xml.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* The version string ocserv and Cisco gateways announce; openconnect only needs
+ * the element to exist, and a fixed value does not reveal which server runs. */
+#define AUTH_XML_VERSION "<version who=\"sg\">0.1(1)</version>\n"
+#define AUTH_XML_HEAD    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+
+int utf8_decode(const uint8_t *s, size_t len, uint32_t *cp)
+{
+	uint32_t c, min;
+	int n, i;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if ((s[0] & 0xe0) == 0xc0) {
+		n = 2;
+		c = s[0] & 0x1f;
+		min = 0x80;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		n = 3;
+		c = s[0] & 0x0f;
+		min = 0x800;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		n = 4;
+		c = s[0] & 0x07;
+		min = 0x10000;
+	} else {
+		return -EILSEQ;
+	}
+	if (len < (size_t)n)
+		return -EILSEQ;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return -EILSEQ;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return -EILSEQ;
+	*cp = c;
+	return n;
+}
+
+static const char *escape_of(uint32_t c)
+{
+	switch (c) {
+	case '&':
+		return "&amp;";
+	case '<':
+		return "&lt;";
+	case '>':
+		return "&gt;";
+	case '"':
+		return "&quot;";
+	case '\'':
+		return "&apos;";
+	/* Numeric references survive attribute-value normalisation and CR-LF
+	 * folding, so the client sees exactly the original characters. */
+	case '\t':
+		return "&#9;";
+	case '\n':
+		return "&#10;";
+	case '\r':
+		return "&#13;";
+	default:
+		return NULL;
+	}
+}
+
+static int xml_char_ok(uint32_t c)
+{
+	if (c < 0x20)
+		return c == '\t' || c == '\n' || c == '\r';
+	return c != 0xfffe && c != 0xffff;
+}
+
+char *xml_escape(TALLOC_CTX *ctx, const char *s)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	size_t len, i, out_len = 0;
+	const char *esc;
+	char *out, *w;
+	uint32_t c;
+	int n;
+
+	if (s == NULL)
+		return NULL;
+	len = strlen(s);
+	/* First pass validates and sizes, so the copy below cannot overrun. */
+	for (i = 0; i < len; i += n) {
+		n = utf8_decode(p + i, len - i, &c);
+		if (n < 0 || !xml_char_ok(c))
+			return NULL;
+		esc = escape_of(c);
+		out_len += esc ? strlen(esc) : (size_t)n;
+	}
+	out = talloc_array(ctx, char, out_len + 1);
+	if (out == NULL)
+		return NULL;
+	w = out;
+	for (i = 0; i < len; i++) {
+		esc = escape_of(p[i]);
+		if (esc) {
+			memcpy(w, esc, strlen(esc));
+			w += strlen(esc);
+		} else {
+			*w++ = s[i];
+		}
+	}
+	*w = '\0';
+	return out;
+}
+
+/* Appends "<NAME>escaped TEXT</NAME>\n" when TEXT is set; returns the (possibly
+ * moved) document, or NULL after freeing it when TEXT cannot be escaped. */
+static char *append_element(char *doc, const char *name, const char *text)
+{
+	char *esc;
+
+	if (text == NULL)
+		return doc;
+	esc = xml_escape(doc, text);
+	if (esc == NULL) {
+		talloc_free(doc);
+		return NULL;
+	}
+	doc = talloc_asprintf_append_buffer(doc, "<%s>%s</%s>\n", name, esc, name);
+	if (doc)
+		talloc_free(esc);
+	return doc;
+}
+
+char *auth_xml_login_form(TALLOC_CTX *ctx, const char *message, const char *error,
+			  const char *banner)
+{
+	char *doc;
+
+	doc = talloc_strdup(ctx, AUTH_XML_HEAD
+			    "<config-auth client=\"vpn\" type=\"auth-request\">\n" AUTH_XML_VERSION
+			    "<auth id=\"main\">\n"
+			    "<title>Login</title>\n");
+	if (doc == NULL)
+		return NULL;
+	doc = append_element(doc, "message", message);
+	if (doc)
+		doc = append_element(doc, "error", error);
+	if (doc)
+		doc = append_element(doc, "banner", banner);
+	if (doc == NULL)
+		return NULL;
+	return talloc_strdup_append_buffer(
+	    doc, "<form method=\"post\" action=\"/auth\">\n"
+		 "<input type=\"text\" name=\"username\" label=\"Username:\" />\n"
+		 "<input type=\"password\" name=\"password\" label=\"Password:\" />\n"
+		 "</form>\n"
+		 "</auth>\n"
+		 "</config-auth>\n");
+}
+
+char *auth_xml_success(TALLOC_CTX *ctx)
+{
+	return talloc_strdup(ctx, AUTH_XML_HEAD
+			     "<config-auth client=\"vpn\" type=\"complete\">\n" AUTH_XML_VERSION
+			     "<auth id=\"success\">\n"
+			     "<title>SSL VPN Service</title>\n"
+			     "</auth>\n"
+			     "</config-auth>\n");
+}
+
+char *auth_xml_failure(TALLOC_CTX *ctx, const char *error)
+{
+	char *doc;
+
+	doc = talloc_strdup(ctx, AUTH_XML_HEAD
+			    "<config-auth client=\"vpn\" type=\"auth-request\">\n" AUTH_XML_VERSION
+			    "<auth id=\"main\">\n"
+			    "<title>Login</title>\n");
+	if (doc == NULL)
+		return NULL;
+	doc = append_element(doc, "error", error ? error : "Authentication failed.");
+	if (doc == NULL)
+		return NULL;
+	return talloc_strdup_append_buffer(doc, "</auth>\n</config-auth>\n");
+}

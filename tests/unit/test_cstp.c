@@ -1,0 +1,236 @@
+#include "config.h"
+#include "worker/cstp.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+START_TEST(test_header_round_trip)
+{
+	static const uint8_t types[] = {CSTP_DATA,       CSTP_DPD_REQ,   CSTP_DPD_RESP,
+					CSTP_DISCONNECT, CSTP_KEEPALIVE, CSTP_COMPRESSED,
+					CSTP_TERMINATE};
+	static const uint16_t lens[] = {0, 1, 255, 256, 1434, CSTP_MAX_PAYLOAD};
+	static uint8_t buf[CSTP_MAX_FRAME];
+	struct cstp_frame f;
+
+	for (size_t i = 0; i < sizeof(types); i++) {
+		for (size_t j = 0; j < sizeof(lens) / sizeof(lens[0]); j++) {
+			memset(buf, 0xa5, sizeof(buf));
+			cstp_put_header(buf, types[i], lens[j]);
+			ck_assert_int_eq(cstp_frame_parse(buf, CSTP_HDR_LEN + lens[j], &f),
+					 CSTP_HDR_LEN + lens[j]);
+			ck_assert_uint_eq(f.type, types[i]);
+			ck_assert_uint_eq(f.len, lens[j]);
+			ck_assert_ptr_eq(f.payload, buf + CSTP_HDR_LEN);
+		}
+	}
+}
+END_TEST
+
+START_TEST(test_header_bytes)
+{
+	uint8_t hdr[CSTP_HDR_LEN];
+	static const uint8_t want[CSTP_HDR_LEN] = {'S', 'T', 'F', 0x01, 0x05, 0x9a, 0x00, 0x00};
+
+	cstp_put_header(hdr, CSTP_DATA, 1434);
+	ck_assert_mem_eq(hdr, want, sizeof(want));
+}
+END_TEST
+
+/* The client's logout frame as seen in the lab (protocol.md §8). */
+START_TEST(test_disconnect)
+{
+	static const uint8_t bye[] = "STF\x01\x00\x12\x05\x00\xb0"
+				     "Aborted by caller";
+	struct cstp_frame f;
+
+	ck_assert_int_eq(cstp_frame_parse(bye, sizeof(bye) - 1, &f), 26);
+	ck_assert_uint_eq(f.type, CSTP_DISCONNECT);
+	ck_assert(cstp_disconnect_is_logout(f.payload, f.len));
+	ck_assert(!cstp_disconnect_is_logout(f.payload, 0));
+	ck_assert(!cstp_disconnect_is_logout((const uint8_t *)"\xb1", 1));
+}
+END_TEST
+
+START_TEST(test_errors)
+{
+	struct cstp_frame f;
+	uint8_t b[CSTP_HDR_LEN + 4];
+
+	cstp_put_header(b, CSTP_DATA, 4);
+	for (size_t i = 0; i < 4; i++) {
+		uint8_t bad[sizeof(b)];
+
+		memcpy(bad, b, sizeof(b));
+		bad[i] ^= 0x20;
+		/* Found as soon as the broken byte is there. */
+		for (size_t len = i + 1; len <= sizeof(bad); len++)
+			ck_assert_int_eq(cstp_frame_parse(bad, len, &f), -EPROTO);
+		for (size_t len = 0; len <= i; len++)
+			ck_assert_int_eq(cstp_frame_parse(bad, len, &f), 0);
+	}
+	b[7] = 1;
+	ck_assert_int_eq(cstp_frame_parse(b, 7, &f), 0);
+	ck_assert_int_eq(cstp_frame_parse(b, 8, &f), -EPROTO);
+	ck_assert_int_eq(cstp_frame_parse(b, sizeof(b), &f), -EPROTO);
+
+	cstp_put_header(b, CSTP_DATA, 0);
+	b[4] = (CSTP_MAX_PAYLOAD + 1) >> 8;
+	b[5] = (CSTP_MAX_PAYLOAD + 1) & 0xff;
+	ck_assert_int_eq(cstp_frame_parse(b, 6, &f), -EMSGSIZE);
+	ck_assert_int_eq(cstp_frame_parse(b, sizeof(b), &f), -EMSGSIZE);
+	b[4] = b[5] = 0xff;
+	ck_assert_int_eq(cstp_frame_parse(b, sizeof(b), &f), -EMSGSIZE);
+}
+END_TEST
+
+START_TEST(test_partial)
+{
+	uint8_t b[CSTP_HDR_LEN + 100];
+	struct cstp_frame f;
+
+	memset(b, 0x11, sizeof(b));
+	cstp_put_header(b, CSTP_DPD_REQ, 100);
+	ck_assert_int_eq(cstp_frame_parse(NULL, 0, &f), 0);
+	for (size_t len = 0; len < sizeof(b); len++)
+		ck_assert_int_eq(cstp_frame_parse(b, len, &f), 0);
+	ck_assert_int_eq(cstp_frame_parse(b, sizeof(b), &f), sizeof(b));
+	ck_assert_uint_eq(f.type, CSTP_DPD_REQ);
+	ck_assert_uint_eq(f.len, 100);
+}
+END_TEST
+
+START_TEST(test_stream)
+{
+	static const struct {
+		uint8_t type;
+		uint16_t len;
+	} frames[] = {
+	    {CSTP_DATA, 84}, {CSTP_DPD_REQ, 0}, {CSTP_KEEPALIVE, 0},   {CSTP_DATA, 1434},
+	    {0x06, 3},       {CSTP_DATA, 1},    {CSTP_DISCONNECT, 18},
+	};
+	static uint8_t stream[4096];
+	size_t len = 0, off = 0;
+	struct cstp_frame f;
+
+	for (size_t i = 0; i < sizeof(frames) / sizeof(frames[0]); i++) {
+		cstp_put_header(stream + len, frames[i].type, frames[i].len);
+		memset(stream + len + CSTP_HDR_LEN, (int)i, frames[i].len);
+		len += CSTP_HDR_LEN + frames[i].len;
+	}
+	for (size_t i = 0; i < sizeof(frames) / sizeof(frames[0]); i++) {
+		ssize_t n = cstp_frame_parse(stream + off, len - off, &f);
+
+		ck_assert_int_eq(n, CSTP_HDR_LEN + frames[i].len);
+		ck_assert_uint_eq(f.type, frames[i].type);
+		ck_assert_uint_eq(f.len, frames[i].len);
+		for (size_t j = 0; j < f.len; j++)
+			ck_assert_uint_eq(f.payload[j], i);
+		/* A frame cut anywhere is incomplete, never an error. */
+		for (size_t cut = 0; cut < (size_t)n; cut++)
+			ck_assert_int_eq(cstp_frame_parse(stream + off, cut, &f), 0);
+		off += (size_t)n;
+	}
+	ck_assert_uint_eq(off, len);
+	ck_assert_int_eq(cstp_frame_parse(stream + off, 0, &f), 0);
+}
+END_TEST
+
+static size_t ipv4_packet(uint8_t *p, const char *src, size_t total)
+{
+	struct in_addr a;
+
+	memset(p, 0, total);
+	p[0] = 0x45;
+	p[2] = (uint8_t)(total >> 8);
+	p[3] = (uint8_t)total;
+	p[8] = 64;
+	p[9] = 17;
+	inet_pton(AF_INET, src, &a);
+	memcpy(p + 12, &a, 4);
+	inet_pton(AF_INET, "198.19.0.1", &a);
+	memcpy(p + 16, &a, 4);
+	return total;
+}
+
+START_TEST(test_source_ipv4)
+{
+	uint8_t p[64];
+	uint32_t client = inet_addr("198.19.0.5");
+	size_t n = ipv4_packet(p, "198.19.0.5", 48);
+
+	ck_assert(cstp_packet_source_ok(p, n, client));
+	ck_assert(cstp_packet_source_ok(p, sizeof(p), client)); /* trailing bytes */
+	ck_assert(!cstp_packet_source_ok(p, n, inet_addr("198.19.0.6")));
+	ck_assert(!cstp_packet_source_ok(p, n - 1, client)); /* total > len */
+	ck_assert(!cstp_packet_source_ok(p, 19, client));
+	ck_assert(!cstp_packet_source_ok(p, 0, client));
+
+	n = ipv4_packet(p, "198.19.0.6", 20);
+	ck_assert(!cstp_packet_source_ok(p, n, client));
+
+	n = ipv4_packet(p, "198.19.0.5", 48);
+	p[0] = 0x44; /* header shorter than 20 bytes */
+	ck_assert(!cstp_packet_source_ok(p, n, client));
+	p[0] = 0x4f; /* 60-byte header in a 48-byte packet */
+	ck_assert(!cstp_packet_source_ok(p, n, client));
+	ck_assert(!cstp_packet_source_ok(p, sizeof(p), client));
+	p[0] = 0x46; /* options: 24-byte header */
+	ck_assert(cstp_packet_source_ok(p, n, client));
+	p[3] = 10; /* total length below the header */
+	ck_assert(!cstp_packet_source_ok(p, n, client));
+}
+END_TEST
+
+START_TEST(test_source_ipv6)
+{
+	uint8_t p[60] = {0x60};
+	uint8_t mine[16], other[16];
+	uint32_t client = inet_addr("198.19.0.5");
+
+	inet_pton(AF_INET6, "fd00:1::5", mine);
+	inet_pton(AF_INET6, "fd00:1::6", other);
+	p[5] = 20;
+	memcpy(p + 8, mine, 16);
+	/* An IPv6 packet never passes the IPv4 check, even with matching bytes. */
+	memcpy(p + 12, &client, 4);
+	ck_assert(!cstp_packet_source_ok(p, sizeof(p), client));
+	memcpy(p + 8, mine, 16);
+
+	ck_assert(cstp_packet6_source_ok(p, sizeof(p), mine));
+	ck_assert(!cstp_packet6_source_ok(p, sizeof(p), other));
+	ck_assert(!cstp_packet6_source_ok(p, sizeof(p) - 1, mine));
+	ck_assert(!cstp_packet6_source_ok(p, 39, mine));
+
+	uint8_t v4[48];
+	ipv4_packet(v4, "198.19.0.5", 48);
+	ck_assert(!cstp_packet6_source_ok(v4, sizeof(v4), mine));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("cstp");
+	TCase *tc = tcase_create("framing");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, test_header_round_trip);
+	tcase_add_test(tc, test_header_bytes);
+	tcase_add_test(tc, test_disconnect);
+	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_partial);
+	tcase_add_test(tc, test_stream);
+	tcase_add_test(tc, test_source_ipv4);
+	tcase_add_test(tc, test_source_ipv6);
+	suite_add_tcase(s, tc);
+
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,303 @@
+/* sluiced: command line, configuration, start-up of sec, then main's event loop. */
+#include "config.h"
+
+#include "main/main.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
+#include <gnutls/x509.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "sec/sec.h"
+
+#define DEFAULT_CONFIG SYSCONFDIR "/sluice/sluiced.conf"
+#define DEFAULT_STATE_DIR LOCALSTATEDIR "/lib/sluice"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: sluiced [OPTIONS]\n"
+		"OpenConnect (AnyConnect-compatible) VPN server.\n\n"
+		"  -c, --config FILE    configuration file (default " DEFAULT_CONFIG ";\n"
+		"                       when it does not exist, a built-in default is used)\n"
+		"  -f, --foreground     stay in the foreground and log to stderr\n"
+		"  -t, --test-config    check the configuration and exit (0: valid, 1: not)\n"
+		"  -d, --debug          log debug messages\n"
+		"      --dump-config    print the effective configuration and exit\n"
+		"      --help-config    describe every configuration key and exit\n"
+		"  -h, --help           this help\n"
+		"  -v, --version        print the version\n");
+}
+
+/* Finds sluice-worker: the configured path, else beside this executable (so a build
+ * tree runs without installing), else the installed libexec directory. */
+static char *find_worker(TALLOC_CTX *ctx, const struct sluice_config *cfg)
+{
+	char self[PATH_MAX];
+	ssize_t n;
+
+	if (cfg->worker_path)
+		return talloc_strdup(ctx, cfg->worker_path);
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		char *path;
+
+		self[n] = '\0';
+		path = talloc_asprintf(ctx, "%s/sluice-worker", dirname(self));
+		if (access(path, X_OK) == 0)
+			return path;
+	}
+	return talloc_strdup(ctx, LIBEXECDIR "/sluice-worker");
+}
+
+static int write_pem(const char *path, mode_t mode, const gnutls_datum_t *d)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, d->data, d->size);
+	if (n != (ssize_t)d->size || fsync(fd) < 0) {
+		close(fd);
+		unlink(path);
+		return -EIO;
+	}
+	return close(fd) < 0 ? -errno : 0;
+}
+
+/* The built-in configuration's self-signed ECDSA certificate. Generated in a child
+ * process, so that main's memory never holds the private key. */
+static int generate_certificate(const struct sluice_config *cfg)
+{
+	pid_t pid;
+	int status;
+
+	if (access(cfg->server_cert, F_OK) == 0 && access(cfg->server_key, F_OK) == 0)
+		return 0;
+	log_notice("generating a self-signed certificate in %s", cfg->state_dir);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		gnutls_x509_privkey_t key;
+		gnutls_x509_crt_t crt;
+		gnutls_datum_t kpem = { 0 }, cpem = { 0 };
+		char host[256] = "localhost";
+		unsigned char serial[16];
+		time_t now = time(NULL);
+		int ok;
+
+		gethostname(host, sizeof(host) - 1);
+		gnutls_rnd(GNUTLS_RND_NONCE, serial, sizeof(serial));
+		serial[0] &= 0x7f;
+		ok = gnutls_x509_privkey_init(&key) >= 0 &&
+		     gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
+						  GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1),
+						  0) >= 0 &&
+		     gnutls_x509_crt_init(&crt) >= 0 && gnutls_x509_crt_set_version(crt, 3) >= 0 &&
+		     gnutls_x509_crt_set_serial(crt, serial, sizeof(serial)) >= 0 &&
+		     gnutls_x509_crt_set_activation_time(crt, now - 3600) >= 0 &&
+		     gnutls_x509_crt_set_expiration_time(crt, now + 10L * 365 * 86400) >= 0 &&
+		     gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, host,
+						   (unsigned)strlen(host)) >= 0 &&
+		     gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, host,
+							  (unsigned)strlen(host),
+							  GNUTLS_FSAN_SET) >= 0 &&
+		     gnutls_x509_crt_set_key(crt, key) >= 0 &&
+		     gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE) >= 0 &&
+		     gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_SERVER, 0) >= 0 &&
+		     gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0) >= 0 &&
+		     gnutls_x509_privkey_export2(key, GNUTLS_X509_FMT_PEM, &kpem) >= 0 &&
+		     gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &cpem) >= 0 &&
+		     write_pem(cfg->server_key, 0600, &kpem) == 0 &&
+		     write_pem(cfg->server_cert, 0644, &cpem) == 0;
+		_exit(ok ? 0 : 1);
+	}
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return -EIO;
+	return 0;
+}
+
+static struct sluice_config *load_config(TALLOC_CTX *ctx, const char *path, bool explicit_path,
+					 bool plain_errors)
+{
+	char err[512] = "";
+	struct sluice_config *cfg;
+
+	if (!explicit_path && access(path, F_OK) != 0 && errno == ENOENT) {
+		cfg = config_builtin(ctx, DEFAULT_STATE_DIR, err, sizeof(err));
+		if (cfg)
+			log_notice("%s does not exist: using the built-in default configuration "
+				   "(state in %s, users in %s)",
+				   path, cfg->state_dir, cfg->passwd_file);
+	} else {
+		cfg = config_load(ctx, path, err, sizeof(err));
+	}
+	/* sluiced -t prints errors as "FILE:LINE: key 'NAME': ..." and nothing else. */
+	if (!cfg && plain_errors)
+		fprintf(stderr, "%s\n", err);
+	else if (!cfg)
+		log_err("%s", err);
+	return cfg;
+}
+
+static int start_sec(struct main_ctx *m)
+{
+	int sp[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		close(sp[0]);
+		fcntl(sp[1], F_SETFL, O_NONBLOCK);
+		sec_run(m->cfg, sp[1]);
+	}
+	close(sp[1]);
+	m->sec_pid = pid;
+	m->sec_ch.fd = sp[0];
+	fcntl(sp[0], F_SETFL, O_NONBLOCK);
+	return 0;
+}
+
+static int write_pid_file(const char *path)
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f)
+		return -errno;
+	fprintf(f, "%d\n", (int)getpid());
+	return fclose(f) == 0 ? 0 : -errno;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "test-config", no_argument, NULL, 't' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "dump-config", no_argument, NULL, 'D' },
+		{ "help-config", no_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = DEFAULT_CONFIG;
+	bool explicit_path = false, foreground = false, test = false, debug = false, dump = false;
+	struct main_ctx *m = talloc_zero(NULL, struct main_ctx);
+	char err[512] = "";
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:ftdhv", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': path = optarg; explicit_path = true; break;
+		case 'f': foreground = true; break;
+		case 't': test = true; break;
+		case 'd': debug = true; break;
+		case 'D': dump = true; break;
+		case 'H': config_print_schema(stdout); return 0;
+		case 'h': usage(stdout); return 0;
+		case 'v': printf("sluiced %s\n", PACKAGE_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+	log_init("sluiced", foreground || test || dump, debug ? LOG_DEBUG : LOG_INFO);
+	m->cfg = load_config(m, path, explicit_path, test || dump);
+	if (!m->cfg)
+		return 1;
+	for (size_t i = 0; i < m->cfg->n_warnings; i++)
+		log_warn("%s", m->cfg->warnings[i]);
+	if (dump) {
+		config_dump(m->cfg, stdout);
+		return 0;
+	}
+	if (test) {
+		if (config_check_system(m->cfg, err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s\n", err);
+			return 1;
+		}
+		printf("%s: configuration is valid\n", m->cfg->file);
+		return 0;
+	}
+	log_init("sluiced", foreground, debug ? LOG_DEBUG : m->cfg->log_level);
+	if (geteuid() != 0) {
+		log_err("sluiced must run as root (it creates TUN devices and drops privileges "
+			"per client)");
+		return 1;
+	}
+	if (strcmp(m->cfg->file, "(built-in)") == 0) {
+		mkdir(m->cfg->state_dir, 0700);
+		if (generate_certificate(m->cfg) < 0) {
+			log_err("cannot create a certificate in %s", m->cfg->state_dir);
+			return 1;
+		}
+	}
+	if (config_check_system(m->cfg, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		return 1;
+	}
+	m->worker_path = find_worker(m, m->cfg);
+	if (access(m->worker_path, X_OK) != 0) {
+		log_err("worker program %s: %s", m->worker_path, strerror(errno));
+		return 1;
+	}
+	{
+		gnutls_datum_t pem;
+		int ret = gnutls_load_file(m->cfg->server_cert, &pem);
+
+		if (ret < 0) {
+			log_err("server-cert %s: %s", m->cfg->server_cert, gnutls_strerror(ret));
+			return 1;
+		}
+		m->cert_pem = talloc_memdup(m, pem.data, pem.size);
+		m->cert_pem_len = pem.size;
+		gnutls_free(pem.data);
+	}
+	m->leases = lease_pool_new(m, m->cfg->ipv4_network, m->cfg->ipv4_netmask);
+	if (!m->leases) {
+		log_err("ipv4-network: cannot use this pool");
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (!foreground && daemon(0, 0) < 0) {
+		log_err("cannot go to the background: %s", strerror(errno));
+		return 1;
+	}
+	/* sec is forked before any listener exists and before any network input. */
+	if (start_sec(m) < 0) {
+		log_err("cannot start sec: %s", strerror(errno));
+		return 1;
+	}
+	if (main_listen(m) < 0) {
+		kill(m->sec_pid, SIGTERM);
+		return 1;
+	}
+	if (m->cfg->pid_file && write_pid_file(m->cfg->pid_file) < 0)
+		log_warn("pid-file %s: %s", m->cfg->pid_file, strerror(errno));
+	main_run(m);
+	if (m->cfg->pid_file)
+		unlink(m->cfg->pid_file);
+	return 0;
+}

@@ -1,0 +1,97 @@
+/* sluiced main: the root process. It owns the listeners, the TUN devices, the IP leases
+ * and the registry of workers and their sessions. It parses no client bytes. */
+#ifndef SLUICE_MAIN_H
+#define SLUICE_MAIN_H
+
+#include <ev.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "common/config.h"
+#include "ipc/ipc.h"
+#include "main/lease.h"
+
+#define MAIN_MAX_LISTENERS 4
+
+enum main_worker_state {
+	MWS_AUTH = 1 << 0,
+	MWS_WAIT = 1 << 1,     /* tunnel requested; waiting for sec's cookie check */
+	MWS_TUNNEL = 1 << 2,
+	MWS_ENDED = 1 << 3,    /* sent MW_SESSION_END or was told to terminate */
+};
+
+struct main_worker {
+	struct main_worker *next;
+	struct main_ctx *m;
+	uint32_t id;
+	pid_t pid;
+	enum main_worker_state state;
+	struct ipc_channel ch;
+	ev_io io;
+	char client_ip[INET6_ADDRSTRLEN];
+	unsigned client_port;
+	char local_ip[INET6_ADDRSTRLEN];
+	unsigned local_port;
+	char label[96];        /* "worker PID (user@ip)" for logs */
+
+	/* the tunnel request, kept while sec checks the cookie */
+	char *hostname;
+	char *user_agent;
+	struct in_addr requested;
+	bool has_requested;
+	unsigned mtu;
+
+	/* the session, once the tunnel is up */
+	char *sid;
+	char *username;
+	char *groupname;
+	char device[IFNAMSIZ];
+	struct in_addr vpn_ip;
+	int tun_fd;
+	time_t started;
+	uint64_t bytes_in, bytes_out, spoofed;
+	unsigned end_reason;
+	struct main_worker *successor;   /* waits for this one to end (cookie re-use) */
+};
+
+struct main_ctx {
+	struct ev_loop *loop;
+	struct sluice_config *cfg;
+	char *worker_path;
+	char *cert_pem;
+	size_t cert_pem_len;
+	pid_t sec_pid;
+	struct ipc_channel sec_ch;
+	ev_io sec_io;
+	int listen_fd[MAIN_MAX_LISTENERS];
+	ev_io listen_io[MAIN_MAX_LISTENERS];
+	unsigned n_listen;
+	ev_signal sig_chld, sig_term, sig_int;
+	struct main_worker *workers;
+	unsigned n_workers;
+	uint32_t next_id;
+	struct lease_pool *leases;
+};
+
+/* server.c */
+int main_listen(struct main_ctx *m);
+int main_run(struct main_ctx *m);
+void main_send_sec(struct main_ctx *m, uint16_t type, const ProtobufCMessage *msg,
+		   const int *fds, unsigned nfds);
+
+/* workers.c */
+int main_spawn_worker(struct main_ctx *m, int client_fd, const struct sockaddr_storage *peer,
+		      const struct sockaddr_storage *local);
+void main_worker_exited(struct main_ctx *m, pid_t pid, int status);
+void main_terminate_all(struct main_ctx *m);
+void main_kill_all(struct main_ctx *m);
+int main_on_cookie_result(void *ctx, void *msg, int *fds);
+int main_on_session_expired(void *ctx, void *msg, int *fds);
+int main_on_auth_event(void *ctx, void *msg, int *fds);
+
+#endif

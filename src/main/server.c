@@ -1,0 +1,223 @@
+/* main's event loop: listeners, accepting connections, the sec channel and signals. */
+#include "config.h"
+
+#include "main/main.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "ipc/main_sec.pb-c.h"
+
+#define SEC_CHANNEL_MAX_PAYLOAD 4096
+#define MAIN_SEC_STATE 1u
+#define ACCEPT_BATCH 16
+
+static const struct ipc_route main_from_sec[] = {
+	{ MS_TYPE__MS_COOKIE_RESULT, "MS_COOKIE_RESULT", &ms_cookie_result__descriptor,
+	  main_on_cookie_result, 0, MAIN_SEC_STATE, 0 },
+	{ MS_TYPE__MS_SESSION_EXPIRED, "MS_SESSION_EXPIRED", &ms_session_expired__descriptor,
+	  main_on_session_expired, 0, MAIN_SEC_STATE, 0 },
+	{ MS_TYPE__MS_AUTH_EVENT, "MS_AUTH_EVENT", &ms_auth_event__descriptor, main_on_auth_event,
+	  0, MAIN_SEC_STATE, 0 },
+};
+
+void main_send_sec(struct main_ctx *m, uint16_t type, const ProtobufCMessage *msg,
+		   const int *fds, unsigned nfds)
+{
+	int ret = ipc_send(m->sec_ch.fd, type, msg, fds, nfds);
+
+	/* Without sec nobody can log in or sign a handshake; a supervisor restarts us. */
+	if (ret < 0) {
+		log_err("cannot reach sec: %s; exiting", strerror(-ret));
+		exit(1);
+	}
+}
+
+static void sec_readable(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct main_ctx *m = io->data;
+
+	for (int i = 0; i < 64; i++) {
+		int ret = ipc_recv_dispatch(&m->sec_ch, MAIN_SEC_STATE, m);
+
+		if (ret == -EAGAIN)
+			return;
+		if (ret == IPC_CLOSED || ret < 0) {
+			log_err("sec channel: %s; exiting",
+				ret == IPC_CLOSED ? "closed" : ipc_last_error());
+			ev_break(loop, EVBREAK_ALL);
+			return;
+		}
+	}
+}
+
+static void on_accept(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct main_ctx *m = io->data;
+
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
+		struct sockaddr_storage peer, local;
+		socklen_t plen = sizeof(peer), llen = sizeof(local);
+		int fd = accept4(io->fd, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
+		int one = 1;
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				log_warn("accept: %s", strerror(errno));
+			return;
+		}
+		getsockname(fd, (struct sockaddr *)&local, &llen);
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		main_spawn_worker(m, fd, &peer, &local);
+		close(fd);
+	}
+}
+
+static int listen_on(struct main_ctx *m, int family, const void *addr)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len;
+	int one = 1, zero = 0;
+	int fd;
+
+	if (family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (void *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)m->cfg->tcp_port);
+		memcpy(&s6->sin6_addr, addr, sizeof(s6->sin6_addr));
+		len = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (void *)&ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)m->cfg->tcp_port);
+		memcpy(&s4->sin_addr, addr, sizeof(s4->sin_addr));
+		len = sizeof(*s4);
+	}
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* Without listen-host one IPv6 socket serves both families. */
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 1024) < 0) {
+		int err = errno;
+
+		close(fd);
+		return -err;
+	}
+	m->listen_fd[m->n_listen++] = fd;
+	return 0;
+}
+
+int main_listen(struct main_ctx *m)
+{
+	const char *host = m->cfg->listen_host;
+	struct in_addr a4;
+	struct in6_addr a6;
+	int ret;
+
+	if (!host)
+		ret = listen_on(m, AF_INET6, &in6addr_any);
+	else if (inet_pton(AF_INET, host, &a4) == 1)
+		ret = listen_on(m, AF_INET, &a4);
+	else if (inet_pton(AF_INET6, host, &a6) == 1)
+		ret = listen_on(m, AF_INET6, &a6);
+	else
+		ret = -EINVAL;
+	if (ret < 0) {
+		log_err("cannot listen on %s port %u/tcp: %s", host ? host : "all addresses",
+			m->cfg->tcp_port, strerror(-ret));
+		return ret;
+	}
+	log_notice("listening on %s port %u/tcp", host ? host : "all addresses",
+		   m->cfg->tcp_port);
+	return 0;
+}
+
+static void on_sigchld(struct ev_loop *loop, ev_signal *s, int revents)
+{
+	struct main_ctx *m = s->data;
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == m->sec_pid) {
+			log_err("sec exited (status %#x); exiting", status);
+			m->sec_pid = 0;
+			ev_break(loop, EVBREAK_ALL);
+			continue;
+		}
+		main_worker_exited(m, pid, status);
+	}
+}
+
+static void on_sigterm(struct ev_loop *loop, ev_signal *s, int revents)
+{
+	log_notice("signal %d: shutting down", s->signum);
+	ev_break(loop, EVBREAK_ALL);
+}
+
+int main_run(struct main_ctx *m)
+{
+	/* Not the default loop: that one reaps children itself, and main must see
+	 * every exit status. */
+	m->loop = ev_loop_new(EVFLAG_AUTO);
+	if (!m->loop)
+		return -ENOMEM;
+	ipc_channel_init(&m->sec_ch, m->sec_ch.fd, main_from_sec,
+			 sizeof(main_from_sec) / sizeof(main_from_sec[0]), SEC_CHANNEL_MAX_PAYLOAD,
+			 "sec");
+	ev_io_init(&m->sec_io, sec_readable, m->sec_ch.fd, EV_READ);
+	m->sec_io.data = m;
+	ev_io_start(m->loop, &m->sec_io);
+	for (unsigned i = 0; i < m->n_listen; i++) {
+		ev_io_init(&m->listen_io[i], on_accept, m->listen_fd[i], EV_READ);
+		m->listen_io[i].data = m;
+		ev_io_start(m->loop, &m->listen_io[i]);
+	}
+	ev_signal_init(&m->sig_chld, on_sigchld, SIGCHLD);
+	ev_signal_init(&m->sig_term, on_sigterm, SIGTERM);
+	ev_signal_init(&m->sig_int, on_sigterm, SIGINT);
+	m->sig_chld.data = m->sig_term.data = m->sig_int.data = m;
+	ev_signal_start(m->loop, &m->sig_chld);
+	ev_signal_start(m->loop, &m->sig_term);
+	ev_signal_start(m->loop, &m->sig_int);
+	log_notice("sluiced ready");
+	ev_run(m->loop, 0);
+
+	/* Shutting down: tell clients the session is over (so they do not reconnect),
+	 * give workers a moment to say so, then end whatever is left. */
+	main_terminate_all(m);
+	for (int i = 0; i < 60 && m->n_workers; i++) {
+		int status;
+		pid_t pid = waitpid(-1, &status, WNOHANG);
+
+		if (pid == 0) {
+			usleep(50 * 1000);
+			if (i == 40)
+				main_kill_all(m);
+			continue;
+		}
+		if (pid < 0)
+			break;
+		if (pid != m->sec_pid)
+			main_worker_exited(m, pid, status);
+		else
+			m->sec_pid = 0;
+	}
+	if (m->sec_pid)
+		kill(m->sec_pid, SIGTERM);
+	return 0;
+}

@@ -1,0 +1,517 @@
+/* Workers and their sessions, as main sees them: spawning (fork + exec with a fixed fd
+ * layout), what a worker may ask for, the tunnel it gets, and what is recorded when it
+ * ends for whatever reason. */
+#include "config.h"
+
+#include "main/main.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/session.h"
+#include "ipc/main_sec.pb-c.h"
+#include "ipc/main_worker.pb-c.h"
+#include "main/tun.h"
+
+#define MAIN_WORKER_MAX_PAYLOAD 4096
+#define WORKER_STATS_INTERVAL_MIN 1
+
+static int main_on_log(void *ctx, void *msg, int *fds);
+static int main_on_tunnel_req(void *ctx, void *msg, int *fds);
+static int main_on_stats(void *ctx, void *msg, int *fds);
+static int main_on_session_end(void *ctx, void *msg, int *fds);
+
+static const struct ipc_route main_from_worker[] = {
+	{ MW_TYPE__MW_LOG, "MW_LOG", &mw_log__descriptor, main_on_log, 0, IPC_ANY_STATE, 0 },
+	{ MW_TYPE__MW_TUNNEL_REQ, "MW_TUNNEL_REQ", &mw_tunnel_req__descriptor, main_on_tunnel_req,
+	  0, MWS_AUTH, IPC_ONCE },
+	{ MW_TYPE__MW_STATS, "MW_STATS", &mw_stats__descriptor, main_on_stats, 0,
+	  MWS_TUNNEL | MWS_ENDED, 0 },
+	{ MW_TYPE__MW_SESSION_END, "MW_SESSION_END", &mw_session_end__descriptor,
+	  main_on_session_end, 0, MWS_TUNNEL | MWS_ENDED, IPC_ONCE },
+};
+
+static struct main_worker *find_worker(struct main_ctx *m, uint32_t id, pid_t pid)
+{
+	for (struct main_worker *w = m->workers; w; w = w->next)
+		if ((id && w->id == id) || (pid && w->pid == pid))
+			return w;
+	return NULL;
+}
+
+static void set_label(struct main_worker *w)
+{
+	snprintf(w->label, sizeof(w->label), "worker %d (%s%s%s:%u)", (int)w->pid,
+		 w->username ? w->username : "", w->username ? "@" : "", w->client_ip,
+		 w->client_port);
+}
+
+/* Fail closed: a worker that breaks the contract is ended; main goes on. */
+static void kill_worker(struct main_worker *w, const char *why)
+{
+	log_warn("%s: %s; killing it", w->label, why);
+	ev_io_stop(w->m->loop, &w->io);
+	kill(w->pid, SIGKILL);
+}
+
+static void worker_readable(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct main_worker *w = io->data;
+
+	/* Bounded: one worker cannot keep main busy. */
+	for (int i = 0; i < 16; i++) {
+		int ret = ipc_recv_dispatch(&w->ch, w->state, w);
+
+		if (ret == -EAGAIN)
+			return;
+		if (ret == IPC_CLOSED) {
+			ev_io_stop(loop, io);
+			return;
+		}
+		if (ret < 0) {
+			kill_worker(w, ipc_last_error());
+			return;
+		}
+	}
+}
+
+static void addr_to_text(const struct sockaddr_storage *ss, char *ip, size_t iplen, unsigned *port)
+{
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+
+		/* An IPv4 client on a dual-stack socket is shown as IPv4. */
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], ip, (socklen_t)iplen);
+		else
+			inet_ntop(AF_INET6, &s6->sin6_addr, ip, (socklen_t)iplen);
+		*port = ntohs(s6->sin6_port);
+	} else {
+		const struct sockaddr_in *s4 = (const void *)ss;
+
+		inet_ntop(AF_INET, &s4->sin_addr, ip, (socklen_t)iplen);
+		*port = ntohs(s4->sin_port);
+	}
+}
+
+static int send_init(struct main_ctx *m, struct main_worker *w)
+{
+	struct sluice_config *c = m->cfg;
+	MwInit in = MW_INIT__INIT;
+
+	in.worker_id = w->id;
+	in.cert_pem.data = (uint8_t *)m->cert_pem;
+	in.cert_pem.len = m->cert_pem_len;
+	in.tls_priorities = c->tls_priorities;
+	in.uid = c->uid;
+	in.gid = c->gid;
+	in.auth_timeout = c->auth_timeout;
+	in.idle_timeout = c->idle_timeout;
+	in.dpd = c->dpd;
+	in.mobile_dpd = c->mobile_dpd;
+	in.keepalive = c->keepalive;
+	in.mtu = c->mtu;
+	in.banner = c->banner;
+	in.n_dns = c->n_dns;
+	in.dns = c->dns;
+	in.n_routes = c->n_routes;
+	in.routes = c->routes;
+	in.n_no_routes = c->n_no_routes;
+	in.no_routes = c->no_routes;
+	in.client_ip = w->client_ip;
+	in.client_port = w->client_port;
+	in.local_ip = w->local_ip;
+	in.local_port = w->local_port;
+	in.log_level = (uint32_t)c->log_level;
+	in.cookie_timeout = c->cookie_timeout;
+	in.stats_interval = c->stats_report_time > WORKER_STATS_INTERVAL_MIN
+				    ? c->stats_report_time
+				    : WORKER_STATS_INTERVAL_MIN;
+	in.default_domain = c->default_domain;
+	return ipc_send(w->ch.fd, MW_TYPE__MW_INIT, &in.base, NULL, 0);
+}
+
+/* fork + exec with the fixed layout: 3 client, 4 main channel, 5 sec channel. Every
+ * other descriptor of main is close-on-exec, so the worker inherits nothing else. */
+static pid_t spawn(struct main_ctx *m, int client_fd, int main_end, int sec_end)
+{
+	posix_spawn_file_actions_t fa;
+	char *argv[] = { "sluice-worker", NULL };
+	char *envp[] = { NULL };
+	pid_t pid = -1;
+	int ret;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, client_fd, 3);
+	posix_spawn_file_actions_adddup2(&fa, main_end, 4);
+	posix_spawn_file_actions_adddup2(&fa, sec_end, 5);
+	/* Also what main itself inherited without close-on-exec. */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 6);
+	ret = posix_spawn(&pid, m->worker_path, &fa, NULL, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	if (ret != 0) {
+		log_err("cannot start %s: %s", m->worker_path, strerror(ret));
+		return -1;
+	}
+	return pid;
+}
+
+int main_spawn_worker(struct main_ctx *m, int client_fd, const struct sockaddr_storage *peer,
+		      const struct sockaddr_storage *local)
+{
+	struct main_worker *w;
+	int mw[2], sw[2];
+	MsWorkerNew nw = MS_WORKER_NEW__INIT;
+
+	if (m->cfg->max_clients && m->n_workers >= m->cfg->max_clients) {
+		log_notice("max-clients (%u) reached: refusing a connection", m->cfg->max_clients);
+		return -EBUSY;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, mw) < 0)
+		return -errno;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sw) < 0) {
+		close(mw[0]);
+		close(mw[1]);
+		return -errno;
+	}
+	w = talloc_zero(m, struct main_worker);
+	w->m = m;
+	w->id = ++m->next_id ? m->next_id : ++m->next_id;
+	w->tun_fd = -1;
+	w->state = MWS_AUTH;
+	addr_to_text(peer, w->client_ip, sizeof(w->client_ip), &w->client_port);
+	addr_to_text(local, w->local_ip, sizeof(w->local_ip), &w->local_port);
+	w->pid = spawn(m, client_fd, mw[1], sw[1]);
+	close(mw[1]);
+	close(sw[1]);
+	if (w->pid < 0) {
+		close(mw[0]);
+		close(sw[0]);
+		talloc_free(w);
+		return -ECHILD;
+	}
+	set_label(w);
+	fcntl(mw[0], F_SETFL, O_NONBLOCK);
+	ipc_channel_init(&w->ch, mw[0], main_from_worker,
+			 sizeof(main_from_worker) / sizeof(main_from_worker[0]),
+			 MAIN_WORKER_MAX_PAYLOAD, w->label);
+	ev_io_init(&w->io, worker_readable, mw[0], EV_READ);
+	w->io.data = w;
+	ev_io_start(m->loop, &w->io);
+	w->next = m->workers;
+	m->workers = w;
+	m->n_workers++;
+
+	nw.worker_id = w->id;
+	nw.pid = (uint32_t)w->pid;
+	nw.client_ip = w->client_ip;
+	nw.client_port = w->client_port;
+	main_send_sec(m, MS_TYPE__MS_WORKER_NEW, &nw.base, &sw[0], 1);
+	close(sw[0]);
+	if (send_init(m, w) < 0)
+		kill_worker(w, "cannot send the start-up message");
+	log_debug("%s started for %s:%u", w->label, w->client_ip, w->client_port);
+	return 0;
+}
+
+static int main_on_log(void *ctx, void *msg, int *fds)
+{
+	struct main_worker *w = ctx;
+	MwLog *l = msg;
+	char line[1200];
+	int prio = l->priority <= LOG_DEBUG ? (int)l->priority : LOG_DEBUG;
+
+	/* A worker may not log as an emergency, and its text is bounded. */
+	if (prio < LOG_ERR)
+		prio = LOG_ERR;
+	snprintf(line, sizeof(line), "%s: %.1000s", w->label, l->text);
+	log_raw(prio, line);
+	return 0;
+}
+
+static int main_on_tunnel_req(void *ctx, void *msg, int *fds)
+{
+	struct main_worker *w = ctx;
+	MwTunnelReq *r = msg;
+	MsCookieCheck cc = MS_COOKIE_CHECK__INIT;
+
+	if (r->cookie.len == 0 || r->cookie.len > 256)
+		return -EPROTO;
+	w->hostname = talloc_strndup(w, r->hostname ? r->hostname : "", 255);
+	w->user_agent = talloc_strndup(w, r->user_agent ? r->user_agent : "", 255);
+	w->has_requested =
+		r->requested_ipv4 && inet_pton(AF_INET, r->requested_ipv4, &w->requested) == 1;
+	w->mtu = r->mtu < 576 ? 576 : (r->mtu > 9000 ? 9000 : r->mtu);
+	w->state = MWS_WAIT;
+	cc.worker_id = w->id;
+	cc.cookie = r->cookie;
+	cc.client_ip = w->client_ip;
+	main_send_sec(w->m, MS_TYPE__MS_COOKIE_CHECK, &cc.base, NULL, 0);
+	return 0;
+}
+
+static int main_on_stats(void *ctx, void *msg, int *fds)
+{
+	struct main_worker *w = ctx;
+	MwStats *s = msg;
+
+	w->bytes_in = s->bytes_in;
+	w->bytes_out = s->bytes_out;
+	w->spoofed = s->spoofed_dropped;
+	return 0;
+}
+
+static int main_on_session_end(void *ctx, void *msg, int *fds)
+{
+	struct main_worker *w = ctx;
+	MwSessionEnd *e = msg;
+
+	if (!w->end_reason)
+		w->end_reason = e->reason <= END_SESSION_REUSED ? e->reason : END_UNKNOWN;
+	w->state = MWS_ENDED;
+	return 0;
+}
+
+static void tunnel_fail(struct main_worker *w, unsigned code, const char *reason)
+{
+	MwTunnelFail f = MW_TUNNEL_FAIL__INIT;
+
+	f.http_code = code;
+	f.reason = (char *)reason;
+	w->state = MWS_AUTH;
+	if (ipc_send(w->ch.fd, MW_TYPE__MW_TUNNEL_FAIL, &f.base, NULL, 0) < 0)
+		kill_worker(w, "cannot answer its tunnel request");
+}
+
+static void session_down(struct main_worker *w, bool invalidate)
+{
+	MsSessionDown d = MS_SESSION_DOWN__INIT;
+
+	d.sid = w->sid;
+	d.worker_id = w->id;
+	d.invalidate = invalidate;
+	main_send_sec(w->m, MS_TYPE__MS_SESSION_DOWN, &d.base, NULL, 0);
+}
+
+/* Leases the session's address, creates its TUN device and hands it to the worker. */
+static void tunnel_grant(struct main_worker *w)
+{
+	struct main_ctx *m = w->m;
+	MwTunnelOk ok = MW_TUNNEL_OK__INIT;
+	struct in_addr server = lease_pool_server_addr(m->leases);
+	char ip[INET_ADDRSTRLEN], local[INET_ADDRSTRLEN], mask[INET_ADDRSTRLEN];
+	int ret;
+
+	ret = lease_acquire(m->leases, w->sid, w->username, m->cfg->predictable_ips,
+			    w->has_requested ? &w->requested : NULL, &w->vpn_ip);
+	if (ret < 0) {
+		log_err("%s: no address for session %s: %s", w->label, w->sid, strerror(-ret));
+		session_down(w, false);
+		tunnel_fail(w, 503, "no free address in the pool");
+		return;
+	}
+	w->tun_fd = tun_create(m->cfg->device, server, w->vpn_ip, w->mtu, w->device);
+	if (w->tun_fd < 0) {
+		log_err("%s: cannot create a TUN device: %s", w->label, strerror(-w->tun_fd));
+		w->tun_fd = -1;
+		session_down(w, false);
+		tunnel_fail(w, 503, "cannot create the tunnel device");
+		return;
+	}
+	inet_ntop(AF_INET, &w->vpn_ip, ip, sizeof(ip));
+	inet_ntop(AF_INET, &server, local, sizeof(local));
+	inet_ntop(AF_INET, &m->cfg->ipv4_netmask, mask, sizeof(mask));
+	ok.sid = w->sid;
+	ok.username = w->username;
+	ok.groupname = w->groupname;
+	ok.device = w->device;
+	ok.ipv4 = ip;
+	ok.ipv4_local = local;
+	ok.ipv4_netmask = mask;
+	if (ipc_send(w->ch.fd, MW_TYPE__MW_TUNNEL_OK, &ok.base, &w->tun_fd, 1) < 0) {
+		kill_worker(w, "cannot pass the TUN device");
+		return;
+	}
+	w->state = MWS_TUNNEL;
+	w->started = time(NULL);
+	{
+		MsSessionUp up = MS_SESSION_UP__INIT;
+
+		up.sid = w->sid;
+		up.worker_id = w->id;
+		main_send_sec(m, MS_TYPE__MS_SESSION_UP, &up.base, NULL, 0);
+	}
+	log_notice("session start: sid=%s user=%s group=%s client=%s:%u device=%s vpn-ip=%s "
+		   "worker=%d",
+		   w->sid, w->username, w->groupname[0] ? w->groupname : "-", w->client_ip,
+		   w->client_port, w->device, ip, (int)w->pid);
+}
+
+int main_on_cookie_result(void *ctx, void *msg, int *fds)
+{
+	struct main_ctx *m = ctx;
+	MsCookieResult *r = msg;
+	struct main_worker *w = find_worker(m, r->worker_id, 0);
+	struct main_worker *old;
+
+	if (!w || w->state != MWS_WAIT) {
+		/* The worker went away meanwhile: give the reservation back. */
+		if (r->ok && r->sid) {
+			MsSessionDown d = MS_SESSION_DOWN__INIT;
+
+			d.sid = r->sid;
+			d.worker_id = r->worker_id;
+			main_send_sec(m, MS_TYPE__MS_SESSION_DOWN, &d.base, NULL, 0);
+		}
+		return 0;
+	}
+	if (!r->ok) {
+		log_info("%s: tunnel refused: %s", w->label, r->reason ? r->reason : "");
+		tunnel_fail(w, r->has_http_code ? r->http_code : 401, r->reason ? r->reason : "");
+		return 0;
+	}
+	if (!r->sid || !r->username || !r->groupname)
+		return -EPROTO;
+	w->sid = talloc_strdup(w, r->sid);
+	w->username = talloc_strdup(w, r->username);
+	w->groupname = talloc_strdup(w, r->groupname);
+	set_label(w);
+
+	/* The same cookie already has a live tunnel (the client moved before we noticed):
+	 * end the old one first; the new one starts when its device is released. */
+	for (old = m->workers; old; old = old->next) {
+		if (old != w && old->sid && strcmp(old->sid, w->sid) == 0 &&
+		    old->tun_fd >= 0 && !old->successor) {
+			log_info("%s: session %s re-used by %s; ending the older tunnel", old->label,
+				 old->sid, w->label);
+			old->end_reason = END_SESSION_REUSED;
+			old->successor = w;
+			kill(old->pid, SIGKILL);
+			return 0;
+		}
+	}
+	tunnel_grant(w);
+	return 0;
+}
+
+int main_on_session_expired(void *ctx, void *msg, int *fds)
+{
+	struct main_ctx *m = ctx;
+	MsSessionExpired *e = msg;
+
+	lease_release(m->leases, e->sid);
+	return 0;
+}
+
+int main_on_auth_event(void *ctx, void *msg, int *fds)
+{
+	MsAuthEvent *e = msg;
+
+	if (e->ok)
+		log_notice("auth ok: user=%s client=%s:%u", e->username, e->client_ip,
+			   e->client_port);
+	else
+		log_notice("auth failed: user=%s client=%s:%u reason=%s", e->username,
+			   e->client_ip, e->client_port, e->reason ? e->reason : "");
+	return 0;
+}
+
+static void describe_exit(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exited with code %d (%s)", WEXITSTATUS(status),
+			 worker_exit_str(WEXITSTATUS(status)));
+	else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+		snprintf(buf, len, "killed by SIGSYS: sandbox violation");
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)));
+	else
+		snprintf(buf, len, "ended with status %#x", status);
+}
+
+/* Accounting happens here, in main, from the TUN device main still holds, so it is
+ * complete whether the worker ended cleanly, crashed or was killed. */
+static void session_end(struct main_worker *w, int status)
+{
+	uint64_t rx = 0, tx = 0, rxp, txp;
+	unsigned reason = w->end_reason;
+
+	if (!reason)
+		reason = (WIFEXITED(status) && WEXITSTATUS(status) == 0) ? END_CLIENT_CLOSED
+									 : END_WORKER_DIED;
+	if (tun_stats(w->device, &rx, &tx, &rxp, &txp) < 0) {
+		rx = w->bytes_in;
+		tx = w->bytes_out;
+	}
+	log_notice("session end: sid=%s user=%s device=%s duration=%llds bytes-in=%llu "
+		   "bytes-out=%llu spoofed-dropped=%llu reason=%s worker=%d",
+		   w->sid, w->username, w->device, (long long)(time(NULL) - w->started),
+		   (unsigned long long)rx, (unsigned long long)tx, (unsigned long long)w->spoofed,
+		   session_end_reason_str(reason), (int)w->pid);
+	close(w->tun_fd);
+	w->tun_fd = -1;
+	if (reason != END_SESSION_REUSED)
+		session_down(w, reason == END_USER_DISCONNECT);
+}
+
+void main_worker_exited(struct main_ctx *m, pid_t pid, int status)
+{
+	struct main_worker *w = find_worker(m, 0, pid);
+	struct main_worker **pp;
+	char how[96];
+
+	if (!w)
+		return;
+	describe_exit(status, how, sizeof(how));
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		log_debug("%s %s", w->label, how);
+	else
+		log_notice("worker %d %s", (int)w->pid, how);
+	if (w->tun_fd >= 0)
+		session_end(w, status);
+	for (pp = &m->workers; *pp; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	}
+	m->n_workers--;
+	ev_io_stop(m->loop, &w->io);
+	close(w->ch.fd);
+	if (w->successor && w->successor->state == MWS_WAIT)
+		tunnel_grant(w->successor);
+	for (struct main_worker *o = m->workers; o; o = o->next)
+		if (o->successor == w)
+			o->successor = NULL;
+	talloc_free(w);
+}
+
+void main_terminate_all(struct main_ctx *m)
+{
+	MwTerminate t = MW_TERMINATE__INIT;
+
+	t.reason = END_SERVER_TERMINATE;
+	for (struct main_worker *w = m->workers; w; w = w->next) {
+		if (w->state == MWS_TUNNEL && ipc_send(w->ch.fd, MW_TYPE__MW_TERMINATE, &t.base,
+						       NULL, 0) == 0)
+			continue;
+		kill(w->pid, SIGTERM);
+	}
+}
+
+void main_kill_all(struct main_ctx *m)
+{
+	for (struct main_worker *w = m->workers; w; w = w->next)
+		kill(w->pid, SIGKILL);
+}

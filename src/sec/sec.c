@@ -1,0 +1,162 @@
+#include "config.h"
+
+#include "sec/sec.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "ipc/main_sec.pb-c.h"
+#include "ipc/sec_worker.pb-c.h"
+
+#define SEC_MAIN_MAX_PAYLOAD 4096
+#define SEC_WORKER_MAX_PAYLOAD 4096
+#define MAIN_RUNNING 1u
+
+static int sec_on_worker_new(void *ctx, void *msg, int *fds);
+
+static const struct ipc_route sec_from_main[] = {
+	{ MS_TYPE__MS_WORKER_NEW, "MS_WORKER_NEW", &ms_worker_new__descriptor,
+	  sec_on_worker_new, 1, MAIN_RUNNING, 0 },
+	{ MS_TYPE__MS_COOKIE_CHECK, "MS_COOKIE_CHECK", &ms_cookie_check__descriptor,
+	  sec_on_cookie_check, 0, MAIN_RUNNING, 0 },
+	{ MS_TYPE__MS_SESSION_UP, "MS_SESSION_UP", &ms_session_up__descriptor,
+	  sec_on_session_up, 0, MAIN_RUNNING, 0 },
+	{ MS_TYPE__MS_SESSION_DOWN, "MS_SESSION_DOWN", &ms_session_down__descriptor,
+	  sec_on_session_down, 0, MAIN_RUNNING, 0 },
+};
+
+static const struct ipc_route sec_from_worker[] = {
+	{ SW_TYPE__SW_SIGN_REQ, "SW_SIGN_REQ", &sw_sign_req__descriptor, sec_on_sign_req, 0,
+	  SECW_HANDSHAKE, 0 },
+	{ SW_TYPE__SW_HANDSHAKE_DONE, "SW_HANDSHAKE_DONE", &sw_handshake_done__descriptor,
+	  sec_on_handshake_done, 0, SECW_HANDSHAKE, IPC_ONCE },
+	{ SW_TYPE__SW_AUTH_REQ, "SW_AUTH_REQ", &sw_auth_req__descriptor, sec_on_auth_req, 0,
+	  SECW_AUTH, 0 },
+};
+
+void sec_send_main(struct sec_ctx *sec, uint16_t type, const ProtobufCMessage *msg)
+{
+	int ret = ipc_send(sec->main_ch.fd, type, msg, NULL, 0);
+
+	/* Without main there is nothing left to serve. */
+	if (ret < 0) {
+		log_err("cannot send to main: %s; exiting", strerror(-ret));
+		_exit(1);
+	}
+}
+
+static void sec_worker_free(struct sec_worker *w)
+{
+	struct sec_worker **pp;
+
+	for (pp = &w->sec->workers; *pp; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	}
+	ev_io_stop(w->sec->loop, &w->io);
+	close(w->ch.fd);
+	talloc_free(w);
+}
+
+static void sec_worker_readable(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct sec_worker *w = io->data;
+	int ret;
+
+	for (;;) {
+		ret = ipc_recv_dispatch(&w->ch, w->state, w);
+		if (ret == -EAGAIN)
+			return;
+		if (ret == IPC_CLOSED) {
+			sec_worker_free(w);
+			return;
+		}
+		if (ret < 0) {
+			/* Fail closed: a worker that breaks the contract loses its channel,
+			 * which ends it; main sees the exit. */
+			log_warn("worker %u (pid %u): %s; closing its channel", w->id, w->pid,
+				 ipc_last_error());
+			sec_worker_free(w);
+			return;
+		}
+	}
+}
+
+static int sec_on_worker_new(void *ctx, void *msg, int *fds)
+{
+	struct sec_ctx *sec = ctx;
+	MsWorkerNew *m = msg;
+	struct sec_worker *w = talloc_zero(sec, struct sec_worker);
+	char name[48];
+
+	if (!w) {
+		close(fds[0]);
+		return -ENOMEM;
+	}
+	w->sec = sec;
+	w->id = m->worker_id;
+	w->pid = m->pid;
+	w->client_ip = talloc_strdup(w, m->client_ip);
+	w->client_port = m->client_port;
+	w->state = SECW_HANDSHAKE;
+	snprintf(name, sizeof(name), "worker %u", m->pid);
+	ipc_channel_init(&w->ch, fds[0], sec_from_worker,
+			 sizeof(sec_from_worker) / sizeof(sec_from_worker[0]),
+			 SEC_WORKER_MAX_PAYLOAD, talloc_strdup(w, name));
+	ev_io_init(&w->io, sec_worker_readable, fds[0], EV_READ);
+	w->io.data = w;
+	ev_io_start(sec->loop, &w->io);
+	w->next = sec->workers;
+	sec->workers = w;
+	return 0;
+}
+
+static void sec_main_readable(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct sec_ctx *sec = io->data;
+	int ret;
+
+	for (;;) {
+		ret = ipc_recv_dispatch(&sec->main_ch, MAIN_RUNNING, sec);
+		if (ret == -EAGAIN)
+			return;
+		if (ret == IPC_CLOSED) {
+			log_info("main closed its channel; sec exits");
+			_exit(0);
+		}
+		if (ret < 0) {
+			log_err("message from main refused: %s; sec exits", ipc_last_error());
+			_exit(1);
+		}
+	}
+}
+
+void sec_run(struct sluice_config *cfg, int main_fd)
+{
+	struct sec_ctx *sec = talloc_zero(cfg, struct sec_ctx);
+
+	/* sec dies with main, so a crashed main never leaves an orphan holding keys. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	log_set_prefix("sec: ");
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	sec->cfg = cfg;
+	sec->loop = ev_loop_new(EVFLAG_AUTO);
+	if (!sec->loop || sec_keys_load(sec) < 0)
+		_exit(1);
+	ipc_channel_init(&sec->main_ch, main_fd, sec_from_main,
+			 sizeof(sec_from_main) / sizeof(sec_from_main[0]), SEC_MAIN_MAX_PAYLOAD,
+			 "main");
+	ev_io_init(&sec->main_io, sec_main_readable, main_fd, EV_READ);
+	sec->main_io.data = sec;
+	ev_io_start(sec->loop, &sec->main_io);
+	ev_run(sec->loop, 0);
+	_exit(0);
+}

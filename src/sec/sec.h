@@ -1,0 +1,85 @@
+/* The sec module: the only process that holds the server's private key and checks
+ * passwords. Forked by main at start-up, before any network input; talks to main over
+ * one socket pair and to each worker over the socket pair main hands it. */
+#ifndef SLUICE_SEC_H
+#define SLUICE_SEC_H
+
+#include <ev.h>
+#include <gnutls/abstract.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "common/config.h"
+#include "ipc/ipc.h"
+
+#define SEC_MAX_SIGNS 8          /* signatures one handshake may ask for */
+#define SEC_COOKIE_LEN 32        /* random bytes; sent as 64 hex digits */
+#define SEC_SID_LEN 12           /* hex digits of SHA-256(cookie) naming a session */
+
+struct sec_session {
+	struct sec_session *next;
+	struct sec_ctx *sec;
+	char sid[SEC_SID_LEN + 1];
+	uint8_t cookie_hash[32];     /* SHA-256 of the cookie text; the cookie is not kept */
+	char *username;
+	char *groupname;
+	char *auth_ip;               /* where the password was checked (deny-roaming) */
+	time_t created;
+	uint32_t in_use_by;          /* worker id with a live tunnel, 0 when none */
+	ev_timer expiry;
+};
+
+enum sec_worker_state {
+	SECW_HANDSHAKE = 1 << 0,
+	SECW_AUTH = 1 << 1,
+	SECW_DONE = 1 << 2,
+};
+
+struct sec_worker {
+	struct sec_worker *next;
+	struct sec_ctx *sec;
+	uint32_t id;
+	uint32_t pid;
+	char *client_ip;
+	unsigned client_port;
+	enum sec_worker_state state;
+	unsigned signs;
+	unsigned tries;
+	struct ipc_channel ch;
+	ev_io io;
+};
+
+struct sec_ctx {
+	struct ev_loop *loop;
+	struct sluice_config *cfg;
+	gnutls_privkey_t key;
+	struct ipc_channel main_ch;
+	ev_io main_io;
+	struct sec_worker *workers;
+	struct sec_session *sessions;
+};
+
+/* Runs the sec module; never returns. */
+void sec_run(struct sluice_config *cfg, int main_fd) __attribute__((noreturn));
+
+/* sec_keys.c */
+int sec_keys_load(struct sec_ctx *sec);
+int sec_on_sign_req(void *ctx, void *msg, int *fds);
+
+/* sec_auth.c */
+int sec_on_handshake_done(void *ctx, void *msg, int *fds);
+int sec_on_auth_req(void *ctx, void *msg, int *fds);
+
+/* sec_sessions.c */
+struct sec_session *sec_session_new(struct sec_ctx *sec, const char *user, const char *group,
+				    const char *ip, char cookie_hex[2 * SEC_COOKIE_LEN + 1]);
+unsigned sec_sessions_in_use(struct sec_ctx *sec, const char *user, const struct sec_session *except);
+int sec_on_cookie_check(void *ctx, void *msg, int *fds);
+int sec_on_session_up(void *ctx, void *msg, int *fds);
+int sec_on_session_down(void *ctx, void *msg, int *fds);
+
+/* sec.c */
+void sec_send_main(struct sec_ctx *sec, uint16_t type, const ProtobufCMessage *msg);
+
+#endif

@@ -1,0 +1,192 @@
+/* Sessions and their cookies. A session is born when a password is accepted and lives
+ * while it has a tunnel and for cookie-timeout after that, so that a client that lost
+ * its connection can come back with the same cookie (and main gives it the same
+ * address). Only a hash of the cookie is kept. */
+#include "config.h"
+
+#include "sec/sec.h"
+
+#include <errno.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "ipc/main_sec.pb-c.h"
+
+static void hex_encode(const uint8_t *in, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * len] = '\0';
+}
+
+static void session_free(struct sec_session *s)
+{
+	struct sec_session **pp;
+
+	for (pp = &s->sec->sessions; *pp; pp = &(*pp)->next) {
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	}
+	ev_timer_stop(s->sec->loop, &s->expiry);
+	talloc_free(s);
+}
+
+/* The session is over for good: main releases its address. */
+static void session_expire(struct sec_session *s, const char *why)
+{
+	MsSessionExpired m = MS_SESSION_EXPIRED__INIT;
+
+	log_info("session %s of %s expired (%s)", s->sid, s->username, why);
+	m.sid = s->sid;
+	sec_send_main(s->sec, MS_TYPE__MS_SESSION_EXPIRED, &m.base);
+	session_free(s);
+}
+
+static void session_timer(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	session_expire(t->data, "cookie timeout");
+}
+
+static void session_arm(struct sec_session *s)
+{
+	ev_timer_stop(s->sec->loop, &s->expiry);
+	ev_timer_set(&s->expiry, (ev_tstamp)s->sec->cfg->cookie_timeout, 0.);
+	ev_timer_start(s->sec->loop, &s->expiry);
+}
+
+struct sec_session *sec_session_new(struct sec_ctx *sec, const char *user, const char *group,
+				    const char *ip, char cookie_hex[2 * SEC_COOKIE_LEN + 1])
+{
+	struct sec_session *s = talloc_zero(sec, struct sec_session);
+	uint8_t cookie[SEC_COOKIE_LEN];
+	char hash_hex[65];
+
+	if (!s)
+		return NULL;
+	if (gnutls_rnd(GNUTLS_RND_KEY, cookie, sizeof(cookie)) < 0) {
+		talloc_free(s);
+		return NULL;
+	}
+	hex_encode(cookie, sizeof(cookie), cookie_hex);
+	explicit_bzero(cookie, sizeof(cookie));
+	gnutls_hash_fast(GNUTLS_DIG_SHA256, cookie_hex, 2 * SEC_COOKIE_LEN, s->cookie_hash);
+	hex_encode(s->cookie_hash, sizeof(s->cookie_hash), hash_hex);
+	memcpy(s->sid, hash_hex, SEC_SID_LEN);
+	s->sid[SEC_SID_LEN] = '\0';
+	s->sec = sec;
+	s->username = talloc_strdup(s, user);
+	s->groupname = talloc_strdup(s, group);
+	s->auth_ip = talloc_strdup(s, ip);
+	s->created = time(NULL);
+	ev_init(&s->expiry, session_timer);
+	s->expiry.data = s;
+	/* A cookie nobody uses dies after cookie-timeout like a disconnected one. */
+	session_arm(s);
+	s->next = sec->sessions;
+	sec->sessions = s;
+	return s;
+}
+
+unsigned sec_sessions_in_use(struct sec_ctx *sec, const char *user, const struct sec_session *except)
+{
+	unsigned n = 0;
+
+	for (struct sec_session *s = sec->sessions; s; s = s->next)
+		if (s != except && s->in_use_by && strcmp(s->username, user) == 0)
+			n++;
+	return n;
+}
+
+static struct sec_session *find_by_cookie(struct sec_ctx *sec, const uint8_t *cookie, size_t len)
+{
+	uint8_t hash[32];
+
+	if (len != 2 * SEC_COOKIE_LEN)
+		return NULL;
+	gnutls_hash_fast(GNUTLS_DIG_SHA256, cookie, len, hash);
+	for (struct sec_session *s = sec->sessions; s; s = s->next)
+		if (gnutls_memcmp(s->cookie_hash, hash, sizeof(hash)) == 0)
+			return s;
+	return NULL;
+}
+
+static struct sec_session *find_by_sid(struct sec_ctx *sec, const char *sid)
+{
+	for (struct sec_session *s = sec->sessions; s; s = s->next)
+		if (strcmp(s->sid, sid) == 0)
+			return s;
+	return NULL;
+}
+
+int sec_on_cookie_check(void *ctx, void *msg, int *fds)
+{
+	struct sec_ctx *sec = ctx;
+	MsCookieCheck *req = msg;
+	MsCookieResult res = MS_COOKIE_RESULT__INIT;
+	struct sec_session *s = find_by_cookie(sec, req->cookie.data, req->cookie.len);
+
+	res.worker_id = req->worker_id;
+	res.has_http_code = true;
+	if (!s) {
+		res.http_code = 401;
+		res.reason = "unknown or expired cookie";
+	} else if (sec->cfg->deny_roaming && strcmp(s->auth_ip, req->client_ip) != 0) {
+		res.http_code = 401;
+		res.reason = "cookie used from another address (deny-roaming)";
+	} else if (!s->in_use_by && sec->cfg->max_same_clients &&
+		   sec_sessions_in_use(sec, s->username, s) >= sec->cfg->max_same_clients) {
+		res.http_code = 503;
+		res.reason = "too many sessions for this user";
+	} else {
+		/* Reserved for this worker from now on, so the cookie cannot expire while
+		 * main sets up the tunnel; a newer tunnel of the same session takes it
+		 * over (main ends the older one). */
+		s->in_use_by = req->worker_id;
+		ev_timer_stop(sec->loop, &s->expiry);
+		res.ok = true;
+		res.has_http_code = false;
+		res.sid = s->sid;
+		res.username = s->username;
+		res.groupname = s->groupname;
+	}
+	sec_send_main(sec, MS_TYPE__MS_COOKIE_RESULT, &res.base);
+	return 0;
+}
+
+int sec_on_session_up(void *ctx, void *msg, int *fds)
+{
+	struct sec_ctx *sec = ctx;
+	MsSessionUp *m = msg;
+	struct sec_session *s = find_by_sid(sec, m->sid);
+
+	if (!s)
+		return 0; /* expired between the check and the tunnel: main learns it below */
+	s->in_use_by = m->worker_id;
+	ev_timer_stop(sec->loop, &s->expiry);
+	return 0;
+}
+
+int sec_on_session_down(void *ctx, void *msg, int *fds)
+{
+	struct sec_ctx *sec = ctx;
+	MsSessionDown *m = msg;
+	struct sec_session *s = find_by_sid(sec, m->sid);
+
+	/* A newer tunnel of the same session may already own it. */
+	if (!s || (s->in_use_by && s->in_use_by != m->worker_id))
+		return 0;
+	s->in_use_by = 0;
+	if (m->invalidate)
+		session_expire(s, "user logged out");
+	else
+		session_arm(s);
+	return 0;
+}

@@ -1,0 +1,312 @@
+/* The tunnel: packets between the TUN device and the client's TLS connection in CSTP
+ * frames (one frame per TLS record), DPD and keepalive answers, idle and DPD timeouts,
+ * and periodic counters for main. Buffers are allocated once per session. */
+#include "config.h"
+
+#include "worker/worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/session.h"
+#include "worker/cstp.h"
+
+#define DRAIN_MAX 64                   /* packets or records handled per wakeup and fd */
+#define RX_CAP    (2 * CSTP_MAX_FRAME) /* a partial frame plus one whole TLS record */
+
+struct tunnel {
+	struct worker *w;
+	ev_io tls_rd, tls_wr, tun_rd, main_rd;
+	ev_timer tick;
+	uint8_t rx[RX_CAP];
+	size_t rx_len;
+	uint8_t tx[CSTP_MAX_FRAME]; /* the frame being sent (kept while EAGAIN) */
+	size_t tx_len;
+	bool tx_pending;
+	ev_tstamp last_rx;   /* any frame from the client (DPD) */
+	ev_tstamp last_data; /* any data packet either way (idle timeout) */
+	ev_tstamp last_stats;
+	ev_tstamp last_dpd_sent;
+	uint64_t bytes_in, bytes_out, spoofed;
+	unsigned dpd;
+	int end_reason; /* 0 while running */
+	int exit_code;
+};
+
+static void tunnel_end(struct tunnel *t, int reason, int exit_code)
+{
+	if (t->end_reason)
+		return;
+	t->end_reason = reason;
+	t->exit_code = exit_code;
+	ev_break(t->w->loop, EVBREAK_ALL);
+}
+
+static void send_stats(struct tunnel *t)
+{
+	MwStats m = MW_STATS__INIT;
+
+	m.bytes_in = t->bytes_in;
+	m.bytes_out = t->bytes_out;
+	m.spoofed_dropped = t->spoofed;
+	m.has_mtu = true;
+	m.mtu = t->w->mtu;
+	ipc_send(t->w->main_ch.fd, MW_TYPE__MW_STATS, &m.base, NULL, 0);
+	t->last_stats = ev_now(t->w->loop);
+}
+
+/* Sends the frame in t->tx. On EAGAIN the record stays queued inside GnuTLS: reading
+ * the TUN pauses until the socket is writable again (backpressure to the kernel). */
+static int flush_tx(struct tunnel *t)
+{
+	ssize_t n = gnutls_record_send(t->w->tls, t->tx, t->tx_len);
+
+	if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
+		if (!t->tx_pending) {
+			t->tx_pending = true;
+			ev_io_stop(t->w->loop, &t->tun_rd);
+			ev_io_start(t->w->loop, &t->tls_wr);
+		}
+		return -EAGAIN;
+	}
+	if (t->tx_pending) {
+		t->tx_pending = false;
+		ev_io_stop(t->w->loop, &t->tls_wr);
+		ev_io_start(t->w->loop, &t->tun_rd);
+	}
+	if (n < 0) {
+		log_info("TLS send: %s", gnutls_strerror((int)n));
+		tunnel_end(t, END_CLIENT_CLOSED, 0);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Control frames are dropped while a data frame waits for the socket: the peer
+ * repeats DPD requests, and nothing else needs an answer. */
+static void send_control(struct tunnel *t, uint8_t type, const uint8_t *payload, uint16_t len)
+{
+	if (t->tx_pending)
+		return;
+	cstp_put_header(t->tx, type, len);
+	if (len)
+		memcpy(t->tx + CSTP_HDR_LEN, payload, len);
+	t->tx_len = CSTP_HDR_LEN + len;
+	flush_tx(t);
+}
+
+static void tls_writable(struct ev_loop *loop, ev_io *io, int revents)
+{
+	flush_tx(io->data);
+}
+
+static void tun_readable(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct tunnel *t = io->data;
+
+	for (int i = 0; i < DRAIN_MAX && !t->tx_pending && !t->end_reason; i++) {
+		ssize_t n = read(t->w->tun_fd, t->tx + CSTP_HDR_LEN, CSTP_MAX_PAYLOAD);
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			log_err("TUN read: %s", strerror(errno));
+			tunnel_end(t, END_ERROR, WEXIT_TUNNEL);
+			return;
+		}
+		if (n == 0)
+			return;
+		cstp_put_header(t->tx, CSTP_DATA, (uint16_t)n);
+		t->tx_len = CSTP_HDR_LEN + (size_t)n;
+		t->bytes_out += (uint64_t)n;
+		t->last_data = ev_now(loop);
+		flush_tx(t);
+	}
+}
+
+static void on_data(struct tunnel *t, const struct cstp_frame *f)
+{
+	/* The session has no IPv6 address: the client's IPv6 chatter (router
+	 * solicitations from its link-local address) is dropped, not counted. */
+	if (f->len > 0 && (f->payload[0] >> 4) == 6)
+		return;
+	if (!cstp_packet_source_ok(f->payload, f->len, t->w->vpn_ip.s_addr)) {
+		t->spoofed++;
+		return;
+	}
+	/* A full TUN queue drops the packet, as a router would. */
+	if (write(t->w->tun_fd, f->payload, f->len) < 0 && errno != EAGAIN && errno != ENOBUFS) {
+		log_err("TUN write: %s", strerror(errno));
+		tunnel_end(t, END_ERROR, WEXIT_TUNNEL);
+		return;
+	}
+	t->bytes_in += f->len;
+	t->last_data = ev_now(t->w->loop);
+}
+
+static void on_frame(struct tunnel *t, const struct cstp_frame *f)
+{
+	t->last_rx = ev_now(t->w->loop);
+	switch (f->type) {
+	case CSTP_DATA:
+		on_data(t, f);
+		break;
+	case CSTP_DPD_REQ:
+		send_control(t, CSTP_DPD_RESP, f->payload, f->len);
+		break;
+	case CSTP_DPD_RESP:
+	case CSTP_KEEPALIVE:
+		break;
+	case CSTP_DISCONNECT:
+		tunnel_end(t,
+			   cstp_disconnect_is_logout(f->payload, f->len) ? END_USER_DISCONNECT
+									 : END_CLIENT_CLOSED,
+			   0);
+		break;
+	case CSTP_COMPRESSED:
+		log_info("compressed frame, but compression was not negotiated");
+		tunnel_end(t, END_ERROR, WEXIT_CLIENT);
+		break;
+	default:
+		log_debug("ignoring CSTP frame type %u", f->type);
+		break;
+	}
+}
+
+/* Parses every whole frame in the receive buffer and keeps the tail. */
+static void parse_rx(struct tunnel *t)
+{
+	size_t off = 0;
+
+	while (!t->end_reason) {
+		struct cstp_frame f;
+		ssize_t n = cstp_frame_parse(t->rx + off, t->rx_len - off, &f);
+
+		if (n == 0)
+			break;
+		if (n < 0) {
+			log_info("malformed CSTP frame from the client");
+			tunnel_end(t, END_ERROR, WEXIT_CLIENT);
+			return;
+		}
+		on_frame(t, &f);
+		off += (size_t)n;
+	}
+	memmove(t->rx, t->rx + off, t->rx_len - off);
+	t->rx_len -= off;
+}
+
+static void tls_readable(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct tunnel *t = io->data;
+
+	for (int i = 0; i < DRAIN_MAX && !t->end_reason; i++) {
+		ssize_t n = gnutls_record_recv(t->w->tls, t->rx + t->rx_len, RX_CAP - t->rx_len);
+
+		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+			return;
+		if (n == 0 || n == GNUTLS_E_PREMATURE_TERMINATION) {
+			tunnel_end(t, END_CLIENT_CLOSED, 0);
+			return;
+		}
+		if (n < 0) {
+			log_info("TLS receive: %s", gnutls_strerror((int)n));
+			tunnel_end(t, END_CLIENT_CLOSED, 0);
+			return;
+		}
+		t->rx_len += (size_t)n;
+		parse_rx(t);
+	}
+}
+
+int worker_on_terminate(void *ctx, void *msg, int *fds)
+{
+	struct tunnel *t = ctx;
+
+	send_control(t, CSTP_TERMINATE, NULL, 0);
+	tunnel_end(t, END_SERVER_TERMINATE, 0);
+	return 0;
+}
+
+static void main_readable(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct tunnel *t = io->data;
+	int ret = ipc_recv_dispatch(&t->w->main_ch, WK_TUNNEL, t);
+
+	if (ret == IPC_CLOSED || (ret < 0 && ret != -EAGAIN)) {
+		log_err("main channel: %s", ret == IPC_CLOSED ? "closed" : ipc_last_error());
+		tunnel_end(t, END_SERVER_TERMINATE, WEXIT_IPC);
+	}
+}
+
+static void tick(struct ev_loop *loop, ev_timer *timer, int revents)
+{
+	struct tunnel *t = timer->data;
+	MwInit *in = t->w->init;
+	ev_tstamp now = ev_now(loop);
+
+	if (in->idle_timeout && now - t->last_data > in->idle_timeout) {
+		log_info("idle for %u s: ending the session", in->idle_timeout);
+		send_control(t, CSTP_TERMINATE, NULL, 0);
+		tunnel_end(t, END_IDLE_TIMEOUT, 0);
+		return;
+	}
+	if (t->dpd && now - t->last_rx > 3.0 * t->dpd) {
+		log_info("no frame from the client for %u s: peer is dead", 3 * t->dpd);
+		tunnel_end(t, END_DPD_TIMEOUT, 0);
+		return;
+	}
+	/* A silent client (e.g. behind a NAT that dropped its mapping) gets a probe. */
+	if (t->dpd && now - t->last_rx > 2.0 * t->dpd && now - t->last_dpd_sent > t->dpd) {
+		send_control(t, CSTP_DPD_REQ, NULL, 0);
+		t->last_dpd_sent = now;
+	}
+	if (in->stats_interval && now - t->last_stats >= in->stats_interval)
+		send_stats(t);
+}
+
+int tunnel_run(struct worker *w)
+{
+	struct tunnel *t = talloc_zero(w, struct tunnel);
+	MwSessionEnd end = MW_SESSION_END__INIT;
+	ev_tstamp now = ev_now(w->loop);
+
+	if (!t)
+		return WEXIT_TUNNEL;
+	t->w = w;
+	t->dpd = w->mobile ? w->init->mobile_dpd : w->init->dpd;
+	t->last_rx = t->last_data = t->last_stats = now;
+	/* From here on every descriptor is drained until EAGAIN by the event loop. */
+	if (fcntl(w->client_fd, F_SETFL, fcntl(w->client_fd, F_GETFL) | O_NONBLOCK) < 0)
+		return WEXIT_TUNNEL;
+	gnutls_record_set_timeout(w->tls, 0);
+	memcpy(t->rx, w->early, w->n_early);
+	t->rx_len = w->n_early;
+	talloc_free(w->early);
+	w->early = NULL;
+	parse_rx(t);
+
+	ev_io_init(&t->tls_rd, tls_readable, w->client_fd, EV_READ);
+	ev_io_init(&t->tls_wr, tls_writable, w->client_fd, EV_WRITE);
+	ev_io_init(&t->tun_rd, tun_readable, w->tun_fd, EV_READ);
+	ev_io_init(&t->main_rd, main_readable, w->main_ch.fd, EV_READ);
+	ev_timer_init(&t->tick, tick, 1., 1.);
+	t->tls_rd.data = t->tls_wr.data = t->tun_rd.data = t->main_rd.data = t->tick.data = t;
+	ev_io_start(w->loop, &t->tls_rd);
+	ev_io_start(w->loop, &t->tun_rd);
+	ev_io_start(w->loop, &t->main_rd);
+	ev_timer_start(w->loop, &t->tick);
+	/* Records GnuTLS already decrypted would not wake the loop. */
+	if (!t->end_reason && gnutls_record_check_pending(w->tls))
+		tls_readable(w->loop, &t->tls_rd, EV_READ);
+	if (!t->end_reason)
+		ev_run(w->loop, 0);
+
+	send_stats(t);
+	end.reason = (uint32_t)t->end_reason;
+	ipc_send(w->main_ch.fd, MW_TYPE__MW_SESSION_END, &end.base, NULL, 0);
+	return t->exit_code;
+}

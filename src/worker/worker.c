@@ -1,0 +1,475 @@
+/* sluice-worker: start-up in a fixed order, then the HTTP phase (authentication and
+ * CONNECT), then the tunnel. Everything after sandbox_install() runs with the
+ * privileges of run-as-user and under the seccomp filter. */
+#include "config.h"
+
+#include "worker/worker.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/session.h"
+#include "ipc/sec_worker.pb-c.h"
+#include "worker/auth_body.h"
+#include "worker/auth_xml.h"
+#include "worker/http.h"
+#include "worker/privdrop.h"
+#include "worker/sandbox.h"
+
+#define INIT_TIMEOUT_MS       10000
+#define AUTH_REPLY_TIMEOUT_MS 60000
+#define MAX_HTTP_REQUESTS     32 /* requests on one connection before the CONNECT */
+
+static struct worker *self;
+
+static const struct ipc_route worker_from_main[] = {
+    {MW_TYPE__MW_TUNNEL_OK, "MW_TUNNEL_OK", &mw_tunnel_ok__descriptor, worker_on_tunnel_ok, 1,
+     WK_WAIT, IPC_ONCE},
+    {MW_TYPE__MW_TUNNEL_FAIL, "MW_TUNNEL_FAIL", &mw_tunnel_fail__descriptor, worker_on_tunnel_fail,
+     0, WK_WAIT, IPC_ONCE},
+    {MW_TYPE__MW_TERMINATE, "MW_TERMINATE", &mw_terminate__descriptor, worker_on_terminate, 0,
+     WK_TUNNEL, 0},
+};
+
+/* Workers log through main: they open nothing of their own. */
+static void log_to_main(int priority, const char *line)
+{
+	MwLog m = MW_LOG__INIT;
+
+	m.priority = (uint32_t)priority;
+	m.text = (char *)line;
+	ipc_send(WORKER_FD_MAIN, MW_TYPE__MW_LOG, &m.base, NULL, 0);
+}
+
+void worker_exit(struct worker *w, int code)
+{
+	if (w && w->tls)
+		gnutls_deinit(w->tls);
+	_exit(code);
+}
+
+static int send_response(struct worker *w, unsigned code, const char *headers, const char *xml,
+			 bool keep_alive)
+{
+	char *resp;
+	int ret;
+
+	/* A document builder refuses text it cannot encode; the client must not get an
+	 * empty 200, which it treats as a protocol error. */
+	if (code == 200 && !xml) {
+		log_err("cannot build the XML document for the client");
+		code = 500;
+		keep_alive = false;
+	}
+	resp = http_response(w, code, headers, xml ? "text/xml" : NULL, xml,
+				   xml ? strlen(xml) : 0, keep_alive);
+
+	if (!resp)
+		return -ENOMEM;
+	ret = tls_send_all(w, resp, strlen(resp));
+	talloc_free(resp);
+	return ret;
+}
+
+/* Relays the credentials to sec and answers the client. Returns 1 to keep the
+ * connection, 0 to close it, negative on failure. */
+static int handle_login(struct worker *w, const struct auth_body *ab, const char *user_agent)
+{
+	SwAuthReq req = SW_AUTH_REQ__INIT;
+	SwAuthReply *reply = NULL;
+	TALLOC_CTX *tmp = talloc_new(w);
+	int ret;
+
+	req.username = ab->username;
+	req.password = ab->password;
+	req.group = ab->group_select;
+	req.user_agent = (char *)user_agent;
+	ret = ipc_send(w->sec_fd, SW_TYPE__SW_AUTH_REQ, &req.base, NULL, 0);
+	explicit_bzero(ab->password, strlen(ab->password));
+	if (ret == 0)
+		ret = ipc_recv_expect(w->sec_fd, SW_TYPE__SW_AUTH_REPLY, &sw_auth_reply__descriptor,
+				      WORKER_SEC_MAX_PAYLOAD, tmp, (void **)&reply, NULL, 0,
+				      AUTH_REPLY_TIMEOUT_MS);
+	if (ret < 0) {
+		log_err("no answer from sec: %s", strerror(-ret));
+		talloc_free(tmp);
+		worker_exit(w, WEXIT_IPC);
+	}
+	switch (reply->result) {
+	case SW_AUTH_RESULT__SW_AUTH_OK: {
+		char *hdr;
+
+		if (!reply->has_cookie || reply->cookie.len == 0 || reply->cookie.len > 128) {
+			talloc_free(tmp);
+			worker_exit(w, WEXIT_IPC);
+		}
+		hdr = talloc_asprintf(tmp, "Set-Cookie: webvpn=%.*s; Secure; HttpOnly\r\n",
+				      (int)reply->cookie.len, (const char *)reply->cookie.data);
+		ret = send_response(w, 200, hdr, auth_xml_success(tmp), true);
+		explicit_bzero(hdr, strlen(hdr));
+		ret = ret < 0 ? ret : 1;
+		break;
+	}
+	case SW_AUTH_RESULT__SW_AUTH_RETRY:
+		ret = send_response(w, 200, NULL,
+				    auth_xml_login_form(tmp, NULL, reply->message, w->init->banner),
+				    true);
+		ret = ret < 0 ? ret : 1;
+		break;
+	default:
+		send_response(w, 200, NULL, auth_xml_failure(tmp, reply->message), false);
+		ret = 0;
+		break;
+	}
+	talloc_free(tmp);
+	return ret;
+}
+
+static int handle_auth_request(struct worker *w, const struct http_request *req)
+{
+	struct auth_body *ab = NULL;
+	int ret;
+
+	if (req->method == HTTP_GET && strcmp(req->path, "/") != 0 &&
+	    strcmp(req->path, "/auth") != 0)
+		return send_response(w, 404, NULL, NULL, req->keep_alive) < 0 ? -EIO
+									      : req->keep_alive;
+	ret = auth_body_parse(w, req->content_type, req->body, req->body_len, &ab);
+	if (ret < 0) {
+		log_info("malformed authentication body from %s", w->init->client_ip);
+		send_response(w, 400, NULL, NULL, false);
+		return 0;
+	}
+	if (ab->type == AUTH_BODY_REPLY && ab->username && ab->password)
+		ret = handle_login(w, ab, req->user_agent);
+	else
+		ret = send_response(w, 200, NULL,
+				    auth_xml_login_form(ab,
+							"Please enter your username and password.",
+							NULL, w->init->banner),
+				    req->keep_alive) < 0
+			  ? -EIO
+			  : req->keep_alive;
+	talloc_free(ab);
+	return ret;
+}
+
+int worker_on_tunnel_ok(void *ctx, void *msg, int *fds)
+{
+	struct worker *w = ctx;
+	MwTunnelOk *m = msg;
+
+	if (inet_pton(AF_INET, m->ipv4, &w->vpn_ip) != 1) {
+		close(fds[0]);
+		return -EPROTO;
+	}
+	w->tun_fd = fds[0];
+	w->sid = talloc_strdup(w, m->sid);
+	w->username = talloc_strdup(w, m->username);
+	w->groupname = talloc_strdup(w, m->groupname);
+	w->device = talloc_strdup(w, m->device);
+	w->vpn_netmask = talloc_strdup(w, m->ipv4_netmask);
+	w->tunnel_answered = true;
+	return 0;
+}
+
+int worker_on_tunnel_fail(void *ctx, void *msg, int *fds)
+{
+	struct worker *w = ctx;
+	MwTunnelFail *m = msg;
+
+	w->fail_code = (m->http_code == 401) ? 401 : 503;
+	w->fail_reason = talloc_strdup(w, m->reason);
+	w->tunnel_answered = true;
+	return 0;
+}
+
+/* Tunnel MTU per protocol.md §7.2: the link MTU as the client and this TCP connection
+ * see it, minus IPv4+UDP and the largest AEAD DTLS overhead with its payload header. */
+static void compute_mtu(struct worker *w, const struct http_request *req)
+{
+	unsigned link = w->link_mtu ? w->link_mtu : 1500;
+
+	if (req->cstp_base_mtu >= 1280 && req->cstp_base_mtu < link)
+		link = req->cstp_base_mtu;
+	else if (!req->cstp_base_mtu && req->cstp_mtu >= 576 && req->cstp_mtu + 28 + 38 < link)
+		link = req->cstp_mtu + 28 + 38;
+	if (link > 1500 && !req->cstp_base_mtu)
+		link = 1500;
+	w->base_mtu = link;
+	w->mtu = w->init->mtu ? w->init->mtu : link - 28 - 38;
+}
+
+static bool is_mobile(const char *platform)
+{
+	return platform &&
+	       (strcasecmp(platform, "android") == 0 || strcasecmp(platform, "apple-ios") == 0);
+}
+
+/* Asks main for a tunnel and waits for its answer; nothing else may arrive then. */
+static int request_tunnel(struct worker *w, const struct http_request *req)
+{
+	MwTunnelReq m = MW_TUNNEL_REQ__INIT;
+	struct pollfd pfd = {.fd = WORKER_FD_MAIN, .events = POLLIN};
+	int ret;
+
+	compute_mtu(w, req);
+	w->mobile = is_mobile(req->platform);
+	m.cookie.data = (uint8_t *)req->cookie_webvpn;
+	m.cookie.len = strlen(req->cookie_webvpn);
+	m.hostname = (char *)req->cstp_hostname;
+	m.user_agent = (char *)req->user_agent;
+	m.requested_ipv4 = (char *)req->cstp_address;
+	m.mtu = w->mtu;
+	m.has_mobile = true;
+	m.mobile = w->mobile;
+	ret = ipc_send(WORKER_FD_MAIN, MW_TYPE__MW_TUNNEL_REQ, &m.base, NULL, 0);
+	if (ret < 0)
+		return ret;
+	w->state = WK_WAIT;
+	while (!w->tunnel_answered) {
+		ret = poll(&pfd, 1, 30000);
+		if (ret <= 0)
+			return ret == 0 ? -ETIMEDOUT : -errno;
+		ret = ipc_recv_dispatch(&w->main_ch, w->state, w);
+		if (ret == IPC_CLOSED)
+			return -EPIPE;
+		if (ret < 0 && ret != -EAGAIN)
+			return ret;
+	}
+	return 0;
+}
+
+static void append_header(char **h, const char *name, const char *value)
+{
+	*h = talloc_asprintf_append(*h, "%s: %s\r\n", name, value);
+}
+
+/* Percent-encodes what the client percent-decodes (X-CSTP-Banner). */
+static char *percent_encode(TALLOC_CTX *ctx, const char *s)
+{
+	char *out = talloc_strdup(ctx, "");
+
+	for (; out && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == '%' || c >= 0x7f || c == ' ')
+			out = talloc_asprintf_append(out, "%%%02X", c);
+		else
+			out = talloc_asprintf_append(out, "%c", c);
+	}
+	return out;
+}
+
+static char *connect_headers(struct worker *w)
+{
+	MwInit *in = w->init;
+	char *h = talloc_strdup(w, "");
+	char num[32];
+
+	append_header(&h, "X-CSTP-Version", "1");
+	append_header(&h, "X-CSTP-Address", inet_ntoa(w->vpn_ip));
+	append_header(&h, "X-CSTP-Netmask", w->vpn_netmask);
+	for (size_t i = 0; i < in->n_dns; i++)
+		append_header(&h, "X-CSTP-DNS", in->dns[i]);
+	if (in->default_domain)
+		append_header(&h, "X-CSTP-Default-Domain", in->default_domain);
+	for (size_t i = 0; i < in->n_routes; i++)
+		if (strcmp(in->routes[i], "default") != 0 && !strchr(in->routes[i], ':'))
+			append_header(&h, "X-CSTP-Split-Include", in->routes[i]);
+	for (size_t i = 0; i < in->n_no_routes; i++)
+		if (!strchr(in->no_routes[i], ':'))
+			append_header(&h, "X-CSTP-Split-Exclude", in->no_routes[i]);
+	snprintf(num, sizeof(num), "%u", in->keepalive);
+	append_header(&h, "X-CSTP-Keepalive", num);
+	snprintf(num, sizeof(num), "%u", w->mobile ? in->mobile_dpd : in->dpd);
+	append_header(&h, "X-CSTP-DPD", num);
+	snprintf(num, sizeof(num), "%u", in->idle_timeout);
+	append_header(&h, "X-CSTP-Idle-Timeout", in->idle_timeout ? num : "none");
+	snprintf(num, sizeof(num), "%u", in->cookie_timeout);
+	append_header(&h, "X-CSTP-Disconnected-Timeout", num);
+	append_header(&h, "X-CSTP-Session-Timeout", "none");
+	snprintf(num, sizeof(num), "%u", w->base_mtu);
+	append_header(&h, "X-CSTP-Base-MTU", num);
+	snprintf(num, sizeof(num), "%u", w->mtu);
+	append_header(&h, "X-CSTP-MTU", num);
+	if (in->banner && in->banner[0])
+		append_header(&h, "X-CSTP-Banner", percent_encode(h, in->banner));
+	return h;
+}
+
+static int handle_connect(struct worker *w, struct http_parser *hp, const struct http_request *req)
+{
+	char *resp;
+	int ret;
+
+	if (strcmp(req->path, "/CSCOSSLC/tunnel") != 0) {
+		send_response(w, 404, NULL, NULL, false);
+		return 0;
+	}
+	if (!req->cookie_webvpn || !req->cookie_webvpn[0]) {
+		send_response(w, 401, NULL, NULL, false);
+		return 0;
+	}
+	ret = request_tunnel(w, req);
+	if (ret < 0) {
+		log_err("tunnel request: %s", strerror(-ret));
+		worker_exit(w, WEXIT_IPC);
+	}
+	if (w->fail_code) {
+		char *hdr = talloc_asprintf(w, "X-Reason: %s\r\n", w->fail_reason);
+
+		log_info("tunnel refused (%u): %s", w->fail_code, w->fail_reason);
+		send_response(w, w->fail_code, w->fail_code == 503 ? hdr : NULL, NULL, false);
+		return 0;
+	}
+	w->early = talloc_size(w, WORKER_EARLY_MAX);
+	w->n_early = http_parser_take_leftover(hp, w->early, WORKER_EARLY_MAX);
+	if (http_parser_take_leftover(hp, w->early, 1) > 0) {
+		log_info("too much data right after CONNECT");
+		worker_exit(w, WEXIT_CLIENT);
+	}
+	resp = http_connect_response(w, connect_headers(w));
+	if (!resp || tls_send_all(w, resp, strlen(resp)) < 0)
+		worker_exit(w, WEXIT_CLIENT);
+	w->state = WK_TUNNEL;
+	worker_exit(w, tunnel_run(w));
+}
+
+/* Serves HTTP requests until the tunnel starts or the connection ends. */
+static int http_phase(struct worker *w)
+{
+	struct http_parser *hp = http_parser_new(w);
+	uint8_t buf[16384];
+	unsigned served = 0;
+
+	for (;;) {
+		ssize_t n = tls_recv_deadline(w, buf, sizeof(buf));
+		int ret;
+
+		if (n == -ETIMEDOUT) {
+			log_info("auth-timeout: no tunnel after %u s", w->init->auth_timeout);
+			return WEXIT_CLIENT;
+		}
+		if (n <= 0)
+			return n == 0 ? WEXIT_OK : WEXIT_CLIENT;
+		ret = http_parser_feed(hp, buf, (size_t)n);
+		while (ret == HTTP_DONE) {
+			const struct http_request *req = http_parser_request(hp);
+
+			if (++served > MAX_HTTP_REQUESTS) {
+				send_response(w, 400, NULL, NULL, false);
+				return WEXIT_CLIENT;
+			}
+			if (req->method == HTTP_CONNECT)
+				ret = handle_connect(w, hp, req);
+			else if (req->method == HTTP_POST || req->method == HTTP_GET)
+				ret = handle_auth_request(w, req);
+			else
+				ret = send_response(w, 405, NULL, NULL, false) < 0 ? -EIO : 0;
+			if (ret <= 0)
+				return ret == 0 ? WEXIT_OK : WEXIT_CLIENT;
+			ret = http_parser_next(hp);
+		}
+		if (ret < 0) {
+			unsigned status = http_parser_status(hp);
+
+			log_info("bad HTTP request from %s: answering %u", w->init->client_ip,
+				 status);
+			send_response(w, status ? status : 400, NULL, NULL, false);
+			return WEXIT_CLIENT;
+		}
+	}
+}
+
+static unsigned tcp_path_mtu(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 || ti.tcpi_pmtu == 0)
+		return 0;
+	return ti.tcpi_pmtu;
+}
+
+static MwInit *read_init(struct worker *w)
+{
+	MwInit *init = NULL;
+	int ret =
+	    ipc_recv_expect(WORKER_FD_MAIN, MW_TYPE__MW_INIT, &mw_init__descriptor,
+			    WORKER_MAIN_MAX_PAYLOAD, w, (void **)&init, NULL, 0, INIT_TIMEOUT_MS);
+
+	return ret < 0 ? NULL : init;
+}
+
+int main(int argc, char **argv)
+{
+	struct worker *w;
+	char prefix[80];
+	int ret;
+
+	if (fcntl(WORKER_FD_MAIN, F_GETFD) < 0 || fcntl(WORKER_FD_SEC, F_GETFD) < 0 ||
+	    fcntl(WORKER_FD_CLIENT, F_GETFD) < 0) {
+		fprintf(stderr, "sluice-worker is started by sluiced, not by hand\n");
+		return WEXIT_USAGE;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	self = w = talloc_zero(NULL, struct worker);
+	w->client_fd = WORKER_FD_CLIENT;
+	w->sec_fd = WORKER_FD_SEC;
+	w->tun_fd = -1;
+	w->state = WK_AUTH;
+	log_init("sluice-worker", 1, LOG_INFO);
+	log_set_sink(log_to_main);
+
+	/* 1. start-up state from main, before anything else */
+	w->init = read_init(w);
+	if (!w->init)
+		worker_exit(w, WEXIT_INIT_MSG);
+	log_init("sluice-worker", 1, (int)w->init->log_level);
+	snprintf(prefix, sizeof(prefix), "%s:%u: ", w->init->client_ip, w->init->client_port);
+	log_set_prefix(prefix);
+	ipc_channel_init(&w->main_ch, WORKER_FD_MAIN, worker_from_main,
+			 sizeof(worker_from_main) / sizeof(worker_from_main[0]),
+			 WORKER_MAIN_MAX_PAYLOAD, "main");
+
+	/* 2. libraries and public material, while files and syscalls are still allowed */
+	if (tls_init(w) < 0 || auth_body_init() < 0)
+		worker_exit(w, WEXIT_TLS_INIT);
+	w->loop = ev_default_loop(EVBACKEND_EPOLL);
+	if (!w->loop)
+		worker_exit(w, WEXIT_TLS_INIT);
+	w->link_mtu = tcp_path_mtu(w->client_fd);
+
+	/* 3-4. drop to run-as-user/group and prove root cannot come back */
+	ret = privdrop(w->init->uid, w->init->gid);
+	if (ret == -EACCES)
+		worker_exit(w, WEXIT_ROOT_REGAINED);
+	if (ret < 0)
+		worker_exit(w, WEXIT_PRIVDROP);
+
+	/* 5. limits, no core dumps or ptrace by same-uid processes, no new privileges */
+	if (worker_limits() < 0)
+		worker_exit(w, WEXIT_LIMITS);
+
+	/* 6. the seccomp filter; only now is the client's first byte read */
+	if (sandbox_install() < 0)
+		worker_exit(w, WEXIT_SECCOMP);
+
+	w->auth_deadline = ev_time() + w->init->auth_timeout;
+	if (tls_handshake(w) < 0)
+		worker_exit(w, WEXIT_CLIENT);
+	worker_exit(w, http_phase(w));
+}

@@ -1,0 +1,85 @@
+/* sluice-worker: one exec'd, unprivileged, sandboxed process per client connection.
+ * Fixed fd layout, set up by main before exec: */
+#ifndef SLUICE_WORKER_H
+#define SLUICE_WORKER_H
+
+#include <ev.h>
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <talloc.h>
+
+#include "ipc/ipc.h"
+#include "ipc/main_worker.pb-c.h"
+
+#define WORKER_FD_CLIENT 3 /* the accepted TCP connection */
+#define WORKER_FD_MAIN   4 /* SEQPACKET channel to main (main_worker.proto) */
+#define WORKER_FD_SEC    5 /* SEQPACKET channel to sec (sec_worker.proto) */
+
+#define WORKER_MAIN_MAX_PAYLOAD (32 * 1024)
+#define WORKER_SEC_MAX_PAYLOAD  4096
+/* CSTP bytes the client may send together with its CONNECT request. */
+#define WORKER_EARLY_MAX (2 * 16384)
+
+/* The worker's states, as seen on its main channel. */
+enum worker_state {
+	WK_AUTH = 1 << 0,
+	WK_WAIT = 1 << 1,
+	WK_TUNNEL = 1 << 2,
+};
+
+struct worker {
+	MwInit *init; /* start-up state from main, kept for the lifetime */
+	struct ev_loop *loop;
+	int client_fd;
+	struct ipc_channel main_ch;
+	int sec_fd;
+	enum worker_state state;
+
+	/* TLS */
+	gnutls_session_t tls;
+	gnutls_certificate_credentials_t creds;
+	gnutls_priority_t prio;
+	gnutls_pk_algorithm_t pk;
+	unsigned pk_bits;
+	double auth_deadline; /* ev_time() by which the tunnel must be up */
+	unsigned link_mtu;    /* path MTU of the TCP connection */
+
+	/* tunnel, once main granted it */
+	bool tunnel_answered;
+	unsigned fail_code;
+	char *fail_reason;
+	char *sid;
+	char *username;
+	char *groupname;
+	char *device;
+	struct in_addr vpn_ip;
+	char *vpn_netmask;
+	int tun_fd;
+	unsigned mtu;
+	unsigned base_mtu;
+	bool mobile;
+	uint8_t *early; /* CSTP bytes that arrived with the CONNECT request */
+	size_t n_early;
+};
+
+/* tls.c */
+int tls_init(struct worker *w);
+int tls_handshake(struct worker *w);
+/* Sends all of buf as TLS records (blocking, for the HTTP phase). */
+int tls_send_all(struct worker *w, const void *buf, size_t len);
+/* Receives one record or part of it, waiting until the auth deadline. */
+ssize_t tls_recv_deadline(struct worker *w, void *buf, size_t cap);
+
+/* tunnel.c: runs the CSTP loop until the session ends; returns the exit code. */
+int tunnel_run(struct worker *w);
+
+/* worker.c */
+int worker_on_tunnel_ok(void *ctx, void *msg, int *fds);
+int worker_on_tunnel_fail(void *ctx, void *msg, int *fds);
+int worker_on_terminate(void *ctx, void *msg, int *fds);
+void worker_exit(struct worker *w, int code) __attribute__((noreturn));
+
+#endif

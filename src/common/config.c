@@ -1,0 +1,489 @@
+#include "config.h"
+#include "common/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <ini.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Longest accepted line, without its line ending; fits a 1024-byte banner in quotes. */
+#define CONFIG_MAX_LINE 4096
+#define CONFIG_MAX_FILE (1024 * 1024)
+
+struct load_ctx {
+	struct sluice_config *cfg;
+	const char *name;
+	const char *pos, *end;
+	unsigned lineno;
+	unsigned *lines; /* per schema key: line where it was set, 0 if not */
+	bool indented;   /* the current line starts with white space */
+	bool seen_key;   /* a key line came before: inih continues it on indented lines */
+	char *err;
+	size_t errlen;
+	int ret; /* first error; later ones are not reported */
+};
+
+__attribute__((format(printf, 3, 4))) static int fail(struct load_ctx *lc, int ret, const char *fmt,
+						      ...)
+{
+	va_list ap;
+
+	if (lc->ret)
+		return lc->ret;
+	va_start(ap, fmt);
+	vsnprintf(lc->err, lc->errlen, fmt, ap);
+	va_end(ap);
+	lc->ret = ret;
+	return ret;
+}
+
+static bool has_control_char(const char *s)
+{
+	for (; *s; s++) {
+		if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
+			return true;
+	}
+	return false;
+}
+
+static int add_warning(struct load_ctx *lc, const char *text)
+{
+	struct sluice_config *cfg = lc->cfg;
+	char **grown = talloc_realloc(cfg, cfg->warnings, char *, cfg->n_warnings + 1);
+
+	if (!grown)
+		return -ENOMEM;
+	cfg->warnings = grown;
+	grown[cfg->n_warnings] = talloc_asprintf(grown, "%s:%u: %s", lc->name, lc->lineno, text);
+	if (!grown[cfg->n_warnings])
+		return -ENOMEM;
+	cfg->n_warnings++;
+	return 0;
+}
+
+/* An ini_reader over the in-memory text. Doing the line splitting here lets us refuse
+ * what inih would silently accept: lines longer than its buffer (it would split them
+ * into two lines) and [sections] (ocserv's vhosts). */
+static char *read_line(char *str, int num, void *stream)
+{
+	struct load_ctx *lc = stream;
+	size_t n = 0, len;
+	const char *p;
+
+	if (lc->ret || lc->pos >= lc->end || num < 2)
+		return NULL;
+	lc->lineno++;
+	while (n < (size_t)num - 1 && lc->pos < lc->end) {
+		str[n] = *lc->pos++;
+		if (str[n++] == '\n')
+			break;
+	}
+	str[n] = '\0';
+	len = n;
+	if (len && str[len - 1] == '\n')
+		len--;
+	if (len && str[len - 1] == '\r')
+		len--;
+	if (len > CONFIG_MAX_LINE) {
+		fail(lc, -EINVAL, "%s:%u: line too long (more than %d characters)", lc->name,
+		     lc->lineno, CONFIG_MAX_LINE);
+		return NULL;
+	}
+	p = str;
+	if (lc->lineno == 1 && strncmp(p, "\xef\xbb\xbf", 3) == 0)
+		p += 3;
+	lc->indented = isspace((unsigned char)*p);
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p == '[') {
+		if (strncmp(p + 1, "vhost:", 6) == 0)
+			fail(lc, -EINVAL, "%s:%u: virtual hosts are not supported", lc->name,
+			     lc->lineno);
+		else
+			fail(lc, -EINVAL, "%s:%u: sections are not supported", lc->name,
+			     lc->lineno);
+		return NULL;
+	}
+	return str;
+}
+
+static int set_value(struct load_ctx *lc, const struct config_key *key, const char *value)
+{
+	char why[256] = "";
+	struct config_arg arg = {lc->cfg, key, value, why, sizeof(why), NULL};
+	int ret = key->type->parse(&arg);
+
+	if (ret == -EINVAL)
+		return fail(lc, ret, "%s:%u: key '%s': %s", lc->name, lc->lineno, key->name, why);
+	if (ret < 0)
+		return fail(lc, ret, "%s:%u: out of memory", lc->name, lc->lineno);
+	if (arg.warning && add_warning(lc, arg.warning) < 0)
+		return fail(lc, -ENOMEM, "%s:%u: out of memory", lc->name, lc->lineno);
+	return 0;
+}
+
+/* inih handler: one "name = value" line. Returns nonzero to go on. */
+static int on_value(void *user, const char *section, const char *name, const char *value)
+{
+	struct load_ctx *lc = user;
+	const struct config_key *key;
+	size_t len = strlen(value), i;
+	char *unquoted = NULL;
+	int ret;
+
+	if (lc->ret)
+		return 0;
+	key = config_key_find(name);
+	if (!key) {
+		const char *p;
+
+		for (p = name; *p; p++) {
+			if (!isgraph((unsigned char)*p))
+				return !fail(lc, -EINVAL, "%s:%u: invalid key name", lc->name,
+					     lc->lineno);
+		}
+		if (config_is_ocserv_key(name))
+			return !fail(
+			    lc, -EINVAL,
+			    "%s:%u: key '%s' is an ocserv key that sluice does not support",
+			    lc->name, lc->lineno, name);
+		return !fail(lc, -EINVAL, "%s:%u: key '%.64s': unknown key", lc->name, lc->lineno,
+			     name);
+	}
+	i = (size_t)(key - config_keys);
+	if (lc->indented && lc->seen_key && !key->type->list)
+		return !fail(
+		    lc, -EINVAL,
+		    "%s:%u: key '%s': takes one value, but this indented line continues it "
+		    "(as in ocserv)",
+		    lc->name, lc->lineno, key->name);
+	lc->seen_key = true;
+	if (lc->lines[i] && !key->type->list)
+		return !fail(lc, -EINVAL, "%s:%u: key '%s': duplicate (already set on line %u)",
+			     lc->name, lc->lineno, key->name, lc->lines[i]);
+	if (value[0] == '"') {
+		if (len < 2 || value[len - 1] != '"')
+			return !fail(lc, -EINVAL, "%s:%u: key '%s': unbalanced double quote",
+				     lc->name, lc->lineno, key->name);
+		unquoted = talloc_strndup(lc->cfg, value + 1, len - 2);
+		if (!unquoted)
+			return !fail(lc, -ENOMEM, "%s:%u: out of memory", lc->name, lc->lineno);
+		value = unquoted;
+	}
+	if (!*value)
+		ret = fail(lc, -EINVAL, "%s:%u: key '%s': empty value", lc->name, lc->lineno,
+			   key->name);
+	else if (has_control_char(value))
+		ret = fail(lc, -EINVAL, "%s:%u: key '%s': control character in value", lc->name,
+			   lc->lineno, key->name);
+	else
+		ret = set_value(lc, key, value);
+	talloc_free(unquoted);
+	lc->lines[i] = lc->lineno;
+	return ret == 0;
+}
+
+static int apply_defaults(struct load_ctx *lc)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < config_n_keys; i++) {
+		if (!config_keys[i].def)
+			continue;
+		ret = set_value(lc, &config_keys[i], config_keys[i].def);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+static int check_complete(struct load_ctx *lc)
+{
+	const struct config_key *key;
+	char why[256] = "";
+	size_t i;
+	int ret;
+
+	for (i = 0; i < config_n_keys; i++) {
+		key = &config_keys[i];
+		if ((key->flags & CONFIG_REQUIRED) && !lc->lines[i])
+			return fail(lc, -EINVAL, "%s: missing required key '%s'", lc->name,
+				    key->name);
+	}
+	for (i = 0; i < config_n_keys; i++) {
+		struct config_arg arg = {lc->cfg, &config_keys[i], NULL, why, sizeof(why), NULL};
+
+		key = &config_keys[i];
+		if (!key->check || !lc->lines[i])
+			continue;
+		ret = key->check(&arg);
+		if (ret == -EINVAL)
+			return fail(lc, ret, "%s:%u: key '%s': %s", lc->name, lc->lines[i],
+				    key->name, why);
+		if (ret < 0)
+			return fail(lc, ret, "%s: out of memory", lc->name);
+	}
+	return 0;
+}
+
+/* inih's switches are process-wide; they are set for the call and put back after, so
+ * loading must not run in two threads at once (sluiced loads from its main loop). */
+static int parse_text(struct load_ctx *lc)
+{
+	static char comment_prefixes[] = "#;";
+	bool multiline = ini_allow_multiline, inline_comments = ini_allow_inline_comments;
+	bool stop = ini_stop_on_first_error, no_value = ini_allow_no_value;
+	bool use_stack = ini_use_stack, bom = ini_allow_bom;
+	char *prefixes = ini_start_comment_prefixes;
+	int max_line = ini_max_line, ret;
+
+	/* As ocserv 1.1.6 reads its files (checked with ocserv -t): '#' and ';' start a
+	 * comment only at the start of a line, so values such as banners may contain
+	 * them; an indented line continues the previous key (one more value of a list
+	 * key, or a second value of a scalar, which is an error). */
+	ini_allow_multiline = true;
+	ini_allow_inline_comments = false;
+	ini_start_comment_prefixes = comment_prefixes;
+	ini_stop_on_first_error = true;
+	ini_allow_no_value = false;
+	ini_allow_bom = true;
+	/* Debian's build keeps the line on the stack, sized by ini_max_line (default
+	 * 200); room for the line, "\r\n" and the terminating NUL. */
+	ini_use_stack = true;
+	ini_max_line = CONFIG_MAX_LINE + 3;
+
+	ret = ini_parse_stream(read_line, lc, on_value, lc);
+
+	ini_allow_multiline = multiline;
+	ini_allow_inline_comments = inline_comments;
+	ini_start_comment_prefixes = prefixes;
+	ini_stop_on_first_error = stop;
+	ini_allow_no_value = no_value;
+	ini_allow_bom = bom;
+	ini_use_stack = use_stack;
+	ini_max_line = max_line;
+
+	if (lc->ret)
+		return lc->ret;
+	if (ret > 0)
+		return fail(lc, -EINVAL, "%s:%d: syntax error (expected key = value)", lc->name,
+			    ret);
+	if (ret < 0)
+		return fail(lc, -ENOMEM, "%s: out of memory", lc->name);
+	return 0;
+}
+
+static struct sluice_config *load_text(TALLOC_CTX *ctx, const char *text, size_t len,
+				       const char *name, char *err, size_t errlen)
+{
+	struct load_ctx lc = {
+	    .name = name, .pos = text, .end = text + len, .err = err, .errlen = errlen};
+	int ret = -ENOMEM;
+
+	if (errlen)
+		err[0] = '\0';
+	lc.cfg = talloc_zero(ctx, struct sluice_config);
+	lc.lines = talloc_zero_array(lc.cfg, unsigned, config_n_keys);
+	if (!lc.cfg || !lc.lines || !(lc.cfg->file = talloc_strdup(lc.cfg, name))) {
+		fail(&lc, ret, "%s: out of memory", name);
+		goto fail;
+	}
+	ret = apply_defaults(&lc);
+	if (ret == 0)
+		ret = parse_text(&lc);
+	if (ret == 0)
+		ret = check_complete(&lc);
+	if (ret < 0)
+		goto fail;
+	talloc_free(lc.lines);
+	return lc.cfg;
+fail:
+	talloc_free(lc.cfg);
+	return NULL;
+}
+
+struct sluice_config *config_load_string(TALLOC_CTX *ctx, const char *text, const char *name,
+					 char *err, size_t errlen)
+{
+	return load_text(ctx, text, strlen(text), name, err, errlen);
+}
+
+struct sluice_config *config_load(TALLOC_CTX *ctx, const char *path, char *err, size_t errlen)
+{
+	struct sluice_config *cfg = NULL;
+	char *buf = NULL;
+	const char *nul;
+	size_t n;
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	buf = talloc_size(ctx, CONFIG_MAX_FILE + 2);
+	if (!buf) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	n = fread(buf, 1, CONFIG_MAX_FILE + 1, f);
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: read error", path);
+		goto out;
+	}
+	if (n > CONFIG_MAX_FILE) {
+		snprintf(err, errlen, "%s: larger than %d bytes", path, CONFIG_MAX_FILE);
+		goto out;
+	}
+	buf[n] = '\0';
+	nul = memchr(buf, '\0', n);
+	if (nul) {
+		unsigned line = 1;
+		const char *p;
+
+		for (p = buf; p < nul; p++)
+			line += *p == '\n';
+		snprintf(err, errlen, "%s:%u: NUL byte in line", path, line);
+		goto out;
+	}
+	cfg = load_text(ctx, buf, n, path, err, errlen);
+out:
+	talloc_free(buf);
+	fclose(f);
+	return cfg;
+}
+
+struct sluice_config *config_builtin(TALLOC_CTX *ctx, const char *state_dir, char *err,
+				     size_t errlen)
+{
+	struct sluice_config *cfg;
+	char *text;
+
+	if (!state_dir || !*state_dir || has_control_char(state_dir) ||
+	    strlen(state_dir) > CONFIG_MAX_LINE / 2) {
+		snprintf(err, errlen, "(built-in): bad state directory name");
+		return NULL;
+	}
+	text = talloc_asprintf(ctx,
+			       "auth = \"plain[passwd=%s]\"\n"
+			       "state-dir = \"%s\"\n"
+			       "server-cert = \"%s/server-cert.pem\"\n"
+			       "server-key = \"%s/server-key.pem\"\n"
+			       "ipv4-network = %s\n",
+			       config_builtin_passwd, state_dir, state_dir, state_dir,
+			       config_builtin_pool);
+	if (!text) {
+		snprintf(err, errlen, "(built-in): out of memory");
+		return NULL;
+	}
+	cfg = config_load_string(ctx, text, "(built-in)", err, errlen);
+	talloc_free(text);
+	return cfg;
+}
+
+static int check_readable(const struct sluice_config *cfg, const char *key, const char *path,
+			  char *err, size_t errlen)
+{
+	struct stat st;
+	int fd, ret = 0;
+
+	/* O_NONBLOCK: a FIFO in place of a certificate must not hang the start. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: key '%s': cannot read '%s': %s", cfg->file, key, path,
+			 strerror(errno));
+		return ret;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		ret = -EINVAL;
+		snprintf(err, errlen, "%s: key '%s': '%s' is not a regular file", cfg->file, key,
+			 path);
+	}
+	close(fd);
+	return ret;
+}
+
+int config_check_system(struct sluice_config *cfg, char *err, size_t errlen)
+{
+	const struct {
+		const char *key, *path;
+	} files[] = {
+	    {"server-cert", cfg->server_cert},
+	    {"server-key", cfg->server_key},
+	    {"ca-cert", cfg->ca_cert},
+	    {"auth", cfg->passwd_file},
+	};
+	struct passwd *pw;
+	struct group *gr;
+	size_t i;
+	int ret;
+
+	errno = 0;
+	pw = getpwnam(cfg->run_as_user);
+	if (!pw) {
+		ret = errno ? -errno : -ENOENT;
+		snprintf(err, errlen, "%s: key 'run-as-user': no user '%s'%s%s", cfg->file,
+			 cfg->run_as_user, errno ? ": " : "", errno ? strerror(errno) : "");
+		return ret;
+	}
+	cfg->uid = pw->pw_uid;
+	errno = 0;
+	gr = getgrnam(cfg->run_as_group);
+	if (!gr) {
+		ret = errno ? -errno : -ENOENT;
+		snprintf(err, errlen, "%s: key 'run-as-group': no group '%s'%s%s", cfg->file,
+			 cfg->run_as_group, errno ? ": " : "", errno ? strerror(errno) : "");
+		return ret;
+	}
+	cfg->gid = gr->gr_gid;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (!files[i].path)
+			continue;
+		ret = check_readable(cfg, files[i].key, files[i].path, err, errlen);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+void config_dump(const struct sluice_config *cfg, FILE *out)
+{
+	size_t i;
+
+	for (i = 0; i < config_n_keys; i++)
+		config_keys[i].type->dump(cfg, &config_keys[i], out);
+}
+
+void config_print_schema(FILE *out)
+{
+	const struct config_key *key;
+	size_t i;
+
+	for (i = 0; i < config_n_keys; i++) {
+		key = &config_keys[i];
+		fprintf(out, "%s\n\t%s", key->name, key->type->name);
+		if (strcmp(key->type->name, "number") == 0)
+			fprintf(out, " (%u to %u)", key->min, key->max);
+		if (key->type->list)
+			fprintf(out, ", repeatable (at most %u)", key->max);
+		if (key->flags & CONFIG_REQUIRED)
+			fprintf(out, "; required");
+		else
+			fprintf(out, "; default: %s", key->def ? key->def : "unset");
+		fprintf(out, "; %s",
+			(key->flags & CONFIG_RELOAD) ? "reloaded on SIGHUP" : "needs a restart");
+		if (key->flags & CONFIG_PER_USER)
+			fprintf(out, "; allowed per user and group");
+		if (key->flags & CONFIG_SLUICE_ONLY)
+			fprintf(out, "; sluice only");
+		fprintf(out, "\n\t%s\n\n", key->help);
+	}
+}

@@ -1,0 +1,774 @@
+#include "config.h"
+#include "common/config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <gnutls/gnutls.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+
+#define TIMER_MAX (7 * 24 * 3600)
+/* Every text value stays far below the line limit, so that a dump reads back. */
+#define PATH_LEN_MAX 1024
+
+const char config_builtin_passwd[] = "/etc/sluice/passwd";
+/* An RFC 1918 range that home and office networks rarely use. */
+const char config_builtin_pool[] = "10.77.0.0/24";
+
+__attribute__((format(printf, 2, 3))) static int bad(struct config_arg *arg, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(arg->why, arg->whylen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static void *field(struct sluice_config *cfg, const struct config_key *key)
+{
+	return (char *)cfg + key->offset;
+}
+
+static const void *cfield(const struct sluice_config *cfg, const struct config_key *key)
+{
+	return (const char *)cfg + key->offset;
+}
+
+static int set_string(struct config_arg *arg, const char *value)
+{
+	char **dst = field(arg->cfg, arg->key);
+	char *copy = talloc_strdup(arg->cfg, value);
+
+	if (!copy)
+		return -ENOMEM;
+	talloc_free(*dst);
+	*dst = copy;
+	return 0;
+}
+
+static int list_add(struct config_arg *arg, const char *value)
+{
+	char ***items = field(arg->cfg, arg->key);
+	size_t *n = (size_t *)((char *)arg->cfg + arg->key->count_offset);
+	char **grown;
+
+	if (*n >= arg->key->max)
+		return bad(arg, "too many values (at most %u)", arg->key->max);
+	grown = talloc_realloc(arg->cfg, *items, char *, *n + 1);
+	if (!grown)
+		return -ENOMEM;
+	*items = grown;
+	grown[*n] = talloc_strdup(grown, value);
+	if (!grown[*n])
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
+/* Decimal digits only; anything above UINT_MAX counts as out of range, never wraps. */
+static int parse_number(struct config_arg *arg, const char *s, unsigned min, unsigned max,
+			unsigned *out)
+{
+	uint64_t v = 0;
+	const char *p;
+
+	if (!*s)
+		return bad(arg, "'%.64s' is not a number (expected %u to %u)", s, min, max);
+	for (p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return bad(arg, "'%.64s' is not a number (expected %u to %u)", s, min, max);
+		if (v <= UINT_MAX)
+			v = v * 10 + (unsigned)(*p - '0');
+	}
+	if (v < min || v > max)
+		return bad(arg, "%.32s is out of range (expected %u to %u)", s, min, max);
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int parse_uint(struct config_arg *arg)
+{
+	unsigned v;
+	int ret = parse_number(arg, arg->value, arg->key->min, arg->key->max, &v);
+
+	if (ret == 0)
+		*(unsigned *)field(arg->cfg, arg->key) = v;
+	return ret;
+}
+
+static int parse_mtu(struct config_arg *arg)
+{
+	unsigned v;
+	int ret = parse_number(arg, arg->value, 0, 9000, &v);
+
+	if (ret < 0)
+		return ret;
+	if (v != 0 && v < 576)
+		return bad(arg, "%u is out of range (expected 0 or 576 to 9000)", v);
+	arg->cfg->mtu = v;
+	return 0;
+}
+
+static int parse_bool_text(struct config_arg *arg, bool *out)
+{
+	static const char *const yes[] = {"true", "yes", "1"};
+	static const char *const no[] = {"false", "no", "0"};
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(arg->value, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(arg->value, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return bad(arg, "'%.64s' is not a boolean (expected true/false, yes/no or 1/0)",
+		   arg->value);
+}
+
+static int parse_bool(struct config_arg *arg)
+{
+	return parse_bool_text(arg, (bool *)field(arg->cfg, arg->key));
+}
+
+/* The sandbox is not optional in sluice; the key stays accepted so that ocserv files
+ * load, and saying no only earns a warning. */
+static int parse_sandbox(struct config_arg *arg)
+{
+	bool on;
+	int ret = parse_bool_text(arg, &on);
+
+	if (ret < 0)
+		return ret;
+	if (!on)
+		arg->warning =
+		    "the worker sandbox cannot be turned off; isolate-workers = false is "
+		    "ignored";
+	arg->cfg->isolate_workers = true;
+	return 0;
+}
+
+static int parse_string(struct config_arg *arg)
+{
+	if (strlen(arg->value) > arg->key->max)
+		return bad(arg, "too long (at most %u bytes)", arg->key->max);
+	return set_string(arg, arg->value);
+}
+
+/* User and group names as useradd(8) takes them, so that nothing odd reaches getpwnam. */
+static int parse_account(struct config_arg *arg)
+{
+	const char *p;
+
+	if (strlen(arg->value) > arg->key->max)
+		return bad(arg, "too long (at most %u characters)", arg->key->max);
+	for (p = arg->value; *p; p++) {
+		if (!isalnum((unsigned char)*p) && !strchr("._-", *p))
+			return bad(arg,
+				   "'%.64s' is not a valid name (letters, digits, '.', '_', '-')",
+				   arg->value);
+	}
+	if (arg->value[0] == '-')
+		return bad(arg, "'%.64s' is not a valid name (must not start with '-')",
+			   arg->value);
+	return set_string(arg, arg->value);
+}
+
+static int parse_device(struct config_arg *arg)
+{
+	const char *p;
+
+	if (strlen(arg->value) > arg->key->max)
+		return bad(arg, "'%.64s' is too long (at most %u characters)", arg->value,
+			   arg->key->max);
+	for (p = arg->value; *p; p++) {
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+			return bad(arg,
+				   "'%.64s' is not a valid device prefix (letters, digits, "
+				   "'-', '_')",
+				   arg->value);
+	}
+	return set_string(arg, arg->value);
+}
+
+/* Space-separated DNS search domains, as ocserv accepts them. */
+static int parse_domains(struct config_arg *arg)
+{
+	const char *p;
+
+	if (strlen(arg->value) > arg->key->max)
+		return bad(arg, "too long (at most %u bytes)", arg->key->max);
+	for (p = arg->value; *p; p++) {
+		if (!isalnum((unsigned char)*p) && !strchr(".- ", *p))
+			return bad(arg, "'%.64s' is not a list of domain names", arg->value);
+	}
+	return set_string(arg, arg->value);
+}
+
+/* Accepts plain[passwd=FILE] and ocserv's older plain[FILE]; stores the first form. */
+static int parse_auth(struct config_arg *arg)
+{
+	const char *v = arg->value, *opt, *end, *file = NULL;
+	size_t mlen = strcspn(v, "["), len = strlen(v), flen = 0;
+	char *canon, *pw;
+
+	if (mlen != 5 || strncmp(v, "plain", 5) != 0)
+		return bad(arg,
+			   "unsupported authentication method '%.*s' (sluice supports only "
+			   "plain[passwd=FILE])",
+			   (int)(mlen > 32 ? 32 : mlen), v);
+	if (!v[mlen])
+		return bad(arg, "plain needs a password file: plain[passwd=FILE]");
+	if (v[len - 1] != ']' || len < 8 || strpbrk(v + 6, "[") ||
+	    strchr(v + 6, ']') != v + len - 1)
+		return bad(arg, "'%.64s' is not plain[passwd=FILE]", v);
+	end = v + len - 1;
+	for (opt = v + 6; opt < end; opt += strcspn(opt, ",]") + 1) {
+		size_t olen = strcspn(opt, ",]"), nlen = strcspn(opt, "=,]");
+
+		if (nlen < olen && (nlen != 6 || strncmp(opt, "passwd", 6) != 0))
+			return bad(arg,
+				   "unsupported option '%.*s' of plain (sluice supports only "
+				   "passwd=FILE)",
+				   (int)(nlen > 32 ? 32 : nlen), opt);
+		if (nlen == olen && (opt != v + 6 || opt + olen != end))
+			return bad(arg, "'%.64s' is not plain[passwd=FILE]", v);
+		if (file)
+			return bad(arg, "more than one password file in '%.64s'", v);
+		if (opt[olen] == ',' && opt + olen + 1 == end)
+			return bad(arg, "'%.64s' is not plain[passwd=FILE]", v);
+		file = nlen < olen ? opt + nlen + 1 : opt;
+		flen = (size_t)(opt + olen - file);
+		if (flen == 0)
+			return bad(arg, "empty password file name in '%.64s'", v);
+		if (flen > PATH_LEN_MAX)
+			return bad(arg, "password file name too long (at most %d bytes)",
+				   PATH_LEN_MAX);
+	}
+	if (!file)
+		return bad(arg, "plain needs a password file: plain[passwd=FILE]");
+	canon = talloc_asprintf(arg->cfg, "plain[passwd=%.*s]", (int)flen, file);
+	pw = talloc_strndup(arg->cfg, file, flen);
+	if (!canon || !pw) {
+		talloc_free(canon);
+		talloc_free(pw);
+		return -ENOMEM;
+	}
+	talloc_free(arg->cfg->auth);
+	talloc_free(arg->cfg->passwd_file);
+	arg->cfg->auth = canon;
+	arg->cfg->passwd_file = pw;
+	return 0;
+}
+
+static int parse_tls_priorities(struct config_arg *arg)
+{
+	gnutls_priority_t prio;
+	const char *pos = NULL;
+	int ret;
+
+	if (strlen(arg->value) > arg->key->max)
+		return bad(arg, "too long (at most %u bytes)", arg->key->max);
+	ret = gnutls_priority_init(&prio, arg->value, &pos);
+	if (ret < 0) {
+		if (pos && pos >= arg->value && pos < arg->value + strlen(arg->value))
+			return bad(arg, "GnuTLS rejects it at offset %td ('%.32s'): %s",
+				   pos - arg->value, pos, gnutls_strerror(ret));
+		return bad(arg, "GnuTLS rejects it: %s", gnutls_strerror(ret));
+	}
+	gnutls_priority_deinit(prio);
+	return set_string(arg, arg->value);
+}
+
+static int parse_ip_text(const char *s, int *family, unsigned char addr[16])
+{
+	if (inet_pton(AF_INET, s, addr) == 1) {
+		*family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, addr) == 1) {
+		*family = AF_INET6;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int parse_ip_literal(struct config_arg *arg)
+{
+	unsigned char addr[16];
+	char text[INET6_ADDRSTRLEN];
+	int family;
+
+	if (parse_ip_text(arg->value, &family, addr) < 0 ||
+	    !inet_ntop(family, addr, text, sizeof(text)))
+		return bad(arg, "'%.64s' is not an IPv4 or IPv6 address", arg->value);
+	if (arg->key->type->list)
+		return list_add(arg, text);
+	return set_string(arg, text);
+}
+
+static unsigned mask_prefix(uint32_t mask_host)
+{
+	return (unsigned)__builtin_popcount(mask_host);
+}
+
+static bool mask_contiguous(uint32_t mask_host)
+{
+	uint32_t inv = ~mask_host;
+
+	return (inv & (inv + 1)) == 0;
+}
+
+static uint32_t prefix_mask(unsigned prefix)
+{
+	return prefix ? 0xffffffffu << (32 - prefix) : 0;
+}
+
+/* Clears host bits in addr (len bytes); returns true if any were set. */
+static bool clear_host_bits(unsigned char *addr, size_t len, unsigned prefix)
+{
+	bool set = false;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned bits = prefix > i * 8 ? prefix - (unsigned)i * 8 : 0;
+		unsigned char keep = bits >= 8 ? 0xff : (unsigned char)(0xff << (8 - bits));
+
+		if (addr[i] & ~keep)
+			set = true;
+		addr[i] &= keep;
+	}
+	return set;
+}
+
+/* "a.b.c.d" or "a.b.c.d/len"; the prefix may also come from ipv4-netmask, so
+ * the two are reconciled in check_ipv4_network(). */
+static int parse_ipv4_network(struct config_arg *arg)
+{
+	char addr[INET_ADDRSTRLEN];
+	const char *slash = strchr(arg->value, '/');
+	size_t alen = slash ? (size_t)(slash - arg->value) : strlen(arg->value);
+	unsigned prefix = 0;
+	int ret;
+
+	if (alen >= sizeof(addr))
+		return bad(arg, "'%.64s' is not an IPv4 network (expected a.b.c.d/len)",
+			   arg->value);
+	memcpy(addr, arg->value, alen);
+	addr[alen] = '\0';
+	if (inet_pton(AF_INET, addr, &arg->cfg->ipv4_network) != 1)
+		return bad(arg, "'%.64s' is not an IPv4 network (expected a.b.c.d/len)",
+			   arg->value);
+	if (slash) {
+		ret = parse_number(arg, slash + 1, 8, 30, &prefix);
+		if (ret < 0)
+			return bad(arg, "bad prefix length '%.16s' (expected 8 to 30)", slash + 1);
+	}
+	arg->cfg->ipv4_prefix = prefix;
+	return 0;
+}
+
+static int parse_ipv4_netmask(struct config_arg *arg)
+{
+	struct in_addr mask;
+	unsigned prefix;
+
+	if (strchr(arg->value, '.')) {
+		if (inet_pton(AF_INET, arg->value, &mask) != 1 ||
+		    !mask_contiguous(ntohl(mask.s_addr)))
+			return bad(arg,
+				   "'%.64s' is not a netmask (expected e.g. 255.255.255.0 or 24)",
+				   arg->value);
+		prefix = mask_prefix(ntohl(mask.s_addr));
+		if (prefix < 8 || prefix > 30)
+			return bad(arg, "netmask %.64s is out of range (expected /8 to /30)",
+				   arg->value);
+	} else {
+		if (parse_number(arg, arg->value, 8, 30, &prefix) < 0)
+			return bad(arg,
+				   "'%.64s' is not a netmask (expected e.g. 255.255.255.0 or 24)",
+				   arg->value);
+		mask.s_addr = htonl(prefix_mask(prefix));
+	}
+	arg->cfg->ipv4_netmask = mask;
+	return 0;
+}
+
+static int check_ipv4_network(struct config_arg *arg)
+{
+	struct sluice_config *cfg = arg->cfg;
+	unsigned from_mask =
+	    cfg->ipv4_netmask.s_addr ? mask_prefix(ntohl(cfg->ipv4_netmask.s_addr)) : 0;
+	unsigned char net[4];
+	char text[INET_ADDRSTRLEN];
+
+	if (!cfg->ipv4_prefix && !from_mask)
+		return bad(arg, "no prefix length (write a.b.c.d/len or set ipv4-netmask)");
+	if (cfg->ipv4_prefix && from_mask && cfg->ipv4_prefix != from_mask)
+		return bad(arg, "prefix length /%u does not match ipv4-netmask (/%u)",
+			   cfg->ipv4_prefix, from_mask);
+	if (!cfg->ipv4_prefix)
+		cfg->ipv4_prefix = from_mask;
+	cfg->ipv4_netmask.s_addr = htonl(prefix_mask(cfg->ipv4_prefix));
+	memcpy(net, &cfg->ipv4_network, 4);
+	if (clear_host_bits(net, 4, cfg->ipv4_prefix)) {
+		inet_ntop(AF_INET, net, text, sizeof(text));
+		return bad(arg, "host bits are set (did you mean %s/%u?)", text, cfg->ipv4_prefix);
+	}
+	return 0;
+}
+
+/* "default", "a.b.c.d[/len]", "a.b.c.d/m.m.m.m" or "v6addr/len"; stored as "addr/len". */
+static int parse_route(struct config_arg *arg)
+{
+	const char *v = arg->value, *slash = strchr(v, '/');
+	size_t alen = slash ? (size_t)(slash - v) : strlen(v);
+	char addr[INET6_ADDRSTRLEN], text[INET6_ADDRSTRLEN + 4];
+	unsigned char bin[16];
+	struct in_addr mask;
+	int family = memchr(v, ':', alen) ? AF_INET6 : AF_INET;
+	unsigned maxlen = family == AF_INET ? 32 : 128, prefix = maxlen;
+
+	if (strcmp(v, "default") == 0)
+		return list_add(arg, v);
+	if (alen >= sizeof(addr) || (family == AF_INET6 && !slash))
+		return bad(arg,
+			   "'%.64s' is not a route (expected default, a.b.c.d/len or "
+			   "IPv6-address/len)",
+			   v);
+	memcpy(addr, v, alen);
+	addr[alen] = '\0';
+	if (inet_pton(family, addr, bin) != 1)
+		return bad(arg,
+			   "'%.64s' is not a route (expected default, a.b.c.d/len or "
+			   "IPv6-address/len)",
+			   v);
+	if (slash && family == AF_INET && strchr(slash + 1, '.')) {
+		if (inet_pton(AF_INET, slash + 1, &mask) != 1 ||
+		    !mask_contiguous(ntohl(mask.s_addr)))
+			return bad(arg, "'%.64s' has a bad netmask", v);
+		prefix = mask_prefix(ntohl(mask.s_addr));
+	} else if (slash && parse_number(arg, slash + 1, 0, maxlen, &prefix) < 0) {
+		return bad(arg, "'%.64s' has a bad prefix length (expected 0 to %u)", v, maxlen);
+	}
+	if (clear_host_bits(bin, family == AF_INET ? 4 : 16, prefix)) {
+		inet_ntop(family, bin, addr, sizeof(addr));
+		return bad(arg, "host bits are set in '%.64s' (did you mean %s/%u?)", v, addr,
+			   prefix);
+	}
+	inet_ntop(family, bin, addr, sizeof(addr));
+	snprintf(text, sizeof(text), "%s/%u", addr, prefix);
+	return list_add(arg, text);
+}
+
+/* ocserv's 0..9 scale: 0 basic, 1 info, 2 and above debug of increasing detail. */
+static int parse_log_level(struct config_arg *arg)
+{
+	unsigned v;
+	int ret = parse_number(arg, arg->value, 0, 9, &v);
+
+	if (ret < 0)
+		return ret;
+	arg->cfg->log_level = v == 0 ? LOG_NOTICE : v == 1 ? LOG_INFO : LOG_DEBUG;
+	return 0;
+}
+
+void config_print_value(FILE *out, const char *name, const char *value)
+{
+	size_t len = strlen(value);
+	bool quote = len == 0 || value[0] == '"' || isspace((unsigned char)value[0]) ||
+		     isspace((unsigned char)value[len - 1]);
+
+	fprintf(out, quote ? "%s = \"%s\"\n" : "%s = %s\n", name, value);
+}
+
+static void dump_string(const struct sluice_config *cfg, const struct config_key *key, FILE *out)
+{
+	const char *v = *(char *const *)cfield(cfg, key);
+
+	if (v)
+		config_print_value(out, key->name, v);
+}
+
+static void dump_list(const struct sluice_config *cfg, const struct config_key *key, FILE *out)
+{
+	char *const *items = *(char **const *)cfield(cfg, key);
+	size_t n = *(const size_t *)((const char *)cfg + key->count_offset), i;
+
+	for (i = 0; i < n; i++)
+		config_print_value(out, key->name, items[i]);
+}
+
+static void dump_uint(const struct sluice_config *cfg, const struct config_key *key, FILE *out)
+{
+	fprintf(out, "%s = %u\n", key->name, *(const unsigned *)cfield(cfg, key));
+}
+
+static void dump_bool(const struct sluice_config *cfg, const struct config_key *key, FILE *out)
+{
+	fprintf(out, "%s = %s\n", key->name, *(const bool *)cfield(cfg, key) ? "true" : "false");
+}
+
+static void dump_ipv4_network(const struct sluice_config *cfg, const struct config_key *key,
+			      FILE *out)
+{
+	char text[INET_ADDRSTRLEN];
+
+	if (cfg->ipv4_prefix && inet_ntop(AF_INET, &cfg->ipv4_network, text, sizeof(text)))
+		fprintf(out, "%s = %s/%u\n", key->name, text, cfg->ipv4_prefix);
+}
+
+static void dump_ipv4_netmask(const struct sluice_config *cfg, const struct config_key *key,
+			      FILE *out)
+{
+	char text[INET_ADDRSTRLEN];
+
+	if (cfg->ipv4_prefix && inet_ntop(AF_INET, &cfg->ipv4_netmask, text, sizeof(text)))
+		fprintf(out, "%s = %s\n", key->name, text);
+}
+
+static void dump_log_level(const struct sluice_config *cfg, const struct config_key *key, FILE *out)
+{
+	fprintf(out, "%s = %d\n", key->name,
+		cfg->log_level <= LOG_NOTICE ? 0
+		: cfg->log_level == LOG_INFO ? 1
+					     : 2);
+}
+
+static const struct config_type t_string = {"text", parse_string, dump_string, false};
+static const struct config_type t_path = {"file name", parse_string, dump_string, false};
+static const struct config_type t_account = {"name", parse_account, dump_string, false};
+static const struct config_type t_device = {"device prefix", parse_device, dump_string, false};
+static const struct config_type t_domains = {"domain names", parse_domains, dump_string, false};
+static const struct config_type t_auth = {"auth method", parse_auth, dump_string, false};
+static const struct config_type t_tls = {"GnuTLS priorities", parse_tls_priorities, dump_string,
+					 false};
+static const struct config_type t_ip = {"IP address", parse_ip_literal, dump_string, false};
+static const struct config_type t_uint = {"number", parse_uint, dump_uint, false};
+static const struct config_type t_mtu = {"number", parse_mtu, dump_uint, false};
+static const struct config_type t_bool = {"boolean", parse_bool, dump_bool, false};
+static const struct config_type t_sandbox = {"boolean", parse_sandbox, dump_bool, false};
+static const struct config_type t_ipv4_net = {"IPv4 network", parse_ipv4_network, dump_ipv4_network,
+					      false};
+static const struct config_type t_ipv4_mask = {"IPv4 netmask", parse_ipv4_netmask,
+					       dump_ipv4_netmask, false};
+static const struct config_type t_log_level = {"number", parse_log_level, dump_log_level, false};
+static const struct config_type t_ip_list = {"IP address", parse_ip_literal, dump_list, true};
+static const struct config_type t_route_list = {"route", parse_route, dump_list, true};
+
+#define OFF(f) offsetof(struct sluice_config, f)
+#define R      CONFIG_RELOAD
+#define U      CONFIG_PER_USER
+#define REQ    CONFIG_REQUIRED
+#define SL     CONFIG_SLUICE_ONLY
+
+/* Order is the order of --dump-config and --help-config. */
+const struct config_key config_keys[] = {
+    {"auth", &t_auth, OFF(auth), 0, 0, 0, NULL, REQ,
+     "authentication: plain[passwd=FILE], a password file in ocpasswd format"},
+    {"auth-tries", &t_uint, OFF(auth_tries), 0, 1, 20, "3", R | SL,
+     "wrong passwords allowed before the connection is closed"},
+    {"listen-host", &t_ip, OFF(listen_host), 0, 0, 0, NULL, 0,
+     "IP address to listen on; unset: all addresses"},
+    {"tcp-port", &t_uint, OFF(tcp_port), 0, 1, 65535, "443", 0, "TCP port for TLS"},
+    {"udp-port", &t_uint, OFF(udp_port), 0, 0, 65535, "0", 0, "UDP port for DTLS, 0 = DTLS off"},
+    {"run-as-user", &t_account, OFF(run_as_user), 0, 0, 32, "nobody", 0,
+     "unprivileged user the workers run as"},
+    {"run-as-group", &t_account, OFF(run_as_group), 0, 0, 32, "nogroup", 0,
+     "unprivileged group the workers run as"},
+    {"socket-file", &t_path, OFF(socket_file), 0, 0, PATH_LEN_MAX, "/run/sluiced/sluiced.sock", 0,
+     "accepted for ocserv compatibility; sluice uses anonymous socket pairs and does not use "
+     "it"},
+    {"pid-file", &t_path, OFF(pid_file), 0, 0, PATH_LEN_MAX, NULL, 0,
+     "file to write sluiced's process id to; unset: none"},
+    {"isolate-workers", &t_sandbox, OFF(isolate_workers), 0, 0, 0, "true", 0,
+     "accepted for ocserv compatibility; the worker sandbox is always on"},
+    {"worker-path", &t_path, OFF(worker_path), 0, 0, PATH_LEN_MAX, NULL, R | SL,
+     "sluice-worker program; unset: beside sluiced, then the libexec directory"},
+    {"state-dir", &t_path, OFF(state_dir), 0, 0, PATH_LEN_MAX, "/var/lib/sluice", SL,
+     "directory for state such as the generated certificate of the built-in configuration"},
+    {"server-cert", &t_path, OFF(server_cert), 0, 0, PATH_LEN_MAX, NULL, REQ | R,
+     "server certificate chain (PEM)"},
+    {"server-key", &t_path, OFF(server_key), 0, 0, PATH_LEN_MAX, NULL, REQ | R,
+     "private key of the server certificate (PEM)"},
+    {"ca-cert", &t_path, OFF(ca_cert), 0, 0, PATH_LEN_MAX, NULL, R,
+     "CA certificates (PEM); unset: none"},
+    {"tls-priorities", &t_tls, OFF(tls_priorities), 0, 0, 1024,
+     "NORMAL:%SERVER_PRECEDENCE:%COMPAT:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1", R,
+     "GnuTLS priority string for TLS and DTLS"},
+    {"max-clients", &t_uint, OFF(max_clients), 0, 0, 1000000, "0", R,
+     "sessions at once, 0 = unlimited"},
+    {"max-same-clients", &t_uint, OFF(max_same_clients), 0, 0, 1000000, "2", R | U,
+     "sessions of one user at once, 0 = unlimited"},
+    {"keepalive", &t_uint, OFF(keepalive), 0, 1, TIMER_MAX, "32400", R | U,
+     "seconds between keepalive packets"},
+    {"dpd", &t_uint, OFF(dpd), 0, 1, TIMER_MAX, "90", R | U,
+     "seconds between dead peer detection probes"},
+    {"mobile-dpd", &t_uint, OFF(mobile_dpd), 0, 1, TIMER_MAX, "1800", R | U,
+     "dead peer detection interval for mobile clients (seconds)"},
+    {"try-mtu-discovery", &t_bool, OFF(try_mtu_discovery), 0, 0, 0, "false", R,
+     "probe the path MTU with DPD packets"},
+    {"auth-timeout", &t_uint, OFF(auth_timeout), 0, 1, TIMER_MAX, "240", R,
+     "seconds allowed to complete authentication"},
+    {"idle-timeout", &t_uint, OFF(idle_timeout), 0, 0, TIMER_MAX, "0", R | U,
+     "seconds without traffic before disconnecting, 0 = off"},
+    {"cookie-timeout", &t_uint, OFF(cookie_timeout), 0, 1, TIMER_MAX, "300", R,
+     "seconds a session cookie stays valid after a disconnect"},
+    {"deny-roaming", &t_bool, OFF(deny_roaming), 0, 0, 0, "false", R | U,
+     "bind the cookie to the client's IP address"},
+    {"stats-report-time", &t_uint, OFF(stats_report_time), 0, 1, TIMER_MAX, "60", R | U,
+     "seconds between traffic statistics reports"},
+    {"device", &t_device, OFF(device), 0, 0, 10, "vpns", R,
+     "prefix of the TUN device names (letters, digits, '-', '_'; at most 10)"},
+    {"predictable-ips", &t_bool, OFF(predictable_ips), 0, 0, 0, "true", R,
+     "give a user the same address again when possible"},
+    {"ipv4-network", &t_ipv4_net, OFF(ipv4_network), 0, 0, 0, NULL, REQ | R | U,
+     "IPv4 address pool: a.b.c.d/len (8 to 30), or a.b.c.d with ipv4-netmask", check_ipv4_network},
+    {"ipv4-netmask", &t_ipv4_mask, OFF(ipv4_netmask), 0, 0, 0, NULL, R | U,
+     "netmask of ipv4-network: 255.255.255.0 or 24"},
+    {"dns", &t_ip_list, OFF(dns), OFF(n_dns), 0, 16, NULL, R | U,
+     "DNS server for clients (repeatable, IPv4 or IPv6)"},
+    {"route", &t_route_list, OFF(routes), OFF(n_routes), 0, 256, NULL, R | U,
+     "route through the VPN (repeatable): default, a.b.c.d/len, IPv6-address/len"},
+    {"no-route", &t_route_list, OFF(no_routes), OFF(n_no_routes), 0, 256, NULL, R | U,
+     "route excluded from the VPN (repeatable)"},
+    {"mtu", &t_mtu, OFF(mtu), 0, 0, 9000, "0", R | U,
+     "tunnel MTU, 576 to 9000; 0 = derive from the client's and the link's"},
+    {"default-domain", &t_domains, OFF(default_domain), 0, 0, 1024, NULL, R,
+     "DNS search domains for clients (space-separated)"},
+    {"banner", &t_string, OFF(banner), 0, 0, 1024, NULL, R,
+     "message shown to users after login (at most 1024 bytes)"},
+    {"log-level", &t_log_level, OFF(log_level), 0, 0, 9, "1", R,
+     "0 = notices, 1 = info, 2 to 9 = debug"},
+};
+
+const size_t config_n_keys = sizeof(config_keys) / sizeof(config_keys[0]);
+
+const struct config_key *config_key_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < config_n_keys; i++) {
+		if (strcmp(config_keys[i].name, name) == 0)
+			return &config_keys[i];
+	}
+	return NULL;
+}
+
+/* ocserv keys (ocserv-reference.md §1) that sluice does not implement. */
+static const char *const ocserv_keys[] = {
+    "acct",
+    "append-routes",
+    "auto-select-group",
+    "ban-points-connection",
+    "ban-points-kkdcp",
+    "ban-points-wrong-password",
+    "ban-reset-time",
+    "ban-time",
+    "camouflage",
+    "camouflage_realm",
+    "camouflage_secret",
+    "cert-group-oid",
+    "cert-user-oid",
+    "cgroup",
+    "chroot-dir",
+    "cisco-client-compat",
+    "cisco-svc-client-compat",
+    "client-bypass-protocol",
+    "compression",
+    "compression-algo-priority",
+    "config-per-group",
+    "config-per-user",
+    "connect-script",
+    "crl",
+    "custom-header",
+    "default-group-config",
+    "default-select-group",
+    "default-user-config",
+    "dh-params",
+    "disconnect-script",
+    "dtls-legacy",
+    "dtls-psk",
+    "enable-auth",
+    "explicit-ipv4",
+    "explicit-ipv6",
+    "expose-iroutes",
+    "host-update-script",
+    "hostname",
+    "included-http-headers",
+    "ipv4-dns",
+    "ipv4-nbns",
+    "ipv6-dns",
+    "ipv6-nbns",
+    "ipv6-network",
+    "ipv6-subnet-prefix",
+    "iroute",
+    "key-pin",
+    "kkdcp",
+    "listen-clear-file",
+    "listen-host-is-dyndns",
+    "listen-netns",
+    "listen-proxy-proto",
+    "match-tls-dtls-ciphers",
+    "max-ban-score",
+    "min-reauth-time",
+    "mobile-idle-timeout",
+    "nbns",
+    "net-priority",
+    "no-compress-limit",
+    "no-udp",
+    "occtl-socket-file",
+    "ocsp-response",
+    "output-buffer",
+    "persistent-cookies",
+    "pin-file",
+    "ping-leases",
+    "pre-login-banner",
+    "proxy-url",
+    "rate-limit-ms",
+    "rekey-method",
+    "rekey-time",
+    "restrict-user-to-ports",
+    "restrict-user-to-routes",
+    "route-add-cmd",
+    "route-del-cmd",
+    "rx-data-per-sec",
+    "sec-mod-scale",
+    "select-group",
+    "select-group-by-url",
+    "server-drain-ms",
+    "server-stats-reset-time",
+    "session-timeout",
+    "split-dns",
+    "srk-pin",
+    "srk-pin-file",
+    "switch-to-tcp-timeout",
+    "tunnel-all-dns",
+    "tunnel_all_dns",
+    "tx-data-per-sec",
+    "udp-listen-host",
+    "use-occtl",
+    "use-seccomp",
+    "use-utmp",
+    "user-profile",
+};
+
+bool config_is_ocserv_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ocserv_keys) / sizeof(ocserv_keys[0]); i++) {
+		if (strcmp(ocserv_keys[i], name) == 0)
+			return true;
+	}
+	return false;
+}

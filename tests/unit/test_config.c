@@ -1,0 +1,414 @@
+#include "config.h"
+#include "common/config.h"
+
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#ifndef SRCDIR
+#define SRCDIR "."
+#endif
+#define CONFIG_DIR SRCDIR "/tests/unit/config"
+
+/* tests/unit/config/NAME.conf with NAME.expected (the dump) or bad-NAME.err */
+static char **golden;
+static size_t n_golden;
+
+static const char base[] = "auth = plain[passwd=/etc/sluice/passwd]\n"
+			   "server-cert = /srv/cert.pem\n"
+			   "server-key = /srv/key.pem\n"
+			   "ipv4-network = 198.19.0.0/24\n";
+
+static char *read_text(TALLOC_CTX *ctx, const char *path)
+{
+	struct stat st;
+	char *buf;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	ck_assert_msg(fd >= 0, "%s: %s", path, strerror(errno));
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	buf = talloc_size(ctx, (size_t)st.st_size + 1);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_int_eq(read(fd, buf, (size_t)st.st_size), st.st_size);
+	buf[st.st_size] = '\0';
+	close(fd);
+	return buf;
+}
+
+static char *dump(TALLOC_CTX *ctx, const struct sluice_config *cfg)
+{
+	char *mem = NULL, *out;
+	size_t len = 0;
+	FILE *f = open_memstream(&mem, &len);
+
+	ck_assert_ptr_nonnull(f);
+	config_dump(cfg, f);
+	ck_assert_int_eq(fclose(f), 0);
+	out = talloc_strdup(ctx, mem);
+	free(mem);
+	return out;
+}
+
+static struct sluice_config *load(TALLOC_CTX *ctx, const char *text, char *err, size_t errlen)
+{
+	return config_load_string(ctx, text, "t.conf", err, errlen);
+}
+
+/* The dump is itself a configuration that must read back to the same dump. */
+static void assert_round_trip(TALLOC_CTX *ctx, const struct sluice_config *cfg)
+{
+	char err[512];
+	char *first = dump(ctx, cfg);
+	struct sluice_config *again = config_load_string(ctx, first, "dump", err, sizeof(err));
+
+	ck_assert_msg(again != NULL, "dump does not load: %s", err);
+	ck_assert_str_eq(dump(ctx, again), first);
+}
+
+START_TEST(test_golden)
+{
+	TALLOC_CTX *ctx = talloc_new(NULL);
+	const char *conf = golden[_i];
+	size_t stem = strlen(conf) - strlen(".conf");
+	struct sluice_config *cfg;
+	char err[512] = "", *want;
+
+	cfg = config_load(ctx, conf, err, sizeof(err));
+	if (strncmp(conf, "bad-", 4) == 0) {
+		want = read_text(ctx, talloc_asprintf(ctx, "%.*s.err", (int)stem, conf));
+		want[strcspn(want, "\n")] = '\0';
+		ck_assert_msg(cfg == NULL, "%s loaded but should fail", conf);
+		ck_assert_str_eq(err, want);
+	} else {
+		want = read_text(ctx, talloc_asprintf(ctx, "%.*s.expected", (int)stem, conf));
+		ck_assert_msg(cfg != NULL, "%s: %s", conf, err);
+		ck_assert_str_eq(dump(ctx, cfg), want);
+		assert_round_trip(ctx, cfg);
+	}
+	talloc_free(ctx);
+}
+END_TEST
+
+START_TEST(test_golden_present)
+{
+	size_t i, bad = 0;
+
+	for (i = 0; i < n_golden; i++)
+		bad += strncmp(golden[i], "bad-", 4) == 0;
+	ck_assert_uint_ge(bad, 40);
+	ck_assert_uint_ge(n_golden - bad, 8);
+}
+END_TEST
+
+START_TEST(test_fields)
+{
+	TALLOC_CTX *ctx = talloc_new(NULL);
+	char err[512];
+	struct sluice_config *cfg = config_load(ctx, "ocserv-sample.conf", err, sizeof(err));
+
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_str_eq(cfg->file, "ocserv-sample.conf");
+	ck_assert_str_eq(cfg->passwd_file, "/etc/ocserv/ocpasswd");
+	ck_assert_uint_eq(cfg->ipv4_prefix, 24);
+	ck_assert_uint_eq(ntohl(cfg->ipv4_network.s_addr), 0xc6130000u);
+	ck_assert_uint_eq(ntohl(cfg->ipv4_netmask.s_addr), 0xffffff00u);
+	ck_assert_uint_eq(cfg->n_dns, 2);
+	ck_assert_str_eq(cfg->dns[1], "fd00::53");
+	ck_assert_uint_eq(cfg->n_routes, 2);
+	ck_assert_uint_eq(cfg->n_no_routes, 1);
+	ck_assert_ptr_null(cfg->listen_host);
+	ck_assert_ptr_null(cfg->worker_path);
+	ck_assert(cfg->isolate_workers);
+	ck_assert_int_eq(cfg->log_level, LOG_INFO);
+	ck_assert_uint_eq(cfg->n_warnings, 0);
+	talloc_free(ctx);
+}
+END_TEST
+
+START_TEST(test_log_levels)
+{
+	static const struct {
+		const char *text;
+		int level;
+	} cases[] = {{"0", LOG_NOTICE}, {"1", LOG_INFO}, {"2", LOG_DEBUG}, {"9", LOG_DEBUG}};
+	TALLOC_CTX *ctx = talloc_new(NULL);
+	struct sluice_config *cfg;
+	char err[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cfg = load(ctx, talloc_asprintf(ctx, "%slog-level = %s\n", base, cases[i].text),
+			   err, sizeof(err));
+		ck_assert_msg(cfg != NULL, "%s", err);
+		ck_assert_int_eq(cfg->log_level, cases[i].level);
+	}
+	talloc_free(ctx);
+}
+END_TEST
+
+START_TEST(test_warnings)
+{
+	TALLOC_CTX *ctx = talloc_new(NULL);
+	char err[512];
+	struct sluice_config *cfg = config_load(ctx, "old-plain.conf", err, sizeof(err));
+
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert(cfg->isolate_workers);
+	ck_assert_uint_eq(cfg->n_warnings, 1);
+	ck_assert_str_eq(cfg->warnings[0], "old-plain.conf:12: the worker sandbox cannot be turned "
+					   "off; isolate-workers = false is ignored");
+	talloc_free(ctx);
+}
+END_TEST
+
+/* Lines up to the limit are read whole; one more character is an error, never a
+ * silent split into two lines. */
+START_TEST(test_line_length)
+{
+	TALLOC_CTX *ctx = talloc_new(NULL);
+	char err[512], *text;
+	size_t len;
+
+	for (len = 4095; len <= 4097; len++) {
+		char *comment = talloc_zero_size(ctx, len + 1);
+
+		memset(comment, 'c', len);
+		comment[0] = '#';
+		text = talloc_asprintf(ctx, "%s%s\r\ntcp-port = 8443\n", base, comment);
+		if (len <= 4096) {
+			struct sluice_config *cfg = load(ctx, text, err, sizeof(err));
+
+			ck_assert_msg(cfg != NULL, "%zu: %s", len, err);
+			ck_assert_uint_eq(cfg->tcp_port, 8443);
+		} else {
+			ck_assert_ptr_null(load(ctx, text, err, sizeof(err)));
+			ck_assert_str_eq(err,
+					 "t.conf:5: line too long (more than 4096 characters)");
+		}
+	}
+	talloc_free(ctx);
+}
+END_TEST
+
+START_TEST(test_quoting_round_trip)
+{
+	TALLOC_CTX *ctx = talloc_new(NULL);
+	char err[512];
+	struct sluice_config *cfg;
+
+	cfg =
+	    load(ctx, talloc_asprintf(ctx, "%sbanner = \"\"quoted\" \"\n", base), err, sizeof(err));
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_str_eq(cfg->banner, "\"quoted\" ");
+	assert_round_trip(ctx, cfg);
+	cfg = load(ctx, talloc_asprintf(ctx, "%sbanner = \"\t tab\"\n", base), err, sizeof(err));
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_str_eq(cfg->banner, "\t tab");
+	assert_round_trip(ctx, cfg);
+	ck_assert_ptr_null(
+	    load(ctx, talloc_asprintf(ctx, "%sbanner = a\x01z\n", base), err, sizeof(err)));
+	ck_assert_str_eq(err, "t.conf:5: key 'banner': control character in value");
+	talloc_free(ctx);
+}
+END_TEST
+
+START_TEST(test_file_errors)
+{
+	TALLOC_CTX *ctx = talloc_new(NULL);
+	char err[512], path[] = "/tmp/sluice-test-config-XXXXXX";
+	int fd = mkstemp(path);
+	static const char text[] = "tcp-port = 443\ndpd = 9\0 0\n";
+
+	ck_assert_ptr_null(config_load(ctx, "/nonexistent/sluice.conf", err, sizeof(err)));
+	ck_assert_str_eq(err, "/nonexistent/sluice.conf: No such file or directory");
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, sizeof(text) - 1), sizeof(text) - 1);
+	close(fd);
+	ck_assert_ptr_null(config_load(ctx, path, err, sizeof(err)));
+	ck_assert_str_eq(err, talloc_asprintf(ctx, "%s:2: NUL byte in line", path));
+	unlink(path);
+	/* a short error buffer truncates, it does not overflow */
+	ck_assert_ptr_null(load(ctx, "bogus = 1\n", err, 8));
+	ck_assert_str_eq(err, "t.conf:");
+	talloc_free(ctx);
+}
+END_TEST
+
+START_TEST(test_builtin)
+{
+	TALLOC_CTX *ctx = talloc_new(NULL);
+	char err[512];
+	struct sluice_config *cfg = config_builtin(ctx, "/var/lib/sluice-x", err, sizeof(err));
+
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_str_eq(cfg->file, "(built-in)");
+	ck_assert_str_eq(cfg->auth, "plain[passwd=/etc/sluice/passwd]");
+	ck_assert_str_eq(cfg->passwd_file, "/etc/sluice/passwd");
+	ck_assert_str_eq(cfg->server_cert, "/var/lib/sluice-x/server-cert.pem");
+	ck_assert_str_eq(cfg->server_key, "/var/lib/sluice-x/server-key.pem");
+	ck_assert_str_eq(cfg->state_dir, "/var/lib/sluice-x");
+	ck_assert_uint_eq(ntohl(cfg->ipv4_network.s_addr), 0x0a4d0000u);
+	ck_assert_uint_eq(cfg->ipv4_prefix, 24);
+	ck_assert_uint_eq(cfg->tcp_port, 443);
+	ck_assert_str_eq(cfg->run_as_user, "nobody");
+	ck_assert_ptr_null(config_builtin(ctx, "/var/lib/x\nauth-tries = 9", err, sizeof(err)));
+	ck_assert_str_eq(err, "(built-in): bad state directory name");
+	talloc_free(ctx);
+}
+END_TEST
+
+START_TEST(test_check_system)
+{
+	TALLOC_CTX *ctx = talloc_new(NULL);
+	char dir[] = "/tmp/sluice-test-config-XXXXXX", err[512];
+	struct sluice_config *cfg;
+	const char *names[] = {"cert.pem", "key.pem", "passwd"};
+	size_t i;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	for (i = 0; i < 3; i++) {
+		int fd =
+		    open(talloc_asprintf(ctx, "%s/%s", dir, names[i]), O_CREAT | O_WRONLY, 0600);
+
+		ck_assert_int_ge(fd, 0);
+		close(fd);
+	}
+	cfg = load(ctx,
+		   talloc_asprintf(ctx,
+				   "auth = plain[passwd=%s/passwd]\nserver-cert = %s/cert.pem\n"
+				   "server-key = %s/key.pem\nipv4-network = 198.19.0.0/24\n"
+				   "run-as-user = root\nrun-as-group = root\n",
+				   dir, dir, dir),
+		   err, sizeof(err));
+	ck_assert_msg(cfg != NULL, "%s", err);
+	cfg->uid = 4242;
+	cfg->gid = 4242;
+	ck_assert_msg(config_check_system(cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(cfg->uid, 0);
+	ck_assert_uint_eq(cfg->gid, 0);
+
+	cfg->ca_cert = talloc_strdup(cfg, dir);
+	ck_assert_int_eq(config_check_system(cfg, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(
+	    err, talloc_asprintf(ctx, "t.conf: key 'ca-cert': '%s' is not a regular file", dir));
+	cfg->ca_cert = NULL;
+
+	unlink(talloc_asprintf(ctx, "%s/passwd", dir));
+	ck_assert_int_eq(config_check_system(cfg, err, sizeof(err)), -ENOENT);
+	ck_assert_str_eq(err,
+			 talloc_asprintf(ctx,
+					 "t.conf: key 'auth': cannot read '%s/passwd': No such "
+					 "file or directory",
+					 dir));
+
+	cfg->run_as_group = talloc_strdup(cfg, "sluice-no-such-group");
+	ck_assert_int_lt(config_check_system(cfg, err, sizeof(err)), 0);
+	ck_assert_str_eq(err, "t.conf: key 'run-as-group': no group 'sluice-no-such-group'");
+	cfg->run_as_user = talloc_strdup(cfg, "sluice-no-such-user");
+	ck_assert_int_lt(config_check_system(cfg, err, sizeof(err)), 0);
+	ck_assert_str_eq(err, "t.conf: key 'run-as-user': no user 'sluice-no-such-user'");
+
+	for (i = 0; i < 2; i++)
+		unlink(talloc_asprintf(ctx, "%s/%s", dir, names[i]));
+	rmdir(dir);
+	talloc_free(ctx);
+}
+END_TEST
+
+START_TEST(test_schema)
+{
+	char *mem = NULL;
+	size_t len = 0, i;
+	FILE *f = open_memstream(&mem, &len);
+
+	ck_assert_ptr_nonnull(f);
+	config_print_schema(f);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_uint_ge(config_n_keys, 38);
+	for (i = 0; i < config_n_keys; i++) {
+		const struct config_key *k = &config_keys[i];
+		char *line = NULL;
+
+		ck_assert_ptr_eq(config_key_find(k->name), k);
+		ck_assert_msg(!config_is_ocserv_key(k->name), "%s listed as unsupported", k->name);
+		ck_assert_msg(k->help && *k->help, "%s has no help", k->name);
+		ck_assert_msg(!(k->flags & CONFIG_REQUIRED) || !k->def, "%s: required with default",
+			      k->name);
+		ck_assert_int_gt(asprintf(&line, "%s\n\t", k->name), 0);
+		ck_assert_msg(strstr(mem, line) && strstr(mem, k->help), "%s not printed", k->name);
+		free(line);
+	}
+	ck_assert_ptr_nonnull(strstr(mem, "udp-port\n\tnumber (0 to 65535); default: 0; needs a "
+					  "restart\n\tUDP port for DTLS, 0 = DTLS off\n"));
+	ck_assert(config_is_ocserv_key("rate-limit-ms"));
+	ck_assert_ptr_null(config_key_find("rate-limit-ms"));
+	free(mem);
+}
+END_TEST
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int collect_golden(void)
+{
+	DIR *d = opendir(".");
+	struct dirent *e;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		char **grown;
+
+		if (len < 6 || strcmp(e->d_name + len - 5, ".conf") != 0)
+			continue;
+		grown = realloc(golden, (n_golden + 1) * sizeof(*golden));
+		if (!grown || !(grown[n_golden] = strdup(e->d_name))) {
+			closedir(d);
+			return -ENOMEM;
+		}
+		golden = grown;
+		n_golden++;
+	}
+	closedir(d);
+	qsort(golden, n_golden, sizeof(*golden), by_name);
+	return 0;
+}
+
+int main(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("config");
+	SRunner *sr;
+	int failed;
+
+	if (chdir(CONFIG_DIR) < 0 || collect_golden() < 0) {
+		fprintf(stderr, "test_config: cannot read %s: %s\n", CONFIG_DIR, strerror(errno));
+		return 1;
+	}
+	tcase_add_loop_test(tc, test_golden, 0, (int)n_golden);
+	tcase_add_test(tc, test_golden_present);
+	tcase_add_test(tc, test_fields);
+	tcase_add_test(tc, test_log_levels);
+	tcase_add_test(tc, test_warnings);
+	tcase_add_test(tc, test_line_length);
+	tcase_add_test(tc, test_quoting_round_trip);
+	tcase_add_test(tc, test_file_errors);
+	tcase_add_test(tc, test_builtin);
+	tcase_add_test(tc, test_check_system);
+	tcase_add_test(tc, test_schema);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

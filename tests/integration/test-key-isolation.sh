@@ -1,0 +1,58 @@
+#!/bin/bash
+# The private key lives only in sec: a live worker's memory does not contain the key's
+# secret scalar, the key file's text or the password file's hash, while the same scan of
+# sec's memory does find the scalar (so the scan itself works).
+TEST_NAME=test-key-isolation
+. "$(dirname "$0")/lib.sh"
+require_sluiced
+require_cmd od
+it_init
+setup_server
+
+start_client a "$NS_C1" alice alice-pw
+wait_tunnel a 20 >/dev/null || fail "tunnel did not come up"
+server_log_has "session start: .* user=alice .* worker=[0-9]+" 5 || fail "no session start line"
+worker=$(grep -Eo 'session start: .* worker=[0-9]+' "$SERVER_LOG" | tail -1 | sed 's/.*worker=//')
+sec=""
+for p in $(pgrep -P "$SERVER_PID"); do
+	[ "$p" != "$worker" ] && [ "$(tr -d '\0' </proc/$p/cmdline)" != sluice-worker ] && sec=$p
+done
+[ -n "$sec" ] || fail "cannot find the sec process"
+
+# The ECDSA secret scalar, big-endian hex as certtool prints it, without a sign byte;
+# big-number libraries keep it little-endian, so the reversed bytes are searched too.
+scalar=$(certtool -k --infile "$SERVER_KEY" 2>/dev/null |
+	awk '/^private key:/ { on = 1; next } on && /^[a-z]/ { exit } on { printf "%s", $0 }' |
+	tr -d ' \t:')
+scalar=${scalar#00}
+[ ${#scalar} = 64 ] || fail "cannot read the key's scalar (got '${scalar}')"
+reversed=$(echo "$scalar" | fold -w2 | tac | tr -d '\n')
+pem_text=$(grep -v -- '-----' "$SERVER_KEY" | head -1 | tr -d '\n' | od -An -tx1 -v | tr -d ' \n')
+hash_text=$(cut -d: -f3 "$PASSWD_FILE" | head -1 | tr -d '\n' | od -An -tx1 -v | tr -d ' \n')
+
+# Dumps every readable mapping of a process as one hex string.
+memory_hex()
+{
+	local pid=$1 range perms start end
+	while read -r range perms _ _ _ name; do
+		[[ $perms == r* ]] || continue
+		[[ ${name:-} == "[vvar]" || ${name:-} == "[vsyscall]" ]] && continue
+		start=$((16#${range%-*}))
+		end=$((16#${range#*-}))
+		dd if=/proc/$pid/mem bs=64K iflag=skip_bytes,count_bytes skip=$start \
+			count=$((end - start)) 2>/dev/null
+	done </proc/$pid/maps | od -An -tx1 -v | tr -d ' \n'
+}
+
+whex=$WORK/worker.hex
+shex=$WORK/sec.hex
+memory_hex "$worker" >"$whex"
+memory_hex "$sec" >"$shex"
+[ -s "$whex" ] || fail "could not read the worker's memory"
+log "scanned $(($(stat -c %s "$whex") / 2)) bytes of worker $worker, $(($(stat -c %s "$shex") / 2)) of sec $sec"
+
+grep -q -e "$scalar" -e "$reversed" "$shex" || fail "the scan does not find the key in sec: scan broken"
+grep -q -e "$scalar" -e "$reversed" "$whex" && fail "the worker's memory holds the private key"
+grep -q "$pem_text" "$whex" && fail "the worker's memory holds the key file's text"
+grep -q "$hash_text" "$whex" && fail "the worker's memory holds a password hash"
+pass "key found in sec, not in the worker"

@@ -1,0 +1,541 @@
+# Shared harness for the integration tests: sourced by tests/integration/test-*.sh,
+# contrib/demo.sh and tests/bench/first-look.sh.
+#
+# It drives either sluiced (SERVER=sluiced, the default) or Debian's ocserv
+# (SERVER=ocserv) with the same ocserv-syntax configuration, password file and
+# certificates, and the real openconnect client, in network namespaces created per run.
+# Network rule (doc/testing.md): only 198.18.0.0/15 addresses are ever configured.
+#
+# Exit codes of a test: 0 pass, 1 fail, 77 skip.
+
+set -u
+
+: "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+: "${SERVER:=sluiced}"
+
+IT_DIR=$top_srcdir/tests/integration
+VPNC_SCRIPT=$IT_DIR/vpnc-script
+PORT=443
+# Names are unique per run so that tests can run in parallel.
+RUN_ID=sl$$
+NS_SRV=${RUN_ID}s
+NS_C1=${RUN_ID}c1
+NS_C2=${RUN_ID}c2
+SRV_IP1=198.18.0.1
+CLI_IP1=198.18.0.2
+SRV_IP2=198.18.1.1
+CLI_IP2=198.18.1.2
+POOL_NET=198.19.0.0
+POOL_PREFIX=24
+
+WORK=
+SERVER_PID=
+SERVER_LOG=
+SERVER_CONF=
+PASSWD_FILE=
+PIN=
+CA_CERT=
+TEST_FAILED=0
+# PIDs this run started (besides the server); cleanup stops only these.
+OWN_PIDS=()
+NAMESPACES=()
+declare -A CLIENT_PID=() CLIENT_LOG=() CLIENT_NS=() CLIENT_IF=()
+# Numbers the tun devices of successive clients.
+CLIENT_SEQ=0
+
+log() { printf '%s [%s] %s\n' "$(date +%T)" "${TEST_NAME:-it}" "$*"; }
+
+fail()
+{
+	log "FAIL: $*"
+	TEST_FAILED=1
+	exit 1
+}
+
+skip()
+{
+	log "SKIP: $*"
+	exit 77
+}
+
+# Refuses every address outside the benchmarking range 198.18.0.0/15 (testing.md).
+check_addr()
+{
+	local a=${1%/*}
+	case $a in
+	198.18.* | 198.19.*) ;;
+	*) fail "refusing address '$1' outside 198.18.0.0/15" ;;
+	esac
+	[[ $a =~ ^198\.1[89]\.[0-9]{1,3}\.[0-9]{1,3}$ ]] || fail "malformed address '$1'"
+}
+
+server_bin()
+{
+	case $SERVER in
+	sluiced) echo "$top_builddir/src/sluiced" ;;
+	ocserv) echo /usr/sbin/ocserv ;;
+	*) echo "" ;;
+	esac
+}
+
+passwd_bin()
+{
+	if [ "$SERVER" = sluiced ]; then
+		echo "$top_builddir/src/sluice-passwd"
+	else
+		echo /usr/bin/ocpasswd
+	fi
+}
+
+# Checks the preconditions every test has; skips with the reason otherwise.
+require_env()
+{
+	[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, TUN)"
+	[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+	command -v openconnect >/dev/null || skip "openconnect is not installed"
+	command -v ip >/dev/null || skip "ip (iproute2) is not installed"
+	command -v certtool >/dev/null || skip "certtool (gnutls-bin) is not installed"
+	[ -x "$VPNC_SCRIPT" ] || fail "$VPNC_SCRIPT is not executable"
+	local bin
+	bin=$(server_bin)
+	[ -n "$bin" ] || fail "SERVER must be sluiced or ocserv, not '$SERVER'"
+	[ -x "$bin" ] || skip "$bin does not exist (build it first)"
+	[ -x "$(passwd_bin)" ] || skip "$(passwd_bin) does not exist"
+}
+
+require_sluiced()
+{
+	[ "$SERVER" = sluiced ] || skip "checks sluiced-specific behaviour (SERVER=$SERVER)"
+}
+
+require_cmd()
+{
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null || skip "$c is not installed"
+	done
+}
+
+# Stops one PID we started: TERM, a bounded wait, then KILL.
+stop_pid()
+{
+	local pid=$1 i
+	[ -n "$pid" ] || return 0
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for i in $(seq 1 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	{ wait "$pid"; } 2>/dev/null
+	return 0
+}
+
+# Descendants of a PID we started (the server's workers and sec-mod) are ours too.
+descendants()
+{
+	local c
+	for c in $(pgrep -P "$1" 2>/dev/null); do
+		descendants "$c"
+		echo "$c"
+	done
+}
+
+stop_server()
+{
+	[ -n "$SERVER_PID" ] || return 0
+	local kids
+	kids=$(descendants "$SERVER_PID")
+	stop_pid "$SERVER_PID"
+	local k
+	for k in $kids; do
+		kill -KILL "$k" 2>/dev/null
+	done
+	SERVER_PID=
+}
+
+cleanup()
+{
+	local rc=$? p ns
+	[ "$TEST_FAILED" = 1 ] && rc=1
+	trap - EXIT INT TERM
+	for p in "${CLIENT_PID[@]}" "${OWN_PIDS[@]}"; do
+		stop_pid "$p"
+	done
+	stop_server
+	if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
+		if [ -n "$SERVER_LOG" ] && [ -s "$SERVER_LOG" ]; then
+			echo "----- server log ($SERVER) -----"
+			tail -n 200 "$SERVER_LOG"
+		fi
+		for p in "${!CLIENT_LOG[@]}"; do
+			echo "----- client $p log -----"
+			tail -n 40 "${CLIENT_LOG[$p]}"
+		done
+	fi
+	for ns in "${NAMESPACES[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	[ -n "$WORK" ] && rm -rf "$WORK"
+	exit "$rc"
+}
+
+# Starts a test: checks the environment, installs the cleanup trap, creates the work
+# directory (traversable by run-as-user nobody) and the namespaces.
+it_init()
+{
+	TEST_NAME=${TEST_NAME:-$(basename "$0" .sh)}
+	require_env
+	trap cleanup EXIT
+	trap 'exit 1' INT TERM
+	WORK=$(mktemp -d "/tmp/sluice-it.$RUN_ID.XXXXXX")
+	chmod 755 "$WORK"
+	log "server: $SERVER ($(server_bin)), work dir $WORK"
+	make_netns
+}
+
+add_ns()
+{
+	ip netns add "$1" || fail "cannot create namespace $1"
+	NAMESPACES+=("$1")
+	ip -n "$1" link set lo up
+}
+
+# Server namespace with one veth pair to each of two client namespaces. The veth ends
+# are created directly inside the namespaces so no name appears in the host namespace.
+make_netns()
+{
+	local a
+	for a in $SRV_IP1 $CLI_IP1 $SRV_IP2 $CLI_IP2 $POOL_NET; do
+		check_addr "$a"
+	done
+	add_ns "$NS_SRV"
+	add_ns "$NS_C1"
+	add_ns "$NS_C2"
+	ip -n "$NS_SRV" link add s1 type veth peer name eth0 netns "$NS_C1" ||
+		fail "cannot create veth pair 1"
+	ip -n "$NS_SRV" link add s2 type veth peer name eth0 netns "$NS_C2" ||
+		fail "cannot create veth pair 2"
+	ip -n "$NS_SRV" addr add $SRV_IP1/24 dev s1
+	ip -n "$NS_SRV" addr add $SRV_IP2/24 dev s2
+	ip -n "$NS_C1" addr add $CLI_IP1/24 dev eth0
+	ip -n "$NS_C2" addr add $CLI_IP2/24 dev eth0
+	# Source-address checks are the VPN server's job; strict reverse-path filtering
+	# in the server namespace would hide a server that forwards spoofed packets.
+	ip netns exec "$NS_SRV" sysctl -qw net.ipv4.conf.all.rp_filter=0 \
+		net.ipv4.conf.default.rp_filter=0
+	ip -n "$NS_SRV" link set s1 up
+	ip -n "$NS_SRV" link set s2 up
+	ip -n "$NS_C1" link set eth0 up
+	ip -n "$NS_C2" link set eth0 up
+}
+
+# Server address as seen from client namespace 1 or 2.
+server_ip_for()
+{
+	if [ "$1" = "$NS_C2" ]; then echo $SRV_IP2; else echo $SRV_IP1; fi
+}
+
+# ECDSA P-256 CA and server certificate; sets CA_CERT, SERVER_CERT, SERVER_KEY, PIN.
+make_certs()
+{
+	make_certs_type "--key-type=ecdsa --curve=secp256r1"
+}
+
+make_certs_rsa()
+{
+	make_certs_type "--key-type=rsa --bits=2048"
+}
+
+make_certs_type()
+{
+	local keyopt=$1 d=$WORK/pki
+	mkdir -p "$d"
+	printf 'cn = "sluice test CA"\nca\ncert_signing_key\nexpiration_days = 2\n' >"$d/ca.tmpl"
+	printf 'cn = "sluice test server"\nip_address = "%s"\nip_address = "%s"\n%s\n' \
+		$SRV_IP1 $SRV_IP2 'tls_www_server
+signing_key
+encryption_key
+expiration_days = 2' >"$d/server.tmpl"
+	# shellcheck disable=SC2086 # keyopt holds several options
+	certtool --generate-privkey $keyopt --outfile "$d/ca.key" >/dev/null 2>&1 &&
+		certtool --generate-self-signed --load-privkey "$d/ca.key" \
+			--template "$d/ca.tmpl" --outfile "$d/ca.pem" >/dev/null 2>&1 &&
+		certtool --generate-privkey $keyopt --outfile "$d/server.key" >/dev/null 2>&1 &&
+		certtool --generate-certificate --load-privkey "$d/server.key" \
+			--load-ca-certificate "$d/ca.pem" --load-ca-privkey "$d/ca.key" \
+			--template "$d/server.tmpl" --outfile "$d/server.pem" >/dev/null 2>&1 ||
+		fail "certtool failed"
+	CA_CERT=$d/ca.pem
+	SERVER_CERT=$d/server.pem
+	SERVER_KEY=$d/server.key
+	PIN=$(compute_pin "$SERVER_CERT")
+	[ -n "$PIN" ] || fail "cannot compute the server key pin"
+}
+
+# "pin-sha256:" + base64(SHA-256(SubjectPublicKeyInfo DER)), the form openconnect's
+# --servercert takes. Computed with certtool; cross-checked with openssl when present.
+compute_pin()
+{
+	local pin ssl
+	pin=$(certtool -i --infile "$1" 2>/dev/null | grep -m1 -o 'pin-sha256:[A-Za-z0-9+/=]*')
+	if command -v openssl >/dev/null; then
+		ssl=pin-sha256:$(openssl x509 -in "$1" -noout -pubkey |
+			openssl pkey -pubin -outform DER | openssl dgst -sha256 -binary | base64)
+		[ "$pin" = "$ssl" ] || fail "certtool pin $pin differs from openssl pin $ssl"
+	fi
+	echo "$pin"
+}
+
+# add_user USER PASSWORD [GROUP]
+add_user()
+{
+	local g=()
+	PASSWD_FILE=${PASSWD_FILE:-$WORK/passwd}
+	[ $# -ge 3 ] && g=(-g "$3")
+	printf '%s\n' "$2" | "$(passwd_bin)" -c "$PASSWD_FILE" "${g[@]}" "$1" >/dev/null ||
+		fail "cannot add user $1"
+}
+
+# lock_user USER / unlock_user USER
+lock_user() { "$(passwd_bin)" -c "$PASSWD_FILE" -l "$1" </dev/null || fail "cannot lock $1"; }
+unlock_user() { "$(passwd_bin)" -c "$PASSWD_FILE" -u "$1" </dev/null || fail "cannot unlock $1"; }
+
+# write_config [OVERRIDES]: the configuration both servers accept, plus the keys
+# ocserv needs to run in the foreground from a private directory. OVERRIDES are
+# "key = value" lines (keys both servers accept) that replace the default of that key.
+write_config()
+{
+	local overrides=${1:-}
+	SERVER_CONF=$WORK/server.conf
+	check_addr $POOL_NET
+	{
+		cat <<-EOF
+			auth = "plain[passwd=$PASSWD_FILE]"
+			tcp-port = $PORT
+			listen-host = 0.0.0.0
+			run-as-user = nobody
+			run-as-group = nogroup
+			socket-file = $WORK/server.sock
+			pid-file = $WORK/server.pid
+			server-cert = $SERVER_CERT
+			server-key = $SERVER_KEY
+			max-clients = 16
+			max-same-clients = 4
+			keepalive = 30
+			dpd = 90
+			auth-timeout = 30
+			idle-timeout = 1200
+			cookie-timeout = 300
+			device = vpns
+			predictable-ips = true
+			ipv4-network = $POOL_NET/$POOL_PREFIX
+			route = $POOL_NET/$POOL_PREFIX
+			mtu = 1400
+			log-level = 2
+			banner = "sluice integration test"
+			tls-priorities = "NORMAL:%SERVER_PRECEDENCE:%COMPAT:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1"
+		EOF
+		if [ "$SERVER" = sluiced ]; then
+			echo "udp-port = 0"
+		else
+			# ocserv: no UDP listener without udp-port; private control socket; no
+			# rate limit or ban score so that repeated test logins are not refused.
+			cat <<-EOF
+				occtl-socket-file = $WORK/occtl.sock
+				use-occtl = true
+				rate-limit-ms = 0
+				max-ban-score = 0
+			EOF
+		fi
+	} | awk -v ov="$overrides" '
+		function key(l) { sub(/[ \t]*=.*/, "", l); sub(/^[ \t]*/, "", l); return l }
+		BEGIN { n = split(ov, o, "\n"); for (i = 1; i <= n; i++) if (o[i] != "") skip[key(o[i])] = 1 }
+		!(key($0) in skip) { print }
+		END { for (i = 1; i <= n; i++) if (o[i] != "") print o[i] }' >"$SERVER_CONF"
+}
+
+# Starts the server in the server namespace and waits (bounded) until the TCP port
+# accepts connections.
+start_server()
+{
+	local bin i
+	bin=$(server_bin)
+	SERVER_LOG=${SERVER_LOG:-$WORK/server.log}
+	ip netns exec "$NS_SRV" "$bin" -f -c "$SERVER_CONF" >>"$SERVER_LOG" 2>&1 &
+	SERVER_PID=$!
+	for i in $(seq 1 100); do
+		kill -0 "$SERVER_PID" 2>/dev/null || fail "$SERVER exited during start-up"
+		if ip netns exec "$NS_SRV" ss -Hltn "sport = :$PORT" 2>/dev/null | grep -q LISTEN; then
+			log "$SERVER started (pid $SERVER_PID)"
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "$SERVER does not listen on port $PORT after 10 s"
+}
+
+# setup_server [EXTRA-CONFIG]: certificates, user alice (password alice-pw), config,
+# server started.
+setup_server()
+{
+	make_certs
+	add_user alice alice-pw
+	write_config "${1:-}"
+	start_server
+}
+
+# start_client NAME NS USER PASSWORD [openconnect options...]: starts openconnect in
+# the background (its PID kept) with the test vpnc-script and a pinned certificate.
+start_client()
+{
+	local name=$1 ns=$2 user=$3 pass=$4 ifn
+	shift 4
+	ifn=oc$CLIENT_SEQ
+	CLIENT_SEQ=$((CLIENT_SEQ + 1))
+	CLIENT_LOG[$name]=$WORK/client-$name.log
+	CLIENT_NS[$name]=$ns
+	CLIENT_IF[$name]=$ifn
+	ip netns exec "$ns" openconnect --script "$VPNC_SCRIPT" --non-inter \
+		--passwd-on-stdin --user "$user" --servercert "$PIN" --no-dtls \
+		--interface "$ifn" "$@" "https://$(server_ip_for "$ns"):$PORT/" \
+		<<<"$pass" >"${CLIENT_LOG[$name]}" 2>&1 &
+	CLIENT_PID[$name]=$!
+}
+
+# start_cookie_client NAME NS COOKIE: connects with a cookie from get_cookie.
+start_cookie_client()
+{
+	local name=$1 ns=$2 cookie=$3 ifn
+	ifn=oc$CLIENT_SEQ
+	CLIENT_SEQ=$((CLIENT_SEQ + 1))
+	CLIENT_LOG[$name]=$WORK/client-$name.log
+	CLIENT_NS[$name]=$ns
+	CLIENT_IF[$name]=$ifn
+	ip netns exec "$ns" openconnect --script "$VPNC_SCRIPT" --non-inter \
+		--servercert "$PIN" --no-dtls --interface "$ifn" -C "$cookie" \
+		"https://$(server_ip_for "$ns"):$PORT/" </dev/null >>"${CLIENT_LOG[$name]}" 2>&1 &
+	CLIENT_PID[$name]=$!
+}
+
+# client_addr NAME: the IPv4 address on the client's tun device (empty if none).
+client_addr()
+{
+	ip -n "${CLIENT_NS[$1]}" -4 -o addr show dev "${CLIENT_IF[$1]}" 2>/dev/null |
+		awk '{ sub(/\/.*/, "", $4); print $4; exit }'
+}
+
+# wait_tunnel NAME [SECONDS]: waits until the tun device has its address; prints it.
+wait_tunnel()
+{
+	local name=$1 limit=${2:-15} i a
+	for i in $(seq 1 $((limit * 10))); do
+		a=$(client_addr "$name")
+		if [ -n "$a" ]; then
+			check_addr "$a"
+			echo "$a"
+			return 0
+		fi
+		kill -0 "${CLIENT_PID[$name]}" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_client_exit NAME SECONDS: waits for the client to exit; returns its status, or
+# 124 if it still runs.
+wait_client_exit()
+{
+	local name=$1 limit=$2 i
+	for i in $(seq 1 $((limit * 10))); do
+		if ! kill -0 "${CLIENT_PID[$name]}" 2>/dev/null; then
+			{ wait "${CLIENT_PID[$name]}"; } 2>/dev/null
+			return $?
+		fi
+		sleep 0.1
+	done
+	return 124
+}
+
+# stop_client NAME [SIGNAL]: ends a client with SIGNAL (default INT, which makes
+# openconnect send a CSTP DISCONNECT) and waits for it (bounded).
+stop_client()
+{
+	local name=$1 sig=${2:-INT} pid=${CLIENT_PID[$1]}
+	kill -"$sig" "$pid" 2>/dev/null
+	wait_client_exit "$name" 10
+	[ $? = 124 ] && stop_pid "$pid"
+	unset "CLIENT_PID[$name]"
+	return 0
+}
+
+# server_tun_ip CLIENT-VPN-IP: the server-side address of the tunnel that leads to a
+# client, read from the server namespace (both servers use point-to-point tun devices).
+server_tun_ip()
+{
+	ip -n "$NS_SRV" -4 -o addr show 2>/dev/null |
+		awk -v peer="$1" '$0 ~ (" peer " peer "/") { sub(/\/.*/, "", $4); print $4; exit }'
+}
+
+# get_cookie NS USER PASSWORD: runs openconnect --authenticate and prints the cookie.
+get_cookie()
+{
+	local out
+	out=$(ip netns exec "$1" timeout 20 openconnect --authenticate --non-inter \
+		--passwd-on-stdin --user "$2" --servercert "$PIN" \
+		"https://$(server_ip_for "$1"):$PORT/" <<<"$3" 2>>"$WORK/authenticate.log") ||
+		return 1
+	sed -n "s/^COOKIE='\(.*\)'\$/\1/p" <<<"$out"
+}
+
+# ping_through NS DEST COUNT [ping options]: pings with a bounded deadline; prints the
+# ping summary; returns ping's status.
+ping_through()
+{
+	local ns=$1 dst=$2 count=$3
+	shift 3
+	check_addr "$dst"
+	ip netns exec "$ns" ping -n -q -c "$count" -i 0.2 -W 2 -w $((count + 5)) "$@" "$dst" 2>&1
+}
+
+# iperf_run NS SERVER-IP [iperf3 client options]: one bounded iperf3 run (3 s) against
+# an iperf3 server started in the server namespace; prints the Mbit/s received.
+iperf_run()
+{
+	local ns=$1 dst=$2 spid out
+	shift 2
+	check_addr "$dst"
+	ip netns exec "$NS_SRV" timeout 30 iperf3 -s -1 -B "$dst" -p 5201 >/dev/null 2>&1 &
+	spid=$!
+	OWN_PIDS+=("$spid")
+	for _ in $(seq 1 50); do
+		ip netns exec "$NS_SRV" ss -Hltn "sport = :5201" | grep -q LISTEN && break
+		sleep 0.1
+	done
+	out=$(ip netns exec "$ns" timeout 20 iperf3 -c "$dst" -p 5201 -t "${IPERF_SECONDS:-3}" \
+		--json "$@") || {
+		stop_pid "$spid"
+		return 1
+	}
+	wait "$spid" 2>/dev/null
+	jq -r '.end.sum_received.bits_per_second / 1e6 | . * 10 | floor / 10' <<<"$out"
+}
+
+# server_log_has PATTERN [SECONDS]: waits (bounded) for an extended regex in the log.
+server_log_has()
+{
+	local pat=$1 limit=${2:-5} i
+	for i in $(seq 1 $((limit * 10))); do
+		grep -Eq -- "$pat" "$SERVER_LOG" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+pass()
+{
+	log "PASS${1:+: $1}"
+	exit 0
+}

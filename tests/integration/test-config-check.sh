@@ -1,0 +1,42 @@
+#!/bin/bash
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+# sluiced only: "sluiced -t -c FILE" accepts a good file and rejects an unknown key, a
+# bad value and a missing required key, naming file, line and key.
+. "$(dirname "$0")/lib.sh"
+require_sluiced
+bin=$(server_bin)
+[ -x "$bin" ] || skip "$bin does not exist (build it first)"
+TEST_NAME=test-config-check
+WORK=$(mktemp -d "/tmp/sluice-it.$RUN_ID.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+require_cmd certtool
+make_certs
+PASSWD_FILE=$WORK/passwd
+: >"$PASSWD_FILE"
+write_config
+good=$WORK/server.conf
+
+# check FILE WANT-STATUS [REGEX]: runs the check and matches its output.
+check()
+{
+	local out rc
+	out=$("$bin" -t -c "$1" 2>&1)
+	rc=$?
+	log "$(basename "$1"): exit $rc: $(head -n 1 <<<"$out")"
+	[ $rc = "$2" ] || fail "$(basename "$1"): exit $rc, expected $2"
+	[ -z "${3:-}" ] || grep -Eq -- "$3" <<<"$out" || fail "$(basename "$1"): no match for $3"
+}
+
+check "$good" 0
+
+{ cat "$good"; echo "no-such-key = 1"; } >"$WORK/unknown.conf"
+line=$(wc -l <"$WORK/unknown.conf")
+check "$WORK/unknown.conf" 1 "$WORK/unknown.conf:$line: key 'no-such-key': "
+
+sed 's/^max-clients = .*/max-clients = many/' "$good" >"$WORK/badvalue.conf"
+line=$(grep -n '^max-clients' "$WORK/badvalue.conf" | cut -d: -f1)
+check "$WORK/badvalue.conf" 1 "$WORK/badvalue.conf:$line: key 'max-clients': "
+
+grep -v '^auth = ' "$good" >"$WORK/missing.conf"
+check "$WORK/missing.conf" 1 "$WORK/missing.conf(:[0-9]+)?: (missing required key|key) 'auth'"
+pass

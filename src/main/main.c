@@ -23,8 +23,9 @@
 #include "common/log.h"
 #include "sec/sec.h"
 
-#define DEFAULT_CONFIG SYSCONFDIR "/sluice/sluiced.conf"
-#define DEFAULT_STATE_DIR LOCALSTATEDIR "/lib/sluice"
+/* Fixed, whatever the build prefix: these are the paths the documentation names. */
+#define DEFAULT_CONFIG "/etc/sluice/sluiced.conf"
+#define DEFAULT_STATE_DIR "/var/lib/sluice"
 
 static void usage(FILE *out)
 {
@@ -248,7 +249,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (strcmp(m->cfg->file, "(built-in)") == 0) {
-		mkdir(m->cfg->state_dir, 0700);
+		if (mkdir(m->cfg->state_dir, 0700) < 0 && errno != EEXIST) {
+			log_err("state directory %s: %s", m->cfg->state_dir, strerror(errno));
+			return 1;
+		}
 		if (generate_certificate(m->cfg) < 0) {
 			log_err("cannot create a certificate in %s", m->cfg->state_dir);
 			return 1;

@@ -13,6 +13,7 @@ set -u
 : "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 : "${SERVER:=sluiced}"
+: "${TEST_NAME:=$(basename "$0" .sh)}"
 
 IT_DIR=$top_srcdir/tests/integration
 VPNC_SCRIPT=$IT_DIR/vpnc-script
@@ -44,7 +45,7 @@ declare -A CLIENT_PID=() CLIENT_LOG=() CLIENT_NS=() CLIENT_IF=()
 # Numbers the tun devices of successive clients.
 CLIENT_SEQ=0
 
-log() { printf '%s [%s] %s\n' "$(date +%T)" "${TEST_NAME:-it}" "$*"; }
+log() { printf '%s [%s] %s\n' "$(date +%T)" "$TEST_NAME" "$*"; }
 
 fail()
 {
@@ -186,7 +187,6 @@ cleanup()
 # directory (traversable by run-as-user nobody) and the namespaces.
 it_init()
 {
-	TEST_NAME=${TEST_NAME:-$(basename "$0" .sh)}
 	require_env
 	trap cleanup EXIT
 	trap 'exit 1' INT TERM
@@ -427,13 +427,15 @@ client_addr()
 		awk '{ sub(/\/.*/, "", $4); print $4; exit }'
 }
 
-# wait_tunnel NAME [SECONDS]: waits until the tun device has its address; prints it.
+# wait_tunnel NAME [SECONDS]: waits until the vpnc-script has finished with the tun
+# device (address, link up, and the pool route it adds last); prints the address.
 wait_tunnel()
 {
-	local name=$1 limit=${2:-15} i a
+	local name=$1 limit=${2:-15} i a ns=${CLIENT_NS[$1]} ifn=${CLIENT_IF[$1]}
 	for i in $(seq 1 $((limit * 10))); do
 		a=$(client_addr "$name")
-		if [ -n "$a" ]; then
+		if [ -n "$a" ] && ip -n "$ns" link show dev "$ifn" 2>/dev/null | grep -q ',UP' &&
+			[ -n "$(ip -n "$ns" -4 route show dev "$ifn" 2>/dev/null)" ]; then
 			check_addr "$a"
 			echo "$a"
 			return 0
@@ -473,10 +475,20 @@ stop_client()
 
 # server_tun_ip CLIENT-VPN-IP: the server-side address of the tunnel that leads to a
 # client, read from the server namespace (both servers use point-to-point tun devices).
+# Waits up to 3 s because the server may configure its side just after the client's.
 server_tun_ip()
 {
-	ip -n "$NS_SRV" -4 -o addr show 2>/dev/null |
-		awk -v peer="$1" '$0 ~ (" peer " peer "/") { sub(/\/.*/, "", $4); print $4; exit }'
+	local i a
+	for i in $(seq 1 30); do
+		a=$(ip -n "$NS_SRV" -4 -o addr show 2>/dev/null |
+			awk -v peer="$1" '$0 ~ (" peer " peer "/") { sub(/\/.*/, "", $4); print $4; exit }')
+		if [ -n "$a" ]; then
+			echo "$a"
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
 }
 
 # get_cookie NS USER PASSWORD: runs openconnect --authenticate and prints the cookie.

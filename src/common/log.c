@@ -13,7 +13,7 @@ static struct {
 	log_sink_fn sink;
 	char ident[32];
 	char prefix[96];
-} lg = { .to_stderr = 1, .level = LOG_INFO, .ident = "sluice" };
+} lg = {.to_stderr = 1, .level = LOG_INFO, .ident = "sluice"};
 
 void log_init(const char *ident, int to_stderr, int level)
 {

@@ -5,31 +5,31 @@
 
 enum sluice_end_reason {
 	END_UNKNOWN = 0,
-	END_USER_DISCONNECT = 1,   /* client sent DISCONNECT 0xb0: cookie invalidated */
-	END_CLIENT_CLOSED = 2,     /* TLS closed or reset; cookie stays valid */
+	END_USER_DISCONNECT = 1, /* client sent DISCONNECT 0xb0: cookie invalidated */
+	END_CLIENT_CLOSED = 2,   /* TLS closed or reset; cookie stays valid */
 	END_IDLE_TIMEOUT = 3,
 	END_DPD_TIMEOUT = 4,
-	END_SERVER_TERMINATE = 5,  /* main asked the worker to end it */
-	END_ERROR = 6,             /* protocol or I/O error */
-	END_WORKER_DIED = 7,       /* the worker exited without saying why */
-	END_SESSION_REUSED = 8,    /* the same cookie opened a newer tunnel */
+	END_SERVER_TERMINATE = 5, /* main asked the worker to end it */
+	END_ERROR = 6,            /* protocol or I/O error */
+	END_WORKER_DIED = 7,      /* the worker exited without saying why */
+	END_SESSION_REUSED = 8,   /* the same cookie opened a newer tunnel */
 };
 
 const char *session_end_reason_str(unsigned reason);
 
 /* Exit codes of sluice-worker; main logs them by name (doc/sluice-worker.md). */
 enum worker_exit {
-	WEXIT_OK = 0,              /* session or connection ended normally */
-	WEXIT_USAGE = 2,           /* started by hand, not by sluiced */
-	WEXIT_INIT_MSG = 10,       /* no valid start-up message on the main channel */
-	WEXIT_TLS_INIT = 11,       /* GnuTLS or certificate set-up failed */
-	WEXIT_PRIVDROP = 12,       /* setgroups/setresgid/setresuid failed */
-	WEXIT_ROOT_REGAINED = 13,  /* root could be regained after the drop: refuse to run */
-	WEXIT_LIMITS = 14,         /* rlimits or prctl failed */
-	WEXIT_SECCOMP = 15,        /* the seccomp filter could not be installed */
-	WEXIT_IPC = 16,            /* main or sec broke the IPC contract or went away */
-	WEXIT_CLIENT = 17,         /* the client broke the protocol or timed out */
-	WEXIT_TUNNEL = 18,         /* tunnel refused or TUN I/O failed */
+	WEXIT_OK = 0,             /* session or connection ended normally */
+	WEXIT_USAGE = 2,          /* started by hand, not by sluiced */
+	WEXIT_INIT_MSG = 10,      /* no valid start-up message on the main channel */
+	WEXIT_TLS_INIT = 11,      /* GnuTLS or certificate set-up failed */
+	WEXIT_PRIVDROP = 12,      /* setgroups/setresgid/setresuid failed */
+	WEXIT_ROOT_REGAINED = 13, /* root could be regained after the drop: refuse to run */
+	WEXIT_LIMITS = 14,        /* rlimits or prctl failed */
+	WEXIT_SECCOMP = 15,       /* the seccomp filter could not be installed */
+	WEXIT_IPC = 16,           /* main or sec broke the IPC contract or went away */
+	WEXIT_CLIENT = 17,        /* the client broke the protocol or timed out */
+	WEXIT_TUNNEL = 18,        /* tunnel refused or TUN I/O failed */
 };
 
 const char *worker_exit_str(int code);

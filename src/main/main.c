@@ -24,23 +24,22 @@
 #include "sec/sec.h"
 
 /* Fixed, whatever the build prefix: these are the paths the documentation names. */
-#define DEFAULT_CONFIG "/etc/sluice/sluiced.conf"
+#define DEFAULT_CONFIG    "/etc/sluice/sluiced.conf"
 #define DEFAULT_STATE_DIR "/var/lib/sluice"
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: sluiced [OPTIONS]\n"
-		"OpenConnect (AnyConnect-compatible) VPN server.\n\n"
-		"  -c, --config FILE    configuration file (default " DEFAULT_CONFIG ";\n"
-		"                       when it does not exist, a built-in default is used)\n"
-		"  -f, --foreground     stay in the foreground and log to stderr\n"
-		"  -t, --test-config    check the configuration and exit (0: valid, 1: not)\n"
-		"  -d, --debug          log debug messages\n"
-		"      --dump-config    print the effective configuration and exit\n"
-		"      --help-config    describe every configuration key and exit\n"
-		"  -h, --help           this help\n"
-		"  -v, --version        print the version\n");
+	fprintf(out, "Usage: sluiced [OPTIONS]\n"
+		     "OpenConnect (AnyConnect-compatible) VPN server.\n\n"
+		     "  -c, --config FILE    configuration file (default " DEFAULT_CONFIG ";\n"
+		     "                       when it does not exist, a built-in default is used)\n"
+		     "  -f, --foreground     stay in the foreground and log to stderr\n"
+		     "  -t, --test-config    check the configuration and exit (0: valid, 1: not)\n"
+		     "  -d, --debug          log debug messages\n"
+		     "      --dump-config    print the effective configuration and exit\n"
+		     "      --help-config    describe every configuration key and exit\n"
+		     "  -h, --help           this help\n"
+		     "  -v, --version        print the version\n");
 }
 
 /* Finds sluice-worker: the configured path, else beside this executable (so a build
@@ -96,7 +95,7 @@ static int generate_certificate(const struct sluice_config *cfg)
 	if (pid == 0) {
 		gnutls_x509_privkey_t key;
 		gnutls_x509_crt_t crt;
-		gnutls_datum_t kpem = { 0 }, cpem = { 0 };
+		gnutls_datum_t kpem = {0}, cpem = {0};
 		char host[256] = "localhost";
 		unsigned char serial[16];
 		time_t now = time(NULL);
@@ -191,15 +190,15 @@ static int write_pid_file(const char *path)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "foreground", no_argument, NULL, 'f' },
-		{ "test-config", no_argument, NULL, 't' },
-		{ "debug", no_argument, NULL, 'd' },
-		{ "dump-config", no_argument, NULL, 'D' },
-		{ "help-config", no_argument, NULL, 'H' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'v' },
-		{ NULL, 0, NULL, 0 },
+	    {"config", required_argument, NULL, 'c'},
+	    {"foreground", no_argument, NULL, 'f'},
+	    {"test-config", no_argument, NULL, 't'},
+	    {"debug", no_argument, NULL, 'd'},
+	    {"dump-config", no_argument, NULL, 'D'},
+	    {"help-config", no_argument, NULL, 'H'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'v'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *path = DEFAULT_CONFIG;
 	bool explicit_path = false, foreground = false, test = false, debug = false, dump = false;
@@ -209,15 +208,34 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "c:ftdhv", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': path = optarg; explicit_path = true; break;
-		case 'f': foreground = true; break;
-		case 't': test = true; break;
-		case 'd': debug = true; break;
-		case 'D': dump = true; break;
-		case 'H': config_print_schema(stdout); return 0;
-		case 'h': usage(stdout); return 0;
-		case 'v': printf("sluiced %s\n", PACKAGE_VERSION); return 0;
-		default: usage(stderr); return 2;
+		case 'c':
+			path = optarg;
+			explicit_path = true;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 't':
+			test = true;
+			break;
+		case 'd':
+			debug = true;
+			break;
+		case 'D':
+			dump = true;
+			break;
+		case 'H':
+			config_print_schema(stdout);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'v':
+			printf("sluiced %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind < argc) {

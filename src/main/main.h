@@ -20,9 +20,9 @@
 
 enum main_worker_state {
 	MWS_AUTH = 1 << 0,
-	MWS_WAIT = 1 << 1,     /* tunnel requested; waiting for sec's cookie check */
+	MWS_WAIT = 1 << 1, /* tunnel requested; waiting for sec's cookie check */
 	MWS_TUNNEL = 1 << 2,
-	MWS_ENDED = 1 << 3,    /* sent MW_SESSION_END or was told to terminate */
+	MWS_ENDED = 1 << 3, /* sent MW_SESSION_END or was told to terminate */
 };
 
 struct main_worker {
@@ -37,7 +37,7 @@ struct main_worker {
 	unsigned client_port;
 	char local_ip[INET6_ADDRSTRLEN];
 	unsigned local_port;
-	char label[96];        /* "worker PID (user@ip)" for logs */
+	char label[96]; /* "worker PID (user@ip)" for logs */
 
 	/* the tunnel request, kept while sec checks the cookie */
 	char *hostname;
@@ -56,7 +56,7 @@ struct main_worker {
 	time_t started;
 	uint64_t bytes_in, bytes_out, spoofed;
 	unsigned end_reason;
-	struct main_worker *successor;   /* waits for this one to end (cookie re-use) */
+	struct main_worker *successor; /* waits for this one to end (cookie re-use) */
 };
 
 struct main_ctx {
@@ -81,8 +81,8 @@ struct main_ctx {
 /* server.c */
 int main_listen(struct main_ctx *m);
 int main_run(struct main_ctx *m);
-void main_send_sec(struct main_ctx *m, uint16_t type, const ProtobufCMessage *msg,
-		   const int *fds, unsigned nfds);
+void main_send_sec(struct main_ctx *m, uint16_t type, const ProtobufCMessage *msg, const int *fds,
+		   unsigned nfds);
 
 /* workers.c */
 int main_spawn_worker(struct main_ctx *m, int client_fd, const struct sockaddr_storage *peer,

@@ -18,20 +18,20 @@
 #include "ipc/main_sec.pb-c.h"
 
 #define SEC_CHANNEL_MAX_PAYLOAD 4096
-#define MAIN_SEC_STATE 1u
-#define ACCEPT_BATCH 16
+#define MAIN_SEC_STATE          1u
+#define ACCEPT_BATCH            16
 
 static const struct ipc_route main_from_sec[] = {
-	{ MS_TYPE__MS_COOKIE_RESULT, "MS_COOKIE_RESULT", &ms_cookie_result__descriptor,
-	  main_on_cookie_result, 0, MAIN_SEC_STATE, 0 },
-	{ MS_TYPE__MS_SESSION_EXPIRED, "MS_SESSION_EXPIRED", &ms_session_expired__descriptor,
-	  main_on_session_expired, 0, MAIN_SEC_STATE, 0 },
-	{ MS_TYPE__MS_AUTH_EVENT, "MS_AUTH_EVENT", &ms_auth_event__descriptor, main_on_auth_event,
-	  0, MAIN_SEC_STATE, 0 },
+    {MS_TYPE__MS_COOKIE_RESULT, "MS_COOKIE_RESULT", &ms_cookie_result__descriptor,
+     main_on_cookie_result, 0, MAIN_SEC_STATE, 0},
+    {MS_TYPE__MS_SESSION_EXPIRED, "MS_SESSION_EXPIRED", &ms_session_expired__descriptor,
+     main_on_session_expired, 0, MAIN_SEC_STATE, 0},
+    {MS_TYPE__MS_AUTH_EVENT, "MS_AUTH_EVENT", &ms_auth_event__descriptor, main_on_auth_event, 0,
+     MAIN_SEC_STATE, 0},
 };
 
-void main_send_sec(struct main_ctx *m, uint16_t type, const ProtobufCMessage *msg,
-		   const int *fds, unsigned nfds)
+void main_send_sec(struct main_ctx *m, uint16_t type, const ProtobufCMessage *msg, const int *fds,
+		   unsigned nfds)
 {
 	int ret = ipc_send(m->sec_ch.fd, type, msg, fds, nfds);
 
@@ -84,7 +84,7 @@ static void on_accept(struct ev_loop *loop, ev_io *io, int revents)
 
 static int listen_on(struct main_ctx *m, int family, const void *addr)
 {
-	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_storage ss = {0};
 	socklen_t len;
 	int one = 1, zero = 0;
 	int fd;
@@ -141,8 +141,7 @@ int main_listen(struct main_ctx *m)
 			m->cfg->tcp_port, strerror(-ret));
 		return ret;
 	}
-	log_notice("listening on %s port %u/tcp", host ? host : "all addresses",
-		   m->cfg->tcp_port);
+	log_notice("listening on %s port %u/tcp", host ? host : "all addresses", m->cfg->tcp_port);
 	return 0;
 }
 

@@ -21,7 +21,7 @@
 #include "ipc/main_worker.pb-c.h"
 #include "main/tun.h"
 
-#define MAIN_WORKER_MAX_PAYLOAD 4096
+#define MAIN_WORKER_MAX_PAYLOAD   4096
 #define WORKER_STATS_INTERVAL_MIN 1
 
 static int main_on_log(void *ctx, void *msg, int *fds);
@@ -30,13 +30,13 @@ static int main_on_stats(void *ctx, void *msg, int *fds);
 static int main_on_session_end(void *ctx, void *msg, int *fds);
 
 static const struct ipc_route main_from_worker[] = {
-	{ MW_TYPE__MW_LOG, "MW_LOG", &mw_log__descriptor, main_on_log, 0, IPC_ANY_STATE, 0 },
-	{ MW_TYPE__MW_TUNNEL_REQ, "MW_TUNNEL_REQ", &mw_tunnel_req__descriptor, main_on_tunnel_req,
-	  0, MWS_AUTH, IPC_ONCE },
-	{ MW_TYPE__MW_STATS, "MW_STATS", &mw_stats__descriptor, main_on_stats, 0,
-	  MWS_TUNNEL | MWS_ENDED, 0 },
-	{ MW_TYPE__MW_SESSION_END, "MW_SESSION_END", &mw_session_end__descriptor,
-	  main_on_session_end, 0, MWS_TUNNEL | MWS_ENDED, IPC_ONCE },
+    {MW_TYPE__MW_LOG, "MW_LOG", &mw_log__descriptor, main_on_log, 0, IPC_ANY_STATE, 0},
+    {MW_TYPE__MW_TUNNEL_REQ, "MW_TUNNEL_REQ", &mw_tunnel_req__descriptor, main_on_tunnel_req, 0,
+     MWS_AUTH, IPC_ONCE},
+    {MW_TYPE__MW_STATS, "MW_STATS", &mw_stats__descriptor, main_on_stats, 0, MWS_TUNNEL | MWS_ENDED,
+     0},
+    {MW_TYPE__MW_SESSION_END, "MW_SESSION_END", &mw_session_end__descriptor, main_on_session_end, 0,
+     MWS_TUNNEL | MWS_ENDED, IPC_ONCE},
 };
 
 static struct main_worker *find_worker(struct main_ctx *m, uint32_t id, pid_t pid)
@@ -133,8 +133,8 @@ static int send_init(struct main_ctx *m, struct main_worker *w)
 	in.log_level = (uint32_t)c->log_level;
 	in.cookie_timeout = c->cookie_timeout;
 	in.stats_interval = c->stats_report_time > WORKER_STATS_INTERVAL_MIN
-				    ? c->stats_report_time
-				    : WORKER_STATS_INTERVAL_MIN;
+				? c->stats_report_time
+				: WORKER_STATS_INTERVAL_MIN;
 	in.default_domain = c->default_domain;
 	return ipc_send(w->ch.fd, MW_TYPE__MW_INIT, &in.base, NULL, 0);
 }
@@ -144,8 +144,8 @@ static int send_init(struct main_ctx *m, struct main_worker *w)
 static pid_t spawn(struct main_ctx *m, int client_fd, int main_end, int sec_end)
 {
 	posix_spawn_file_actions_t fa;
-	char *argv[] = { "sluice-worker", NULL };
-	char *envp[] = { NULL };
+	char *argv[] = {"sluice-worker", NULL};
+	char *envp[] = {NULL};
 	pid_t pid = -1;
 	int ret;
 
@@ -250,7 +250,7 @@ static int main_on_tunnel_req(void *ctx, void *msg, int *fds)
 	w->hostname = talloc_strndup(w, r->hostname ? r->hostname : "", 255);
 	w->user_agent = talloc_strndup(w, r->user_agent ? r->user_agent : "", 255);
 	w->has_requested =
-		r->requested_ipv4 && inet_pton(AF_INET, r->requested_ipv4, &w->requested) == 1;
+	    r->requested_ipv4 && inet_pton(AF_INET, r->requested_ipv4, &w->requested) == 1;
 	w->mtu = r->mtu < 576 ? 576 : (r->mtu > 9000 ? 9000 : r->mtu);
 	w->state = MWS_WAIT;
 	cc.worker_id = w->id;
@@ -390,10 +390,10 @@ int main_on_cookie_result(void *ctx, void *msg, int *fds)
 	/* The same cookie already has a live tunnel (the client moved before we noticed):
 	 * end the old one first; the new one starts when its device is released. */
 	for (old = m->workers; old; old = old->next) {
-		if (old != w && old->sid && strcmp(old->sid, w->sid) == 0 &&
-		    old->tun_fd >= 0 && !old->successor) {
-			log_info("%s: session %s re-used by %s; ending the older tunnel", old->label,
-				 old->sid, w->label);
+		if (old != w && old->sid && strcmp(old->sid, w->sid) == 0 && old->tun_fd >= 0 &&
+		    !old->successor) {
+			log_info("%s: session %s re-used by %s; ending the older tunnel",
+				 old->label, old->sid, w->label);
 			old->end_reason = END_SESSION_REUSED;
 			old->successor = w;
 			kill(old->pid, SIGKILL);
@@ -421,8 +421,8 @@ int main_on_auth_event(void *ctx, void *msg, int *fds)
 		log_notice("auth ok: user=%s client=%s:%u", e->username, e->client_ip,
 			   e->client_port);
 	else
-		log_notice("auth failed: user=%s client=%s:%u reason=%s", e->username,
-			   e->client_ip, e->client_port, e->reason ? e->reason : "");
+		log_notice("auth failed: user=%s client=%s:%u reason=%s", e->username, e->client_ip,
+			   e->client_port, e->reason ? e->reason : "");
 	return 0;
 }
 
@@ -503,8 +503,8 @@ void main_terminate_all(struct main_ctx *m)
 
 	t.reason = END_SERVER_TERMINATE;
 	for (struct main_worker *w = m->workers; w; w = w->next) {
-		if (w->state == MWS_TUNNEL && ipc_send(w->ch.fd, MW_TYPE__MW_TERMINATE, &t.base,
-						       NULL, 0) == 0)
+		if (w->state == MWS_TUNNEL &&
+		    ipc_send(w->ch.fd, MW_TYPE__MW_TERMINATE, &t.base, NULL, 0) == 0)
 			continue;
 		kill(w->pid, SIGTERM);
 	}

@@ -13,30 +13,30 @@
 #include "ipc/main_sec.pb-c.h"
 #include "ipc/sec_worker.pb-c.h"
 
-#define SEC_MAIN_MAX_PAYLOAD 4096
+#define SEC_MAIN_MAX_PAYLOAD   4096
 #define SEC_WORKER_MAX_PAYLOAD 4096
-#define MAIN_RUNNING 1u
+#define MAIN_RUNNING           1u
 
 static int sec_on_worker_new(void *ctx, void *msg, int *fds);
 
 static const struct ipc_route sec_from_main[] = {
-	{ MS_TYPE__MS_WORKER_NEW, "MS_WORKER_NEW", &ms_worker_new__descriptor,
-	  sec_on_worker_new, 1, MAIN_RUNNING, 0 },
-	{ MS_TYPE__MS_COOKIE_CHECK, "MS_COOKIE_CHECK", &ms_cookie_check__descriptor,
-	  sec_on_cookie_check, 0, MAIN_RUNNING, 0 },
-	{ MS_TYPE__MS_SESSION_UP, "MS_SESSION_UP", &ms_session_up__descriptor,
-	  sec_on_session_up, 0, MAIN_RUNNING, 0 },
-	{ MS_TYPE__MS_SESSION_DOWN, "MS_SESSION_DOWN", &ms_session_down__descriptor,
-	  sec_on_session_down, 0, MAIN_RUNNING, 0 },
+    {MS_TYPE__MS_WORKER_NEW, "MS_WORKER_NEW", &ms_worker_new__descriptor, sec_on_worker_new, 1,
+     MAIN_RUNNING, 0},
+    {MS_TYPE__MS_COOKIE_CHECK, "MS_COOKIE_CHECK", &ms_cookie_check__descriptor, sec_on_cookie_check,
+     0, MAIN_RUNNING, 0},
+    {MS_TYPE__MS_SESSION_UP, "MS_SESSION_UP", &ms_session_up__descriptor, sec_on_session_up, 0,
+     MAIN_RUNNING, 0},
+    {MS_TYPE__MS_SESSION_DOWN, "MS_SESSION_DOWN", &ms_session_down__descriptor, sec_on_session_down,
+     0, MAIN_RUNNING, 0},
 };
 
 static const struct ipc_route sec_from_worker[] = {
-	{ SW_TYPE__SW_SIGN_REQ, "SW_SIGN_REQ", &sw_sign_req__descriptor, sec_on_sign_req, 0,
-	  SECW_HANDSHAKE, 0 },
-	{ SW_TYPE__SW_HANDSHAKE_DONE, "SW_HANDSHAKE_DONE", &sw_handshake_done__descriptor,
-	  sec_on_handshake_done, 0, SECW_HANDSHAKE, IPC_ONCE },
-	{ SW_TYPE__SW_AUTH_REQ, "SW_AUTH_REQ", &sw_auth_req__descriptor, sec_on_auth_req, 0,
-	  SECW_AUTH, 0 },
+    {SW_TYPE__SW_SIGN_REQ, "SW_SIGN_REQ", &sw_sign_req__descriptor, sec_on_sign_req, 0,
+     SECW_HANDSHAKE, 0},
+    {SW_TYPE__SW_HANDSHAKE_DONE, "SW_HANDSHAKE_DONE", &sw_handshake_done__descriptor,
+     sec_on_handshake_done, 0, SECW_HANDSHAKE, IPC_ONCE},
+    {SW_TYPE__SW_AUTH_REQ, "SW_AUTH_REQ", &sw_auth_req__descriptor, sec_on_auth_req, 0, SECW_AUTH,
+     0},
 };
 
 void sec_send_main(struct sec_ctx *sec, uint16_t type, const ProtobufCMessage *msg)

@@ -13,20 +13,20 @@
 #include "common/config.h"
 #include "ipc/ipc.h"
 
-#define SEC_MAX_SIGNS 8          /* signatures one handshake may ask for */
-#define SEC_COOKIE_LEN 32        /* random bytes; sent as 64 hex digits */
-#define SEC_SID_LEN 12           /* hex digits of SHA-256(cookie) naming a session */
+#define SEC_MAX_SIGNS  8  /* signatures one handshake may ask for */
+#define SEC_COOKIE_LEN 32 /* random bytes; sent as 64 hex digits */
+#define SEC_SID_LEN    12 /* hex digits of SHA-256(cookie) naming a session */
 
 struct sec_session {
 	struct sec_session *next;
 	struct sec_ctx *sec;
 	char sid[SEC_SID_LEN + 1];
-	uint8_t cookie_hash[32];     /* SHA-256 of the cookie text; the cookie is not kept */
+	uint8_t cookie_hash[32]; /* SHA-256 of the cookie text; the cookie is not kept */
 	char *username;
 	char *groupname;
-	char *auth_ip;               /* where the password was checked (deny-roaming) */
+	char *auth_ip; /* where the password was checked (deny-roaming) */
 	time_t created;
-	uint32_t in_use_by;          /* worker id with a live tunnel, 0 when none */
+	uint32_t in_use_by; /* worker id with a live tunnel, 0 when none */
 	ev_timer expiry;
 };
 
@@ -74,7 +74,8 @@ int sec_on_auth_req(void *ctx, void *msg, int *fds);
 /* sec_sessions.c */
 struct sec_session *sec_session_new(struct sec_ctx *sec, const char *user, const char *group,
 				    const char *ip, char cookie_hex[2 * SEC_COOKIE_LEN + 1]);
-unsigned sec_sessions_in_use(struct sec_ctx *sec, const char *user, const struct sec_session *except);
+unsigned sec_sessions_in_use(struct sec_ctx *sec, const char *user,
+			     const struct sec_session *except);
 int sec_on_cookie_check(void *ctx, void *msg, int *fds);
 int sec_on_session_up(void *ctx, void *msg, int *fds);
 int sec_on_session_down(void *ctx, void *msg, int *fds);

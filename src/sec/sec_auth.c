@@ -78,7 +78,7 @@ int sec_on_auth_req(void *ctx, void *msg, int *fds)
 	SwAuthReq *req = msg;
 	SwAuthReply reply = SW_AUTH_REPLY__INIT;
 	TALLOC_CTX *tmp = talloc_new(w);
-	struct passwd_entry e = { 0 };
+	struct passwd_entry e = {0};
 	char cookie[2 * SEC_COOKIE_LEN + 1];
 	const char *why;
 	int ret;
@@ -90,8 +90,8 @@ int sec_on_auth_req(void *ctx, void *msg, int *fds)
 
 	if (!why) {
 		const char *group = pick_group(&e, req->group);
-		struct sec_session *s = sec_session_new(sec, req->username, group, w->client_ip,
-							cookie);
+		struct sec_session *s =
+		    sec_session_new(sec, req->username, group, w->client_ip, cookie);
 
 		if (!s) {
 			talloc_free(tmp);
@@ -112,8 +112,8 @@ int sec_on_auth_req(void *ctx, void *msg, int *fds)
 			w->state = SECW_DONE;
 			reply.result = SW_AUTH_RESULT__SW_AUTH_FAIL;
 			reply.message = strcmp(why, "too many sessions") == 0
-						? "Too many sessions for this user."
-						: "Login failed.";
+					    ? "Too many sessions for this user."
+					    : "Login failed.";
 		} else {
 			reply.result = SW_AUTH_RESULT__SW_AUTH_RETRY;
 			reply.message = "Login failed.";

@@ -15,7 +15,7 @@
 
 int sec_keys_load(struct sec_ctx *sec)
 {
-	gnutls_datum_t pem = { NULL, 0 };
+	gnutls_datum_t pem = {NULL, 0};
 	int ret;
 
 	ret = gnutls_load_file(sec->cfg->server_key, &pem);
@@ -49,8 +49,8 @@ int sec_keys_load(struct sec_ctx *sec)
  * DigestInfo encoding (19 bytes of prefix for SHA-2, 15 for SHA-1). */
 static bool digest_size_ok(size_t len, bool digest_info)
 {
-	static const size_t plain[] = { 20, 28, 32, 48, 64 };
-	static const size_t info[] = { 35, 47, 51, 67, 83 };
+	static const size_t plain[] = {20, 28, 32, 48, 64};
+	static const size_t info[] = {35, 47, 51, 67, 83};
 	const size_t *set = digest_info ? info : plain;
 
 	for (size_t i = 0; i < 5; i++)
@@ -64,8 +64,8 @@ int sec_on_sign_req(void *ctx, void *msg, int *fds)
 	struct sec_worker *w = ctx;
 	SwSignReq *req = msg;
 	SwSignReply reply = SW_SIGN_REPLY__INIT;
-	gnutls_datum_t hash = { req->hash.data, (unsigned)req->hash.len };
-	gnutls_datum_t sig = { NULL, 0 };
+	gnutls_datum_t hash = {req->hash.data, (unsigned)req->hash.len};
+	gnutls_datum_t sig = {NULL, 0};
 	gnutls_pk_algorithm_t pk = gnutls_privkey_get_pk_algorithm(w->sec->key, NULL);
 	unsigned flags = 0;
 	bool pss = req->flags & GNUTLS_PRIVKEY_SIGN_FLAG_RSA_PSS;
@@ -78,16 +78,16 @@ int sec_on_sign_req(void *ctx, void *msg, int *fds)
 	}
 	if (req->flags & ~(unsigned)GNUTLS_PRIVKEY_SIGN_FLAG_RSA_PSS ||
 	    !digest_size_ok(req->hash.len, pkcs1)) {
-		log_warn("worker %u: refused to sign %zu bytes (flags %#x)", w->pid,
-			 req->hash.len, req->flags);
+		log_warn("worker %u: refused to sign %zu bytes (flags %#x)", w->pid, req->hash.len,
+			 req->flags);
 		return -EPERM;
 	}
 	if (pkcs1)
 		flags = GNUTLS_PRIVKEY_SIGN_FLAG_TLS1_RSA;
 	else if (pss)
 		flags = GNUTLS_PRIVKEY_SIGN_FLAG_RSA_PSS;
-	ret = gnutls_privkey_sign_hash2(w->sec->key, pkcs1 ? 0 : req->sign_algo, flags, &hash,
-					&sig);
+	ret =
+	    gnutls_privkey_sign_hash2(w->sec->key, pkcs1 ? 0 : req->sign_algo, flags, &hash, &sig);
 	if (ret < 0) {
 		log_warn("worker %u: signing failed: %s", w->pid, gnutls_strerror(ret));
 		reply.ok = false;

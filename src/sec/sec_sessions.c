@@ -95,7 +95,8 @@ struct sec_session *sec_session_new(struct sec_ctx *sec, const char *user, const
 	return s;
 }
 
-unsigned sec_sessions_in_use(struct sec_ctx *sec, const char *user, const struct sec_session *except)
+unsigned sec_sessions_in_use(struct sec_ctx *sec, const char *user,
+			     const struct sec_session *except)
 {
 	unsigned n = 0;
 

@@ -135,15 +135,18 @@ static char *append_element(char *doc, const char *name, const char *text)
 	return doc;
 }
 
+/* The start of every auth-request document: the form and the failure notice. */
+#define AUTH_REQUEST_OPEN                                                                          \
+	AUTH_XML_HEAD "<config-auth client=\"vpn\" type=\"auth-request\">\n" AUTH_XML_VERSION      \
+		      "<auth id=\"main\">\n"                                                       \
+		      "<title>Login</title>\n"
+
 char *auth_xml_login_form(TALLOC_CTX *ctx, const char *message, const char *error,
 			  const char *banner)
 {
 	char *doc;
 
-	doc = talloc_strdup(ctx, AUTH_XML_HEAD
-			    "<config-auth client=\"vpn\" type=\"auth-request\">\n" AUTH_XML_VERSION
-			    "<auth id=\"main\">\n"
-			    "<title>Login</title>\n");
+	doc = talloc_strdup(ctx, AUTH_REQUEST_OPEN);
 	if (doc == NULL)
 		return NULL;
 	doc = append_element(doc, "message", message);
@@ -176,10 +179,7 @@ char *auth_xml_failure(TALLOC_CTX *ctx, const char *error)
 {
 	char *doc;
 
-	doc = talloc_strdup(ctx, AUTH_XML_HEAD
-			    "<config-auth client=\"vpn\" type=\"auth-request\">\n" AUTH_XML_VERSION
-			    "<auth id=\"main\">\n"
-			    "<title>Login</title>\n");
+	doc = talloc_strdup(ctx, AUTH_REQUEST_OPEN);
 	if (doc == NULL)
 		return NULL;
 	doc = append_element(doc, "error", error ? error : "Authentication failed.");

@@ -73,8 +73,8 @@ static int send_response(struct worker *w, unsigned code, const char *headers, c
 		code = 500;
 		keep_alive = false;
 	}
-	resp = http_response(w, code, headers, xml ? "text/xml" : NULL, xml,
-				   xml ? strlen(xml) : 0, keep_alive);
+	resp = http_response(w, code, headers, xml ? "text/xml" : NULL, xml, xml ? strlen(xml) : 0,
+			     keep_alive);
 
 	if (!resp)
 		return -ENOMEM;

@@ -30,7 +30,7 @@ static const struct ipc_route sec_from_main[] = {
      0, MAIN_RUNNING, 0},
 };
 
-static const struct ipc_route sec_from_worker[] = {
+const struct ipc_route sec_from_worker[] = {
     {SW_TYPE__SW_SIGN_REQ, "SW_SIGN_REQ", &sw_sign_req__descriptor, sec_on_sign_req, 0,
      SECW_HANDSHAKE, 0},
     {SW_TYPE__SW_HANDSHAKE_DONE, "SW_HANDSHAKE_DONE", &sw_handshake_done__descriptor,
@@ -38,6 +38,7 @@ static const struct ipc_route sec_from_worker[] = {
     {SW_TYPE__SW_AUTH_REQ, "SW_AUTH_REQ", &sw_auth_req__descriptor, sec_on_auth_req, 0, SECW_AUTH,
      0},
 };
+const size_t sec_from_worker_n = sizeof(sec_from_worker) / sizeof(sec_from_worker[0]);
 
 void sec_send_main(struct sec_ctx *sec, uint16_t type, const ProtobufCMessage *msg)
 {
@@ -107,8 +108,7 @@ static int sec_on_worker_new(void *ctx, void *msg, int *fds)
 	w->client_port = m->client_port;
 	w->state = SECW_HANDSHAKE;
 	snprintf(name, sizeof(name), "worker %u", m->pid);
-	ipc_channel_init(&w->ch, fds[0], sec_from_worker,
-			 sizeof(sec_from_worker) / sizeof(sec_from_worker[0]),
+	ipc_channel_init(&w->ch, fds[0], sec_from_worker, sec_from_worker_n,
 			 SEC_WORKER_MAX_PAYLOAD, talloc_strdup(w, name));
 	ev_io_init(&w->io, sec_worker_readable, fds[0], EV_READ);
 	w->io.data = w;

@@ -80,7 +80,9 @@ int sec_on_cookie_check(void *ctx, void *msg, int *fds);
 int sec_on_session_up(void *ctx, void *msg, int *fds);
 int sec_on_session_down(void *ctx, void *msg, int *fds);
 
-/* sec.c */
+/* sec.c; the route table is public for the unit tests of the sign/auth states. */
+extern const struct ipc_route sec_from_worker[];
+extern const size_t sec_from_worker_n;
 void sec_send_main(struct sec_ctx *sec, uint16_t type, const ProtobufCMessage *msg);
 
 #endif

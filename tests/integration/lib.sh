@@ -546,6 +546,15 @@ server_log_has()
 	return 1
 }
 
+# session_worker USER: waits (bounded) for sluiced's "session start" line of USER and
+# prints the worker PID it names (the newest one).
+session_worker()
+{
+	server_log_has "session start: .*user=$1 .*worker=[0-9]+" 5 || return 1
+	grep -E "session start: .*user=$1 " "$SERVER_LOG" | tail -n 1 |
+		sed -n 's/.* worker=\([0-9]*\).*/\1/p'
+}
+
 pass()
 {
 	log "PASS${1:+: $1}"

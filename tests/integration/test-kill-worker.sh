@@ -16,9 +16,7 @@ start_client c1 "$NS_C1" alice alice-pw
 start_client c2 "$NS_C2" bob bob-pw
 ip1=$(wait_tunnel c1 15) || fail "no tunnel for alice"
 ip2=$(wait_tunnel c2 15) || fail "no tunnel for bob"
-server_log_has "session start: .*user=alice .*worker=[0-9]+" 5 || fail "no session start for alice"
-worker=$(grep -E "session start: .*user=alice " "$SERVER_LOG" | tail -n 1 |
-	sed -n 's/.* worker=\([0-9]*\).*/\1/p')
+worker=$(session_worker alice) || fail "no session start line for alice"
 [ -n "$worker" ] || fail "no worker PID in alice's session start line"
 # Only a child of the server this test started may be killed.
 [ "$(awk '{ print $4 }' "/proc/$worker/stat" 2>/dev/null)" = "$SERVER_PID" ] ||

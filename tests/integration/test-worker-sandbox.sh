@@ -10,9 +10,7 @@ setup_server
 
 start_client c1 "$NS_C1" alice alice-pw
 wait_tunnel c1 15 >/dev/null || fail "no tunnel for alice"
-server_log_has "session start: .*user=alice .*worker=[0-9]+" 5 || fail "no session start line"
-worker=$(grep -E "session start: .*user=alice " "$SERVER_LOG" | tail -n 1 |
-	sed -n 's/.* worker=\([0-9]*\).*/\1/p')
+worker=$(session_worker alice) || fail "no session start line for alice"
 [ -n "$worker" ] && [ -r "/proc/$worker/status" ] || fail "worker '$worker' not found"
 [ "$(awk '{ print $4 }' "/proc/$worker/stat")" = "$SERVER_PID" ] ||
 	fail "worker $worker is not a child of sluiced $SERVER_PID"

@@ -9,8 +9,7 @@ setup_server
 
 start_client a "$NS_C1" alice alice-pw
 wait_tunnel a 20 >/dev/null || fail "tunnel did not come up"
-server_log_has "session start: .* worker=[0-9]+" 5 || fail "no session start line"
-worker=$(grep -Eo 'session start: .* worker=[0-9]+' "$SERVER_LOG" | tail -1 | sed 's/.*worker=//')
+worker=$(session_worker alice) || fail "no session start line for alice"
 kill -SYS "$worker"
 server_log_has "worker $worker killed by SIGSYS: sandbox violation" 5 ||
 	fail "main did not name the SIGSYS death a sandbox violation"

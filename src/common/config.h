@@ -23,6 +23,10 @@ struct sluice_config {
 	char *listen_host;          /* NULL: all addresses */
 	unsigned tcp_port;
 	unsigned udp_port;          /* 0: no DTLS */
+	char *udp_listen_host;      /* NULL: the TLS connection's local address */
+	bool dtls_psk;
+	bool dtls_legacy;
+	unsigned switch_to_tcp_timeout;
 
 	/* processes */
 	char *run_as_user;

@@ -57,6 +57,9 @@ struct main_worker {
 	uint64_t bytes_in, bytes_out, spoofed;
 	unsigned end_reason;
 	struct main_worker *successor; /* waits for this one to end (cookie re-use) */
+	uint8_t dtls_id[32];           /* App-ID / Session-ID of the current tunnel */
+	bool has_dtls_id;
+	ev_tstamp last_udp_handoff;
 };
 
 struct main_ctx {
@@ -71,6 +74,11 @@ struct main_ctx {
 	int listen_fd[MAIN_MAX_LISTENERS];
 	ev_io listen_io[MAIN_MAX_LISTENERS];
 	unsigned n_listen;
+	int udp_fd;                      /* -1: DTLS off */
+	ev_io udp_io;
+	uint64_t udp_garbage;            /* datagrams that were no ClientHello */
+	uint64_t udp_unmatched;          /* ClientHellos of no live session */
+	ev_tstamp udp_last_log;
 	ev_signal sig_chld, sig_term, sig_int;
 	struct main_worker *workers;
 	unsigned n_workers;
@@ -83,6 +91,9 @@ int main_listen(struct main_ctx *m);
 int main_run(struct main_ctx *m);
 void main_send_sec(struct main_ctx *m, uint16_t type, const ProtobufCMessage *msg, const int *fds,
 		   unsigned nfds);
+
+/* udp.c */
+void main_udp_readable(struct ev_loop *loop, ev_io *io, int revents);
 
 /* workers.c */
 int main_spawn_worker(struct main_ctx *m, int client_fd, const struct sockaddr_storage *peer,

@@ -82,7 +82,8 @@ static void on_accept(struct ev_loop *loop, ev_io *io, int revents)
 	}
 }
 
-static int listen_on(struct main_ctx *m, int family, const void *addr)
+/* One listening socket of type SOCK_STREAM or SOCK_DGRAM on addr:port. */
+static int bind_socket(int family, const void *addr, unsigned port, int type)
 {
 	struct sockaddr_storage ss = {0};
 	socklen_t len;
@@ -93,55 +94,76 @@ static int listen_on(struct main_ctx *m, int family, const void *addr)
 		struct sockaddr_in6 *s6 = (void *)&ss;
 
 		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)m->cfg->tcp_port);
+		s6->sin6_port = htons((uint16_t)port);
 		memcpy(&s6->sin6_addr, addr, sizeof(s6->sin6_addr));
 		len = sizeof(*s6);
 	} else {
 		struct sockaddr_in *s4 = (void *)&ss;
 
 		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)m->cfg->tcp_port);
+		s4->sin_port = htons((uint16_t)port);
 		memcpy(&s4->sin_addr, addr, sizeof(s4->sin_addr));
 		len = sizeof(*s4);
 	}
-	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	fd = socket(family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
+	/* For UDP this also lets the per-client sockets (udp.c) share the port. */
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	/* Without listen-host one IPv6 socket serves both families. */
 	if (family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 1024) < 0) {
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0 ||
+	    (type == SOCK_STREAM && listen(fd, 1024) < 0)) {
 		int err = errno;
 
 		close(fd);
 		return -err;
 	}
-	m->listen_fd[m->n_listen++] = fd;
-	return 0;
+	return fd;
+}
+
+/* Binds host (an IP literal, or NULL for all addresses) and port. */
+static int bind_host(const char *host, unsigned port, int type)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (!host)
+		return bind_socket(AF_INET6, &in6addr_any, port, type);
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return bind_socket(AF_INET, &a4, port, type);
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return bind_socket(AF_INET6, &a6, port, type);
+	return -EINVAL;
 }
 
 int main_listen(struct main_ctx *m)
 {
 	const char *host = m->cfg->listen_host;
-	struct in_addr a4;
-	struct in6_addr a6;
-	int ret;
+	const char *uhost = m->cfg->udp_listen_host ? m->cfg->udp_listen_host : host;
+	int fd = bind_host(host, m->cfg->tcp_port, SOCK_STREAM);
 
-	if (!host)
-		ret = listen_on(m, AF_INET6, &in6addr_any);
-	else if (inet_pton(AF_INET, host, &a4) == 1)
-		ret = listen_on(m, AF_INET, &a4);
-	else if (inet_pton(AF_INET6, host, &a6) == 1)
-		ret = listen_on(m, AF_INET6, &a6);
-	else
-		ret = -EINVAL;
-	if (ret < 0) {
+	if (fd < 0) {
 		log_err("cannot listen on %s port %u/tcp: %s", host ? host : "all addresses",
-			m->cfg->tcp_port, strerror(-ret));
-		return ret;
+			m->cfg->tcp_port, strerror(-fd));
+		return fd;
 	}
-	log_notice("listening on %s port %u/tcp", host ? host : "all addresses", m->cfg->tcp_port);
+	m->listen_fd[m->n_listen++] = fd;
+	log_notice("listening on %s port %u/tcp", host ? host : "all addresses",
+		   m->cfg->tcp_port);
+	m->udp_fd = -1;
+	if (!m->cfg->udp_port)
+		return 0;
+	fd = bind_host(uhost, m->cfg->udp_port, SOCK_DGRAM);
+	if (fd < 0) {
+		log_err("cannot listen on %s port %u/udp: %s", uhost ? uhost : "all addresses",
+			m->cfg->udp_port, strerror(-fd));
+		return fd;
+	}
+	m->udp_fd = fd;
+	log_notice("listening on %s port %u/udp (DTLS)", uhost ? uhost : "all addresses",
+		   m->cfg->udp_port);
 	return 0;
 }
 
@@ -185,6 +207,11 @@ int main_run(struct main_ctx *m)
 		ev_io_init(&m->listen_io[i], on_accept, m->listen_fd[i], EV_READ);
 		m->listen_io[i].data = m;
 		ev_io_start(m->loop, &m->listen_io[i]);
+	}
+	if (m->udp_fd >= 0) {
+		ev_io_init(&m->udp_io, main_udp_readable, m->udp_fd, EV_READ);
+		m->udp_io.data = m;
+		ev_io_start(m->loop, &m->udp_io);
 	}
 	ev_signal_init(&m->sig_chld, on_sigchld, SIGCHLD);
 	ev_signal_init(&m->sig_term, on_sigterm, SIGTERM);

@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <gnutls/crypto.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -136,6 +137,10 @@ static int send_init(struct main_ctx *m, struct main_worker *w)
 				? c->stats_report_time
 				: WORKER_STATS_INTERVAL_MIN;
 	in.default_domain = c->default_domain;
+	in.udp_port = m->udp_fd >= 0 ? c->udp_port : 0;
+	in.dtls_psk = c->dtls_psk;
+	in.dtls_legacy = c->dtls_legacy;
+	in.switch_to_tcp_timeout = c->switch_to_tcp_timeout;
 	return ipc_send(w->ch.fd, MW_TYPE__MW_INIT, &in.base, NULL, 0);
 }
 
@@ -338,6 +343,15 @@ static void tunnel_grant(struct main_worker *w)
 	ok.ipv4 = ip;
 	ok.ipv4_local = local;
 	ok.ipv4_netmask = mask;
+	/* A new DTLS id for every tunnel: the client re-keys DTLS when it changes, and a
+	 * ClientHello with an old id matches nothing. */
+	w->has_dtls_id = m->udp_fd >= 0 && gnutls_rnd(GNUTLS_RND_RANDOM, w->dtls_id,
+							   sizeof(w->dtls_id)) == 0;
+	if (w->has_dtls_id) {
+		ok.has_dtls_id = true;
+		ok.dtls_id.data = w->dtls_id;
+		ok.dtls_id.len = sizeof(w->dtls_id);
+	}
 	if (ipc_send(w->ch.fd, MW_TYPE__MW_TUNNEL_OK, &ok.base, &w->tun_fd, 1) < 0) {
 		kill_worker(w, "cannot pass the TUN device");
 		return;

@@ -12,31 +12,9 @@
 
 #include "common/log.h"
 #include "common/session.h"
-#include "worker/cstp.h"
+#include "worker/tunnel.h"
 
-#define DRAIN_MAX 64                   /* packets or records handled per wakeup and fd */
-#define RX_CAP    (2 * CSTP_MAX_FRAME) /* a partial frame plus one whole TLS record */
-
-struct tunnel {
-	struct worker *w;
-	ev_io tls_rd, tls_wr, tun_rd, main_rd;
-	ev_timer tick;
-	uint8_t rx[RX_CAP];
-	size_t rx_len;
-	uint8_t tx[CSTP_MAX_FRAME]; /* the frame being sent (kept while EAGAIN) */
-	size_t tx_len;
-	bool tx_pending;
-	ev_tstamp last_rx;   /* any frame from the client (DPD) */
-	ev_tstamp last_data; /* any data packet either way (idle timeout) */
-	ev_tstamp last_stats;
-	ev_tstamp last_dpd_sent;
-	uint64_t bytes_in, bytes_out, spoofed;
-	unsigned dpd;
-	int end_reason; /* 0 while running */
-	int exit_code;
-};
-
-static void tunnel_end(struct tunnel *t, int reason, int exit_code)
+void tunnel_end(struct tunnel *t, int reason, int exit_code)
 {
 	if (t->end_reason)
 		return;
@@ -54,6 +32,7 @@ static void send_stats(struct tunnel *t)
 	m.spoofed_dropped = t->spoofed;
 	m.has_mtu = true;
 	m.mtu = t->w->mtu;
+	m.dtls_cipher = (char *)dtls_cipher(t);
 	ipc_send(t->w->main_ch.fd, MW_TYPE__MW_STATS, &m.base, NULL, 0);
 	t->last_stats = ev_now(t->w->loop);
 }
@@ -119,31 +98,35 @@ static void tun_readable(struct ev_loop *loop, ev_io *io, int revents)
 		}
 		if (n == 0)
 			return;
-		cstp_put_header(t->tx, CSTP_DATA, (uint16_t)n);
-		t->tx_len = CSTP_HDR_LEN + (size_t)n;
 		t->bytes_out += (uint64_t)n;
 		t->last_data = ev_now(loop);
+		/* The DTLS header byte goes just before the packet, where CSTP's header
+		 * ends, so neither channel copies the packet. */
+		if (t->dtls && dtls_send_packet(t, t->tx + CSTP_HDR_LEN - 1, (size_t)n) == 0)
+			continue;
+		cstp_put_header(t->tx, CSTP_DATA, (uint16_t)n);
+		t->tx_len = CSTP_HDR_LEN + (size_t)n;
 		flush_tx(t);
 	}
 }
 
-static void on_data(struct tunnel *t, const struct cstp_frame *f)
+void tunnel_deliver(struct tunnel *t, const uint8_t *pkt, size_t len)
 {
 	/* The session has no IPv6 address: the client's IPv6 chatter (router
 	 * solicitations from its link-local address) is dropped, not counted. */
-	if (f->len > 0 && (f->payload[0] >> 4) == 6)
+	if (len > 0 && (pkt[0] >> 4) == 6)
 		return;
-	if (!cstp_packet_source_ok(f->payload, f->len, t->w->vpn_ip.s_addr)) {
+	if (!cstp_packet_source_ok(pkt, len, t->w->vpn_ip.s_addr)) {
 		t->spoofed++;
 		return;
 	}
 	/* A full TUN queue drops the packet, as a router would. */
-	if (write(t->w->tun_fd, f->payload, f->len) < 0 && errno != EAGAIN && errno != ENOBUFS) {
+	if (write(t->w->tun_fd, pkt, len) < 0 && errno != EAGAIN && errno != ENOBUFS) {
 		log_err("TUN write: %s", strerror(errno));
 		tunnel_end(t, END_ERROR, WEXIT_TUNNEL);
 		return;
 	}
-	t->bytes_in += f->len;
+	t->bytes_in += len;
 	t->last_data = ev_now(t->w->loop);
 }
 
@@ -152,7 +135,8 @@ static void on_frame(struct tunnel *t, const struct cstp_frame *f)
 	t->last_rx = ev_now(t->w->loop);
 	switch (f->type) {
 	case CSTP_DATA:
-		on_data(t, f);
+		dtls_cstp_data_seen(t);
+		tunnel_deliver(t, f->payload, f->len);
 		break;
 	case CSTP_DPD_REQ:
 		send_control(t, CSTP_DPD_RESP, f->payload, f->len);
@@ -264,6 +248,8 @@ static void tick(struct ev_loop *loop, ev_timer *timer, int revents)
 		send_control(t, CSTP_DPD_REQ, NULL, 0);
 		t->last_dpd_sent = now;
 	}
+	if (t->dtls)
+		dtls_tick(t, now);
 	if (in->stats_interval && now - t->last_stats >= in->stats_interval)
 		send_stats(t);
 }
@@ -283,6 +269,8 @@ int tunnel_run(struct worker *w)
 	if (fcntl(w->client_fd, F_SETFL, fcntl(w->client_fd, F_GETFL) | O_NONBLOCK) < 0)
 		return WEXIT_TUNNEL;
 	gnutls_record_set_timeout(w->tls, 0);
+	if (dtls_start(t) < 0)
+		return WEXIT_TUNNEL;
 	memcpy(t->rx, w->early, w->n_early);
 	t->rx_len = w->n_early;
 	talloc_free(w->early);

@@ -27,6 +27,7 @@
 #include "worker/http.h"
 #include "worker/privdrop.h"
 #include "worker/sandbox.h"
+#include "worker/tunnel.h"
 
 #define INIT_TIMEOUT_MS       10000
 #define AUTH_REPLY_TIMEOUT_MS 60000
@@ -41,6 +42,7 @@ static const struct ipc_route worker_from_main[] = {
      0, WK_WAIT, IPC_ONCE},
     {MW_TYPE__MW_TERMINATE, "MW_TERMINATE", &mw_terminate__descriptor, worker_on_terminate, 0,
      WK_TUNNEL, 0},
+    {MW_TYPE__MW_UDP, "MW_UDP", &mw_udp__descriptor, worker_on_udp, 1, WK_TUNNEL, 0},
 };
 
 /* Workers log through main: they open nothing of their own. */
@@ -181,6 +183,10 @@ int worker_on_tunnel_ok(void *ctx, void *msg, int *fds)
 	w->groupname = talloc_strdup(w, m->groupname);
 	w->device = talloc_strdup(w, m->device);
 	w->vpn_netmask = talloc_strdup(w, m->ipv4_netmask);
+	if (m->has_dtls_id && m->dtls_id.len == sizeof(w->dtls_id)) {
+		memcpy(w->dtls_id, m->dtls_id.data, sizeof(w->dtls_id));
+		w->has_dtls_id = true;
+	}
 	w->tunnel_answered = true;
 	return 0;
 }
@@ -273,7 +279,7 @@ static char *percent_encode(TALLOC_CTX *ctx, const char *s)
 	return out;
 }
 
-static char *connect_headers(struct worker *w)
+static char *connect_headers(struct worker *w, const struct http_request *req)
 {
 	MwInit *in = w->init;
 	char *h = talloc_strdup(w, "");
@@ -307,6 +313,8 @@ static char *connect_headers(struct worker *w)
 	append_header(&h, "X-CSTP-MTU", num);
 	if (in->banner && in->banner[0])
 		append_header(&h, "X-CSTP-Banner", percent_encode(h, in->banner));
+	if (dtls_negotiate(w, req, &h) < 0)
+		log_err("DTLS cannot be offered to this client");
 	return h;
 }
 
@@ -341,7 +349,7 @@ static int handle_connect(struct worker *w, struct http_parser *hp, const struct
 		log_info("too much data right after CONNECT");
 		worker_exit(w, WEXIT_CLIENT);
 	}
-	resp = http_connect_response(w, connect_headers(w));
+	resp = http_connect_response(w, connect_headers(w, req));
 	if (!resp || tls_send_all(w, resp, strlen(resp)) < 0)
 		worker_exit(w, WEXIT_CLIENT);
 	w->state = WK_TUNNEL;
@@ -417,7 +425,6 @@ static MwInit *read_init(struct worker *w)
 int main(int argc, char **argv)
 {
 	struct worker *w;
-	char prefix[80];
 	int ret;
 
 	if (fcntl(WORKER_FD_MAIN, F_GETFD) < 0 || fcntl(WORKER_FD_SEC, F_GETFD) < 0 ||
@@ -439,8 +446,7 @@ int main(int argc, char **argv)
 	if (!w->init)
 		worker_exit(w, WEXIT_INIT_MSG);
 	log_init("sluice-worker", 1, (int)w->init->log_level);
-	snprintf(prefix, sizeof(prefix), "%s:%u: ", w->init->client_ip, w->init->client_port);
-	log_set_prefix(prefix);
+	/* main puts the worker's identity in front of every line. */
 	ipc_channel_init(&w->main_ch, WORKER_FD_MAIN, worker_from_main,
 			 sizeof(worker_from_main) / sizeof(worker_from_main[0]),
 			 WORKER_MAIN_MAX_PAYLOAD, "main");

@@ -61,6 +61,11 @@ struct worker {
 	unsigned mtu;
 	unsigned base_mtu;
 	bool mobile;
+	uint8_t dtls_id[32];         /* from main: App-ID or Session-ID */
+	bool has_dtls_id;
+	int dtls_mode;               /* enum dtls_mode in dtls.c; 0 = off */
+	unsigned dtls_legacy;        /* index of the legacy cipher */
+	uint8_t dtls_key[48];        /* PSK or legacy master secret */
 	uint8_t *early; /* CSTP bytes that arrived with the CONNECT request */
 	size_t n_early;
 };

@@ -1,0 +1,53 @@
+/* The tunnel loop's state, shared by the CSTP (tunnel.c) and DTLS (dtls.c) paths. */
+#ifndef SLUICE_TUNNEL_H
+#define SLUICE_TUNNEL_H
+
+#include "worker/cstp.h"
+#include "worker/worker.h"
+
+#define DRAIN_MAX 64                /* packets or records handled per wakeup and fd */
+#define RX_CAP (2 * CSTP_MAX_FRAME) /* a partial frame plus one whole TLS record */
+_Static_assert(WORKER_EARLY_MAX <= RX_CAP, "early CSTP bytes must fit the receive buffer");
+
+struct dtls_chan;
+struct http_request;
+
+struct tunnel {
+	struct worker *w;
+	ev_io tls_rd, tls_wr, tun_rd, main_rd;
+	ev_timer tick;
+	uint8_t rx[RX_CAP];
+	size_t rx_len;
+	uint8_t tx[CSTP_MAX_FRAME]; /* the frame being sent (kept while EAGAIN) */
+	size_t tx_len;
+	bool tx_pending;
+	ev_tstamp last_rx;   /* any frame from the client (DPD) */
+	ev_tstamp last_data; /* any data packet either way (idle timeout) */
+	ev_tstamp last_stats;
+	ev_tstamp last_dpd_sent;
+	uint64_t bytes_in, bytes_out, spoofed;
+	unsigned dpd;
+	int end_reason; /* 0 while running */
+	int exit_code;
+	struct dtls_chan *dtls; /* NULL when the session has no DTLS */
+};
+
+/* A packet from the client (either channel) goes to the TUN device if its source is
+ * the client's own address. */
+void tunnel_deliver(struct tunnel *t, const uint8_t *pkt, size_t len);
+void tunnel_end(struct tunnel *t, int reason, int exit_code);
+
+/* dtls.c */
+/* Chooses the DTLS mode from the CONNECT request and appends the X-DTLS-* headers;
+ * leaves w->dtls_mode at none when DTLS is not offered. */
+int dtls_negotiate(struct worker *w, const struct http_request *req, char **headers);
+int dtls_start(struct tunnel *t);
+int worker_on_udp(void *ctx, void *msg, int *fds);
+/* Sends one packet (at buf + 1, with one free byte before it) over DTLS; returns
+ * -EAGAIN when DTLS is not usable now, so that the caller uses CSTP. */
+int dtls_send_packet(struct tunnel *t, uint8_t *buf, size_t len);
+void dtls_tick(struct tunnel *t, ev_tstamp now);
+void dtls_cstp_data_seen(struct tunnel *t);
+const char *dtls_cipher(const struct tunnel *t);
+
+#endif

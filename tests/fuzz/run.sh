@@ -14,6 +14,8 @@ HARNESSES=(
 	"auth_body | src/worker/auth_body.c src/worker/auth_xml.c  | talloc libxml-2.0"
 	"passwd    | src/common/passwd.c                           | talloc libcrypt"
 	"ipc       | src/ipc/ipc.c @B@/src/ipc/*.pb-c.c            | talloc libprotobuf-c"
+	"dtls_hello | src/main/dtls_hello.c                         |"
+	"dtls_frame | src/worker/dtls_frame.c                       |"
 )
 
 set -u

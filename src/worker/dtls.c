@@ -23,6 +23,17 @@
 
 #define PSK_LABEL "EXPORTER-openconnect-psk"
 #define DTLS_RX_CAP (CSTP_MAX_FRAME + 64)
+#define DGRAM_MAX 2048  /* largest datagram handled; records are sized below it */
+#define BATCH 32        /* datagrams per sendmmsg/recvmmsg */
+
+/* Datagrams queued or received in one system call. Allocated when a session first
+ * moves data, so idle sessions do not pay for them. */
+struct dgram_batch {
+	struct mmsghdr msg[BATCH];
+	struct iovec iov[BATCH];
+	uint8_t data[BATCH][DGRAM_MAX];
+	unsigned n, next;
+};
 
 enum dtls_mode { DTLS_OFF = 0, DTLS_PSK, DTLS_LEGACY };
 
@@ -66,8 +77,10 @@ struct dtls_slot {
 	ev_io io;
 	ev_timer hs_timer;
 	bool established;
-	uint8_t first[2048]; /* the ClientHello main read for us */
+	uint8_t first[DGRAM_MAX]; /* the ClientHello main read for us */
 	size_t first_len;
+	struct dgram_batch *out; /* established slots: sendmmsg queue */
+	struct dgram_batch *in;  /* established slots: recvmmsg batch */
 };
 
 struct dtls_chan {
@@ -179,25 +192,76 @@ int dtls_negotiate(struct worker *w, const struct http_request *req, char **head
 
 /* --- slots: one DTLS session each, on its own connected UDP socket ------------------ */
 
+static struct dgram_batch *batch_new(struct dtls_slot *sl)
+{
+	struct dgram_batch *b = talloc_zero(sl, struct dgram_batch);
+
+	for (unsigned i = 0; b && i < BATCH; i++) {
+		b->iov[i].iov_base = b->data[i];
+		b->iov[i].iov_len = DGRAM_MAX;
+		b->msg[i].msg_hdr.msg_iov = &b->iov[i];
+		b->msg[i].msg_hdr.msg_iovlen = 1;
+	}
+	return b;
+}
+
+/* One datagram per call, as DTLS wants; established slots read BATCH at a time. */
 static ssize_t slot_pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
 {
 	struct dtls_slot *sl = ptr;
+	struct dgram_batch *b = sl->in;
+	size_t n;
 
 	if (sl->first_len) {
-		size_t n = sl->first_len < len ? sl->first_len : len;
-
+		n = sl->first_len < len ? sl->first_len : len;
 		memcpy(buf, sl->first, n);
 		sl->first_len = 0;
 		return (ssize_t)n;
 	}
-	return recv(sl->fd, buf, len, 0);
+	if (!sl->established || !b)
+		return recv(sl->fd, buf, len, 0);
+	while (b->next >= b->n) {
+		int r = recvmmsg(sl->fd, b->msg, BATCH, MSG_DONTWAIT, NULL);
+
+		if (r <= 0)
+			return r < 0 ? -1 : 0;
+		b->n = (unsigned)r;
+		b->next = 0;
+	}
+	n = b->msg[b->next].msg_len;
+	if (b->msg[b->next].msg_hdr.msg_flags & MSG_TRUNC)
+		n = 0; /* larger than any record of ours: let GnuTLS reject it */
+	n = n < len ? n : len;
+	memcpy(buf, b->data[b->next++], n);
+	return (ssize_t)n;
 }
 
+static void slot_flush(struct dtls_slot *sl)
+{
+	struct dgram_batch *b = sl->out;
+
+	if (!b || !b->n)
+		return;
+	/* What the socket does not take is dropped, as a congested network would. */
+	sendmmsg(sl->fd, b->msg, b->n, MSG_DONTWAIT);
+	b->n = 0;
+}
+
+/* Handshake messages go out at once; an established slot queues its records and the
+ * tunnel sends them with one sendmmsg per wakeup. */
 static ssize_t slot_push(gnutls_transport_ptr_t ptr, const void *buf, size_t len)
 {
 	struct dtls_slot *sl = ptr;
+	struct dgram_batch *b = sl->out;
 
-	return send(sl->fd, buf, len, 0);
+	if (!sl->established || !b || len > DGRAM_MAX)
+		return send(sl->fd, buf, len, 0);
+	if (b->n == BATCH)
+		slot_flush(sl);
+	memcpy(b->data[b->n], buf, len);
+	b->iov[b->n].iov_len = len;
+	b->n++;
+	return (ssize_t)len;
 }
 
 static int slot_pull_timeout(gnutls_transport_ptr_t ptr, unsigned ms)
@@ -254,6 +318,8 @@ static void promote(struct dtls_slot *sl)
 	d->active = sl;
 	d->pending = NULL;
 	sl->established = true;
+	sl->out = batch_new(sl);
+	sl->in = batch_new(sl);
 	d->usable = true;
 	d->last_rx = ev_now(d->t->w->loop);
 	log_info("DTLS established: %s (%s mode)", d->cipher,
@@ -327,7 +393,7 @@ static void slot_readable(struct ev_loop *loop, ev_io *io, int revents)
 		ssize_t n = gnutls_record_recv(sl->s, d->rx, sizeof(d->rx));
 
 		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
-			return;
+			break;
 		if (n == GNUTLS_E_REHANDSHAKE || n == GNUTLS_E_UNEXPECTED_PACKET_LENGTH ||
 		    n == GNUTLS_E_DECRYPTION_FAILED)
 			continue; /* a stray or forged datagram: ignore it */
@@ -337,6 +403,10 @@ static void slot_readable(struct ev_loop *loop, ev_io *io, int revents)
 		}
 		on_record(d, d->rx, (size_t)n);
 	}
+	/* Datagrams already in the batch do not wake the loop again. */
+	if (d->active == sl && sl->in && sl->in->next < sl->in->n)
+		ev_feed_event(loop, io, EV_READ);
+	tunnel_flush(d->t);
 }
 
 static int slot_new(struct dtls_chan *d, int fd, const uint8_t *hello, size_t len)
@@ -383,7 +453,7 @@ static int slot_new(struct dtls_chan *d, int fd, const uint8_t *hello, size_t le
 	gnutls_transport_set_push_function(sl->s, slot_push);
 	gnutls_transport_set_pull_timeout_function(sl->s, slot_pull_timeout);
 	/* Records sized for the path: the base MTU minus IP and UDP headers. */
-	gnutls_dtls_set_mtu(sl->s, w->base_mtu - 28);
+	gnutls_dtls_set_mtu(sl->s, (w->base_mtu < DGRAM_MAX ? w->base_mtu : DGRAM_MAX) - 28);
 	ev_io_init(&sl->io, slot_readable, fd, EV_READ);
 	ev_init(&sl->hs_timer, hs_timeout);
 	sl->io.data = sl->hs_timer.data = sl;
@@ -486,4 +556,10 @@ void dtls_cstp_data_seen(struct tunnel *t)
 const char *dtls_cipher(const struct tunnel *t)
 {
 	return t->dtls && t->dtls->active ? t->dtls->cipher : "";
+}
+
+void dtls_flush(struct tunnel *t)
+{
+	if (t->dtls->active)
+		slot_flush(t->dtls->active);
 }

@@ -37,31 +37,60 @@ static void send_stats(struct tunnel *t)
 	t->last_stats = ev_now(t->w->loop);
 }
 
-/* Sends the frame in t->tx. On EAGAIN the record stays queued inside GnuTLS: reading
- * the TUN pauses until the socket is writable again (backpressure to the kernel). */
-static int flush_tx(struct tunnel *t)
+/* Stops or resumes reading the TUN device as the TLS socket fills and drains, so the
+ * kernel's queue, not this process, holds what the client cannot take yet. */
+static void set_blocked(struct tunnel *t, bool blocked)
+{
+	if (blocked == t->blocked)
+		return;
+	t->blocked = blocked;
+	if (blocked) {
+		ev_io_stop(t->w->loop, &t->tun_rd);
+		ev_io_start(t->w->loop, &t->tls_wr);
+	} else {
+		ev_io_stop(t->w->loop, &t->tls_wr);
+		ev_io_start(t->w->loop, &t->tun_rd);
+	}
+}
+
+/* Encrypts the frame in t->tx into one TLS record. It fails with EAGAIN only when the
+ * output buffer is full; then the record waits inside GnuTLS until the socket drains. */
+static int send_frame(struct tunnel *t)
 {
 	ssize_t n = gnutls_record_send(t->w->tls, t->tx, t->tx_len);
 
 	if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
-		if (!t->tx_pending) {
-			t->tx_pending = true;
-			ev_io_stop(t->w->loop, &t->tun_rd);
-			ev_io_start(t->w->loop, &t->tls_wr);
-		}
+		t->tx_pending = true;
+		set_blocked(t, true);
 		return -EAGAIN;
 	}
-	if (t->tx_pending) {
-		t->tx_pending = false;
-		ev_io_stop(t->w->loop, &t->tls_wr);
-		ev_io_start(t->w->loop, &t->tun_rd);
-	}
+	t->tx_pending = false;
 	if (n < 0) {
 		log_info("TLS send: %s", gnutls_strerror((int)n));
 		tunnel_end(t, END_CLIENT_CLOSED, 0);
 		return -EIO;
 	}
 	return 0;
+}
+
+void tunnel_flush(struct tunnel *t)
+{
+	int ret = tlsbuf_flush(&t->io);
+
+	if (t->dtls)
+		dtls_flush(t);
+	if (ret == -EAGAIN) {
+		set_blocked(t, true);
+		return;
+	}
+	if (ret < 0) {
+		log_info("TLS send: %s", strerror(-ret));
+		tunnel_end(t, END_CLIENT_CLOSED, 0);
+		return;
+	}
+	if (t->tx_pending && send_frame(t) < 0)
+		return;
+	set_blocked(t, false);
 }
 
 /* Control frames are dropped while a data frame waits for the socket: the peer
@@ -74,12 +103,13 @@ static void send_control(struct tunnel *t, uint8_t type, const uint8_t *payload,
 	if (len)
 		memcpy(t->tx + CSTP_HDR_LEN, payload, len);
 	t->tx_len = CSTP_HDR_LEN + len;
-	flush_tx(t);
+	if (send_frame(t) == 0)
+		tunnel_flush(t);
 }
 
 static void tls_writable(struct ev_loop *loop, ev_io *io, int revents)
 {
-	flush_tx(io->data);
+	tunnel_flush(io->data);
 }
 
 static void tun_readable(struct ev_loop *loop, ev_io *io, int revents)
@@ -91,13 +121,13 @@ static void tun_readable(struct ev_loop *loop, ev_io *io, int revents)
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
-				return;
+				break;
 			log_err("TUN read: %s", strerror(errno));
 			tunnel_end(t, END_ERROR, WEXIT_TUNNEL);
 			return;
 		}
 		if (n == 0)
-			return;
+			break;
 		t->bytes_out += (uint64_t)n;
 		t->last_data = ev_now(loop);
 		/* The DTLS header byte goes just before the packet, where CSTP's header
@@ -106,8 +136,9 @@ static void tun_readable(struct ev_loop *loop, ev_io *io, int revents)
 			continue;
 		cstp_put_header(t->tx, CSTP_DATA, (uint16_t)n);
 		t->tx_len = CSTP_HDR_LEN + (size_t)n;
-		flush_tx(t);
+		send_frame(t);
 	}
+	tunnel_flush(t);
 }
 
 void tunnel_deliver(struct tunnel *t, const uint8_t *pkt, size_t len)
@@ -186,12 +217,13 @@ static void parse_rx(struct tunnel *t)
 static void tls_readable(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct tunnel *t = io->data;
+	int i;
 
-	for (int i = 0; i < DRAIN_MAX && !t->end_reason; i++) {
+	for (i = 0; i < DRAIN_MAX && !t->end_reason; i++) {
 		ssize_t n = gnutls_record_recv(t->w->tls, t->rx + t->rx_len, RX_CAP - t->rx_len);
 
 		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
-			return;
+			break;
 		if (n == 0 || n == GNUTLS_E_PREMATURE_TERMINATION) {
 			tunnel_end(t, END_CLIENT_CLOSED, 0);
 			return;
@@ -204,6 +236,11 @@ static void tls_readable(struct ev_loop *loop, ev_io *io, int revents)
 		t->rx_len += (size_t)n;
 		parse_rx(t);
 	}
+	tunnel_flush(t); /* answers to DPD requests */
+	/* Bytes already read into the buffer do not wake the loop again. */
+	if (i == DRAIN_MAX && !t->end_reason &&
+	    (tlsbuf_has_input(&t->io) || gnutls_record_check_pending(t->w->tls)))
+		ev_feed_event(loop, io, EV_READ);
 }
 
 int worker_on_terminate(void *ctx, void *msg, int *fds)
@@ -266,7 +303,8 @@ int tunnel_run(struct worker *w)
 	t->dpd = w->mobile ? w->init->mobile_dpd : w->init->dpd;
 	t->last_rx = t->last_data = t->last_stats = now;
 	/* From here on every descriptor is drained until EAGAIN by the event loop. */
-	if (fcntl(w->client_fd, F_SETFL, fcntl(w->client_fd, F_GETFL) | O_NONBLOCK) < 0)
+	if (fcntl(w->client_fd, F_SETFL, fcntl(w->client_fd, F_GETFL) | O_NONBLOCK) < 0 ||
+	    tlsbuf_install(&t->io, t, w->tls, w->client_fd) < 0)
 		return WEXIT_TUNNEL;
 	gnutls_record_set_timeout(w->tls, 0);
 	if (dtls_start(t) < 0)

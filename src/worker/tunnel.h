@@ -3,6 +3,7 @@
 #define SLUICE_TUNNEL_H
 
 #include "worker/cstp.h"
+#include "worker/tlsbuf.h"
 #include "worker/worker.h"
 
 #define DRAIN_MAX 64                /* packets or records handled per wakeup and fd */
@@ -21,6 +22,8 @@ struct tunnel {
 	uint8_t tx[CSTP_MAX_FRAME]; /* the frame being sent (kept while EAGAIN) */
 	size_t tx_len;
 	bool tx_pending;
+	struct tlsbuf io;    /* batches the TLS socket's reads and writes */
+	bool blocked;        /* the socket is full: TUN reads wait */
 	ev_tstamp last_rx;   /* any frame from the client (DPD) */
 	ev_tstamp last_data; /* any data packet either way (idle timeout) */
 	ev_tstamp last_stats;
@@ -36,6 +39,8 @@ struct tunnel {
  * the client's own address. */
 void tunnel_deliver(struct tunnel *t, const uint8_t *pkt, size_t len);
 void tunnel_end(struct tunnel *t, int reason, int exit_code);
+/* Writes out the records queued by this wakeup (TLS and DTLS). */
+void tunnel_flush(struct tunnel *t);
 
 /* dtls.c */
 /* Chooses the DTLS mode from the CONNECT request and appends the X-DTLS-* headers;
@@ -47,6 +52,7 @@ int worker_on_udp(void *ctx, void *msg, int *fds);
  * -EAGAIN when DTLS is not usable now, so that the caller uses CSTP. */
 int dtls_send_packet(struct tunnel *t, uint8_t *buf, size_t len);
 void dtls_tick(struct tunnel *t, ev_tstamp now);
+void dtls_flush(struct tunnel *t);
 void dtls_cstp_data_seen(struct tunnel *t);
 const char *dtls_cipher(const struct tunnel *t);
 

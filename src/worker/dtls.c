@@ -139,21 +139,25 @@ static void add_header(char **h, const char *name, const char *value)
 	*h = talloc_asprintf_append(*h, "%s: %s\r\n", name, value);
 }
 
-int dtls_negotiate(struct worker *w, const struct http_request *req, char **headers)
+unsigned dtls_choose(struct worker *w, const struct http_request *req)
 {
 	MwInit *in = w->init;
-	char id_hex[65], num[16];
+	gnutls_protocol_t version = GNUTLS_DTLS1_2;
+	gnutls_cipher_algorithm_t cipher;
+	gnutls_mac_algorithm_t mac;
 
 	w->dtls_mode = DTLS_OFF;
-	if (!in->udp_port || !w->has_dtls_id || !req->dtls_ciphersuite)
+	if (!in->udp_port || !req->dtls_ciphersuite)
 		return 0;
 	if (in->dtls_psk && list_has(req->dtls_ciphersuite, "PSK-NEGOTIATE")) {
 		if (gnutls_prf_rfc5705(w->tls, sizeof(PSK_LABEL) - 1, PSK_LABEL, 0, NULL, 32,
 				       (char *)w->dtls_key) < 0)
-			return -EIO;
+			return 0;
 		w->dtls_mode = DTLS_PSK;
-	} else if (in->dtls_legacy &&
-		   hex_decode(req->dtls_master_secret, w->dtls_key, 48) == 0) {
+		/* The DTLS cipher is negotiated later; the TLS session's is the estimate. */
+		cipher = gnutls_cipher_get(w->tls);
+		mac = gnutls_mac_get(w->tls);
+	} else if (in->dtls_legacy && hex_decode(req->dtls_master_secret, w->dtls_key, 48) == 0) {
 		for (size_t i = 0; i < sizeof(legacy_ciphers) / sizeof(legacy_ciphers[0]); i++) {
 			const struct legacy_cipher *c = &legacy_ciphers[i];
 			const char *offer = strcmp(c->header, "X-DTLS12-CipherSuite") == 0
@@ -166,9 +170,29 @@ int dtls_negotiate(struct worker *w, const struct http_request *req, char **head
 				break;
 			}
 		}
-	}
-	if (w->dtls_mode == DTLS_OFF)
+		if (w->dtls_mode == DTLS_OFF)
+			return 0;
+		version = legacy_ciphers[w->dtls_legacy].version;
+		cipher = legacy_ciphers[w->dtls_legacy].cipher;
+		mac = legacy_ciphers[w->dtls_legacy].mac;
+	} else {
 		return 0;
+	}
+	return (unsigned)gnutls_est_record_overhead_size(version, cipher, mac, GNUTLS_COMP_NULL,
+							 0) +
+	       DTLS_HDR_LEN;
+}
+
+void dtls_headers(struct worker *w, char **headers)
+{
+	MwInit *in = w->init;
+	char id_hex[65], num[16];
+
+	/* main gives every tunnel a DTLS id when its UDP port is open */
+	if (w->dtls_mode == DTLS_OFF || !w->has_dtls_id) {
+		w->dtls_mode = DTLS_OFF;
+		return;
+	}
 	hex_encode(w->dtls_id, sizeof(w->dtls_id), id_hex);
 	snprintf(num, sizeof(num), "%u", in->udp_port);
 	add_header(headers, "X-DTLS-Port", num);
@@ -187,7 +211,6 @@ int dtls_negotiate(struct worker *w, const struct http_request *req, char **head
 		snprintf(num, sizeof(num), "%u", w->mtu);
 		add_header(headers, "X-DTLS-MTU", num);
 	}
-	return *headers ? 0 : -ENOMEM;
 }
 
 /* --- slots: one DTLS session each, on its own connected UDP socket ------------------ */

@@ -43,9 +43,13 @@ void tunnel_end(struct tunnel *t, int reason, int exit_code);
 void tunnel_flush(struct tunnel *t);
 
 /* dtls.c */
-/* Chooses the DTLS mode from the CONNECT request and appends the X-DTLS-* headers;
- * leaves w->dtls_mode at none when DTLS is not offered. */
-int dtls_negotiate(struct worker *w, const struct http_request *req, char **headers);
+/* DTLS overhead per packet (record and payload header) with AES-GCM. */
+#define DTLS_AES_GCM_OVERHEAD 38
+/* Chooses the DTLS mode the CONNECT request allows and derives its key; returns the
+ * per-packet overhead of the chosen cipher, or 0 when DTLS is not offered. */
+unsigned dtls_choose(struct worker *w, const struct http_request *req);
+/* Appends the X-DTLS-* headers of the chosen mode (none when DTLS is off). */
+void dtls_headers(struct worker *w, char **headers);
 int dtls_start(struct tunnel *t);
 int worker_on_udp(void *ctx, void *msg, int *fds);
 /* Sends one packet (at buf + 1, with one free byte before it) over DTLS; returns

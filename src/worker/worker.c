@@ -203,19 +203,23 @@ int worker_on_tunnel_fail(void *ctx, void *msg, int *fds)
 }
 
 /* Tunnel MTU per protocol.md §7.2: the link MTU as the client and this TCP connection
- * see it, minus IPv4+UDP and the largest AEAD DTLS overhead with its payload header. */
-static void compute_mtu(struct worker *w, const struct http_request *req)
+ * see it, minus the IP and UDP headers and the DTLS record overhead with its payload
+ * header (the chosen cipher's, or AES-GCM's when there is no DTLS). */
+static void compute_mtu(struct worker *w, const struct http_request *req, unsigned dtls_overhead)
 {
+	unsigned ip_udp = strchr(w->init->client_ip, ':') ? 48 : 28;
+	unsigned overhead = dtls_overhead ? dtls_overhead : DTLS_AES_GCM_OVERHEAD;
 	unsigned link = w->link_mtu ? w->link_mtu : 1500;
 
 	if (req->cstp_base_mtu >= 1280 && req->cstp_base_mtu < link)
 		link = req->cstp_base_mtu;
-	else if (!req->cstp_base_mtu && req->cstp_mtu >= 576 && req->cstp_mtu + 28 + 38 < link)
-		link = req->cstp_mtu + 28 + 38;
+	else if (!req->cstp_base_mtu && req->cstp_mtu >= 576 &&
+		 req->cstp_mtu + ip_udp + overhead < link)
+		link = req->cstp_mtu + ip_udp + overhead;
 	if (link > 1500 && !req->cstp_base_mtu)
 		link = 1500;
 	w->base_mtu = link;
-	w->mtu = w->init->mtu ? w->init->mtu : link - 28 - 38;
+	w->mtu = w->init->mtu ? w->init->mtu : link - ip_udp - overhead;
 }
 
 static bool is_mobile(const char *platform)
@@ -231,8 +235,8 @@ static int request_tunnel(struct worker *w, const struct http_request *req)
 	struct pollfd pfd = {.fd = WORKER_FD_MAIN, .events = POLLIN};
 	int ret;
 
-	compute_mtu(w, req);
 	w->mobile = is_mobile(req->platform);
+	compute_mtu(w, req, dtls_choose(w, req));
 	m.cookie.data = (uint8_t *)req->cookie_webvpn;
 	m.cookie.len = strlen(req->cookie_webvpn);
 	m.hostname = (char *)req->cstp_hostname;
@@ -313,8 +317,7 @@ static char *connect_headers(struct worker *w, const struct http_request *req)
 	append_header(&h, "X-CSTP-MTU", num);
 	if (in->banner && in->banner[0])
 		append_header(&h, "X-CSTP-Banner", percent_encode(h, in->banner));
-	if (dtls_negotiate(w, req, &h) < 0)
-		log_err("DTLS cannot be offered to this client");
+	dtls_headers(w, &h);
 	return h;
 }
 

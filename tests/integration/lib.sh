@@ -44,6 +44,8 @@ NAMESPACES=()
 declare -A CLIENT_PID=() CLIENT_LOG=() CLIENT_NS=() CLIENT_IF=()
 # Numbers the tun devices of successive clients.
 CLIENT_SEQ=0
+# Clients run with --no-dtls (TLS only) unless a test sets CLIENT_DTLS=yes.
+CLIENT_DTLS=no
 
 log() { printf '%s [%s] %s\n' "$(date +%T)" "$TEST_NAME" "$*"; }
 
@@ -315,6 +317,7 @@ write_config()
 		cat <<-EOF
 			auth = "plain[passwd=$PASSWD_FILE]"
 			tcp-port = $PORT
+			udp-port = $PORT
 			listen-host = 0.0.0.0
 			run-as-user = nobody
 			run-as-group = nogroup
@@ -338,11 +341,9 @@ write_config()
 			banner = "sluice integration test"
 			tls-priorities = "NORMAL:%SERVER_PRECEDENCE:%COMPAT:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1"
 		EOF
-		if [ "$SERVER" = sluiced ]; then
-			echo "udp-port = 0"
-		else
-			# ocserv: no UDP listener without udp-port; private control socket; no
-			# rate limit or ban score so that repeated test logins are not refused.
+		if [ "$SERVER" = ocserv ]; then
+			# ocserv: private control socket; no rate limit or ban score so that
+			# repeated test logins are not refused.
 			cat <<-EOF
 				occtl-socket-file = $WORK/occtl.sock
 				use-occtl = true
@@ -391,16 +392,17 @@ setup_server()
 # the background (its PID kept) with the test vpnc-script and a pinned certificate.
 start_client()
 {
-	local name=$1 ns=$2 user=$3 pass=$4 ifn
+	local name=$1 ns=$2 user=$3 pass=$4 ifn dtls=()
 	shift 4
+	[ "$CLIENT_DTLS" = yes ] || dtls=(--no-dtls)
 	ifn=oc$CLIENT_SEQ
 	CLIENT_SEQ=$((CLIENT_SEQ + 1))
 	CLIENT_LOG[$name]=$WORK/client-$name.log
 	CLIENT_NS[$name]=$ns
 	CLIENT_IF[$name]=$ifn
 	ip netns exec "$ns" openconnect --script "$VPNC_SCRIPT" --non-inter \
-		--passwd-on-stdin --user "$user" --servercert "$PIN" --no-dtls \
-		--interface "$ifn" "$@" "https://$(server_ip_for "$ns"):$PORT/" \
+		--passwd-on-stdin --user "$user" --servercert "$PIN" \
+		--interface "$ifn" "${dtls[@]}" "$@" "https://$(server_ip_for "$ns"):$PORT/" \
 		<<<"$pass" >"${CLIENT_LOG[$name]}" 2>&1 &
 	CLIENT_PID[$name]=$!
 }
@@ -408,16 +410,46 @@ start_client()
 # start_cookie_client NAME NS COOKIE: connects with a cookie from get_cookie.
 start_cookie_client()
 {
-	local name=$1 ns=$2 cookie=$3 ifn
+	local name=$1 ns=$2 cookie=$3 ifn dtls=()
+	[ "$CLIENT_DTLS" = yes ] || dtls=(--no-dtls)
 	ifn=oc$CLIENT_SEQ
 	CLIENT_SEQ=$((CLIENT_SEQ + 1))
 	CLIENT_LOG[$name]=$WORK/client-$name.log
 	CLIENT_NS[$name]=$ns
 	CLIENT_IF[$name]=$ifn
 	ip netns exec "$ns" openconnect --script "$VPNC_SCRIPT" --non-inter \
-		--servercert "$PIN" --no-dtls --interface "$ifn" -C "$cookie" \
+		--servercert "$PIN" "${dtls[@]}" --interface "$ifn" -C "$cookie" \
 		"https://$(server_ip_for "$ns"):$PORT/" </dev/null >>"${CLIENT_LOG[$name]}" 2>&1 &
 	CLIENT_PID[$name]=$!
+}
+
+# client_log_count NAME REGEX: how many lines of the client's output match REGEX.
+client_log_count()
+{
+	local n
+	n=$(grep -Ec -- "$2" "${CLIENT_LOG[$1]}" 2>/dev/null)
+	echo "${n:-0}"
+}
+
+# dtls_count NAME: how many DTLS sessions the client has established so far.
+dtls_count() { client_log_count "$1" 'Established DTLS connection'; }
+
+# wait_dtls NAME [SECONDS] [COUNT]: waits (bounded) until the client has established
+# its COUNT-th (default: first) DTLS session and prints that session's ciphersuite as
+# openconnect logs it, e.g. (DTLS1.2)-(PSK)-(AES-256-GCM).
+wait_dtls()
+{
+	local name=$1 limit=${2:-15} want=${3:-1} i
+	for i in $(seq 1 $((limit * 10))); do
+		if [ "$(dtls_count "$name")" -ge "$want" ]; then
+			grep 'Established DTLS connection' "${CLIENT_LOG[$name]}" | sed -n "${want}p" |
+				sed -n 's/.*Ciphersuite \(.*\)\.$/\1/p'
+			return 0
+		fi
+		kill -0 "${CLIENT_PID[$name]}" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
 }
 
 # client_addr NAME: the IPv4 address on the client's tun device (empty if none).
@@ -489,6 +521,110 @@ server_tun_ip()
 		sleep 0.1
 	done
 	return 1
+}
+
+# server_dtls_logged: sluiced only, an extra check beside the client's own output:
+# waits (bounded) for the worker's "DTLS established: ..." line and logs it.
+server_dtls_logged()
+{
+	[ "$SERVER" = sluiced ] || return 0
+	server_log_has 'DTLS established: ' 5 || fail "sluiced logged no 'DTLS established'"
+	log "server: $(grep -E 'DTLS established: ' "$SERVER_LOG" | tail -n 1)"
+}
+
+# udp_counters [NS]: "IN OUT", the UDP datagrams delivered to and sent by sockets of
+# namespace NS (default: the server's) so far (/proc/net/snmp of that namespace).
+udp_counters()
+{
+	ip netns exec "${1:-$NS_SRV}" cat /proc/net/snmp | awk '$1 == "Udp:" {
+		if (!n) { for (i = 2; i <= NF; i++) col[$i] = i; n = 1; next }
+		print $col["InDatagrams"], $col["OutDatagrams"] }'
+}
+
+# udp_delta BEFORE AFTER: "IN OUT" growth between two "IN OUT" readings.
+udp_delta()
+{
+	awk -v b="$1" -v a="$2" 'BEGIN { split(b, x, " "); split(a, y, " "); print y[1] - x[1], y[2] - x[2] }'
+}
+
+# expect_udp BEFORE AFTER MIN WHAT: logs the "IN OUT" growth between two readings of
+# udp_counters or udp_peer_packets and fails unless both directions grew by MIN.
+expect_udp()
+{
+	local din dout
+	read -r din dout <<<"$(udp_delta "$1" "$2")"
+	log "$4: UDP datagrams in $din, out $dout"
+	[ "$din" -ge "$3" ] && [ "$dout" -ge "$3" ] && return 0
+	fail "$4: not over UDP (fewer than $3 datagrams each way)"
+}
+
+# udp_peer_watch ADDR: counts in the server namespace, with nftables named counters,
+# the datagrams from ADDR to the server's UDP port and from that port to ADDR; unlike
+# udp_counters this tells one peer from another (a flood, a replay).
+udp_peer_watch()
+{
+	local a=$1 id
+	check_addr "$a"
+	id=${a//./_}
+	ip netns exec "$NS_SRV" nft -f - <<-EOF || fail "nft cannot count the UDP of $a"
+		table inet sl_udp {
+			counter in_$id { }
+			counter out_$id { }
+			chain c_in {
+				type filter hook input priority 0; policy accept;
+				ip saddr $a udp dport $PORT counter name in_$id
+			}
+			chain c_out {
+				type filter hook output priority 0; policy accept;
+				ip daddr $a udp sport $PORT counter name out_$id
+			}
+		}
+	EOF
+}
+
+# udp_peer_packets ADDR: "IN OUT" datagrams counted since udp_peer_watch ADDR.
+udp_peer_packets()
+{
+	local id=${1//./_} d n=()
+	for d in in out; do
+		n+=("$(ip netns exec "$NS_SRV" nft list counter inet sl_udp "${d}_$id" |
+			awk '$1 == "packets" { print $2 }')")
+	done
+	echo "${n[0]:-0} ${n[1]:-0}"
+}
+
+# udp_block NS [CLIENT-ADDR]: silently loses the UDP between client namespace NS (only
+# its address CLIENT-ADDR when given) and the server's port, as a broken path would:
+# each side drops what it receives, so no sender sees an error (a drop on output would
+# fail the send with EPERM, which openconnect notices at once).
+udp_block()
+{
+	local a=${2:-} dst='' id
+	if [ -n "$a" ]; then
+		dst="ip daddr $a"
+	elif [ "$1" = "$NS_C2" ]; then
+		a=$CLI_IP2
+	else
+		a=$CLI_IP1
+	fi
+	check_addr "$a"
+	id=${a//./_}
+	ip netns exec "$1" nft -f - <<-EOF || fail "nft cannot block UDP in $1"
+		table inet sl_block {
+			chain c_in {
+				type filter hook input priority 0; policy accept;
+				$dst udp sport $PORT drop
+			}
+		}
+	EOF
+	ip netns exec "$NS_SRV" nft -f - <<-EOF || fail "nft cannot block UDP from $a"
+		table inet sl_block_$id {
+			chain c_in {
+				type filter hook input priority 0; policy accept;
+				ip saddr $a udp dport $PORT drop
+			}
+		}
+	EOF
 }
 
 # get_cookie NS USER PASSWORD: runs openconnect --authenticate and prints the cookie.

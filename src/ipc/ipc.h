@@ -22,7 +22,7 @@
 #include <talloc.h>
 
 #define IPC_HDR_LEN 8
-#define IPC_MAX_FDS 2
+#define IPC_MAX_FDS 3
 /* Hard upper bound for every channel; per-channel bounds are smaller. */
 #define IPC_MAX_PAYLOAD (64 * 1024)
 /* ipc_recv_dispatch(): the peer closed the channel. Handlers must not return it. */

@@ -120,12 +120,12 @@ static void raw_send(uint16_t type, uint8_t hdr_nfds, uint8_t reserved, uint32_t
 		     const void *payload, size_t len, const int *fds, unsigned nfds)
 {
 	static uint8_t buf[IPC_HDR_LEN + 4096];
-	char cbuf[CMSG_SPACE(sizeof(int) * 4)] __attribute__((aligned(8))) = {0};
+	char cbuf[CMSG_SPACE(sizeof(int) * (IPC_MAX_FDS + 2))] __attribute__((aligned(8))) = {0};
 	struct iovec iov = {.iov_base = buf, .iov_len = IPC_HDR_LEN + len};
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 
 	ck_assert_uint_le(len, 4096);
-	ck_assert_uint_le(nfds, 4);
+	ck_assert_uint_le(nfds, IPC_MAX_FDS + 2);
 	buf[0] = type & 0xff;
 	buf[1] = type >> 8;
 	buf[2] = hdr_nfds;
@@ -353,7 +353,7 @@ END_TEST
 static void fd_mismatch(uint16_t type, uint8_t hdr_nfds, unsigned nfds, const void *payload,
 			size_t len)
 {
-	int p[2], fds[4];
+	int p[2], fds[IPC_MAX_FDS + 2];
 	int before = count_fds();
 
 	ck_assert_int_eq(pipe(p), 0);
@@ -383,8 +383,8 @@ START_TEST(test_fd_count_mismatch)
 	/* Header agrees with what arrived, the route wants one. */
 	fd_mismatch(MW_TYPE__MW_TUNNEL_OK, 2, 2, ok_payload, sizeof(ok_payload));
 	/* More than IPC_MAX_FDS: the control data is truncated. */
-	fd_mismatch(MW_TYPE__MW_TUNNEL_OK, 3, 3, ok_payload, sizeof(ok_payload));
-	fd_mismatch(MW_TYPE__MW_TUNNEL_OK, 1, 4, ok_payload, sizeof(ok_payload));
+	fd_mismatch(MW_TYPE__MW_TUNNEL_OK, 4, 4, ok_payload, sizeof(ok_payload));
+	fd_mismatch(MW_TYPE__MW_TUNNEL_OK, 1, 5, ok_payload, sizeof(ok_payload));
 
 	/* The same payload with its one fd is accepted. */
 	int p[2];

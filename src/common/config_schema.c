@@ -602,6 +602,9 @@ const struct config_key config_keys[] = {
      "accepted for ocserv compatibility; the worker sandbox is always on"},
     {"worker-path", &t_path, OFF(worker_path), 0, 0, PATH_LEN_MAX, NULL, R | SL,
      "sluice-worker program; unset: beside sluiced, then the libexec directory"},
+    {"worker-template", &t_bool, OFF(worker_template), 0, 0, 0, "true", SL,
+     "fork workers from a pre-initialised template process: less memory per session, but "
+     "all workers share one address-space layout; false: exec every worker"},
     {"state-dir", &t_path, OFF(state_dir), 0, 0, PATH_LEN_MAX, "/var/lib/sluice", SL,
      "directory for state such as the generated certificate of the built-in configuration"},
     {"server-cert", &t_path, OFF(server_cert), 0, 0, PATH_LEN_MAX, NULL, REQ | R,

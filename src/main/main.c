@@ -312,6 +312,8 @@ int main(int argc, char **argv)
 		log_err("cannot start sec: %s", strerror(errno));
 		return 1;
 	}
+	if (m->cfg->worker_template && main_template_start(m) < 0)
+		log_warn("cannot start the worker template; workers are exec'd");
 	if (main_listen(m) < 0) {
 		kill(m->sec_pid, SIGTERM);
 		return 1;

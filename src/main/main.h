@@ -57,6 +57,7 @@ struct main_worker {
 	uint64_t bytes_in, bytes_out, spoofed;
 	unsigned end_reason;
 	struct main_worker *successor; /* waits for this one to end (cookie re-use) */
+	int sec_end;                   /* sec's end of the worker's channel, until it runs */
 	uint8_t dtls_id[32];           /* App-ID / Session-ID of the current tunnel */
 	bool has_dtls_id;
 	ev_tstamp last_udp_handoff;
@@ -75,6 +76,14 @@ struct main_ctx {
 	ev_io listen_io[MAIN_MAX_LISTENERS];
 	unsigned n_listen;
 	int udp_fd;                      /* -1: DTLS off */
+	pid_t template_pid;              /* 0: no template, workers are exec'd */
+	struct ipc_channel template_ch;
+	ev_io template_io;
+	struct {
+		pid_t pid;
+		int status;
+	} early_exits[32];               /* workers that ended before the template named them */
+	unsigned n_early_exits;
 	ev_io udp_io;
 	uint64_t udp_garbage;            /* datagrams that were no ClientHello */
 	uint64_t udp_unmatched;          /* ClientHellos of no live session */
@@ -92,13 +101,26 @@ int main_run(struct main_ctx *m);
 void main_send_sec(struct main_ctx *m, uint16_t type, const ProtobufCMessage *msg, const int *fds,
 		   unsigned nfds);
 
+/* spawn.c: workers come from the template, or are exec'd when there is none */
+int main_template_start(struct main_ctx *m);
+void main_template_watch(struct main_ctx *m);
+int main_template_spawn(struct main_ctx *m, uint32_t id, int client_fd, int main_end,
+			int sec_end);
+pid_t main_exec_worker(struct main_ctx *m, int client_fd, int main_end, int sec_end);
+/* A child exited: the template, a worker, or a worker not yet announced. */
+void main_child_exited(struct main_ctx *m, pid_t pid, int status);
+
 /* udp.c */
 void main_udp_readable(struct ev_loop *loop, ev_io *io, int revents);
 
 /* workers.c */
 int main_spawn_worker(struct main_ctx *m, int client_fd, const struct sockaddr_storage *peer,
 		      const struct sockaddr_storage *local);
-void main_worker_exited(struct main_ctx *m, pid_t pid, int status);
+/* false when pid is no known worker */
+bool main_worker_exited(struct main_ctx *m, pid_t pid, int status);
+void main_worker_started(struct main_ctx *m, struct main_worker *w, pid_t pid);
+void main_worker_free(struct main_ctx *m, struct main_worker *w);
+struct main_worker *main_find_worker(struct main_ctx *m, uint32_t id, pid_t pid);
 void main_terminate_all(struct main_ctx *m);
 void main_kill_all(struct main_ctx *m);
 int main_on_cookie_result(void *ctx, void *msg, int *fds);

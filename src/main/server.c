@@ -180,7 +180,7 @@ static void on_sigchld(struct ev_loop *loop, ev_signal *s, int revents)
 			ev_break(loop, EVBREAK_ALL);
 			continue;
 		}
-		main_worker_exited(m, pid, status);
+		main_child_exited(m, pid, status);
 	}
 }
 
@@ -213,6 +213,7 @@ int main_run(struct main_ctx *m)
 		m->udp_io.data = m;
 		ev_io_start(m->loop, &m->udp_io);
 	}
+	main_template_watch(m);
 	ev_signal_init(&m->sig_chld, on_sigchld, SIGCHLD);
 	ev_signal_init(&m->sig_term, on_sigterm, SIGTERM);
 	ev_signal_init(&m->sig_int, on_sigterm, SIGINT);
@@ -239,7 +240,7 @@ int main_run(struct main_ctx *m)
 		if (pid < 0)
 			break;
 		if (pid != m->sec_pid)
-			main_worker_exited(m, pid, status);
+			main_child_exited(m, pid, status);
 		else
 			m->sec_pid = 0;
 	}

@@ -1,4 +1,4 @@
-/* Workers and their sessions, as main sees them: spawning (fork + exec with a fixed fd
+/* Workers and their sessions, as main sees them: spawning (with a fixed fd
  * layout), what a worker may ask for, the tunnel it gets, and what is recorded when it
  * ends for whatever reason. */
 #include "config.h"
@@ -60,7 +60,9 @@ static void kill_worker(struct main_worker *w, const char *why)
 {
 	log_warn("%s: %s; killing it", w->label, why);
 	ev_io_stop(w->m->loop, &w->io);
-	kill(w->pid, SIGKILL);
+	if (w->pid > 0)
+		if (w->pid > 0)
+			kill(w->pid, SIGKILL);
 }
 
 static void worker_readable(struct ev_loop *loop, ev_io *io, int revents)
@@ -144,31 +146,21 @@ static int send_init(struct main_ctx *m, struct main_worker *w)
 	return ipc_send(w->ch.fd, MW_TYPE__MW_INIT, &in.base, NULL, 0);
 }
 
-/* fork + exec with the fixed layout: 3 client, 4 main channel, 5 sec channel. Every
- * other descriptor of main is close-on-exec, so the worker inherits nothing else. */
-static pid_t spawn(struct main_ctx *m, int client_fd, int main_end, int sec_end)
+/* The worker runs: sec gets its end of the worker's channel. */
+void main_worker_started(struct main_ctx *m, struct main_worker *w, pid_t pid)
 {
-	posix_spawn_file_actions_t fa;
-	char *argv[] = {"sluice-worker", NULL};
-	char *envp[] = {NULL};
-	pid_t pid = -1;
-	int ret;
+	MsWorkerNew nw = MS_WORKER_NEW__INIT;
 
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, client_fd, 3);
-	posix_spawn_file_actions_adddup2(&fa, main_end, 4);
-	posix_spawn_file_actions_adddup2(&fa, sec_end, 5);
-	/* Also what main itself inherited without close-on-exec. */
-	posix_spawn_file_actions_addclosefrom_np(&fa, 6);
-	ret = posix_spawn(&pid, m->worker_path, &fa, NULL, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	if (ret != 0) {
-		log_err("cannot start %s: %s", m->worker_path, strerror(ret));
-		return -1;
-	}
-	return pid;
+	w->pid = pid;
+	set_label(w);
+	nw.worker_id = w->id;
+	nw.pid = (uint32_t)w->pid;
+	nw.client_ip = w->client_ip;
+	nw.client_port = w->client_port;
+	main_send_sec(m, MS_TYPE__MS_WORKER_NEW, &nw.base, &w->sec_end, 1);
+	close(w->sec_end);
+	w->sec_end = -1;
+	log_debug("%s started for %s:%u", w->label, w->client_ip, w->client_port);
 }
 
 int main_spawn_worker(struct main_ctx *m, int client_fd, const struct sockaddr_storage *peer,
@@ -176,7 +168,7 @@ int main_spawn_worker(struct main_ctx *m, int client_fd, const struct sockaddr_s
 {
 	struct main_worker *w;
 	int mw[2], sw[2];
-	MsWorkerNew nw = MS_WORKER_NEW__INIT;
+	pid_t pid;
 
 	if (m->cfg->max_clients && m->n_workers >= m->cfg->max_clients) {
 		log_notice("max-clients (%u) reached: refusing a connection", m->cfg->max_clients);
@@ -193,13 +185,17 @@ int main_spawn_worker(struct main_ctx *m, int client_fd, const struct sockaddr_s
 	w->m = m;
 	w->id = ++m->next_id ? m->next_id : ++m->next_id;
 	w->tun_fd = -1;
+	w->sec_end = sw[0];
 	w->state = MWS_AUTH;
 	addr_to_text(peer, w->client_ip, sizeof(w->client_ip), &w->client_port);
 	addr_to_text(local, w->local_ip, sizeof(w->local_ip), &w->local_port);
-	w->pid = spawn(m, client_fd, mw[1], sw[1]);
+	/* From the template when there is one (its answer brings the pid), else exec'd. */
+	pid = main_template_spawn(m, w->id, client_fd, mw[1], sw[1]) == 0
+		      ? 0
+		      : main_exec_worker(m, client_fd, mw[1], sw[1]);
 	close(mw[1]);
 	close(sw[1]);
-	if (w->pid < 0) {
+	if (pid < 0) {
 		close(mw[0]);
 		close(sw[0]);
 		talloc_free(w);
@@ -216,16 +212,10 @@ int main_spawn_worker(struct main_ctx *m, int client_fd, const struct sockaddr_s
 	w->next = m->workers;
 	m->workers = w;
 	m->n_workers++;
-
-	nw.worker_id = w->id;
-	nw.pid = (uint32_t)w->pid;
-	nw.client_ip = w->client_ip;
-	nw.client_port = w->client_port;
-	main_send_sec(m, MS_TYPE__MS_WORKER_NEW, &nw.base, &sw[0], 1);
-	close(sw[0]);
+	if (pid > 0)
+		main_worker_started(m, w, pid);
 	if (send_init(m, w) < 0)
 		kill_worker(w, "cannot send the start-up message");
-	log_debug("%s started for %s:%u", w->label, w->client_ip, w->client_port);
 	return 0;
 }
 
@@ -479,21 +469,10 @@ static void session_end(struct main_worker *w, int status)
 		session_down(w, reason == END_USER_DISCONNECT);
 }
 
-void main_worker_exited(struct main_ctx *m, pid_t pid, int status)
+void main_worker_free(struct main_ctx *m, struct main_worker *w)
 {
-	struct main_worker *w = find_worker(m, 0, pid);
 	struct main_worker **pp;
-	char how[96];
 
-	if (!w)
-		return;
-	describe_exit(status, how, sizeof(how));
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		log_debug("%s %s", w->label, how);
-	else
-		log_notice("worker %d %s", (int)w->pid, how);
-	if (w->tun_fd >= 0)
-		session_end(w, status);
 	for (pp = &m->workers; *pp; pp = &(*pp)->next) {
 		if (*pp == w) {
 			*pp = w->next;
@@ -503,12 +482,37 @@ void main_worker_exited(struct main_ctx *m, pid_t pid, int status)
 	m->n_workers--;
 	ev_io_stop(m->loop, &w->io);
 	close(w->ch.fd);
+	if (w->sec_end >= 0)
+		close(w->sec_end);
 	if (w->successor && w->successor->state == MWS_WAIT)
 		tunnel_grant(w->successor);
 	for (struct main_worker *o = m->workers; o; o = o->next)
 		if (o->successor == w)
 			o->successor = NULL;
 	talloc_free(w);
+}
+
+struct main_worker *main_find_worker(struct main_ctx *m, uint32_t id, pid_t pid)
+{
+	return find_worker(m, id, pid);
+}
+
+bool main_worker_exited(struct main_ctx *m, pid_t pid, int status)
+{
+	struct main_worker *w = pid > 0 ? find_worker(m, 0, pid) : NULL;
+	char how[96];
+
+	if (!w)
+		return false;
+	describe_exit(status, how, sizeof(how));
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		log_debug("%s %s", w->label, how);
+	else
+		log_notice("worker %d %s", (int)w->pid, how);
+	if (w->tun_fd >= 0)
+		session_end(w, status);
+	main_worker_free(m, w);
+	return true;
 }
 
 void main_terminate_all(struct main_ctx *m)
@@ -520,12 +524,14 @@ void main_terminate_all(struct main_ctx *m)
 		if (w->state == MWS_TUNNEL &&
 		    ipc_send(w->ch.fd, MW_TYPE__MW_TERMINATE, &t.base, NULL, 0) == 0)
 			continue;
-		kill(w->pid, SIGTERM);
+		if (w->pid > 0)
+			kill(w->pid, SIGTERM);
 	}
 }
 
 void main_kill_all(struct main_ctx *m)
 {
 	for (struct main_worker *w = m->workers; w; w = w->next)
-		kill(w->pid, SIGKILL);
+		if (w->pid > 0)
+			kill(w->pid, SIGKILL);
 }

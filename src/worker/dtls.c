@@ -94,7 +94,7 @@ struct dtls_chan {
 	bool usable;         /* send data over DTLS */
 	ev_tstamp last_rx;
 	char cipher[96];
-	uint8_t rx[DTLS_RX_CAP];
+	uint8_t *rx;         /* DTLS_RX_CAP bytes, allocated when DTLS is up */
 };
 
 /* --- negotiation (in the CONNECT answer) ---------------------------------------- */
@@ -217,9 +217,14 @@ void dtls_headers(struct worker *w, char **headers)
 
 static struct dgram_batch *batch_new(struct dtls_slot *sl)
 {
-	struct dgram_batch *b = talloc_zero(sl, struct dgram_batch);
+	/* Only the headers are cleared: data pages are touched when used. */
+	struct dgram_batch *b = talloc_size(sl, sizeof(*b));
 
-	for (unsigned i = 0; b && i < BATCH; i++) {
+	if (!b)
+		return NULL;
+	memset(b->msg, 0, sizeof(b->msg));
+	b->n = b->next = 0;
+	for (unsigned i = 0; i < BATCH; i++) {
 		b->iov[i].iov_base = b->data[i];
 		b->iov[i].iov_len = DGRAM_MAX;
 		b->msg[i].msg_hdr.msg_iov = &b->iov[i];
@@ -343,6 +348,8 @@ static void promote(struct dtls_slot *sl)
 	sl->established = true;
 	sl->out = batch_new(sl);
 	sl->in = batch_new(sl);
+	if (!d->rx)
+		d->rx = talloc_size(d, DTLS_RX_CAP);
 	d->usable = true;
 	d->last_rx = ev_now(d->t->w->loop);
 	log_info("DTLS established: %s (%s mode)", d->cipher,
@@ -412,8 +419,12 @@ static void slot_readable(struct ev_loop *loop, ev_io *io, int revents)
 		slot_handshake(sl);
 		return;
 	}
+	if (!d->rx) {
+		drop_active(d, "out of memory");
+		return;
+	}
 	for (int i = 0; i < DRAIN_MAX && !d->t->end_reason && d->active == sl; i++) {
-		ssize_t n = gnutls_record_recv(sl->s, d->rx, sizeof(d->rx));
+		ssize_t n = gnutls_record_recv(sl->s, d->rx, DTLS_RX_CAP);
 
 		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
 			break;

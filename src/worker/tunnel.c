@@ -294,11 +294,15 @@ static void tick(struct ev_loop *loop, ev_timer *timer, int revents)
 int tunnel_run(struct worker *w)
 {
 	struct tunnel *t = talloc_zero(w, struct tunnel);
+	/* Not zeroed: a session's memory grows only with the traffic it carries. */
+	uint8_t *rx = talloc_size(t, RX_CAP), *tx = talloc_size(t, CSTP_MAX_FRAME);
 	MwSessionEnd end = MW_SESSION_END__INIT;
 	ev_tstamp now = ev_now(w->loop);
 
-	if (!t)
+	if (!t || !rx || !tx)
 		return WEXIT_TUNNEL;
+	t->rx = rx;
+	t->tx = tx;
 	t->w = w;
 	t->dpd = w->mobile ? w->init->mobile_dpd : w->init->dpd;
 	t->last_rx = t->last_data = t->last_stats = now;

@@ -17,9 +17,9 @@ struct tunnel {
 	struct worker *w;
 	ev_io tls_rd, tls_wr, tun_rd, main_rd;
 	ev_timer tick;
-	uint8_t rx[RX_CAP];
+	uint8_t *rx;         /* RX_CAP bytes */
 	size_t rx_len;
-	uint8_t tx[CSTP_MAX_FRAME]; /* the frame being sent (kept while EAGAIN) */
+	uint8_t *tx;         /* CSTP_MAX_FRAME bytes: the frame being sent */
 	size_t tx_len;
 	bool tx_pending;
 	struct tlsbuf io;    /* batches the TLS socket's reads and writes */

@@ -430,12 +430,14 @@ int main(int argc, char **argv)
 	struct worker *w;
 	int ret;
 
+	signal(SIGPIPE, SIG_IGN);
+	if (argc == 2 && strcmp(argv[1], "--template") == 0)
+		template_run(argv[1]);
 	if (fcntl(WORKER_FD_MAIN, F_GETFD) < 0 || fcntl(WORKER_FD_SEC, F_GETFD) < 0 ||
 	    fcntl(WORKER_FD_CLIENT, F_GETFD) < 0) {
 		fprintf(stderr, "sluice-worker is started by sluiced, not by hand\n");
 		return WEXIT_USAGE;
 	}
-	signal(SIGPIPE, SIG_IGN);
 	self = w = talloc_zero(NULL, struct worker);
 	w->client_fd = WORKER_FD_CLIENT;
 	w->sec_fd = WORKER_FD_SEC;

@@ -78,6 +78,9 @@ int tls_send_all(struct worker *w, const void *buf, size_t len);
 /* Receives one record or part of it, waiting until the auth deadline. */
 ssize_t tls_recv_deadline(struct worker *w, void *buf, size_t cap);
 
+/* template.c: runs the template; returns only in a newly forked worker. */
+void template_run(char *mode_arg);
+
 /* tunnel.c: runs the CSTP loop until the session ends; returns the exit code. */
 int tunnel_run(struct worker *w);
 

@@ -12,11 +12,17 @@ setup_server
 start_client a "$NS_C1" alice alice-pw
 wait_tunnel a 20 >/dev/null || fail "tunnel did not come up"
 worker=$(session_worker alice) || fail "no session start line for alice"
+# sec is the child that runs sluiced's own program (workers and the template run
+# sluice-worker).
 sec=""
 for p in $(pgrep -P "$SERVER_PID"); do
-	[ "$p" != "$worker" ] && [ "$(tr -d '\0' </proc/$p/cmdline)" != sluice-worker ] && sec=$p
+	[ "$(readlink /proc/$p/exe)" = "$(readlink /proc/$SERVER_PID/exe)" ] && sec=$p
 done
 [ -n "$sec" ] || fail "cannot find the sec process"
+template=""
+for p in $(pgrep -P "$SERVER_PID"); do
+	[ "$(tr -d '\0' </proc/$p/cmdline)" = sluice-worker--template ] && template=$p
+done
 
 # The ECDSA secret scalar, big-endian hex as certtool prints it, without a sign byte;
 # big-number libraries keep it little-endian, so the reversed bytes are searched too.
@@ -54,4 +60,12 @@ grep -q -e "$scalar" -e "$reversed" "$shex" || fail "the scan does not find the 
 grep -q -e "$scalar" -e "$reversed" "$whex" && fail "the worker's memory holds the private key"
 grep -q "$pem_text" "$whex" && fail "the worker's memory holds the key file's text"
 grep -q "$hash_text" "$whex" && fail "the worker's memory holds a password hash"
+# The template forks every worker: it must hold no secret either.
+if [ -n "$template" ]; then
+	thex=$WORK/template.hex
+	memory_hex "$template" >"$thex"
+	grep -q -e "$scalar" -e "$reversed" -e "$pem_text" -e "$hash_text" "$thex" &&
+		fail "the worker template's memory holds key or password material"
+	log "worker template $template scanned: clean"
+fi
 pass "key found in sec, not in the worker"

@@ -544,7 +544,8 @@ udp_counters()
 # udp_delta BEFORE AFTER: "IN OUT" growth between two "IN OUT" readings.
 udp_delta()
 {
-	awk -v b="$1" -v a="$2" 'BEGIN { split(b, x, " "); split(a, y, " "); print y[1] - x[1], y[2] - x[2] }'
+	awk -v b="$1" -v a="$2" 'BEGIN {
+		split(b, x, " "); split(a, y, " "); print y[1] - x[1], y[2] - x[2] }'
 }
 
 # expect_udp BEFORE AFTER MIN WHAT: logs the "IN OUT" growth between two readings of

@@ -36,8 +36,8 @@ struct sluice_config {
 	char *socket_file;
 	char *pid_file;
 	bool isolate_workers;
-	char *worker_path;
-	bool worker_template;       /* fork workers from a pre-initialised template */          /* NULL: sluice-worker beside sluiced, then LIBEXECDIR */
+	char *worker_path;          /* NULL: sluice-worker beside sluiced, then LIBEXECDIR */
+	bool worker_template;       /* fork workers from a pre-initialised template */
 	char *state_dir;
 
 	/* TLS */

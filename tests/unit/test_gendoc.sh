@@ -1,0 +1,82 @@
+#!/bin/bash
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+# sluice-gendoc: the generated sluiced(8) and sample configuration document every key
+# that sluiced --help-config lists and sluiced(8) every option of sluiced --help; the
+# sample configuration loads as generated, and also with every key uncommented (so
+# each default and example value is valid); the manual pages pass mandoc's lint.
+#
+# Exit status: 0 pass, 1 fail, 77 skip (binaries not built).
+set -u
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+: "${GENDOC:=$top_builddir/src/sluice-gendoc}"
+: "${SLUICED:=$top_builddir/src/sluiced}"
+
+log() { printf 'test_gendoc: %s\n' "$*"; }
+fail()
+{
+	log "FAIL: $*"
+	exit 1
+}
+
+for bin in "$GENDOC" "$SLUICED"; do
+	if [ ! -x "$bin" ]; then
+		log "SKIP: $bin does not exist (build it first)"
+		exit 77
+	fi
+done
+
+WORK=$(mktemp -d /tmp/sluice-gendoc.XXXXXX) || fail "mktemp"
+trap 'rm -rf "$WORK"' EXIT
+man=$WORK/sluiced.8
+sample=$WORK/sample.config
+
+"$GENDOC" man "$top_srcdir/doc/sluiced.8.in" >"$man" || fail "sluice-gendoc man failed"
+"$GENDOC" sample >"$sample" || fail "sluice-gendoc sample failed"
+
+# Key names are the lines of --help-config that do not start with white space.
+mapfile -t keys < <("$SLUICED" --help-config | grep -E '^[^[:space:]]')
+[ ${#keys[@]} -gt 0 ] || fail "sluiced --help-config lists no keys"
+for key in "${keys[@]}"; do
+	[[ $key =~ ^[a-z0-9-]+$ ]] || fail "unexpected key name '$key' in --help-config"
+	grep -qxF ".B ${key//-/\\-}" "$man" || fail "key $key is missing from sluiced.8"
+	grep -qE "^#?$key = " "$sample" || fail "key $key is missing from sample.config"
+done
+log "all ${#keys[@]} keys are in sluiced.8 and sample.config"
+
+mapfile -t opts < <("$SLUICED" --help | grep -oE -- '(^|[ ,])--?[a-z][a-z-]*' |
+	sed 's/^[ ,]*//')
+[ ${#opts[@]} -gt 0 ] || fail "sluiced --help lists no options"
+# The words of the tags (the line after .TP) of the OPTIONS section, "=ARG" cut off.
+awk '/^\.SH/ { in_opts = ($2 == "OPTIONS") } in_opts && tag { print } { tag = /^\.TP/ }' "$man" |
+	tr -s ' ' '\n' | sed 's/=.*//' >"$WORK/tags"
+for opt in "${opts[@]}"; do
+	grep -qxF -- "${opt//-/\\-}" "$WORK/tags" ||
+		fail "option $opt is not described in OPTIONS of sluiced.8"
+done
+log "all ${#opts[@]} options of sluiced --help are in sluiced.8"
+
+"$SLUICED" --dump-config -c "$sample" >"$WORK/dump" 2>"$WORK/err" ||
+	fail "sample.config does not load: $(cat "$WORK/err")"
+log "sample.config loads"
+
+sed -E 's/^#([a-z0-9-]+ = )/\1/' "$sample" >"$WORK/all.config"
+"$SLUICED" --dump-config -c "$WORK/all.config" >"$WORK/dump" 2>"$WORK/err" ||
+	fail "sample.config with every key uncommented does not load: $(cat "$WORK/err")"
+for key in "${keys[@]}"; do
+	grep -qE "^$key = " "$WORK/dump" ||
+		fail "key $key is not set by sample.config with every key uncommented"
+done
+log "sample.config loads with every key uncommented"
+
+if command -v mandoc >/dev/null; then
+	for page in "$man" "$top_srcdir/doc/sluice-passwd.8"; do
+		out=$(mandoc -Tlint -W warning "$page" 2>&1)
+		[ -z "$out" ] || fail "mandoc -Tlint: $out"
+	done
+	log "mandoc -Tlint finds nothing"
+else
+	log "mandoc is not installed: lint not checked"
+fi
+log "PASS"

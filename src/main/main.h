@@ -88,7 +88,7 @@ struct main_ctx {
 	uint64_t udp_garbage;            /* datagrams that were no ClientHello */
 	uint64_t udp_unmatched;          /* ClientHellos of no live session */
 	ev_tstamp udp_last_log;
-	ev_signal sig_chld, sig_term, sig_int;
+	ev_signal sig_chld, sig_term, sig_int, sig_hup;
 	struct main_worker *workers;
 	unsigned n_workers;
 	uint32_t next_id;

@@ -184,6 +184,14 @@ static void on_sigchld(struct ev_loop *loop, ev_signal *s, int revents)
 	}
 }
 
+/* ocserv operators send SIGHUP to reload; until sluiced reloads, it must at least not
+ * die of it (the default action). */
+static void on_sighup(struct ev_loop *loop, ev_signal *s, int revents)
+{
+	log_warn("SIGHUP: sluiced does not reload its configuration yet; restart it to apply "
+		 "changes");
+}
+
 static void on_sigterm(struct ev_loop *loop, ev_signal *s, int revents)
 {
 	log_notice("signal %d: shutting down", s->signum);
@@ -217,10 +225,12 @@ int main_run(struct main_ctx *m)
 	ev_signal_init(&m->sig_chld, on_sigchld, SIGCHLD);
 	ev_signal_init(&m->sig_term, on_sigterm, SIGTERM);
 	ev_signal_init(&m->sig_int, on_sigterm, SIGINT);
-	m->sig_chld.data = m->sig_term.data = m->sig_int.data = m;
+	ev_signal_init(&m->sig_hup, on_sighup, SIGHUP);
+	m->sig_chld.data = m->sig_term.data = m->sig_int.data = m->sig_hup.data = m;
 	ev_signal_start(m->loop, &m->sig_chld);
 	ev_signal_start(m->loop, &m->sig_term);
 	ev_signal_start(m->loop, &m->sig_int);
+	ev_signal_start(m->loop, &m->sig_hup);
 	log_notice("sluiced ready");
 	ev_run(m->loop, 0);
 

@@ -2,7 +2,8 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 # DTLS with the default configuration (PSK-NEGOTIATE): the client establishes a PSK
 # ciphersuite, and ping and iperf3 through the tunnel travel as UDP datagrams, shown by
-# the server namespace's UDP counters growing at least by the number of pings.
+# the server namespace's UDP counters growing at least by the number of pings; the
+# client's MTU probes are echoed, so its tunnel MTU stays as negotiated.
 . "$(dirname "$0")/lib.sh"
 it_init
 require_cmd iperf3 jq
@@ -36,4 +37,10 @@ awk -v u="$up" -v d="$down" 'BEGIN { exit !(u > 0 && d > 0) }' || fail "no throu
 # that only a tunnel carrying its data over TLS fails.
 expect_udp "$before" "$(udp_counters)" 1000 "server, during iperf3"
 [ "$(dtls_count c1)" = 1 ] || fail "the client re-established DTLS $(dtls_count c1) times"
+# The client's MTU probes are answered byte for byte: an unanswered probe search would
+# shrink its tunnel MTU towards 576 (protocol.md §5.6).
+grep -q "No response to size\|declare MTU is" "${CLIENT_LOG[c1]}" && fail "the client's MTU probes went unanswered"
+mtu=$(ip -n "$NS_C1" -o link show dev "${CLIENT_IF[c1]}" | sed -n 's/.* mtu \([0-9]*\).*/\1/p')
+[ "${mtu:-0}" -ge 1300 ] || fail "the client's tunnel MTU is ${mtu:-unknown}"
+log "client tunnel MTU $mtu"
 pass

@@ -20,6 +20,7 @@
 #include "common/session.h"
 #include "ipc/main_sec.pb-c.h"
 #include "ipc/main_worker.pb-c.h"
+#include "main/events.h"
 #include "main/tun.h"
 
 #define MAIN_WORKER_MAX_PAYLOAD   4096
@@ -355,10 +356,11 @@ static void tunnel_grant(struct main_worker *w)
 		up.worker_id = w->id;
 		main_send_sec(m, MS_TYPE__MS_SESSION_UP, &up.base, NULL, 0);
 	}
-	log_notice("session start: sid=%s user=%s group=%s client=%s:%u device=%s vpn-ip=%s "
-		   "worker=%d",
-		   w->sid, w->username, w->groupname[0] ? w->groupname : "-", w->client_ip,
-		   w->client_port, w->device, ip, (int)w->pid);
+	{
+		struct main_event ev = {.kind = MEV_SESSION_START, .w = w, .ok = true};
+
+		main_event(m, &ev);
+	}
 }
 
 int main_on_cookie_result(void *ctx, void *msg, int *fds)
@@ -420,13 +422,14 @@ int main_on_session_expired(void *ctx, void *msg, int *fds)
 int main_on_auth_event(void *ctx, void *msg, int *fds)
 {
 	MsAuthEvent *e = msg;
+	struct main_event ev = {.kind = MEV_AUTH,
+				.ok = e->ok,
+				.user = e->username,
+				.client_ip = e->client_ip,
+				.client_port = e->client_port,
+				.reason = e->reason};
 
-	if (e->ok)
-		log_notice("auth ok: user=%s client=%s:%u", e->username, e->client_ip,
-			   e->client_port);
-	else
-		log_notice("auth failed: user=%s client=%s:%u reason=%s", e->username, e->client_ip,
-			   e->client_port, e->reason ? e->reason : "");
+	main_event(ctx, &ev);
 	return 0;
 }
 
@@ -458,11 +461,16 @@ static void session_end(struct main_worker *w, int status)
 		rx = w->bytes_in;
 		tx = w->bytes_out;
 	}
-	log_notice("session end: sid=%s user=%s device=%s duration=%llds bytes-in=%llu "
-		   "bytes-out=%llu spoofed-dropped=%llu reason=%s worker=%d",
-		   w->sid, w->username, w->device, (long long)(time(NULL) - w->started),
-		   (unsigned long long)rx, (unsigned long long)tx, (unsigned long long)w->spoofed,
-		   session_end_reason_str(reason), (int)w->pid);
+	{
+		struct main_event ev = {.kind = MEV_SESSION_END,
+					.w = w,
+					.bytes_in = rx,
+					.bytes_out = tx,
+					.duration = (long long)(time(NULL) - w->started),
+					.reason = session_end_reason_str(reason)};
+
+		main_event(w->m, &ev);
+	}
 	close(w->tun_fd);
 	w->tun_fd = -1;
 	if (reason != END_SESSION_REUSED)
@@ -505,10 +513,15 @@ bool main_worker_exited(struct main_ctx *m, pid_t pid, int status)
 	if (!w)
 		return false;
 	describe_exit(status, how, sizeof(how));
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		log_debug("%s %s", w->label, how);
-	else
-		log_notice("worker %d %s", (int)w->pid, how);
+	{
+		struct main_event ev = {.kind = MEV_WORKER_EXIT,
+					.w = w,
+					.ok = WIFEXITED(status) && WEXITSTATUS(status) == 0,
+					.detail = how,
+					.exit_status = status};
+
+		main_event(m, &ev);
+	}
 	if (w->tun_fd >= 0)
 		session_end(w, status);
 	main_worker_free(m, w);

@@ -1,0 +1,66 @@
+#include "config.h"
+
+#include "main/events.h"
+
+#include <arpa/inet.h>
+
+#include "common/log.h"
+#include "main/main.h"
+
+static void event_log(struct main_ctx *m, const struct main_event *ev)
+{
+	const struct main_worker *w = ev->w;
+	char ip[INET_ADDRSTRLEN] = "";
+
+	switch (ev->kind) {
+	case MEV_AUTH:
+		if (ev->ok)
+			log_notice("auth ok: user=%s client=%s:%u", ev->user, ev->client_ip,
+				   ev->client_port);
+		else
+			log_notice("auth failed: user=%s client=%s:%u reason=%s", ev->user,
+				   ev->client_ip, ev->client_port, ev->reason ? ev->reason : "");
+		break;
+	case MEV_SESSION_START:
+		inet_ntop(AF_INET, &w->vpn_ip, ip, sizeof(ip));
+		log_notice("session start: sid=%s user=%s group=%s client=%s:%u device=%s "
+			   "vpn-ip=%s worker=%d",
+			   w->sid, w->username, w->groupname[0] ? w->groupname : "-", w->client_ip,
+			   w->client_port, w->device, ip, (int)w->pid);
+		break;
+	case MEV_SESSION_END:
+		log_notice("session end: sid=%s user=%s device=%s duration=%llds bytes-in=%llu "
+			   "bytes-out=%llu spoofed-dropped=%llu reason=%s worker=%d",
+			   w->sid, w->username, w->device, ev->duration,
+			   (unsigned long long)ev->bytes_in, (unsigned long long)ev->bytes_out,
+			   (unsigned long long)w->spoofed, ev->reason, (int)w->pid);
+		break;
+	case MEV_WORKER_EXIT:
+		if (ev->ok)
+			log_debug("%s %s", w->label, ev->detail);
+		else
+			log_notice("worker %d %s", (int)w->pid, ev->detail);
+		break;
+	case MEV_RELOAD:
+		if (ev->ok)
+			log_notice("configuration reloaded");
+		else
+			log_err("configuration reload rejected: %s", ev->reason);
+		break;
+	case MEV_CTL:
+		log_notice("control command from uid %u: %s (%s)", (unsigned)ev->uid, ev->detail,
+			   ev->ok ? "done" : "failed");
+		break;
+	}
+}
+
+/* Every consumer of events, in the order they see them. */
+static void (*const sinks[])(struct main_ctx *m, const struct main_event *ev) = {
+    event_log,
+};
+
+void main_event(struct main_ctx *m, const struct main_event *ev)
+{
+	for (size_t i = 0; i < sizeof(sinks) / sizeof(sinks[0]); i++)
+		sinks[i](m, ev);
+}

@@ -1,0 +1,41 @@
+/* Everything an operator or auditor may want to know about passes through one
+ * function: main_event(). It writes the log line and hands the event to every sink
+ * (audit log, metrics, the control socket's event stream, scripts), so that a new
+ * consumer is one entry in the sink table in events.c. */
+#ifndef SLUICE_EVENTS_H
+#define SLUICE_EVENTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct main_ctx;
+struct main_worker;
+
+enum main_event_kind {
+	MEV_AUTH,          /* a password was checked: ok, user, client, reason */
+	MEV_SESSION_START, /* a tunnel is up: w */
+	MEV_SESSION_END,   /* a tunnel ended: w, bytes, duration, reason */
+	MEV_WORKER_EXIT,   /* a worker process ended: w, detail (how), exit_status */
+	MEV_RELOAD,        /* configuration reloaded (ok) or rejected: reason */
+	MEV_CTL,           /* a state-changing control command: detail, uid, ok */
+};
+
+struct main_event {
+	enum main_event_kind kind;
+	bool ok;
+	const struct main_worker *w; /* sessions and workers; NULL otherwise */
+	const char *user;            /* MEV_AUTH */
+	const char *client_ip;       /* MEV_AUTH */
+	unsigned client_port;        /* MEV_AUTH */
+	const char *reason;          /* why: auth failure, end reason, reload error */
+	const char *detail;          /* MEV_WORKER_EXIT: how it ended; MEV_CTL: command */
+	uint64_t bytes_in, bytes_out;
+	long long duration;          /* seconds */
+	int exit_status;             /* MEV_WORKER_EXIT: as from waitpid */
+	uid_t uid;                   /* MEV_CTL: the caller */
+};
+
+void main_event(struct main_ctx *m, const struct main_event *ev);
+
+#endif

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -356,6 +357,10 @@ static int handle_connect(struct worker *w, struct http_parser *hp, const struct
 	if (!resp || tls_send_all(w, resp, strlen(resp)) < 0)
 		worker_exit(w, WEXIT_CLIENT);
 	w->state = WK_TUNNEL;
+	/* What authentication needed is no longer: give its memory back, so an idle
+	 * session costs as little as possible (design.md, "Scale"). */
+	talloc_free(hp);
+	malloc_trim(0);
 	worker_exit(w, tunnel_run(w));
 }
 

@@ -367,8 +367,7 @@ static void conn_readable(struct ev_loop *loop, ev_io *io, int revents)
 
 struct main_ctl_conn *main_ctl_conn_new(struct main_ctx *m, int sock, uint32_t uid)
 {
-	struct main_ctl_conn *c =
-	    talloc_zero(m->ctl ? (void *)m->ctl : (void *)m, struct main_ctl_conn);
+	struct main_ctl_conn *c = talloc_zero(m->ctl, struct main_ctl_conn);
 
 	if (!c)
 		return NULL;

@@ -35,6 +35,8 @@ struct sluice_config {
 	gid_t gid;
 	char *socket_file;
 	char *pid_file;
+	char *occtl_socket_file;   /* sluicectl's control socket */
+	char *occtl_socket_group;  /* NULL: root only (0600); else 0660 and this group */
 	bool isolate_workers;
 	char *worker_path;          /* NULL: sluice-worker beside sluiced, then LIBEXECDIR */
 	bool worker_template;       /* fork workers from a pre-initialised template */

@@ -596,6 +596,10 @@ const struct config_key config_keys[] = {
     {"socket-file", &t_path, OFF(socket_file), 0, 0, PATH_LEN_MAX, "/run/sluiced/sluiced.sock", 0,
      "accepted for ocserv compatibility; sluice uses anonymous socket pairs and does not use "
      "it"},
+    {"occtl-socket-file", &t_path, OFF(occtl_socket_file), 0, 0, PATH_LEN_MAX,
+     "/run/sluiced/ctl.sock", 0, "control socket for sluicectl"},
+    {"occtl-socket-group", &t_account, OFF(occtl_socket_group), 0, 0, 32, NULL, SL,
+     "group whose members may use sluicectl (socket mode 0660); unset: root only (0600)"},
     {"pid-file", &t_path, OFF(pid_file), 0, 0, PATH_LEN_MAX, NULL, 0,
      "file to write sluiced's process id to; unset: none"},
     {"isolate-workers", &t_sandbox, OFF(isolate_workers), 0, 0, 0, "true", 0,
@@ -735,7 +739,6 @@ static const char *const ocserv_keys[] = {
     "net-priority",
     "no-compress-limit",
     "no-udp",
-    "occtl-socket-file",
     "ocsp-response",
     "output-buffer",
     "persistent-cookies",

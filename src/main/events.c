@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 
 #include "common/log.h"
+#include "main/ctl.h"
 #include "main/main.h"
 
 static void event_log(struct main_ctx *m, const struct main_event *ev)
@@ -57,6 +58,7 @@ static void event_log(struct main_ctx *m, const struct main_event *ev)
 /* Every consumer of events, in the order they see them. */
 static void (*const sinks[])(struct main_ctx *m, const struct main_event *ev) = {
     event_log,
+    main_ctl_on_event,
 };
 
 void main_event(struct main_ctx *m, const struct main_event *ev)

@@ -204,7 +204,7 @@ int main(int argc, char **argv)
 	bool explicit_path = false, foreground = false, test = false, debug = false, dump = false;
 	struct main_ctx *m = talloc_zero(NULL, struct main_ctx);
 	char err[512] = "";
-	int c;
+	int c, ret;
 
 	while ((c = getopt_long(argc, argv, "c:ftdhv", opts, NULL)) != -1) {
 		switch (c) {
@@ -287,8 +287,8 @@ int main(int argc, char **argv)
 	}
 	{
 		gnutls_datum_t pem;
-		int ret = gnutls_load_file(m->cfg->server_cert, &pem);
 
+		ret = gnutls_load_file(m->cfg->server_cert, &pem);
 		if (ret < 0) {
 			log_err("server-cert %s: %s", m->cfg->server_cert, gnutls_strerror(ret));
 			return 1;
@@ -320,8 +320,14 @@ int main(int argc, char **argv)
 	}
 	if (m->cfg->pid_file && write_pid_file(m->cfg->pid_file) < 0)
 		log_warn("pid-file %s: %s", m->cfg->pid_file, strerror(errno));
-	main_run(m);
+	ret = main_run(m);
+	if (ret < 0) {
+		/* main_run() failed before its loop: nothing ends these but us. */
+		kill(m->sec_pid, SIGTERM);
+		if (m->template_pid > 0)
+			kill(m->template_pid, SIGTERM);
+	}
 	if (m->cfg->pid_file)
 		unlink(m->cfg->pid_file);
-	return 0;
+	return ret < 0 ? 1 : 0;
 }

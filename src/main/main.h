@@ -93,6 +93,7 @@ struct main_ctx {
 	unsigned n_workers;
 	uint32_t next_id;
 	struct lease_pool *leases;
+	struct main_ctl *ctl; /* the control socket (ctl.c); NULL until it listens */
 };
 
 /* server.c */
@@ -121,6 +122,9 @@ bool main_worker_exited(struct main_ctx *m, pid_t pid, int status);
 void main_worker_started(struct main_ctx *m, struct main_worker *w, pid_t pid);
 void main_worker_free(struct main_ctx *m, struct main_worker *w);
 struct main_worker *main_find_worker(struct main_ctx *m, uint32_t id, pid_t pid);
+/* Asks a worker with a tunnel to end it (the client gets TERMINATE); other workers
+ * get SIGTERM. reason: the session's end reason (common/session.h). */
+void main_terminate_worker(struct main_worker *w, unsigned reason);
 void main_terminate_all(struct main_ctx *m);
 void main_kill_all(struct main_ctx *m);
 int main_on_cookie_result(void *ctx, void *msg, int *fds);

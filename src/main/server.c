@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "ipc/main_sec.pb-c.h"
+#include "main/ctl.h"
 
 #define SEC_CHANNEL_MAX_PAYLOAD 4096
 #define MAIN_SEC_STATE          1u
@@ -222,6 +223,8 @@ int main_run(struct main_ctx *m)
 		ev_io_start(m->loop, &m->udp_io);
 	}
 	main_template_watch(m);
+	if (main_ctl_start(m) < 0)
+		return -EIO;
 	ev_signal_init(&m->sig_chld, on_sigchld, SIGCHLD);
 	ev_signal_init(&m->sig_term, on_sigterm, SIGTERM);
 	ev_signal_init(&m->sig_int, on_sigterm, SIGINT);
@@ -233,6 +236,7 @@ int main_run(struct main_ctx *m)
 	ev_signal_start(m->loop, &m->sig_hup);
 	log_notice("sluiced ready");
 	ev_run(m->loop, 0);
+	main_ctl_stop(m);
 
 	/* Shutting down: tell clients the session is over (so they do not reconnect),
 	 * give workers a moment to say so, then end whatever is left. */

@@ -474,7 +474,8 @@ static void session_end(struct main_worker *w, int status)
 	close(w->tun_fd);
 	w->tun_fd = -1;
 	if (reason != END_SESSION_REUSED)
-		session_down(w, reason == END_USER_DISCONNECT);
+		/* An ended session must not come back with its cookie. */
+		session_down(w, reason == END_USER_DISCONNECT || reason == END_SERVER_TERMINATE);
 }
 
 void main_worker_free(struct main_ctx *m, struct main_worker *w)
@@ -528,18 +529,24 @@ bool main_worker_exited(struct main_ctx *m, pid_t pid, int status)
 	return true;
 }
 
-void main_terminate_all(struct main_ctx *m)
+void main_terminate_worker(struct main_worker *w, unsigned reason)
 {
 	MwTerminate t = MW_TERMINATE__INIT;
 
-	t.reason = END_SERVER_TERMINATE;
-	for (struct main_worker *w = m->workers; w; w = w->next) {
-		if (w->state == MWS_TUNNEL &&
-		    ipc_send(w->ch.fd, MW_TYPE__MW_TERMINATE, &t.base, NULL, 0) == 0)
-			continue;
-		if (w->pid > 0)
-			kill(w->pid, SIGTERM);
-	}
+	t.reason = reason;
+	if (!w->end_reason)
+		w->end_reason = reason;
+	if (w->state == MWS_TUNNEL &&
+	    ipc_send(w->ch.fd, MW_TYPE__MW_TERMINATE, &t.base, NULL, 0) == 0)
+		return;
+	if (w->pid > 0)
+		kill(w->pid, SIGTERM);
+}
+
+void main_terminate_all(struct main_ctx *m)
+{
+	for (struct main_worker *w = m->workers; w; w = w->next)
+		main_terminate_worker(w, END_SERVER_TERMINATE);
 }
 
 void main_kill_all(struct main_ctx *m)

@@ -6,7 +6,8 @@
 # (default 30, 20 under CI), FUZZ_OUT (build and run directory; default a new
 # directory under /tmp, removed unless something failed), CC (default clang).
 
-# name | sources (@B@ = build tree, for generated files; others from the source tree) | pkg-config modules
+# name | sources (@B@ = build tree, for generated files; others from the source tree) |
+# pkg-config modules, and -lNAME for libraries without one (libev)
 HARNESSES=(
 	"config    | src/common/config.c src/common/config_schema.c | talloc inih gnutls"
 	"http      | src/worker/http.c                             | talloc"
@@ -16,6 +17,7 @@ HARNESSES=(
 	"ipc       | src/ipc/ipc.c @B@/src/ipc/*.pb-c.c            | talloc libprotobuf-c"
 	"dtls_hello | src/main/dtls_hello.c                         |"
 	"dtls_frame | src/worker/dtls_frame.c                       |"
+	"ctl       | src/main/ctl.c src/ipc/ipc.c @B@/src/ipc/*.pb-c.c | talloc libprotobuf-c gnutls -lev"
 )
 
 set -u
@@ -65,9 +67,13 @@ run_one()
 		done
 	done
 	flags=()
-	if [ -n "$mods" ]; then
+	for f in $mods; do
+		[[ $f = -l* ]] && flags+=("$f")
+	done
+	mods=$(tr ' ' '\n' <<<"$mods" | grep -v -- '^-l' | tr '\n' ' ')
+	if [ -n "$(trim "$mods")" ]; then
 		# shellcheck disable=SC2086 # one word per module
-		flags=($(pkg-config --cflags --libs $mods)) || {
+		flags+=($(pkg-config --cflags --libs $mods)) || {
 			echo "fuzz $name: pkg-config cannot find: $mods"
 			return 1
 		}

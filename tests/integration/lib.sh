@@ -322,6 +322,7 @@ write_config()
 			run-as-user = nobody
 			run-as-group = nogroup
 			socket-file = $WORK/server.sock
+			occtl-socket-file = $WORK/occtl.sock
 			pid-file = $WORK/server.pid
 			server-cert = $SERVER_CERT
 			server-key = $SERVER_KEY
@@ -345,7 +346,6 @@ write_config()
 			# ocserv: private control socket; no rate limit or ban score so that
 			# repeated test logins are not refused.
 			cat <<-EOF
-				occtl-socket-file = $WORK/occtl.sock
 				use-occtl = true
 				rate-limit-ms = 0
 				max-ban-score = 0

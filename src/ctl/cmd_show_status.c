@@ -1,0 +1,39 @@
+#include "config.h"
+
+#include "ctl/ctl.h"
+
+#include <stdio.h>
+#include <time.h>
+
+static void on_status(const CtlStatus *s, void *data)
+{
+	char since[32], uptime[96];
+	long long up = (long long)time(NULL) - s->up_since;
+
+	ctl_format_time(s->up_since, since, sizeof(since));
+	snprintf(uptime, sizeof(uptime), "%lldd %02lldh:%02lldm:%02llds", up / 86400,
+		 up / 3600 % 24, up / 60 % 60, up % 60);
+	*(json_t **)data = json_pack(
+	    "{s:s, s:I, s:I, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:I}", "Status", "online",
+	    "Server PID", (json_int_t)s->server_pid, "Sec-mod PID", (json_int_t)s->sec_pid,
+	    "Up since", since, "raw_up_since", (json_int_t)s->up_since, "uptime", uptime,
+	    "raw_uptime", (json_int_t)up, "Active sessions", (json_int_t)s->active_sessions,
+	    "Total sessions", (json_int_t)s->total_sessions, "Total authentication failures",
+	    (json_int_t)s->auth_failures, "Worker processes", (json_int_t)s->workers);
+}
+
+static int run(const struct ctl_opts *o, const char *arg)
+{
+	CtlEmpty req = CTL_EMPTY__INIT;
+	json_t *status = NULL;
+	struct ctl_reply r = {.on_status = on_status, .data = &status};
+	int ret = ctl_request(o, CTL_TYPE__CTL_SHOW_STATUS, &req.base, &r);
+
+	if (ret == CTL_OK && status)
+		ctl_print_record(o, status);
+	json_decref(status);
+	return ret;
+}
+
+const struct ctl_command ctl_show_status = {
+    {"show", "status"}, NULL, "the server: processes, uptime, session counts", run};

@@ -1,0 +1,122 @@
+/* Output for people (aligned) and for scripts (JSON built with jansson, so that it is
+ * valid by construction; occtl's key names where occtl has them). */
+#include "config.h"
+
+#include "ctl/ctl.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+void ctl_format_time(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!localtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm))
+		snprintf(buf, len, "%lld", (long long)t);
+}
+
+json_t *ctl_user_json(const CtlUser *u)
+{
+	char since[32];
+
+	ctl_format_time(u->connected_at, since, sizeof(since));
+	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:I, "
+			 "s:I, s:s, s:I}",
+			 "ID", (json_int_t)u->id, "Username", u->username, "Groupname",
+			 u->groupname, "State", u->state, "Device", u->device, "MTU",
+			 (json_int_t)u->mtu, "Remote IP", u->remote_ip, "Remote Port",
+			 (json_int_t)u->remote_port, "Local Device IP", u->local_ip, "IPv4",
+			 u->ipv4, "P-t-P IPv4", u->ptp_ipv4, "User-Agent", u->user_agent,
+			 "Hostname", u->hostname, "RX", (json_int_t)u->rx, "TX", (json_int_t)u->tx,
+			 "Connected at", since, "raw_connected_at", (json_int_t)u->connected_at);
+}
+
+void ctl_print_json(json_t *v)
+{
+	json_dumpf(v, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+/* A value as people read it; returns buf or the string itself. */
+static const char *text(json_t *v, char *buf, size_t len)
+{
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (json_is_integer(v))
+		snprintf(buf, len, "%lld", (long long)json_integer_value(v));
+	else if (json_is_boolean(v))
+		snprintf(buf, len, "%s", json_is_true(v) ? "yes" : "no");
+	else
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+void ctl_print_record(const struct ctl_opts *o, json_t *obj)
+{
+	const char *key;
+	json_t *v;
+	int width = 0;
+	char buf[64];
+
+	if (o->json) {
+		ctl_print_json(obj);
+		return;
+	}
+	json_object_foreach(obj, key, v) if (strncmp(key, "raw_", 4) != 0 &&
+					     (int)strlen(key) > width) width = (int)strlen(key);
+	json_object_foreach(obj, key, v) if (strncmp(key, "raw_", 4) != 0)
+	    printf("%*s: %s\n", width, key, text(v, buf, sizeof(buf)));
+}
+
+void ctl_print_table(const struct ctl_opts *o, json_t *array, const char *const *cols,
+		     const char *const *heads)
+{
+	size_t ncols = 0, i;
+	int width[16];
+	json_t *row;
+	char buf[64];
+
+	if (o->json) {
+		ctl_print_json(array);
+		return;
+	}
+	while (cols[ncols] && ncols < 16)
+		ncols++;
+	for (i = 0; i < ncols; i++)
+		width[i] = (int)strlen(heads[i]);
+	json_array_foreach(array, i, row)
+	{
+		for (size_t c = 0; c < ncols; c++) {
+			int n = (int)strlen(text(json_object_get(row, cols[c]), buf, sizeof(buf)));
+
+			if (n > width[c])
+				width[c] = n;
+		}
+	}
+	for (size_t c = 0; c < ncols; c++)
+		printf("%-*s%s", width[c], heads[c], c + 1 < ncols ? "  " : "\n");
+	json_array_foreach(array, i, row)
+	{
+		for (size_t c = 0; c < ncols; c++)
+			printf("%-*s%s", width[c],
+			       text(json_object_get(row, cols[c]), buf, sizeof(buf)),
+			       c + 1 < ncols ? "  " : "\n");
+	}
+}
+
+int ctl_print_done(const struct ctl_opts *o, const struct ctl_reply *r, const char *what)
+{
+	if (o->json) {
+		json_t *v = json_pack("{s:b, s:I, s:s}", "ok", 1, "count", (json_int_t)r->count,
+				      "message", r->message[0] ? r->message : what);
+
+		ctl_print_json(v);
+		json_decref(v);
+	} else {
+		printf("%s%s%s\n", what, r->message[0] ? ": " : "", r->message);
+	}
+	return CTL_OK;
+}

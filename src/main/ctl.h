@@ -1,0 +1,26 @@
+/* main's control socket: sluicectl connects, its credentials are checked, it sends one
+ * request and gets its reply streamed without ever blocking main. */
+#ifndef SLUICE_MAIN_CTL_H
+#define SLUICE_MAIN_CTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct main_ctx;
+struct main_event;
+
+/* Binds and listens at occtl-socket-file, owned by root with mode 0600, or 0660 and
+ * the group occtl-socket-group. Returns 0 or a negative errno (logged). */
+int main_ctl_start(struct main_ctx *m);
+void main_ctl_stop(struct main_ctx *m);
+/* The event sink: counts sessions and failures, feeds `show events` streams. */
+void main_ctl_on_event(struct main_ctx *m, const struct main_event *ev);
+
+/* Served on an accepted connection; exposed for the fuzz harness. sock: the accepted,
+ * non-blocking connection; uid/gid its peer's credentials. */
+struct main_ctl_conn *main_ctl_conn_new(struct main_ctx *m, int sock, uint32_t uid);
+/* Handles what the peer sent; frees the connection when it is done or broke the
+ * contract. Returns 0 while the connection lives, 1 when it was freed. */
+int main_ctl_conn_readable(struct main_ctl_conn *c);
+
+#endif

@@ -1,0 +1,119 @@
+/* main's control request path: one datagram from a (credential-checked) sluicectl goes
+ * through the control channel's framing and route table and its handler runs against
+ * two live sessions; the reply is streamed and drained. Then the peer closes and the
+ * connection must be freed. Aborts if any fd is left open afterwards. */
+#include "config.h"
+
+#include <dirent.h>
+#include <stdbool.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "main/ctl.h"
+#include "main/events.h"
+#include "main/main.h"
+
+/* The parts of main that ctl.c calls, reduced to what the request path can observe. */
+static unsigned terminated;
+
+void main_terminate_worker(struct main_worker *w, unsigned reason)
+{
+	terminated++;
+}
+
+void main_event(struct main_ctx *m, const struct main_event *ev)
+{
+}
+
+struct in_addr lease_pool_server_addr(const struct lease_pool *p)
+{
+	struct in_addr a = {htonl(0xc6130001)};
+
+	return a;
+}
+
+void log_printf(int priority, const char *func, const char *fmt, ...)
+{
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	while (d && readdir(d))
+		n++;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static struct main_ctx m;
+static struct main_worker workers[2];
+
+static void setup(void)
+{
+	static const char *const names[] = {"alice", "bob"};
+
+	m.loop = ev_loop_new(EVFLAG_AUTO);
+	for (int i = 0; i < 2; i++) {
+		struct main_worker *w = &workers[i];
+
+		w->next = i ? NULL : &workers[1];
+		w->id = 2 - i; /* newest first, as main keeps them */
+		w->pid = 100 + i;
+		w->state = MWS_TUNNEL;
+		w->tun_fd = 1000;
+		w->username = (char *)names[i];
+		w->groupname = "";
+		strcpy(w->device, "vpns0");
+		strcpy(w->client_ip, "198.18.0.2");
+		strcpy(w->local_ip, "198.18.0.1");
+		w->vpn_ip.s_addr = htonl(0xc6130002 + i);
+	}
+	m.workers = &workers[0];
+	m.n_workers = 2;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static bool ready;
+	struct main_ctl_conn *c;
+	uint8_t sink[8192];
+	int sp[2], base;
+
+	if (!ready) {
+		setup();
+		ready = true;
+	}
+	base = count_fds();
+	if (size > 8192 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sp) < 0)
+		return 0;
+	if (size)
+		send(sp[1], data, size, 0);
+	c = main_ctl_conn_new(&m, sp[0], 0);
+	if (!c)
+		abort();
+	for (int i = 0; i < 8; i++) {
+		if (main_ctl_conn_readable(c)) {
+			c = NULL;
+			break;
+		}
+		ev_run(m.loop, EVRUN_NOWAIT);
+		while (recv(sp[1], sink, sizeof(sink), MSG_DONTWAIT) > 0)
+			;
+	}
+	shutdown(sp[1], SHUT_RDWR);
+	for (int i = 0; c && i < 8; i++)
+		if (main_ctl_conn_readable(c))
+			c = NULL;
+	if (c)
+		abort(); /* a closed peer must end the connection */
+	close(sp[1]);
+	if (count_fds() != base)
+		abort();
+	return 0;
+}

@@ -1,0 +1,100 @@
+#!/bin/bash
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+# sluiced only: sluicectl over the control socket with a real client connected. Every
+# command's --json passes jq; show users lists alice with her VPN address; show events
+# prints her connect and disconnect; disconnect user ends the session (openconnect
+# exits); exit codes 1 (no daemon) and 2 (usage); a non-root caller is refused.
+. "$(dirname "$0")/lib.sh"
+require_sluiced
+require_cmd jq
+require_cmd setpriv
+it_init
+CTL=$top_builddir/src/sluicectl
+[ -x "$CTL" ] || fail "no $CTL; build first"
+SOCK=$WORK/occtl.sock
+ctl() { ip netns exec "$NS_SRV" "$CTL" -s "$SOCK" "$@"; }
+
+# No daemon yet: exit 1 and a message that says so.
+ctl show status >"$WORK/none.out" 2>&1
+rc=$?
+[ $rc = 1 ] || fail "sluicectl without a daemon exited $rc, expected 1"
+grep -q "not running" "$WORK/none.out" || fail "no 'not running' message: $(cat "$WORK/none.out")"
+ctl show nonsense >/dev/null 2>&1
+rc=$?
+[ $rc = 2 ] || fail "usage error exited $rc, expected 2"
+ctl show id abc >/dev/null 2>&1
+rc=$?
+[ $rc = 2 ] || fail "'show id abc' exited $rc, expected 2"
+
+setup_server
+[ "$(stat -c %a "$SOCK")" = 600 ] || fail "control socket mode $(stat -c %a "$SOCK"), expected 600"
+# Not through ctl(): the PID must be sluicectl itself (ip netns exec execs it).
+ip netns exec "$NS_SRV" "$CTL" -s "$SOCK" show events >"$WORK/events.out" 2>&1 &
+events_pid=$!
+OWN_PIDS+=("$events_pid")
+ip netns exec "$NS_SRV" "$CTL" -s "$SOCK" --json show events >"$WORK/events.json" 2>&1 &
+events_json_pid=$!
+OWN_PIDS+=("$events_json_pid")
+sleep 0.5
+
+start_client c1 "$NS_C1" alice alice-pw
+ip1=$(wait_tunnel c1 15) || fail "no tunnel for alice"
+worker=$(session_worker alice) || fail "no session start line for alice"
+log "alice has $ip1 (worker $worker)"
+
+for cmd in "show status" "show users" "show user alice" "show id $worker"; do
+	# shellcheck disable=SC2086 # the command is several words
+	ctl --json $cmd >"$WORK/out.json" || fail "sluicectl --json $cmd failed"
+	jq -e . "$WORK/out.json" >/dev/null || fail "sluicectl --json $cmd: invalid JSON: $(cat "$WORK/out.json")"
+done
+ctl --json show users | jq -e --arg ip "$ip1" \
+	'.[] | select(.Username == "alice" and .IPv4 == $ip)' >/dev/null ||
+	fail "show users --json does not list alice with $ip1"
+ctl --json show id "$worker" | jq -e '.[0].ID' >/dev/null || fail "show id has no ID"
+ctl --json show status | jq -e '."Active sessions" == 1' >/dev/null || fail "status: not 1 session"
+ctl show users >"$WORK/users.txt" || fail "show users failed"
+grep -E "^$worker +alice .* $ip1 " "$WORK/users.txt" >/dev/null ||
+	fail "plain show users lacks alice: $(cat "$WORK/users.txt")"
+ctl show user bob >/dev/null 2>&1
+rc=$?
+[ $rc = 1 ] || fail "show user of nobody connected exited $rc, expected 1"
+
+# A caller that is not root is refused (the socket is 0600 root; the message says why).
+setpriv --reuid=nobody --regid=nogroup --clear-groups "$CTL" -s "$SOCK" show status \
+	>"$WORK/nobody.out" 2>&1
+rc=$?
+[ $rc = 1 ] || fail "sluicectl as nobody exited $rc, expected 1"
+grep -q "permission denied" "$WORK/nobody.out" || fail "no permission message: $(cat "$WORK/nobody.out")"
+
+ctl --json disconnect user alice >"$WORK/disc.json" || fail "disconnect user failed"
+jq -e '.ok' "$WORK/disc.json" >/dev/null || fail "disconnect --json: $(cat "$WORK/disc.json")"
+wait_client_exit c1 10
+[ $? = 124 ] && fail "openconnect still runs after disconnect user alice"
+unset "CLIENT_PID[c1]"
+server_log_has "control command from uid 0: disconnect user alice" 5 || fail "no MEV_CTL line"
+server_log_has "session end: .*user=alice" 5 || fail "no session end for alice"
+ctl disconnect user alice >/dev/null 2>&1
+[ $? = 1 ] || fail "disconnecting a user without a session did not fail"
+
+for i in $(seq 1 30); do
+	grep -q "^disconnected user 'alice'" "$WORK/events.out" && break
+	sleep 0.1
+done
+kill -TERM "$events_pid" "$events_json_pid"
+wait "$events_pid" || fail "show events exited non-zero"
+wait "$events_json_pid"
+grep -q "^connected user 'alice' ($worker) from .* with IP $ip1" "$WORK/events.out" ||
+	fail "no connect event: $(cat "$WORK/events.out")"
+grep -q "^disconnected user 'alice' ($worker)" "$WORK/events.out" ||
+	fail "no disconnect event: $(cat "$WORK/events.out")"
+jq -e -s 'map(.event) == ["connect", "disconnect"]' "$WORK/events.json" >/dev/null ||
+	fail "show events --json: $(cat "$WORK/events.json")"
+
+ctl --json stop now | jq -e .ok >/dev/null || fail "stop now failed"
+for i in $(seq 1 50); do
+	kill -0 "$SERVER_PID" 2>/dev/null || break
+	sleep 0.1
+done
+kill -0 "$SERVER_PID" 2>/dev/null && fail "sluiced still runs after stop now"
+[ -e "$SOCK" ] && fail "control socket left behind"
+pass

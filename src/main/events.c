@@ -5,7 +5,9 @@
 #include <arpa/inet.h>
 
 #include "common/log.h"
+#include "main/audit.h"
 #include "main/main.h"
+#include "main/scripts.h"
 
 static void event_log(struct main_ctx *m, const struct main_event *ev)
 {
@@ -57,6 +59,8 @@ static void event_log(struct main_ctx *m, const struct main_event *ev)
 /* Every consumer of events, in the order they see them. */
 static void (*const sinks[])(struct main_ctx *m, const struct main_event *ev) = {
     event_log,
+    audit_event,
+    scripts_event,
 };
 
 void main_event(struct main_ctx *m, const struct main_event *ev)

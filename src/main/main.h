@@ -93,6 +93,9 @@ struct main_ctx {
 	unsigned n_workers;
 	uint32_t next_id;
 	struct lease_pool *leases;
+	int audit_fd;                    /* audit-log; -1: none */
+	struct script_run *scripts;      /* scripts.c: running scripts */
+	unsigned n_scripts;
 };
 
 /* server.c */
@@ -126,5 +129,7 @@ void main_kill_all(struct main_ctx *m);
 int main_on_cookie_result(void *ctx, void *msg, int *fds);
 int main_on_session_expired(void *ctx, void *msg, int *fds);
 int main_on_auth_event(void *ctx, void *msg, int *fds);
+/* scripts.c: the connect script of worker id ended; ok: exit code 0 in time. */
+void main_connect_script_done(struct main_ctx *m, uint32_t id, bool ok);
 
 #endif

@@ -306,7 +306,9 @@ static void tunnel_abort(struct main_worker *w)
 {
 	close(w->tun_fd);
 	w->tun_fd = -1;
-	session_down(w, false);
+	/* Ended for a newer tunnel of the same cookie: the session lives on there. */
+	if (w->end_reason != END_SESSION_REUSED)
+		session_down(w, false);
 }
 
 static void tunnel_hand_over(struct main_worker *w);
@@ -326,7 +328,8 @@ static void tunnel_grant(struct main_worker *w)
 		tunnel_fail(w, 503, "no free address in the pool");
 		return;
 	}
-	w->tun_fd = tun_create(m->cfg->device, lease_pool_server_addr(m->leases), w->vpn_ip, w->mtu, w->device);
+	w->tun_fd = tun_create(m->cfg->device, lease_pool_server_addr(m->leases), w->vpn_ip, w->mtu,
+			       w->device);
 	if (w->tun_fd < 0) {
 		log_err("%s: cannot create a TUN device: %s", w->label, strerror(-w->tun_fd));
 		w->tun_fd = -1;

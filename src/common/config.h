@@ -79,6 +79,13 @@ struct sluice_config {
 
 	int log_level;              /* syslog priority threshold (LOG_ERR..LOG_DEBUG) */
 
+	/* operations */
+	char *audit_log;            /* JSON lines file; NULL: journal/syslog only */
+	char *connect_script;       /* NULL: none */
+	char *disconnect_script;
+	char *host_update_script;
+	unsigned script_timeout;    /* seconds before a script is killed */
+
 	/* non-fatal findings ("FILE:LINE: text"), for main to log after loading */
 	char **warnings;
 	size_t n_warnings;

@@ -664,6 +664,19 @@ const struct config_key config_keys[] = {
      "message shown to users after login (at most 1024 bytes)"},
     {"log-level", &t_log_level, OFF(log_level), 0, 0, 9, "1", R,
      "0 = notices, 1 = info, 2 to 9 = debug"},
+    {"audit-log", &t_path, OFF(audit_log), 0, 0, PATH_LEN_MAX, NULL, SL,
+     "file to append the audit records to, one JSON line each, synced per record and "
+     "reopened on SIGHUP; unset: journal and syslog only"},
+    {"connect-script", &t_path, OFF(connect_script), 0, 0, PATH_LEN_MAX, NULL, R,
+     "program run by main (as root, with ocserv's environment) before a client gets its "
+     "tunnel; a non-zero exit refuses the client"},
+    {"disconnect-script", &t_path, OFF(disconnect_script), 0, 0, PATH_LEN_MAX, NULL, R,
+     "program run when a session ends, with its byte counts and duration"},
+    {"host-update-script", &t_path, OFF(host_update_script), 0, 0, PATH_LEN_MAX, NULL, R,
+     "program run when a client has told its host name"},
+    {"script-timeout", &t_uint, OFF(script_timeout), 0, 1, 3600, "30", R | SL,
+     "seconds a script may run before it is killed; a connect script that times out refuses "
+     "its client"},
 };
 
 const size_t config_n_keys = sizeof(config_keys) / sizeof(config_keys[0]);
@@ -703,19 +716,16 @@ static const char *const ocserv_keys[] = {
     "compression-algo-priority",
     "config-per-group",
     "config-per-user",
-    "connect-script",
     "crl",
     "custom-header",
     "default-group-config",
     "default-select-group",
     "default-user-config",
     "dh-params",
-    "disconnect-script",
     "enable-auth",
     "explicit-ipv4",
     "explicit-ipv6",
     "expose-iroutes",
-    "host-update-script",
     "hostname",
     "included-http-headers",
     "ipv4-dns",

@@ -6,7 +6,9 @@
 
 #include "common/log.h"
 #include "main/ctl.h"
+#include "main/audit.h"
 #include "main/main.h"
+#include "main/scripts.h"
 
 static void event_log(struct main_ctx *m, const struct main_event *ev)
 {
@@ -59,6 +61,8 @@ static void event_log(struct main_ctx *m, const struct main_event *ev)
 static void (*const sinks[])(struct main_ctx *m, const struct main_event *ev) = {
     event_log,
     main_ctl_on_event,
+    audit_event,
+    scripts_event,
 };
 
 void main_event(struct main_ctx *m, const struct main_event *ev)

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "main/audit.h"
 #include "sec/sec.h"
 
 /* Fixed, whatever the build prefix: these are the paths the documentation names. */
@@ -315,6 +316,13 @@ int main(int argc, char **argv)
 	if (m->cfg->worker_template && main_template_start(m) < 0)
 		log_warn("cannot start the worker template; workers are exec'd");
 	if (main_listen(m) < 0) {
+		kill(m->sec_pid, SIGTERM);
+		return 1;
+	}
+	/* Opened after sec is forked, so that only main holds the file. */
+	c = audit_open(m);
+	if (c < 0) {
+		log_err("audit-log %s: %s", m->cfg->audit_log, strerror(-c));
 		kill(m->sec_pid, SIGTERM);
 		return 1;
 	}

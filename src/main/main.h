@@ -94,6 +94,9 @@ struct main_ctx {
 	uint32_t next_id;
 	struct lease_pool *leases;
 	struct main_ctl *ctl; /* the control socket (ctl.c); NULL until it listens */
+	int audit_fd;                    /* audit-log; -1: none */
+	struct script_run *scripts;      /* scripts.c: running scripts */
+	unsigned n_scripts;
 };
 
 /* server.c */
@@ -130,5 +133,7 @@ void main_kill_all(struct main_ctx *m);
 int main_on_cookie_result(void *ctx, void *msg, int *fds);
 int main_on_session_expired(void *ctx, void *msg, int *fds);
 int main_on_auth_event(void *ctx, void *msg, int *fds);
+/* scripts.c: the connect script of worker id ended; ok: exit code 0 in time. */
+void main_connect_script_done(struct main_ctx *m, uint32_t id, bool ok);
 
 #endif

@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "ipc/main_sec.pb-c.h"
 #include "main/ctl.h"
+#include "main/audit.h"
 
 #define SEC_CHANNEL_MAX_PAYLOAD 4096
 #define MAIN_SEC_STATE          1u
@@ -191,6 +192,7 @@ static void on_sighup(struct ev_loop *loop, ev_signal *s, int revents)
 {
 	log_warn("SIGHUP: sluiced does not reload its configuration yet; restart it to apply "
 		 "changes");
+	audit_reopen(s->data);
 }
 
 static void on_sigterm(struct ev_loop *loop, ev_signal *s, int revents)

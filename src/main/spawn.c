@@ -18,6 +18,7 @@
 
 #include "common/log.h"
 #include "ipc/main_template.pb-c.h"
+#include "main/scripts.h"
 
 #define TEMPLATE_STATE 1u
 
@@ -174,6 +175,8 @@ int main_template_spawn(struct main_ctx *m, uint32_t id, int client_fd, int main
 
 void main_child_exited(struct main_ctx *m, pid_t pid, int status)
 {
+	if (scripts_child_exited(m, pid, status))
+		return;
 	if (pid == m->template_pid) {
 		m->template_pid = 0;
 		template_gone(m, "exited");

@@ -21,6 +21,7 @@
 #include "ipc/main_sec.pb-c.h"
 #include "ipc/main_worker.pb-c.h"
 #include "main/events.h"
+#include "main/scripts.h"
 #include "main/tun.h"
 
 #define MAIN_WORKER_MAX_PAYLOAD   4096
@@ -299,13 +300,24 @@ static void session_down(struct main_worker *w, bool invalidate)
 	main_send_sec(w->m, MS_TYPE__MS_SESSION_DOWN, &d.base, NULL, 0);
 }
 
-/* Leases the session's address, creates its TUN device and hands it to the worker. */
+/* The session never started (its connect script refused it, or the worker left while
+ * the script ran): the device goes, sec forgets the session. */
+static void tunnel_abort(struct main_worker *w)
+{
+	close(w->tun_fd);
+	w->tun_fd = -1;
+	/* Ended for a newer tunnel of the same cookie: the session lives on there. */
+	if (w->end_reason != END_SESSION_REUSED)
+		session_down(w, false);
+}
+
+static void tunnel_hand_over(struct main_worker *w);
+
+/* Leases the session's address and creates its TUN device; the connect script, when
+ * there is one, decides whether the worker gets it. */
 static void tunnel_grant(struct main_worker *w)
 {
 	struct main_ctx *m = w->m;
-	MwTunnelOk ok = MW_TUNNEL_OK__INIT;
-	struct in_addr server = lease_pool_server_addr(m->leases);
-	char ip[INET_ADDRSTRLEN], local[INET_ADDRSTRLEN], mask[INET_ADDRSTRLEN];
 	int ret;
 
 	ret = lease_acquire(m->leases, w->sid, w->username, m->cfg->predictable_ips,
@@ -316,7 +328,8 @@ static void tunnel_grant(struct main_worker *w)
 		tunnel_fail(w, 503, "no free address in the pool");
 		return;
 	}
-	w->tun_fd = tun_create(m->cfg->device, server, w->vpn_ip, w->mtu, w->device);
+	w->tun_fd = tun_create(m->cfg->device, lease_pool_server_addr(m->leases), w->vpn_ip, w->mtu,
+			       w->device);
 	if (w->tun_fd < 0) {
 		log_err("%s: cannot create a TUN device: %s", w->label, strerror(-w->tun_fd));
 		w->tun_fd = -1;
@@ -324,6 +337,39 @@ static void tunnel_grant(struct main_worker *w)
 		tunnel_fail(w, 503, "cannot create the tunnel device");
 		return;
 	}
+	ret = scripts_connect(m, w);
+	if (ret == -ENOENT) {
+		tunnel_hand_over(w);
+	} else if (ret < 0) {
+		tunnel_abort(w);
+		tunnel_fail(w, 503, "the connect script could not run");
+	}
+}
+
+void main_connect_script_done(struct main_ctx *m, uint32_t id, bool ok)
+{
+	struct main_worker *w = find_worker(m, id, 0);
+
+	/* The worker may have gone while the script ran; main_worker_exited cleaned up. */
+	if (!w || w->state != MWS_WAIT || w->tun_fd < 0)
+		return;
+	if (ok) {
+		tunnel_hand_over(w);
+		return;
+	}
+	log_notice("%s: refused by the connect script", w->label);
+	tunnel_abort(w);
+	tunnel_fail(w, 503, "refused by the connect script");
+}
+
+/* Hands the TUN device to the worker: the session starts. */
+static void tunnel_hand_over(struct main_worker *w)
+{
+	struct main_ctx *m = w->m;
+	MwTunnelOk ok = MW_TUNNEL_OK__INIT;
+	struct in_addr server = lease_pool_server_addr(m->leases);
+	char ip[INET_ADDRSTRLEN], local[INET_ADDRSTRLEN], mask[INET_ADDRSTRLEN];
+
 	inet_ntop(AF_INET, &w->vpn_ip, ip, sizeof(ip));
 	inet_ntop(AF_INET, &server, local, sizeof(local));
 	inet_ntop(AF_INET, &m->cfg->ipv4_netmask, mask, sizeof(mask));
@@ -523,7 +569,9 @@ bool main_worker_exited(struct main_ctx *m, pid_t pid, int status)
 
 		main_event(m, &ev);
 	}
-	if (w->tun_fd >= 0)
+	if (w->tun_fd >= 0 && w->state == MWS_WAIT)
+		tunnel_abort(w);
+	else if (w->tun_fd >= 0)
 		session_end(w, status);
 	main_worker_free(m, w);
 	return true;

@@ -51,6 +51,10 @@ static const struct {
     {"no-route", "198.51.100.128/25"},
     {"default-domain", "example.com"},
     {"banner", "Welcome to the example.com VPN."},
+    {"audit-log", "/var/log/sluice/audit.json"},
+    {"connect-script", "/etc/sluice/connect.sh"},
+    {"disconnect-script", "/etc/sluice/disconnect.sh"},
+    {"host-update-script", "/etc/sluice/host-update.sh"},
 };
 
 static const char *example_value(const struct config_key *key)

@@ -1,0 +1,215 @@
+#include "config.h"
+
+#include "main/audit.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <systemd/sd-journal.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "main/events.h"
+#include "main/main.h"
+
+/* Journal field names: upper case, as journald requires. */
+#define FIELD_MAX 64
+
+static const char *const kind_name[] = {
+    [MEV_AUTH] = "auth",
+    [MEV_SESSION_START] = "session-start",
+    [MEV_SESSION_END] = "session-end",
+    [MEV_WORKER_EXIT] = "worker-exit",
+    [MEV_RELOAD] = "reload",
+    [MEV_CTL] = "control",
+};
+
+int audit_open(struct main_ctx *m)
+{
+	const char *path = m->cfg->audit_log;
+	int fd;
+
+	m->audit_fd = -1;
+	if (!path)
+		return 0;
+	/* 0600: the records name users and their addresses. */
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd < 0)
+		return -errno;
+	m->audit_fd = fd;
+	return 0;
+}
+
+void audit_reopen(struct main_ctx *m)
+{
+	int old = m->audit_fd, ret = audit_open(m);
+
+	if (old >= 0)
+		close(old);
+	if (ret < 0)
+		log_err("audit-log %s: %s; audit records go to syslog only", m->cfg->audit_log,
+			strerror(-ret));
+}
+
+static void set_str(json_t *o, const char *k, const char *v)
+{
+	json_object_set_new(o, k, json_string(v ? v : ""));
+}
+
+static void set_int(json_t *o, const char *k, json_int_t v)
+{
+	json_object_set_new(o, k, json_integer(v));
+}
+
+/* The fields every session record has. */
+static void session_fields(json_t *o, const struct main_worker *w)
+{
+	char ip[INET_ADDRSTRLEN] = "";
+
+	inet_ntop(AF_INET, &w->vpn_ip, ip, sizeof(ip));
+	set_str(o, "session_id", w->sid);
+	set_str(o, "user", w->username);
+	set_str(o, "group", w->groupname);
+	set_str(o, "client_ip", w->client_ip);
+	set_int(o, "client_port", w->client_port);
+	set_str(o, "vpn_ip", ip);
+	set_str(o, "device", w->device);
+	set_str(o, "user_agent", w->user_agent);
+	set_str(o, "hostname", w->hostname);
+	set_int(o, "worker_pid", w->pid);
+}
+
+static json_t *build_record(const struct main_event *ev)
+{
+	json_t *o = json_object();
+	char when[32];
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	/* RFC 3339, UTC, milliseconds. */
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(when + 19, sizeof(when) - 19, ".%03dZ", (int)(ts.tv_nsec / 1000000));
+	set_str(o, "time", when);
+	set_str(o, "event", kind_name[ev->kind]);
+	switch (ev->kind) {
+	case MEV_AUTH:
+		set_str(o, "result", ev->ok ? "success" : "failure");
+		set_str(o, "user", ev->user);
+		set_str(o, "client_ip", ev->client_ip);
+		set_int(o, "client_port", ev->client_port);
+		set_str(o, "method", "password");
+		set_str(o, "reason", ev->reason);
+		break;
+	case MEV_SESSION_START:
+		session_fields(o, ev->w);
+		break;
+	case MEV_SESSION_END:
+		session_fields(o, ev->w);
+		set_int(o, "duration", ev->duration);
+		set_int(o, "bytes_in", (json_int_t)ev->bytes_in);
+		set_int(o, "bytes_out", (json_int_t)ev->bytes_out);
+		set_str(o, "reason", ev->reason);
+		break;
+	case MEV_WORKER_EXIT:
+		set_int(o, "worker_pid", ev->w->pid);
+		set_str(o, "client_ip", ev->w->client_ip);
+		set_str(o, "cause", ev->detail);
+		set_int(o, "status", ev->exit_status);
+		set_str(o, "result", ev->ok ? "clean" : "abnormal");
+		break;
+	case MEV_RELOAD:
+		set_str(o, "result", ev->ok ? "applied" : "rejected");
+		set_str(o, "reason", ev->reason);
+		break;
+	case MEV_CTL:
+		set_str(o, "command", ev->detail);
+		set_int(o, "uid", ev->uid);
+		set_str(o, "result", ev->ok ? "done" : "failed");
+		break;
+	}
+	return o;
+}
+
+/* One journal field per JSON member (SLUICE_USER=alice, ...), the JSON text as the
+ * message, so that plain syslog (journald forwards MESSAGE) holds the whole record. */
+static void to_journal(struct main_ctx *m, json_t *o, const char *text, int prio)
+{
+	struct iovec iov[24];
+	char buf[24][FIELD_MAX + 320];
+	char *msg = talloc_asprintf(m, "MESSAGE=audit %s", text);
+	const char *k;
+	json_t *v;
+	int n = 1, ret;
+
+	if (!msg)
+		return;
+	snprintf(buf[n], sizeof(buf[n]), "PRIORITY=%d", prio);
+	snprintf(buf[++n], sizeof(buf[n]), "SYSLOG_IDENTIFIER=sluiced");
+	n++;
+	json_object_foreach(o, k, v)
+	{
+		char name[FIELD_MAX];
+		size_t i;
+
+		if (n >= (int)(sizeof(buf) / sizeof(buf[0])))
+			break;
+		for (i = 0; k[i] && i < sizeof(name) - 1; i++)
+			name[i] = k[i] >= 'a' && k[i] <= 'z' ? (char)(k[i] - 'a' + 'A') : k[i];
+		name[i] = '\0';
+		if (json_is_string(v))
+			snprintf(buf[n], sizeof(buf[n]), "SLUICE_%s=%.300s", name,
+				 json_string_value(v));
+		else
+			snprintf(buf[n], sizeof(buf[n]), "SLUICE_%s=%" JSON_INTEGER_FORMAT, name,
+				 json_integer_value(v));
+		n++;
+	}
+	iov[0].iov_base = msg;
+	iov[0].iov_len = strlen(msg);
+	for (int i = 1; i < n; i++) {
+		iov[i].iov_base = buf[i];
+		iov[i].iov_len = strlen(buf[i]);
+	}
+	ret = sd_journal_sendv(iov, n);
+	talloc_free(msg);
+	/* No journald (a container, a syslog-only system): plain syslog. */
+	if (ret < 0)
+		syslog(LOG_AUTHPRIV | prio, "audit %s", text);
+}
+
+static void to_file(struct main_ctx *m, const char *text)
+{
+	size_t len = strlen(text);
+	char *line = talloc_asprintf(m, "%s\n", text);
+	ssize_t n;
+
+	/* O_APPEND and one write: a record is never interleaved or split by rotation. */
+	n = line ? write(m->audit_fd, line, len + 1) : -1;
+	talloc_free(line);
+	if (n != (ssize_t)len + 1 || fdatasync(m->audit_fd) < 0)
+		log_err("audit-log %s: cannot write a record: %s", m->cfg->audit_log,
+			n < 0 ? strerror(errno) : "short write or sync failed");
+}
+
+void audit_event(struct main_ctx *m, const struct main_event *ev)
+{
+	json_t *o = build_record(ev);
+	char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	/* Session ends carry no ok flag; every other event's failure is a warning. */
+	int prio = ev->ok || ev->kind == MEV_SESSION_END ? LOG_NOTICE : LOG_WARNING;
+
+	if (text) {
+		to_journal(m, o, text, prio);
+		if (m->audit_fd >= 0)
+			to_file(m, text);
+		free(text);
+	}
+	json_decref(o);
+}

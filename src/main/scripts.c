@@ -1,0 +1,237 @@
+#include "config.h"
+
+#include "main/scripts.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "main/events.h"
+#include "main/main.h"
+
+/* Scripts running at once; beyond this a script is not started (and a connect script
+ * that cannot start refuses its client). */
+#define SCRIPTS_MAX 256
+
+enum script_kind { SCRIPT_CONNECT, SCRIPT_DISCONNECT, SCRIPT_HOST_UPDATE };
+
+static const char *const reason_name[] = {
+    [SCRIPT_CONNECT] = "connect",
+    [SCRIPT_DISCONNECT] = "disconnect",
+    [SCRIPT_HOST_UPDATE] = "host-update",
+};
+
+struct script_run {
+	struct script_run *next;
+	struct main_ctx *m;
+	pid_t pid;
+	enum script_kind kind;
+	uint32_t worker_id;
+	char *label; /* "connect-script of worker N (user)" */
+	ev_timer timer;
+	bool timed_out;
+};
+
+static void add_env(char ***env, size_t *n, const char *name, const char *value)
+{
+	*env = talloc_realloc(NULL, *env, char *, *n + 2);
+	(*env)[(*n)++] = talloc_asprintf(*env, "%s=%s", name, value ? value : "");
+	(*env)[*n] = NULL;
+}
+
+/* Space-separated list items; family 4 or 6 keeps only that family, 0 keeps all. */
+static char *join(TALLOC_CTX *ctx, char **items, size_t n, int family)
+{
+	char *s = talloc_strdup(ctx, "");
+
+	for (size_t i = 0; i < n; i++) {
+		bool v6 = strchr(items[i], ':') != NULL;
+
+		if ((family == 4 && v6) || (family == 6 && !v6))
+			continue;
+		s = talloc_asprintf_append(s, "%s%s", *s ? " " : "", items[i]);
+	}
+	return s;
+}
+
+static void add_list_env(char ***env, size_t *n, const char *name, char **items, size_t count)
+{
+	char var[32];
+
+	add_env(env, n, name, join(*env, items, count, 0));
+	snprintf(var, sizeof(var), "%s4", name);
+	add_env(env, n, var, join(*env, items, count, 4));
+	snprintf(var, sizeof(var), "%s6", name);
+	add_env(env, n, var, join(*env, items, count, 6));
+}
+
+/* ocserv's variables (ocserv-reference.md §3), so that its scripts run unchanged. */
+static char **build_env(struct main_ctx *m, enum script_kind kind, const struct main_worker *w,
+			const struct main_event *ev)
+{
+	const struct sluice_config *c = m->cfg;
+	struct in_addr server = lease_pool_server_addr(m->leases);
+	char **env = NULL, local[INET_ADDRSTRLEN] = "", remote[INET_ADDRSTRLEN] = "";
+	size_t n = 0;
+
+	inet_ntop(AF_INET, &server, local, sizeof(local));
+	inet_ntop(AF_INET, &w->vpn_ip, remote, sizeof(remote));
+	add_env(&env, &n, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	add_env(&env, &n, "REASON", reason_name[kind]);
+	add_env(&env, &n, "ID", talloc_asprintf(env, "%u", w->id));
+	add_env(&env, &n, "VHOST", "default");
+	add_env(&env, &n, "USERNAME", w->username);
+	add_env(&env, &n, "GROUPNAME", w->groupname);
+	add_env(&env, &n, "HOSTNAME", w->hostname);
+	add_env(&env, &n, "REMOTE_HOSTNAME", w->hostname);
+	add_env(&env, &n, "DEVICE", w->device);
+	add_env(&env, &n, "USER_AGENT", w->user_agent);
+	add_env(&env, &n, "IP_REAL", w->client_ip);
+	add_env(&env, &n, "IP_REAL_LOCAL", w->local_ip);
+	add_env(&env, &n, "IP_LOCAL", local);
+	add_env(&env, &n, "IP_REMOTE", remote);
+	add_list_env(&env, &n, "OCSERV_ROUTES", c->routes, c->n_routes);
+	add_list_env(&env, &n, "OCSERV_NO_ROUTES", c->no_routes, c->n_no_routes);
+	add_list_env(&env, &n, "OCSERV_DNS", c->dns, c->n_dns);
+	if (kind == SCRIPT_DISCONNECT) {
+		add_env(&env, &n, "STATS_BYTES_IN",
+			talloc_asprintf(env, "%llu", (unsigned long long)ev->bytes_in));
+		add_env(&env, &n, "STATS_BYTES_OUT",
+			talloc_asprintf(env, "%llu", (unsigned long long)ev->bytes_out));
+		add_env(&env, &n, "STATS_DURATION", talloc_asprintf(env, "%lld", ev->duration));
+	}
+	return env;
+}
+
+static void script_timeout(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct script_run *r = t->data;
+
+	log_err("%s: still running after %u s; killing it", r->label, r->m->cfg->script_timeout);
+	r->timed_out = true;
+	/* Its own process group: a shell's children (sleep, curl) go too. */
+	kill(-r->pid, SIGKILL);
+}
+
+static pid_t spawn(const char *path, char **env)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, dfl;
+	char *argv[] = {(char *)path, NULL};
+	pid_t pid = -1;
+	int ret;
+
+	sigemptyset(&none);
+	sigemptyset(&dfl);
+	/* main ignores SIGPIPE; a script gets the defaults and no blocked signal. */
+	sigaddset(&dfl, SIGPIPE);
+	sigaddset(&dfl, SIGHUP);
+	sigaddset(&dfl, SIGTERM);
+	sigaddset(&dfl, SIGINT);
+	sigaddset(&dfl, SIGCHLD);
+	posix_spawnattr_init(&at);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+					  POSIX_SPAWN_SETSIGDEF);
+	posix_spawnattr_setpgroup(&at, 0);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setsigdefault(&at, &dfl);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	/* As in ocserv: a script's output goes to main's stderr. */
+	posix_spawn_file_actions_adddup2(&fa, 2, 1);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	ret = posix_spawn(&pid, path, &fa, &at, argv, env);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	return ret == 0 ? pid : -ret;
+}
+
+static int run(struct main_ctx *m, enum script_kind kind, const char *path,
+	       const struct main_worker *w, const struct main_event *ev)
+{
+	struct script_run *r;
+	char **env;
+	pid_t pid;
+
+	if (m->n_scripts >= SCRIPTS_MAX) {
+		log_err("%s-script for %s not run: %u scripts are running", reason_name[kind],
+			w->label, m->n_scripts);
+		return -EAGAIN;
+	}
+	env = build_env(m, kind, w, ev);
+	pid = spawn(path, env);
+	talloc_free(env);
+	if (pid < 0) {
+		log_err("%s-script %s: %s", reason_name[kind], path, strerror(-pid));
+		return pid;
+	}
+	r = talloc_zero(m, struct script_run);
+	r->m = m;
+	r->pid = pid;
+	r->kind = kind;
+	r->worker_id = w->id;
+	r->label = talloc_asprintf(r, "%s-script %d for %s", reason_name[kind], (int)pid, w->label);
+	ev_timer_init(&r->timer, script_timeout, m->cfg->script_timeout, 0);
+	r->timer.data = r;
+	ev_timer_start(m->loop, &r->timer);
+	r->next = m->scripts;
+	m->scripts = r;
+	m->n_scripts++;
+	log_debug("%s started", r->label);
+	return 0;
+}
+
+int scripts_connect(struct main_ctx *m, const struct main_worker *w)
+{
+	if (!m->cfg->connect_script)
+		return -ENOENT;
+	return run(m, SCRIPT_CONNECT, m->cfg->connect_script, w, NULL);
+}
+
+void scripts_event(struct main_ctx *m, const struct main_event *ev)
+{
+	if (ev->kind == MEV_SESSION_START && m->cfg->host_update_script && ev->w->hostname &&
+	    ev->w->hostname[0])
+		run(m, SCRIPT_HOST_UPDATE, m->cfg->host_update_script, ev->w, ev);
+	else if (ev->kind == MEV_SESSION_END && m->cfg->disconnect_script)
+		run(m, SCRIPT_DISCONNECT, m->cfg->disconnect_script, ev->w, ev);
+}
+
+bool scripts_child_exited(struct main_ctx *m, pid_t pid, int status)
+{
+	struct script_run **pp, *r = NULL;
+	bool ok;
+
+	for (pp = &m->scripts; *pp; pp = &(*pp)->next) {
+		if ((*pp)->pid == pid) {
+			r = *pp;
+			*pp = r->next;
+			break;
+		}
+	}
+	if (!r)
+		return false;
+	m->n_scripts--;
+	ev_timer_stop(m->loop, &r->timer);
+	ok = !r->timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	if (r->timed_out)
+		log_notice("%s: killed after the time limit", r->label);
+	else if (!ok && WIFEXITED(status))
+		log_notice("%s: exited with code %d", r->label, WEXITSTATUS(status));
+	else if (!ok)
+		log_notice("%s: killed by signal %d", r->label,
+			   WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	else
+		log_debug("%s: done", r->label);
+	if (r->kind == SCRIPT_CONNECT)
+		main_connect_script_done(m, r->worker_id, ok);
+	talloc_free(r);
+	return true;
+}

@@ -1,0 +1,24 @@
+/* connect-script, disconnect-script and host-update-script: run by main with ocserv's
+ * environment, never waited for (a child watcher and a time limit, script-timeout),
+ * so that a slow script delays nobody but its own client. */
+#ifndef SLUICE_SCRIPTS_H
+#define SLUICE_SCRIPTS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct main_ctx;
+struct main_event;
+struct main_worker;
+
+/* Starts connect-script for w, whose TUN device exists; main_connect_script_done()
+ * tells the outcome. 0: started; -ENOENT: none is configured; other -errno: it could
+ * not be started. */
+int scripts_connect(struct main_ctx *m, const struct main_worker *w);
+/* The sink in events.c: host-update at session start when the client sent its host
+ * name, disconnect at session end. */
+void scripts_event(struct main_ctx *m, const struct main_event *ev);
+/* A child exited: false when pid is no script. */
+bool scripts_child_exited(struct main_ctx *m, pid_t pid, int status);
+
+#endif

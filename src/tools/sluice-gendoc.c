@@ -39,6 +39,7 @@ static const struct {
     {"listen-host", "192.0.2.1"},
     {"udp-listen-host", "192.0.2.1"},
     {"pid-file", "/run/sluiced.pid"},
+    {"metrics-listen", "127.0.0.1:9199"},
     {"worker-path", "/usr/local/libexec/sluice-worker"},
     {"server-cert", "/etc/sluice/server-cert.pem"},
     {"server-key", "/etc/sluice/server-key.pem"},

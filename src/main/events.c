@@ -6,6 +6,8 @@
 
 #include "common/log.h"
 #include "main/main.h"
+#include "main/metrics.h"
+#include "main/systemd.h"
 
 static void event_log(struct main_ctx *m, const struct main_event *ev)
 {
@@ -57,10 +59,17 @@ static void event_log(struct main_ctx *m, const struct main_event *ev)
 /* Every consumer of events, in the order they see them. */
 static void (*const sinks[])(struct main_ctx *m, const struct main_event *ev) = {
     event_log,
+    systemd_on_event,
+    metrics_on_event,
 };
 
 void main_event(struct main_ctx *m, const struct main_event *ev)
 {
+	/* Sinks see the session count as it is after the event. */
+	if (ev->kind == MEV_SESSION_START)
+		m->n_sessions++;
+	else if (ev->kind == MEV_SESSION_END && m->n_sessions)
+		m->n_sessions--;
 	for (size_t i = 0; i < sizeof(sinks) / sizeof(sinks[0]); i++)
 		sinks[i](m, ev);
 }

@@ -204,7 +204,7 @@ int main(int argc, char **argv)
 	bool explicit_path = false, foreground = false, test = false, debug = false, dump = false;
 	struct main_ctx *m = talloc_zero(NULL, struct main_ctx);
 	char err[512] = "";
-	int c;
+	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "c:ftdhv", opts, NULL)) != -1) {
 		switch (c) {
@@ -320,8 +320,10 @@ int main(int argc, char **argv)
 	}
 	if (m->cfg->pid_file && write_pid_file(m->cfg->pid_file) < 0)
 		log_warn("pid-file %s: %s", m->cfg->pid_file, strerror(errno));
-	main_run(m);
+	rc = main_run(m);
+	if (rc < 0 && m->sec_pid)
+		kill(m->sec_pid, SIGTERM);
 	if (m->cfg->pid_file)
 		unlink(m->cfg->pid_file);
-	return 0;
+	return rc < 0 ? 1 : 0;
 }

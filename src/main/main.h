@@ -61,6 +61,8 @@ struct main_worker {
 	uint8_t dtls_id[32];           /* App-ID / Session-ID of the current tunnel */
 	bool has_dtls_id;
 	ev_tstamp last_udp_handoff;
+	ev_tstamp spawned;             /* accepted; metrics measure session set-up from here */
+	bool dtls;                     /* the last MW_STATS named a DTLS cipher */
 };
 
 struct main_ctx {
@@ -93,6 +95,10 @@ struct main_ctx {
 	unsigned n_workers;
 	uint32_t next_id;
 	struct lease_pool *leases;
+	unsigned n_sessions;             /* tunnels up; kept by main_event() */
+	ev_timer drain;                  /* server-drain-ms after SIGTERM */
+	struct main_systemd *systemd;    /* systemd.c; NULL until first used */
+	struct main_metrics *metrics;    /* metrics.c; NULL: metrics-listen unset */
 };
 
 /* server.c */

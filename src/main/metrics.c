@@ -160,9 +160,9 @@ static char *page(TALLOC_CTX *ctx, struct main_ctx *m)
 		"sluice_sessions_by_channel{channel=\"dtls\"} %u\n"
 	    HEAD("sluice_workers", "gauge", "Worker processes, authenticating or in a tunnel.")
 		"sluice_workers %u\n"
-	    HEAD("sluice_sec_pending_cookie_checks", "gauge",
-		 "Tunnel requests waiting for sec's cookie check.")
-		"sluice_sec_pending_cookie_checks %u\n"
+	    HEAD("sluice_pending_cookie_checks", "gauge",
+		 "Tunnel requests waiting for the sec module's cookie check.")
+		"sluice_pending_cookie_checks %u\n"
 	    HEAD("sluice_tunnel_received_bytes_total", "counter",
 		 "Bytes from clients into the tunnels (ended sessions and live reports).")
 		"sluice_tunnel_received_bytes_total %llu\n"
@@ -303,10 +303,9 @@ int metrics_start(struct main_ctx *m)
 		flags |= MHD_USE_IPv6;
 	mm->daemon = MHD_start_daemon(
 	    flags, ntohs(((struct sockaddr_in *)&ss)->sin_port), NULL, NULL, on_request, m,
-	    MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
-	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY, MHD_OPTION_END);
 	if (!mm->daemon) {
 		log_err("metrics-listen %s: cannot listen", m->cfg->metrics_listen);
 		talloc_free(mm);

@@ -23,8 +23,7 @@
 
 enum exit_cause { EXIT_CLEAN, EXIT_ERROR, EXIT_SANDBOX, EXIT_SIGNAL, N_EXIT_CAUSES };
 
-static const char *const exit_cause_names[N_EXIT_CAUSES] = {"clean", "error", "sandbox",
-							    "signal"};
+static const char *const exit_cause_names[N_EXIT_CAUSES] = {"clean", "error", "sandbox", "signal"};
 
 /* Upper bounds (seconds) of the session set-up histogram; +Inf is implied. */
 static const double setup_bounds[] = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
@@ -128,14 +127,61 @@ static char *label(TALLOC_CTX *ctx, const char *s)
 	return out;
 }
 
-#define HEAD(name, type, help) "# HELP " name " " help "\n# TYPE " name " " type "\n"
+/* Appends the HELP and TYPE lines of one metric. */
+static char *head(char *p, const char *name, const char *type, const char *help)
+{
+	return p ? talloc_asprintf_append_buffer(p, "# HELP %s %s\n# TYPE %s %s\n", name, help,
+						 name, type)
+		 : NULL;
+}
+
+/* Appends a metric with one unlabelled sample. */
+static char *metric(char *p, const char *name, const char *type, const char *help, uint64_t value)
+{
+	p = head(p, name, type, help);
+	return p ? talloc_asprintf_append_buffer(p, "%s %llu\n", name, (unsigned long long)value)
+		 : NULL;
+}
+
+static char *sample(char *p, const char *name, const char *lname, const char *lvalue,
+		    uint64_t value)
+{
+	return p ? talloc_asprintf_append_buffer(p, "%s{%s=\"%s\"} %llu\n", name, lname, lvalue,
+						 (unsigned long long)value)
+		 : NULL;
+}
+
+static char *setup_histogram(char *p, const struct main_metrics *mm)
+{
+	const char *name = "sluice_session_setup_seconds";
+	uint64_t cum = 0;
+	char le[32];
+
+	p = head(p, name, "histogram", "Time from accepting a connection to its tunnel being up.");
+	for (size_t b = 0; b < N_SETUP_BOUNDS; b++) {
+		cum += mm->setup_le[b];
+		snprintf(le, sizeof(le), "%g", setup_bounds[b]);
+		p = sample(p, "sluice_session_setup_seconds_bucket", "le", le, cum);
+	}
+	p = sample(p, "sluice_session_setup_seconds_bucket", "le", "+Inf",
+		   cum + mm->setup_le[N_SETUP_BOUNDS]);
+	return p ? talloc_asprintf_append_buffer(p,
+						 "sluice_session_setup_seconds_sum %.6f\n"
+						 "sluice_session_setup_seconds_count %llu\n",
+						 mm->setup_sum,
+						 (unsigned long long)mm->sessions_total)
+		 : NULL;
+}
 
 static char *page(TALLOC_CTX *ctx, struct main_ctx *m)
 {
-	struct main_metrics *mm = m->metrics;
-	uint64_t live_in = 0, live_out = 0, cum = 0;
+	const struct main_metrics *mm = m->metrics;
+	uint64_t live_in = 0, live_out = 0;
 	unsigned dtls = 0, tls = 0, waiting = 0;
-	char *p;
+	const char *fail = "sluice_auth_failures_total";
+	const char *exits = "sluice_worker_exits_total";
+	const char *chan = "sluice_sessions_by_channel";
+	char *p = talloc_strdup(ctx, "");
 
 	for (struct main_worker *w = m->workers; w; w = w->next) {
 		if (w->state == MWS_WAIT)
@@ -149,65 +195,34 @@ static char *page(TALLOC_CTX *ctx, struct main_ctx *m)
 		else
 			tls++;
 	}
-	p = talloc_asprintf(
-	    ctx,
-	    HEAD("sluice_sessions_active", "gauge", "Tunnels up now.") "sluice_sessions_active %u\n"
-	    HEAD("sluice_sessions_total", "counter", "Tunnels set up since start.")
-		"sluice_sessions_total %llu\n"
-	    HEAD("sluice_sessions_by_channel", "gauge",
-		 "Tunnels up now by the channel carrying their data (as last reported).")
-		"sluice_sessions_by_channel{channel=\"tls\"} %u\n"
-		"sluice_sessions_by_channel{channel=\"dtls\"} %u\n"
-	    HEAD("sluice_workers", "gauge", "Worker processes, authenticating or in a tunnel.")
-		"sluice_workers %u\n"
-	    HEAD("sluice_pending_cookie_checks", "gauge",
-		 "Tunnel requests waiting for the sec module's cookie check.")
-		"sluice_pending_cookie_checks %u\n"
-	    HEAD("sluice_tunnel_received_bytes_total", "counter",
-		 "Bytes from clients into the tunnels (ended sessions and live reports).")
-		"sluice_tunnel_received_bytes_total %llu\n"
-	    HEAD("sluice_tunnel_sent_bytes_total", "counter",
-		 "Bytes from the tunnels to clients (ended sessions and live reports).")
-		"sluice_tunnel_sent_bytes_total %llu\n"
-	    HEAD("sluice_auth_successes_total", "counter", "Successful password checks.")
-		"sluice_auth_successes_total %llu\n"
-	    HEAD("sluice_auth_failures_total", "counter", "Failed password checks by reason."),
-	    m->n_sessions, (unsigned long long)mm->sessions_total, tls, dtls, m->n_workers,
-	    waiting, (unsigned long long)(mm->ended_in + live_in),
-	    (unsigned long long)(mm->ended_out + live_out), (unsigned long long)mm->auth_ok);
+	p = metric(p, "sluice_sessions_active", "gauge", "Tunnels up now.", m->n_sessions);
+	p = metric(p, "sluice_sessions_total", "counter", "Tunnels set up since start.",
+		   mm->sessions_total);
+	p = head(p, chan, "gauge", "Tunnels up now by the channel carrying their data.");
+	p = sample(p, chan, "channel", "tls", tls);
+	p = sample(p, chan, "channel", "dtls", dtls);
+	p = metric(p, "sluice_workers", "gauge", "Worker processes, authenticating or in a tunnel.",
+		   m->n_workers);
+	p = metric(p, "sluice_pending_cookie_checks", "gauge",
+		   "Tunnel requests waiting for the sec module's cookie check.", waiting);
+	p = metric(p, "sluice_tunnel_received_bytes_total", "counter",
+		   "Bytes from clients into the tunnels (ended sessions and live reports).",
+		   mm->ended_in + live_in);
+	p = metric(p, "sluice_tunnel_sent_bytes_total", "counter",
+		   "Bytes from the tunnels to clients (ended sessions and live reports).",
+		   mm->ended_out + live_out);
+	p = metric(p, "sluice_auth_successes_total", "counter", "Successful password checks.",
+		   mm->auth_ok);
+	p = head(p, fail, "counter", "Failed password checks by reason.");
 	for (unsigned i = 0; p && i < mm->n_reasons; i++)
-		p = talloc_asprintf_append_buffer(p, "sluice_auth_failures_total{reason=\"%s\"} %llu\n",
-						  label(p, mm->auth_fail[i].reason),
-						  (unsigned long long)mm->auth_fail[i].n);
-	if (p && mm->auth_fail_other)
-		p = talloc_asprintf_append_buffer(p,
-						  "sluice_auth_failures_total{reason=\"other\"} %llu\n",
-						  (unsigned long long)mm->auth_fail_other);
-	if (p)
-		p = talloc_strdup_append_buffer(
-		    p, HEAD("sluice_worker_exits_total", "counter", "Worker processes ended, by cause."));
-	for (unsigned i = 0; p && i < N_EXIT_CAUSES; i++)
-		p = talloc_asprintf_append_buffer(p, "sluice_worker_exits_total{cause=\"%s\"} %llu\n",
-						  exit_cause_names[i], (unsigned long long)mm->exits[i]);
-	if (p)
-		p = talloc_strdup_append_buffer(
-		    p, HEAD("sluice_session_setup_seconds", "histogram",
-			    "Time from accepting a connection to its tunnel being up."));
-	for (size_t b = 0; p && b < N_SETUP_BOUNDS; b++) {
-		cum += mm->setup_le[b];
-		p = talloc_asprintf_append_buffer(p,
-						  "sluice_session_setup_seconds_bucket{le=\"%g\"} %llu\n",
-						  setup_bounds[b], (unsigned long long)cum);
-	}
-	if (p)
-		p = talloc_asprintf_append_buffer(
-		    p,
-		    "sluice_session_setup_seconds_bucket{le=\"+Inf\"} %llu\n"
-		    "sluice_session_setup_seconds_sum %.6f\n"
-		    "sluice_session_setup_seconds_count %llu\n",
-		    (unsigned long long)(cum + mm->setup_le[N_SETUP_BOUNDS]), mm->setup_sum,
-		    (unsigned long long)mm->sessions_total);
-	return p;
+		p = sample(p, fail, "reason", label(p, mm->auth_fail[i].reason),
+			   mm->auth_fail[i].n);
+	if (mm->auth_fail_other)
+		p = sample(p, fail, "reason", "other", mm->auth_fail_other);
+	p = head(p, exits, "counter", "Worker processes ended, by cause.");
+	for (unsigned i = 0; i < N_EXIT_CAUSES; i++)
+		p = sample(p, exits, "cause", exit_cause_names[i], mm->exits[i]);
+	return setup_histogram(p, mm);
 }
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *text,
@@ -301,11 +316,12 @@ int metrics_start(struct main_ctx *m)
 		return -ENOMEM;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	mm->daemon = MHD_start_daemon(
-	    flags, ntohs(((struct sockaddr_in *)&ss)->sin_port), NULL, NULL, on_request, m,
-	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY, MHD_OPTION_END);
+	mm->daemon = MHD_start_daemon(flags, ntohs(((struct sockaddr_in *)&ss)->sin_port), NULL,
+				      NULL, on_request, m, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+				      NULL, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_CONNECTION_LIMIT,
+				      (unsigned)MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+				      (unsigned)CONN_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+				      (size_t)CONN_MEMORY, MHD_OPTION_END);
 	if (!mm->daemon) {
 		log_err("metrics-listen %s: cannot listen", m->cfg->metrics_listen);
 		talloc_free(mm);

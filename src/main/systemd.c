@@ -111,8 +111,7 @@ static int adopt(int fd, int type)
 	int one = 1;
 	int fl = fcntl(fd, F_GETFL);
 
-	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
-	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
 		return -errno;
 	if (type == SOCK_DGRAM && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
 		return -errno;
@@ -141,7 +140,8 @@ int systemd_listen_fds(struct main_ctx *m)
 	}
 	if (tcp < 0 || (m->cfg->udp_port && udp < 0)) {
 		log_err("socket activation: %s socket on port %u was not passed",
-			tcp < 0 ? "no TCP" : "no UDP", tcp < 0 ? m->cfg->tcp_port : m->cfg->udp_port);
+			tcp < 0 ? "no TCP" : "no UDP",
+			tcp < 0 ? m->cfg->tcp_port : m->cfg->udp_port);
 		return -EINVAL;
 	}
 	if ((ret = adopt(tcp, SOCK_STREAM)) < 0 || (udp >= 0 && (ret = adopt(udp, SOCK_DGRAM)) < 0))

@@ -1,7 +1,7 @@
 #!/bin/bash
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 # sluiced only: the Prometheus endpoint (metrics-listen). The page passes promtool, the
-# session gauges go up and down with a real client, the byte counters grow with traffic,
+# session gauges go up and down with real clients (TLS and DTLS), the byte counters grow with traffic,
 # and a wrong password is counted by reason.
 . "$(dirname "$0")/lib.sh"
 require_sluiced
@@ -63,14 +63,26 @@ log "bytes received $in0 -> $in1, sent $out0 -> $out1"
 [ "$in1" -ge $((in0 + 20000)) ] || fail "received bytes did not grow with 20 KB of pings"
 [ "$out1" -ge $((out0 + 20000)) ] || fail "sent bytes did not grow with 20 KB of replies"
 
+# A second session over DTLS: the worker names its DTLS cipher in its reports.
+CLIENT_DTLS=yes
+start_client c2 "$NS_C2" alice alice-pw
+wait_tunnel c2 15 >/dev/null || fail "no tunnel for the DTLS client"
+wait_dtls c2 15 >/dev/null || fail "no DTLS for the second client"
+sleep 2.5
+scrape
+expect sluice_sessions_active 2
+expect 'sluice_sessions_by_channel{channel="dtls"}' 1
+expect 'sluice_sessions_by_channel{channel="tls"}' 1
+
 stop_client c1
+stop_client c2
 for i in $(seq 1 50); do
 	scrape
 	[ "$(value sluice_sessions_active)" = 0 ] && break
 	sleep 0.1
 done
 expect sluice_sessions_active 0
-expect sluice_sessions_total 1
+expect sluice_sessions_total 2
 [ "$(value sluice_tunnel_received_bytes_total)" -ge "$in1" ] ||
 	fail "received bytes went down when the session ended"
 grep -Eq '^sluice_worker_exits_total\{cause="clean"\} [1-9]' "$WORK/metrics.txt" ||

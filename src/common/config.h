@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <talloc.h>
 
@@ -41,6 +42,8 @@ struct sluice_config {
 	char *worker_path;          /* NULL: sluice-worker beside sluiced, then LIBEXECDIR */
 	bool worker_template;       /* fork workers from a pre-initialised template */
 	char *state_dir;
+	unsigned server_drain_ms;   /* on SIGTERM, keep sessions this long; 0: end at once */
+	char *metrics_listen;       /* "ADDRESS:PORT" of the metrics endpoint; NULL: off */
 
 	/* TLS */
 	char *server_cert;
@@ -109,6 +112,9 @@ struct sluice_config *config_builtin(TALLOC_CTX *ctx, const char *state_dir,
 /* Checks what only the running system can tell: run-as user and group exist (and
  * fills uid/gid), certificate, key and password files are readable. */
 int config_check_system(struct sluice_config *cfg, char *err, size_t errlen);
+
+/* Parses "a.b.c.d:PORT" or "[v6]:PORT" (metrics-listen). 0 or -EINVAL. */
+int config_host_port(const char *text, struct sockaddr_storage *ss, socklen_t *len);
 
 /* Writes the effective configuration, one "key = value" per line, in schema order. */
 void config_dump(const struct sluice_config *cfg, FILE *out);

@@ -302,6 +302,66 @@ static int parse_ip_text(const char *s, int *family, unsigned char addr[16])
 	return -EINVAL;
 }
 
+int config_host_port(const char *text, struct sockaddr_storage *ss, socklen_t *len)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon = strrchr(text, ':');
+	unsigned char addr[16];
+	size_t hlen;
+	unsigned long port;
+	char *end;
+	int family;
+	bool bracketed = text[0] == '[';
+
+	if (!colon || colon == text || !colon[1])
+		return -EINVAL;
+	hlen = (size_t)(colon - text);
+	/* IPv6 literals are bracketed, so that the last colon is the port's. */
+	if (bracketed) {
+		if (hlen < 3 || text[hlen - 1] != ']')
+			return -EINVAL;
+		text++;
+		hlen -= 2;
+	}
+	if (hlen >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, text, hlen);
+	host[hlen] = '\0';
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (*end || errno || port < 1 || port > 65535 || colon[1] == '-' || colon[1] == '+' ||
+	    parse_ip_text(host, &family, addr) < 0 || (family == AF_INET6) != bracketed)
+		return -EINVAL;
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		memcpy(&s4->sin_addr, addr, 4);
+		*len = sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		memcpy(&s6->sin6_addr, addr, 16);
+		*len = sizeof(*s6);
+	}
+	return 0;
+}
+
+static int parse_host_port(struct config_arg *arg)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (config_host_port(arg->value, &ss, &len) < 0)
+		return bad(arg, "'%.64s' is not ADDRESS:PORT (e.g. 127.0.0.1:9199 or [::1]:9199)",
+			   arg->value);
+	return set_string(arg, arg->value);
+}
+
 static int parse_ip_literal(struct config_arg *arg)
 {
 	unsigned char addr[16];
@@ -552,6 +612,8 @@ static const struct config_type t_domains = {"domain names", parse_domains, dump
 static const struct config_type t_auth = {"auth method", parse_auth, dump_string, false};
 static const struct config_type t_tls = {"GnuTLS priorities", parse_tls_priorities, dump_string,
 					 false};
+static const struct config_type t_host_port = {"address:port", parse_host_port, dump_string,
+						  false};
 static const struct config_type t_ip = {"IP address", parse_ip_literal, dump_string, false};
 static const struct config_type t_uint = {"number", parse_uint, dump_uint, false};
 static const struct config_type t_mtu = {"number", parse_mtu, dump_uint, false};
@@ -620,6 +682,11 @@ const struct config_key config_keys[] = {
     {"tls-priorities", &t_tls, OFF(tls_priorities), 0, 0, 1024,
      "NORMAL:%SERVER_PRECEDENCE:%COMPAT:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1", R,
      "GnuTLS priority string for TLS and DTLS"},
+    {"server-drain-ms", &t_uint, OFF(server_drain_ms), 0, 0, 3600000, "0", R,
+     "on SIGTERM: stop accepting connections, keep the sessions this many milliseconds, then "
+     "end them (a load balancer's drain time)"},
+    {"metrics-listen", &t_host_port, OFF(metrics_listen), 0, 0, 64, NULL, SL,
+     "serve Prometheus metrics over HTTP on ADDRESS:PORT; unset: off"},
     {"max-clients", &t_uint, OFF(max_clients), 0, 0, 1000000, "0", R,
      "sessions at once, 0 = unlimited"},
     {"max-same-clients", &t_uint, OFF(max_same_clients), 0, 0, 1000000, "2", R | U,
@@ -767,7 +834,6 @@ static const char *const ocserv_keys[] = {
     "sec-mod-scale",
     "select-group",
     "select-group-by-url",
-    "server-drain-ms",
     "server-stats-reset-time",
     "session-timeout",
     "split-dns",

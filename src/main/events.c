@@ -9,6 +9,8 @@
 #include "main/audit.h"
 #include "main/main.h"
 #include "main/scripts.h"
+#include "main/metrics.h"
+#include "main/systemd.h"
 
 static void event_log(struct main_ctx *m, const struct main_event *ev)
 {
@@ -63,10 +65,17 @@ static void (*const sinks[])(struct main_ctx *m, const struct main_event *ev) = 
     main_ctl_on_event,
     audit_event,
     scripts_event,
+    systemd_on_event,
+    metrics_on_event,
 };
 
 void main_event(struct main_ctx *m, const struct main_event *ev)
 {
+	/* Sinks see the session count as it is after the event. */
+	if (ev->kind == MEV_SESSION_START)
+		m->n_sessions++;
+	else if (ev->kind == MEV_SESSION_END && m->n_sessions)
+		m->n_sessions--;
 	for (size_t i = 0; i < sizeof(sinks) / sizeof(sinks[0]); i++)
 		sinks[i](m, ev);
 }

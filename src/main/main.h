@@ -61,6 +61,8 @@ struct main_worker {
 	uint8_t dtls_id[32];           /* App-ID / Session-ID of the current tunnel */
 	bool has_dtls_id;
 	ev_tstamp last_udp_handoff;
+	ev_tstamp spawned;             /* accepted; metrics measure session set-up from here */
+	bool dtls;                     /* the last MW_STATS named a DTLS cipher */
 };
 
 struct main_ctx {
@@ -97,6 +99,10 @@ struct main_ctx {
 	int audit_fd;                    /* audit-log; -1: none */
 	struct script_run *scripts;      /* scripts.c: running scripts */
 	unsigned n_scripts;
+	unsigned n_sessions;             /* tunnels up; kept by main_event() */
+	ev_timer drain;                  /* server-drain-ms after SIGTERM */
+	struct main_systemd *systemd;    /* systemd.c; NULL until first used */
+	struct main_metrics *metrics;    /* metrics.c; NULL: metrics-listen unset */
 };
 
 /* server.c */

@@ -18,6 +18,8 @@
 #include "ipc/main_sec.pb-c.h"
 #include "main/ctl.h"
 #include "main/audit.h"
+#include "main/metrics.h"
+#include "main/systemd.h"
 
 #define SEC_CHANNEL_MAX_PAYLOAD 4096
 #define MAIN_SEC_STATE          1u
@@ -144,8 +146,11 @@ int main_listen(struct main_ctx *m)
 {
 	const char *host = m->cfg->listen_host;
 	const char *uhost = m->cfg->udp_listen_host ? m->cfg->udp_listen_host : host;
-	int fd = bind_host(host, m->cfg->tcp_port, SOCK_STREAM);
+	int fd = systemd_listen_fds(m);
 
+	if (fd != 0)
+		return fd < 0 ? fd : 0;
+	fd = bind_host(host, m->cfg->tcp_port, SOCK_STREAM);
 	if (fd < 0) {
 		log_err("cannot listen on %s port %u/tcp: %s", host ? host : "all addresses",
 			m->cfg->tcp_port, strerror(-fd));
@@ -195,10 +200,37 @@ static void on_sighup(struct ev_loop *loop, ev_signal *s, int revents)
 	audit_reopen(s->data);
 }
 
+static void on_drained(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	log_notice("server-drain-ms over: ending the sessions");
+	ev_break(loop, EVBREAK_ALL);
+}
+
+/* With server-drain-ms, a load balancer sees the port closed (new connections are
+ * refused) while the sessions go on for that long; a second signal ends them now. The UDP
+ * socket stays open: established sessions still hand over DTLS through it. */
 static void on_sigterm(struct ev_loop *loop, ev_signal *s, int revents)
 {
-	log_notice("signal %d: shutting down", s->signum);
-	ev_break(loop, EVBREAK_ALL);
+	struct main_ctx *m = s->data;
+
+	if (!m->cfg->server_drain_ms || ev_is_active(&m->drain) || !m->n_sessions) {
+		log_notice("signal %d: shutting down", s->signum);
+		systemd_stopping(m);
+		ev_break(loop, EVBREAK_ALL);
+		return;
+	}
+	log_notice("signal %d: refusing new connections; %u session%s end in %u ms",
+		   s->signum, m->n_sessions, m->n_sessions == 1 ? "" : "s",
+		   m->cfg->server_drain_ms);
+	systemd_stopping(m);
+	for (unsigned i = 0; i < m->n_listen; i++) {
+		ev_io_stop(loop, &m->listen_io[i]);
+		close(m->listen_fd[i]);
+	}
+	m->n_listen = 0;
+	ev_timer_init(&m->drain, on_drained, m->cfg->server_drain_ms / 1000.0, 0);
+	m->drain.data = m;
+	ev_timer_start(loop, &m->drain);
 }
 
 int main_run(struct main_ctx *m)
@@ -236,9 +268,13 @@ int main_run(struct main_ctx *m)
 	ev_signal_start(m->loop, &m->sig_term);
 	ev_signal_start(m->loop, &m->sig_int);
 	ev_signal_start(m->loop, &m->sig_hup);
+	if (m->cfg->metrics_listen && metrics_start(m) < 0)
+		return -EADDRNOTAVAIL;
 	log_notice("sluiced ready");
+	systemd_ready(m);
 	ev_run(m->loop, 0);
 	main_ctl_stop(m);
+	metrics_stop(m);
 
 	/* Shutting down: tell clients the session is over (so they do not reconnect),
 	 * give workers a moment to say so, then end whatever is left. */

@@ -189,6 +189,7 @@ int main_spawn_worker(struct main_ctx *m, int client_fd, const struct sockaddr_s
 	w->tun_fd = -1;
 	w->sec_end = sw[0];
 	w->state = MWS_AUTH;
+	w->spawned = ev_now(m->loop);
 	addr_to_text(peer, w->client_ip, sizeof(w->client_ip), &w->client_port);
 	addr_to_text(local, w->local_ip, sizeof(w->local_ip), &w->local_port);
 	/* From the template when there is one (its answer brings the pid), else exec'd. */
@@ -265,6 +266,7 @@ static int main_on_stats(void *ctx, void *msg, int *fds)
 	w->bytes_in = s->bytes_in;
 	w->bytes_out = s->bytes_out;
 	w->spoofed = s->spoofed_dropped;
+	w->dtls = s->dtls_cipher && s->dtls_cipher[0];
 	return 0;
 }
 

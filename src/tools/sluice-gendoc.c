@@ -40,6 +40,7 @@ static const struct {
     {"udp-listen-host", "192.0.2.1"},
     {"pid-file", "/run/sluiced.pid"},
     {"occtl-socket-group", "vpnadmin"},
+    {"metrics-listen", "127.0.0.1:9199"},
     {"worker-path", "/usr/local/libexec/sluice-worker"},
     {"server-cert", "/etc/sluice/server-cert.pem"},
     {"server-key", "/etc/sluice/server-key.pem"},

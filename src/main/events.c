@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 
 #include "common/log.h"
+#include "main/ban.h"
 #include "main/main.h"
 
 static void event_log(struct main_ctx *m, const struct main_event *ev)
@@ -51,12 +52,19 @@ static void event_log(struct main_ctx *m, const struct main_event *ev)
 		log_notice("control command from uid %u: %s (%s)", (unsigned)ev->uid, ev->detail,
 			   ev->ok ? "done" : "failed");
 		break;
+	case MEV_BAN:
+		log_notice("ban: client=%s banned: %s", ev->client_ip, ev->reason);
+		break;
+	case MEV_UNBAN:
+		log_notice("unban: client=%s: %s", ev->client_ip, ev->reason);
+		break;
 	}
 }
 
 /* Every consumer of events, in the order they see them. */
 static void (*const sinks[])(struct main_ctx *m, const struct main_event *ev) = {
     event_log,
+    main_ban_on_event,
 };
 
 void main_event(struct main_ctx *m, const struct main_event *ev)

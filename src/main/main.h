@@ -93,6 +93,7 @@ struct main_ctx {
 	unsigned n_workers;
 	uint32_t next_id;
 	struct lease_pool *leases;
+	struct ban_table *bans;
 };
 
 /* server.c */

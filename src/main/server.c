@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "main/ban.h"
 #include "ipc/main_sec.pb-c.h"
 
 #define SEC_CHANNEL_MAX_PAYLOAD 4096
@@ -74,6 +75,11 @@ static void on_accept(struct ev_loop *loop, ev_io *io, int revents)
 			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 				log_warn("accept: %s", strerror(errno));
 			return;
+		}
+		/* Before any TLS: a banned address costs main one accept and one close. */
+		if (main_ban_connection(m, &peer)) {
+			close(fd);
+			continue;
 		}
 		getsockname(fd, (struct sockaddr *)&local, &llen);
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -203,7 +209,7 @@ int main_run(struct main_ctx *m)
 	/* Not the default loop: that one reaps children itself, and main must see
 	 * every exit status. */
 	m->loop = ev_loop_new(EVFLAG_AUTO);
-	if (!m->loop)
+	if (!m->loop || main_ban_init(m) < 0)
 		return -ENOMEM;
 	ipc_channel_init(&m->sec_ch, m->sec_ch.fd, main_from_sec,
 			 sizeof(main_from_sec) / sizeof(main_from_sec[0]), SEC_CHANNEL_MAX_PAYLOAD,

@@ -340,15 +340,15 @@ write_config()
 			log-level = 2
 			banner = "sluice integration test"
 			tls-priorities = "NORMAL:%SERVER_PRECEDENCE:%COMPAT:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1"
+			max-ban-score = 0
 		EOF
 		if [ "$SERVER" = ocserv ]; then
-			# ocserv: private control socket; no rate limit or ban score so that
-			# repeated test logins are not refused.
+			# ocserv: private control socket; no rate limit so that repeated test
+			# logins are not refused (max-ban-score = 0 above, for both servers).
 			cat <<-EOF
 				occtl-socket-file = $WORK/occtl.sock
 				use-occtl = true
 				rate-limit-ms = 0
-				max-ban-score = 0
 			EOF
 		fi
 	} | awk -v ov="$overrides" '

@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "main/ban.h"
+#include "main/reload.h"
 #include "ipc/main_sec.pb-c.h"
 
 #define SEC_CHANNEL_MAX_PAYLOAD 4096
@@ -29,6 +30,8 @@ static const struct ipc_route main_from_sec[] = {
      main_on_session_expired, 0, MAIN_SEC_STATE, 0},
     {MS_TYPE__MS_AUTH_EVENT, "MS_AUTH_EVENT", &ms_auth_event__descriptor, main_on_auth_event, 0,
      MAIN_SEC_STATE, 0},
+    {MS_TYPE__MS_RELOAD_RESULT, "MS_RELOAD_RESULT", &ms_reload_result__descriptor,
+     main_on_reload_result, 0, MAIN_SEC_STATE, 0},
 };
 
 void main_send_sec(struct main_ctx *m, uint16_t type, const ProtobufCMessage *msg, const int *fds,
@@ -190,12 +193,13 @@ static void on_sigchld(struct ev_loop *loop, ev_signal *s, int revents)
 	}
 }
 
-/* ocserv operators send SIGHUP to reload; until sluiced reloads, it must at least not
- * die of it (the default action). */
+/* ocserv operators send SIGHUP to reload (systemd's ExecReload does the same). */
 static void on_sighup(struct ev_loop *loop, ev_signal *s, int revents)
 {
-	log_warn("SIGHUP: sluiced does not reload its configuration yet; restart it to apply "
-		 "changes");
+	char err[512];
+
+	/* main_reload logs the outcome as a MEV_RELOAD event. */
+	main_reload(s->data, err, sizeof(err));
 }
 
 static void on_sigterm(struct ev_loop *loop, ev_signal *s, int revents)

@@ -493,6 +493,18 @@ wait_client_exit()
 	return 124
 }
 
+# expect_refused NAME WHAT: the client must exit non-zero within 15 s without a tunnel.
+expect_refused()
+{
+	local rc
+	wait_client_exit "$1" 15
+	rc=$?
+	[ $rc = 124 ] && fail "$2: the client still runs after 15 s"
+	[ $rc = 0 ] && fail "$2: the client exited 0"
+	[ -z "$(client_addr "$1")" ] || fail "$2: the client got a tunnel"
+	log "$2: refused (client exit $rc)"
+}
+
 # stop_client NAME [SIGNAL]: ends a client with SIGNAL (default INT, which makes
 # openconnect send a CSTP DISCONNECT) and waits for it (bounded).
 stop_client()

@@ -98,6 +98,7 @@ struct main_ctx {
 
 	/* reload.c */
 	char *config_path;   /* NULL: the built-in configuration */
+	bool debug;          /* -d: log-level does not apply */
 	uint32_t cert_gen;   /* generation of cert_pem (and of sec's key) */
 	uint32_t reload_gen; /* generation sec is loading; 0: none */
 	char *pending_cert;  /* the certificate of reload_gen */

@@ -136,6 +136,8 @@ int main_reload(struct main_ctx *m, char *err, size_t errlen)
 		if (merged && read_cert(m, merged->server_cert, err, errlen) == 0) {
 			talloc_free(m->cfg);
 			m->cfg = merged;
+			if (!m->debug)
+				log_set_level(m->cfg->log_level);
 			send_reload(m);
 			ret = 0;
 		} else {

@@ -2,8 +2,8 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 # SIGHUP reloads the configuration without dropping a session: a broken file is
 # rejected with its reason and the running configuration stays; a changed reloadable
-# key (banner) applies to the next login; a changed tcp-port is named in a warning and
-# the old port stays.
+# key (banner, max-same-clients) applies to the next login; a changed tcp-port is
+# named in a warning and the old port stays.
 . "$(dirname "$0")/lib.sh"
 require_sluiced
 it_init
@@ -42,4 +42,16 @@ grep -q "reloaded banner" "${CLIENT_LOG[c]}" || fail "the next login did not get
 grep -q "reloaded banner" "${CLIENT_LOG[a]}" && fail "the live session saw the new banner"
 out=$(ping_through "$NS_C1" "$srv" 3) || fail "the session did not survive the reload: $out"
 log "banner reloaded for the next login; tcp-port kept; live session still pings"
+stop_client c INT
+
+# 3. A value sec enforces: max-same-clients = 1 refuses alice's second session from
+# now on, while her live one goes on.
+sed -e "s/^max-same-clients = .*/max-same-clients = 1/" "$WORK/good.conf" >"$SERVER_CONF"
+kill -HUP "$SERVER_PID"
+server_log_has "new connections use the certificate of generation 2" 5 ||
+	fail "the third reload did not complete"
+start_client d "$NS_C2" alice alice-pw
+expect_refused d "a second session after max-same-clients = 1"
+out=$(ping_through "$NS_C1" "$srv" 3) || fail "the session did not survive the reload: $out"
+log "max-same-clients reloaded in sec; live session still pings"
 pass

@@ -64,6 +64,13 @@ struct sluice_config {
 	bool deny_roaming;
 	unsigned stats_report_time;
 
+	/* IP bans (main/ban.c) */
+	unsigned max_ban_score;     /* 0: no bans */
+	unsigned ban_time;
+	unsigned ban_reset_time;
+	unsigned ban_points_wrong_password;
+	unsigned ban_points_connection;
+
 	/* network */
 	char *device;               /* TUN name prefix, e.g. "vpns" */
 	bool predictable_ips;

@@ -39,6 +39,11 @@ int log_level(void)
 	return lg.level;
 }
 
+void log_set_level(int level)
+{
+	lg.level = level;
+}
+
 void log_raw(int priority, const char *line)
 {
 	if (priority > lg.level)

@@ -13,6 +13,8 @@ void log_init(const char *ident, int to_stderr, int level);
 void log_set_sink(log_sink_fn sink);
 void log_set_prefix(const char *prefix);
 int log_level(void);
+/* A new threshold (a configuration reload). */
+void log_set_level(int level);
 void log_printf(int priority, const char *func, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void log_vprintf(int priority, const char *func, const char *fmt, va_list ap)

@@ -27,6 +27,8 @@ static const char *const kind_name[] = {
     [MEV_WORKER_EXIT] = "worker-exit",
     [MEV_RELOAD] = "reload",
     [MEV_CTL] = "control",
+    [MEV_BAN] = "ban",
+    [MEV_UNBAN] = "unban",
 };
 
 int audit_open(struct main_ctx *m)
@@ -132,6 +134,11 @@ static json_t *build_record(const struct main_event *ev)
 		set_str(o, "command", ev->detail);
 		set_int(o, "uid", ev->uid);
 		set_str(o, "result", ev->ok ? "done" : "failed");
+		break;
+	case MEV_BAN:
+	case MEV_UNBAN:
+		set_str(o, "client_ip", ev->client_ip);
+		set_str(o, "reason", ev->reason);
 		break;
 	}
 	return o;

@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "main/ctl.h"
 #include "main/audit.h"
+#include "main/ban.h"
 #include "main/main.h"
 #include "main/scripts.h"
 #include "main/metrics.h"
@@ -56,6 +57,12 @@ static void event_log(struct main_ctx *m, const struct main_event *ev)
 		log_notice("control command from uid %u: %s (%s)", (unsigned)ev->uid, ev->detail,
 			   ev->ok ? "done" : "failed");
 		break;
+	case MEV_BAN:
+		log_notice("ban: client=%s banned: %s", ev->client_ip, ev->reason);
+		break;
+	case MEV_UNBAN:
+		log_notice("unban: client=%s: %s", ev->client_ip, ev->reason);
+		break;
 	}
 }
 
@@ -67,6 +74,7 @@ static void (*const sinks[])(struct main_ctx *m, const struct main_event *ev) = 
     scripts_event,
     systemd_on_event,
     metrics_on_event,
+    main_ban_on_event,
 };
 
 void main_event(struct main_ctx *m, const struct main_event *ev)

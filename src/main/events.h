@@ -19,6 +19,8 @@ enum main_event_kind {
 	MEV_WORKER_EXIT,   /* a worker process ended: w, detail (how), exit_status */
 	MEV_RELOAD,        /* configuration reloaded (ok) or rejected: reason */
 	MEV_CTL,           /* a state-changing control command: detail, uid, ok */
+	MEV_BAN,           /* an address was banned: client_ip, reason */
+	MEV_UNBAN,         /* a ban ended (elapsed or lifted): client_ip, reason */
 };
 
 struct main_event {
@@ -26,7 +28,7 @@ struct main_event {
 	bool ok;
 	const struct main_worker *w; /* sessions and workers; NULL otherwise */
 	const char *user;            /* MEV_AUTH */
-	const char *client_ip;       /* MEV_AUTH */
+	const char *client_ip;       /* MEV_AUTH, MEV_BAN, MEV_UNBAN */
 	unsigned client_port;        /* MEV_AUTH */
 	const char *reason;          /* why: auth failure, end reason, reload error */
 	const char *detail;          /* MEV_WORKER_EXIT: how it ended; MEV_CTL: command */

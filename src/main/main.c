@@ -262,6 +262,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	log_init("sluiced", foreground, debug ? LOG_DEBUG : m->cfg->log_level);
+	m->debug = debug;
 	if (geteuid() != 0) {
 		log_err("sluiced must run as root (it creates TUN devices and drops privileges "
 			"per client)");
@@ -281,6 +282,8 @@ int main(int argc, char **argv)
 		log_err("%s", err);
 		return 1;
 	}
+	if (strcmp(m->cfg->file, "(built-in)") != 0)
+		m->config_path = talloc_strdup(m, path);
 	m->worker_path = find_worker(m, m->cfg);
 	if (access(m->worker_path, X_OK) != 0) {
 		log_err("worker program %s: %s", m->worker_path, strerror(errno));

@@ -37,7 +37,8 @@ struct main_worker {
 	unsigned client_port;
 	char local_ip[INET6_ADDRSTRLEN];
 	unsigned local_port;
-	char label[96]; /* "worker PID (user@ip)" for logs */
+	char label[96];    /* "worker PID (user@ip)" for logs */
+	uint32_t cert_gen; /* of the certificate it was sent; sec signs with that key */
 
 	/* the tunnel request, kept while sec checks the cookie */
 	char *hostname;
@@ -103,6 +104,16 @@ struct main_ctx {
 	ev_timer drain;                  /* server-drain-ms after SIGTERM */
 	struct main_systemd *systemd;    /* systemd.c; NULL until first used */
 	struct main_metrics *metrics;    /* metrics.c; NULL: metrics-listen unset */
+	struct ban_table *bans;
+
+	/* reload.c */
+	char *config_path;   /* NULL: the built-in configuration */
+	bool debug;          /* -d: log-level does not apply */
+	uint32_t cert_gen;   /* generation of cert_pem (and of sec's key) */
+	uint32_t reload_gen; /* generation sec is loading; 0: none */
+	char *pending_cert;  /* the certificate of reload_gen */
+	size_t pending_cert_len;
+	uint8_t pending_pin[32];
 };
 
 /* server.c */

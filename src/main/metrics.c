@@ -35,6 +35,7 @@ struct main_metrics {
 	ev_timer timer;
 	uint64_t sessions_total;
 	uint64_t auth_ok;
+	uint64_t bans; /* addresses banned since start */
 	struct {
 		char reason[REASON_LEN];
 		uint64_t n;
@@ -105,6 +106,10 @@ void metrics_on_event(struct main_ctx *m, const struct main_event *ev)
 	case MEV_WORKER_EXIT:
 		mm->exits[exit_cause(ev->exit_status)]++;
 		break;
+	case MEV_BAN:
+		mm->bans++;
+		break;
+	case MEV_UNBAN:
 	case MEV_RELOAD:
 	case MEV_CTL:
 		break;
@@ -213,6 +218,8 @@ static char *page(TALLOC_CTX *ctx, struct main_ctx *m)
 		   mm->ended_out + live_out);
 	p = metric(p, "sluice_auth_successes_total", "counter", "Successful password checks.",
 		   mm->auth_ok);
+	p = metric(p, "sluice_bans_total", "counter", "Client addresses banned since start.",
+		   mm->bans);
 	p = head(p, fail, "counter", "Failed password checks by reason.");
 	for (unsigned i = 0; p && i < mm->n_reasons; i++)
 		p = sample(p, fail, "reason", label(p, mm->auth_fail[i].reason),

@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "main/ban.h"
+#include "main/reload.h"
 #include "ipc/main_sec.pb-c.h"
 #include "main/ctl.h"
 #include "main/audit.h"
@@ -32,6 +34,8 @@ static const struct ipc_route main_from_sec[] = {
      main_on_session_expired, 0, MAIN_SEC_STATE, 0},
     {MS_TYPE__MS_AUTH_EVENT, "MS_AUTH_EVENT", &ms_auth_event__descriptor, main_on_auth_event, 0,
      MAIN_SEC_STATE, 0},
+    {MS_TYPE__MS_RELOAD_RESULT, "MS_RELOAD_RESULT", &ms_reload_result__descriptor,
+     main_on_reload_result, 0, MAIN_SEC_STATE, 0},
 };
 
 void main_send_sec(struct main_ctx *m, uint16_t type, const ProtobufCMessage *msg, const int *fds,
@@ -78,6 +82,11 @@ static void on_accept(struct ev_loop *loop, ev_io *io, int revents)
 			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 				log_warn("accept: %s", strerror(errno));
 			return;
+		}
+		/* Before any TLS: a banned address costs main one accept and one close. */
+		if (main_ban_connection(m, &peer)) {
+			close(fd);
+			continue;
 		}
 		getsockname(fd, (struct sockaddr *)&local, &llen);
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -191,13 +200,17 @@ static void on_sigchld(struct ev_loop *loop, ev_signal *s, int revents)
 	}
 }
 
-/* ocserv operators send SIGHUP to reload; until sluiced reloads, it must at least not
- * die of it (the default action). */
+/* ocserv operators send SIGHUP to reload (systemd's ExecReload does the same). */
 static void on_sighup(struct ev_loop *loop, ev_signal *s, int revents)
 {
-	log_warn("SIGHUP: sluiced does not reload its configuration yet; restart it to apply "
-		 "changes");
+	char err[512];
+
+	/* The audit file is reopened for logrotate; main_reload logs its outcome as a
+	 * MEV_RELOAD event. */
+	systemd_reloading(s->data);
 	audit_reopen(s->data);
+	main_reload(s->data, err, sizeof(err));
+	systemd_ready(s->data);
 }
 
 static void on_drained(struct ev_loop *loop, ev_timer *t, int revents)
@@ -238,7 +251,7 @@ int main_run(struct main_ctx *m)
 	/* Not the default loop: that one reaps children itself, and main must see
 	 * every exit status. */
 	m->loop = ev_loop_new(EVFLAG_AUTO);
-	if (!m->loop)
+	if (!m->loop || main_ban_init(m) < 0)
 		return -ENOMEM;
 	ipc_channel_init(&m->sec_ch, m->sec_ch.fd, main_from_sec,
 			 sizeof(main_from_sec) / sizeof(main_from_sec[0]), SEC_CHANNEL_MAX_PAYLOAD,

@@ -113,6 +113,7 @@ static int send_init(struct main_ctx *m, struct main_worker *w)
 	MwInit in = MW_INIT__INIT;
 
 	in.worker_id = w->id;
+	w->cert_gen = m->cert_gen;
 	in.cert_pem.data = (uint8_t *)m->cert_pem;
 	in.cert_pem.len = m->cert_pem_len;
 	in.tls_priorities = c->tls_priorities;
@@ -159,6 +160,8 @@ void main_worker_started(struct main_ctx *m, struct main_worker *w, pid_t pid)
 	nw.pid = (uint32_t)w->pid;
 	nw.client_ip = w->client_ip;
 	nw.client_port = w->client_port;
+	nw.has_key_generation = true;
+	nw.key_generation = w->cert_gen;
 	main_send_sec(m, MS_TYPE__MS_WORKER_NEW, &nw.base, &w->sec_end, 1);
 	close(w->sec_end);
 	w->sec_end = -1;

@@ -28,6 +28,7 @@ static const struct ipc_route sec_from_main[] = {
      MAIN_RUNNING, 0},
     {MS_TYPE__MS_SESSION_DOWN, "MS_SESSION_DOWN", &ms_session_down__descriptor, sec_on_session_down,
      0, MAIN_RUNNING, 0},
+    {MS_TYPE__MS_RELOAD, "MS_RELOAD", &ms_reload__descriptor, sec_on_reload, 0, MAIN_RUNNING, 0},
 };
 
 const struct ipc_route sec_from_worker[] = {
@@ -95,12 +96,23 @@ static int sec_on_worker_new(void *ctx, void *msg, int *fds)
 	struct sec_ctx *sec = ctx;
 	MsWorkerNew *m = msg;
 	struct sec_worker *w = talloc_zero(sec, struct sec_worker);
+	struct sec_key *key = sec_key_for(sec, m->key_generation);
 	char name[48];
 
 	if (!w) {
 		close(fds[0]);
 		return -ENOMEM;
 	}
+	if (!key) {
+		/* Two reloads within one spawn: the worker's certificate has no key left;
+		 * without sec its handshake fails and it ends. */
+		log_warn("worker %u: its certificate generation %u is no longer loaded", m->pid,
+			 m->key_generation);
+		talloc_free(w);
+		close(fds[0]);
+		return 0;
+	}
+	w->key = talloc_reference(w, key);
 	w->sec = sec;
 	w->id = m->worker_id;
 	w->pid = m->pid;

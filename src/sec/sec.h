@@ -30,6 +30,13 @@ struct sec_session {
 	ev_timer expiry;
 };
 
+/* A server key; the current and the previous generation are kept so that a worker
+ * handed the old certificate before a reload still gets signatures from its key. */
+struct sec_key {
+	uint32_t generation;
+	gnutls_privkey_t key;
+};
+
 enum sec_worker_state {
 	SECW_HANDSHAKE = 1 << 0,
 	SECW_AUTH = 1 << 1,
@@ -44,6 +51,7 @@ struct sec_worker {
 	char *client_ip;
 	unsigned client_port;
 	enum sec_worker_state state;
+	struct sec_key *key; /* a talloc reference: outlives a reload */
 	unsigned signs;
 	unsigned tries;
 	struct ipc_channel ch;
@@ -53,7 +61,8 @@ struct sec_worker {
 struct sec_ctx {
 	struct ev_loop *loop;
 	struct sluice_config *cfg;
-	gnutls_privkey_t key;
+	struct sec_key *key;      /* newest generation */
+	struct sec_key *prev_key; /* the one before; NULL until a reload */
 	struct ipc_channel main_ch;
 	ev_io main_io;
 	struct sec_worker *workers;
@@ -65,6 +74,8 @@ void sec_run(struct sluice_config *cfg, int main_fd) __attribute__((noreturn));
 
 /* sec_keys.c */
 int sec_keys_load(struct sec_ctx *sec);
+struct sec_key *sec_key_for(struct sec_ctx *sec, uint32_t generation);
+int sec_on_reload(void *ctx, void *msg, int *fds);
 int sec_on_sign_req(void *ctx, void *msg, int *fds);
 
 /* sec_auth.c */

@@ -11,38 +11,118 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/tls_pin.h"
+#include "ipc/main_sec.pb-c.h"
 #include "ipc/sec_worker.pb-c.h"
 
-int sec_keys_load(struct sec_ctx *sec)
+static int key_free(struct sec_key *k)
+{
+	gnutls_privkey_deinit(k->key);
+	return 0;
+}
+
+/* Loads path; on error writes why into err and returns NULL. */
+static struct sec_key *key_load(TALLOC_CTX *ctx, const char *path, char *err, size_t errlen)
 {
 	gnutls_datum_t pem = {NULL, 0};
+	struct sec_key *k;
 	int ret;
 
-	ret = gnutls_load_file(sec->cfg->server_key, &pem);
+	ret = gnutls_load_file(path, &pem);
 	if (ret < 0) {
-		log_err("server-key %s: %s", sec->cfg->server_key, gnutls_strerror(ret));
-		return -EIO;
+		snprintf(err, errlen, "server-key %s: %s", path, gnutls_strerror(ret));
+		return NULL;
 	}
-	ret = gnutls_privkey_init(&sec->key);
-	if (ret >= 0)
-		ret = gnutls_privkey_import_x509_raw(sec->key, &pem, GNUTLS_X509_FMT_PEM, NULL, 0);
+	k = talloc_zero(ctx, struct sec_key);
+	if (!k || gnutls_privkey_init(&k->key) < 0) {
+		gnutls_memset(pem.data, 0, pem.size);
+		gnutls_free(pem.data);
+		talloc_free(k);
+		snprintf(err, errlen, "server-key %s: out of memory", path);
+		return NULL;
+	}
+	talloc_set_destructor(k, key_free);
+	ret = gnutls_privkey_import_x509_raw(k->key, &pem, GNUTLS_X509_FMT_PEM, NULL, 0);
 	gnutls_memset(pem.data, 0, pem.size);
 	gnutls_free(pem.data);
 	if (ret < 0) {
-		log_err("server-key %s: %s", sec->cfg->server_key, gnutls_strerror(ret));
-		return -EINVAL;
+		snprintf(err, errlen, "server-key %s: %s", path, gnutls_strerror(ret));
+		talloc_free(k);
+		return NULL;
 	}
-	switch (gnutls_privkey_get_pk_algorithm(sec->key, NULL)) {
+	switch (gnutls_privkey_get_pk_algorithm(k->key, NULL)) {
 	case GNUTLS_PK_RSA:
 	case GNUTLS_PK_RSA_PSS:
 	case GNUTLS_PK_ECDSA:
-		return 0;
+		return k;
 	default:
 		/* Ed25519/Ed448 sign whole messages, not digests: refused by design. */
-		log_err("server-key %s: only RSA and ECDSA keys are supported",
-			sec->cfg->server_key);
-		return -ENOTSUP;
+		snprintf(err, errlen, "server-key %s: only RSA and ECDSA keys are supported", path);
+		talloc_free(k);
+		return NULL;
 	}
+}
+
+int sec_keys_load(struct sec_ctx *sec)
+{
+	char err[512];
+
+	sec->key = key_load(sec, sec->cfg->server_key, err, sizeof(err));
+	if (!sec->key) {
+		log_err("%s", err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+struct sec_key *sec_key_for(struct sec_ctx *sec, uint32_t generation)
+{
+	if (sec->key->generation == generation)
+		return sec->key;
+	if (sec->prev_key && sec->prev_key->generation == generation)
+		return sec->prev_key;
+	return NULL;
+}
+
+/* The values sec enforces change at once; the key only if it matches the certificate
+ * main will send from now on, else main keeps the old certificate. */
+int sec_on_reload(void *ctx, void *msg, int *fds)
+{
+	struct sec_ctx *sec = ctx;
+	MsReload *req = msg;
+	MsReloadResult res = MS_RELOAD_RESULT__INIT;
+	uint8_t pin[TLS_PIN_LEN];
+	char err[512] = "";
+	struct sec_key *k;
+
+	sec->cfg->auth_tries = req->auth_tries;
+	sec->cfg->cookie_timeout = req->cookie_timeout;
+	sec->cfg->max_same_clients = req->max_same_clients;
+	sec->cfg->deny_roaming = req->deny_roaming;
+	res.generation = req->generation;
+	k = key_load(sec, req->server_key, err, sizeof(err));
+	if (k && (req->cert_pin.len != TLS_PIN_LEN || tls_pin_privkey(k->key, pin) < 0 ||
+		  memcmp(pin, req->cert_pin.data, TLS_PIN_LEN) != 0)) {
+		snprintf(err, sizeof(err), "server-key %s does not match server-cert",
+			 req->server_key);
+		talloc_free(k);
+		k = NULL;
+	}
+	if (k) {
+		k->generation = req->generation;
+		/* Workers still holding the previous key keep it through their reference. */
+		if (sec->prev_key)
+			talloc_unlink(sec, sec->prev_key);
+		sec->prev_key = sec->key;
+		sec->key = k;
+		res.ok = true;
+		log_info("server key of generation %u loaded", req->generation);
+	} else {
+		res.reason = err;
+		log_err("%s; keeping the old key", err);
+	}
+	sec_send_main(sec, MS_TYPE__MS_RELOAD_RESULT, &res.base);
+	return 0;
 }
 
 /* Digest sizes a TLS handshake signs; for RSA PKCS#1 v1.5 GnuTLS hands over the
@@ -66,7 +146,7 @@ int sec_on_sign_req(void *ctx, void *msg, int *fds)
 	SwSignReply reply = SW_SIGN_REPLY__INIT;
 	gnutls_datum_t hash = {req->hash.data, (unsigned)req->hash.len};
 	gnutls_datum_t sig = {NULL, 0};
-	gnutls_pk_algorithm_t pk = gnutls_privkey_get_pk_algorithm(w->sec->key, NULL);
+	gnutls_pk_algorithm_t pk = gnutls_privkey_get_pk_algorithm(w->key->key, NULL);
 	unsigned flags = 0;
 	bool pss = req->flags & GNUTLS_PRIVKEY_SIGN_FLAG_RSA_PSS;
 	bool pkcs1 = (pk == GNUTLS_PK_RSA) && !pss;
@@ -87,7 +167,7 @@ int sec_on_sign_req(void *ctx, void *msg, int *fds)
 	else if (pss)
 		flags = GNUTLS_PRIVKEY_SIGN_FLAG_RSA_PSS;
 	ret =
-	    gnutls_privkey_sign_hash2(w->sec->key, pkcs1 ? 0 : req->sign_algo, flags, &hash, &sig);
+	    gnutls_privkey_sign_hash2(w->key->key, pkcs1 ? 0 : req->sign_algo, flags, &hash, &sig);
 	if (ret < 0) {
 		log_warn("worker %u: signing failed: %s", w->pid, gnutls_strerror(ret));
 		reply.ok = false;

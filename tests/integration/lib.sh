@@ -341,14 +341,14 @@ write_config()
 			log-level = 2
 			banner = "sluice integration test"
 			tls-priorities = "NORMAL:%SERVER_PRECEDENCE:%COMPAT:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1"
+			max-ban-score = 0
 		EOF
 		if [ "$SERVER" = ocserv ]; then
-			# ocserv: private control socket; no rate limit or ban score so that
-			# repeated test logins are not refused.
+			# ocserv: private control socket; no rate limit so that repeated test
+			# logins are not refused (max-ban-score = 0 above, for both servers).
 			cat <<-EOF
 				use-occtl = true
 				rate-limit-ms = 0
-				max-ban-score = 0
 			EOF
 		fi
 	} | awk -v ov="$overrides" '
@@ -491,6 +491,18 @@ wait_client_exit()
 		sleep 0.1
 	done
 	return 124
+}
+
+# expect_refused NAME WHAT: the client must exit non-zero within 15 s without a tunnel.
+expect_refused()
+{
+	local rc
+	wait_client_exit "$1" 15
+	rc=$?
+	[ $rc = 124 ] && fail "$2: the client still runs after 15 s"
+	[ $rc = 0 ] && fail "$2: the client exited 0"
+	[ -z "$(client_addr "$1")" ] || fail "$2: the client got a tunnel"
+	log "$2: refused (client exit $rc)"
 }
 
 # stop_client NAME [SIGNAL]: ends a client with SIGNAL (default INT, which makes

@@ -89,7 +89,6 @@ static void teardown(void)
 	close(sec->main_ch.fd);
 	close(main_peer);
 	ev_loop_destroy(sec->loop);
-	gnutls_privkey_deinit(sec->key);
 	gnutls_pubkey_deinit(pubkey);
 	talloc_free(sec);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
@@ -110,6 +109,7 @@ static struct sec_worker *new_worker(uint32_t id, int *peer)
 	w->client_ip = talloc_strdup(w, "198.18.0.2");
 	w->client_port = 40000;
 	w->state = SECW_HANDSHAKE;
+	w->key = sec->key;
 	ipc_channel_init(&w->ch, sp[0], sec_from_worker, sec_from_worker_n, 4096, "test worker");
 	*peer = sp[1];
 	return w;

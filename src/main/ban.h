@@ -1,0 +1,38 @@
+/* IP ban scoring (ocserv's max-ban-score and ban-* keys): main adds points per
+ * connection at accept and per failed login (from MEV_AUTH events); an address whose
+ * score reaches max-ban-score is refused at accept, before any TLS, for ban-time
+ * seconds. Unlike ocserv, no address is exempt (not even loopback or local subnets):
+ * an operator who wants none banned sets max-ban-score = 0. */
+#ifndef SLUICE_BAN_H
+#define SLUICE_BAN_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <time.h>
+
+struct main_ctx;
+struct main_event;
+
+/* One address as the control tool lists it. */
+struct ban_info {
+	char ip[INET6_ADDRSTRLEN];
+	unsigned score;
+	time_t last;         /* when it last scored */
+	time_t banned_since; /* 0: not banned */
+	time_t banned_until;
+};
+
+int main_ban_init(struct main_ctx *m);
+/* A connection was accepted from peer: adds ban-points-connection; true when the
+ * address is banned and the connection must be closed. */
+bool main_ban_connection(struct main_ctx *m, const struct sockaddr_storage *peer);
+/* events.c sink: failed logins score ban-points-wrong-password. */
+void main_ban_on_event(struct main_ctx *m, const struct main_event *ev);
+/* For the control tool: every scored address (banned_only: only the banned ones). */
+void main_ban_list(struct main_ctx *m, bool banned_only,
+		   void (*cb)(void *arg, const struct ban_info *b), void *arg);
+/* Forgets ip's score and ban: 0, -EINVAL (not an address), -ENOENT (not listed). */
+int main_ban_unban(struct main_ctx *m, const char *ip);
+
+#endif

@@ -1,0 +1,177 @@
+#include "config.h"
+
+#include "main/reload.h"
+
+#include <errno.h>
+#include <gnutls/gnutls.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/tls_pin.h"
+#include "ipc/main_sec.pb-c.h"
+#include "main/events.h"
+#include "main/main.h"
+
+static void reload_event(struct main_ctx *m, bool ok, const char *reason)
+{
+	struct main_event ev = {.kind = MEV_RELOAD, .ok = ok, .reason = reason};
+
+	main_event(m, &ev);
+}
+
+/* One key as --dump-config writes it ("" when unset), so values of any type compare
+ * and carry over through the same parser that read them. */
+static char *key_text(TALLOC_CTX *ctx, const struct sluice_config *cfg,
+		      const struct config_key *key)
+{
+	char *buf = NULL, *copy;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	key->type->dump(cfg, key, f);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	copy = talloc_strndup(ctx, buf, len);
+	free(buf);
+	return copy;
+}
+
+/* The configuration to run: cur's value for every key that cannot change at runtime,
+ * next's for the others. NULL with err set on failure. */
+static struct sluice_config *merge(struct main_ctx *m, const struct sluice_config *next, char *err,
+				   size_t errlen)
+{
+	TALLOC_CTX *tmp = talloc_new(NULL);
+	char *text = talloc_strdup(tmp, "");
+	struct sluice_config *merged = NULL;
+
+	for (size_t i = 0; text && i < config_n_keys; i++) {
+		const struct config_key *key = &config_keys[i];
+		char *now = key_text(tmp, m->cfg, key), *then = key_text(tmp, next, key);
+
+		if (!now || !then) {
+			text = NULL;
+			break;
+		}
+		if (!(key->flags & CONFIG_RELOAD) && strcmp(now, then) != 0)
+			log_warn("reload: key '%s' cannot change at runtime; keeping the running "
+				 "value until a restart",
+				 key->name);
+		text = talloc_strdup_append(text, key->flags & CONFIG_RELOAD ? then : now);
+	}
+	if (!text)
+		snprintf(err, errlen, "out of memory");
+	else
+		merged = config_load_string(m, text, next->file, err, errlen);
+	if (merged && config_check_system(merged, err, errlen) < 0) {
+		talloc_free(merged);
+		merged = NULL;
+	}
+	talloc_free(tmp);
+	return merged;
+}
+
+static int read_cert(struct main_ctx *m, const char *path, char *err, size_t errlen)
+{
+	gnutls_datum_t pem;
+	int ret = gnutls_load_file(path, &pem);
+
+	if (ret < 0) {
+		snprintf(err, errlen, "server-cert %s: %s", path, gnutls_strerror(ret));
+		return -EIO;
+	}
+	talloc_free(m->pending_cert);
+	m->pending_cert = talloc_memdup(m, pem.data, pem.size);
+	m->pending_cert_len = pem.size;
+	gnutls_free(pem.data);
+	if (tls_pin_cert_pem(m->pending_cert, m->pending_cert_len, m->pending_pin) < 0) {
+		snprintf(err, errlen, "server-cert %s: no certificate in the file", path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* sec loads the key under a new generation; the certificate follows its answer. */
+static void send_reload(struct main_ctx *m)
+{
+	MsReload r = MS_RELOAD__INIT;
+
+	m->reload_gen = m->cert_gen + 1;
+	r.generation = m->reload_gen;
+	r.server_key = m->cfg->server_key;
+	r.cert_pin.data = m->pending_pin;
+	r.cert_pin.len = TLS_PIN_LEN;
+	r.auth_tries = m->cfg->auth_tries;
+	r.cookie_timeout = m->cfg->cookie_timeout;
+	r.max_same_clients = m->cfg->max_same_clients;
+	r.deny_roaming = m->cfg->deny_roaming;
+	main_send_sec(m, MS_TYPE__MS_RELOAD, &r.base, NULL, 0);
+}
+
+int main_reload(struct main_ctx *m, char *err, size_t errlen)
+{
+	struct sluice_config *next, *merged;
+	int ret = -EINVAL;
+
+	log_notice("reloading the configuration from %s",
+		   m->config_path ? m->config_path : "(built-in)");
+	if (m->reload_gen) {
+		/* sec has not answered about the previous key yet: one at a time. */
+		snprintf(err, errlen, "the previous reload is still waiting for sec");
+		reload_event(m, false, err);
+		return -EBUSY;
+	}
+	next = m->config_path ? config_load(m, m->config_path, err, errlen)
+			      : config_builtin(m, m->cfg->state_dir, err, errlen);
+	if (next && config_check_system(next, err, errlen) == 0) {
+		for (size_t i = 0; i < next->n_warnings; i++)
+			log_warn("%s", next->warnings[i]);
+		merged = merge(m, next, err, errlen);
+		if (merged && read_cert(m, merged->server_cert, err, errlen) == 0) {
+			talloc_free(m->cfg);
+			m->cfg = merged;
+			if (!m->debug)
+				log_set_level(m->cfg->log_level);
+			send_reload(m);
+			ret = 0;
+		} else {
+			talloc_free(merged);
+		}
+	}
+	talloc_free(next);
+	reload_event(m, ret == 0, ret == 0 ? NULL : err);
+	return ret;
+}
+
+int main_on_reload_result(void *ctx, void *msg, int *fds)
+{
+	struct main_ctx *m = ctx;
+	MsReloadResult *r = msg;
+	char why[600];
+
+	if (r->generation != m->reload_gen) {
+		log_warn("sec answered a reload of generation %u; expected %u", r->generation,
+			 m->reload_gen);
+		return 0;
+	}
+	m->reload_gen = 0;
+	if (!r->ok) {
+		snprintf(why, sizeof(why), "%s; new connections keep the old certificate and key",
+			 r->reason ? r->reason : "sec refused the new key");
+		reload_event(m, false, why);
+		return 0;
+	}
+	talloc_free(m->cert_pem);
+	m->cert_pem = talloc_steal(m, m->pending_cert);
+	m->cert_pem_len = m->pending_cert_len;
+	m->pending_cert = NULL;
+	m->cert_gen = r->generation;
+	log_info("new connections use the certificate of generation %u", m->cert_gen);
+	return 0;
+}

@@ -1,0 +1,19 @@
+/* Configuration reload (SIGHUP, and the control tool's reload command): the file is
+ * read and checked in full; an invalid one leaves the running configuration alone.
+ * Keys the schema does not mark CONFIG_RELOAD keep their running value (with a warning
+ * naming each); the others apply to new connections, and no session is dropped. The
+ * certificate is re-read too: sec loads the key, checks that it matches, and only then
+ * does main hand the new certificate to new workers. */
+#ifndef SLUICE_RELOAD_H
+#define SLUICE_RELOAD_H
+
+#include <stddef.h>
+
+struct main_ctx;
+
+/* 0, or a negative errno with the reason in err (also logged as MEV_RELOAD). */
+int main_reload(struct main_ctx *m, char *err, size_t errlen);
+/* sec's answer about the new key (MS_RELOAD_RESULT). */
+int main_on_reload_result(void *ctx, void *msg, int *fds);
+
+#endif

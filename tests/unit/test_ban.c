@@ -1,0 +1,191 @@
+/* The ban table (src/main/ban.c) with a main_ctx of its own: scores, bans, the
+ * IPv4-mapped form of an IPv4 client, unban, listing, expiry and the size bound. */
+#include "config.h"
+#include "main/ban.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "main/events.h"
+#include "main/main.h"
+
+static struct main_ctx *m;
+static unsigned n_ban, n_unban;
+
+/* The event hub as ban.c sees it: here it only counts. */
+void main_event(struct main_ctx *ctx, const struct main_event *ev)
+{
+	if (ev->kind == MEV_BAN)
+		n_ban++;
+	else if (ev->kind == MEV_UNBAN)
+		n_unban++;
+}
+
+static void setup(void)
+{
+	m = talloc_zero(NULL, struct main_ctx);
+	m->cfg = talloc_zero(m, struct sluice_config);
+	m->cfg->max_ban_score = 20;
+	m->cfg->ban_time = 300;
+	m->cfg->ban_reset_time = 1200;
+	m->cfg->ban_points_wrong_password = 10;
+	m->cfg->ban_points_connection = 1;
+	m->loop = ev_loop_new(EVFLAG_AUTO);
+	ck_assert_int_eq(main_ban_init(m), 0);
+	n_ban = n_unban = 0;
+}
+
+static void teardown(void)
+{
+	ev_loop_destroy(m->loop);
+	talloc_free(m);
+}
+
+static struct sockaddr_storage v4(const char *ip)
+{
+	struct sockaddr_storage ss = {0};
+	struct sockaddr_in *s4 = (void *)&ss;
+
+	s4->sin_family = AF_INET;
+	ck_assert_int_eq(inet_pton(AF_INET, ip, &s4->sin_addr), 1);
+	return ss;
+}
+
+static struct sockaddr_storage v6(const char *ip)
+{
+	struct sockaddr_storage ss = {0};
+	struct sockaddr_in6 *s6 = (void *)&ss;
+
+	s6->sin6_family = AF_INET6;
+	ck_assert_int_eq(inet_pton(AF_INET6, ip, &s6->sin6_addr), 1);
+	return ss;
+}
+
+static void wrong_password(const char *ip)
+{
+	struct main_event ev = {
+	    .kind = MEV_AUTH, .ok = false, .client_ip = ip, .reason = "wrong password"};
+
+	main_ban_on_event(m, &ev);
+}
+
+static void count(void *arg, const struct ban_info *b)
+{
+	(*(unsigned *)arg)++;
+}
+
+START_TEST(test_two_wrong_passwords_ban)
+{
+	struct sockaddr_storage a = v4("198.18.0.2"), mapped = v6("::ffff:198.18.0.2");
+	struct sockaddr_storage other = v4("198.18.1.2");
+	unsigned banned = 0, all = 0;
+
+	ck_assert(!main_ban_connection(m, &mapped));
+	wrong_password("198.18.0.2");
+	ck_assert_uint_eq(n_ban, 0);
+	ck_assert(!main_ban_connection(m, &a));
+	wrong_password("::ffff:198.18.0.2");
+	ck_assert_uint_eq(n_ban, 1);
+	ck_assert(main_ban_connection(m, &a));
+	ck_assert(main_ban_connection(m, &mapped));
+	ck_assert(!main_ban_connection(m, &other));
+	main_ban_list(m, true, count, &banned);
+	main_ban_list(m, false, count, &all);
+	ck_assert_uint_eq(banned, 1);
+	ck_assert_uint_eq(all, 2);
+}
+END_TEST
+
+START_TEST(test_not_the_clients_fault)
+{
+	struct main_event full = {
+	    .kind = MEV_AUTH, .client_ip = "198.18.0.2", .reason = "too many sessions"};
+
+	for (int i = 0; i < 5; i++)
+		main_ban_on_event(m, &full);
+	ck_assert_uint_eq(n_ban, 0);
+}
+END_TEST
+
+START_TEST(test_unban)
+{
+	struct sockaddr_storage a = v6("fd00::2");
+
+	wrong_password("fd00::2");
+	wrong_password("fd00::2");
+	ck_assert(main_ban_connection(m, &a));
+	ck_assert_int_eq(main_ban_unban(m, "fd00::3"), -ENOENT);
+	ck_assert_int_eq(main_ban_unban(m, "not an address"), -EINVAL);
+	ck_assert_int_eq(main_ban_unban(m, "fd00::2"), 0);
+	ck_assert_uint_eq(n_unban, 1);
+	ck_assert(!main_ban_connection(m, &a));
+}
+END_TEST
+
+START_TEST(test_off)
+{
+	struct sockaddr_storage a = v4("198.18.0.2");
+
+	m->cfg->max_ban_score = 0;
+	for (int i = 0; i < 10; i++)
+		wrong_password("198.18.0.2");
+	ck_assert(!main_ban_connection(m, &a));
+	ck_assert_uint_eq(n_ban, 0);
+}
+END_TEST
+
+START_TEST(test_ban_expires)
+{
+	struct sockaddr_storage a = v4("198.18.0.2");
+
+	m->cfg->ban_time = 1;
+	wrong_password("198.18.0.2");
+	wrong_password("198.18.0.2");
+	ck_assert(main_ban_connection(m, &a));
+	usleep(1100 * 1000);
+	ev_now_update(m->loop);
+	ck_assert(!main_ban_connection(m, &a));
+	ck_assert_uint_eq(n_unban, 1);
+}
+END_TEST
+
+START_TEST(test_table_is_bounded)
+{
+	unsigned all = 0;
+	char ip[64];
+
+	for (unsigned i = 0; i < 20000; i++) {
+		snprintf(ip, sizeof(ip), "fd00::%x:%x", i >> 16, i & 0xffff);
+		wrong_password(ip);
+	}
+	main_ban_list(m, false, count, &all);
+	ck_assert_uint_le(all, 16384);
+	ck_assert_uint_gt(all, 0);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("ban");
+	TCase *tc = tcase_create("ban");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_two_wrong_passwords_ban);
+	tcase_add_test(tc, test_not_the_clients_fault);
+	tcase_add_test(tc, test_unban);
+	tcase_add_test(tc, test_off);
+	tcase_add_test(tc, test_ban_expires);
+	tcase_add_test(tc, test_table_is_bounded);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

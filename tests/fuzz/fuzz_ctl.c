@@ -4,17 +4,23 @@
  * connection must be freed. Aborts if any fd is left open afterwards. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "main/ban.h"
 #include "main/ctl.h"
 #include "main/events.h"
 #include "main/main.h"
+#include "main/reload.h"
+#include "main/systemd.h"
 
 /* The parts of main that ctl.c calls, reduced to what the request path can observe. */
 static unsigned terminated;
@@ -33,6 +39,43 @@ struct in_addr lease_pool_server_addr(const struct lease_pool *p)
 	struct in_addr a = {htonl(0xc6130001)};
 
 	return a;
+}
+
+/* Alternately rejected and applied, so that both replies are exercised. */
+int main_reload(struct main_ctx *m, char *err, size_t errlen)
+{
+	static unsigned n;
+
+	snprintf(err, errlen, "keepalive: not a number");
+	return n++ % 2 ? 0 : -EINVAL;
+}
+
+void systemd_reloading(struct main_ctx *m)
+{
+}
+
+void systemd_ready(struct main_ctx *m)
+{
+}
+
+/* Two scored addresses, one of them banned. */
+void main_ban_list(struct main_ctx *m, bool banned_only,
+		   void (*cb)(void *arg, const struct ban_info *b), void *arg)
+{
+	struct ban_info a = {"198.18.0.2", 25, 1000, 990, 1300}, b = {"2001:db8::1", 3, 1000};
+
+	cb(arg, &a);
+	if (!banned_only)
+		cb(arg, &b);
+}
+
+int main_ban_unban(struct main_ctx *m, const char *ip)
+{
+	struct in6_addr a;
+
+	if (inet_pton(AF_INET, ip, &a) != 1 && inet_pton(AF_INET6, ip, &a) != 1)
+		return -EINVAL;
+	return strcmp(ip, "198.18.0.2") == 0 ? 0 : -ENOENT;
 }
 
 void log_printf(int priority, const char *func, const char *fmt, ...)

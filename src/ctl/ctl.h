@@ -26,6 +26,7 @@ struct ctl_reply {
 	void (*on_user)(const CtlUser *u, void *data);
 	void (*on_event)(const CtlEvent *e, void *data);
 	void (*on_ban)(const CtlBan *b, void *data);
+	void (*on_session)(const CtlSession *s, void *data);
 	void *data;
 	/* filled from CTL_DONE */
 	bool done;
@@ -45,7 +46,7 @@ struct ctl_command {
 
 extern const struct ctl_command ctl_show_status, ctl_show_users, ctl_show_user, ctl_show_id,
     ctl_show_events, ctl_disconnect_user, ctl_disconnect_id, ctl_stop, ctl_reload, ctl_show_ip_bans,
-    ctl_show_ip_ban_points, ctl_unban_ip;
+    ctl_show_ip_ban_points, ctl_unban_ip, ctl_show_sec_sessions, ctl_show_sec_session;
 
 /* commands.c */
 extern const struct ctl_command *const ctl_commands[];
@@ -66,6 +67,8 @@ bool ctl_parse_id(const char *s, uint32_t *id);
 json_t *ctl_user_json(const CtlUser *u);
 /* show ip bans / show ip ban points: the addresses main lists, as a table. */
 int ctl_show_bans(const struct ctl_opts *o, uint16_t type);
+/* show sessions / show session: sec's sessions (cookies), occtl's keys. */
+json_t *ctl_session_json(const CtlSession *s);
 void ctl_print_record(const struct ctl_opts *o, json_t *obj);
 void ctl_print_table(const struct ctl_opts *o, json_t *array, const char *const *cols,
 		     const char *const *heads);

@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "common/session.h"
 #include "ipc/ctl.pb-c.h"
+#include "ipc/main_sec.pb-c.h"
 #include "main/ban.h"
 #include "main/events.h"
 #include "main/main.h"
@@ -30,6 +31,7 @@
 #define CTL_BATCH       64  /* messages per wakeup, so that a long list shares main */
 #define CTL_NAME_MAX    256 /* user names are far shorter; anything longer is an error */
 #define CTL_TEXT_MAX    256 /* client-chosen strings are cut to this in replies */
+#define CTL_SID_MAX     12  /* hex digits of a session id (sec's SEC_SID_LEN) */
 
 enum { CONN_IDLE = 1u << 0, CONN_BUSY = 1u << 1 };
 
@@ -47,7 +49,19 @@ struct main_ctl_conn {
 	char *only_user;       /* `show user`: that user's sessions only */
 	struct ban_info *bans; /* `show ip bans`/`ban points`: a copy, as the table changes */
 	size_t n_bans;
+	/* `show sessions`/`show session`: sec answers in batches that wait here until
+	 * the socket takes them; the next batch is asked for when this one is out. */
+	uint32_t sess_req; /* request id of the batch under way, 0: none */
+	char sess_after[CTL_SID_MAX + 1];
+	char *sess_prefix;
+	bool sess_batch_end, sess_more;
+	struct sess_item *queue, **queue_tail;
 	uint32_t sent;
+};
+
+struct sess_item {
+	struct sess_item *next;
+	CtlSession s;
 };
 
 struct main_ctl {
@@ -60,6 +74,7 @@ struct main_ctl {
 	unsigned n_conns;
 	time_t up_since;
 	uint64_t total_sessions, auth_failures;
+	uint32_t last_req; /* request ids for sec */
 };
 
 static int ctl_on_show_status(void *ctx, void *msg, int *fds);
@@ -74,6 +89,8 @@ static int ctl_on_reload(void *ctx, void *msg, int *fds);
 static int ctl_on_show_ip_bans(void *ctx, void *msg, int *fds);
 static int ctl_on_show_ip_ban_points(void *ctx, void *msg, int *fds);
 static int ctl_on_unban_ip(void *ctx, void *msg, int *fds);
+static int ctl_on_show_sessions(void *ctx, void *msg, int *fds);
+static int ctl_on_show_session(void *ctx, void *msg, int *fds);
 
 static const struct ipc_route main_from_ctl[] = {
     {CTL_TYPE__CTL_SHOW_STATUS, "CTL_SHOW_STATUS", &ctl_empty__descriptor, ctl_on_show_status, 0,
@@ -96,6 +113,10 @@ static const struct ipc_route main_from_ctl[] = {
     {CTL_TYPE__CTL_SHOW_IP_BAN_POINTS, "CTL_SHOW_IP_BAN_POINTS", &ctl_empty__descriptor,
      ctl_on_show_ip_ban_points, 0, CONN_IDLE, 0},
     {CTL_TYPE__CTL_UNBAN_IP, "CTL_UNBAN_IP", &ctl_ip__descriptor, ctl_on_unban_ip, 0, CONN_IDLE, 0},
+    {CTL_TYPE__CTL_SHOW_SESSIONS, "CTL_SHOW_SESSIONS", &ctl_empty__descriptor, ctl_on_show_sessions,
+     0, CONN_IDLE, 0},
+    {CTL_TYPE__CTL_SHOW_SESSION, "CTL_SHOW_SESSION", &ctl_name__descriptor, ctl_on_show_session, 0,
+     CONN_IDLE, 0},
 };
 
 static void conn_free(struct main_ctl_conn *c)
@@ -192,7 +213,7 @@ static int finish_list(struct main_ctl_conn *c)
 	ev_io_stop(c->m->loop, &c->wio);
 	c->listing = false;
 	TALLOC_FREE(c->bans);
-	if (!c->sent && (c->only_user || c->only_id))
+	if (!c->sent && (c->only_user || c->only_id || c->sess_prefix))
 		return send_done(c, ENOENT, "no such session", 0);
 	return send_done(c, 0, NULL, c->sent);
 }
@@ -251,10 +272,122 @@ static int pump_bans(struct main_ctl_conn *c)
 	return c->sent < c->n_bans ? 0 : finish_list(c);
 }
 
+static void ask_sessions(struct main_ctl_conn *c)
+{
+	MsSessionList req = MS_SESSION_LIST__INIT;
+
+	c->sess_req = ++c->m->ctl->last_req ? c->m->ctl->last_req : ++c->m->ctl->last_req;
+	c->sess_batch_end = false;
+	req.request_id = c->sess_req;
+	req.sid_prefix = c->sess_prefix;
+	req.after = c->sess_after[0] ? c->sess_after : NULL;
+	main_send_sec(c->m, MS_TYPE__MS_SESSION_LIST, &req.base, NULL, 0);
+}
+
+/* Relays what sec sent as far as the socket takes it; asks for the next batch, or
+ * ends the list, once a batch is out. */
+static int pump_sessions(struct main_ctl_conn *c)
+{
+	struct sess_item *q;
+	int ret;
+
+	while ((q = c->queue)) {
+		ret = ipc_send(c->ch.fd, CTL_TYPE__CTL_SESSION, &q->s.base, NULL, 0);
+		if (ret == -EAGAIN) {
+			ev_io_start(c->m->loop, &c->wio);
+			return 0;
+		}
+		if (ret < 0)
+			return ret;
+		snprintf(c->sess_after, sizeof(c->sess_after), "%s", q->s.sid);
+		c->sent++;
+		c->queue = q->next;
+		talloc_free(q);
+	}
+	c->queue_tail = &c->queue;
+	ev_io_stop(c->m->loop, &c->wio);
+	if (!c->sess_batch_end)
+		return 0; /* sec's entries are still coming */
+	if (c->sess_more) {
+		ask_sessions(c);
+		return 0;
+	}
+	c->sess_req = 0;
+	ret = finish_list(c);
+	TALLOC_FREE(c->sess_prefix);
+	return ret;
+}
+
+static struct main_ctl_conn *conn_of_request(struct main_ctx *m, uint32_t id)
+{
+	for (struct main_ctl_conn *c = m->ctl ? m->ctl->conns : NULL; c; c = c->next)
+		if (id && c->sess_req == id)
+			return c;
+	return NULL; /* the caller went away: the rest of its answer is dropped */
+}
+
+static void conn_failed(struct main_ctl_conn *c, int err)
+{
+	log_info("control connection (uid %u): %s; closing it", (unsigned)c->uid, strerror(-err));
+	conn_free(c);
+}
+
+int main_ctl_on_session_entry(void *ctx, void *msg, int *fds)
+{
+	MsSessionEntry *e = msg;
+	struct main_ctl_conn *c = conn_of_request(ctx, e->request_id);
+	struct sess_item *q;
+	int ret;
+
+	if (!c || c->sess_batch_end)
+		return 0;
+	q = talloc_zero(c, struct sess_item);
+	if (!q) {
+		conn_failed(c, -ENOMEM);
+		return 0;
+	}
+	ctl_session__init(&q->s);
+	q->s.sid = talloc_strndup(q, e->sid, CTL_SID_MAX);
+	q->s.username = talloc_strndup(q, e->username, CTL_TEXT_MAX);
+	q->s.groupname = talloc_strndup(q, e->groupname, CTL_TEXT_MAX);
+	q->s.remote_ip = talloc_strndup(q, e->auth_ip, CTL_TEXT_MAX);
+	q->s.created = e->created;
+	q->s.has_expires = e->has_expires;
+	q->s.expires = e->expires;
+	q->s.in_use_by = e->in_use_by;
+	if (!q->s.sid || !q->s.username || !q->s.groupname || !q->s.remote_ip) {
+		conn_failed(c, -ENOMEM);
+		return 0;
+	}
+	*c->queue_tail = q;
+	c->queue_tail = &q->next;
+	ret = pump_sessions(c);
+	if (ret < 0)
+		conn_failed(c, ret);
+	return 0;
+}
+
+int main_ctl_on_session_list_end(void *ctx, void *msg, int *fds)
+{
+	MsSessionListEnd *end = msg;
+	struct main_ctl_conn *c = conn_of_request(ctx, end->request_id);
+	int ret;
+
+	if (!c)
+		return 0;
+	c->sess_batch_end = true;
+	/* A batch that made no progress ends the list whatever sec says. */
+	c->sess_more = end->more && end->count > 0;
+	ret = pump_sessions(c);
+	if (ret < 0)
+		conn_failed(c, ret);
+	return 0;
+}
+
 static void conn_writable(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct main_ctl_conn *c = io->data;
-	int ret = c->bans ? pump_bans(c) : pump_users(c);
+	int ret = c->sess_req ? pump_sessions(c) : c->bans ? pump_bans(c) : pump_users(c);
 
 	if (ret < 0) {
 		log_info("control connection (uid %u): %s; closing it", (unsigned)c->uid,
@@ -474,6 +607,39 @@ static int ctl_on_unban_ip(void *ctx, void *msg, int *fds)
 	if (ret < 0)
 		return send_done(c, -ret, "address not in the ban list", 0);
 	return send_done(c, 0, NULL, 1);
+}
+
+static int list_sessions(struct main_ctl_conn *c, const char *prefix)
+{
+	TALLOC_FREE(c->only_user);
+	c->only_id = 0;
+	c->sess_after[0] = '\0';
+	c->sess_prefix = NULL;
+	if (prefix && !(c->sess_prefix = talloc_strdup(c, prefix)))
+		return -ENOMEM;
+	c->state = CONN_BUSY;
+	c->listing = true;
+	c->sent = 0;
+	c->queue = NULL;
+	c->queue_tail = &c->queue;
+	ask_sessions(c);
+	return 0;
+}
+
+static int ctl_on_show_sessions(void *ctx, void *msg, int *fds)
+{
+	return list_sessions(ctx, NULL);
+}
+
+static int ctl_on_show_session(void *ctx, void *msg, int *fds)
+{
+	struct main_ctl_conn *c = ctx;
+	CtlName *n = msg;
+	size_t len = strnlen(n->name, CTL_SID_MAX + 1);
+
+	if (len == 0 || len > CTL_SID_MAX || strspn(n->name, "0123456789abcdef") != len)
+		return send_done(c, EINVAL, "a session id is 1 to 12 hex digits", 0);
+	return list_sessions(c, n->name);
 }
 
 int main_ctl_conn_readable(struct main_ctl_conn *c)

@@ -1,0 +1,37 @@
+#include "config.h"
+
+#include "ctl/ctl.h"
+
+#include <stdio.h>
+
+static void on_session(const CtlSession *s, void *data)
+{
+	json_array_append_new(data, ctl_session_json(s));
+}
+
+static int run(const struct ctl_opts *o, const char *arg)
+{
+	CtlName req = CTL_NAME__INIT;
+	json_t *list = json_array(), *s;
+	struct ctl_reply r = {.on_session = on_session, .data = list};
+	size_t i;
+	int ret;
+
+	req.name = (char *)arg;
+	ret = ctl_request(o, CTL_TYPE__CTL_SHOW_SESSION, &req.base, &r);
+	if (ret == CTL_OK && o->json) {
+		ctl_print_json(list);
+	} else if (ret == CTL_OK) {
+		json_array_foreach(list, i, s)
+		{
+			if (i)
+				printf("\n");
+			ctl_print_record(o, s);
+		}
+	}
+	json_decref(list);
+	return ret;
+}
+
+const struct ctl_command ctl_show_sec_session = {
+    {"show", "session"}, "SID", "the session SID (or every one it is a prefix of), in detail", run};

@@ -2,8 +2,6 @@
 
 #include "ctl/ctl.h"
 
-#include <stdio.h>
-
 static void on_session(const CtlSession *s, void *data)
 {
 	json_array_append_new(data, ctl_session_json(s));
@@ -12,23 +10,14 @@ static void on_session(const CtlSession *s, void *data)
 static int run(const struct ctl_opts *o, const char *arg)
 {
 	CtlName req = CTL_NAME__INIT;
-	json_t *list = json_array(), *s;
+	json_t *list = json_array();
 	struct ctl_reply r = {.on_session = on_session, .data = list};
-	size_t i;
 	int ret;
 
 	req.name = (char *)arg;
 	ret = ctl_request(o, CTL_TYPE__CTL_SHOW_SESSION, &req.base, &r);
-	if (ret == CTL_OK && o->json) {
-		ctl_print_json(list);
-	} else if (ret == CTL_OK) {
-		json_array_foreach(list, i, s)
-		{
-			if (i)
-				printf("\n");
-			ctl_print_record(o, s);
-		}
-	}
+	if (ret == CTL_OK)
+		ctl_print_records(o, list);
 	json_decref(list);
 	return ret;
 }

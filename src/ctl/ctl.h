@@ -70,6 +70,8 @@ int ctl_show_bans(const struct ctl_opts *o, uint16_t type);
 /* show sessions / show session: sec's sessions (cookies), occtl's keys. */
 json_t *ctl_session_json(const CtlSession *s);
 void ctl_print_record(const struct ctl_opts *o, json_t *obj);
+/* Several records in detail (a JSON array with --json, as occtl prints them). */
+void ctl_print_records(const struct ctl_opts *o, json_t *array);
 void ctl_print_table(const struct ctl_opts *o, json_t *array, const char *const *cols,
 		     const char *const *heads);
 void ctl_print_json(json_t *v);

@@ -57,6 +57,26 @@ static int on_event(void *ctx, void *msg, int *fds)
 	return 0;
 }
 
+static int on_ban(void *ctx, void *msg, int *fds)
+{
+	struct ctl_reply *r = ctx;
+
+	if (!r->on_ban)
+		return -EBADMSG;
+	r->on_ban(msg, r->data);
+	return 0;
+}
+
+static int on_session(void *ctx, void *msg, int *fds)
+{
+	struct ctl_reply *r = ctx;
+
+	if (!r->on_session)
+		return -EBADMSG;
+	r->on_session(msg, r->data);
+	return 0;
+}
+
 static int on_done(void *ctx, void *msg, int *fds)
 {
 	struct ctl_reply *r = ctx;
@@ -73,6 +93,9 @@ static const struct ipc_route ctl_from_main[] = {
     {CTL_TYPE__CTL_STATUS, "CTL_STATUS", &ctl_status__descriptor, on_status, 0, CTL_REPLY_STATE, 0},
     {CTL_TYPE__CTL_USER, "CTL_USER", &ctl_user__descriptor, on_user, 0, CTL_REPLY_STATE, 0},
     {CTL_TYPE__CTL_EVENT, "CTL_EVENT", &ctl_event__descriptor, on_event, 0, CTL_REPLY_STATE, 0},
+    {CTL_TYPE__CTL_BAN, "CTL_BAN", &ctl_ban__descriptor, on_ban, 0, CTL_REPLY_STATE, 0},
+    {CTL_TYPE__CTL_SESSION, "CTL_SESSION", &ctl_session__descriptor, on_session, 0, CTL_REPLY_STATE,
+     0},
     {CTL_TYPE__CTL_DONE, "CTL_DONE", &ctl_done__descriptor, on_done, 0, CTL_REPLY_STATE, 0},
 };
 

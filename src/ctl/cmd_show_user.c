@@ -2,8 +2,6 @@
 
 #include "ctl/ctl.h"
 
-#include <stdio.h>
-
 /* Every session of the user, one record each (occtl prints a JSON array). */
 static void on_user(const CtlUser *u, void *data)
 {
@@ -12,21 +10,12 @@ static void on_user(const CtlUser *u, void *data)
 
 int ctl_show_sessions(const struct ctl_opts *o, uint16_t type, const ProtobufCMessage *req)
 {
-	json_t *users = json_array(), *u;
+	json_t *users = json_array();
 	struct ctl_reply r = {.on_user = on_user, .data = users};
 	int ret = ctl_request(o, type, req, &r);
-	size_t i;
 
-	if (ret == CTL_OK && o->json) {
-		ctl_print_json(users);
-	} else if (ret == CTL_OK) {
-		json_array_foreach(users, i, u)
-		{
-			if (i)
-				printf("\n");
-			ctl_print_record(o, u);
-		}
-	}
+	if (ret == CTL_OK)
+		ctl_print_records(o, users);
 	json_decref(users);
 	return ret;
 }

@@ -25,6 +25,8 @@ struct ctl_reply {
 	void (*on_status)(const CtlStatus *s, void *data);
 	void (*on_user)(const CtlUser *u, void *data);
 	void (*on_event)(const CtlEvent *e, void *data);
+	void (*on_ban)(const CtlBan *b, void *data);
+	void (*on_session)(const CtlSession *s, void *data);
 	void *data;
 	/* filled from CTL_DONE */
 	bool done;
@@ -33,15 +35,18 @@ struct ctl_reply {
 	uint32_t count;
 };
 
+#define CTL_MAX_WORDS 4 /* "show ip ban points" */
+
 struct ctl_command {
-	const char *words[3]; /* NULL-terminated when shorter */
-	const char *arg;      /* name of the one argument, or NULL */
+	const char *words[CTL_MAX_WORDS]; /* NULL-terminated when shorter */
+	const char *arg;                  /* name of the one argument, or NULL */
 	const char *help;
 	int (*run)(const struct ctl_opts *o, const char *arg);
 };
 
 extern const struct ctl_command ctl_show_status, ctl_show_users, ctl_show_user, ctl_show_id,
-    ctl_show_events, ctl_disconnect_user, ctl_disconnect_id, ctl_stop;
+    ctl_show_events, ctl_disconnect_user, ctl_disconnect_id, ctl_stop, ctl_reload, ctl_show_ip_bans,
+    ctl_show_ip_ban_points, ctl_unban_ip, ctl_show_sec_sessions, ctl_show_sec_session;
 
 /* commands.c */
 extern const struct ctl_command *const ctl_commands[];
@@ -60,7 +65,13 @@ bool ctl_parse_id(const char *s, uint32_t *id);
 /* output.c: one record is a JSON object, printed as JSON or as aligned "key: value"
  * lines (raw_* keys are for scripts only); lists as a JSON array or a table. */
 json_t *ctl_user_json(const CtlUser *u);
+/* show ip bans / show ip ban points: the addresses main lists, as a table. */
+int ctl_show_bans(const struct ctl_opts *o, uint16_t type);
+/* show sessions / show session: sec's sessions (cookies), occtl's keys. */
+json_t *ctl_session_json(const CtlSession *s);
 void ctl_print_record(const struct ctl_opts *o, json_t *obj);
+/* Several records in detail (a JSON array with --json, as occtl prints them). */
+void ctl_print_records(const struct ctl_opts *o, json_t *array);
 void ctl_print_table(const struct ctl_opts *o, json_t *array, const char *const *cols,
 		     const char *const *heads);
 void ctl_print_json(json_t *v);

@@ -71,6 +71,23 @@ void ctl_print_record(const struct ctl_opts *o, json_t *obj)
 	    printf("%*s: %s\n", width, key, text(v, buf, sizeof(buf)));
 }
 
+void ctl_print_records(const struct ctl_opts *o, json_t *array)
+{
+	json_t *v;
+	size_t i;
+
+	if (o->json) {
+		ctl_print_json(array);
+		return;
+	}
+	json_array_foreach(array, i, v)
+	{
+		if (i)
+			printf("\n");
+		ctl_print_record(o, v);
+	}
+}
+
 void ctl_print_table(const struct ctl_opts *o, json_t *array, const char *const *cols,
 		     const char *const *heads)
 {

@@ -26,7 +26,7 @@ static size_t ntyped;
 /* The word command c offers after the typed words, if it starts with text. */
 static const char *candidate(const struct ctl_command *c, const char *text)
 {
-	if (ntyped >= 3 || !c->words[ntyped])
+	if (ntyped >= CTL_MAX_WORDS || !c->words[ntyped])
 		return NULL;
 	for (size_t i = 0; i < ntyped; i++)
 		if (strcmp(typed[i], c->words[i]) != 0)

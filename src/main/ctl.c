@@ -19,14 +19,19 @@
 #include "common/log.h"
 #include "common/session.h"
 #include "ipc/ctl.pb-c.h"
+#include "ipc/main_sec.pb-c.h"
+#include "main/ban.h"
 #include "main/events.h"
 #include "main/main.h"
+#include "main/reload.h"
+#include "main/systemd.h"
 
 #define CTL_MAX_PAYLOAD 4096
 #define CTL_MAX_CONNS   16
 #define CTL_BATCH       64  /* messages per wakeup, so that a long list shares main */
 #define CTL_NAME_MAX    256 /* user names are far shorter; anything longer is an error */
 #define CTL_TEXT_MAX    256 /* client-chosen strings are cut to this in replies */
+#define CTL_SID_MAX     12  /* hex digits of a session id (sec's SEC_SID_LEN) */
 
 enum { CONN_IDLE = 1u << 0, CONN_BUSY = 1u << 1 };
 
@@ -37,12 +42,26 @@ struct main_ctl_conn {
 	ev_io rio, wio;
 	uint32_t uid;
 	uint32_t state;
-	bool events;      /* `show events`: CTL_EVENT until the peer closes */
-	bool listing;     /* a CTL_USER list is being streamed */
-	uint32_t cursor;  /* next worker to list has a lower id (the list is newest first) */
-	uint32_t only_id; /* `show id`: that worker only */
-	char *only_user;  /* `show user`: that user's sessions only */
+	bool events;           /* `show events`: CTL_EVENT until the peer closes */
+	bool listing;          /* a CTL_USER list is being streamed */
+	uint32_t cursor;       /* next worker to list has a lower id (the list is newest first) */
+	uint32_t only_id;      /* `show id`: that worker only */
+	char *only_user;       /* `show user`: that user's sessions only */
+	struct ban_info *bans; /* `show ip bans`/`ban points`: a copy, as the table changes */
+	size_t n_bans;
+	/* `show sessions`/`show session`: sec answers in batches that wait here until
+	 * the socket takes them; the next batch is asked for when this one is out. */
+	uint32_t sess_req; /* request id of the batch under way, 0: none */
+	char sess_after[CTL_SID_MAX + 1];
+	char *sess_prefix;
+	bool sess_batch_end, sess_more;
+	struct sess_item *queue, **queue_tail;
 	uint32_t sent;
+};
+
+struct sess_item {
+	struct sess_item *next;
+	CtlSession s;
 };
 
 struct main_ctl {
@@ -55,6 +74,7 @@ struct main_ctl {
 	unsigned n_conns;
 	time_t up_since;
 	uint64_t total_sessions, auth_failures;
+	uint32_t last_req; /* request ids for sec */
 };
 
 static int ctl_on_show_status(void *ctx, void *msg, int *fds);
@@ -65,6 +85,12 @@ static int ctl_on_show_events(void *ctx, void *msg, int *fds);
 static int ctl_on_disconnect_user(void *ctx, void *msg, int *fds);
 static int ctl_on_disconnect_id(void *ctx, void *msg, int *fds);
 static int ctl_on_stop(void *ctx, void *msg, int *fds);
+static int ctl_on_reload(void *ctx, void *msg, int *fds);
+static int ctl_on_show_ip_bans(void *ctx, void *msg, int *fds);
+static int ctl_on_show_ip_ban_points(void *ctx, void *msg, int *fds);
+static int ctl_on_unban_ip(void *ctx, void *msg, int *fds);
+static int ctl_on_show_sessions(void *ctx, void *msg, int *fds);
+static int ctl_on_show_session(void *ctx, void *msg, int *fds);
 
 static const struct ipc_route main_from_ctl[] = {
     {CTL_TYPE__CTL_SHOW_STATUS, "CTL_SHOW_STATUS", &ctl_empty__descriptor, ctl_on_show_status, 0,
@@ -81,6 +107,16 @@ static const struct ipc_route main_from_ctl[] = {
     {CTL_TYPE__CTL_DISCONNECT_ID, "CTL_DISCONNECT_ID", &ctl_id__descriptor, ctl_on_disconnect_id, 0,
      CONN_IDLE, 0},
     {CTL_TYPE__CTL_STOP, "CTL_STOP", &ctl_empty__descriptor, ctl_on_stop, 0, CONN_IDLE, 0},
+    {CTL_TYPE__CTL_RELOAD, "CTL_RELOAD", &ctl_empty__descriptor, ctl_on_reload, 0, CONN_IDLE, 0},
+    {CTL_TYPE__CTL_SHOW_IP_BANS, "CTL_SHOW_IP_BANS", &ctl_empty__descriptor, ctl_on_show_ip_bans, 0,
+     CONN_IDLE, 0},
+    {CTL_TYPE__CTL_SHOW_IP_BAN_POINTS, "CTL_SHOW_IP_BAN_POINTS", &ctl_empty__descriptor,
+     ctl_on_show_ip_ban_points, 0, CONN_IDLE, 0},
+    {CTL_TYPE__CTL_UNBAN_IP, "CTL_UNBAN_IP", &ctl_ip__descriptor, ctl_on_unban_ip, 0, CONN_IDLE, 0},
+    {CTL_TYPE__CTL_SHOW_SESSIONS, "CTL_SHOW_SESSIONS", &ctl_empty__descriptor, ctl_on_show_sessions,
+     0, CONN_IDLE, 0},
+    {CTL_TYPE__CTL_SHOW_SESSION, "CTL_SHOW_SESSION", &ctl_name__descriptor, ctl_on_show_session, 0,
+     CONN_IDLE, 0},
 };
 
 static void conn_free(struct main_ctl_conn *c)
@@ -172,9 +208,19 @@ static bool listed(const struct main_ctl_conn *c, const struct main_worker *w)
 	return !c->only_user || strcmp(w->username, c->only_user) == 0;
 }
 
+static int finish_list(struct main_ctl_conn *c)
+{
+	ev_io_stop(c->m->loop, &c->wio);
+	c->listing = false;
+	TALLOC_FREE(c->bans);
+	if (!c->sent && (c->only_user || c->only_id || c->sess_prefix))
+		return send_done(c, ENOENT, "no such session", 0);
+	return send_done(c, 0, NULL, c->sent);
+}
+
 /* Sends what the socket takes, at most CTL_BATCH, and finishes the list with
  * CTL_DONE. Returns 0, or a negative errno when the connection must go. */
-static int pump_list(struct main_ctl_conn *c)
+static int pump_users(struct main_ctl_conn *c)
 {
 	struct main_worker *w = c->m->workers;
 	int ret;
@@ -192,19 +238,156 @@ static int pump_list(struct main_ctl_conn *c)
 		c->cursor = w->id;
 		c->sent++;
 	}
-	if (w)
-		return 0; /* more to come at the next wakeup */
+	return w ? 0 : finish_list(c); /* w: more to come at the next wakeup */
+}
+
+static int send_ban(struct main_ctl_conn *c, const struct ban_info *b)
+{
+	CtlBan cb = CTL_BAN__INIT;
+
+	cb.ip = (char *)b->ip;
+	cb.score = b->score;
+	cb.last = b->last;
+	if (b->banned_until) {
+		cb.has_since = cb.has_until = true;
+		cb.since = b->banned_since;
+		cb.until = b->banned_until;
+	}
+	return ipc_send(c->ch.fd, CTL_TYPE__CTL_BAN, &cb.base, NULL, 0);
+}
+
+/* As pump_users, over the copy of the ban table; c->sent indexes it. */
+static int pump_bans(struct main_ctl_conn *c)
+{
+	int ret;
+
+	for (int n = 0; n < CTL_BATCH && c->sent < c->n_bans; n++) {
+		ret = send_ban(c, &c->bans[c->sent]);
+		if (ret == -EAGAIN)
+			return 0;
+		if (ret < 0)
+			return ret;
+		c->sent++;
+	}
+	return c->sent < c->n_bans ? 0 : finish_list(c);
+}
+
+static void ask_sessions(struct main_ctl_conn *c)
+{
+	MsSessionList req = MS_SESSION_LIST__INIT;
+
+	c->sess_req = ++c->m->ctl->last_req ? c->m->ctl->last_req : ++c->m->ctl->last_req;
+	c->sess_batch_end = false;
+	req.request_id = c->sess_req;
+	req.sid_prefix = c->sess_prefix;
+	req.after = c->sess_after[0] ? c->sess_after : NULL;
+	main_send_sec(c->m, MS_TYPE__MS_SESSION_LIST, &req.base, NULL, 0);
+}
+
+/* Relays what sec sent as far as the socket takes it; asks for the next batch, or
+ * ends the list, once a batch is out. */
+static int pump_sessions(struct main_ctl_conn *c)
+{
+	struct sess_item *q;
+	int ret;
+
+	while ((q = c->queue)) {
+		ret = ipc_send(c->ch.fd, CTL_TYPE__CTL_SESSION, &q->s.base, NULL, 0);
+		if (ret == -EAGAIN) {
+			ev_io_start(c->m->loop, &c->wio);
+			return 0;
+		}
+		if (ret < 0)
+			return ret;
+		snprintf(c->sess_after, sizeof(c->sess_after), "%s", q->s.sid);
+		c->sent++;
+		c->queue = q->next;
+		talloc_free(q);
+	}
+	c->queue_tail = &c->queue;
 	ev_io_stop(c->m->loop, &c->wio);
-	c->listing = false;
-	if (!c->sent && (c->only_user || c->only_id))
-		return send_done(c, ENOENT, "no such session", 0);
-	return send_done(c, 0, NULL, c->sent);
+	if (!c->sess_batch_end)
+		return 0; /* sec's entries are still coming */
+	if (c->sess_more) {
+		ask_sessions(c);
+		return 0;
+	}
+	c->sess_req = 0;
+	ret = finish_list(c);
+	TALLOC_FREE(c->sess_prefix);
+	return ret;
+}
+
+static struct main_ctl_conn *conn_of_request(struct main_ctx *m, uint32_t id)
+{
+	for (struct main_ctl_conn *c = m->ctl ? m->ctl->conns : NULL; c; c = c->next)
+		if (id && c->sess_req == id)
+			return c;
+	return NULL; /* the caller went away: the rest of its answer is dropped */
+}
+
+static void conn_failed(struct main_ctl_conn *c, int err)
+{
+	log_info("control connection (uid %u): %s; closing it", (unsigned)c->uid, strerror(-err));
+	conn_free(c);
+}
+
+int main_ctl_on_session_entry(void *ctx, void *msg, int *fds)
+{
+	MsSessionEntry *e = msg;
+	struct main_ctl_conn *c = conn_of_request(ctx, e->request_id);
+	struct sess_item *q;
+	int ret;
+
+	if (!c || c->sess_batch_end)
+		return 0;
+	q = talloc_zero(c, struct sess_item);
+	if (!q) {
+		conn_failed(c, -ENOMEM);
+		return 0;
+	}
+	ctl_session__init(&q->s);
+	q->s.sid = talloc_strndup(q, e->sid, CTL_SID_MAX);
+	q->s.username = talloc_strndup(q, e->username, CTL_TEXT_MAX);
+	q->s.groupname = talloc_strndup(q, e->groupname, CTL_TEXT_MAX);
+	q->s.remote_ip = talloc_strndup(q, e->auth_ip, CTL_TEXT_MAX);
+	q->s.created = e->created;
+	q->s.has_expires = e->has_expires;
+	q->s.expires = e->expires;
+	q->s.in_use_by = e->in_use_by;
+	if (!q->s.sid || !q->s.username || !q->s.groupname || !q->s.remote_ip) {
+		conn_failed(c, -ENOMEM);
+		return 0;
+	}
+	*c->queue_tail = q;
+	c->queue_tail = &q->next;
+	ret = pump_sessions(c);
+	if (ret < 0)
+		conn_failed(c, ret);
+	return 0;
+}
+
+int main_ctl_on_session_list_end(void *ctx, void *msg, int *fds)
+{
+	MsSessionListEnd *end = msg;
+	struct main_ctl_conn *c = conn_of_request(ctx, end->request_id);
+	int ret;
+
+	if (!c)
+		return 0;
+	c->sess_batch_end = true;
+	/* A batch that made no progress ends the list whatever sec says. */
+	c->sess_more = end->more && end->count > 0;
+	ret = pump_sessions(c);
+	if (ret < 0)
+		conn_failed(c, ret);
+	return 0;
 }
 
 static void conn_writable(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct main_ctl_conn *c = io->data;
-	int ret = pump_list(c);
+	int ret = c->sess_req ? pump_sessions(c) : c->bans ? pump_bans(c) : pump_users(c);
 
 	if (ret < 0) {
 		log_info("control connection (uid %u): %s; closing it", (unsigned)c->uid,
@@ -347,6 +530,116 @@ static int ctl_on_stop(void *ctx, void *msg, int *fds)
 	log_notice("stop requested over the control socket by uid %u", (unsigned)c->uid);
 	ev_break(c->m->loop, EVBREAK_ALL);
 	return send_done(c, 0, "stopping", 0);
+}
+
+static int ctl_on_reload(void *ctx, void *msg, int *fds)
+{
+	struct main_ctl_conn *c = ctx;
+	char err[512];
+	int ret;
+
+	/* main_reload records the outcome (MEV_RELOAD); this records who asked. */
+	systemd_reloading(c->m);
+	ret = main_reload(c->m, err, sizeof(err));
+	systemd_ready(c->m);
+	audit_ctl(c, "reload", ret == 0);
+	if (ret < 0)
+		return send_done(c, -ret, err, 0);
+	return send_done(c, 0, "configuration applied", 1);
+}
+
+static void copy_ban(void *arg, const struct ban_info *b)
+{
+	struct main_ctl_conn *c = arg;
+	struct ban_info *more;
+
+	if (!c->bans)
+		return; /* out of memory earlier: the list ends short */
+	more = talloc_realloc(c, c->bans, struct ban_info, c->n_bans + 1);
+	if (!more) {
+		TALLOC_FREE(c->bans);
+		return;
+	}
+	c->bans = more;
+	c->bans[c->n_bans++] = *b;
+}
+
+/* The table is copied first: it may change (or entries expire) while a slow reader
+ * takes the list. */
+static int list_bans(struct main_ctl_conn *c, bool banned_only)
+{
+	TALLOC_FREE(c->only_user);
+	c->only_id = 0;
+	c->n_bans = 0;
+	c->bans = talloc_array(c, struct ban_info, 0);
+	if (!c->bans)
+		return -ENOMEM;
+	main_ban_list(c->m, banned_only, copy_ban, c);
+	if (!c->bans)
+		return -ENOMEM;
+	return start_list(c);
+}
+
+static int ctl_on_show_ip_bans(void *ctx, void *msg, int *fds)
+{
+	return list_bans(ctx, true);
+}
+
+static int ctl_on_show_ip_ban_points(void *ctx, void *msg, int *fds)
+{
+	return list_bans(ctx, false);
+}
+
+static int ctl_on_unban_ip(void *ctx, void *msg, int *fds)
+{
+	struct main_ctl_conn *c = ctx;
+	CtlIp *ip = msg;
+	char what[INET6_ADDRSTRLEN + 16];
+	int ret;
+
+	if (strnlen(ip->ip, INET6_ADDRSTRLEN) >= INET6_ADDRSTRLEN)
+		return send_done(c, EINVAL, "invalid address", 0);
+	snprintf(what, sizeof(what), "unban ip %s", ip->ip);
+	ret = main_ban_unban(c->m, ip->ip);
+	if (ret == -EINVAL)
+		return send_done(c, EINVAL, "invalid address", 0);
+	audit_ctl(c, what, ret == 0);
+	if (ret < 0)
+		return send_done(c, -ret, "address not in the ban list", 0);
+	return send_done(c, 0, NULL, 1);
+}
+
+static int list_sessions(struct main_ctl_conn *c, const char *prefix)
+{
+	TALLOC_FREE(c->only_user);
+	c->only_id = 0;
+	c->sess_after[0] = '\0';
+	c->sess_prefix = NULL;
+	if (prefix && !(c->sess_prefix = talloc_strdup(c, prefix)))
+		return -ENOMEM;
+	c->state = CONN_BUSY;
+	c->listing = true;
+	c->sent = 0;
+	c->queue = NULL;
+	c->queue_tail = &c->queue;
+	ask_sessions(c);
+	return 0;
+}
+
+static int ctl_on_show_sessions(void *ctx, void *msg, int *fds)
+{
+	return list_sessions(ctx, NULL);
+}
+
+static int ctl_on_show_session(void *ctx, void *msg, int *fds)
+{
+	struct main_ctl_conn *c = ctx;
+	CtlName *n = msg;
+	size_t len = strnlen(n->name, CTL_SID_MAX + 1);
+
+	if (len == 0 || len > CTL_SID_MAX || strspn(n->name, "0123456789abcdef") != len)
+		return send_done(c, EINVAL, "a session id is 1 to 12 hex digits", 0);
+	return list_sessions(c, n->name);
 }
 
 int main_ctl_conn_readable(struct main_ctl_conn *c)

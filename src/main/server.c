@@ -36,6 +36,10 @@ static const struct ipc_route main_from_sec[] = {
      MAIN_SEC_STATE, 0},
     {MS_TYPE__MS_RELOAD_RESULT, "MS_RELOAD_RESULT", &ms_reload_result__descriptor,
      main_on_reload_result, 0, MAIN_SEC_STATE, 0},
+    {MS_TYPE__MS_SESSION_ENTRY, "MS_SESSION_ENTRY", &ms_session_entry__descriptor,
+     main_ctl_on_session_entry, 0, MAIN_SEC_STATE, 0},
+    {MS_TYPE__MS_SESSION_LIST_END, "MS_SESSION_LIST_END", &ms_session_list_end__descriptor,
+     main_ctl_on_session_list_end, 0, MAIN_SEC_STATE, 0},
 };
 
 void main_send_sec(struct main_ctx *m, uint16_t type, const ProtobufCMessage *msg, const int *fds,

@@ -29,6 +29,8 @@ static const struct ipc_route sec_from_main[] = {
     {MS_TYPE__MS_SESSION_DOWN, "MS_SESSION_DOWN", &ms_session_down__descriptor, sec_on_session_down,
      0, MAIN_RUNNING, 0},
     {MS_TYPE__MS_RELOAD, "MS_RELOAD", &ms_reload__descriptor, sec_on_reload, 0, MAIN_RUNNING, 0},
+    {MS_TYPE__MS_SESSION_LIST, "MS_SESSION_LIST", &ms_session_list__descriptor, sec_on_session_list,
+     0, MAIN_RUNNING, 0},
 };
 
 const struct ipc_route sec_from_worker[] = {

@@ -16,6 +16,9 @@
 #define SEC_MAX_SIGNS  8  /* signatures one handshake may ask for */
 #define SEC_COOKIE_LEN 32 /* random bytes; sent as 64 hex digits */
 #define SEC_SID_LEN    12 /* hex digits of SHA-256(cookie) naming a session */
+/* Sessions per MS_SESSION_LIST answer: far below what the non-blocking channel to main
+ * queues, so that sec never finds it full. */
+#define SEC_LIST_BATCH 32
 
 struct sec_session {
 	struct sec_session *next;
@@ -90,6 +93,7 @@ unsigned sec_sessions_in_use(struct sec_ctx *sec, const char *user,
 int sec_on_cookie_check(void *ctx, void *msg, int *fds);
 int sec_on_session_up(void *ctx, void *msg, int *fds);
 int sec_on_session_down(void *ctx, void *msg, int *fds);
+int sec_on_session_list(void *ctx, void *msg, int *fds);
 
 /* sec.c; the route table is public for the unit tests of the sign/auth states. */
 extern const struct ipc_route sec_from_worker[];

@@ -191,3 +191,60 @@ int sec_on_session_down(void *ctx, void *msg, int *fds)
 		session_arm(s);
 	return 0;
 }
+
+/* The session with the smallest sid past after (and matching prefix), or NULL. */
+static struct sec_session *next_by_sid(struct sec_ctx *sec, const char *after, const char *prefix,
+				       size_t plen)
+{
+	struct sec_session *best = NULL;
+
+	for (struct sec_session *s = sec->sessions; s; s = s->next) {
+		if (plen && strncmp(s->sid, prefix, plen) != 0)
+			continue;
+		if (after && strcmp(s->sid, after) <= 0)
+			continue;
+		if (!best || strcmp(s->sid, best->sid) < 0)
+			best = s;
+	}
+	return best;
+}
+
+/* A batch of sessions in sid order. Every session listed is valid: an expired one is
+ * removed when its timer fires. */
+int sec_on_session_list(void *ctx, void *msg, int *fds)
+{
+	struct sec_ctx *sec = ctx;
+	MsSessionList *req = msg;
+	MsSessionListEnd end = MS_SESSION_LIST_END__INIT;
+	time_t now = time(NULL);
+	size_t plen = req->sid_prefix ? strnlen(req->sid_prefix, SEC_SID_LEN + 1) : 0;
+	const char *after = req->after;
+	struct sec_session *s = NULL;
+
+	end.request_id = req->request_id;
+	if (plen > SEC_SID_LEN) {
+		sec_send_main(sec, MS_TYPE__MS_SESSION_LIST_END, &end.base);
+		return 0;
+	}
+	while (end.count < SEC_LIST_BATCH && (s = next_by_sid(sec, after, req->sid_prefix, plen))) {
+		MsSessionEntry e = MS_SESSION_ENTRY__INIT;
+
+		e.request_id = req->request_id;
+		e.sid = s->sid;
+		e.username = s->username;
+		e.groupname = s->groupname;
+		e.auth_ip = s->auth_ip;
+		e.created = s->created;
+		e.in_use_by = s->in_use_by;
+		if (ev_is_active(&s->expiry)) {
+			e.has_expires = true;
+			e.expires = now + (int64_t)ev_timer_remaining(sec->loop, &s->expiry);
+		}
+		sec_send_main(sec, MS_TYPE__MS_SESSION_ENTRY, &e.base);
+		end.count++;
+		after = s->sid;
+	}
+	end.more = s != NULL;
+	sec_send_main(sec, MS_TYPE__MS_SESSION_LIST_END, &end.base);
+	return 0;
+}

@@ -4,17 +4,27 @@
  * connection must be freed. Aborts if any fd is left open afterwards. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/config.h"
+#include "main/ban.h"
 #include "main/ctl.h"
 #include "main/events.h"
 #include "main/main.h"
+#include "main/reload.h"
+#include "main/systemd.h"
+#include "ipc/main_sec.pb-c.h"
+
+static struct main_ctx *mc; /* talloc: main hangs its state under it */
 
 /* The parts of main that ctl.c calls, reduced to what the request path can observe. */
 static unsigned terminated;
@@ -35,6 +45,80 @@ struct in_addr lease_pool_server_addr(const struct lease_pool *p)
 	return a;
 }
 
+/* Alternately rejected and applied, so that both replies are exercised. */
+int main_reload(struct main_ctx *m, char *err, size_t errlen)
+{
+	static unsigned n;
+
+	snprintf(err, errlen, "keepalive: not a number");
+	return n++ % 2 ? 0 : -EINVAL;
+}
+
+void systemd_reloading(struct main_ctx *m)
+{
+}
+
+void systemd_ready(struct main_ctx *m)
+{
+}
+
+/* Two scored addresses, one of them banned. */
+void main_ban_list(struct main_ctx *m, bool banned_only,
+		   void (*cb)(void *arg, const struct ban_info *b), void *arg)
+{
+	struct ban_info a = {"198.18.0.2", 25, 1000, 990, 1300}, b = {"2001:db8::1", 3, 1000};
+
+	cb(arg, &a);
+	if (!banned_only)
+		cb(arg, &b);
+}
+
+int main_ban_unban(struct main_ctx *m, const char *ip)
+{
+	struct in6_addr a;
+
+	if (inet_pton(AF_INET, ip, &a) != 1 && inet_pton(AF_INET6, ip, &a) != 1)
+		return -EINVAL;
+	return strcmp(ip, "198.18.0.2") == 0 ? 0 : -ENOENT;
+}
+
+/* sec's side of a session list, answered at once: two sessions per batch and a
+ * second batch, so that batching, relaying and the end of the list all run. */
+static uint32_t pending_req;
+
+void main_send_sec(struct main_ctx *main, uint16_t type, const ProtobufCMessage *msg,
+		   const int *fds, unsigned nfds)
+{
+	MsSessionList *req = (MsSessionList *)msg;
+
+	if (type == MS_TYPE__MS_SESSION_LIST)
+		pending_req = req->after ? 0 : req->request_id;
+}
+
+static void answer_sessions(void)
+{
+	MsSessionEntry e = MS_SESSION_ENTRY__INIT;
+	MsSessionListEnd end = MS_SESSION_LIST_END__INIT;
+	uint32_t id = pending_req;
+
+	if (!id)
+		return;
+	pending_req = 0;
+	e.request_id = end.request_id = id;
+	e.username = "alice";
+	e.groupname = "";
+	e.auth_ip = "198.18.0.2";
+	e.sid = "0123456789ab";
+	main_ctl_on_session_entry(mc, &e, NULL);
+	e.sid = "123456789abc";
+	e.has_expires = true;
+	e.expires = 2000;
+	main_ctl_on_session_entry(mc, &e, NULL);
+	end.count = 2;
+	end.more = true;
+	main_ctl_on_session_list_end(mc, &end, NULL);
+}
+
 void log_printf(int priority, const char *func, const char *fmt, ...)
 {
 }
@@ -51,14 +135,15 @@ static int count_fds(void)
 	return n;
 }
 
-static struct main_ctx m;
 static struct main_worker workers[2];
 
 static void setup(void)
 {
 	static const char *const names[] = {"alice", "bob"};
+	static char sock[64];
 
-	m.loop = ev_loop_new(EVFLAG_AUTO);
+	mc = talloc_zero(NULL, struct main_ctx);
+	mc->loop = ev_loop_new(EVFLAG_AUTO);
 	for (int i = 0; i < 2; i++) {
 		struct main_worker *w = &workers[i];
 
@@ -74,8 +159,14 @@ static void setup(void)
 		strcpy(w->local_ip, "198.18.0.1");
 		w->vpn_ip.s_addr = htonl(0xc6130002 + i);
 	}
-	m.workers = &workers[0];
-	m.n_workers = 2;
+	mc->workers = &workers[0];
+	mc->n_workers = 2;
+	/* A real control socket, so that sec's answers find their connection. */
+	mc->cfg = talloc_zero(NULL, struct sluice_config);
+	snprintf(sock, sizeof(sock), "/tmp/sluice-fuzz-ctl.%d/ctl.sock", (int)getpid());
+	mc->cfg->occtl_socket_file = sock;
+	if (main_ctl_start(mc) < 0)
+		abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -94,7 +185,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (size)
 		send(sp[1], data, size, 0);
-	c = main_ctl_conn_new(&m, sp[0], 0);
+	c = main_ctl_conn_new(mc, sp[0], 0);
 	if (!c)
 		abort();
 	for (int i = 0; i < 8; i++) {
@@ -102,7 +193,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			c = NULL;
 			break;
 		}
-		ev_run(m.loop, EVRUN_NOWAIT);
+		answer_sessions();
+		ev_run(mc->loop, EVRUN_NOWAIT);
 		while (recv(sp[1], sink, sizeof(sink), MSG_DONTWAIT) > 0)
 			;
 	}

@@ -3,7 +3,8 @@
 # sluice-gendoc: the generated sluiced(8) and sample configuration document every key
 # that sluiced --help-config lists and sluiced(8) every option of sluiced --help; the
 # sample configuration loads as generated, and also with every key uncommented (so
-# each default and example value is valid); the manual pages pass mandoc's lint.
+# each default and example value is valid); sluicectl(8) describes every command of
+# sluicectl --help; the manual pages pass mandoc's lint.
 #
 # Exit status: 0 pass, 1 fail, 77 skip (binaries not built).
 set -u
@@ -12,6 +13,7 @@ set -u
 : "${top_builddir:=$top_srcdir}"
 : "${GENDOC:=$top_builddir/src/sluice-gendoc}"
 : "${SLUICED:=$top_builddir/src/sluiced}"
+: "${SLUICECTL:=$top_builddir/src/sluicectl}"
 
 log() { printf 'test_gendoc: %s\n' "$*"; }
 fail()
@@ -20,7 +22,7 @@ fail()
 	exit 1
 }
 
-for bin in "$GENDOC" "$SLUICED"; do
+for bin in "$GENDOC" "$SLUICED" "$SLUICECTL"; do
 	if [ ! -x "$bin" ]; then
 		log "SKIP: $bin does not exist (build it first)"
 		exit 77
@@ -70,8 +72,23 @@ for key in "${keys[@]}"; do
 done
 log "sample.config loads with every key uncommented"
 
+# sluicectl's commands: the words of each help line before its argument (an upper-case
+# name or "a|b"); the tags of COMMANDS in sluicectl.8, roff fonts and quotes removed.
+ctlman=$top_srcdir/doc/sluicectl.8
+mapfile -t cmds < <("$SLUICECTL" --help | sed -n '/^commands:/,$p' | sed 1d |
+	sed -E 's/^  //; s/  .*//' | awk '{ c = ""; for (i = 1; i <= NF; i++) {
+		if ($i ~ /[A-Z|]/) break; c = c (c == "" ? "" : " ") $i }; print c }')
+[ ${#cmds[@]} -gt 0 ] || fail "sluicectl --help lists no commands"
+awk '/^\.SH/ { in_cmds = ($2 == "COMMANDS") } in_cmds && tag { print } { tag = /^\.TP/ }' \
+	"$ctlman" | sed -E 's/^\.[A-Z]+ //; s/\\f[A-Z]//g; s/\\-/-/g; s/"//g' | tr -s ' ' \
+	>"$WORK/ctltags"
+for cmd in "${cmds[@]}"; do
+	grep -qE "^$cmd( |$)" "$WORK/ctltags" || fail "command '$cmd' is not in COMMANDS of sluicectl.8"
+done
+log "all ${#cmds[@]} commands of sluicectl --help are in sluicectl.8"
+
 if command -v mandoc >/dev/null; then
-	for page in "$man" "$top_srcdir/doc/sluice-passwd.8"; do
+	for page in "$man" "$top_srcdir/doc/sluice-passwd.8" "$ctlman"; do
 		out=$(mandoc -Tlint -W warning "$page" 2>&1)
 		[ -z "$out" ] || fail "mandoc -Tlint: $out"
 	done

@@ -23,7 +23,8 @@ if [ "${SKIP_APT:-0}" != 1 ] && command -v apt-get >/dev/null; then
 	apt-get update -q && apt-get install -y -q --no-install-recommends \
 		build-essential autoconf automake libtool pkg-config libgnutls28-dev \
 		libev-dev libtalloc-dev libprotobuf-c-dev protobuf-c-compiler libseccomp-dev \
-		check libinih-dev libcrypt-dev libxml2-dev openconnect iproute2 iputils-ping \
+		check libinih-dev libcrypt-dev libxml2-dev libjansson-dev libedit-dev \
+		libsystemd-dev libmicrohttpd-dev openconnect iproute2 iputils-ping \
 		procps gnutls-bin || exit 1
 fi
 
@@ -63,6 +64,14 @@ log "tunnel up: client $vpn_ip, server side $srv_ip"
 
 step "pinging $srv_ip through the tunnel"
 ping_through "$NS_C1" "$srv_ip" 5 || fail "ping through the tunnel failed"
+
+if [ "$SERVER" = sluiced ]; then
+	step "what sluicectl reports about the session"
+	"$top_builddir/src/sluicectl" -s "$WORK/occtl.sock" show users ||
+		fail "sluicectl show users failed"
+	"$top_builddir/src/sluicectl" -s "$WORK/occtl.sock" show user demo ||
+		fail "sluicectl show user failed"
+fi
 
 step "disconnecting the client (SIGINT: the client sends a DISCONNECT)"
 stop_client demo INT

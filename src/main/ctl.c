@@ -25,6 +25,7 @@
 #include "main/main.h"
 #include "main/reload.h"
 #include "main/systemd.h"
+#include "main/tun.h"
 
 #define CTL_MAX_PAYLOAD 4096
 #define CTL_MAX_CONNS   16
@@ -192,8 +193,19 @@ static int send_user(struct main_ctl_conn *c, const struct main_worker *w)
 	u.user_agent = cut(tmp, w->user_agent);
 	u.hostname = cut(tmp, w->hostname);
 	u.connected_at = w->started;
-	u.rx = w->bytes_in;
-	u.tx = w->bytes_out;
+	/* Live counters from the TUN device main holds; the worker's periodic report is
+	 * the fallback (rx: from the client, written to the TUN). */
+	{
+		uint64_t rx, tx, rxp, txp;
+
+		if (tun_stats(w->device, &rx, &tx, &rxp, &txp) == 0) {
+			u.rx = rx;
+			u.tx = tx;
+		} else {
+			u.rx = w->bytes_in;
+			u.tx = w->bytes_out;
+		}
+	}
 	ret = ipc_send(c->ch.fd, CTL_TYPE__CTL_USER, &u.base, NULL, 0);
 	talloc_free(tmp);
 	return ret;

@@ -51,6 +51,10 @@ ctl --json show users | jq -e --arg ip "$ip1" \
 	'.[] | select(.Username == "alice" and .IPv4 == $ip)' >/dev/null ||
 	fail "show users --json does not list alice with $ip1"
 ctl --json show id "$worker" | jq -e '.[0].ID' >/dev/null || fail "show id has no ID"
+# The byte counters are live (read from the TUN device), not the last periodic report.
+out=$(ping_through "$NS_C1" "$(server_tun_ip "$ip1")" 3) || fail "no ping through the tunnel: $out"
+ctl --json show user alice | jq -e '.[0].RX >= 252 and .[0].TX >= 252' >/dev/null ||
+	fail "show user does not count the pings: $(ctl --json show user alice)"
 ctl --json show status | jq -e '."Active sessions" == 1' >/dev/null || fail "status: not 1 session"
 ctl show users >"$WORK/users.txt" || fail "show users failed"
 grep -E "^$worker +alice .* $ip1 " "$WORK/users.txt" >/dev/null ||

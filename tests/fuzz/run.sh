@@ -17,7 +17,7 @@ HARNESSES=(
 	"ipc       | src/ipc/ipc.c @B@/src/ipc/*.pb-c.c            | talloc libprotobuf-c"
 	"dtls_hello | src/main/dtls_hello.c                         |"
 	"dtls_frame | src/worker/dtls_frame.c                       |"
-	"ctl       | src/main/ctl.c src/ipc/ipc.c @B@/src/ipc/*.pb-c.c | talloc libprotobuf-c gnutls -lev"
+	"ctl       | src/main/ctl.c src/main/tun.c src/ipc/ipc.c @B@/src/ipc/*.pb-c.c | talloc libprotobuf-c gnutls -lev"
 )
 
 set -u

@@ -56,7 +56,7 @@ step "starting $SERVER in $NS_SRV"
 write_config
 start_server
 
-step "connecting openconnect from $NS_C1 to https://$SRV_IP1:$PORT/"
+step "connecting openconnect (--script tests/integration/vpnc-script) from $NS_C1 to https://$SRV_IP1:$PORT/"
 start_client demo "$NS_C1" demo demo-pw
 vpn_ip=$(wait_tunnel demo 20) || fail "the tunnel did not come up"
 srv_ip=$(server_tun_ip "$vpn_ip")

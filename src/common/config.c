@@ -16,7 +16,13 @@
 #define CONFIG_MAX_LINE 4096
 #define CONFIG_MAX_FILE (1024 * 1024)
 
+/* What a text may set: a main configuration (no key that exists only per user), a
+ * per-user or per-group file (only keys flagged CONFIG_PER_USER), or a session's
+ * derived configuration (any key). */
+enum load_mode { LOAD_GLOBAL, LOAD_USER, LOAD_DERIVED };
+
 struct load_ctx {
+	enum load_mode mode;
 	struct sluice_config *cfg;
 	const char *name;
 	const char *pos, *end;
@@ -156,6 +162,14 @@ static int on_value(void *user, const char *section, const char *name, const cha
 		return !fail(lc, -EINVAL, "%s:%u: key '%.64s': unknown key", lc->name, lc->lineno,
 			     name);
 	}
+	if (lc->mode == LOAD_GLOBAL && (key->flags & CONFIG_USER_ONLY))
+		return !fail(lc, -EINVAL,
+			     "%s:%u: key '%s' is allowed only in per-user and per-group files",
+			     lc->name, lc->lineno, key->name);
+	if (lc->mode == LOAD_USER && !(key->flags & CONFIG_PER_USER))
+		return !fail(lc, -EINVAL,
+			     "%s:%u: key '%s' is not allowed in a per-user or per-group file",
+			     lc->name, lc->lineno, key->name);
 	i = (size_t)(key - config_keys);
 	if (lc->indented && lc->seen_key && !key->type->list)
 		return !fail(
@@ -204,6 +218,11 @@ static int apply_defaults(struct load_ctx *lc)
 	return 0;
 }
 
+static size_t key_index(const char *name)
+{
+	return (size_t)(config_key_find(name) - config_keys);
+}
+
 static int check_complete(struct load_ctx *lc)
 {
 	const struct config_key *key;
@@ -211,12 +230,19 @@ static int check_complete(struct load_ctx *lc)
 	size_t i;
 	int ret;
 
-	for (i = 0; i < config_n_keys; i++) {
+	for (i = 0; i < config_n_keys && lc->mode != LOAD_USER; i++) {
 		key = &config_keys[i];
 		if ((key->flags & CONFIG_REQUIRED) && !lc->lines[i])
 			return fail(lc, -EINVAL, "%s: missing required key '%s'", lc->name,
 				    key->name);
 	}
+	/* The pool is one value written as one or two keys: a file that changes it
+	 * names the network (its netmask alone would change nothing). */
+	if (lc->mode == LOAD_USER && lc->lines[key_index("ipv4-netmask")] &&
+	    !lc->lines[key_index("ipv4-network")])
+		return fail(lc, -EINVAL,
+			    "%s:%u: key 'ipv4-netmask': needs ipv4-network in the same file",
+			    lc->name, lc->lines[key_index("ipv4-netmask")]);
 	for (i = 0; i < config_n_keys; i++) {
 		struct config_arg arg = {lc->cfg, &config_keys[i], NULL, why, sizeof(why), NULL};
 
@@ -280,11 +306,18 @@ static int parse_text(struct load_ctx *lc)
 	return 0;
 }
 
+/* Reads text in the given mode. With lines, the per-key line numbers (0: not set)
+ * stay allocated under the configuration and are returned there. */
 static struct sluice_config *load_text(TALLOC_CTX *ctx, const char *text, size_t len,
-				       const char *name, char *err, size_t errlen)
+				       const char *name, enum load_mode mode, unsigned **lines,
+				       char *err, size_t errlen)
 {
-	struct load_ctx lc = {
-	    .name = name, .pos = text, .end = text + len, .err = err, .errlen = errlen};
+	struct load_ctx lc = {.mode = mode,
+			      .name = name,
+			      .pos = text,
+			      .end = text + len,
+			      .err = err,
+			      .errlen = errlen};
 	int ret = -ENOMEM;
 
 	if (errlen)
@@ -295,14 +328,18 @@ static struct sluice_config *load_text(TALLOC_CTX *ctx, const char *text, size_t
 		fail(&lc, ret, "%s: out of memory", name);
 		goto fail;
 	}
-	ret = apply_defaults(&lc);
+	/* A derived configuration is made of complete dumps: defaults are in them. */
+	ret = mode == LOAD_GLOBAL ? apply_defaults(&lc) : 0;
 	if (ret == 0)
 		ret = parse_text(&lc);
 	if (ret == 0)
 		ret = check_complete(&lc);
 	if (ret < 0)
 		goto fail;
-	talloc_free(lc.lines);
+	if (lines)
+		*lines = lc.lines;
+	else
+		talloc_free(lc.lines);
 	return lc.cfg;
 fail:
 	talloc_free(lc.cfg);
@@ -312,35 +349,38 @@ fail:
 struct sluice_config *config_load_string(TALLOC_CTX *ctx, const char *text, const char *name,
 					 char *err, size_t errlen)
 {
-	return load_text(ctx, text, strlen(text), name, err, errlen);
+	return load_text(ctx, text, strlen(text), name, LOAD_GLOBAL, NULL, err, errlen);
 }
 
-struct sluice_config *config_load(TALLOC_CTX *ctx, const char *path, char *err, size_t errlen)
+/* The file's bytes, NUL-terminated, or NULL with err set. *missing tells ENOENT apart. */
+static char *read_file(TALLOC_CTX *ctx, const char *path, size_t *len, bool *missing, char *err,
+		       size_t errlen)
 {
-	struct sluice_config *cfg = NULL;
 	char *buf = NULL;
 	const char *nul;
 	size_t n;
 	FILE *f;
 
+	*missing = false;
 	f = fopen(path, "re");
 	if (!f) {
+		*missing = errno == ENOENT;
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	buf = talloc_size(ctx, CONFIG_MAX_FILE + 2);
 	if (!buf) {
 		snprintf(err, errlen, "%s: out of memory", path);
-		goto out;
+		goto fail;
 	}
 	n = fread(buf, 1, CONFIG_MAX_FILE + 1, f);
 	if (ferror(f)) {
 		snprintf(err, errlen, "%s: read error", path);
-		goto out;
+		goto fail;
 	}
 	if (n > CONFIG_MAX_FILE) {
 		snprintf(err, errlen, "%s: larger than %d bytes", path, CONFIG_MAX_FILE);
-		goto out;
+		goto fail;
 	}
 	buf[n] = '\0';
 	nul = memchr(buf, '\0', n);
@@ -351,12 +391,156 @@ struct sluice_config *config_load(TALLOC_CTX *ctx, const char *path, char *err, 
 		for (p = buf; p < nul; p++)
 			line += *p == '\n';
 		snprintf(err, errlen, "%s:%u: NUL byte in line", path, line);
-		goto out;
+		goto fail;
 	}
-	cfg = load_text(ctx, buf, n, path, err, errlen);
-out:
+	fclose(f);
+	*len = n;
+	return buf;
+fail:
 	talloc_free(buf);
 	fclose(f);
+	return NULL;
+}
+
+struct sluice_config *config_load(TALLOC_CTX *ctx, const char *path, char *err, size_t errlen)
+{
+	struct sluice_config *cfg;
+	bool missing;
+	size_t n;
+	char *buf = read_file(ctx, path, &n, &missing, err, errlen);
+
+	if (!buf)
+		return NULL;
+	cfg = load_text(ctx, buf, n, path, LOAD_GLOBAL, NULL, err, errlen);
+	talloc_free(buf);
+	return cfg;
+}
+
+char *config_key_text(TALLOC_CTX *ctx, const struct sluice_config *cfg,
+		      const struct config_key *key)
+{
+	char *buf = NULL, *copy;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	key->type->dump(cfg, key, f);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	copy = talloc_strndup(ctx, buf, len);
+	free(buf);
+	return copy;
+}
+
+/* One per-user or per-group file as read, and which keys it set. */
+struct layer {
+	struct sluice_config *cfg;
+	unsigned *lines;
+};
+
+/* The keys of layers over base (NULL: only the layers' keys), as configuration text
+ * in schema order: a scalar comes from the last layer that sets it, a list is every
+ * layer's items together. ipv4-netmask goes with ipv4-network, the pair it belongs to. */
+static void append_key(char **text, const struct sluice_config *cfg,
+		       const struct config_key *key)
+{
+	char *one = *text ? config_key_text(*text, cfg, key) : NULL;
+
+	*text = one ? talloc_strdup_append(*text, one) : NULL;
+}
+
+static char *compose(TALLOC_CTX *ctx, const struct sluice_config *base,
+		     const struct layer *layers, size_t n)
+{
+	char *text = talloc_strdup(ctx, "");
+	size_t net = key_index("ipv4-network"), mask = key_index("ipv4-netmask");
+
+	for (size_t i = 0; text && i < config_n_keys; i++) {
+		const struct config_key *key = &config_keys[i];
+		const struct sluice_config *last = NULL;
+		size_t src = i == mask ? net : i;
+
+		for (size_t j = 0; j < n; j++) {
+			if (!layers[j].lines[src])
+				continue;
+			if (key->type->list)
+				append_key(&text, layers[j].cfg, key);
+			last = layers[j].cfg;
+		}
+		if (!last && base)
+			append_key(&text, base, key);
+		else if (last && !key->type->list)
+			append_key(&text, last, key);
+	}
+	return text;
+}
+
+static int user_layer(TALLOC_CTX *ctx, const char *text, size_t len, const char *name,
+		      struct layer *l, char *err, size_t errlen)
+{
+	l->cfg = load_text(ctx, text, len, name, LOAD_USER, &l->lines, err, errlen);
+	return l->cfg ? 0 : -EINVAL;
+}
+
+char *config_user_file(TALLOC_CTX *ctx, const char *path, bool *missing, char *err, size_t errlen)
+{
+	TALLOC_CTX *tmp = talloc_new(NULL);
+	char *buf, *text = NULL;
+	struct layer l;
+	size_t n;
+
+	buf = read_file(tmp, path, &n, missing, err, errlen);
+	if (buf && user_layer(tmp, buf, n, path, &l, err, errlen) == 0) {
+		text = compose(ctx, NULL, &l, 1);
+		if (!text)
+			snprintf(err, errlen, "%s: out of memory", path);
+	}
+	talloc_free(tmp);
+	return text;
+}
+
+char *config_user_merge(TALLOC_CTX *ctx, const char *group, const char *user, char *err,
+			size_t errlen)
+{
+	TALLOC_CTX *tmp = talloc_new(NULL);
+	struct layer l[2];
+	size_t n = 0;
+	char *text = NULL;
+
+	if (group && user_layer(tmp, group, strlen(group), "group", &l[n++], err, errlen) < 0)
+		goto out;
+	if (user && user_layer(tmp, user, strlen(user), "user", &l[n++], err, errlen) < 0)
+		goto out;
+	text = compose(ctx, NULL, l, n);
+	if (!text)
+		snprintf(err, errlen, "out of memory");
+out:
+	talloc_free(tmp);
+	return text;
+}
+
+struct sluice_config *config_derive(TALLOC_CTX *ctx, const struct sluice_config *base,
+				    const char *overrides, char *err, size_t errlen)
+{
+	TALLOC_CTX *tmp = talloc_new(NULL);
+	struct sluice_config *cfg = NULL;
+	struct layer l;
+	char *text;
+
+	if (user_layer(tmp, overrides, strlen(overrides), "per-user configuration", &l, err,
+		       errlen) < 0)
+		goto out;
+	text = compose(tmp, base, &l, 1);
+	if (!text)
+		snprintf(err, errlen, "out of memory");
+	else
+		cfg = load_text(ctx, text, strlen(text), base->file, LOAD_DERIVED, NULL, err,
+				errlen);
+out:
+	talloc_free(tmp);
 	return cfg;
 }
 
@@ -480,7 +664,9 @@ void config_print_schema(FILE *out)
 			fprintf(out, "; default: %s", key->def ? key->def : "unset");
 		fprintf(out, "; %s",
 			(key->flags & CONFIG_RELOAD) ? "reloaded on SIGHUP" : "needs a restart");
-		if (key->flags & CONFIG_PER_USER)
+		if (key->flags & CONFIG_USER_ONLY)
+			fprintf(out, "; only in per-user and per-group files");
+		else if (key->flags & CONFIG_PER_USER)
 			fprintf(out, "; allowed per user and group");
 		if (key->flags & CONFIG_SLUICE_ONLY)
 			fprintf(out, "; sluice only");

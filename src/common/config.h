@@ -83,9 +83,19 @@ struct sluice_config {
 	size_t n_routes;
 	char **no_routes;
 	size_t n_no_routes;
+	char **iroutes;             /* networks behind a client (per-user files only) */
+	size_t n_iroutes;
+	char *route_add_cmd;        /* NULL: main adds iroutes itself */
+	char *route_del_cmd;
 	unsigned mtu;               /* 0: derive from the client's and the link's */
 	char *default_domain;
 	char *banner;
+
+	/* per-user and per-group files, read by sec at login */
+	char *config_per_user;      /* directory: one file per user name */
+	char *config_per_group;     /* directory: one file per group name */
+	char *default_user_config;  /* for users without a file of their own */
+	char *default_group_config; /* for groups without a file of their own */
 
 	int log_level;              /* syslog priority threshold (LOG_ERR..LOG_DEBUG) */
 
@@ -116,6 +126,29 @@ struct sluice_config *config_load_string(TALLOC_CTX *ctx, const char *text,
 struct sluice_config *config_builtin(TALLOC_CTX *ctx, const char *state_dir,
 				     char *err, size_t errlen);
 
+/* Per-user and per-group files (config-per-user, config-per-group and the default-*
+ * files): ocserv's syntax, only keys flagged CONFIG_PER_USER. */
+
+/* Reads one and returns the keys it sets as configuration text in schema order ("" when
+ * it sets none). NULL with err on error; *missing tells a file that does not exist. */
+char *config_user_file(TALLOC_CTX *ctx, const char *path, bool *missing, char *err,
+		       size_t errlen);
+
+/* Reads every file in config-per-user and config-per-group and the default files;
+ * report gets one line per problem ("FILE:LINE: key ...: ..."). Returns how many. */
+unsigned config_check_user_files(const struct sluice_config *cfg,
+				 void (*report)(void *data, const char *problem), void *data);
+
+/* One text of the keys a group file and a user file set (either may be NULL): a key
+ * both set takes the user file's value; the items of a repeatable key add up. */
+char *config_user_merge(TALLOC_CTX *ctx, const char *group, const char *user, char *err,
+			size_t errlen);
+
+/* A session's effective configuration: base, with the keys that overrides (a text
+ * from config_user_merge) sets in place of base's own values. */
+struct sluice_config *config_derive(TALLOC_CTX *ctx, const struct sluice_config *base,
+				    const char *overrides, char *err, size_t errlen);
+
 /* Checks what only the running system can tell: run-as user and group exist (and
  * fills uid/gid), certificate, key and password files are readable. */
 int config_check_system(struct sluice_config *cfg, char *err, size_t errlen);
@@ -136,6 +169,7 @@ enum config_flag {
 	CONFIG_RELOAD = 1 << 1,      /* a SIGHUP applies a new value */
 	CONFIG_PER_USER = 1 << 2,    /* also allowed in per-user and per-group files */
 	CONFIG_SLUICE_ONLY = 1 << 3, /* not an ocserv key */
+	CONFIG_USER_ONLY = 1 << 4,   /* only in per-user and per-group files */
 };
 
 struct config_key;
@@ -176,6 +210,9 @@ extern const char config_builtin_passwd[]; /* password file of the built-in conf
 extern const char config_builtin_pool[];   /* its IPv4 address pool */
 
 const struct config_key *config_key_find(const char *name);
+/* One key as --dump-config writes it ("" when unset). */
+char *config_key_text(TALLOC_CTX *ctx, const struct sluice_config *cfg,
+		      const struct config_key *key);
 /* True for ocserv keys that sluice does not implement (for a clearer error). */
 bool config_is_ocserv_key(const char *name);
 /* Writes "name = value", quoted where the parser would otherwise change it. */

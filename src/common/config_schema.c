@@ -624,14 +624,33 @@ static const struct config_type t_ipv4_net = {"IPv4 network", parse_ipv4_network
 static const struct config_type t_ipv4_mask = {"IPv4 netmask", parse_ipv4_netmask,
 					       dump_ipv4_netmask, false};
 static const struct config_type t_log_level = {"number", parse_log_level, dump_log_level, false};
+/* A network behind one client (site-to-site): IPv4 only, as the tunnel is, and not
+ * everything (the client could then send from any address). */
+static int parse_iroute(struct config_arg *arg)
+{
+	const char *slash = strchr(arg->value, '/');
+
+	if (strcmp(arg->value, "default") == 0 || strchr(arg->value, ':'))
+		return bad(arg,
+			   "'%.64s' is not an IPv4 network (expected a.b.c.d/len; the tunnel "
+			   "carries IPv4 only)",
+			   arg->value);
+	if (slash && (strcmp(slash, "/0") == 0 || strcmp(slash, "/0.0.0.0") == 0))
+		return bad(arg, "'%.64s' covers every address; name the client's networks",
+			   arg->value);
+	return parse_route(arg);
+}
+
 static const struct config_type t_ip_list = {"IP address", parse_ip_literal, dump_list, true};
 static const struct config_type t_route_list = {"route", parse_route, dump_list, true};
+static const struct config_type t_iroute_list = {"route", parse_iroute, dump_list, true};
 
 #define OFF(f) offsetof(struct sluice_config, f)
 #define R      CONFIG_RELOAD
 #define U      CONFIG_PER_USER
 #define REQ    CONFIG_REQUIRED
 #define SL     CONFIG_SLUICE_ONLY
+#define UO     CONFIG_USER_ONLY
 
 /* Order is the order of --dump-config and --help-config. */
 const struct config_key config_keys[] = {
@@ -724,9 +743,9 @@ const struct config_key config_keys[] = {
      "prefix of the TUN device names (letters, digits, '-', '_'; at most 10)"},
     {"predictable-ips", &t_bool, OFF(predictable_ips), 0, 0, 0, "true", R,
      "give a user the same address again when possible"},
-    {"ipv4-network", &t_ipv4_net, OFF(ipv4_network), 0, 0, 0, NULL, REQ | U,
+    {"ipv4-network", &t_ipv4_net, OFF(ipv4_network), 0, 0, 0, NULL, REQ,
      "IPv4 address pool: a.b.c.d/len (8 to 30), or a.b.c.d with ipv4-netmask", check_ipv4_network},
-    {"ipv4-netmask", &t_ipv4_mask, OFF(ipv4_netmask), 0, 0, 0, NULL, U,
+    {"ipv4-netmask", &t_ipv4_mask, OFF(ipv4_netmask), 0, 0, 0, NULL, 0,
      "netmask of ipv4-network: 255.255.255.0 or 24"},
     {"dns", &t_ip_list, OFF(dns), OFF(n_dns), 0, 16, NULL, R | U,
      "DNS server for clients (repeatable, IPv4 or IPv6)"},
@@ -734,12 +753,32 @@ const struct config_key config_keys[] = {
      "route through the VPN (repeatable): default, a.b.c.d/len, IPv6-address/len"},
     {"no-route", &t_route_list, OFF(no_routes), OFF(n_no_routes), 0, 256, NULL, R | U,
      "route excluded from the VPN (repeatable)"},
+    {"iroute", &t_iroute_list, OFF(iroutes), OFF(n_iroutes), 0, 64, NULL, R | U | UO,
+     "network behind this user's client (repeatable, a.b.c.d/len): routed to the "
+     "client's tunnel, and packets from it are accepted from the client"},
+    {"route-add-cmd", &t_string, OFF(route_add_cmd), 0, 0, 1024, NULL, R,
+     "command (run by /bin/sh as root) that adds an iroute, with %{R} the route as "
+     "a.b.c.d/m.m.m.m, %{RI} as a.b.c.d/len and %{D} the device; unset: sluiced adds the "
+     "route itself"},
+    {"route-del-cmd", &t_string, OFF(route_del_cmd), 0, 0, 1024, NULL, R,
+     "command that removes an iroute, as route-add-cmd; unset: the route goes with the "
+     "device"},
     {"mtu", &t_mtu, OFF(mtu), 0, 0, 9000, "0", R | U,
      "tunnel MTU, 576 to 9000; 0 = derive from the client's and the link's"},
     {"default-domain", &t_domains, OFF(default_domain), 0, 0, 1024, NULL, R,
      "DNS search domains for clients (space-separated)"},
     {"banner", &t_string, OFF(banner), 0, 0, 1024, NULL, R,
      "message shown to users after login (at most 1024 bytes)"},
+    {"config-per-user", &t_path, OFF(config_per_user), 0, 0, PATH_LEN_MAX, NULL, R,
+     "directory of per-user files, each named after its user; read at every login"},
+    {"config-per-group", &t_path, OFF(config_per_group), 0, 0, PATH_LEN_MAX, NULL, R,
+     "directory of per-group files, each named after its group; a user's file wins "
+     "over its group's, repeatable keys add up"},
+    {"default-user-config", &t_path, OFF(default_user_config), 0, 0, PATH_LEN_MAX, NULL, R,
+     "per-user file for users without a file in config-per-user"},
+    {"default-group-config", &t_path, OFF(default_group_config), 0, 0, PATH_LEN_MAX, NULL, R,
+     "per-group file for users whose group has no file in config-per-group, or who have "
+     "no group"},
     {"log-level", &t_log_level, OFF(log_level), 0, 0, 9, "1", R,
      "0 = notices, 1 = info, 2 to 9 = debug"},
     {"audit-log", &t_path, OFF(audit_log), 0, 0, PATH_LEN_MAX, NULL, SL,
@@ -788,13 +827,9 @@ static const char *const ocserv_keys[] = {
     "client-bypass-protocol",
     "compression",
     "compression-algo-priority",
-    "config-per-group",
-    "config-per-user",
     "crl",
     "custom-header",
-    "default-group-config",
     "default-select-group",
-    "default-user-config",
     "dh-params",
     "enable-auth",
     "explicit-ipv4",
@@ -808,7 +843,6 @@ static const char *const ocserv_keys[] = {
     "ipv6-nbns",
     "ipv6-network",
     "ipv6-subnet-prefix",
-    "iroute",
     "key-pin",
     "kkdcp",
     "listen-clear-file",
@@ -834,8 +868,6 @@ static const char *const ocserv_keys[] = {
     "rekey-time",
     "restrict-user-to-ports",
     "restrict-user-to-routes",
-    "route-add-cmd",
-    "route-del-cmd",
     "rx-data-per-sec",
     "sec-mod-scale",
     "select-group",

@@ -50,6 +50,13 @@ static const struct {
     {"dns", "192.0.2.53"},
     {"route", "198.51.100.0/24"},
     {"no-route", "198.51.100.128/25"},
+    {"iroute", "192.0.2.128/25"},
+    {"route-add-cmd", "ip route add %{R} dev %{D}"},
+    {"route-del-cmd", "ip route delete %{R} dev %{D}"},
+    {"config-per-user", "/etc/sluice/config-per-user"},
+    {"config-per-group", "/etc/sluice/config-per-group"},
+    {"default-user-config", "/etc/sluice/defaults/user.conf"},
+    {"default-group-config", "/etc/sluice/defaults/group.conf"},
     {"default-domain", "example.com"},
     {"banner", "Welcome to the example.com VPN."},
     {"audit-log", "/var/log/sluice/audit.json"},
@@ -142,7 +149,9 @@ static char *flags_line(const struct config_key *key)
 {
 	return talloc_asprintf(NULL, "Reloadable: %s; per-user/group: %s%s.",
 			       yes_no(key->flags & CONFIG_RELOAD),
-			       yes_no(key->flags & CONFIG_PER_USER),
+			       (key->flags & CONFIG_USER_ONLY)   ? "only there"
+			       : (key->flags & CONFIG_PER_USER) ? "yes"
+								 : "no",
 			       (key->flags & CONFIG_SLUICE_ONLY) ? "; sluice only" : "");
 }
 

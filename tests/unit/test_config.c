@@ -321,6 +321,89 @@ START_TEST(test_check_system)
 }
 END_TEST
 
+/* A per-user file in a temporary file; returns config_user_file's result. */
+static char *user_file(TALLOC_CTX *ctx, const char *text, char *err, size_t errlen)
+{
+	char path[] = "/tmp/sluice-test-user-XXXXXX";
+	int fd = mkstemp(path);
+	bool missing = true;
+	char *out;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	out = config_user_file(ctx, path, &missing, err, errlen);
+	ck_assert(!missing);
+	unlink(path);
+	return out;
+}
+
+START_TEST(test_user_files)
+{
+	TALLOC_CTX *ctx = talloc_new(NULL);
+	char err[512], global[1024];
+	bool missing = false;
+	char *g, *u, *merged;
+	struct sluice_config *cfg, *eff;
+
+	/* Only keys allowed per user, normalised, in schema order. */
+	u = user_file(ctx, "iroute = 198.18.5.0/255.255.255.0\ndpd = 40\nroute = 10.1.0.0/16\n",
+		      err, sizeof(err));
+	ck_assert_msg(u, "%s", err);
+	ck_assert_str_eq(u, "dpd = 40\nroute = 10.1.0.0/16\niroute = 198.18.5.0/24\n");
+	ck_assert_ptr_null(user_file(ctx, "tcp-port = 444\n", err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, ":1: key 'tcp-port' is not allowed in a per-user"));
+	ck_assert_ptr_null(user_file(ctx, "dpd = 40\ndpd = 41\n", err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, ":2: key 'dpd': duplicate"));
+	ck_assert_ptr_null(user_file(ctx, "iroute = default\n", err, sizeof(err)));
+	ck_assert_ptr_null(user_file(ctx, "iroute = fd00::/64\n", err, sizeof(err)));
+	ck_assert_ptr_null(user_file(ctx, "iroute = 0.0.0.0/0\n", err, sizeof(err)));
+	ck_assert_ptr_null(user_file(ctx, "cgroup = cpuset,cpu:test\n", err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "ocserv key that sluice does not support"));
+	ck_assert_ptr_null(config_user_file(ctx, "/nonexistent/sluice-user", &missing, err,
+					    sizeof(err)));
+	ck_assert(missing);
+	u = user_file(ctx, "# nothing\n", err, sizeof(err));
+	ck_assert_str_eq(u, "");
+
+	/* The main configuration may not hold a key that exists only per user. */
+	snprintf(global, sizeof(global), "%siroute = 198.18.5.0/24\n", base);
+	ck_assert_ptr_null(load(ctx, global, err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "allowed only in per-user and per-group files"));
+
+	/* The user's scalar wins; repeatable keys add up, group first. */
+	g = "dpd = 40\nroute = 10.1.0.0/16\nmax-same-clients = 1\n";
+	u = "dpd = 50\nroute = 10.2.0.0/16\n";
+	merged = config_user_merge(ctx, g, u, err, sizeof(err));
+	ck_assert_msg(merged, "%s", err);
+	ck_assert_str_eq(merged, "max-same-clients = 1\ndpd = 50\nroute = 10.1.0.0/16\n"
+				 "route = 10.2.0.0/16\n");
+	ck_assert_str_eq(config_user_merge(ctx, NULL, u, err, sizeof(err)), u);
+	ck_assert_str_eq(config_user_merge(ctx, "", "", err, sizeof(err)), "");
+
+	/* Over the global configuration: lists the files set replace the global ones. */
+	snprintf(global, sizeof(global), "%sroute = 10.9.0.0/16\ndns = 10.9.0.53\ndpd = 90\n",
+		 base);
+	cfg = load(ctx, global, err, sizeof(err));
+	ck_assert_msg(cfg, "%s", err);
+	eff = config_derive(ctx, cfg, merged, err, sizeof(err));
+	ck_assert_msg(eff, "%s", err);
+	ck_assert_uint_eq(eff->dpd, 50);
+	ck_assert_uint_eq(eff->max_same_clients, 1);
+	ck_assert_uint_eq(eff->n_routes, 2);
+	ck_assert_str_eq(eff->routes[0], "10.1.0.0/16");
+	ck_assert_uint_eq(eff->n_dns, 1);
+	ck_assert_str_eq(eff->dns[0], "10.9.0.53");
+	ck_assert_str_eq(eff->server_cert, "/srv/cert.pem");
+	ck_assert_uint_eq(cfg->n_routes, 1);
+	/* No overrides: the same values as the global configuration. */
+	eff = config_derive(ctx, cfg, "", err, sizeof(err));
+	ck_assert_msg(eff, "%s", err);
+	ck_assert_str_eq(dump(ctx, eff), dump(ctx, cfg));
+	talloc_free(ctx);
+}
+END_TEST
+
 START_TEST(test_schema)
 {
 	char *mem = NULL;
@@ -405,6 +488,7 @@ int main(void)
 	tcase_add_test(tc, test_builtin);
 	tcase_add_test(tc, test_check_system);
 	tcase_add_test(tc, test_schema);
+	tcase_add_test(tc, test_user_files);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

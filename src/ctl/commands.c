@@ -15,6 +15,7 @@ const struct ctl_command *const ctl_commands[] = {
     &ctl_show_sec_session,
     &ctl_show_ip_bans,
     &ctl_show_ip_ban_points,
+    &ctl_show_iroutes,
     &ctl_show_events,
     &ctl_disconnect_user,
     &ctl_disconnect_id,

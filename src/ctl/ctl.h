@@ -44,7 +44,7 @@ struct ctl_command {
 	int (*run)(const struct ctl_opts *o, const char *arg);
 };
 
-extern const struct ctl_command ctl_show_status, ctl_show_users, ctl_show_user, ctl_show_id,
+extern const struct ctl_command ctl_show_iroutes, ctl_show_status, ctl_show_users, ctl_show_user, ctl_show_id,
     ctl_show_events, ctl_disconnect_user, ctl_disconnect_id, ctl_stop, ctl_reload, ctl_show_ip_bans,
     ctl_show_ip_ban_points, ctl_unban_ip, ctl_show_sec_sessions, ctl_show_sec_session;
 
@@ -65,6 +65,8 @@ bool ctl_parse_id(const char *s, uint32_t *id);
 /* output.c: one record is a JSON object, printed as JSON or as aligned "key: value"
  * lines (raw_* keys are for scripts only); lists as a JSON array or a table. */
 json_t *ctl_user_json(const CtlUser *u);
+/* A JSON array of strings. */
+json_t *ctl_strings_json(char **items, size_t n);
 /* show ip bans / show ip ban points: the addresses main lists, as a table. */
 int ctl_show_bans(const struct ctl_opts *o, uint16_t type);
 /* show sessions / show session: sec's sessions (cookies), occtl's keys. */

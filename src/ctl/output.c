@@ -17,20 +17,36 @@ void ctl_format_time(int64_t t, char *buf, size_t len)
 		snprintf(buf, len, "%lld", (long long)t);
 }
 
+json_t *ctl_strings_json(char **items, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(items[i]));
+	return a;
+}
+
 json_t *ctl_user_json(const CtlUser *u)
 {
 	char since[32];
+	/* As occtl: no route at all means everything goes through the VPN. */
+	char *all[] = {"defaultroute"};
 
 	ctl_format_time(u->connected_at, since, sizeof(since));
 	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:I, "
-			 "s:I, s:s, s:I}",
+			 "s:I, s:s, s:I, s:o, s:o, s:o, s:o}",
 			 "ID", (json_int_t)u->id, "Username", u->username, "Groupname",
 			 u->groupname, "State", u->state, "Device", u->device, "MTU",
 			 (json_int_t)u->mtu, "Remote IP", u->remote_ip, "Remote Port",
 			 (json_int_t)u->remote_port, "Local Device IP", u->local_ip, "IPv4",
 			 u->ipv4, "P-t-P IPv4", u->ptp_ipv4, "User-Agent", u->user_agent,
 			 "Hostname", u->hostname, "RX", (json_int_t)u->rx, "TX", (json_int_t)u->tx,
-			 "Connected at", since, "raw_connected_at", (json_int_t)u->connected_at);
+			 "Connected at", since, "raw_connected_at", (json_int_t)u->connected_at,
+			 "DNS", ctl_strings_json(u->dns, u->n_dns), "Routes",
+			 u->n_routes ? ctl_strings_json(u->routes, u->n_routes)
+				     : ctl_strings_json(all, 1),
+			 "No-routes", ctl_strings_json(u->no_routes, u->n_no_routes), "iRoutes",
+			 ctl_strings_json(u->iroutes, u->n_iroutes));
 }
 
 void ctl_print_json(json_t *v)
@@ -45,6 +61,20 @@ static const char *text(json_t *v, char *buf, size_t len)
 {
 	if (json_is_string(v))
 		return json_string_value(v);
+	if (json_is_array(v)) {
+		size_t i, used = 0;
+		json_t *item;
+
+		buf[0] = '\0';
+		json_array_foreach(v, i, item) {
+			if (json_is_string(item) && used < len)
+				used += (size_t)snprintf(buf + used, len - used, "%s%s",
+							 i ? ", " : "", json_string_value(item));
+		}
+		if (used >= len && len > 4)
+			memcpy(buf + len - 4, "...", 4);
+		return buf;
+	}
 	if (json_is_integer(v))
 		snprintf(buf, len, "%lld", (long long)json_integer_value(v));
 	else if (json_is_boolean(v))
@@ -59,7 +89,7 @@ void ctl_print_record(const struct ctl_opts *o, json_t *obj)
 	const char *key;
 	json_t *v;
 	int width = 0;
-	char buf[64];
+	char buf[1024];
 
 	if (o->json) {
 		ctl_print_json(obj);
@@ -94,7 +124,7 @@ void ctl_print_table(const struct ctl_opts *o, json_t *array, const char *const 
 	size_t ncols = 0, i;
 	int width[16];
 	json_t *row;
-	char buf[64];
+	char buf[1024];
 
 	if (o->json) {
 		ctl_print_json(array);

@@ -193,6 +193,14 @@ static int send_user(struct main_ctl_conn *c, const struct main_worker *w)
 	u.user_agent = cut(tmp, w->user_agent);
 	u.hostname = cut(tmp, w->hostname);
 	u.connected_at = w->started;
+	u.n_dns = w->cfg->n_dns;
+	u.dns = w->cfg->dns;
+	u.n_routes = w->cfg->n_routes;
+	u.routes = w->cfg->routes;
+	u.n_no_routes = w->cfg->n_no_routes;
+	u.no_routes = w->cfg->no_routes;
+	u.n_iroutes = w->cfg->n_iroutes;
+	u.iroutes = w->cfg->iroutes;
 	/* Live counters from the TUN device main holds; the worker's periodic report is
 	 * the fallback (rx: from the client, written to the TUN). */
 	{

@@ -22,11 +22,17 @@
 
 #include "common/log.h"
 #include "main/audit.h"
+#include "main/reload.h"
 #include "sec/sec.h"
 
 /* Fixed, whatever the build prefix: these are the paths the documentation names. */
 #define DEFAULT_CONFIG    "/etc/sluice/sluiced.conf"
 #define DEFAULT_STATE_DIR "/var/lib/sluice"
+
+static void print_problem(void *data, const char *problem)
+{
+	fprintf(stderr, "%s\n", problem);
+}
 
 static void usage(FILE *out)
 {
@@ -258,6 +264,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "%s\n", err);
 			return 1;
 		}
+		if (config_check_user_files(m->cfg, print_problem, NULL) > 0)
+			return 1;
 		printf("%s: configuration is valid\n", m->cfg->file);
 		return 0;
 	}
@@ -282,6 +290,8 @@ int main(int argc, char **argv)
 		log_err("%s", err);
 		return 1;
 	}
+	/* Not fatal: a broken file refuses only its own users' logins. */
+	config_check_user_files(m->cfg, main_warn_user_file, NULL);
 	if (strcmp(m->cfg->file, "(built-in)") != 0)
 		m->config_path = talloc_strdup(m, path);
 	m->worker_path = find_worker(m, m->cfg);

@@ -47,7 +47,8 @@ struct main_worker {
 	bool has_requested;
 	unsigned mtu;
 
-	/* the session, once the tunnel is up */
+	/* the session, once sec approved its cookie */
+	struct sluice_config *cfg; /* global configuration with the user's and group's files */
 	char *sid;
 	char *username;
 	char *groupname;

@@ -14,32 +14,16 @@
 #include "main/events.h"
 #include "main/main.h"
 
+void main_warn_user_file(void *data, const char *problem)
+{
+	log_warn("%s (the logins that need this file are refused)", problem);
+}
+
 static void reload_event(struct main_ctx *m, bool ok, const char *reason)
 {
 	struct main_event ev = {.kind = MEV_RELOAD, .ok = ok, .reason = reason};
 
 	main_event(m, &ev);
-}
-
-/* One key as --dump-config writes it ("" when unset), so values of any type compare
- * and carry over through the same parser that read them. */
-static char *key_text(TALLOC_CTX *ctx, const struct sluice_config *cfg,
-		      const struct config_key *key)
-{
-	char *buf = NULL, *copy;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	if (!f)
-		return NULL;
-	key->type->dump(cfg, key, f);
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
-	}
-	copy = talloc_strndup(ctx, buf, len);
-	free(buf);
-	return copy;
 }
 
 /* The configuration to run: cur's value for every key that cannot change at runtime,
@@ -53,7 +37,8 @@ static struct sluice_config *merge(struct main_ctx *m, const struct sluice_confi
 
 	for (size_t i = 0; text && i < config_n_keys; i++) {
 		const struct config_key *key = &config_keys[i];
-		char *now = key_text(tmp, m->cfg, key), *then = key_text(tmp, next, key);
+		char *now = config_key_text(tmp, m->cfg, key),
+		     *then = config_key_text(tmp, next, key);
 
 		if (!now || !then) {
 			text = NULL;
@@ -111,6 +96,10 @@ static void send_reload(struct main_ctx *m)
 	r.cookie_timeout = m->cfg->cookie_timeout;
 	r.max_same_clients = m->cfg->max_same_clients;
 	r.deny_roaming = m->cfg->deny_roaming;
+	r.config_per_user = m->cfg->config_per_user;
+	r.config_per_group = m->cfg->config_per_group;
+	r.default_user_config = m->cfg->default_user_config;
+	r.default_group_config = m->cfg->default_group_config;
 	main_send_sec(m, MS_TYPE__MS_RELOAD, &r.base, NULL, 0);
 }
 
@@ -139,6 +128,7 @@ int main_reload(struct main_ctx *m, char *err, size_t errlen)
 			if (!m->debug)
 				log_set_level(m->cfg->log_level);
 			send_reload(m);
+			config_check_user_files(m->cfg, main_warn_user_file, NULL);
 			ret = 0;
 		} else {
 			talloc_free(merged);

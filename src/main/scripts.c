@@ -19,12 +19,21 @@
  * that cannot start refuses its client). */
 #define SCRIPTS_MAX 256
 
-enum script_kind { SCRIPT_CONNECT, SCRIPT_DISCONNECT, SCRIPT_HOST_UPDATE };
-
 static const char *const reason_name[] = {
     [SCRIPT_CONNECT] = "connect",
     [SCRIPT_DISCONNECT] = "disconnect",
     [SCRIPT_HOST_UPDATE] = "host-update",
+    [SCRIPT_ROUTE_ADD] = "route-add",
+    [SCRIPT_ROUTE_DEL] = "route-del",
+};
+
+/* The configuration key that names it, for the log. */
+static const char *const key_name[] = {
+    [SCRIPT_CONNECT] = "connect-script",
+    [SCRIPT_DISCONNECT] = "disconnect-script",
+    [SCRIPT_HOST_UPDATE] = "host-update-script",
+    [SCRIPT_ROUTE_ADD] = "route-add-cmd",
+    [SCRIPT_ROUTE_DEL] = "route-del-cmd",
 };
 
 struct script_run {
@@ -75,7 +84,8 @@ static void add_list_env(char ***env, size_t *n, const char *name, char **items,
 static char **build_env(struct main_ctx *m, enum script_kind kind, const struct main_worker *w,
 			const struct main_event *ev)
 {
-	const struct sluice_config *c = m->cfg;
+	/* The session's own routes and DNS, with its user's and group's files applied. */
+	const struct sluice_config *c = w->cfg ? w->cfg : m->cfg;
 	struct in_addr server = lease_pool_server_addr(m->leases);
 	char **env = NULL, local[INET_ADDRSTRLEN] = "", remote[INET_ADDRSTRLEN] = "";
 	size_t n = 0;
@@ -119,12 +129,11 @@ static void script_timeout(struct ev_loop *loop, ev_timer *t, int revents)
 	kill(-r->pid, SIGKILL);
 }
 
-static pid_t spawn(const char *path, char **env)
+static pid_t spawn(char *const argv[], char **env)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t none, dfl;
-	char *argv[] = {(char *)path, NULL};
 	pid_t pid = -1;
 	int ret;
 
@@ -147,29 +156,30 @@ static pid_t spawn(const char *path, char **env)
 	/* As in ocserv: a script's output goes to main's stderr. */
 	posix_spawn_file_actions_adddup2(&fa, 2, 1);
 	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	ret = posix_spawn(&pid, path, &fa, &at, argv, env);
+	ret = posix_spawn(&pid, argv[0], &fa, &at, argv, env);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
 	return ret == 0 ? pid : -ret;
 }
 
-static int run(struct main_ctx *m, enum script_kind kind, const char *path,
-	       const struct main_worker *w, const struct main_event *ev)
+/* Runs argv (argv[0] a path) for w: not waited for, killed after script-timeout. */
+static int run_argv(struct main_ctx *m, enum script_kind kind, char *const argv[],
+		    const struct main_worker *w, const struct main_event *ev)
 {
 	struct script_run *r;
 	char **env;
 	pid_t pid;
 
 	if (m->n_scripts >= SCRIPTS_MAX) {
-		log_err("%s-script for %s not run: %u scripts are running", reason_name[kind],
-			w->label, m->n_scripts);
+		log_err("%s for %s not run: %u scripts are running", key_name[kind], w->label,
+			m->n_scripts);
 		return -EAGAIN;
 	}
 	env = build_env(m, kind, w, ev);
-	pid = spawn(path, env);
+	pid = spawn(argv, env);
 	talloc_free(env);
 	if (pid < 0) {
-		log_err("%s-script %s: %s", reason_name[kind], path, strerror(-pid));
+		log_err("%s %s: %s", key_name[kind], argv[0], strerror(-pid));
 		return pid;
 	}
 	r = talloc_zero(m, struct script_run);
@@ -177,7 +187,7 @@ static int run(struct main_ctx *m, enum script_kind kind, const char *path,
 	r->pid = pid;
 	r->kind = kind;
 	r->worker_id = w->id;
-	r->label = talloc_asprintf(r, "%s-script %d for %s", reason_name[kind], (int)pid, w->label);
+	r->label = talloc_asprintf(r, "%s %d for %s", key_name[kind], (int)pid, w->label);
 	ev_timer_init(&r->timer, script_timeout, m->cfg->script_timeout, 0);
 	r->timer.data = r;
 	ev_timer_start(m->loop, &r->timer);
@@ -186,6 +196,22 @@ static int run(struct main_ctx *m, enum script_kind kind, const char *path,
 	m->n_scripts++;
 	log_debug("%s started", r->label);
 	return 0;
+}
+
+static int run(struct main_ctx *m, enum script_kind kind, const char *path,
+	       const struct main_worker *w, const struct main_event *ev)
+{
+	char *argv[] = {(char *)path, NULL};
+
+	return run_argv(m, kind, argv, w, ev);
+}
+
+int scripts_command(struct main_ctx *m, enum script_kind kind, const char *command,
+		    const struct main_worker *w)
+{
+	char *argv[] = {"/bin/sh", "-c", (char *)command, NULL};
+
+	return run_argv(m, kind, argv, w, NULL);
 }
 
 int scripts_connect(struct main_ctx *m, const struct main_worker *w)

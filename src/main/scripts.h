@@ -7,6 +7,14 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+enum script_kind {
+	SCRIPT_CONNECT,
+	SCRIPT_DISCONNECT,
+	SCRIPT_HOST_UPDATE,
+	SCRIPT_ROUTE_ADD,
+	SCRIPT_ROUTE_DEL,
+};
+
 struct main_ctx;
 struct main_event;
 struct main_worker;
@@ -18,6 +26,10 @@ int scripts_connect(struct main_ctx *m, const struct main_worker *w);
 /* The sink in events.c: host-update at session start when the client sent its host
  * name, disconnect at session end. */
 void scripts_event(struct main_ctx *m, const struct main_event *ev);
+/* Runs command (route-add-cmd, route-del-cmd) with /bin/sh -c for w, as a script:
+ * same environment, same time limit, not waited for. 0 or a negative errno. */
+int scripts_command(struct main_ctx *m, enum script_kind kind, const char *command,
+		    const struct main_worker *w);
 /* A child exited: false when pid is no script. */
 bool scripts_child_exited(struct main_ctx *m, pid_t pid, int status);
 

@@ -1,12 +1,15 @@
 #include "config.h"
 #include "main/tun.h"
 
+#include "common/netaddr.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <net/route.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -253,6 +256,29 @@ int tun_stats(const char *name, uint64_t *rx_bytes, uint64_t *tx_bytes, uint64_t
 	*rx_packets = st.rx_packets;
 	*tx_packets = st.tx_packets;
 out:
+	close(sk);
+	return ret;
+}
+
+int tun_route(const char *name, struct in_addr net, unsigned prefix, bool add)
+{
+	struct rtentry rt = {0};
+	struct sockaddr_in *dst = (struct sockaddr_in *)&rt.rt_dst;
+	struct sockaddr_in *mask = (struct sockaddr_in *)&rt.rt_genmask;
+	int sk, ret;
+
+	if (!name_valid(name) || prefix > 32)
+		return -EINVAL;
+	dst->sin_family = AF_INET;
+	dst->sin_addr = net;
+	mask->sin_family = AF_INET;
+	mask->sin_addr.s_addr = ipv4_prefix_mask(prefix);
+	rt.rt_flags = RTF_UP | (prefix == 32 ? RTF_HOST : 0);
+	rt.rt_dev = (char *)name;
+	sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sk < 0)
+		return -errno;
+	ret = ioctl(sk, add ? SIOCADDRT : SIOCDELRT, &rt) < 0 ? -errno : 0;
 	close(sk);
 	return ret;
 }

@@ -7,6 +7,7 @@
 
 #include <net/if.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define TUN_MTU_MIN 68u
@@ -31,6 +32,10 @@ int tun_create(const char *prefix, struct in_addr local, struct in_addr peer, un
  * counted. 0, -ENODEV, or a negative errno. */
 int tun_stats(const char *name, uint64_t *rx_bytes, uint64_t *tx_bytes, uint64_t *rx_packets,
 	      uint64_t *tx_packets);
+
+/* Adds (or deletes) the route net/prefix through device name, in the caller's
+ * namespace. 0, -EINVAL, -EEXIST when the same route exists, or a negative errno. */
+int tun_route(const char *name, struct in_addr net, unsigned prefix, bool add);
 
 /* 0, -EINVAL for a bad name or mtu, -ENODEV, or a negative errno. */
 int tun_set_mtu(const char *name, unsigned mtu);

@@ -21,6 +21,7 @@
 #include "ipc/main_sec.pb-c.h"
 #include "ipc/main_worker.pb-c.h"
 #include "main/events.h"
+#include "main/iroute.h"
 #include "main/scripts.h"
 #include "main/tun.h"
 
@@ -120,27 +121,13 @@ static int send_init(struct main_ctx *m, struct main_worker *w)
 	in.uid = c->uid;
 	in.gid = c->gid;
 	in.auth_timeout = c->auth_timeout;
-	in.idle_timeout = c->idle_timeout;
-	in.dpd = c->dpd;
-	in.mobile_dpd = c->mobile_dpd;
-	in.keepalive = c->keepalive;
-	in.mtu = c->mtu;
 	in.banner = c->banner;
-	in.n_dns = c->n_dns;
-	in.dns = c->dns;
-	in.n_routes = c->n_routes;
-	in.routes = c->routes;
-	in.n_no_routes = c->n_no_routes;
-	in.no_routes = c->no_routes;
 	in.client_ip = w->client_ip;
 	in.client_port = w->client_port;
 	in.local_ip = w->local_ip;
 	in.local_port = w->local_port;
 	in.log_level = (uint32_t)c->log_level;
 	in.cookie_timeout = c->cookie_timeout;
-	in.stats_interval = c->stats_report_time > WORKER_STATS_INTERVAL_MIN
-				? c->stats_report_time
-				: WORKER_STATS_INTERVAL_MIN;
 	in.default_domain = c->default_domain;
 	in.udp_port = m->udp_fd >= 0 ? c->udp_port : 0;
 	in.dtls_psk = c->dtls_psk;
@@ -309,6 +296,7 @@ static void session_down(struct main_worker *w, bool invalidate)
  * the script ran): the device goes, sec forgets the session. */
 static void tunnel_abort(struct main_worker *w)
 {
+	iroutes_apply(w->m, w, false);
 	close(w->tun_fd);
 	w->tun_fd = -1;
 	/* Ended for a newer tunnel of the same cookie: the session lives on there. */
@@ -333,6 +321,8 @@ static void tunnel_grant(struct main_worker *w)
 		tunnel_fail(w, 503, "no free address in the pool");
 		return;
 	}
+	if (w->cfg->mtu)
+		w->mtu = w->cfg->mtu;
 	w->tun_fd = tun_create(m->cfg->device, lease_pool_server_addr(m->leases), w->vpn_ip, w->mtu,
 			       w->device);
 	if (w->tun_fd < 0) {
@@ -342,6 +332,7 @@ static void tunnel_grant(struct main_worker *w)
 		tunnel_fail(w, 503, "cannot create the tunnel device");
 		return;
 	}
+	iroutes_apply(m, w, true);
 	ret = scripts_connect(m, w);
 	if (ret == -ENOENT) {
 		tunnel_hand_over(w);
@@ -371,6 +362,7 @@ void main_connect_script_done(struct main_ctx *m, uint32_t id, bool ok)
 static void tunnel_hand_over(struct main_worker *w)
 {
 	struct main_ctx *m = w->m;
+	const struct sluice_config *c = w->cfg;
 	MwTunnelOk ok = MW_TUNNEL_OK__INIT;
 	struct in_addr server = lease_pool_server_addr(m->leases);
 	char ip[INET_ADDRSTRLEN], local[INET_ADDRSTRLEN], mask[INET_ADDRSTRLEN];
@@ -394,6 +386,22 @@ static void tunnel_hand_over(struct main_worker *w)
 		ok.dtls_id.data = w->dtls_id;
 		ok.dtls_id.len = sizeof(w->dtls_id);
 	}
+	ok.mtu = w->mtu;
+	ok.idle_timeout = c->idle_timeout;
+	ok.dpd = c->dpd;
+	ok.mobile_dpd = c->mobile_dpd;
+	ok.keepalive = c->keepalive;
+	ok.stats_interval = c->stats_report_time > WORKER_STATS_INTERVAL_MIN
+				? c->stats_report_time
+				: WORKER_STATS_INTERVAL_MIN;
+	ok.n_dns = c->n_dns;
+	ok.dns = c->dns;
+	ok.n_routes = c->n_routes;
+	ok.routes = c->routes;
+	ok.n_no_routes = c->n_no_routes;
+	ok.no_routes = c->no_routes;
+	ok.n_iroutes = c->n_iroutes;
+	ok.iroutes = c->iroutes;
 	if (ipc_send(w->ch.fd, MW_TYPE__MW_TUNNEL_OK, &ok.base, &w->tun_fd, 1) < 0) {
 		kill_worker(w, "cannot pass the TUN device");
 		return;
@@ -420,6 +428,7 @@ int main_on_cookie_result(void *ctx, void *msg, int *fds)
 	MsCookieResult *r = msg;
 	struct main_worker *w = find_worker(m, r->worker_id, 0);
 	struct main_worker *old;
+	char err[600];
 
 	if (!w || w->state != MWS_WAIT) {
 		/* The worker went away meanwhile: give the reservation back. */
@@ -443,6 +452,14 @@ int main_on_cookie_result(void *ctx, void *msg, int *fds)
 	w->username = talloc_strdup(w, r->username);
 	w->groupname = talloc_strdup(w, r->groupname);
 	set_label(w);
+	talloc_free(w->cfg);
+	w->cfg = config_derive(w, m->cfg, r->user_config ? r->user_config : "", err, sizeof(err));
+	if (!w->cfg) {
+		log_err("%s: the configuration of user '%s': %s", w->label, w->username, err);
+		session_down(w, false);
+		tunnel_fail(w, 503, "invalid per-user configuration");
+		return 0;
+	}
 
 	/* The same cookie already has a live tunnel (the client moved before we noticed):
 	 * end the old one first; the new one starts when its device is released. */
@@ -522,6 +539,7 @@ static void session_end(struct main_worker *w, int status)
 
 		main_event(w->m, &ev);
 	}
+	iroutes_apply(w->m, w, false);
 	close(w->tun_fd);
 	w->tun_fd = -1;
 	if (reason != END_SESSION_REUSED)

@@ -20,6 +20,13 @@
  * queues, so that sec never finds it full. */
 #define SEC_LIST_BATCH 32
 
+/* What a user's and group's files set (config-per-user, config-per-group, ...). */
+struct sec_user_conf {
+	char *text;           /* the keys they set, as configuration text; "" for none */
+	int max_same_clients; /* -1: the global value */
+	int deny_roaming;     /* 0 or 1; -1: the global value */
+};
+
 struct sec_session {
 	struct sec_session *next;
 	struct sec_ctx *sec;
@@ -29,6 +36,7 @@ struct sec_session {
 	char *groupname;
 	char *auth_ip; /* where the password was checked (deny-roaming) */
 	time_t created;
+	struct sec_user_conf conf;
 	uint32_t in_use_by; /* worker id with a live tunnel, 0 when none */
 	ev_timer expiry;
 };
@@ -88,6 +96,14 @@ int sec_on_auth_req(void *ctx, void *msg, int *fds);
 /* sec_sessions.c */
 struct sec_session *sec_session_new(struct sec_ctx *sec, const char *user, const char *group,
 				    const char *ip, char cookie_hex[2 * SEC_COOKIE_LEN + 1]);
+/* sec_userconf.c: reads a user's and group's files, text allocated under ctx. 0, or
+ * -EINVAL when one is invalid or unreadable (logged): the login must fail. */
+int sec_user_config(struct sec_ctx *sec, TALLOC_CTX *ctx, const char *user, const char *group,
+		    struct sec_user_conf *out);
+/* The limits these files set, else the global ones. */
+unsigned sec_max_same_clients(const struct sec_ctx *sec, const struct sec_user_conf *uc);
+bool sec_deny_roaming(const struct sec_ctx *sec, const struct sec_user_conf *uc);
+
 unsigned sec_sessions_in_use(struct sec_ctx *sec, const char *user,
 			     const struct sec_session *except);
 int sec_on_cookie_check(void *ctx, void *msg, int *fds);

@@ -79,13 +79,16 @@ int sec_on_auth_req(void *ctx, void *msg, int *fds)
 	SwAuthReply reply = SW_AUTH_REPLY__INIT;
 	TALLOC_CTX *tmp = talloc_new(w);
 	struct passwd_entry e = {0};
+	struct sec_user_conf uc;
 	char cookie[2 * SEC_COOKIE_LEN + 1];
 	const char *why;
 	int ret;
 
 	why = check_password(sec, tmp, req->username, req->password, &e);
-	if (!why && sec->cfg->max_same_clients &&
-	    sec_sessions_in_use(sec, req->username, NULL) >= sec->cfg->max_same_clients)
+	if (!why && sec_user_config(sec, tmp, req->username, pick_group(&e, req->group), &uc) < 0)
+		why = "invalid per-user or per-group configuration";
+	if (!why && sec_max_same_clients(sec, &uc) &&
+	    sec_sessions_in_use(sec, req->username, NULL) >= sec_max_same_clients(sec, &uc))
 		why = "too many sessions";
 
 	if (!why) {
@@ -97,6 +100,8 @@ int sec_on_auth_req(void *ctx, void *msg, int *fds)
 			talloc_free(tmp);
 			return -ENOMEM;
 		}
+		s->conf = uc;
+		talloc_steal(s, uc.text);
 		w->state = SECW_DONE;
 		reply.result = SW_AUTH_RESULT__SW_AUTH_OK;
 		reply.has_cookie = true;

@@ -84,6 +84,12 @@ struct sec_key *sec_key_for(struct sec_ctx *sec, uint32_t generation)
 	return NULL;
 }
 
+static void set_path(struct sluice_config *cfg, char **field, const char *value)
+{
+	talloc_free(*field);
+	*field = talloc_strdup(cfg, value);
+}
+
 /* The values sec enforces change at once; the key only if it matches the certificate
  * main will send from now on, else main keeps the old certificate. */
 int sec_on_reload(void *ctx, void *msg, int *fds)
@@ -99,6 +105,10 @@ int sec_on_reload(void *ctx, void *msg, int *fds)
 	sec->cfg->cookie_timeout = req->cookie_timeout;
 	sec->cfg->max_same_clients = req->max_same_clients;
 	sec->cfg->deny_roaming = req->deny_roaming;
+	set_path(sec->cfg, &sec->cfg->config_per_user, req->config_per_user);
+	set_path(sec->cfg, &sec->cfg->config_per_group, req->config_per_group);
+	set_path(sec->cfg, &sec->cfg->default_user_config, req->default_user_config);
+	set_path(sec->cfg, &sec->cfg->default_group_config, req->default_group_config);
 	res.generation = req->generation;
 	k = key_load(sec, req->server_key, err, sizeof(err));
 	if (k && (req->cert_pin.len != TLS_PIN_LEN || tls_pin_privkey(k->key, pin) < 0 ||

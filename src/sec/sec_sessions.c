@@ -139,11 +139,11 @@ int sec_on_cookie_check(void *ctx, void *msg, int *fds)
 	if (!s) {
 		res.http_code = 401;
 		res.reason = "unknown or expired cookie";
-	} else if (sec->cfg->deny_roaming && strcmp(s->auth_ip, req->client_ip) != 0) {
+	} else if (sec_deny_roaming(sec, &s->conf) && strcmp(s->auth_ip, req->client_ip) != 0) {
 		res.http_code = 401;
 		res.reason = "cookie used from another address (deny-roaming)";
-	} else if (!s->in_use_by && sec->cfg->max_same_clients &&
-		   sec_sessions_in_use(sec, s->username, s) >= sec->cfg->max_same_clients) {
+	} else if (!s->in_use_by && sec_max_same_clients(sec, &s->conf) &&
+		   sec_sessions_in_use(sec, s->username, s) >= sec_max_same_clients(sec, &s->conf)) {
 		res.http_code = 503;
 		res.reason = "too many sessions for this user";
 	} else {
@@ -157,6 +157,7 @@ int sec_on_cookie_check(void *ctx, void *msg, int *fds)
 		res.sid = s->sid;
 		res.username = s->username;
 		res.groupname = s->groupname;
+		res.user_config = s->conf.text;
 	}
 	sec_send_main(sec, MS_TYPE__MS_COOKIE_RESULT, &res.base);
 	return 0;

@@ -40,7 +40,8 @@ ssize_t cstp_frame_parse(const uint8_t *buf, size_t len, struct cstp_frame *f)
 	return CSTP_HDR_LEN + (ssize_t)plen;
 }
 
-bool cstp_packet_source_ok(const uint8_t *pkt, size_t len, uint32_t client_ipv4_be)
+bool cstp_packet_source_ok(const uint8_t *pkt, size_t len, uint32_t client_ipv4_be,
+			   const struct cstp_net *nets, size_t n_nets)
 {
 	size_t ihl, total;
 	uint32_t src;
@@ -52,7 +53,12 @@ bool cstp_packet_source_ok(const uint8_t *pkt, size_t len, uint32_t client_ipv4_
 	if (ihl < 20 || total < ihl || total > len)
 		return false;
 	memcpy(&src, pkt + 12, sizeof(src));
-	return src == client_ipv4_be;
+	if (src == client_ipv4_be)
+		return true;
+	for (size_t i = 0; i < n_nets; i++)
+		if ((src & nets[i].mask_be) == nets[i].net_be)
+			return true;
+	return false;
 }
 
 bool cstp_packet6_source_ok(const uint8_t *pkt, size_t len, const uint8_t client_ipv6[16])

@@ -47,11 +47,18 @@ void cstp_put_header(uint8_t hdr[CSTP_HDR_LEN], uint8_t type, uint16_t payload_l
  * as those bytes are there), -EMSGSIZE when len exceeds CSTP_MAX_PAYLOAD. */
 ssize_t cstp_frame_parse(const uint8_t *buf, size_t len, struct cstp_frame *f);
 
+/* A network in network byte order; net has no bits outside mask. */
+struct cstp_net {
+	uint32_t net_be, mask_be;
+};
+
 /* True for an IPv4 packet (version 4, header length at least 20 bytes, total
  * length within len and covering the header) whose source address equals
- * client_ipv4_be (network byte order); false for anything else, IPv6
- * included (a client without an IPv6 address may send none). */
-bool cstp_packet_source_ok(const uint8_t *pkt, size_t len, uint32_t client_ipv4_be);
+ * client_ipv4_be (network byte order) or lies in one of nets (the networks behind
+ * the client, its iroutes); false for anything else, IPv6 included (a client
+ * without an IPv6 address may send none). */
+bool cstp_packet_source_ok(const uint8_t *pkt, size_t len, uint32_t client_ipv4_be,
+			   const struct cstp_net *nets, size_t n_nets);
 
 /* The same for IPv6 (version 6, 40-byte header, payload length within len)
  * and the client's IPv6 address; false for IPv4. Extension headers are not

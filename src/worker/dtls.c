@@ -196,9 +196,9 @@ void dtls_headers(struct worker *w, char **headers)
 	hex_encode(w->dtls_id, sizeof(w->dtls_id), id_hex);
 	snprintf(num, sizeof(num), "%u", in->udp_port);
 	add_header(headers, "X-DTLS-Port", num);
-	snprintf(num, sizeof(num), "%u", w->mobile ? in->mobile_dpd : in->dpd);
+	snprintf(num, sizeof(num), "%u", w->mobile ? w->sess->mobile_dpd : w->sess->dpd);
 	add_header(headers, "X-DTLS-DPD", num);
-	snprintf(num, sizeof(num), "%u", in->keepalive);
+	snprintf(num, sizeof(num), "%u", w->sess->keepalive);
 	add_header(headers, "X-DTLS-Keepalive", num);
 	if (w->dtls_mode == DTLS_PSK) {
 		add_header(headers, "X-DTLS-CipherSuite", "PSK-NEGOTIATE");

@@ -147,7 +147,8 @@ void tunnel_deliver(struct tunnel *t, const uint8_t *pkt, size_t len)
 	 * solicitations from its link-local address) is dropped, not counted. */
 	if (len > 0 && (pkt[0] >> 4) == 6)
 		return;
-	if (!cstp_packet_source_ok(pkt, len, t->w->vpn_ip.s_addr)) {
+	if (!cstp_packet_source_ok(pkt, len, t->w->vpn_ip.s_addr, t->w->iroutes,
+				   t->w->n_iroutes)) {
 		t->spoofed++;
 		return;
 	}
@@ -266,7 +267,7 @@ static void main_readable(struct ev_loop *loop, ev_io *io, int revents)
 static void tick(struct ev_loop *loop, ev_timer *timer, int revents)
 {
 	struct tunnel *t = timer->data;
-	MwInit *in = t->w->init;
+	const MwTunnelOk *in = t->w->sess;
 	ev_tstamp now = ev_now(loop);
 
 	if (in->idle_timeout && now - t->last_data > in->idle_timeout) {
@@ -304,7 +305,7 @@ int tunnel_run(struct worker *w)
 	t->rx = rx;
 	t->tx = tx;
 	t->w = w;
-	t->dpd = w->mobile ? w->init->mobile_dpd : w->init->dpd;
+	t->dpd = w->mobile ? w->sess->mobile_dpd : w->sess->dpd;
 	t->last_rx = t->last_data = t->last_stats = now;
 	/* From here on every descriptor is drained until EAGAIN by the event loop. */
 	if (fcntl(w->client_fd, F_SETFL, fcntl(w->client_fd, F_GETFL) | O_NONBLOCK) < 0 ||

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/netaddr.h"
 #include "common/session.h"
 #include "ipc/sec_worker.pb-c.h"
 #include "worker/auth_body.h"
@@ -169,6 +170,25 @@ static int handle_auth_request(struct worker *w, const struct http_request *req)
 	return ret;
 }
 
+/* The networks behind the client whose packets it may send (iroutes). */
+static int parse_iroutes(struct worker *w, const MwTunnelOk *m)
+{
+	w->iroutes = talloc_array(w, struct cstp_net, m->n_iroutes);
+	if (!w->iroutes)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->n_iroutes; i++) {
+		unsigned prefix;
+		struct in_addr net;
+
+		if (ipv4_prefix_parse(m->iroutes[i], &net, &prefix) < 0)
+			return -EINVAL;
+		w->iroutes[i].mask_be = ipv4_prefix_mask(prefix);
+		w->iroutes[i].net_be = net.s_addr & w->iroutes[i].mask_be;
+	}
+	w->n_iroutes = m->n_iroutes;
+	return 0;
+}
+
 int worker_on_tunnel_ok(void *ctx, void *msg, int *fds)
 {
 	struct worker *w = ctx;
@@ -178,6 +198,12 @@ int worker_on_tunnel_ok(void *ctx, void *msg, int *fds)
 		close(fds[0]);
 		return -EPROTO;
 	}
+	if (m->mtu < 576 || m->mtu > 9000 || parse_iroutes(w, m) < 0) {
+		close(fds[0]);
+		return -EPROTO;
+	}
+	w->mtu = m->mtu;
+	w->sess = talloc_steal(w, m);
 	w->tun_fd = fds[0];
 	w->sid = talloc_strdup(w, m->sid);
 	w->username = talloc_strdup(w, m->username);
@@ -220,7 +246,7 @@ static void compute_mtu(struct worker *w, const struct http_request *req, unsign
 	if (link > 1500 && !req->cstp_base_mtu)
 		link = 1500;
 	w->base_mtu = link;
-	w->mtu = w->init->mtu ? w->init->mtu : link - ip_udp - overhead;
+	w->mtu = link - ip_udp - overhead;
 }
 
 static bool is_mobile(const char *platform)
@@ -286,7 +312,8 @@ static char *percent_encode(TALLOC_CTX *ctx, const char *s)
 
 static char *connect_headers(struct worker *w, const struct http_request *req)
 {
-	MwInit *in = w->init;
+	const MwInit *init = w->init;
+	const MwTunnelOk *in = w->sess;
 	char *h = talloc_strdup(w, "");
 	char num[32];
 
@@ -295,8 +322,8 @@ static char *connect_headers(struct worker *w, const struct http_request *req)
 	append_header(&h, "X-CSTP-Netmask", w->vpn_netmask);
 	for (size_t i = 0; i < in->n_dns; i++)
 		append_header(&h, "X-CSTP-DNS", in->dns[i]);
-	if (in->default_domain)
-		append_header(&h, "X-CSTP-Default-Domain", in->default_domain);
+	if (init->default_domain)
+		append_header(&h, "X-CSTP-Default-Domain", init->default_domain);
 	for (size_t i = 0; i < in->n_routes; i++)
 		if (strcmp(in->routes[i], "default") != 0 && !strchr(in->routes[i], ':'))
 			append_header(&h, "X-CSTP-Split-Include", in->routes[i]);
@@ -309,15 +336,15 @@ static char *connect_headers(struct worker *w, const struct http_request *req)
 	append_header(&h, "X-CSTP-DPD", num);
 	snprintf(num, sizeof(num), "%u", in->idle_timeout);
 	append_header(&h, "X-CSTP-Idle-Timeout", in->idle_timeout ? num : "none");
-	snprintf(num, sizeof(num), "%u", in->cookie_timeout);
+	snprintf(num, sizeof(num), "%u", init->cookie_timeout);
 	append_header(&h, "X-CSTP-Disconnected-Timeout", num);
 	append_header(&h, "X-CSTP-Session-Timeout", "none");
 	snprintf(num, sizeof(num), "%u", w->base_mtu);
 	append_header(&h, "X-CSTP-Base-MTU", num);
 	snprintf(num, sizeof(num), "%u", w->mtu);
 	append_header(&h, "X-CSTP-MTU", num);
-	if (in->banner && in->banner[0])
-		append_header(&h, "X-CSTP-Banner", percent_encode(h, in->banner));
+	if (init->banner && init->banner[0])
+		append_header(&h, "X-CSTP-Banner", percent_encode(h, init->banner));
 	dtls_headers(w, &h);
 	return h;
 }

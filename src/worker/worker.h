@@ -13,6 +13,7 @@
 
 #include "ipc/ipc.h"
 #include "ipc/main_worker.pb-c.h"
+#include "worker/cstp.h"
 
 #define WORKER_FD_CLIENT 3 /* the accepted TCP connection */
 #define WORKER_FD_MAIN   4 /* SEQPACKET channel to main (main_worker.proto) */
@@ -57,6 +58,9 @@ struct worker {
 	char *device;
 	struct in_addr vpn_ip;
 	char *vpn_netmask;
+	MwTunnelOk *sess;           /* the session's settings from main */
+	struct cstp_net *iroutes;   /* networks behind the client: allowed sources */
+	size_t n_iroutes;
 	int tun_fd;
 	unsigned mtu;
 	unsigned base_mtu;

@@ -142,11 +142,16 @@ static void setup(void)
 	static const char *const names[] = {"alice", "bob"};
 	static char sock[64];
 
+	static char *routes[] = {"198.18.100.0/24"};
+	static struct sluice_config session_cfg = {.routes = routes, .n_routes = 1,
+						   .iroutes = routes, .n_iroutes = 1};
+
 	mc = talloc_zero(NULL, struct main_ctx);
 	mc->loop = ev_loop_new(EVFLAG_AUTO);
 	for (int i = 0; i < 2; i++) {
 		struct main_worker *w = &workers[i];
 
+		w->cfg = &session_cfg;
 		w->next = i ? NULL : &workers[1];
 		w->id = 2 - i; /* newest first, as main keeps them */
 		w->pid = 100 + i;

@@ -10,6 +10,7 @@
 # pkg-config modules, and -lNAME for libraries without one (libev)
 HARNESSES=(
 	"config    | src/common/config.c src/common/config_schema.c | talloc inih gnutls"
+	"user_config | src/common/config.c src/common/config_schema.c | talloc inih gnutls"
 	"http      | src/worker/http.c                             | talloc"
 	"cstp      | src/worker/cstp.c                             |"
 	"auth_body | src/worker/auth_body.c src/worker/auth_xml.c  | talloc libxml-2.0"
@@ -17,7 +18,7 @@ HARNESSES=(
 	"ipc       | src/ipc/ipc.c @B@/src/ipc/*.pb-c.c            | talloc libprotobuf-c"
 	"dtls_hello | src/main/dtls_hello.c                         |"
 	"dtls_frame | src/worker/dtls_frame.c                       |"
-	"ctl       | src/main/ctl.c src/main/tun.c src/ipc/ipc.c @B@/src/ipc/*.pb-c.c | talloc libprotobuf-c gnutls -lev"
+	"ctl       | src/main/ctl.c src/main/tun.c src/common/netaddr.c src/ipc/ipc.c @B@/src/ipc/*.pb-c.c | talloc libprotobuf-c gnutls -lev"
 )
 
 set -u

@@ -162,26 +162,51 @@ START_TEST(test_source_ipv4)
 	uint32_t client = inet_addr("198.19.0.5");
 	size_t n = ipv4_packet(p, "198.19.0.5", 48);
 
-	ck_assert(cstp_packet_source_ok(p, n, client));
-	ck_assert(cstp_packet_source_ok(p, sizeof(p), client)); /* trailing bytes */
-	ck_assert(!cstp_packet_source_ok(p, n, inet_addr("198.19.0.6")));
-	ck_assert(!cstp_packet_source_ok(p, n - 1, client)); /* total > len */
-	ck_assert(!cstp_packet_source_ok(p, 19, client));
-	ck_assert(!cstp_packet_source_ok(p, 0, client));
+	ck_assert(cstp_packet_source_ok(p, n, client, NULL, 0));
+	ck_assert(cstp_packet_source_ok(p, sizeof(p), client, NULL, 0)); /* trailing bytes */
+	ck_assert(!cstp_packet_source_ok(p, n, inet_addr("198.19.0.6"), NULL, 0));
+	ck_assert(!cstp_packet_source_ok(p, n - 1, client, NULL, 0)); /* total > len */
+	ck_assert(!cstp_packet_source_ok(p, 19, client, NULL, 0));
+	ck_assert(!cstp_packet_source_ok(p, 0, client, NULL, 0));
 
 	n = ipv4_packet(p, "198.19.0.6", 20);
-	ck_assert(!cstp_packet_source_ok(p, n, client));
+	ck_assert(!cstp_packet_source_ok(p, n, client, NULL, 0));
 
 	n = ipv4_packet(p, "198.19.0.5", 48);
 	p[0] = 0x44; /* header shorter than 20 bytes */
-	ck_assert(!cstp_packet_source_ok(p, n, client));
+	ck_assert(!cstp_packet_source_ok(p, n, client, NULL, 0));
 	p[0] = 0x4f; /* 60-byte header in a 48-byte packet */
-	ck_assert(!cstp_packet_source_ok(p, n, client));
-	ck_assert(!cstp_packet_source_ok(p, sizeof(p), client));
+	ck_assert(!cstp_packet_source_ok(p, n, client, NULL, 0));
+	ck_assert(!cstp_packet_source_ok(p, sizeof(p), client, NULL, 0));
 	p[0] = 0x46; /* options: 24-byte header */
-	ck_assert(cstp_packet_source_ok(p, n, client));
+	ck_assert(cstp_packet_source_ok(p, n, client, NULL, 0));
 	p[3] = 10; /* total length below the header */
-	ck_assert(!cstp_packet_source_ok(p, n, client));
+	ck_assert(!cstp_packet_source_ok(p, n, client, NULL, 0));
+}
+END_TEST
+
+/* Sources inside a network behind the client (iroute) pass; others do not. */
+START_TEST(test_source_iroute)
+{
+	uint8_t p[64];
+	uint32_t client = inet_addr("198.19.0.5");
+	struct cstp_net nets[] = {
+	    {inet_addr("198.18.5.0"), inet_addr("255.255.255.0")},
+	    {inet_addr("198.18.8.4"), inet_addr("255.255.255.255")},
+	};
+	size_t n = ipv4_packet(p, "198.18.5.77", 48);
+
+	ck_assert(!cstp_packet_source_ok(p, n, client, NULL, 0));
+	ck_assert(cstp_packet_source_ok(p, n, client, nets, 2));
+	ck_assert(!cstp_packet_source_ok(p, n, client, nets + 1, 1));
+	n = ipv4_packet(p, "198.18.6.1", 48);
+	ck_assert(!cstp_packet_source_ok(p, n, client, nets, 2));
+	n = ipv4_packet(p, "198.18.8.4", 48);
+	ck_assert(cstp_packet_source_ok(p, n, client, nets, 2));
+	n = ipv4_packet(p, "198.18.8.5", 48);
+	ck_assert(!cstp_packet_source_ok(p, n, client, nets, 2));
+	n = ipv4_packet(p, "198.19.0.5", 48);
+	ck_assert(cstp_packet_source_ok(p, n, client, nets, 2));
 }
 END_TEST
 
@@ -197,7 +222,7 @@ START_TEST(test_source_ipv6)
 	memcpy(p + 8, mine, 16);
 	/* An IPv6 packet never passes the IPv4 check, even with matching bytes. */
 	memcpy(p + 12, &client, 4);
-	ck_assert(!cstp_packet_source_ok(p, sizeof(p), client));
+	ck_assert(!cstp_packet_source_ok(p, sizeof(p), client, NULL, 0));
 	memcpy(p + 8, mine, 16);
 
 	ck_assert(cstp_packet6_source_ok(p, sizeof(p), mine));
@@ -225,6 +250,7 @@ int main(void)
 	tcase_add_test(tc, test_partial);
 	tcase_add_test(tc, test_stream);
 	tcase_add_test(tc, test_source_ipv4);
+	tcase_add_test(tc, test_source_iroute);
 	tcase_add_test(tc, test_source_ipv6);
 	suite_add_tcase(s, tc);
 

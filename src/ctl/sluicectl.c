@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DEFAULT_SOCKET "/run/sluiced/ctl.sock"
 #define MAX_WORDS      8
@@ -72,34 +73,48 @@ static char **complete(const char *text, int start, int end)
 	return rl_completion_matches(text, complete_word);
 }
 
+/* Runs one line of the shell; true when it asks to leave. */
+static bool run_line(const struct ctl_opts *o, char *line)
+{
+	char *argv[MAX_WORDS], *save = NULL;
+	int argc = 0;
+
+	/* Before the words are cut out of it in place, so that the history recalls the
+	 * whole line. */
+	if (line[strspn(line, " \t")])
+		add_history(line);
+	for (char *w = strtok_r(line, " \t", &save); w && argc < MAX_WORDS;
+	     w = strtok_r(NULL, " \t", &save))
+		argv[argc++] = w;
+	if (!argc)
+		return false;
+	if (!strcmp(argv[0], "exit") || !strcmp(argv[0], "quit"))
+		return true;
+	if (!strcmp(argv[0], "help") || !strcmp(argv[0], "?"))
+		ctl_help(stdout);
+	else
+		ctl_dispatch(o, argc, argv);
+	return false;
+}
+
+/* A failed command has printed why; leaving the shell (exit, quit, end of file) is not
+ * a failure, so the shell's own status is 0. */
 static int shell(const struct ctl_opts *o)
 {
+	bool leave = false;
 	char *line;
-	int ret = CTL_OK;
 
 	rl_readline_name = "sluicectl";
 	rl_attempted_completion_function = complete;
-	while ((line = readline("sluicectl> ")) != NULL) {
-		char *argv[MAX_WORDS], *save = NULL;
-		int argc = 0;
-
-		for (char *w = strtok_r(line, " \t", &save); w && argc < MAX_WORDS;
-		     w = strtok_r(NULL, " \t", &save))
-			argv[argc++] = w;
-		if (argc) {
-			add_history(line);
-			if (!strcmp(argv[0], "exit") || !strcmp(argv[0], "quit")) {
-				free(line);
-				break;
-			}
-			if (!strcmp(argv[0], "help") || !strcmp(argv[0], "?"))
-				ctl_help(stdout);
-			else
-				ret = ctl_dispatch(o, argc, argv);
-		}
+	while (!leave && (line = readline("sluicectl> ")) != NULL) {
+		leave = run_line(o, line);
 		free(line);
 	}
-	return ret;
+	/* At end of file the cursor is still after the prompt: end that line so that the
+	 * caller's shell prompt starts on its own. */
+	if (!leave && isatty(STDIN_FILENO))
+		putchar('\n');
+	return CTL_OK;
 }
 
 int main(int argc, char **argv)

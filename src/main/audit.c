@@ -159,6 +159,9 @@ static void to_journal(struct main_ctx *m, json_t *o, const char *text, int prio
 		return;
 	snprintf(buf[n], sizeof(buf[n]), "PRIORITY=%d", prio);
 	snprintf(buf[++n], sizeof(buf[n]), "SYSLOG_IDENTIFIER=sluiced");
+	/* The fallback's facility: journald forwards to syslog by it, and without it the
+	 * records (user names, addresses) would land in "user", readable by more people. */
+	snprintf(buf[++n], sizeof(buf[n]), "SYSLOG_FACILITY=%d", LOG_FAC(LOG_AUTHPRIV));
 	n++;
 	json_object_foreach(o, k, v)
 	{

@@ -72,15 +72,7 @@ journal()
 # fields: the SLUICE_* fields of a record, for the test's log.
 fields() { jq -c 'with_entries(select(.key | startswith("SLUICE_")))'; }
 
-wait_journal()
-{
-	local i
-	for i in $(seq 1 50); do
-		[ -n "$(journal "$@")" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
+wait_journal() { wait_output 5 journal "$@"; }
 
 # Sent natively by main itself (not the syslog fallback), to authpriv like the fallback.
 NATIVE='._TRANSPORT == "journal" and ._PID == "'$SERVER_PID'" and .SYSLOG_FACILITY == "10"'

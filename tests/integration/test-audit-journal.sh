@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2016 # $cli, $vpn, $sid and $j in the filters are jq's.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 # sluiced only: the audit records reach a real systemd-journald with their structured
 # fields. No systemd runs as PID 1 here (nor in CI), so the test runs in a private mount
@@ -51,7 +52,7 @@ EOF
 SYSTEMD_LOG_TARGET=console timeout 300 "$JOURNALD" >"$WORK/journald.log" 2>&1 &
 JOURNALD_PID=$!
 OWN_PIDS+=("$JOURNALD_PID")
-for i in $(seq 1 50); do
+for _ in $(seq 1 50); do
 	[ -S /run/systemd/journal/socket ] && [ -d "$JOURNAL_DIR" ] && break
 	kill -0 "$JOURNALD_PID" 2>/dev/null || break
 	sleep 0.1
@@ -61,12 +62,23 @@ done
 log "journald started (pid $JOURNALD_PID)"
 start_server
 
+# jqt FILTER: jq with the test's values ($cli, $vpn, $sid) and its definitions: num
+# (journalctl gives every value as a string), native (sent by main itself, not by the
+# syslog fallback, with the fallback's facility authpriv).
+jqt()
+{
+	jq -c --arg cli "$CLI_IP1" --arg vpn "${vpn_ip:-}" --arg sid "${sid:-}" \
+		--arg pid "$SERVER_PID" 'def num: test("^[0-9]+$");
+		def native: ._TRANSPORT == "journal" and ._PID == $pid and .SYSLOG_FACILITY == "10";
+		'"$1"
+}
+
 # journal EVENT [JQ-FILTER]: sluiced's audit records of one kind that pass the filter,
-# one JSON object per line (journalctl gives every field value as a string).
+# one JSON object per line.
 journal()
 {
 	journalctl --directory="$JOURNAL_DIR" --no-pager -o json SYSLOG_IDENTIFIER=sluiced \
-		"SLUICE_EVENT=$1" 2>/dev/null | jq -c "select(${2:-true})"
+		"SLUICE_EVENT=$1" 2>/dev/null | jqt "select(${2:-true})"
 }
 
 # fields: the SLUICE_* fields of a record, for the test's log.
@@ -74,18 +86,14 @@ fields() { jq -c 'with_entries(select(.key | startswith("SLUICE_")))'; }
 
 wait_journal() { wait_output 5 journal "$@"; }
 
-# Sent natively by main itself (not the syslog fallback), to authpriv like the fallback.
-NATIVE='._TRANSPORT == "journal" and ._PID == "'$SERVER_PID'" and .SYSLOG_FACILITY == "10"'
-NUM='test("^[0-9]+$")'
-
 start_client bad "$NS_C1" alice wrong-pw
 expect_refused bad "a wrong password"
 wait_journal auth '.SLUICE_RESULT == "failure"' || fail "no auth failure in the journal"
 log "$(journal auth '.SLUICE_RESULT == "failure"' | head -n 1 | fields)"
 journal auth '.SLUICE_RESULT == "failure" and .SLUICE_USER == "alice" and
-	.SLUICE_CLIENT_IP == "'$CLI_IP1'" and (.SLUICE_CLIENT_PORT | '"$NUM"') and
+	.SLUICE_CLIENT_IP == $cli and (.SLUICE_CLIENT_PORT | num) and
 	.SLUICE_CLIENT_PORT != "0" and .SLUICE_METHOD == "password" and
-	(.SLUICE_REASON | length) > 0 and .PRIORITY == "4" and '"$NATIVE" | grep -q . ||
+	(.SLUICE_REASON | length) > 0 and .PRIORITY == "4" and native' | grep -q . ||
 	fail "the auth failure lacks user, client address and port, method or reason"
 
 # A user agent is any bytes, not always UTF-8 as JSON text must be: the records keep it.
@@ -95,28 +103,28 @@ srv_ip=$(server_tun_ip "$vpn_ip") || fail "no server tunnel address"
 out=$(ping_through "$NS_C1" "$srv_ip" 5 -s 1000) || fail "no traffic through the tunnel: $out"
 wait_journal auth '.SLUICE_RESULT == "success"' || fail "no auth success in the journal"
 journal auth '.SLUICE_RESULT == "success" and .SLUICE_USER == "alice" and
-	.SLUICE_CLIENT_IP == "'$CLI_IP1'" and .SLUICE_METHOD == "password" and
-	.PRIORITY == "5" and '"$NATIVE" | grep -q . || fail "the auth success is incomplete"
+	.SLUICE_CLIENT_IP == $cli and .SLUICE_METHOD == "password" and
+	.PRIORITY == "5" and native' | grep -q . || fail "the auth success is incomplete"
 wait_journal session-start || fail "no session start in the journal"
 start=$(journal session-start | tail -n 1)
 log "$(fields <<<"$start")"
-jq -e '(.SLUICE_SESSION_ID | length) > 0 and .SLUICE_USER == "alice" and
-	.SLUICE_GROUP == "staff" and .SLUICE_CLIENT_IP == "'$CLI_IP1'" and
-	.SLUICE_VPN_IP == "'$vpn_ip'" and (.SLUICE_DEVICE | startswith("vpns")) and
-	.SLUICE_USER_AGENT == "Open AnyConnect VPN Agent caf?" and '"$NATIVE" <<<"$start" >/dev/null ||
+jqt '(.SLUICE_SESSION_ID | length) > 0 and .SLUICE_USER == "alice" and
+	.SLUICE_GROUP == "staff" and .SLUICE_CLIENT_IP == $cli and .SLUICE_VPN_IP == $vpn and
+	(.SLUICE_DEVICE | startswith("vpns")) and
+	.SLUICE_USER_AGENT == "Open AnyConnect VPN Agent caf?" and native' <<<"$start" | grep -qx true ||
 	fail "the session start lacks session id, user, group, addresses, device or user agent"
 sid=$(jq -r .SLUICE_SESSION_ID <<<"$start")
 
 stop_client c1
-wait_journal session-end '.SLUICE_SESSION_ID == "'$sid'"' || fail "no session end in the journal"
-end=$(journal session-end '.SLUICE_SESSION_ID == "'$sid'"')
+wait_journal session-end '.SLUICE_SESSION_ID == $sid' || fail "no session end in the journal"
+end=$(journal session-end '.SLUICE_SESSION_ID == $sid')
 log "$(fields <<<"$end")"
 # Five 1028-byte pings each way at least.
-jq -e '.SLUICE_USER == "alice" and .SLUICE_GROUP == "staff" and
-	.SLUICE_VPN_IP == "'$vpn_ip'" and .SLUICE_REASON == "user disconnected" and
-	(.SLUICE_DURATION | '"$NUM"') and (.SLUICE_BYTES_IN | '"$NUM"') and
-	(.SLUICE_BYTES_OUT | '"$NUM"') and (.SLUICE_BYTES_IN | tonumber) >= 5140 and
-	(.SLUICE_BYTES_OUT | tonumber) >= 5140 and '"$NATIVE" <<<"$end" >/dev/null ||
+jqt '.SLUICE_USER == "alice" and .SLUICE_GROUP == "staff" and .SLUICE_VPN_IP == $vpn and
+	.SLUICE_REASON == "user disconnected" and (.SLUICE_DURATION | num) and
+	(.SLUICE_BYTES_IN | num) and (.SLUICE_BYTES_OUT | num) and
+	(.SLUICE_BYTES_IN | tonumber) >= 5140 and (.SLUICE_BYTES_OUT | tonumber) >= 5140 and
+	native' <<<"$end" | grep -qx true ||
 	fail "the session end lacks user, reason, duration or byte counts"
 
 # Every member of each record's JSON text (the MESSAGE syslog readers get) is also a

@@ -58,9 +58,22 @@ void audit_reopen(struct main_ctx *m)
 			strerror(-ret));
 }
 
+/* User names and user agents come from clients and need not be UTF-8, which jansson
+ * refuses: such a value is recorded with its non-ASCII bytes as '?' rather than the
+ * field left out of the record. */
 static void set_str(json_t *o, const char *k, const char *v)
 {
-	json_object_set_new(o, k, json_string(v ? v : ""));
+	json_t *s = json_string(v ? v : "");
+	char *ascii = s || !v ? NULL : strdup(v);
+
+	if (ascii) {
+		for (char *p = ascii; *p; p++)
+			if ((unsigned char)*p >= 0x80)
+				*p = '?';
+		s = json_string(ascii);
+		free(ascii);
+	}
+	json_object_set_new(o, k, s);
 }
 
 static void set_int(json_t *o, const char *k, json_int_t v)
@@ -159,6 +172,9 @@ static void to_journal(struct main_ctx *m, json_t *o, const char *text, int prio
 		return;
 	snprintf(buf[n], sizeof(buf[n]), "PRIORITY=%d", prio);
 	snprintf(buf[++n], sizeof(buf[n]), "SYSLOG_IDENTIFIER=sluiced");
+	/* The fallback's facility: journald forwards to syslog by it, and without it the
+	 * records (user names, addresses) would land in "user", readable by more people. */
+	snprintf(buf[++n], sizeof(buf[n]), "SYSLOG_FACILITY=%d", LOG_FAC(LOG_AUTHPRIV));
 	n++;
 	json_object_foreach(o, k, v)
 	{

@@ -18,6 +18,7 @@
 
 #include "common/log.h"
 #include "common/session.h"
+#include "common/text.h"
 #include "ipc/main_sec.pb-c.h"
 #include "ipc/main_worker.pb-c.h"
 #include "main/events.h"
@@ -237,6 +238,11 @@ static int main_on_tunnel_req(void *ctx, void *msg, int *fds)
 		return -EPROTO;
 	w->hostname = talloc_strndup(w, r->hostname ? r->hostname : "", 255);
 	w->user_agent = talloc_strndup(w, r->user_agent ? r->user_agent : "", 255);
+	if (!w->hostname || !w->user_agent)
+		return -ENOMEM;
+	/* The client chose them; logs, JSON and scripts get valid UTF-8. */
+	text_make_utf8(w->hostname);
+	text_make_utf8(w->user_agent);
 	w->has_requested =
 	    r->requested_ipv4 && inet_pton(AF_INET, r->requested_ipv4, &w->requested) == 1;
 	w->mtu = r->mtu < 576 ? 576 : (r->mtu > 9000 ? 9000 : r->mtu);

@@ -13,6 +13,7 @@ HARNESSES=(
 	"user_config | src/common/config.c src/common/config_schema.c | talloc inih gnutls"
 	"http      | src/worker/http.c                             | talloc"
 	"cstp      | src/worker/cstp.c                             |"
+	"text      | src/common/text.c                             |"
 	"auth_body | src/worker/auth_body.c src/worker/auth_xml.c  | talloc libxml-2.0"
 	"passwd    | src/common/passwd.c                           | talloc libcrypt"
 	"ipc       | src/ipc/ipc.c @B@/src/ipc/*.pb-c.c            | talloc libprotobuf-c"

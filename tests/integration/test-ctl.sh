@@ -3,7 +3,8 @@
 # sluiced only: sluicectl over the control socket with a real client connected. Every
 # command's --json passes jq; show users lists alice with her VPN address; show events
 # prints her connect and disconnect; disconnect user ends the session (openconnect
-# exits); exit codes 1 (no daemon) and 2 (usage); a non-root caller is refused.
+# exits); exit codes 1 (no daemon) and 2 (usage); a non-root caller is refused; a
+# user agent that is not UTF-8 is shown with '?' in valid JSON.
 . "$(dirname "$0")/lib.sh"
 require_sluiced
 require_cmd jq
@@ -37,7 +38,9 @@ events_json_pid=$!
 OWN_PIDS+=("$events_json_pid")
 sleep 0.5
 
-start_client c1 "$NS_C1" alice alice-pw
+# A user agent that is not UTF-8 (the client chooses it) must not break the JSON of
+# any command.
+start_client c1 "$NS_C1" alice alice-pw --useragent $'Open AnyConnect caf\xe9 \xff\xfe'
 ip1=$(wait_tunnel c1 15) || fail "no tunnel for alice"
 worker=$(session_worker alice) || fail "no session start line for alice"
 log "alice has $ip1 (worker $worker)"
@@ -47,6 +50,8 @@ for cmd in "show status" "show users" "show user alice" "show id $worker"; do
 	ctl --json $cmd >"$WORK/out.json" || fail "sluicectl --json $cmd failed"
 	jq -e . "$WORK/out.json" >/dev/null || fail "sluicectl --json $cmd: invalid JSON: $(cat "$WORK/out.json")"
 done
+ctl --json show user alice | jq -e '.[0]."User-Agent" == "Open AnyConnect caf? ??"' >/dev/null ||
+	fail "non-UTF-8 user agent: $(ctl --json show user alice)"
 ctl --json show users | jq -e --arg ip "$ip1" \
 	'.[] | select(.Username == "alice" and .IPv4 == $ip)' >/dev/null ||
 	fail "show users --json does not list alice with $ip1"

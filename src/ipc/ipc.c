@@ -320,38 +320,42 @@ out:
 	return ret;
 }
 
-int ipc_send(int sock, uint16_t type, const ProtobufCMessage *msg, const int *fds, unsigned nfds)
+uint8_t *ipc_pack(TALLOC_CTX *ctx, uint16_t type, const ProtobufCMessage *msg, unsigned nfds,
+		  size_t *out_len)
 {
-	union ipc_cmsgbuf cbuf;
-	struct iovec iov;
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 	uint8_t *buf;
 	size_t len;
-	ssize_t n;
-	int ret;
 
-	if (!msg || nfds > IPC_MAX_FDS || (nfds && !fds)) {
-		set_error("send type %u: invalid arguments", type);
-		return -EINVAL;
-	}
 	/* The receiver would reject it and end us; say so here, where it is a bug. */
 	if (!protobuf_c_message_check(msg)) {
 		set_error("send type %u: %s lacks a required field", type, msg->descriptor->name);
-		return -EINVAL;
+		errno = EINVAL;
+		return NULL;
 	}
 	len = protobuf_c_message_get_packed_size(msg);
 	if (len > IPC_MAX_PAYLOAD) {
 		set_error("send type %u: payload of %zu bytes exceeds %d", type, len,
 			  IPC_MAX_PAYLOAD);
-		return -EMSGSIZE;
+		errno = EMSGSIZE;
+		return NULL;
 	}
-	buf = talloc_size(NULL, IPC_HDR_LEN + len);
-	if (!buf)
-		return -ENOMEM;
+	buf = talloc_size(ctx, IPC_HDR_LEN + len);
+	if (!buf) {
+		errno = ENOMEM;
+		return NULL;
+	}
 	put_header(buf, type, (uint8_t)nfds, (uint32_t)len);
 	protobuf_c_message_pack(msg, buf + IPC_HDR_LEN);
-	iov.iov_base = buf;
-	iov.iov_len = IPC_HDR_LEN + len;
+	*out_len = IPC_HDR_LEN + len;
+	return buf;
+}
+
+int ipc_send_packed(int sock, const uint8_t *buf, size_t len, const int *fds, unsigned nfds)
+{
+	union ipc_cmsgbuf cbuf;
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	ssize_t n;
 
 	if (nfds) {
 		memset(&cbuf, 0, sizeof(cbuf));
@@ -364,19 +368,34 @@ int ipc_send(int sock, uint16_t type, const ProtobufCMessage *msg, const int *fd
 		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
 		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
 	}
-
 	do {
 		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0) {
-		ret = -errno;
-		set_error("send type %u: sendmsg: %s", type, strerror(-ret));
-	} else if ((size_t)n != iov.iov_len) {
-		set_error("send type %u: short send", type);
-		ret = -EIO;
-	} else {
-		ret = 0;
+		set_error("send: sendmsg: %s", strerror(errno));
+		return -errno;
 	}
+	if ((size_t)n != len) {
+		set_error("send: short send");
+		return -EIO;
+	}
+	return 0;
+}
+
+int ipc_send(int sock, uint16_t type, const ProtobufCMessage *msg, const int *fds, unsigned nfds)
+{
+	uint8_t *buf;
+	size_t len;
+	int ret;
+
+	if (!msg || nfds > IPC_MAX_FDS || (nfds && !fds)) {
+		set_error("send type %u: invalid arguments", type);
+		return -EINVAL;
+	}
+	buf = ipc_pack(NULL, type, msg, nfds, &len);
+	if (!buf)
+		return -errno;
+	ret = ipc_send_packed(sock, buf, len, fds, nfds);
 	talloc_free(buf);
 	return ret;
 }

@@ -15,6 +15,7 @@
 #ifndef SLUICE_IPC_H
 #define SLUICE_IPC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -78,6 +79,35 @@ int ipc_recv_dispatch(struct ipc_channel *ch, uint32_t state, void *ctx);
  * errno: -EMSGSIZE when the packed size is above IPC_MAX_PAYLOAD, -EINVAL on bad
  * arguments, -EAGAIN when a non-blocking socket is full. */
 int ipc_send(int sock, uint16_t type, const ProtobufCMessage *msg, const int *fds, unsigned nfds);
+
+/* The two halves of ipc_send. ipc_pack: header and payload under ctx, NULL with errno
+ * set (and ipc_last_error) on a message that may not be sent. ipc_send_packed: one
+ * sendmsg of them with the fds; 0 or a negative errno (-EAGAIN when full). */
+uint8_t *ipc_pack(TALLOC_CTX *ctx, uint16_t type, const ProtobufCMessage *msg, unsigned nfds,
+		  size_t *len);
+int ipc_send_packed(int sock, const uint8_t *buf, size_t len, const int *fds, unsigned nfds);
+
+/* Messages a non-blocking sender could not send yet (the peer is slow, not broken),
+ * kept in order with their own copies of the fds, up to limit bytes. */
+struct ipc_qmsg;
+struct ipc_queue {
+	struct ipc_qmsg *head, *tail;
+	size_t bytes, count;
+	size_t limit;
+};
+
+/* Sends now if nothing waits and the socket takes it, else appends (fds duplicated,
+ * so the caller may close its own). 0, -ENOBUFS when the queue would pass its limit,
+ * or another negative errno of ipc_send. */
+int ipc_send_queued(int sock, struct ipc_queue *q, uint16_t type, const ProtobufCMessage *msg,
+		    const int *fds, unsigned nfds);
+/* Sends what waits until the socket is full: 0 when the queue is empty, -EAGAIN when
+ * some is left, another negative errno on a broken channel. */
+int ipc_queue_flush(int sock, struct ipc_queue *q);
+static inline bool ipc_queue_empty(const struct ipc_queue *q)
+{
+	return q->head == NULL;
+}
 
 /* Synchronous request/reply: waits up to timeout_ms (< 0: forever) for one message,
  * which must be of `type` with exactly nfds fds, and unpacks it into *out, allocated

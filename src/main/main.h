@@ -76,6 +76,8 @@ struct main_ctx {
 	pid_t sec_pid;
 	struct ipc_channel sec_ch;
 	ev_io sec_io;
+	struct ipc_queue sec_q; /* what sec has not taken yet; sent when it can */
+	ev_io sec_wio;
 	int listen_fd[MAIN_MAX_LISTENERS];
 	ev_io listen_io[MAIN_MAX_LISTENERS];
 	unsigned n_listen;

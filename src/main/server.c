@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "main/main.h"
+#include "sec/sec.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -45,10 +46,31 @@ static const struct ipc_route main_from_sec[] = {
 void main_send_sec(struct main_ctx *m, uint16_t type, const ProtobufCMessage *msg, const int *fds,
 		   unsigned nfds)
 {
-	int ret = ipc_send(m->sec_ch.fd, type, msg, fds, nfds);
+	int ret = ipc_send_queued(m->sec_ch.fd, &m->sec_q, type, msg, fds, nfds);
 
-	/* Without sec nobody can log in or sign a handshake; a supervisor restarts us. */
+	/* A busy sec is waited for (up to the queue's limit); a sec that is gone or
+	 * stuck for that long leaves nobody to log in or sign a handshake, and a
+	 * supervisor restarts us. */
 	if (ret < 0) {
+		log_err("cannot reach sec: %s (%zu messages, %zu bytes waiting); exiting",
+			strerror(-ret), m->sec_q.count, m->sec_q.bytes);
+		exit(1);
+	}
+	if (!ipc_queue_empty(&m->sec_q) && !ev_is_active(&m->sec_wio)) {
+		log_warn("sec is not keeping up; queueing messages for it");
+		ev_io_start(m->loop, &m->sec_wio);
+	}
+}
+
+static void sec_writable(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct main_ctx *m = io->data;
+	int ret = ipc_queue_flush(m->sec_ch.fd, &m->sec_q);
+
+	if (ret == 0) {
+		log_info("sec caught up with its queue");
+		ev_io_stop(loop, io);
+	} else if (ret != -EAGAIN) {
 		log_err("cannot reach sec: %s; exiting", strerror(-ret));
 		exit(1);
 	}
@@ -263,6 +285,9 @@ int main_run(struct main_ctx *m)
 	ev_io_init(&m->sec_io, sec_readable, m->sec_ch.fd, EV_READ);
 	m->sec_io.data = m;
 	ev_io_start(m->loop, &m->sec_io);
+	ev_io_init(&m->sec_wio, sec_writable, m->sec_ch.fd, EV_WRITE);
+	m->sec_wio.data = m;
+	m->sec_q.limit = SEC_QUEUE_LIMIT;
 	for (unsigned i = 0; i < m->n_listen; i++) {
 		ev_io_init(&m->listen_io[i], on_accept, m->listen_fd[i], EV_READ);
 		m->listen_io[i].data = m;

@@ -45,10 +45,25 @@ const size_t sec_from_worker_n = sizeof(sec_from_worker) / sizeof(sec_from_worke
 
 void sec_send_main(struct sec_ctx *sec, uint16_t type, const ProtobufCMessage *msg)
 {
-	int ret = ipc_send(sec->main_ch.fd, type, msg, NULL, 0);
+	int ret = ipc_send_queued(sec->main_ch.fd, &sec->main_q, type, msg, NULL, 0);
 
 	/* Without main there is nothing left to serve. */
 	if (ret < 0) {
+		log_err("cannot send to main: %s; exiting", strerror(-ret));
+		_exit(1);
+	}
+	if (!ipc_queue_empty(&sec->main_q))
+		ev_io_start(sec->loop, &sec->main_wio);
+}
+
+static void main_writable(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct sec_ctx *sec = io->data;
+	int ret = ipc_queue_flush(sec->main_ch.fd, &sec->main_q);
+
+	if (ret == 0) {
+		ev_io_stop(loop, io);
+	} else if (ret != -EAGAIN) {
 		log_err("cannot send to main: %s; exiting", strerror(-ret));
 		_exit(1);
 	}
@@ -171,6 +186,9 @@ void sec_run(struct sluice_config *cfg, int main_fd)
 	ev_io_init(&sec->main_io, sec_main_readable, main_fd, EV_READ);
 	sec->main_io.data = sec;
 	ev_io_start(sec->loop, &sec->main_io);
+	ev_io_init(&sec->main_wio, main_writable, main_fd, EV_WRITE);
+	sec->main_wio.data = sec;
+	sec->main_q.limit = SEC_QUEUE_LIMIT;
 	ev_run(sec->loop, 0);
 	_exit(0);
 }

@@ -69,6 +69,11 @@ struct sec_worker {
 	ev_io io;
 };
 
+/* Bytes either side of the main <-> sec channel holds back for a peer that is busy
+ * (about 100,000 new-connection messages); a peer that falls this far behind is stuck,
+ * and the sender exits. */
+#define SEC_QUEUE_LIMIT (16u * 1024 * 1024)
+
 struct sec_ctx {
 	struct ev_loop *loop;
 	struct sluice_config *cfg;
@@ -76,6 +81,8 @@ struct sec_ctx {
 	struct sec_key *prev_key; /* the one before; NULL until a reload */
 	struct ipc_channel main_ch;
 	ev_io main_io;
+	struct ipc_queue main_q; /* what main has not taken yet */
+	ev_io main_wio;
 	struct sec_worker *workers;
 	struct sec_session *sessions;
 };

@@ -225,6 +225,63 @@ START_TEST(test_round_trip_fd)
 }
 END_TEST
 
+/* A full socket queues in order, with copies of the fds; the flush delivers all. */
+START_TEST(test_send_queue)
+{
+	struct ipc_queue q = {.limit = 1 << 20};
+	MwLog m = MW_LOG__INIT;
+	char text[32];
+	int p[2], queued = 0, sent = 0, fds_before;
+
+	ck_assert_int_eq(pipe(p), 0);
+	fds_before = count_fds();
+	m.priority = 6;
+	m.text = text;
+	/* Fill the socket, then a few more that must wait. */
+	while (queued < 5) {
+		snprintf(text, sizeof(text), "%d", sent);
+		ck_assert_int_eq(ipc_send_queued(sv[0], &q, MW_TYPE__MW_LOG, &m.base, NULL, 0), 0);
+		sent++;
+		queued += !ipc_queue_empty(&q);
+	}
+	ck_assert_int_eq(ipc_queue_flush(sv[0], &q), -EAGAIN);
+	/* An fd travels too; the caller closes its own at once. */
+	{
+		int dup_fd = dup(p[0]);
+		MwTunnelOk ok = MW_TUNNEL_OK__INIT;
+
+		ok.sid = "s1";
+		ok.username = ok.groupname = ok.device = ok.ipv4 = ok.ipv4_local =
+		    ok.ipv4_netmask = "x";
+		ck_assert_int_eq(
+		    ipc_send_queued(sv[0], &q, MW_TYPE__MW_TUNNEL_OK, &ok.base, &dup_fd, 1), 0);
+		close(dup_fd);
+	}
+	ck_assert_uint_eq(q.count, 6);
+	/* The limit: a message that would pass it is refused, nothing else changes. */
+	q.limit = q.bytes;
+	ck_assert_int_eq(ipc_send_queued(sv[0], &q, MW_TYPE__MW_LOG, &m.base, NULL, 0), -ENOBUFS);
+	ck_assert_uint_eq(q.count, 6);
+	for (int i = 0; i < sent; i++) {
+		char want[32];
+
+		while (ipc_recv_dispatch(&ch, ST_AUTH, &rx) == -EAGAIN)
+			ck_assert_int_eq(ipc_queue_flush(sv[0], &q) == 0 || !ipc_queue_empty(&q), 1);
+		snprintf(want, sizeof(want), "%d", i);
+		ck_assert_str_eq(rx.text, want);
+	}
+	ck_assert_int_eq(ipc_queue_flush(sv[0], &q), 0);
+	ck_assert(ipc_queue_empty(&q));
+	ck_assert_uint_eq(q.bytes, 0);
+	ck_assert_int_eq(ipc_recv_dispatch(&ch, ST_WAIT, &rx), 0);
+	ck_assert_int_eq(rx.last, MW_TYPE__MW_TUNNEL_OK);
+	close(rx.fd);
+	ck_assert_int_eq(count_fds(), fds_before); /* the queue's copies are closed */
+	close(p[0]);
+	close(p[1]);
+}
+END_TEST
+
 START_TEST(test_handler_keeps_message)
 {
 	rx.keep = talloc_new(NULL);
@@ -535,6 +592,7 @@ static Suite *ipc_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_round_trip_no_fd);
 	tcase_add_test(tc, test_round_trip_fd);
+	tcase_add_test(tc, test_send_queue);
 	tcase_add_test(tc, test_handler_keeps_message);
 	tcase_add_test(tc, test_handler_error);
 	tcase_add_test(tc, test_short_header);

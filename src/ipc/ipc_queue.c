@@ -1,0 +1,87 @@
+/* A send queue for the main <-> sec channel: a burst of new connections while sec is
+ * busy (a slow password hash, a stalled disk) must wait, not end the server. */
+#include "config.h"
+
+#include "ipc/ipc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+struct ipc_qmsg {
+	struct ipc_qmsg *next;
+	uint8_t *buf;
+	size_t len;
+	int fds[IPC_MAX_FDS];
+	unsigned nfds;
+};
+
+static int qmsg_destructor(struct ipc_qmsg *e)
+{
+	for (unsigned i = 0; i < e->nfds; i++)
+		close(e->fds[i]);
+	return 0;
+}
+
+int ipc_send_queued(int sock, struct ipc_queue *q, uint16_t type, const ProtobufCMessage *msg,
+		    const int *fds, unsigned nfds)
+{
+	struct ipc_qmsg *e;
+	int ret;
+
+	if (ipc_queue_empty(q)) {
+		ret = ipc_send(sock, type, msg, fds, nfds);
+		if (ret != -EAGAIN)
+			return ret;
+	}
+	if (!msg || nfds > IPC_MAX_FDS || (nfds && !fds))
+		return -EINVAL;
+	e = talloc_zero(NULL, struct ipc_qmsg);
+	if (!e)
+		return -ENOMEM;
+	e->buf = ipc_pack(e, type, msg, nfds, &e->len);
+	if (!e->buf) {
+		ret = -errno;
+		talloc_free(e);
+		return ret;
+	}
+	if (q->bytes + e->len > q->limit) {
+		talloc_free(e);
+		return -ENOBUFS;
+	}
+	talloc_set_destructor(e, qmsg_destructor);
+	for (; e->nfds < nfds; e->nfds++) {
+		e->fds[e->nfds] = fcntl(fds[e->nfds], F_DUPFD_CLOEXEC, 0);
+		if (e->fds[e->nfds] < 0) {
+			ret = -errno;
+			talloc_free(e);
+			return ret;
+		}
+	}
+	if (q->tail)
+		q->tail->next = e;
+	else
+		q->head = e;
+	q->tail = e;
+	q->bytes += e->len;
+	q->count++;
+	return 0;
+}
+
+int ipc_queue_flush(int sock, struct ipc_queue *q)
+{
+	while (q->head) {
+		struct ipc_qmsg *e = q->head;
+		int ret = ipc_send_packed(sock, e->buf, e->len, e->fds, e->nfds);
+
+		if (ret < 0)
+			return ret;
+		q->head = e->next;
+		if (!q->head)
+			q->tail = NULL;
+		q->bytes -= e->len;
+		q->count--;
+		talloc_free(e); /* closes our copies of the fds: sec has its own now */
+	}
+	return 0;
+}

@@ -1,0 +1,67 @@
+#!/bin/bash
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+# sluiced only: main survives while sec cannot keep up. sec is stopped (SIGSTOP, as a
+# long password hash or a stuck disk would hold it) while a bounded burst of TCP
+# connections arrives, each of which main announces to sec with a file descriptor;
+# the channel fills, main must queue rather than exit. After SIGCONT a real client
+# logs in, and alice's tunnel that was up before the stall keeps working throughout.
+. "$(dirname "$0")/lib.sh"
+require_sluiced
+require_cmd jq
+require_cmd python3
+it_init
+CTL=$top_builddir/src/sluicectl
+ctl() { ip netns exec "$NS_SRV" "$CTL" -s "$WORK/occtl.sock" "$@"; }
+BURST=${BURST:-1500}
+
+add_user bob bob-pw
+setup_server "max-clients = 0
+auth-timeout = 60"
+start_client c1 "$NS_C1" alice alice-pw
+ip1=$(wait_tunnel c1 15) || fail "no tunnel for alice"
+sec=$(ctl --json show status | jq -r '."Sec-mod PID" // ."sec-mod PID" // .sec_pid // empty')
+[ -n "$sec" ] || sec=$(pgrep -P "$SERVER_PID" -f "sluiced" | head -n 1)
+[ -n "$sec" ] || fail "cannot find sec's PID: $(ctl --json show status)"
+log "sec is $sec; stopping it"
+kill -STOP "$sec"
+
+# Open BURST connections from client 2 and keep them open (bounded: 60 s).
+ip netns exec "$NS_C2" timeout 60 python3 - "$SRV_IP2" "$PORT" "$BURST" <<'EOF' &
+import socket, sys, time
+host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+socks = []
+for _ in range(n):
+    s = socket.socket()
+    s.settimeout(5)
+    try:
+        s.connect((host, port))
+    except OSError:
+        break
+    socks.append(s)
+print(len(socks), flush=True)
+time.sleep(20)
+EOF
+burst_pid=$!
+OWN_PIDS+=("$burst_pid")
+# The burst must fill the channel (else this test proves nothing), and main must live.
+if ! server_log_has "sec is not keeping up" 40; then
+	kill -CONT "$sec" 2>/dev/null
+	kill -0 "$SERVER_PID" 2>/dev/null ||
+		fail "sluiced exited while sec was stopped: $(grep -E 'exiting' "$SERVER_LOG" | tail -n 1)"
+	fail "$BURST connections did not fill sec's channel; raise BURST"
+fi
+sleep 2
+kill -0 "$SERVER_PID" 2>/dev/null || {
+	kill -CONT "$sec" 2>/dev/null
+	fail "sluiced exited while sec was stopped: $(grep -E 'exiting' "$SERVER_LOG" | tail -n 1)"
+}
+out=$(ping_through "$NS_C1" "$(server_tun_ip "$ip1")" 3) || fail "alice's tunnel stalled with sec: $out"
+log "main is alive with sec stopped; alice's tunnel works"
+
+kill -CONT "$sec"
+server_log_has "sec caught up with its queue" 30 || fail "main's queue for sec never drained"
+stop_pid "$burst_pid"
+start_client c2 "$NS_C2" bob bob-pw
+wait_tunnel c2 30 >/dev/null || fail "no login after sec came back"
+kill -0 "$SERVER_PID" 2>/dev/null || fail "sluiced exited"
+pass "main queued for a stopped sec; logins work once it runs again"

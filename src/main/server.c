@@ -50,6 +50,7 @@ void main_send_sec(struct main_ctx *m, uint16_t type, const ProtobufCMessage *ms
 	/* Without sec nobody can log in or sign a handshake; a supervisor restarts us. */
 	if (ret < 0) {
 		log_err("cannot reach sec: %s; exiting", strerror(-ret));
+		audit_stop(m);
 		exit(1);
 	}
 }
@@ -257,6 +258,9 @@ int main_run(struct main_ctx *m)
 	m->loop = ev_loop_new(EVFLAG_AUTO);
 	if (!m->loop || main_ban_init(m) < 0)
 		return -ENOMEM;
+	/* Opened after sec is forked, so that only main holds the file. */
+	if (audit_start(m) < 0)
+		return -EIO;
 	ipc_channel_init(&m->sec_ch, m->sec_ch.fd, main_from_sec,
 			 sizeof(main_from_sec) / sizeof(main_from_sec[0]), SEC_CHANNEL_MAX_PAYLOAD,
 			 "sec");

@@ -704,21 +704,6 @@ session_worker()
 		sed -n 's/.* worker=\([0-9]*\).*/\1/p'
 }
 
-# records EVENT [JQ-FILTER]: the records of one event kind in the audit file $AUDIT that
-# pass the filter, one JSON line each.
-records() { jq -c --arg e "$1" "select(.event == \$e) | select(${2:-true})" "$AUDIT"; }
-
-# wait_record EVENT [JQ-FILTER]: waits (10 s at most) until records prints one.
-wait_record()
-{
-	local i
-	for i in $(seq 1 100); do
-		[ -n "$(records "$@" 2>/dev/null)" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 pass()
 {
 	log "PASS${1:+: $1}"

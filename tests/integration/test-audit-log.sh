@@ -14,6 +14,19 @@ AUDIT=$WORK/audit.json
 write_config "audit-log = $AUDIT"
 start_server
 
+# records EVENT [JQ-FILTER]: the records of one event kind that pass the filter.
+records() { jq -c --arg e "$1" "select(.event == \$e) | select(${2:-true})" "$AUDIT"; }
+
+wait_record()
+{
+	local i
+	for i in $(seq 1 50); do
+		[ -n "$(records "$@" 2>/dev/null)" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # An auth failure.
 start_client bad "$NS_C1" alice wrong-pw
 wait_client_exit bad 20

@@ -53,6 +53,16 @@ add_user bob bob-pw
 write_config "audit-log = $AUDIT"
 start_server
 
+records() { jq -c --arg e "$1" "select(.event == \$e) | select(${2:-true})" "$AUDIT"; }
+wait_record()
+{
+	local i
+	for i in $(seq 1 100); do
+		[ -n "$(records "$@" 2>/dev/null)" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
 lines() { wc -l <"$AUDIT"; }
 
 start_client c1 "$NS_C1" alice alice-pw

@@ -48,6 +48,15 @@ static const char *const kind_name[] = {
     [MEV_UNBAN] = "unban",
 };
 
+void audit_reopen(struct main_ctx *m)
+{
+	int ret = m->audit ? audit_writer_reopen(m->audit->writer) : 0;
+
+	if (ret < 0)
+		log_err("audit-log %s: cannot queue the reopen: %s", m->cfg->audit_log,
+			strerror(-ret));
+}
+
 static void set_str(json_t *o, const char *k, const char *v)
 {
 	json_object_set_new(o, k, json_string(v ? v : ""));
@@ -274,15 +283,6 @@ int audit_start(struct main_ctx *m)
 	}
 	m->audit = a;
 	return 0;
-}
-
-void audit_reopen(struct main_ctx *m)
-{
-	int ret = m->audit ? audit_writer_reopen(m->audit->writer) : 0;
-
-	if (ret < 0)
-		log_err("audit-log %s: cannot queue the reopen: %s", m->cfg->audit_log,
-			strerror(-ret));
 }
 
 void audit_stop(struct main_ctx *m)

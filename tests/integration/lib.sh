@@ -684,6 +684,18 @@ iperf_run()
 	jq -r '.end.sum_received.bits_per_second / 1e6 | . * 10 | floor / 10' <<<"$out"
 }
 
+# wait_output SECONDS COMMAND [ARGS...]: waits (bounded) until COMMAND prints something.
+wait_output()
+{
+	local limit=$1 i
+	shift
+	for i in $(seq 1 $((limit * 10))); do
+		[ -n "$("$@" 2>/dev/null)" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # server_log_has PATTERN [SECONDS]: waits (bounded) for an extended regex in the log.
 server_log_has()
 {

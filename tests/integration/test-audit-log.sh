@@ -17,15 +17,7 @@ start_server
 # records EVENT [JQ-FILTER]: the records of one event kind that pass the filter.
 records() { jq -c --arg e "$1" "select(.event == \$e) | select(${2:-true})" "$AUDIT"; }
 
-wait_record()
-{
-	local i
-	for i in $(seq 1 50); do
-		[ -n "$(records "$@" 2>/dev/null)" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
+wait_record() { wait_output 5 records "$@"; }
 
 # An auth failure.
 start_client bad "$NS_C1" alice wrong-pw

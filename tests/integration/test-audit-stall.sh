@@ -63,6 +63,9 @@ wait_record()
 	done
 	return 1
 }
+# records EVENT [JQ-FILTER]: the records of one event kind that pass the filter.
+records() { jq -c --arg e "$1" "select(.event == \$e) | select(${2:-true})" "$AUDIT"; }
+wait_record() { wait_output 10 records "$@"; }
 lines() { wc -l <"$AUDIT"; }
 
 start_client c1 "$NS_C1" alice alice-pw

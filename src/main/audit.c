@@ -4,21 +4,38 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <systemd/sd-journal.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "common/log.h"
+#include "main/audit_writer.h"
 #include "main/events.h"
 #include "main/main.h"
 
 /* Journal field names: upper case, as journald requires. */
 #define FIELD_MAX 64
+
+/* Records queued for the file while the disk stalls: a few minutes of a busy server's
+ * events, a few MiB of memory at most. */
+#define QUEUE_MAX 4096
+
+/* When the disk stalls for longer than the queue lasts, main neither waits (every user
+ * would wait with it) nor lets the queue grow without bound (main would run out of
+ * memory instead). It refuses the record for the file only: the journal and syslog still
+ * get it, the refusal is logged once per stall and counted (sluice_audit_dropped_total),
+ * and as soon as the queue has room again an "audit-lost" record with the count is
+ * written where the missing records would have been, so a reader of the file sees the
+ * gap and knows to look in the journal for it. */
+struct main_audit {
+	struct audit_writer *writer;
+	ev_async wake;    /* the writer caught up after a refusal, or failed */
+	uint64_t dropped; /* records the file never got */
+	uint64_t unnoted; /* refused since the last audit-lost record */
+};
 
 static const char *const kind_name[] = {
     [MEV_AUTH] = "auth",
@@ -31,30 +48,12 @@ static const char *const kind_name[] = {
     [MEV_UNBAN] = "unban",
 };
 
-int audit_open(struct main_ctx *m)
-{
-	const char *path = m->cfg->audit_log;
-	int fd;
-
-	m->audit_fd = -1;
-	if (!path)
-		return 0;
-	/* 0600: the records name users and their addresses. */
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
-	if (fd < 0)
-		return -errno;
-	m->audit_fd = fd;
-	return 0;
-}
-
 void audit_reopen(struct main_ctx *m)
 {
-	int old = m->audit_fd, ret = audit_open(m);
+	int ret = m->audit ? audit_writer_reopen(m->audit->writer) : 0;
 
-	if (old >= 0)
-		close(old);
 	if (ret < 0)
-		log_err("audit-log %s: %s; audit records go to syslog only", m->cfg->audit_log,
+		log_err("audit-log %s: cannot queue the reopen: %s", m->cfg->audit_log,
 			strerror(-ret));
 }
 
@@ -99,7 +98,8 @@ static void session_fields(json_t *o, const struct main_worker *w)
 	set_int(o, "worker_pid", w->pid);
 }
 
-static json_t *build_record(const struct main_event *ev)
+/* A record with its time and event kind. */
+static json_t *new_record(const char *event)
 {
 	json_t *o = json_object();
 	char when[32];
@@ -112,7 +112,14 @@ static json_t *build_record(const struct main_event *ev)
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(when + 19, sizeof(when) - 19, ".%03dZ", (int)(ts.tv_nsec / 1000000));
 	set_str(o, "time", when);
-	set_str(o, "event", kind_name[ev->kind]);
+	set_str(o, "event", event);
+	return o;
+}
+
+static json_t *build_record(const struct main_event *ev)
+{
+	json_t *o = new_record(kind_name[ev->kind]);
+
 	switch (ev->kind) {
 	case MEV_AUTH:
 		set_str(o, "result", ev->ok ? "success" : "failure");
@@ -207,18 +214,113 @@ static void to_journal(struct main_ctx *m, json_t *o, const char *text, int prio
 		syslog(LOG_AUTHPRIV | prio, "audit %s", text);
 }
 
+/* Queues the audit-lost record of the refused records, if any; false when the queue is
+ * still full. wait: at shutdown, until it has room. */
+static bool note_lost(struct main_ctx *m, bool wait)
+{
+	struct main_audit *a = m->audit;
+	json_t *o;
+	char *text;
+	int ret = -ENOMEM;
+
+	if (!a->unnoted)
+		return true;
+	o = new_record("audit-lost");
+	set_int(o, "count", (json_int_t)a->unnoted);
+	set_str(o, "reason", "queue full: the disk stalled; the journal has these records");
+	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (text)
+		ret = audit_writer_put(a->writer, text, wait);
+	free(text);
+	json_decref(o);
+	if (ret < 0)
+		return false;
+	log_notice("audit-log %s: writing again; %llu records are missing from the file",
+		   m->cfg->audit_log, (unsigned long long)a->unnoted);
+	a->unnoted = 0;
+	return true;
+}
+
 static void to_file(struct main_ctx *m, const char *text)
 {
-	size_t len = strlen(text);
-	char *line = talloc_asprintf(m, "%s\n", text);
-	ssize_t n;
+	struct main_audit *a = m->audit;
+	int ret = note_lost(m, false) ? audit_writer_put(a->writer, text, false) : -ENOSPC;
 
-	/* O_APPEND and one write: a record is never interleaved or split by rotation. */
-	n = line ? write(m->audit_fd, line, len + 1) : -1;
-	talloc_free(line);
-	if (n != (ssize_t)len + 1 || fdatasync(m->audit_fd) < 0)
-		log_err("audit-log %s: cannot write a record: %s", m->cfg->audit_log,
-			n < 0 ? strerror(errno) : "short write or sync failed");
+	if (ret == 0)
+		return;
+	if (!a->unnoted)
+		log_err("audit-log %s: %s; records go to the journal only until it catches up",
+			m->cfg->audit_log,
+			ret == -ENOSPC ? "the writer is stalled and its queue is full"
+				       : strerror(-ret));
+	a->dropped++;
+	a->unnoted++;
+}
+
+/* Logs and counts what the writer could not write. */
+static void writer_errors(struct main_ctx *m, uint64_t failed, int err, const char *what)
+{
+	if (err < 0)
+		log_err("audit-log %s: %s: %s; %llu records not written to the file",
+			m->cfg->audit_log, what, strerror(-err), (unsigned long long)failed);
+	m->audit->dropped += failed;
+}
+
+static void on_wake(struct ev_loop *loop, ev_async *w, int revents)
+{
+	struct main_ctx *m = w->data;
+	const char *what;
+	int err;
+	uint64_t failed = audit_writer_take_error(m->audit->writer, &err, &what);
+
+	writer_errors(m, failed, err, what);
+	note_lost(m, false);
+}
+
+int audit_start(struct main_ctx *m)
+{
+	struct main_audit *a;
+	int ret;
+
+	if (!m->cfg->audit_log)
+		return 0;
+	a = talloc_zero(m, struct main_audit);
+	if (!a)
+		return -ENOMEM;
+	ev_async_init(&a->wake, on_wake);
+	a->wake.data = m;
+	ev_async_start(m->loop, &a->wake);
+	a->writer = audit_writer_start(m->cfg->audit_log, QUEUE_MAX, m->loop, &a->wake, &ret);
+	if (!a->writer) {
+		ev_async_stop(m->loop, &a->wake);
+		talloc_free(a);
+		log_err("audit-log %s: %s", m->cfg->audit_log, strerror(-ret));
+		return ret;
+	}
+	m->audit = a;
+	return 0;
+}
+
+void audit_stop(struct main_ctx *m)
+{
+	struct main_audit *a = m->audit;
+	const char *what;
+	uint64_t failed;
+	int err;
+
+	if (!a)
+		return;
+	note_lost(m, true);
+	failed = audit_writer_stop(a->writer, &err, &what);
+	writer_errors(m, failed, err, what);
+	ev_async_stop(m->loop, &a->wake);
+	m->audit = NULL;
+	talloc_free(a);
+}
+
+uint64_t audit_dropped(const struct main_ctx *m)
+{
+	return m->audit ? m->audit->dropped : 0;
 }
 
 void audit_event(struct main_ctx *m, const struct main_event *ev)
@@ -230,7 +332,7 @@ void audit_event(struct main_ctx *m, const struct main_event *ev)
 
 	if (text) {
 		to_journal(m, o, text, prio);
-		if (m->audit_fd >= 0)
+		if (m->audit)
 			to_file(m, text);
 		free(text);
 	}

@@ -332,16 +332,11 @@ int main(int argc, char **argv)
 		kill(m->sec_pid, SIGTERM);
 		return 1;
 	}
-	/* Opened after sec is forked, so that only main holds the file. */
-	c = audit_open(m);
-	if (c < 0) {
-		log_err("audit-log %s: %s", m->cfg->audit_log, strerror(-c));
-		kill(m->sec_pid, SIGTERM);
-		return 1;
-	}
 	if (m->cfg->pid_file && write_pid_file(m->cfg->pid_file) < 0)
 		log_warn("pid-file %s: %s", m->cfg->pid_file, strerror(errno));
 	ret = main_run(m);
+	/* After the last session-end record of the shutdown. */
+	audit_stop(m);
 	if (ret < 0) {
 		/* main_run() failed before its loop: nothing ends these but us. */
 		kill(m->sec_pid, SIGTERM);

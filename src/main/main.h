@@ -100,7 +100,7 @@ struct main_ctx {
 	uint32_t next_id;
 	struct lease_pool *leases;
 	struct main_ctl *ctl; /* the control socket (ctl.c); NULL until it listens */
-	int audit_fd;                    /* audit-log; -1: none */
+	struct main_audit *audit;        /* audit.c; NULL: audit-log unset */
 	struct script_run *scripts;      /* scripts.c: running scripts */
 	unsigned n_scripts;
 	unsigned n_sessions;             /* tunnels up; kept by main_event() */

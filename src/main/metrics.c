@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "common/log.h"
+#include "main/audit.h"
 #include "main/events.h"
 #include "main/main.h"
 
@@ -220,6 +221,10 @@ static char *page(TALLOC_CTX *ctx, struct main_ctx *m)
 		   mm->auth_ok);
 	p = metric(p, "sluice_bans_total", "counter", "Client addresses banned since start.",
 		   mm->bans);
+	p = metric(p, "sluice_audit_dropped_total", "counter",
+		   "Audit records missing from the audit-log file (queue full while the disk "
+		   "stalled, or write errors); the journal has them.",
+		   audit_dropped(m));
 	p = head(p, fail, "counter", "Failed password checks by reason.");
 	for (unsigned i = 0; p && i < mm->n_reasons; i++)
 		p = sample(p, fail, "reason", label(p, mm->auth_fail[i].reason),

@@ -72,6 +72,7 @@ static void sec_writable(struct ev_loop *loop, ev_io *io, int revents)
 		ev_io_stop(loop, io);
 	} else if (ret != -EAGAIN) {
 		log_err("cannot reach sec: %s; exiting", strerror(-ret));
+		audit_stop(m);
 		exit(1);
 	}
 }
@@ -279,6 +280,9 @@ int main_run(struct main_ctx *m)
 	m->loop = ev_loop_new(EVFLAG_AUTO);
 	if (!m->loop || main_ban_init(m) < 0)
 		return -ENOMEM;
+	/* Opened after sec is forked, so that only main holds the file. */
+	if (audit_start(m) < 0)
+		return -EIO;
 	ipc_channel_init(&m->sec_ch, m->sec_ch.fd, main_from_sec,
 			 sizeof(main_from_sec) / sizeof(main_from_sec[0]), SEC_CHANNEL_MAX_PAYLOAD,
 			 "sec");

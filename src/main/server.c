@@ -43,19 +43,24 @@ static const struct ipc_route main_from_sec[] = {
      main_ctl_on_session_list_end, 0, MAIN_SEC_STATE, 0},
 };
 
+/* A sec that is gone, or stuck past the queue's limit, leaves nobody to log in or
+ * sign a handshake; a supervisor restarts us. The audit records already accepted are
+ * written first. */
+static void sec_lost(struct main_ctx *m, int err)
+{
+	log_err("cannot reach sec: %s (%zu messages, %zu bytes waiting); exiting", strerror(-err),
+		m->sec_q.count, m->sec_q.bytes);
+	audit_stop(m);
+	exit(1);
+}
+
 void main_send_sec(struct main_ctx *m, uint16_t type, const ProtobufCMessage *msg, const int *fds,
 		   unsigned nfds)
 {
 	int ret = ipc_send_queued(m->sec_ch.fd, &m->sec_q, type, msg, fds, nfds);
 
-	/* A busy sec is waited for (up to the queue's limit); a sec that is gone or
-	 * stuck for that long leaves nobody to log in or sign a handshake, and a
-	 * supervisor restarts us. */
-	if (ret < 0) {
-		log_err("cannot reach sec: %s (%zu messages, %zu bytes waiting); exiting",
-			strerror(-ret), m->sec_q.count, m->sec_q.bytes);
-		exit(1);
-	}
+	if (ret < 0)
+		sec_lost(m, ret);
 	if (!ipc_queue_empty(&m->sec_q) && !ev_is_active(&m->sec_wio)) {
 		log_warn("sec is not keeping up; queueing messages for it");
 		ev_io_start(m->loop, &m->sec_wio);
@@ -71,9 +76,7 @@ static void sec_writable(struct ev_loop *loop, ev_io *io, int revents)
 		log_info("sec caught up with its queue");
 		ev_io_stop(loop, io);
 	} else if (ret != -EAGAIN) {
-		log_err("cannot reach sec: %s; exiting", strerror(-ret));
-		audit_stop(m);
-		exit(1);
+		sec_lost(m, ret);
 	}
 }
 

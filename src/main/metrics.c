@@ -211,6 +211,11 @@ static char *page(TALLOC_CTX *ctx, struct main_ctx *m)
 		   m->n_workers);
 	p = metric(p, "sluice_pending_cookie_checks", "gauge",
 		   "Tunnel requests waiting for the sec module's cookie check.", waiting);
+	p = metric(p, "sluice_secmod_queue_messages", "gauge",
+		   "Messages from main that the sec module has not taken yet (it is busy).",
+		   m->sec_q.count);
+	p = metric(p, "sluice_secmod_queue_bytes", "gauge",
+		   "Bytes of the messages in sluice_secmod_queue_messages.", m->sec_q.bytes);
 	p = metric(p, "sluice_tunnel_received_bytes_total", "counter",
 		   "Bytes from clients into the tunnels (ended sessions and live reports).",
 		   mm->ended_in + live_in);

@@ -9,6 +9,7 @@
 require_sluiced
 require_cmd jq
 require_cmd python3
+require_cmd curl
 it_init
 CTL=$top_builddir/src/sluicectl
 ctl() { ip netns exec "$NS_SRV" "$CTL" -s "$WORK/occtl.sock" "$@"; }
@@ -16,7 +17,13 @@ BURST=${BURST:-1500}
 
 add_user bob bob-pw
 setup_server "max-clients = 0
-auth-timeout = 60"
+auth-timeout = 60
+metrics-listen = 127.0.0.1:9199"
+# The metrics page's gauge of messages waiting for sec.
+sec_queue() {
+	ip netns exec "$NS_SRV" curl -sf --max-time 5 http://127.0.0.1:9199/metrics |
+		awk '$1 == "sluice_secmod_queue_messages" { print $2 }'
+}
 start_client c1 "$NS_C1" alice alice-pw
 ip1=$(wait_tunnel c1 15) || fail "no tunnel for alice"
 sec=$(ctl --json show status | jq -r '."Sec-mod PID" // ."sec-mod PID" // .sec_pid // empty')
@@ -56,10 +63,14 @@ kill -0 "$SERVER_PID" 2>/dev/null || {
 	fail "sluiced exited while sec was stopped: $(grep -E 'exiting' "$SERVER_LOG" | tail -n 1)"
 }
 out=$(ping_through "$NS_C1" "$(server_tun_ip "$ip1")" 3) || fail "alice's tunnel stalled with sec: $out"
+q=$(sec_queue)
+[ -n "$q" ] && [ "$q" -gt 0 ] || fail "sluice_secmod_queue_messages is '$q' while sec is stopped"
+log "$q messages wait for sec"
 log "main is alive with sec stopped; alice's tunnel works"
 
 kill -CONT "$sec"
 server_log_has "sec caught up with its queue" 30 || fail "main's queue for sec never drained"
+[ "$(sec_queue)" = 0 ] || fail "sluice_secmod_queue_messages is not 0 after sec caught up"
 stop_pid "$burst_pid"
 start_client c2 "$NS_C2" bob bob-pw
 wait_tunnel c2 30 >/dev/null || fail "no login after sec came back"

@@ -170,7 +170,7 @@ static char *cut(TALLOC_CTX *ctx, const char *s)
 static int send_user(struct main_ctl_conn *c, const struct main_worker *w)
 {
 	TALLOC_CTX *tmp = talloc_new(NULL);
-	struct in_addr ptp = lease_pool_server_addr(c->m->leases);
+	struct in_addr ptp = lease_pool_server_addr(w->pool);
 	char ip[INET_ADDRSTRLEN], local[INET_ADDRSTRLEN];
 	CtlUser u = CTL_USER__INIT;
 	int ret;

@@ -85,6 +85,13 @@ static int find_free(const struct lease_pool *p, uint32_t start, uint32_t *off)
 	return -ENOSPC;
 }
 
+void lease_pool_network(const struct lease_pool *p, struct in_addr *network,
+			struct in_addr *netmask)
+{
+	network->s_addr = htonl(p->network);
+	netmask->s_addr = htonl(p->mask);
+}
+
 struct lease_pool *lease_pool_new(TALLOC_CTX *ctx, struct in_addr network, struct in_addr netmask)
 {
 	uint32_t net = ntohl(network.s_addr);

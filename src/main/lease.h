@@ -19,6 +19,10 @@ struct lease_pool;
  * host bits set in network. */
 struct lease_pool *lease_pool_new(TALLOC_CTX *ctx, struct in_addr network, struct in_addr netmask);
 
+/* The pool's network and netmask. */
+void lease_pool_network(const struct lease_pool *p, struct in_addr *network,
+			struct in_addr *netmask);
+
 /* The first host address (network + 1): the local end of every TUN link. */
 struct in_addr lease_pool_server_addr(const struct lease_pool *p);
 

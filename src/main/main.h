@@ -49,6 +49,7 @@ struct main_worker {
 
 	/* the session, once sec approved its cookie */
 	struct sluice_config *cfg; /* global configuration with the user's and group's files */
+	struct lease_pool *pool;   /* where its address comes from (cfg's ipv4-network) */
 	char *sid;
 	char *username;
 	char *groupname;
@@ -98,7 +99,9 @@ struct main_ctx {
 	struct main_worker *workers;
 	unsigned n_workers;
 	uint32_t next_id;
-	struct lease_pool *leases;
+	struct lease_pool *leases;       /* ipv4-network */
+	struct lease_pool **pools;       /* pools.c: other networks of per-user files */
+	size_t n_pools;
 	struct main_ctl *ctl; /* the control socket (ctl.c); NULL until it listens */
 	struct main_audit *audit;        /* audit.c; NULL: audit-log unset */
 	struct script_run *scripts;      /* scripts.c: running scripts */
@@ -133,6 +136,13 @@ int main_template_spawn(struct main_ctx *m, uint32_t id, int client_fd, int main
 pid_t main_exec_worker(struct main_ctx *m, int client_fd, int main_end, int sec_end);
 /* A child exited: the template, a worker, or a worker not yet announced. */
 void main_child_exited(struct main_ctx *m, pid_t pid, int status);
+
+/* pools.c: the pool of a session's ipv4-network, created on first use; NULL (err set)
+ * when it overlaps another pool. */
+struct lease_pool *main_pool_for(struct main_ctx *m, const struct sluice_config *c, char *err,
+				 size_t errlen);
+/* Releases sid's address in whichever pool holds it. */
+void main_pools_release(struct main_ctx *m, const char *sid);
 
 /* udp.c */
 void main_udp_readable(struct ev_loop *loop, ev_io *io, int revents);

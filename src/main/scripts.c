@@ -86,7 +86,7 @@ static char **build_env(struct main_ctx *m, enum script_kind kind, const struct 
 {
 	/* The session's own routes and DNS, with its user's and group's files applied. */
 	const struct sluice_config *c = w->cfg ? w->cfg : m->cfg;
-	struct in_addr server = lease_pool_server_addr(m->leases);
+	struct in_addr server = lease_pool_server_addr(w->pool ? w->pool : m->leases);
 	char **env = NULL, local[INET_ADDRSTRLEN] = "", remote[INET_ADDRSTRLEN] = "";
 	size_t n = 0;
 

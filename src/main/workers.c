@@ -317,9 +317,17 @@ static void tunnel_hand_over(struct main_worker *w);
 static void tunnel_grant(struct main_worker *w)
 {
 	struct main_ctx *m = w->m;
+	char err[256];
 	int ret;
 
-	ret = lease_acquire(m->leases, w->sid, w->username, m->cfg->predictable_ips,
+	w->pool = main_pool_for(m, w->cfg, err, sizeof(err));
+	if (!w->pool) {
+		log_err("%s: no address pool for session %s: %s", w->label, w->sid, err);
+		session_down(w, false);
+		tunnel_fail(w, 503, "no address pool");
+		return;
+	}
+	ret = lease_acquire(w->pool, w->sid, w->username, m->cfg->predictable_ips,
 			    w->has_requested ? &w->requested : NULL, &w->vpn_ip);
 	if (ret < 0) {
 		log_err("%s: no address for session %s: %s", w->label, w->sid, strerror(-ret));
@@ -329,7 +337,7 @@ static void tunnel_grant(struct main_worker *w)
 	}
 	if (w->cfg->mtu)
 		w->mtu = w->cfg->mtu;
-	w->tun_fd = tun_create(m->cfg->device, lease_pool_server_addr(m->leases), w->vpn_ip, w->mtu,
+	w->tun_fd = tun_create(m->cfg->device, lease_pool_server_addr(w->pool), w->vpn_ip, w->mtu,
 			       w->device);
 	if (w->tun_fd < 0) {
 		log_err("%s: cannot create a TUN device: %s", w->label, strerror(-w->tun_fd));
@@ -370,12 +378,12 @@ static void tunnel_hand_over(struct main_worker *w)
 	struct main_ctx *m = w->m;
 	const struct sluice_config *c = w->cfg;
 	MwTunnelOk ok = MW_TUNNEL_OK__INIT;
-	struct in_addr server = lease_pool_server_addr(m->leases);
+	struct in_addr server = lease_pool_server_addr(w->pool);
 	char ip[INET_ADDRSTRLEN], local[INET_ADDRSTRLEN], mask[INET_ADDRSTRLEN];
 
 	inet_ntop(AF_INET, &w->vpn_ip, ip, sizeof(ip));
 	inet_ntop(AF_INET, &server, local, sizeof(local));
-	inet_ntop(AF_INET, &m->cfg->ipv4_netmask, mask, sizeof(mask));
+	inet_ntop(AF_INET, &c->ipv4_netmask, mask, sizeof(mask));
 	ok.sid = w->sid;
 	ok.username = w->username;
 	ok.groupname = w->groupname;
@@ -489,7 +497,7 @@ int main_on_session_expired(void *ctx, void *msg, int *fds)
 	struct main_ctx *m = ctx;
 	MsSessionExpired *e = msg;
 
-	lease_release(m->leases, e->sid);
+	main_pools_release(m, e->sid);
 	return 0;
 }
 

@@ -7,6 +7,8 @@
 #   source check (a ping from the server side to an address behind the client is
 #   answered); show user / show iroutes list them (text and --json).
 # - bob (no file, no group): default-user-config and default-group-config apply.
+# - dave's group file sets a pool of its own; erin's overlaps the global pool and her
+#   tunnel is refused.
 # - carol: an invalid file refuses her login; sluiced -t and the start-up log name
 #   the file and line.
 # - An edited user file applies at the next login; a SIGHUP that points
@@ -40,11 +42,15 @@ echo "route = 198.18.102.0/24" >"$WORK/default-user"
 echo "route = 198.18.104.0/24" >"$WORK/default-user-2"
 echo "keepalive = 45" >"$WORK/default-group"
 printf 'route = 198.18.100.0/24\ndpd = soon\n' >"$WORK/users/carol"
+printf 'ipv4-network = 198.19.1.0\nipv4-netmask = 255.255.255.0\n' >"$WORK/groups/ops"
+echo "ipv4-network = 198.19.0.128/25" >"$WORK/users/erin" # inside the global pool
 
 make_certs
 add_user alice alice-pw eng
 add_user bob bob-pw
 add_user carol carol-pw
+add_user dave dave-pw ops
+add_user erin erin-pw
 dirs="config-per-user = $WORK/users
 config-per-group = $WORK/groups
 default-group-config = $WORK/default-group"
@@ -101,6 +107,19 @@ client_has c2 "X-CSTP-Split-Include: 198.18.102.0/24" || fail "bob did not get t
 client_has c2 "X-CSTP-Keepalive: 45" || fail "bob did not get the default group keepalive"
 ctl --json show iroutes | jq -e 'length == 1' >/dev/null || fail "show iroutes lists bob"
 log "bob got default-user-config and default-group-config"
+
+# dave's group has a pool of its own; erin's would overlap the global one.
+start_client c5 "$NS_C2" dave dave-pw
+ip5=$(wait_tunnel c5 15) || fail "no tunnel for dave"
+case $ip5 in 198.19.1.*) ;; *) fail "dave got $ip5, not an address of his group's pool" ;; esac
+[ "$(server_tun_ip "$ip5")" = 198.19.1.1 ] || fail "dave's tunnel's server side is not 198.19.1.1"
+out=$(ping_through "$NS_C2" 198.19.1.1 2) || fail "no ping through dave's tunnel: $out"
+start_client c6 "$NS_C1" erin erin-pw
+wait_client_exit c6 20
+[ $? != 124 ] || fail "erin's client did not give up"
+server_log_has "no address pool for session .*198.19.0.128/25 overlaps the pool 198.19.0.0/24" 5 ||
+	fail "no log of erin's overlapping pool"
+log "dave ($ip5) got his group's pool; erin's overlapping one was refused"
 
 # carol: her file is invalid, so she does not get in.
 get_cookie "$NS_C2" carol carol-pw >/dev/null && fail "carol logged in despite her invalid file"

@@ -91,6 +91,11 @@ struct sluice_config {
 	char *default_domain;
 	char *banner;
 
+	/* the login form's group selector */
+	char **select_groups;       /* "name" or "name[Label]" */
+	size_t n_select_groups;
+	char *default_select_group; /* label of the choice "my own group"; NULL: none */
+
 	/* per-user and per-group files, read by sec at login */
 	char *config_per_user;      /* directory: one file per user name */
 	char *config_per_group;     /* directory: one file per group name */

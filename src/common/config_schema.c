@@ -183,6 +183,30 @@ static int parse_account(struct config_arg *arg)
 	return set_string(arg, arg->value);
 }
 
+/* "group" or "group[Label]": a group users may choose on the login form. */
+static int parse_select_group(struct config_arg *arg)
+{
+	const char *v = arg->value, *open = strchr(v, '[');
+	size_t nlen = open ? (size_t)(open - v) : strlen(v);
+	const char *p;
+
+	if (nlen == 0 || nlen > 32 || v[0] == '-')
+		return bad(arg, "'%.64s': expected group or group[Label] (a name of 1 to 32 "
+			   "letters, digits, '.', '_', '-')", v);
+	for (p = v; p < v + nlen; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("._-", *p))
+			return bad(arg, "'%.64s': '%c' cannot be in a group name", v, *p);
+	if (open) {
+		size_t llen = strlen(open + 1);
+
+		if (llen < 2 || llen > 65 || open[llen] != ']' ||
+		    strpbrk(open + 1, "[]") != open + llen)
+			return bad(arg, "'%.64s': the label goes in one pair of brackets at the "
+				   "end, 1 to 64 characters", v);
+	}
+	return list_add(arg, v);
+}
+
 static int parse_device(struct config_arg *arg)
 {
 	const char *p;
@@ -644,6 +668,8 @@ static int parse_iroute(struct config_arg *arg)
 static const struct config_type t_ip_list = {"IP address", parse_ip_literal, dump_list, true};
 static const struct config_type t_route_list = {"route", parse_route, dump_list, true};
 static const struct config_type t_iroute_list = {"route", parse_iroute, dump_list, true};
+static const struct config_type t_select_group = {"group[Label]", parse_select_group, dump_list,
+						  true};
 
 #define OFF(f) offsetof(struct sluice_config, f)
 #define R      CONFIG_RELOAD
@@ -769,6 +795,12 @@ const struct config_key config_keys[] = {
      "DNS search domains for clients (space-separated)"},
     {"banner", &t_string, OFF(banner), 0, 0, 1024, NULL, R,
      "message shown to users after login (at most 1024 bytes)"},
+    {"select-group", &t_select_group, OFF(select_groups), OFF(n_select_groups), 0, 128, NULL, R,
+     "group users may choose on the login form (repeatable): NAME or NAME[Label]; a user "
+     "who chooses a group they are not a member of is refused"},
+    {"default-select-group", &t_string, OFF(default_select_group), 0, 0, 64, NULL, R,
+     "label of an extra first choice on the login form that means the user's own "
+     "(first) group"},
     {"config-per-user", &t_path, OFF(config_per_user), 0, 0, PATH_LEN_MAX, NULL, R,
      "directory of per-user files, each named after its user; read at every login"},
     {"config-per-group", &t_path, OFF(config_per_group), 0, 0, PATH_LEN_MAX, NULL, R,
@@ -829,7 +861,6 @@ static const char *const ocserv_keys[] = {
     "compression-algo-priority",
     "crl",
     "custom-header",
-    "default-select-group",
     "dh-params",
     "enable-auth",
     "explicit-ipv4",
@@ -870,7 +901,6 @@ static const char *const ocserv_keys[] = {
     "restrict-user-to-routes",
     "rx-data-per-sec",
     "sec-mod-scale",
-    "select-group",
     "select-group-by-url",
     "server-stats-reset-time",
     "session-timeout",

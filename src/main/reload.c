@@ -100,6 +100,7 @@ static void send_reload(struct main_ctx *m)
 	r.config_per_group = m->cfg->config_per_group;
 	r.default_user_config = m->cfg->default_user_config;
 	r.default_group_config = m->cfg->default_group_config;
+	r.default_select_group = m->cfg->default_select_group;
 	main_send_sec(m, MS_TYPE__MS_RELOAD, &r.base, NULL, 0);
 }
 

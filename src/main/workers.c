@@ -109,10 +109,35 @@ static void addr_to_text(const struct sockaddr_storage *ss, char *ip, size_t ipl
 	}
 }
 
+/* select-group and default-select-group as the form's choices, under ctx. */
+static MwGroupOption **group_options(TALLOC_CTX *ctx, const struct sluice_config *c, size_t *n)
+{
+	size_t extra = c->default_select_group ? 1 : 0;
+	MwGroupOption **opts = talloc_array(ctx, MwGroupOption *, c->n_select_groups + extra);
+
+	*n = 0;
+	for (size_t i = 0; opts && i < c->n_select_groups + extra; i++) {
+		MwGroupOption *o = talloc(opts, MwGroupOption);
+		const char *v = i < extra ? c->default_select_group : c->select_groups[i - extra];
+		const char *open = strchr(v, '[');
+
+		if (!o)
+			return NULL;
+		mw_group_option__init(o);
+		/* The "own group" choice sends its label, which sec knows to mean that. */
+		o->value = open ? talloc_strndup(o, v, (size_t)(open - v)) : (char *)v;
+		o->label = open ? talloc_strndup(o, open + 1, strlen(open + 1) - 1) : (char *)v;
+		opts[(*n)++] = o;
+	}
+	return opts;
+}
+
 static int send_init(struct main_ctx *m, struct main_worker *w)
 {
 	struct sluice_config *c = m->cfg;
 	MwInit in = MW_INIT__INIT;
+	TALLOC_CTX *tmp = talloc_new(NULL);
+	int ret;
 
 	in.worker_id = w->id;
 	w->cert_gen = m->cert_gen;
@@ -134,7 +159,10 @@ static int send_init(struct main_ctx *m, struct main_worker *w)
 	in.dtls_psk = c->dtls_psk;
 	in.dtls_legacy = c->dtls_legacy;
 	in.switch_to_tcp_timeout = c->switch_to_tcp_timeout;
-	return ipc_send(w->ch.fd, MW_TYPE__MW_INIT, &in.base, NULL, 0);
+	in.groups = group_options(tmp, c, &in.n_groups);
+	ret = in.groups ? ipc_send(w->ch.fd, MW_TYPE__MW_INIT, &in.base, NULL, 0) : -ENOMEM;
+	talloc_free(tmp);
+	return ret;
 }
 
 /* The worker runs: sec gets its end of the worker's channel. */

@@ -33,13 +33,19 @@ static void report_auth(struct sec_worker *w, bool ok, const char *user, const c
 	sec_send_main(w->sec, MS_TYPE__MS_AUTH_EVENT, &ev.base);
 }
 
-/* The group a session gets: the one the client selected if the user belongs to it,
- * else the user's first group; "*" in the file means none. */
-static const char *pick_group(const struct passwd_entry *e, const char *wanted)
+/* The group a session gets: the one the client selected on the login form, which the
+ * user must belong to (NULL when not); with no choice (or default-select-group's),
+ * the user's first group; "*" in the file means none. */
+static const char *pick_group(const struct sluice_config *c, const struct passwd_entry *e,
+			      const char *wanted)
 {
-	for (size_t i = 0; wanted && i < e->n_groups; i++)
-		if (strcmp(e->groups[i], wanted) == 0)
-			return e->groups[i];
+	if (wanted && *wanted &&
+	    !(c->default_select_group && strcmp(wanted, c->default_select_group) == 0)) {
+		for (size_t i = 0; i < e->n_groups; i++)
+			if (strcmp(e->groups[i], wanted) == 0)
+				return e->groups[i];
+		return NULL;
+	}
 	if (e->n_groups > 0 && strcmp(e->groups[0], "*") != 0)
 		return e->groups[0];
 	return "";
@@ -80,19 +86,21 @@ int sec_on_auth_req(void *ctx, void *msg, int *fds)
 	TALLOC_CTX *tmp = talloc_new(w);
 	struct passwd_entry e = {0};
 	struct sec_user_conf uc;
+	const char *group = NULL;
 	char cookie[2 * SEC_COOKIE_LEN + 1];
 	const char *why;
 	int ret;
 
 	why = check_password(sec, tmp, req->username, req->password, &e);
-	if (!why && sec_user_config(sec, tmp, req->username, pick_group(&e, req->group), &uc) < 0)
+	if (!why && !(group = pick_group(sec->cfg, &e, req->group)))
+		why = "not a member of the selected group";
+	if (!why && sec_user_config(sec, tmp, req->username, group, &uc) < 0)
 		why = "invalid per-user or per-group configuration";
 	if (!why && sec_max_same_clients(sec, &uc) &&
 	    sec_sessions_in_use(sec, req->username, NULL) >= sec_max_same_clients(sec, &uc))
 		why = "too many sessions";
 
 	if (!why) {
-		const char *group = pick_group(&e, req->group);
 		struct sec_session *s =
 		    sec_session_new(sec, req->username, group, w->client_ip, cookie);
 

@@ -109,6 +109,7 @@ int sec_on_reload(void *ctx, void *msg, int *fds)
 	set_path(sec->cfg, &sec->cfg->config_per_group, req->config_per_group);
 	set_path(sec->cfg, &sec->cfg->default_user_config, req->default_user_config);
 	set_path(sec->cfg, &sec->cfg->default_group_config, req->default_group_config);
+	set_path(sec->cfg, &sec->cfg->default_select_group, req->default_select_group);
 	res.generation = req->generation;
 	k = key_load(sec, req->server_key, err, sizeof(err));
 	if (k && (req->cert_pin.len != TLS_PIN_LEN || tls_pin_privkey(k->key, pin) < 0 ||

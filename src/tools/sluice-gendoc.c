@@ -53,6 +53,8 @@ static const struct {
     {"iroute", "192.0.2.128/25"},
     {"route-add-cmd", "ip route add %{R} dev %{D}"},
     {"route-del-cmd", "ip route delete %{R} dev %{D}"},
+    {"select-group", "engineering[Engineering staff]"},
+    {"default-select-group", "DEFAULT"},
     {"config-per-user", "/etc/sluice/config-per-user"},
     {"config-per-group", "/etc/sluice/config-per-group"},
     {"default-user-config", "/etc/sluice/defaults/user.conf"},

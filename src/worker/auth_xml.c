@@ -141,8 +141,31 @@ static char *append_element(char *doc, const char *name, const char *text)
 		      "<auth id=\"main\">\n"                                                       \
 		      "<title>Login</title>\n"
 
+static char *append_groups(char *doc, const struct auth_group *groups, size_t n)
+{
+	if (n == 0)
+		return doc;
+	doc = talloc_strdup_append_buffer(doc, "<select name=\"group_list\" label=\"GROUP:\">\n");
+	for (size_t i = 0; doc && i < n; i++) {
+		char *value = xml_escape(doc, groups[i].value);
+		char *label = xml_escape(doc, groups[i].label);
+
+		if (!value || !label) {
+			talloc_free(doc);
+			return NULL;
+		}
+		doc = talloc_asprintf_append_buffer(doc, "<option value=\"%s\">%s</option>\n",
+						    value, label);
+		if (doc) {
+			talloc_free(value);
+			talloc_free(label);
+		}
+	}
+	return doc ? talloc_strdup_append_buffer(doc, "</select>\n") : NULL;
+}
+
 char *auth_xml_login_form(TALLOC_CTX *ctx, const char *message, const char *error,
-			  const char *banner)
+			  const char *banner, const struct auth_group *groups, size_t n_groups)
 {
 	char *doc;
 
@@ -156,13 +179,12 @@ char *auth_xml_login_form(TALLOC_CTX *ctx, const char *message, const char *erro
 		doc = append_element(doc, "banner", banner);
 	if (doc == NULL)
 		return NULL;
-	return talloc_strdup_append_buffer(
+	doc = talloc_strdup_append_buffer(
 	    doc, "<form method=\"post\" action=\"/auth\">\n"
 		 "<input type=\"text\" name=\"username\" label=\"Username:\" />\n"
-		 "<input type=\"password\" name=\"password\" label=\"Password:\" />\n"
-		 "</form>\n"
-		 "</auth>\n"
-		 "</config-auth>\n");
+		 "<input type=\"password\" name=\"password\" label=\"Password:\" />\n");
+	doc = doc ? append_groups(doc, groups, n_groups) : NULL;
+	return doc ? talloc_strdup_append_buffer(doc, "</form>\n</auth>\n</config-auth>\n") : NULL;
 }
 
 char *auth_xml_success(TALLOC_CTX *ctx)

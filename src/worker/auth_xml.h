@@ -24,8 +24,15 @@ char *xml_escape(TALLOC_CTX *ctx, const char *s);
 /* The login form: config-auth type="auth-request" with <auth id="main">, the
  * optional MESSAGE, ERROR and BANNER (NULL = omitted), and a form posting to
  * /auth with a text input "username" and a password input "password". */
+struct auth_group {
+	const char *value; /* sent back as group_list / <group-select> */
+	const char *label; /* shown */
+};
+
+/* With n_groups > 0 the form also has the group selector (select name="group_list"),
+ * one option per group in order. */
 char *auth_xml_login_form(TALLOC_CTX *ctx, const char *message, const char *error,
-			  const char *banner);
+			  const char *banner, const struct auth_group *groups, size_t n_groups);
 
 /* Authentication succeeded: config-auth type="complete" with <auth id="success">.
  * The cookie travels in a Set-Cookie header added by the caller. */

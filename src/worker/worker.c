@@ -89,6 +89,22 @@ static int send_response(struct worker *w, unsigned code, const char *headers, c
 
 /* Relays the credentials to sec and answers the client. Returns 1 to keep the
  * connection, 0 to close it, negative on failure. */
+/* The login form, with the group selector main configured (select-group). */
+static char *login_form(TALLOC_CTX *ctx, const struct worker *w, const char *message,
+			const char *error)
+{
+	struct auth_group *groups = talloc_array(ctx, struct auth_group, w->init->n_groups);
+
+	if (!groups)
+		return NULL;
+	for (size_t i = 0; i < w->init->n_groups; i++) {
+		groups[i].value = w->init->groups[i]->value;
+		groups[i].label = w->init->groups[i]->label;
+	}
+	return auth_xml_login_form(ctx, message, error, w->init->banner, groups,
+				   w->init->n_groups);
+}
+
 static int handle_login(struct worker *w, const struct auth_body *ab, const char *user_agent)
 {
 	SwAuthReq req = SW_AUTH_REQ__INIT;
@@ -127,9 +143,7 @@ static int handle_login(struct worker *w, const struct auth_body *ab, const char
 		break;
 	}
 	case SW_AUTH_RESULT__SW_AUTH_RETRY:
-		ret = send_response(w, 200, NULL,
-				    auth_xml_login_form(tmp, NULL, reply->message, w->init->banner),
-				    true);
+		ret = send_response(w, 200, NULL, login_form(tmp, w, NULL, reply->message), true);
 		ret = ret < 0 ? ret : 1;
 		break;
 	default:
@@ -160,9 +174,7 @@ static int handle_auth_request(struct worker *w, const struct http_request *req)
 		ret = handle_login(w, ab, req->user_agent);
 	else
 		ret = send_response(w, 200, NULL,
-				    auth_xml_login_form(ab,
-							"Please enter your username and password.",
-							NULL, w->init->banner),
+				    login_form(ab, w, "Please enter your username and password.", NULL),
 				    req->keep_alive) < 0
 			  ? -EIO
 			  : req->keep_alive;

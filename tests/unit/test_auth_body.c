@@ -385,7 +385,7 @@ START_TEST(test_no_syscalls_after_init)
 			if (parse(cases[i].ct, cases[i].body) != cases[i].want)
 				fails++;
 		if (xml_escape(tctx, "<&>") == NULL ||
-		    auth_xml_login_form(tctx, "m", "e", "b") == NULL)
+		    auth_xml_login_form(tctx, "m", "e", "b", NULL, 0) == NULL)
 			fails++;
 		_exit(fails);
 	}
@@ -440,7 +440,7 @@ START_TEST(test_login_form)
 	char *doc;
 	xmlDoc *d;
 
-	doc = auth_xml_login_form(tctx, msg, "Login failed.", "Line 1\nLine 2\xc3\xa9");
+	doc = auth_xml_login_form(tctx, msg, "Login failed.", "Line 1\nLine 2\xc3\xa9", NULL, 0);
 	ck_assert_ptr_nonnull(doc);
 	d = read_xml(doc);
 	root = xmlDocGetRootElement(d);
@@ -469,15 +469,45 @@ START_TEST(test_login_form)
 	assert_prop(in, "name", "password");
 	xmlFreeDoc(d);
 
-	doc = auth_xml_login_form(tctx, NULL, NULL, NULL);
+	doc = auth_xml_login_form(tctx, NULL, NULL, NULL, NULL, 0);
 	d = read_xml(doc);
 	auth = child(xmlDocGetRootElement(d), "auth");
 	ck_assert_ptr_null(child(auth, "message"));
 	ck_assert_ptr_null(child(auth, "error"));
 	ck_assert_ptr_nonnull(child(auth, "form"));
+	ck_assert_ptr_null(child(child(auth, "form"), "select"));
 	xmlFreeDoc(d);
 
-	ck_assert_ptr_null(auth_xml_login_form(tctx, "bad\x01", NULL, NULL));
+	ck_assert_ptr_null(auth_xml_login_form(tctx, "bad\x01", NULL, NULL, NULL, 0));
+
+	/* The group selector: one option per group, value and label escaped. */
+	{
+		const struct auth_group groups[] = {{"DEFAULT", "DEFAULT"},
+						    {"eng", "Engineering & \"Ops\""}};
+		xmlNode *sel, *opt;
+
+		doc = auth_xml_login_form(tctx, NULL, NULL, NULL, groups, 2);
+		d = read_xml(doc);
+		sel = child(child(child(xmlDocGetRootElement(d), "auth"), "form"), "select");
+		ck_assert_ptr_nonnull(sel);
+		assert_prop(sel, "name", "group_list");
+		opt = child(sel, "option");
+		ck_assert_ptr_nonnull(opt);
+		assert_prop(opt, "value", "DEFAULT");
+		for (opt = opt->next; opt && opt->type != XML_ELEMENT_NODE; opt = opt->next)
+			;
+		ck_assert_ptr_nonnull(opt);
+		assert_prop(opt, "value", "eng");
+		{
+			xmlChar *text = xmlNodeGetContent(opt);
+
+			ck_assert_str_eq((const char *)text, "Engineering & \"Ops\"");
+			xmlFree(text);
+		}
+		xmlFreeDoc(d);
+		ck_assert_ptr_null(auth_xml_login_form(
+		    tctx, NULL, NULL, NULL, (const struct auth_group[]){{"x", "bad\x01"}}, 1));
+	}
 }
 END_TEST
 

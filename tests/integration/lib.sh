@@ -112,6 +112,16 @@ require_sluiced()
 	[ "$SERVER" = sluiced ] || skip "checks sluiced-specific behaviour (SERVER=$SERVER)"
 }
 
+# require_ctl: sluicectl (CTL) for the test server's control socket (SOCK, set by
+# write_config), and ctl ARGS... to run it in the server namespace, bounded.
+require_ctl()
+{
+	CTL=$top_builddir/src/sluicectl
+	[ -x "$CTL" ] || fail "no $CTL; build first"
+	SOCK=$WORK/occtl.sock
+}
+ctl() { ip netns exec "$NS_SRV" timeout 30 "$CTL" -s "$SOCK" "$@"; }
+
 require_cmd()
 {
 	local c

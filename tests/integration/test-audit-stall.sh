@@ -10,9 +10,7 @@
 require_sluiced
 require_cmd jq fsfreeze mkfs.ext4 mount umount
 it_init
-CTL=$top_builddir/src/sluicectl
-[ -x "$CTL" ] || fail "no $CTL; build first"
-ctl() { ip netns exec "$NS_SRV" timeout 5 "$CTL" -s "$WORK/occtl.sock" "$@"; }
+require_ctl
 
 MNT=$WORK/auditfs
 AUDIT=$MNT/audit.json

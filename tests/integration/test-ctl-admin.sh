@@ -10,10 +10,7 @@
 require_sluiced
 require_cmd jq
 it_init
-CTL=$top_builddir/src/sluicectl
-[ -x "$CTL" ] || fail "no $CTL; build first"
-SOCK=$WORK/occtl.sock
-ctl() { ip netns exec "$NS_SRV" "$CTL" -s "$SOCK" "$@"; }
+require_ctl
 json_ok()
 {
 	# shellcheck disable=SC2068 # the command is several words

@@ -8,10 +8,7 @@
 require_sluiced
 require_cmd jq
 it_init
-CTL=$top_builddir/src/sluicectl
-[ -x "$CTL" ] || fail "no $CTL; build first"
-SOCK=$WORK/occtl.sock
-ctl() { ip netns exec "$NS_SRV" "$CTL" -s "$SOCK" "$@"; }
+require_ctl
 sessions() { ctl --json show sessions valid >"$WORK/sessions.json" && jq -e . "$WORK/sessions.json" >/dev/null; }
 
 setup_server

@@ -13,9 +13,7 @@
 require_sluiced
 require_cmd python3
 it_init
-CTL=$top_builddir/src/sluicectl
-[ -x "$CTL" ] || fail "no $CTL; build first"
-SOCK=$WORK/occtl.sock
+require_ctl
 PROMPT='sluicectl> $'
 { mkdir "$WORK/cwd" && touch "$WORK/cwd/alpha-file"; } || fail "cannot create $WORK/cwd"
 

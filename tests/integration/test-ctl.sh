@@ -10,10 +10,7 @@ require_sluiced
 require_cmd jq
 require_cmd setpriv
 it_init
-CTL=$top_builddir/src/sluicectl
-[ -x "$CTL" ] || fail "no $CTL; build first"
-SOCK=$WORK/occtl.sock
-ctl() { ip netns exec "$NS_SRV" "$CTL" -s "$SOCK" "$@"; }
+require_ctl
 
 # No daemon yet: exit 1 and a message that says so.
 ctl show status >"$WORK/none.out" 2>&1

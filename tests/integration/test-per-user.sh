@@ -18,9 +18,7 @@
 require_sluiced
 require_cmd jq
 it_init
-CTL=$top_builddir/src/sluicectl
-[ -x "$CTL" ] || fail "no $CTL; build first"
-ctl() { ip netns exec "$NS_SRV" "$CTL" -s "$WORK/occtl.sock" "$@"; }
+require_ctl
 
 BEHIND=198.18.5.0/24 # the network behind alice's client
 BEHIND_HOST=198.18.5.1

@@ -11,8 +11,7 @@ require_cmd jq
 require_cmd python3
 require_cmd curl
 it_init
-CTL=$top_builddir/src/sluicectl
-ctl() { ip netns exec "$NS_SRV" "$CTL" -s "$WORK/occtl.sock" "$@"; }
+require_ctl
 BURST=${BURST:-1500}
 
 add_user bob bob-pw

@@ -8,8 +8,7 @@
 require_sluiced
 require_cmd jq
 it_init
-CTL=$top_builddir/src/sluicectl
-ctl() { ip netns exec "$NS_SRV" "$CTL" -s "$WORK/occtl.sock" "$@"; }
+require_ctl
 
 mkdir -p "$WORK/groups"
 echo "route = 198.18.110.0/24" >"$WORK/groups/ops"

@@ -83,6 +83,7 @@ struct sluice_config {
 	size_t n_routes;
 	char **no_routes;
 	size_t n_no_routes;
+	char *explicit_ipv4;        /* the user's fixed address (per-user files only) */
 	char **iroutes;             /* networks behind a client (per-user files only) */
 	size_t n_iroutes;
 	char *route_add_cmd;        /* NULL: main adds iroutes itself */

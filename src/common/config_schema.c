@@ -400,6 +400,16 @@ static int parse_ip_literal(struct config_arg *arg)
 	return set_string(arg, text);
 }
 
+static int parse_ipv4_literal(struct config_arg *arg)
+{
+	struct in_addr a;
+	char text[INET_ADDRSTRLEN];
+
+	if (inet_pton(AF_INET, arg->value, &a) != 1 || !inet_ntop(AF_INET, &a, text, sizeof(text)))
+		return bad(arg, "'%.64s' is not an IPv4 address", arg->value);
+	return set_string(arg, text);
+}
+
 static unsigned mask_prefix(uint32_t mask_host)
 {
 	return (unsigned)__builtin_popcount(mask_host);
@@ -639,6 +649,7 @@ static const struct config_type t_tls = {"GnuTLS priorities", parse_tls_prioriti
 static const struct config_type t_host_port = {"address:port", parse_host_port, dump_string,
 						  false};
 static const struct config_type t_ip = {"IP address", parse_ip_literal, dump_string, false};
+static const struct config_type t_ipv4 = {"IPv4 address", parse_ipv4_literal, dump_string, false};
 static const struct config_type t_uint = {"number", parse_uint, dump_uint, false};
 static const struct config_type t_mtu = {"number", parse_mtu, dump_uint, false};
 static const struct config_type t_bool = {"boolean", parse_bool, dump_bool, false};
@@ -779,6 +790,9 @@ const struct config_key config_keys[] = {
      "route through the VPN (repeatable): default, a.b.c.d/len, IPv6-address/len"},
     {"no-route", &t_route_list, OFF(no_routes), OFF(n_no_routes), 0, 256, NULL, R | U,
      "route excluded from the VPN (repeatable)"},
+    {"explicit-ipv4", &t_ipv4, OFF(explicit_ipv4), 0, 0, 0, NULL, R | U | UO,
+     "the user's own VPN address, inside the session's ipv4-network; a second session "
+     "that would need it while it is in use is refused"},
     {"iroute", &t_iroute_list, OFF(iroutes), OFF(n_iroutes), 0, 64, NULL, R | U | UO,
      "network behind this user's client (repeatable, a.b.c.d/len): routed to the "
      "client's tunnel, and packets from it are accepted from the client"},
@@ -863,7 +877,6 @@ static const char *const ocserv_keys[] = {
     "custom-header",
     "dh-params",
     "enable-auth",
-    "explicit-ipv4",
     "explicit-ipv6",
     "expose-iroutes",
     "hostname",

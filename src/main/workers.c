@@ -340,6 +340,32 @@ static void tunnel_abort(struct main_worker *w)
 
 static void tunnel_hand_over(struct main_worker *w);
 
+/* explicit-ipv4: that address or none; 0, or a negative errno with err set. */
+static int explicit_lease(struct main_worker *w, char *err, size_t errlen)
+{
+	struct in_addr want, net, mask;
+	int ret;
+
+	if (inet_pton(AF_INET, w->cfg->explicit_ipv4, &want) != 1)
+		return -EINVAL;
+	lease_pool_network(w->pool, &net, &mask);
+	if ((want.s_addr & mask.s_addr) != net.s_addr) {
+		snprintf(err, errlen, "explicit-ipv4 %s is outside the session's ipv4-network",
+			 w->cfg->explicit_ipv4);
+		return -EINVAL;
+	}
+	ret = lease_acquire(w->pool, w->sid, w->username, false, &want, &w->vpn_ip);
+	if (ret == 0 && w->vpn_ip.s_addr != want.s_addr) {
+		lease_release(w->pool, w->sid);
+		ret = -EADDRINUSE;
+	}
+	if (ret < 0)
+		snprintf(err, errlen, "explicit-ipv4 %s: %s", w->cfg->explicit_ipv4,
+			 ret == -EADDRINUSE ? "in use by another session, or reserved"
+					    : strerror(-ret));
+	return ret;
+}
+
 /* Leases the session's address and creates its TUN device; the connect script, when
  * there is one, decides whether the worker gets it. */
 static void tunnel_grant(struct main_worker *w)
@@ -355,8 +381,18 @@ static void tunnel_grant(struct main_worker *w)
 		tunnel_fail(w, 503, "no address pool");
 		return;
 	}
-	ret = lease_acquire(w->pool, w->sid, w->username, m->cfg->predictable_ips,
-			    w->has_requested ? &w->requested : NULL, &w->vpn_ip);
+	if (w->cfg->explicit_ipv4) {
+		ret = explicit_lease(w, err, sizeof(err));
+		if (ret < 0) {
+			log_err("%s: session %s: %s", w->label, w->sid, err);
+			session_down(w, false);
+			tunnel_fail(w, 503, "the user's address is not available");
+			return;
+		}
+	} else {
+		ret = lease_acquire(w->pool, w->sid, w->username, m->cfg->predictable_ips,
+				    w->has_requested ? &w->requested : NULL, &w->vpn_ip);
+	}
 	if (ret < 0) {
 		log_err("%s: no address for session %s: %s", w->label, w->sid, strerror(-ret));
 		session_down(w, false);

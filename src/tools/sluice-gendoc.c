@@ -51,6 +51,7 @@ static const struct {
     {"route", "198.51.100.0/24"},
     {"no-route", "198.51.100.128/25"},
     {"iroute", "192.0.2.128/25"},
+    {"explicit-ipv4", "192.0.2.77"},
     {"route-add-cmd", "ip route add %{R} dev %{D}"},
     {"route-del-cmd", "ip route delete %{R} dev %{D}"},
     {"select-group", "engineering[Engineering staff]"},

@@ -8,7 +8,8 @@
 #   answered); show user / show iroutes list them (text and --json).
 # - bob (no file, no group): default-user-config and default-group-config apply.
 # - dave's group file sets a pool of its own; erin's overlaps the global pool and her
-#   tunnel is refused.
+#   tunnel is refused. frank's explicit-ipv4 is his address; gina's, the same, is
+#   refused while frank has it.
 # - carol: an invalid file refuses her login; sluiced -t and the start-up log name
 #   the file and line.
 # - An edited user file applies at the next login; a SIGHUP that points
@@ -42,6 +43,8 @@ echo "keepalive = 45" >"$WORK/default-group"
 printf 'route = 198.18.100.0/24\ndpd = soon\n' >"$WORK/users/carol"
 printf 'ipv4-network = 198.19.1.0\nipv4-netmask = 255.255.255.0\n' >"$WORK/groups/ops"
 echo "ipv4-network = 198.19.0.128/25" >"$WORK/users/erin" # inside the global pool
+echo "explicit-ipv4 = 198.19.0.77" >"$WORK/users/frank"
+echo "explicit-ipv4 = 198.19.0.77" >"$WORK/users/gina"
 
 make_certs
 add_user alice alice-pw eng
@@ -49,6 +52,8 @@ add_user bob bob-pw
 add_user carol carol-pw
 add_user dave dave-pw ops
 add_user erin erin-pw
+add_user frank frank-pw
+add_user gina gina-pw
 dirs="config-per-user = $WORK/users
 config-per-group = $WORK/groups
 default-group-config = $WORK/default-group"
@@ -118,6 +123,17 @@ wait_client_exit c6 20
 server_log_has "no address pool for session .*198.19.0.128/25 overlaps the pool 198.19.0.0/24" 5 ||
 	fail "no log of erin's overlapping pool"
 log "dave ($ip5) got his group's pool; erin's overlapping one was refused"
+
+# explicit-ipv4: frank gets exactly his address; gina, who would need it too, does not.
+start_client c7 "$NS_C1" frank frank-pw
+ip7=$(wait_tunnel c7 15) || fail "no tunnel for frank"
+[ "$ip7" = 198.19.0.77 ] || fail "frank got $ip7, not his explicit-ipv4 198.19.0.77"
+start_client c8 "$NS_C2" gina gina-pw
+wait_client_exit c8 20
+[ $? != 124 ] || fail "gina's client did not give up"
+server_log_has "explicit-ipv4 198.19.0.77: in use" 5 || fail "no log of gina's address in use"
+stop_client c7
+log "frank got his explicit address; gina was refused while he had it"
 
 # carol: her file is invalid, so she does not get in.
 get_cookie "$NS_C2" carol carol-pw >/dev/null && fail "carol logged in despite her invalid file"

@@ -1,6 +1,9 @@
 /* The control socket. One request per message, answered through the route table below;
  * replies are streamed one item per message and only while the socket takes them, so a
- * slow or stuck sluicectl costs main nothing but its buffered bytes. */
+ * slow or stuck sluicectl costs main nothing but its buffered bytes. Here: the socket,
+ * its connections, the dispatch and the requests about the server itself (status,
+ * events, stop, reload); the lists are answered in ctl_users.c, ctl_bans.c and
+ * ctl_sessions.c. */
 #include "config.h"
 
 #include "main/ctl.h"
@@ -17,81 +20,20 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "common/session.h"
 #include "ipc/ctl.pb-c.h"
-#include "ipc/main_sec.pb-c.h"
-#include "main/ban.h"
+#include "main/ctl_conn.h"
 #include "main/events.h"
 #include "main/main.h"
 #include "main/reload.h"
 #include "main/systemd.h"
-#include "main/tun.h"
 
 #define CTL_MAX_PAYLOAD 4096
 #define CTL_MAX_CONNS   16
-#define CTL_BATCH       64  /* messages per wakeup, so that a long list shares main */
-#define CTL_NAME_MAX    256 /* user names are far shorter; anything longer is an error */
-#define CTL_TEXT_MAX    256 /* client-chosen strings are cut to this in replies */
-#define CTL_SID_MAX     12  /* hex digits of a session id (sec's SEC_SID_LEN) */
-
-enum { CONN_IDLE = 1u << 0, CONN_BUSY = 1u << 1 };
-
-struct main_ctl_conn {
-	struct main_ctl_conn *next;
-	struct main_ctx *m;
-	struct ipc_channel ch;
-	ev_io rio, wio;
-	uint32_t uid;
-	uint32_t state;
-	bool events;           /* `show events`: CTL_EVENT until the peer closes */
-	bool listing;          /* a CTL_USER list is being streamed */
-	uint32_t cursor;       /* next worker to list has a lower id (the list is newest first) */
-	uint32_t only_id;      /* `show id`: that worker only */
-	char *only_user;       /* `show user`: that user's sessions only */
-	struct ban_info *bans; /* `show ip bans`/`ban points`: a copy, as the table changes */
-	size_t n_bans;
-	/* `show sessions`/`show session`: sec answers in batches that wait here until
-	 * the socket takes them; the next batch is asked for when this one is out. */
-	uint32_t sess_req; /* request id of the batch under way, 0: none */
-	char sess_after[CTL_SID_MAX + 1];
-	char *sess_prefix;
-	bool sess_batch_end, sess_more;
-	struct sess_item *queue, **queue_tail;
-	uint32_t sent;
-};
-
-struct sess_item {
-	struct sess_item *next;
-	CtlSession s;
-};
-
-struct main_ctl {
-	int fd;
-	ev_io io;
-	char *path;
-	bool has_group;
-	gid_t group;
-	struct main_ctl_conn *conns;
-	unsigned n_conns;
-	time_t up_since;
-	uint64_t total_sessions, auth_failures;
-	uint32_t last_req; /* request ids for sec */
-};
 
 static int ctl_on_show_status(void *ctx, void *msg, int *fds);
-static int ctl_on_show_users(void *ctx, void *msg, int *fds);
-static int ctl_on_show_user(void *ctx, void *msg, int *fds);
-static int ctl_on_show_id(void *ctx, void *msg, int *fds);
 static int ctl_on_show_events(void *ctx, void *msg, int *fds);
-static int ctl_on_disconnect_user(void *ctx, void *msg, int *fds);
-static int ctl_on_disconnect_id(void *ctx, void *msg, int *fds);
 static int ctl_on_stop(void *ctx, void *msg, int *fds);
 static int ctl_on_reload(void *ctx, void *msg, int *fds);
-static int ctl_on_show_ip_bans(void *ctx, void *msg, int *fds);
-static int ctl_on_show_ip_ban_points(void *ctx, void *msg, int *fds);
-static int ctl_on_unban_ip(void *ctx, void *msg, int *fds);
-static int ctl_on_show_sessions(void *ctx, void *msg, int *fds);
-static int ctl_on_show_session(void *ctx, void *msg, int *fds);
 
 static const struct ipc_route main_from_ctl[] = {
     {CTL_TYPE__CTL_SHOW_STATUS, "CTL_SHOW_STATUS", &ctl_empty__descriptor, ctl_on_show_status, 0,
@@ -120,7 +62,7 @@ static const struct ipc_route main_from_ctl[] = {
      CONN_IDLE, 0},
 };
 
-static void conn_free(struct main_ctl_conn *c)
+void ctl_conn_free(struct main_ctl_conn *c)
 {
 	struct main_ctl *ctl = c->m->ctl;
 
@@ -139,7 +81,13 @@ static void conn_free(struct main_ctl_conn *c)
 	talloc_free(c);
 }
 
-static int send_done(struct main_ctl_conn *c, int error, const char *message, uint32_t count)
+void ctl_conn_failed(struct main_ctl_conn *c, int err)
+{
+	log_info("control connection (uid %u): %s; closing it", (unsigned)c->uid, strerror(-err));
+	ctl_conn_free(c);
+}
+
+int ctl_send_done(struct main_ctl_conn *c, int error, const char *message, uint32_t count)
 {
 	CtlDone d = CTL_DONE__INIT;
 
@@ -150,280 +98,43 @@ static int send_done(struct main_ctl_conn *c, int error, const char *message, ui
 	return ipc_send(c->ch.fd, CTL_TYPE__CTL_DONE, &d.base, NULL, 0);
 }
 
-static bool valid_name(const char *s)
+int ctl_start_list(struct main_ctl_conn *c)
 {
-	size_t n = strnlen(s, CTL_NAME_MAX + 1);
-
-	if (n == 0 || n > CTL_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return false;
-	return true;
+	c->state = CONN_BUSY;
+	c->cursor = UINT32_MAX;
+	c->sent = 0;
+	ev_io_start(c->m->loop, &c->wio);
+	return 0;
 }
 
-static char *cut(TALLOC_CTX *ctx, const char *s)
+/* The filters end with their list, so that the next request starts without any. */
+int ctl_finish_list(struct main_ctl_conn *c)
 {
-	return talloc_strndup(ctx, s ? s : "", CTL_TEXT_MAX);
-}
+	bool filtered = c->only_user || c->only_id || c->sess_prefix;
 
-static int send_user(struct main_ctl_conn *c, const struct main_worker *w)
-{
-	TALLOC_CTX *tmp = talloc_new(NULL);
-	struct in_addr ptp = lease_pool_server_addr(w->pool);
-	char ip[INET_ADDRSTRLEN], local[INET_ADDRSTRLEN];
-	CtlUser u = CTL_USER__INIT;
-	int ret;
-
-	if (!tmp)
-		return -ENOMEM;
-	inet_ntop(AF_INET, &w->vpn_ip, ip, sizeof(ip));
-	inet_ntop(AF_INET, &ptp, local, sizeof(local));
-	u.id = (uint32_t)w->pid;
-	u.username = cut(tmp, w->username);
-	u.groupname = cut(tmp, w->groupname);
-	u.state = "connected";
-	u.device = (char *)w->device;
-	u.mtu = w->mtu;
-	u.remote_ip = (char *)w->client_ip;
-	u.remote_port = w->client_port;
-	u.local_ip = (char *)w->local_ip;
-	u.ipv4 = ip;
-	u.ptp_ipv4 = local;
-	u.user_agent = cut(tmp, w->user_agent);
-	u.hostname = cut(tmp, w->hostname);
-	u.connected_at = w->started;
-	u.n_dns = w->cfg->n_dns;
-	u.dns = w->cfg->dns;
-	u.n_routes = w->cfg->n_routes;
-	u.routes = w->cfg->routes;
-	u.n_no_routes = w->cfg->n_no_routes;
-	u.no_routes = w->cfg->no_routes;
-	u.n_iroutes = w->cfg->n_iroutes;
-	u.iroutes = w->cfg->iroutes;
-	/* Live counters from the TUN device main holds; the worker's periodic report is
-	 * the fallback (rx: from the client, written to the TUN). */
-	{
-		uint64_t rx, tx, rxp, txp;
-
-		if (tun_stats(w->device, &rx, &tx, &rxp, &txp) == 0) {
-			u.rx = rx;
-			u.tx = tx;
-		} else {
-			u.rx = w->bytes_in;
-			u.tx = w->bytes_out;
-		}
-	}
-	ret = ipc_send(c->ch.fd, CTL_TYPE__CTL_USER, &u.base, NULL, 0);
-	talloc_free(tmp);
-	return ret;
-}
-
-static bool listed(const struct main_ctl_conn *c, const struct main_worker *w)
-{
-	if (w->state != MWS_TUNNEL || w->tun_fd < 0)
-		return false;
-	if (c->only_id)
-		return (uint32_t)w->pid == c->only_id;
-	return !c->only_user || strcmp(w->username, c->only_user) == 0;
-}
-
-static int finish_list(struct main_ctl_conn *c)
-{
 	ev_io_stop(c->m->loop, &c->wio);
-	c->listing = false;
 	TALLOC_FREE(c->bans);
-	if (!c->sent && (c->only_user || c->only_id || c->sess_prefix))
-		return send_done(c, ENOENT, "no such session", 0);
-	return send_done(c, 0, NULL, c->sent);
-}
-
-/* Sends what the socket takes, at most CTL_BATCH, and finishes the list with
- * CTL_DONE. Returns 0, or a negative errno when the connection must go. */
-static int pump_users(struct main_ctl_conn *c)
-{
-	struct main_worker *w = c->m->workers;
-	int ret;
-
-	for (int n = 0; n < CTL_BATCH; n++) {
-		while (w && (w->id >= c->cursor || !listed(c, w)))
-			w = w->next;
-		if (!w)
-			break;
-		ret = send_user(c, w);
-		if (ret == -EAGAIN)
-			return 0;
-		if (ret < 0)
-			return ret;
-		c->cursor = w->id;
-		c->sent++;
-	}
-	return w ? 0 : finish_list(c); /* w: more to come at the next wakeup */
-}
-
-static int send_ban(struct main_ctl_conn *c, const struct ban_info *b)
-{
-	CtlBan cb = CTL_BAN__INIT;
-
-	cb.ip = (char *)b->ip;
-	cb.score = b->score;
-	cb.last = b->last;
-	if (b->banned_until) {
-		cb.has_since = cb.has_until = true;
-		cb.since = b->banned_since;
-		cb.until = b->banned_until;
-	}
-	return ipc_send(c->ch.fd, CTL_TYPE__CTL_BAN, &cb.base, NULL, 0);
-}
-
-/* As pump_users, over the copy of the ban table; c->sent indexes it. */
-static int pump_bans(struct main_ctl_conn *c)
-{
-	int ret;
-
-	for (int n = 0; n < CTL_BATCH && c->sent < c->n_bans; n++) {
-		ret = send_ban(c, &c->bans[c->sent]);
-		if (ret == -EAGAIN)
-			return 0;
-		if (ret < 0)
-			return ret;
-		c->sent++;
-	}
-	return c->sent < c->n_bans ? 0 : finish_list(c);
-}
-
-static void ask_sessions(struct main_ctl_conn *c)
-{
-	MsSessionList req = MS_SESSION_LIST__INIT;
-
-	c->sess_req = ++c->m->ctl->last_req ? c->m->ctl->last_req : ++c->m->ctl->last_req;
-	c->sess_batch_end = false;
-	req.request_id = c->sess_req;
-	req.sid_prefix = c->sess_prefix;
-	req.after = c->sess_after[0] ? c->sess_after : NULL;
-	main_send_sec(c->m, MS_TYPE__MS_SESSION_LIST, &req.base, NULL, 0);
-}
-
-/* Relays what sec sent as far as the socket takes it; asks for the next batch, or
- * ends the list, once a batch is out. */
-static int pump_sessions(struct main_ctl_conn *c)
-{
-	struct sess_item *q;
-	int ret;
-
-	while ((q = c->queue)) {
-		ret = ipc_send(c->ch.fd, CTL_TYPE__CTL_SESSION, &q->s.base, NULL, 0);
-		if (ret == -EAGAIN) {
-			ev_io_start(c->m->loop, &c->wio);
-			return 0;
-		}
-		if (ret < 0)
-			return ret;
-		snprintf(c->sess_after, sizeof(c->sess_after), "%s", q->s.sid);
-		c->sent++;
-		c->queue = q->next;
-		talloc_free(q);
-	}
-	c->queue_tail = &c->queue;
-	ev_io_stop(c->m->loop, &c->wio);
-	if (!c->sess_batch_end)
-		return 0; /* sec's entries are still coming */
-	if (c->sess_more) {
-		ask_sessions(c);
-		return 0;
-	}
-	c->sess_req = 0;
-	ret = finish_list(c);
+	TALLOC_FREE(c->only_user);
 	TALLOC_FREE(c->sess_prefix);
-	return ret;
-}
-
-static struct main_ctl_conn *conn_of_request(struct main_ctx *m, uint32_t id)
-{
-	for (struct main_ctl_conn *c = m->ctl ? m->ctl->conns : NULL; c; c = c->next)
-		if (id && c->sess_req == id)
-			return c;
-	return NULL; /* the caller went away: the rest of its answer is dropped */
-}
-
-static void conn_failed(struct main_ctl_conn *c, int err)
-{
-	log_info("control connection (uid %u): %s; closing it", (unsigned)c->uid, strerror(-err));
-	conn_free(c);
-}
-
-int main_ctl_on_session_entry(void *ctx, void *msg, int *fds)
-{
-	MsSessionEntry *e = msg;
-	struct main_ctl_conn *c = conn_of_request(ctx, e->request_id);
-	struct sess_item *q;
-	int ret;
-
-	if (!c || c->sess_batch_end)
-		return 0;
-	q = talloc_zero(c, struct sess_item);
-	if (!q) {
-		conn_failed(c, -ENOMEM);
-		return 0;
-	}
-	ctl_session__init(&q->s);
-	q->s.sid = talloc_strndup(q, e->sid, CTL_SID_MAX);
-	q->s.username = talloc_strndup(q, e->username, CTL_TEXT_MAX);
-	q->s.groupname = talloc_strndup(q, e->groupname, CTL_TEXT_MAX);
-	q->s.remote_ip = talloc_strndup(q, e->auth_ip, CTL_TEXT_MAX);
-	q->s.created = e->created;
-	q->s.has_expires = e->has_expires;
-	q->s.expires = e->expires;
-	q->s.in_use_by = e->in_use_by;
-	if (!q->s.sid || !q->s.username || !q->s.groupname || !q->s.remote_ip) {
-		conn_failed(c, -ENOMEM);
-		return 0;
-	}
-	*c->queue_tail = q;
-	c->queue_tail = &q->next;
-	ret = pump_sessions(c);
-	if (ret < 0)
-		conn_failed(c, ret);
-	return 0;
-}
-
-int main_ctl_on_session_list_end(void *ctx, void *msg, int *fds)
-{
-	MsSessionListEnd *end = msg;
-	struct main_ctl_conn *c = conn_of_request(ctx, end->request_id);
-	int ret;
-
-	if (!c)
-		return 0;
-	c->sess_batch_end = true;
-	/* A batch that made no progress ends the list whatever sec says. */
-	c->sess_more = end->more && end->count > 0;
-	ret = pump_sessions(c);
-	if (ret < 0)
-		conn_failed(c, ret);
-	return 0;
+	c->only_id = 0;
+	if (!c->sent && filtered)
+		return ctl_send_done(c, ENOENT, "no such session", 0);
+	return ctl_send_done(c, 0, NULL, c->sent);
 }
 
 static void conn_writable(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct main_ctl_conn *c = io->data;
-	int ret = c->sess_req ? pump_sessions(c) : c->bans ? pump_bans(c) : pump_users(c);
+	int ret;
 
-	if (ret < 0) {
-		log_info("control connection (uid %u): %s; closing it", (unsigned)c->uid,
-			 strerror(-ret));
-		conn_free(c);
-	}
-}
-
-static int start_list(struct main_ctl_conn *c)
-{
-	c->state = CONN_BUSY;
-	c->listing = true;
-	c->cursor = UINT32_MAX;
-	c->sent = 0;
-	ev_io_start(c->m->loop, &c->wio);
-	return 0;
+	if (c->sess_req)
+		ret = ctl_pump_sessions(c);
+	else if (c->bans)
+		ret = ctl_pump_bans(c);
+	else
+		ret = ctl_pump_users(c);
+	if (ret < 0)
+		ctl_conn_failed(c, ret);
 }
 
 static int ctl_on_show_status(void *ctx, void *msg, int *fds)
@@ -435,7 +146,7 @@ static int ctl_on_show_status(void *ctx, void *msg, int *fds)
 	int ret;
 
 	for (struct main_worker *w = c->m->workers; w; w = w->next)
-		active += w->state == MWS_TUNNEL && w->tun_fd >= 0;
+		active += ctl_in_tunnel(w);
 	s.server_pid = (uint32_t)getpid();
 	s.sec_pid = (uint32_t)c->m->sec_pid;
 	s.up_since = ctl ? ctl->up_since : 0;
@@ -445,41 +156,7 @@ static int ctl_on_show_status(void *ctx, void *msg, int *fds)
 	s.workers = c->m->n_workers;
 	c->state = CONN_BUSY;
 	ret = ipc_send(c->ch.fd, CTL_TYPE__CTL_STATUS, &s.base, NULL, 0);
-	return ret < 0 ? ret : send_done(c, 0, NULL, 1);
-}
-
-static int ctl_on_show_users(void *ctx, void *msg, int *fds)
-{
-	struct main_ctl_conn *c = ctx;
-
-	TALLOC_FREE(c->only_user);
-	c->only_id = 0;
-	return start_list(c);
-}
-
-static int ctl_on_show_user(void *ctx, void *msg, int *fds)
-{
-	struct main_ctl_conn *c = ctx;
-	CtlName *n = msg;
-
-	if (!valid_name(n->name))
-		return send_done(c, EINVAL, "invalid user name", 0);
-	talloc_free(c->only_user);
-	c->only_user = talloc_strdup(c, n->name);
-	c->only_id = 0;
-	return c->only_user ? start_list(c) : -ENOMEM;
-}
-
-static int ctl_on_show_id(void *ctx, void *msg, int *fds)
-{
-	struct main_ctl_conn *c = ctx;
-	CtlId *id = msg;
-
-	if (!id->id)
-		return send_done(c, EINVAL, "invalid id", 0);
-	TALLOC_FREE(c->only_user);
-	c->only_id = id->id;
-	return start_list(c);
+	return ret < 0 ? ret : ctl_send_done(c, 0, NULL, 1);
 }
 
 static int ctl_on_show_events(void *ctx, void *msg, int *fds)
@@ -491,65 +168,21 @@ static int ctl_on_show_events(void *ctx, void *msg, int *fds)
 	return 0;
 }
 
-static void audit_ctl(struct main_ctl_conn *c, const char *what, bool ok)
+void ctl_audit(struct main_ctl_conn *c, const char *what, bool ok)
 {
 	struct main_event ev = {.kind = MEV_CTL, .detail = what, .uid = c->uid, .ok = ok};
 
 	main_event(c->m, &ev);
 }
 
-/* Ends the sessions that match; the worker sends TERMINATE, so the client does not
- * come back, and the session end is recorded when the worker exits. */
-static int disconnect(struct main_ctl_conn *c, const char *user, uint32_t id, const char *what)
-{
-	unsigned n = 0;
-
-	for (struct main_worker *w = c->m->workers; w; w = w->next) {
-		if (w->state != MWS_TUNNEL || w->tun_fd < 0)
-			continue;
-		if (user ? strcmp(w->username, user) != 0 : (uint32_t)w->pid != id)
-			continue;
-		main_terminate_worker(w, END_SERVER_TERMINATE);
-		n++;
-	}
-	audit_ctl(c, what, n > 0);
-	if (!n)
-		return send_done(c, ENOENT, "no such session", 0);
-	return send_done(c, 0, NULL, n);
-}
-
-static int ctl_on_disconnect_user(void *ctx, void *msg, int *fds)
-{
-	struct main_ctl_conn *c = ctx;
-	CtlName *n = msg;
-	char what[CTL_NAME_MAX + 32];
-
-	if (!valid_name(n->name))
-		return send_done(c, EINVAL, "invalid user name", 0);
-	snprintf(what, sizeof(what), "disconnect user %s", n->name);
-	return disconnect(c, n->name, 0, what);
-}
-
-static int ctl_on_disconnect_id(void *ctx, void *msg, int *fds)
-{
-	struct main_ctl_conn *c = ctx;
-	CtlId *id = msg;
-	char what[48];
-
-	if (!id->id)
-		return send_done(c, EINVAL, "invalid id", 0);
-	snprintf(what, sizeof(what), "disconnect id %u", id->id);
-	return disconnect(c, NULL, id->id, what);
-}
-
 static int ctl_on_stop(void *ctx, void *msg, int *fds)
 {
 	struct main_ctl_conn *c = ctx;
 
-	audit_ctl(c, "stop now", true);
+	ctl_audit(c, "stop now", true);
 	log_notice("stop requested over the control socket by uid %u", (unsigned)c->uid);
 	ev_break(c->m->loop, EVBREAK_ALL);
-	return send_done(c, 0, "stopping", 0);
+	return ctl_send_done(c, 0, "stopping", 0);
 }
 
 static int ctl_on_reload(void *ctx, void *msg, int *fds)
@@ -562,104 +195,10 @@ static int ctl_on_reload(void *ctx, void *msg, int *fds)
 	systemd_reloading(c->m);
 	ret = main_reload(c->m, err, sizeof(err));
 	systemd_ready(c->m);
-	audit_ctl(c, "reload", ret == 0);
+	ctl_audit(c, "reload", ret == 0);
 	if (ret < 0)
-		return send_done(c, -ret, err, 0);
-	return send_done(c, 0, "configuration applied", 1);
-}
-
-static void copy_ban(void *arg, const struct ban_info *b)
-{
-	struct main_ctl_conn *c = arg;
-	struct ban_info *more;
-
-	if (!c->bans)
-		return; /* out of memory earlier: the list ends short */
-	more = talloc_realloc(c, c->bans, struct ban_info, c->n_bans + 1);
-	if (!more) {
-		TALLOC_FREE(c->bans);
-		return;
-	}
-	c->bans = more;
-	c->bans[c->n_bans++] = *b;
-}
-
-/* The table is copied first: it may change (or entries expire) while a slow reader
- * takes the list. */
-static int list_bans(struct main_ctl_conn *c, bool banned_only)
-{
-	TALLOC_FREE(c->only_user);
-	c->only_id = 0;
-	c->n_bans = 0;
-	c->bans = talloc_array(c, struct ban_info, 0);
-	if (!c->bans)
-		return -ENOMEM;
-	main_ban_list(c->m, banned_only, copy_ban, c);
-	if (!c->bans)
-		return -ENOMEM;
-	return start_list(c);
-}
-
-static int ctl_on_show_ip_bans(void *ctx, void *msg, int *fds)
-{
-	return list_bans(ctx, true);
-}
-
-static int ctl_on_show_ip_ban_points(void *ctx, void *msg, int *fds)
-{
-	return list_bans(ctx, false);
-}
-
-static int ctl_on_unban_ip(void *ctx, void *msg, int *fds)
-{
-	struct main_ctl_conn *c = ctx;
-	CtlIp *ip = msg;
-	char what[INET6_ADDRSTRLEN + 16];
-	int ret;
-
-	if (strnlen(ip->ip, INET6_ADDRSTRLEN) >= INET6_ADDRSTRLEN)
-		return send_done(c, EINVAL, "invalid address", 0);
-	snprintf(what, sizeof(what), "unban ip %s", ip->ip);
-	ret = main_ban_unban(c->m, ip->ip);
-	if (ret == -EINVAL)
-		return send_done(c, EINVAL, "invalid address", 0);
-	audit_ctl(c, what, ret == 0);
-	if (ret < 0)
-		return send_done(c, -ret, "address not in the ban list", 0);
-	return send_done(c, 0, NULL, 1);
-}
-
-static int list_sessions(struct main_ctl_conn *c, const char *prefix)
-{
-	TALLOC_FREE(c->only_user);
-	c->only_id = 0;
-	c->sess_after[0] = '\0';
-	c->sess_prefix = NULL;
-	if (prefix && !(c->sess_prefix = talloc_strdup(c, prefix)))
-		return -ENOMEM;
-	c->state = CONN_BUSY;
-	c->listing = true;
-	c->sent = 0;
-	c->queue = NULL;
-	c->queue_tail = &c->queue;
-	ask_sessions(c);
-	return 0;
-}
-
-static int ctl_on_show_sessions(void *ctx, void *msg, int *fds)
-{
-	return list_sessions(ctx, NULL);
-}
-
-static int ctl_on_show_session(void *ctx, void *msg, int *fds)
-{
-	struct main_ctl_conn *c = ctx;
-	CtlName *n = msg;
-	size_t len = strnlen(n->name, CTL_SID_MAX + 1);
-
-	if (len == 0 || len > CTL_SID_MAX || strspn(n->name, "0123456789abcdef") != len)
-		return send_done(c, EINVAL, "a session id is 1 to 12 hex digits", 0);
-	return list_sessions(c, n->name);
+		return ctl_send_done(c, -ret, err, 0);
+	return ctl_send_done(c, 0, "configuration applied", 1);
 }
 
 int main_ctl_conn_readable(struct main_ctl_conn *c)
@@ -667,9 +206,9 @@ int main_ctl_conn_readable(struct main_ctl_conn *c)
 	int ret = ipc_recv_dispatch(&c->ch, c->state, c);
 
 	if (ret == -EAGAIN || ret >= 0)
-		return ret == IPC_CLOSED ? (conn_free(c), 1) : 0;
+		return ret == IPC_CLOSED ? (ctl_conn_free(c), 1) : 0;
 	log_info("control connection (uid %u): %s; closing it", (unsigned)c->uid, ipc_last_error());
-	conn_free(c);
+	ctl_conn_free(c);
 	return 1;
 }
 
@@ -827,7 +366,7 @@ void main_ctl_stop(struct main_ctx *m)
 	if (!ctl)
 		return;
 	while (ctl->conns)
-		conn_free(ctl->conns);
+		ctl_conn_free(ctl->conns);
 	ev_io_stop(m->loop, &ctl->io);
 	close(ctl->fd);
 	unlink(ctl->path);
@@ -864,7 +403,7 @@ static void stream_event(struct main_ctx *m, const struct main_event *ev)
 		if (ipc_send(c->ch.fd, CTL_TYPE__CTL_EVENT, &e.base, NULL, 0) < 0) {
 			log_info("control connection (uid %u): events not read; closing it",
 				 (unsigned)c->uid);
-			conn_free(c);
+			ctl_conn_free(c);
 		}
 	}
 }

@@ -26,7 +26,7 @@
 
 static struct main_ctx *mc; /* talloc: main hangs its state under it */
 
-/* The parts of main that ctl.c calls, reduced to what the request path can observe. */
+/* The parts of main that ctl*.c call, reduced to what the request path can observe. */
 static unsigned terminated;
 
 void main_terminate_worker(struct main_worker *w, unsigned reason)

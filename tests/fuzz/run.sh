@@ -19,7 +19,7 @@ HARNESSES=(
 	"ipc       | src/ipc/ipc.c @B@/src/ipc/*.pb-c.c            | talloc libprotobuf-c"
 	"dtls_hello | src/main/dtls_hello.c                         |"
 	"dtls_frame | src/worker/dtls_frame.c                       |"
-	"ctl       | src/main/ctl.c src/main/tun.c src/common/netaddr.c src/ipc/ipc.c @B@/src/ipc/*.pb-c.c | talloc libprotobuf-c gnutls -lev"
+	"ctl       | src/main/ctl.c src/main/ctl_users.c src/main/ctl_bans.c src/main/ctl_sessions.c src/main/tun.c src/common/netaddr.c src/ipc/ipc.c @B@/src/ipc/*.pb-c.c | talloc libprotobuf-c gnutls -lev"
 )
 
 set -u

@@ -14,6 +14,8 @@
 
 #include "main/audit_writer.h"
 
+#include "check_main.h"
+
 static char dir[] = "/tmp/sluice-audit-writer.XXXXXX";
 static char path[256];
 
@@ -183,28 +185,19 @@ START_TEST(full_queue_refuses_without_blocking)
 }
 END_TEST
 
-static Suite *suite(void)
-{
-	Suite *s = suite_create("audit_writer");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 20);
-	tcase_add_test(tc, in_order_and_all_at_stop);
-	tcase_add_test(tc, reopen_where_asked);
-	tcase_add_test(tc, start_fails_on_bad_path);
-	tcase_add_test(tc, full_queue_refuses_without_blocking);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
+	const struct check_test core[] = {
+	    {in_order_and_all_at_stop},
+	    {reopen_where_asked},
+	    {start_fails_on_bad_path},
+	    {full_queue_refuses_without_blocking},
+	    {NULL},
+	};
+	const struct check_case cases[] = {
+	    {"core", setup, teardown, 20, core},
+	    {NULL},
+	};
 
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_main("audit_writer", cases);
 }

@@ -14,6 +14,8 @@
 
 #include "worker/auth_xml.h"
 
+#include "check_main.h"
+
 #define CT_XML  "application/xml; charset=utf-8"
 #define CT_FORM "application/x-www-form-urlencoded"
 
@@ -578,40 +580,34 @@ START_TEST(test_escape_round_trip)
 }
 END_TEST
 
-static Suite *auth_body_suite(void)
-{
-	Suite *s = suite_create("auth_body");
-	TCase *tc = tcase_create("core"), *sandbox = tcase_create("sandbox");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_openconnect_init);
-	tcase_add_test(tc, test_openconnect_reply);
-	tcase_add_test(tc, test_openconnect_form);
-	tcase_add_test(tc, test_xml_type_and_fields);
-	tcase_add_test(tc, test_xml_entities_cdata_unicode);
-	tcase_add_test(tc, test_group_select_places);
-	tcase_add_test(tc, test_dtd_refused);
-	tcase_add_test(tc, test_depth);
-	tcase_add_test(tc, test_limits);
-	tcase_add_test(tc, test_form_escapes);
-	tcase_add_test(tc, test_duplicates);
-	tcase_add_test(tc, test_login_form);
-	tcase_add_test(tc, test_success_failure);
-	tcase_add_test(tc, test_escape_round_trip);
-	suite_add_tcase(s, tc);
-	tcase_add_checked_fixture(sandbox, setup, teardown);
-	tcase_add_test(sandbox, test_no_syscalls_after_init);
-	suite_add_tcase(s, sandbox);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(auth_body_suite());
-	int failed;
+	const struct check_test core[] = {
+	    {test_openconnect_init},
+	    {test_openconnect_reply},
+	    {test_openconnect_form},
+	    {test_xml_type_and_fields},
+	    {test_xml_entities_cdata_unicode},
+	    {test_group_select_places},
+	    {test_dtd_refused},
+	    {test_depth},
+	    {test_limits},
+	    {test_form_escapes},
+	    {test_duplicates},
+	    {test_login_form},
+	    {test_success_failure},
+	    {test_escape_round_trip},
+	    {NULL},
+	};
+	const struct check_test sandbox[] = {
+	    {test_no_syscalls_after_init},
+	    {NULL},
+	};
+	const struct check_case cases[] = {
+	    {"core", setup, teardown, 0, core},
+	    {"sandbox", setup, teardown, 0, sandbox},
+	    {NULL},
+	};
 
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_main("auth_body", cases);
 }

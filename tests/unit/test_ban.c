@@ -13,6 +13,8 @@
 #include "main/events.h"
 #include "main/main.h"
 
+#include "check_main.h"
+
 static struct main_ctx *m;
 static unsigned n_ban, n_unban;
 
@@ -170,22 +172,19 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("ban");
-	TCase *tc = tcase_create("ban");
-	SRunner *sr;
-	int failed;
+	const struct check_test tests[] = {
+	    {test_two_wrong_passwords_ban},
+	    {test_not_the_clients_fault},
+	    {test_unban},
+	    {test_off},
+	    {test_ban_expires},
+	    {test_table_is_bounded},
+	    {NULL},
+	};
+	const struct check_case cases[] = {
+	    {"ban", setup, teardown, 0, tests},
+	    {NULL},
+	};
 
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_two_wrong_passwords_ban);
-	tcase_add_test(tc, test_not_the_clients_fault);
-	tcase_add_test(tc, test_unban);
-	tcase_add_test(tc, test_off);
-	tcase_add_test(tc, test_ban_expires);
-	tcase_add_test(tc, test_table_is_bounded);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_main("ban", cases);
 }

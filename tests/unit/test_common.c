@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check_main.h"
+
 static void utf8(const char *in, const char *want)
 {
 	char buf[64];
@@ -62,17 +64,15 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("common");
-	TCase *tc = tcase_create("common");
-	SRunner *sr;
-	int failed;
+	const struct check_test tests[] = {
+	    {test_make_utf8},
+	    {test_prefix_parse},
+	    {NULL},
+	};
+	const struct check_case cases[] = {
+	    {"common", NULL, NULL, 0, tests},
+	    {NULL},
+	};
 
-	tcase_add_test(tc, test_make_utf8);
-	tcase_add_test(tc, test_prefix_parse);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_main("common", cases);
 }

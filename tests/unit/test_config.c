@@ -11,6 +11,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "check_main.h"
+
 #ifndef SRCDIR
 #define SRCDIR "."
 #endif
@@ -468,31 +470,31 @@ static int collect_golden(void)
 
 int main(void)
 {
-	Suite *s = suite_create("config");
-	TCase *tc = tcase_create("config");
-	SRunner *sr;
-	int failed;
-
+	/* Counted first: each golden file is one run of test_golden. */
 	if (chdir(CONFIG_DIR) < 0 || collect_golden() < 0) {
 		fprintf(stderr, "test_config: cannot read %s: %s\n", CONFIG_DIR, strerror(errno));
 		return 1;
 	}
-	tcase_add_loop_test(tc, test_golden, 0, (int)n_golden);
-	tcase_add_test(tc, test_golden_present);
-	tcase_add_test(tc, test_fields);
-	tcase_add_test(tc, test_log_levels);
-	tcase_add_test(tc, test_warnings);
-	tcase_add_test(tc, test_line_length);
-	tcase_add_test(tc, test_quoting_round_trip);
-	tcase_add_test(tc, test_file_errors);
-	tcase_add_test(tc, test_builtin);
-	tcase_add_test(tc, test_check_system);
-	tcase_add_test(tc, test_schema);
-	tcase_add_test(tc, test_user_files);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+
+	const struct check_test tests[] = {
+	    {test_golden, true, (int)n_golden},
+	    {test_golden_present},
+	    {test_fields},
+	    {test_log_levels},
+	    {test_warnings},
+	    {test_line_length},
+	    {test_quoting_round_trip},
+	    {test_file_errors},
+	    {test_builtin},
+	    {test_check_system},
+	    {test_schema},
+	    {test_user_files},
+	    {NULL},
+	};
+	const struct check_case cases[] = {
+	    {"config", NULL, NULL, 0, tests},
+	    {NULL},
+	};
+
+	return check_main("config", cases);
 }

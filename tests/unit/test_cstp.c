@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
+
 START_TEST(test_header_round_trip)
 {
 	static const uint8_t types[] = {CSTP_DATA,       CSTP_DPD_REQ,   CSTP_DPD_RESP,
@@ -238,25 +240,17 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("cstp");
-	TCase *tc = tcase_create("framing");
-	SRunner *sr;
-	int failed;
+	const struct check_test tests[] = {
+	    {test_header_round_trip}, {test_header_bytes},
+	    {test_disconnect},        {test_errors},
+	    {test_partial},           {test_stream},
+	    {test_source_ipv4},       {test_source_iroute},
+	    {test_source_ipv6},       {NULL},
+	};
+	const struct check_case cases[] = {
+	    {"framing", NULL, NULL, 0, tests},
+	    {NULL},
+	};
 
-	tcase_add_test(tc, test_header_round_trip);
-	tcase_add_test(tc, test_header_bytes);
-	tcase_add_test(tc, test_disconnect);
-	tcase_add_test(tc, test_errors);
-	tcase_add_test(tc, test_partial);
-	tcase_add_test(tc, test_stream);
-	tcase_add_test(tc, test_source_ipv4);
-	tcase_add_test(tc, test_source_iroute);
-	tcase_add_test(tc, test_source_ipv6);
-	suite_add_tcase(s, tc);
-
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_main("cstp", cases);
 }

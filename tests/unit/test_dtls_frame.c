@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
+
 START_TEST(test_parse_types)
 {
 	static const uint8_t types[] = {
@@ -111,22 +113,14 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("dtls_frame");
-	TCase *tc = tcase_create("framing");
-	SRunner *sr;
-	int failed;
+	const struct check_test tests[] = {
+	    {test_parse_types}, {test_header_only}, {test_empty}, {test_put_bytes},
+	    {test_dpd_echo},    {test_round_trip},  {NULL},
+	};
+	const struct check_case cases[] = {
+	    {"framing", NULL, NULL, 0, tests},
+	    {NULL},
+	};
 
-	tcase_add_test(tc, test_parse_types);
-	tcase_add_test(tc, test_header_only);
-	tcase_add_test(tc, test_empty);
-	tcase_add_test(tc, test_put_bytes);
-	tcase_add_test(tc, test_dpd_echo);
-	tcase_add_test(tc, test_round_trip);
-	suite_add_tcase(s, tc);
-
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_main("dtls_frame", cases);
 }

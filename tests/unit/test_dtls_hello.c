@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
+
 /* First datagrams of openconnect 9.01 (Debian 12, GnuTLS 3.7.9) against
  * Debian's ocserv 1.1.6, captured in a lab namespace, with the id that the
  * CONNECT response gave: PSK-NEGOTIATE (X-DTLS-App-ID; the record version is
@@ -373,25 +375,17 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("dtls_hello");
-	TCase *tc = tcase_create("session_id");
-	SRunner *sr;
-	int failed;
+	const struct check_test tests[] = {
+	    {test_captured},          {test_truncated},
+	    {test_trailing_record},   {test_built_versions},
+	    {test_id_length},         {test_wrong_types},
+	    {test_fragment_offset},   {test_lying_lengths},
+	    {test_outputs_untouched}, {NULL},
+	};
+	const struct check_case cases[] = {
+	    {"session_id", NULL, NULL, 0, tests},
+	    {NULL},
+	};
 
-	tcase_add_test(tc, test_captured);
-	tcase_add_test(tc, test_truncated);
-	tcase_add_test(tc, test_trailing_record);
-	tcase_add_test(tc, test_built_versions);
-	tcase_add_test(tc, test_id_length);
-	tcase_add_test(tc, test_wrong_types);
-	tcase_add_test(tc, test_fragment_offset);
-	tcase_add_test(tc, test_lying_lengths);
-	tcase_add_test(tc, test_outputs_untouched);
-	suite_add_tcase(s, tc);
-
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_main("dtls_hello", cases);
 }

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
+
 /* Requests as openconnect 9.01 (Debian 9.01-3) sends them, protocol.md §2.3,
  * §2.5, §2.9 and §3.1; STRAP values shortened but still several hundred bytes. */
 #define STRAP_KEY                                                                                  \
@@ -700,32 +702,28 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("http");
-	TCase *tc = tcase_create("parser");
-	SRunner *sr;
-	int failed;
+	const struct check_test tests[] = {
+	    {test_init_post},
+	    {test_form_get},
+	    {test_connect},
+	    {test_connect_reconnect_addresses},
+	    {test_keep_alive_sequence},
+	    {test_leftover},
+	    {test_accepted_variants},
+	    {test_cookie_pairs},
+	    {test_limits_at_bound},
+	    {test_errors},
+	    {test_error_codes},
+	    {test_nul_in_header},
+	    {test_errors_over_limits},
+	    {test_response},
+	    {test_pipelined_bodies},
+	    {NULL},
+	};
+	const struct check_case cases[] = {
+	    {"parser", NULL, NULL, 60, tests},
+	    {NULL},
+	};
 
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_init_post);
-	tcase_add_test(tc, test_form_get);
-	tcase_add_test(tc, test_connect);
-	tcase_add_test(tc, test_connect_reconnect_addresses);
-	tcase_add_test(tc, test_keep_alive_sequence);
-	tcase_add_test(tc, test_leftover);
-	tcase_add_test(tc, test_accepted_variants);
-	tcase_add_test(tc, test_cookie_pairs);
-	tcase_add_test(tc, test_limits_at_bound);
-	tcase_add_test(tc, test_errors);
-	tcase_add_test(tc, test_error_codes);
-	tcase_add_test(tc, test_nul_in_header);
-	tcase_add_test(tc, test_errors_over_limits);
-	tcase_add_test(tc, test_response);
-	tcase_add_test(tc, test_pipelined_bodies);
-	suite_add_tcase(s, tc);
-
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_main("http", cases);
 }

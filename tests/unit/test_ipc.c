@@ -13,6 +13,8 @@
 
 #include "ipc/main_worker.pb-c.h"
 
+#include "check_main.h"
+
 /* Receiver states of the test table, as bits. */
 #define ST_AUTH   (1u << 0)
 #define ST_WAIT   (1u << 1)
@@ -584,45 +586,37 @@ START_TEST(test_expect_timeout)
 }
 END_TEST
 
-static Suite *ipc_suite(void)
-{
-	Suite *s = suite_create("ipc");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_round_trip_no_fd);
-	tcase_add_test(tc, test_round_trip_fd);
-	tcase_add_test(tc, test_send_queue);
-	tcase_add_test(tc, test_handler_keeps_message);
-	tcase_add_test(tc, test_handler_error);
-	tcase_add_test(tc, test_short_header);
-	tcase_add_test(tc, test_length_mismatch);
-	tcase_add_test(tc, test_oversized);
-	tcase_add_test(tc, test_send_oversized);
-	tcase_add_test(tc, test_send_missing_required);
-	tcase_add_test(tc, test_reserved_byte);
-	tcase_add_test(tc, test_unknown_type);
-	tcase_add_test(tc, test_wrong_state);
-	tcase_add_test(tc, test_once_twice);
-	tcase_add_test(tc, test_fd_count_mismatch);
-	tcase_add_test(tc, test_fd_closed_on_other_errors);
-	tcase_add_test(tc, test_missing_required);
-	tcase_add_test(tc, test_peer_closed);
-	tcase_add_test(tc, test_empty_nonblocking);
-	tcase_add_test(tc, test_expect_ok);
-	tcase_add_test(tc, test_expect_wrong_type);
-	tcase_add_test(tc, test_expect_timeout);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(ipc_suite());
-	int failed;
+	const struct check_test core[] = {
+	    {test_round_trip_no_fd},
+	    {test_round_trip_fd},
+	    {test_send_queue},
+	    {test_handler_keeps_message},
+	    {test_handler_error},
+	    {test_short_header},
+	    {test_length_mismatch},
+	    {test_oversized},
+	    {test_send_oversized},
+	    {test_send_missing_required},
+	    {test_reserved_byte},
+	    {test_unknown_type},
+	    {test_wrong_state},
+	    {test_once_twice},
+	    {test_fd_count_mismatch},
+	    {test_fd_closed_on_other_errors},
+	    {test_missing_required},
+	    {test_peer_closed},
+	    {test_empty_nonblocking},
+	    {test_expect_ok},
+	    {test_expect_wrong_type},
+	    {test_expect_timeout},
+	    {NULL},
+	};
+	const struct check_case cases[] = {
+	    {"core", setup, teardown, 0, core},
+	    {NULL},
+	};
 
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_main("ipc", cases);
 }

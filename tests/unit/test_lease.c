@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "check_main.h"
+
 static struct in_addr ip(const char *s)
 {
 	struct in_addr a;
@@ -284,24 +286,22 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("lease");
-	TCase *tc = tcase_create("lease");
-	SRunner *sr;
-	int failed;
+	const struct check_test tests[] = {
+	    {test_new_rejects_bad_input},
+	    {test_capacity},
+	    {test_never_reserved_addresses},
+	    {test_same_sid_same_address},
+	    {test_predictable},
+	    {test_requested},
+	    {test_exhaustion},
+	    {test_10k_sessions},
+	    {test_bad_arguments},
+	    {NULL},
+	};
+	const struct check_case cases[] = {
+	    {"lease", NULL, NULL, 0, tests},
+	    {NULL},
+	};
 
-	tcase_add_test(tc, test_new_rejects_bad_input);
-	tcase_add_test(tc, test_capacity);
-	tcase_add_test(tc, test_never_reserved_addresses);
-	tcase_add_test(tc, test_same_sid_same_address);
-	tcase_add_test(tc, test_predictable);
-	tcase_add_test(tc, test_requested);
-	tcase_add_test(tc, test_exhaustion);
-	tcase_add_test(tc, test_10k_sessions);
-	tcase_add_test(tc, test_bad_arguments);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_main("lease", cases);
 }

@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check_main.h"
+
 #define OCPASSWD "/usr/bin/ocpasswd"
 
 static char dir[] = "/tmp/test_passwd.XXXXXX";
@@ -346,53 +348,42 @@ START_TEST(ocpasswd_file)
 }
 END_TEST
 
-static Suite *passwd_suite(void)
-{
-	Suite *s = suite_create("passwd");
-	TCase *tc = tcase_create("parse");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, parse_normal);
-	tcase_add_test(tc, parse_groups);
-	tcase_add_test(tc, parse_locked);
-	tcase_add_loop_test(tc, parse_bad, 0, sizeof(bad_lines) / sizeof(bad_lines[0]));
-	tcase_add_test(tc, parse_bounds);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("lookup");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, lookup_found);
-	tcase_add_test(tc, lookup_errors);
-	tcase_add_test(tc, ocpasswd_file);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("verify");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_loop_test(tc, verify_methods, 0, sizeof(methods) / sizeof(methods[0]));
-	tcase_add_test(tc, verify_bad_hash);
-	tcase_add_test(tc, verify_dummy_timing);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr;
-	int failed;
+	const struct check_test parse[] = {
+	    {parse_normal}, {parse_groups},
+	    {parse_locked}, {parse_bad, true, sizeof(bad_lines) / sizeof(bad_lines[0])},
+	    {parse_bounds}, {NULL},
+	};
+	const struct check_test lookup[] = {
+	    {lookup_found},
+	    {lookup_errors},
+	    {ocpasswd_file},
+	    {NULL},
+	};
+	const struct check_test verify[] = {
+	    {verify_methods, true, sizeof(methods) / sizeof(methods[0])},
+	    {verify_bad_hash},
+	    {verify_dummy_timing},
+	    {NULL},
+	};
+	const struct check_case cases[] = {
+	    {"parse", setup, teardown, 0, parse},
+	    {"lookup", setup, teardown, 0, lookup},
+	    {"verify", setup, teardown, 30, verify},
+	    {NULL},
+	};
+	int ret;
 	char *cmd;
 
 	if (mkdtemp(dir) == NULL) {
 		perror("mkdtemp");
 		return 1;
 	}
-	sr = srunner_create(passwd_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	ret = check_main("passwd", cases);
 	cmd = talloc_asprintf(NULL, "rm -rf '%s'", dir);
 	if (cmd == NULL || system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
 	talloc_free(cmd);
-	return failed ? 1 : 0;
+	return ret;
 }

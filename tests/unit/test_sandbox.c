@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check_main.h"
+
 #define NOBODY 65534
 
 /* Children report a failed check by message and exit status; ck_assert belongs to the
@@ -405,30 +407,26 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("sandbox");
-	TCase *tc = tcase_create("sandbox");
-	SRunner *sr;
-	int failed;
+	const struct check_test tests[] = {
+	    {test_allowed_work},
+	    {test_forbidden_kills, true, sizeof(forbidden) / sizeof(forbidden[0])},
+	    {test_open_read_fails_eacces},
+	    {test_abort_still_works},
+	    {test_install_requires_nnp},
+	    {test_privdrop_refuses_root_target},
+	    {test_worker_limits},
+	    {test_privdrop, .only_if = is_root},
+	    {test_privdrop_fails_unprivileged, .only_if = is_root},
+	    {test_privdrop_detects_kept_capabilities, true, 2, is_root},
+	    {test_worker_order, .only_if = is_root},
+	    {NULL},
+	};
+	const struct check_case cases[] = {
+	    {"sandbox", NULL, NULL, 0, tests},
+	    {NULL},
+	};
 
-	tcase_add_test(tc, test_allowed_work);
-	tcase_add_loop_test(tc, test_forbidden_kills, 0, sizeof(forbidden) / sizeof(forbidden[0]));
-	tcase_add_test(tc, test_open_read_fails_eacces);
-	tcase_add_test(tc, test_abort_still_works);
-	tcase_add_test(tc, test_install_requires_nnp);
-	tcase_add_test(tc, test_privdrop_refuses_root_target);
-	tcase_add_test(tc, test_worker_limits);
-	if (is_root()) {
-		tcase_add_test(tc, test_privdrop);
-		tcase_add_test(tc, test_privdrop_fails_unprivileged);
-		tcase_add_loop_test(tc, test_privdrop_detects_kept_capabilities, 0, 2);
-		tcase_add_test(tc, test_worker_order);
-	}
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	if (failed)
+	if (check_main("sandbox", cases) != EXIT_SUCCESS)
 		return EXIT_FAILURE;
 	if (!is_root()) {
 		printf("privdrop tests need root (setgroups/setresuid): skipped\n");

@@ -19,6 +19,8 @@
 #include "ipc/main_sec.pb-c.h"
 #include "ipc/sec_worker.pb-c.h"
 
+#include "check_main.h"
+
 static char dir[] = "/tmp/sluice-test-sec.XXXXXX";
 static struct sec_ctx *sec;
 static int main_peer; /* what sec sends to main arrives here */
@@ -299,31 +301,22 @@ START_TEST(test_cookie_lifecycle)
 }
 END_TEST
 
-static Suite *sec_suite(void)
-{
-	Suite *s = suite_create("sec");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_signs_digest_and_it_verifies);
-	tcase_add_test(tc, test_refuses_non_digest_input);
-	tcase_add_test(tc, test_bounded_number_of_signatures);
-	tcase_add_test(tc, test_no_signing_after_handshake);
-	tcase_add_test(tc, test_tries_are_counted);
-	tcase_add_test(tc, test_cookie_lifecycle);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(sec_suite());
-	int failed;
+	const struct check_test core[] = {
+	    {test_signs_digest_and_it_verifies},
+	    {test_refuses_non_digest_input},
+	    {test_bounded_number_of_signatures},
+	    {test_no_signing_after_handshake},
+	    {test_tries_are_counted},
+	    {test_cookie_lifecycle},
+	    {NULL},
+	};
+	const struct check_case cases[] = {
+	    {"core", setup, teardown, 30, core},
+	    {NULL},
+	};
 
 	log_init("test_sec", 1, LOG_ERR);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_main("sec", cases);
 }

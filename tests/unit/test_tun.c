@@ -15,6 +15,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "check_main.h"
+
 #define SKIP     77
 #define PING_LEN 60
 
@@ -263,22 +265,17 @@ static int enter_private_netns(void)
 
 int main(void)
 {
-	Suite *s = suite_create("tun");
-	TCase *tc = tcase_create("tun");
-	SRunner *sr;
-	int failed;
+	const struct check_test tests[] = {
+	    {test_create_two},    {test_counters}, {test_close_removes_device},
+	    {test_bad_arguments}, {NULL},
+	};
+	const struct check_case cases[] = {
+	    {"tun", NULL, NULL, 0, tests},
+	    {NULL},
+	};
+	int ret = enter_private_netns();
 
-	failed = enter_private_netns();
-	if (failed)
-		return failed;
-	tcase_add_test(tc, test_create_two);
-	tcase_add_test(tc, test_counters);
-	tcase_add_test(tc, test_close_removes_device);
-	tcase_add_test(tc, test_bad_arguments);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	if (ret)
+		return ret;
+	return check_main("tun", cases);
 }

@@ -184,27 +184,23 @@ int main_spawn_worker(struct main_ctx *m, int client_fd, const struct sockaddr_s
 	w->spawned = ev_now(m->loop);
 	addr_to_text(peer, w->client_ip, sizeof(w->client_ip), &w->client_port);
 	addr_to_text(local, w->local_ip, sizeof(w->local_ip), &w->local_port);
-	/* Indexed before it is spawned: the template's answer names it by id. */
-	if (main_workers_add(m, w) < 0) {
-		close(mw[0]);
-		close(mw[1]);
-		close(sw[0]);
-		close(sw[1]);
-		talloc_free(w);
-		return -ENOMEM;
-	}
 	/* From the template when there is one (its answer brings the pid), else exec'd. */
 	pid = main_template_spawn(m, w->id, client_fd, mw[1], sw[1]) == 0
 		      ? 0
 		      : main_exec_worker(m, client_fd, mw[1], sw[1]);
 	close(mw[1]);
 	close(sw[1]);
-	if (pid < 0) {
-		main_workers_remove(m, w);
+	/* Registered only after the spawn: when the template fails this request, main frees
+	 * the workers it had not named yet, and this one, exec'd instead, is not one. */
+	if (pid < 0 || main_workers_add(m, w) < 0) {
+		/* Out of memory after a template request: its answer names no worker, and
+		 * main stops using the template. */
+		if (pid > 0)
+			kill(pid, SIGKILL);
 		close(mw[0]);
 		close(sw[0]);
 		talloc_free(w);
-		return -ECHILD;
+		return pid < 0 ? -ECHILD : -ENOMEM;
 	}
 	set_label(w);
 	fcntl(mw[0], F_SETFL, O_NONBLOCK);

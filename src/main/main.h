@@ -13,10 +13,12 @@
 #include <time.h>
 
 #include "common/config.h"
+#include "common/hash.h"
 #include "ipc/ipc.h"
 #include "main/lease.h"
 
 #define MAIN_MAX_LISTENERS 4
+#define MAIN_DTLS_ID_LEN   32 /* the App-ID main gives each tunnel */
 
 enum main_worker_state {
 	MWS_AUTH = 1 << 0,
@@ -26,7 +28,7 @@ enum main_worker_state {
 };
 
 struct main_worker {
-	struct main_worker *next;
+	struct main_worker *next, *prev; /* m->workers (utlist: head->prev is the tail) */
 	struct main_ctx *m;
 	uint32_t id;
 	pid_t pid;
@@ -60,12 +62,15 @@ struct main_worker {
 	uint64_t bytes_in, bytes_out, spoofed;
 	unsigned end_reason;
 	struct main_worker *successor; /* waits for this one to end (cookie re-use) */
+	struct main_worker *predecessor; /* the one this one waits for */
 	int sec_end;                   /* sec's end of the worker's channel, until it runs */
-	uint8_t dtls_id[32];           /* App-ID / Session-ID of the current tunnel */
+	uint8_t dtls_id[MAIN_DTLS_ID_LEN]; /* App-ID / Session-ID of the current tunnel */
 	bool has_dtls_id;
 	ev_tstamp last_udp_handoff;
 	ev_tstamp spawned;             /* accepted; metrics measure session set-up from here */
 	bool dtls;                     /* the last MW_STATS named a DTLS cipher */
+	/* worker_index.c: main's indexes; keys are the fields id, pid, dtls_id and sid */
+	UT_hash_handle hh_id, hh_pid, hh_dtls, hh_sid;
 };
 
 struct main_ctx {
@@ -96,8 +101,9 @@ struct main_ctx {
 	uint64_t udp_unmatched;          /* ClientHellos of no live session */
 	ev_tstamp udp_last_log;
 	ev_signal sig_chld, sig_term, sig_int, sig_hup;
-	struct main_worker *workers;
+	struct main_worker *workers;     /* all of them; kept by worker_index.c */
 	unsigned n_workers;
+	struct main_worker *by_id, *by_pid, *by_dtls_id, *by_sid; /* worker_index.c */
 	uint32_t next_id;
 	struct lease_pool *leases;       /* ipv4-network */
 	struct lease_pool **pools;       /* pools.c: other networks of per-user files */
@@ -152,9 +158,9 @@ int main_spawn_worker(struct main_ctx *m, int client_fd, const struct sockaddr_s
 		      const struct sockaddr_storage *local);
 /* false when pid is no known worker */
 bool main_worker_exited(struct main_ctx *m, pid_t pid, int status);
-void main_worker_started(struct main_ctx *m, struct main_worker *w, pid_t pid);
+/* -ENOMEM: the worker could not be indexed; it was killed, and the caller frees it. */
+int main_worker_started(struct main_ctx *m, struct main_worker *w, pid_t pid);
 void main_worker_free(struct main_ctx *m, struct main_worker *w);
-struct main_worker *main_find_worker(struct main_ctx *m, uint32_t id, pid_t pid);
 /* Asks a worker with a tunnel to end it (the client gets TERMINATE); other workers
  * get SIGTERM. reason: the session's end reason (common/session.h). */
 void main_terminate_worker(struct main_worker *w, unsigned reason);
@@ -163,6 +169,25 @@ void main_kill_all(struct main_ctx *m);
 int main_on_cookie_result(void *ctx, void *msg, int *fds);
 int main_on_session_expired(void *ctx, void *msg, int *fds);
 int main_on_auth_event(void *ctx, void *msg, int *fds);
+/* worker_index.c: the list of all workers and the hash indexes main finds one by, on
+ * every message from sec or the template, every child exit and every ClientHello. A key
+ * changes only through these functions, so no index keeps a freed or re-keyed worker.
+ * The setters return -ENOMEM when the table could not grow; w is then not indexed. */
+int main_workers_add(struct main_ctx *m, struct main_worker *w);
+void main_workers_remove(struct main_ctx *m, struct main_worker *w);
+int main_workers_set_pid(struct main_ctx *m, struct main_worker *w, pid_t pid);
+/* The DTLS App-ID of its current tunnel, in place of the one before. */
+int main_workers_set_dtls_id(struct main_ctx *m, struct main_worker *w,
+			     const uint8_t id[MAIN_DTLS_ID_LEN]);
+/* w holds its session's (w->sid) tunnel from now on (up), or no longer. */
+int main_workers_set_tunnel(struct main_ctx *m, struct main_worker *w, bool up);
+/* By id, else by pid (0: not looked for). */
+struct main_worker *main_find_worker(struct main_ctx *m, uint32_t id, pid_t pid);
+/* The worker with a tunnel whose DTLS id this is. */
+struct main_worker *main_find_by_dtls_id(struct main_ctx *m, const uint8_t *id, size_t len);
+/* The newest worker holding a tunnel of session sid. */
+struct main_worker *main_find_tunnel(struct main_ctx *m, const char *sid);
+
 /* scripts.c: the connect script of worker id ended; ok: exit code 0 in time. */
 void main_connect_script_done(struct main_ctx *m, uint32_t id, bool ok);
 

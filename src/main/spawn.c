@@ -77,7 +77,10 @@ static int main_on_spawned(void *ctx, void *msg, int *fds)
 		main_worker_free(m, w);
 		return 0;
 	}
-	main_worker_started(m, w, (pid_t)s->pid);
+	if (main_worker_started(m, w, (pid_t)s->pid) < 0) {
+		main_worker_free(m, w);
+		return 0;
+	}
 	for (unsigned i = 0; i < n && i < m->n_early_exits; i++) {
 		if (m->early_exits[i].pid == (pid_t)s->pid) {
 			m->early_exits[i].pid = 0;

@@ -22,16 +22,6 @@
 #define HANDOFF_MIN_INTERVAL 1.0  /* seconds between two handoffs to one session */
 #define DROP_LOG_INTERVAL 10.0
 
-static struct main_worker *find_by_dtls_id(struct main_ctx *m, const uint8_t *id, size_t len)
-{
-	if (len != sizeof(m->workers->dtls_id))
-		return NULL;
-	for (struct main_worker *w = m->workers; w; w = w->next)
-		if (w->has_dtls_id && w->state == MWS_TUNNEL && memcmp(w->dtls_id, id, len) == 0)
-			return w;
-	return NULL;
-}
-
 /* A socket on the server's side of the client's path: the address the client reached
  * over TLS (or udp-listen-host) and the UDP port, connected to the client. */
 static int client_socket(struct main_ctx *m, struct main_worker *w,
@@ -160,7 +150,7 @@ void main_udp_readable(struct ev_loop *loop, ev_io *io, int revents)
 			log_drops(m);
 			continue;
 		}
-		w = find_by_dtls_id(m, id, id_len);
+		w = main_find_by_dtls_id(m, id, id_len);
 		if (!w) {
 			m->udp_unmatched++;
 			log_drops(m);

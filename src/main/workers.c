@@ -44,14 +44,6 @@ static const struct ipc_route main_from_worker[] = {
      MWS_TUNNEL | MWS_ENDED, IPC_ONCE},
 };
 
-static struct main_worker *find_worker(struct main_ctx *m, uint32_t id, pid_t pid)
-{
-	for (struct main_worker *w = m->workers; w; w = w->next)
-		if ((id && w->id == id) || (pid && w->pid == pid))
-			return w;
-	return NULL;
-}
-
 static void set_label(struct main_worker *w)
 {
 	snprintf(w->label, sizeof(w->label), "worker %d (%s%s%s:%u)", (int)w->pid,
@@ -166,11 +158,16 @@ static int send_init(struct main_ctx *m, struct main_worker *w)
 }
 
 /* The worker runs: sec gets its end of the worker's channel. */
-void main_worker_started(struct main_ctx *m, struct main_worker *w, pid_t pid)
+int main_worker_started(struct main_ctx *m, struct main_worker *w, pid_t pid)
 {
 	MsWorkerNew nw = MS_WORKER_NEW__INIT;
 
-	w->pid = pid;
+	if (main_workers_set_pid(m, w, pid) < 0) {
+		/* Its exit could not be matched to it: it must not run. */
+		log_err("worker %d: out of memory for main's index; killing it", (int)pid);
+		kill(pid, SIGKILL);
+		return -ENOMEM;
+	}
 	set_label(w);
 	nw.worker_id = w->id;
 	nw.pid = (uint32_t)w->pid;
@@ -182,6 +179,7 @@ void main_worker_started(struct main_ctx *m, struct main_worker *w, pid_t pid)
 	close(w->sec_end);
 	w->sec_end = -1;
 	log_debug("%s started for %s:%u", w->label, w->client_ip, w->client_port);
+	return 0;
 }
 
 int main_spawn_worker(struct main_ctx *m, int client_fd, const struct sockaddr_storage *peer,
@@ -204,7 +202,10 @@ int main_spawn_worker(struct main_ctx *m, int client_fd, const struct sockaddr_s
 	}
 	w = talloc_zero(m, struct main_worker);
 	w->m = m;
-	w->id = ++m->next_id ? m->next_id : ++m->next_id;
+	/* Ids wrap after 2^32 workers; one a live worker still has is skipped. */
+	do
+		w->id = ++m->next_id;
+	while (!w->id || main_find_worker(m, w->id, 0));
 	w->tun_fd = -1;
 	w->sec_end = sw[0];
 	w->state = MWS_AUTH;
@@ -217,11 +218,17 @@ int main_spawn_worker(struct main_ctx *m, int client_fd, const struct sockaddr_s
 		      : main_exec_worker(m, client_fd, mw[1], sw[1]);
 	close(mw[1]);
 	close(sw[1]);
-	if (pid < 0) {
+	/* Registered only after the spawn: when the template fails this request, main frees
+	 * the workers it had not named yet, and this one, exec'd instead, is not one. */
+	if (pid < 0 || main_workers_add(m, w) < 0) {
+		/* Out of memory after a template request: its answer names no worker, and
+		 * main stops using the template. */
+		if (pid > 0)
+			kill(pid, SIGKILL);
 		close(mw[0]);
 		close(sw[0]);
 		talloc_free(w);
-		return -ECHILD;
+		return pid < 0 ? -ECHILD : -ENOMEM;
 	}
 	set_label(w);
 	fcntl(mw[0], F_SETFL, O_NONBLOCK);
@@ -231,11 +238,10 @@ int main_spawn_worker(struct main_ctx *m, int client_fd, const struct sockaddr_s
 	ev_io_init(&w->io, worker_readable, mw[0], EV_READ);
 	w->io.data = w;
 	ev_io_start(m->loop, &w->io);
-	w->next = m->workers;
-	m->workers = w;
-	m->n_workers++;
-	if (pid > 0)
-		main_worker_started(m, w, pid);
+	if (pid > 0 && main_worker_started(m, w, pid) < 0) {
+		main_worker_free(m, w);
+		return -ENOMEM;
+	}
 	if (send_init(m, w) < 0)
 		kill_worker(w, "cannot send the start-up message");
 	return 0;
@@ -326,13 +332,20 @@ static void session_down(struct main_worker *w, bool invalidate)
 	main_send_sec(w->m, MS_TYPE__MS_SESSION_DOWN, &d.base, NULL, 0);
 }
 
+/* The TUN device goes; so does the worker's place as its session's tunnel. */
+static void tunnel_close(struct main_worker *w)
+{
+	main_workers_set_tunnel(w->m, w, false);
+	close(w->tun_fd);
+	w->tun_fd = -1;
+}
+
 /* The session never started (its connect script refused it, or the worker left while
  * the script ran): the device goes, sec forgets the session. */
 static void tunnel_abort(struct main_worker *w)
 {
 	iroutes_apply(w->m, w, false);
-	close(w->tun_fd);
-	w->tun_fd = -1;
+	tunnel_close(w);
 	/* Ended for a newer tunnel of the same cookie: the session lives on there. */
 	if (w->end_reason != END_SESSION_REUSED)
 		session_down(w, false);
@@ -410,6 +423,14 @@ static void tunnel_grant(struct main_worker *w)
 		tunnel_fail(w, 503, "cannot create the tunnel device");
 		return;
 	}
+	/* A later tunnel request with the same cookie must find this one to end it. */
+	if (main_workers_set_tunnel(m, w, true) < 0) {
+		log_err("%s: out of memory for main's index", w->label);
+		tunnel_close(w);
+		session_down(w, false);
+		tunnel_fail(w, 503, "out of memory");
+		return;
+	}
 	iroutes_apply(m, w, true);
 	ret = scripts_connect(m, w);
 	if (ret == -ENOENT) {
@@ -422,7 +443,7 @@ static void tunnel_grant(struct main_worker *w)
 
 void main_connect_script_done(struct main_ctx *m, uint32_t id, bool ok)
 {
-	struct main_worker *w = find_worker(m, id, 0);
+	struct main_worker *w = main_find_worker(m, id, 0);
 
 	/* The worker may have gone while the script ran; main_worker_exited cleaned up. */
 	if (!w || w->state != MWS_WAIT || w->tun_fd < 0)
@@ -442,6 +463,7 @@ static void tunnel_hand_over(struct main_worker *w)
 	struct main_ctx *m = w->m;
 	const struct sluice_config *c = w->cfg;
 	MwTunnelOk ok = MW_TUNNEL_OK__INIT;
+	uint8_t dtls_id[MAIN_DTLS_ID_LEN];
 	struct in_addr server = lease_pool_server_addr(w->pool);
 	char ip[INET_ADDRSTRLEN], local[INET_ADDRSTRLEN], mask[INET_ADDRSTRLEN];
 
@@ -457,8 +479,9 @@ static void tunnel_hand_over(struct main_worker *w)
 	ok.ipv4_netmask = mask;
 	/* A new DTLS id for every tunnel: the client re-keys DTLS when it changes, and a
 	 * ClientHello with an old id matches nothing. */
-	w->has_dtls_id = m->udp_fd >= 0 && gnutls_rnd(GNUTLS_RND_RANDOM, w->dtls_id,
-							   sizeof(w->dtls_id)) == 0;
+	if (m->udp_fd >= 0 && gnutls_rnd(GNUTLS_RND_RANDOM, dtls_id, sizeof(dtls_id)) == 0 &&
+	    main_workers_set_dtls_id(m, w, dtls_id) < 0)
+		log_warn("%s: out of memory for main's index; no DTLS", w->label);
 	if (w->has_dtls_id) {
 		ok.has_dtls_id = true;
 		ok.dtls_id.data = w->dtls_id;
@@ -504,7 +527,7 @@ int main_on_cookie_result(void *ctx, void *msg, int *fds)
 {
 	struct main_ctx *m = ctx;
 	MsCookieResult *r = msg;
-	struct main_worker *w = find_worker(m, r->worker_id, 0);
+	struct main_worker *w = main_find_worker(m, r->worker_id, 0);
 	struct main_worker *old;
 	char err[600];
 
@@ -541,16 +564,15 @@ int main_on_cookie_result(void *ctx, void *msg, int *fds)
 
 	/* The same cookie already has a live tunnel (the client moved before we noticed):
 	 * end the old one first; the new one starts when its device is released. */
-	for (old = m->workers; old; old = old->next) {
-		if (old != w && old->sid && strcmp(old->sid, w->sid) == 0 && old->tun_fd >= 0 &&
-		    !old->successor) {
-			log_info("%s: session %s re-used by %s; ending the older tunnel",
-				 old->label, old->sid, w->label);
-			old->end_reason = END_SESSION_REUSED;
-			old->successor = w;
-			kill(old->pid, SIGKILL);
-			return 0;
-		}
+	old = main_find_tunnel(m, w->sid);
+	if (old && old != w && !old->successor) {
+		log_info("%s: session %s re-used by %s; ending the older tunnel", old->label,
+			 old->sid, w->label);
+		old->end_reason = END_SESSION_REUSED;
+		old->successor = w;
+		w->predecessor = old;
+		kill(old->pid, SIGKILL);
+		return 0;
 	}
 	tunnel_grant(w);
 	return 0;
@@ -618,8 +640,7 @@ static void session_end(struct main_worker *w, int status)
 		main_event(w->m, &ev);
 	}
 	iroutes_apply(w->m, w, false);
-	close(w->tun_fd);
-	w->tun_fd = -1;
+	tunnel_close(w);
 	if (reason != END_SESSION_REUSED)
 		/* An ended session must not come back with its cookie. */
 		session_down(w, reason == END_USER_DISCONNECT || reason == END_SERVER_TERMINATE);
@@ -627,35 +648,24 @@ static void session_end(struct main_worker *w, int status)
 
 void main_worker_free(struct main_ctx *m, struct main_worker *w)
 {
-	struct main_worker **pp;
-
-	for (pp = &m->workers; *pp; pp = &(*pp)->next) {
-		if (*pp == w) {
-			*pp = w->next;
-			break;
-		}
-	}
-	m->n_workers--;
+	main_workers_remove(m, w);
 	ev_io_stop(m->loop, &w->io);
 	close(w->ch.fd);
 	if (w->sec_end >= 0)
 		close(w->sec_end);
-	if (w->successor && w->successor->state == MWS_WAIT)
-		tunnel_grant(w->successor);
-	for (struct main_worker *o = m->workers; o; o = o->next)
-		if (o->successor == w)
-			o->successor = NULL;
+	if (w->predecessor)
+		w->predecessor->successor = NULL;
+	if (w->successor) {
+		w->successor->predecessor = NULL;
+		if (w->successor->state == MWS_WAIT)
+			tunnel_grant(w->successor);
+	}
 	talloc_free(w);
-}
-
-struct main_worker *main_find_worker(struct main_ctx *m, uint32_t id, pid_t pid)
-{
-	return find_worker(m, id, pid);
 }
 
 bool main_worker_exited(struct main_ctx *m, pid_t pid, int status)
 {
-	struct main_worker *w = pid > 0 ? find_worker(m, 0, pid) : NULL;
+	struct main_worker *w = pid > 0 ? main_find_worker(m, 0, pid) : NULL;
 	char how[96];
 
 	if (!w)

@@ -71,14 +71,7 @@ static void main_writable(struct ev_loop *loop, ev_io *io, int revents)
 
 static void sec_worker_free(struct sec_worker *w)
 {
-	struct sec_worker **pp;
-
-	for (pp = &w->sec->workers; *pp; pp = &(*pp)->next) {
-		if (*pp == w) {
-			*pp = w->next;
-			break;
-		}
-	}
+	DL_DELETE(w->sec->workers, w);
 	ev_io_stop(w->sec->loop, &w->io);
 	close(w->ch.fd);
 	talloc_free(w);
@@ -142,8 +135,7 @@ static int sec_on_worker_new(void *ctx, void *msg, int *fds)
 	ev_io_init(&w->io, sec_worker_readable, fds[0], EV_READ);
 	w->io.data = w;
 	ev_io_start(sec->loop, &w->io);
-	w->next = sec->workers;
-	sec->workers = w;
+	DL_PREPEND(sec->workers, w);
 	return 0;
 }
 

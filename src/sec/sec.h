@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "common/config.h"
+#include "common/hash.h"
 #include "ipc/ipc.h"
 
 #define SEC_MAX_SIGNS  8  /* signatures one handshake may ask for */
@@ -28,7 +29,7 @@ struct sec_user_conf {
 };
 
 struct sec_session {
-	struct sec_session *next;
+	UT_hash_handle hh_sid, hh_cookie; /* sec->sessions_by_sid, sessions_by_cookie */
 	struct sec_ctx *sec;
 	char sid[SEC_SID_LEN + 1];
 	uint8_t cookie_hash[32]; /* SHA-256 of the cookie text; the cookie is not kept */
@@ -37,8 +38,16 @@ struct sec_session {
 	char *auth_ip; /* where the password was checked (deny-roaming) */
 	time_t created;
 	struct sec_user_conf conf;
-	uint32_t in_use_by; /* worker id with a live tunnel, 0 when none */
+	uint32_t in_use_by; /* worker id with a live tunnel, 0 when none; set only by
+			     * sec_sessions.c, which counts it in sec->users_in_use */
 	ev_timer expiry;
+};
+
+/* How many sessions of one user are in use (max-same-clients); only users with one. */
+struct sec_user_count {
+	UT_hash_handle hh;
+	char *username;
+	unsigned in_use;
 };
 
 /* A server key; the current and the previous generation are kept so that a worker
@@ -55,7 +64,7 @@ enum sec_worker_state {
 };
 
 struct sec_worker {
-	struct sec_worker *next;
+	struct sec_worker *next, *prev; /* sec->workers (utlist) */
 	struct sec_ctx *sec;
 	uint32_t id;
 	uint32_t pid;
@@ -84,7 +93,10 @@ struct sec_ctx {
 	struct ipc_queue main_q; /* what main has not taken yet */
 	ev_io main_wio;
 	struct sec_worker *workers;
-	struct sec_session *sessions;
+	/* Every session is in both tables: a cookie check finds it by the hash of the cookie,
+	 * main's messages by its sid, in constant time whatever the number of sessions. */
+	struct sec_session *sessions_by_sid, *sessions_by_cookie;
+	struct sec_user_count *users_in_use;
 };
 
 /* Runs the sec module; never returns. */
@@ -111,6 +123,7 @@ int sec_user_config(struct sec_ctx *sec, TALLOC_CTX *ctx, const char *user, cons
 unsigned sec_max_same_clients(const struct sec_ctx *sec, const struct sec_user_conf *uc);
 bool sec_deny_roaming(const struct sec_ctx *sec, const struct sec_user_conf *uc);
 
+/* Sessions of user in use (with a tunnel or reserved for one), except one. */
 unsigned sec_sessions_in_use(struct sec_ctx *sec, const char *user,
 			     const struct sec_session *except);
 int sec_on_cookie_check(void *ctx, void *msg, int *fds);

@@ -1,7 +1,11 @@
 /* Sessions and their cookies. A session is born when a password is accepted and lives
  * while it has a tunnel and for cookie-timeout after that, so that a client that lost
  * its connection can come back with the same cookie (and main gives it the same
- * address). Only a hash of the cookie is kept. */
+ * address). Only a hash of the cookie is kept.
+ *
+ * With 10,000 sessions, every cookie check, login and message from main finds what it
+ * needs in hash tables (by cookie hash, by sid, and the count of each user's sessions in
+ * use), never by walking all sessions; only listings walk them. */
 #include "config.h"
 
 #include "sec/sec.h"
@@ -25,17 +29,50 @@ static void hex_encode(const uint8_t *in, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
-static void session_free(struct sec_session *s)
+/* The only writer of in_use_by, so that each user's count of sessions in use stays
+ * exact. 0, or -ENOMEM when the user could not be counted (s is then unchanged). */
+static int session_set_in_use(struct sec_session *s, uint32_t worker_id)
 {
-	struct sec_session **pp;
+	struct sec_ctx *sec = s->sec;
+	struct sec_user_count *u, *found;
 
-	for (pp = &s->sec->sessions; *pp; pp = &(*pp)->next) {
-		if (*pp == s) {
-			*pp = s->next;
-			break;
+	if (!s->in_use_by == !worker_id) {
+		s->in_use_by = worker_id; /* a newer tunnel of the session: counted already */
+		return 0;
+	}
+	HASH_FIND_STR(sec->users_in_use, s->username, u);
+	if (worker_id && !u) {
+		u = talloc_zero(sec, struct sec_user_count);
+		if (!u || !(u->username = talloc_strdup(u, s->username))) {
+			talloc_free(u);
+			return -ENOMEM;
+		}
+		HASH_ADD_KEYPTR(hh, sec->users_in_use, u->username, strlen(u->username), u);
+		HASH_FIND_STR(sec->users_in_use, s->username, found);
+		if (found != u) {
+			talloc_free(u);
+			return -ENOMEM;
 		}
 	}
-	ev_timer_stop(s->sec->loop, &s->expiry);
+	if (worker_id) {
+		u->in_use++;
+	} else if (u && --u->in_use == 0) {
+		/* Only users with sessions in use are kept. */
+		HASH_DELETE(hh, sec->users_in_use, u);
+		talloc_free(u);
+	}
+	s->in_use_by = worker_id;
+	return 0;
+}
+
+static void session_free(struct sec_session *s)
+{
+	struct sec_ctx *sec = s->sec;
+
+	session_set_in_use(s, 0);
+	HASH_DELETE(hh_sid, sec->sessions_by_sid, s);
+	HASH_DELETE(hh_cookie, sec->sessions_by_cookie, s);
+	ev_timer_stop(sec->loop, &s->expiry);
 	talloc_free(s);
 }
 
@@ -62,69 +99,107 @@ static void session_arm(struct sec_session *s)
 	ev_timer_start(s->sec->loop, &s->expiry);
 }
 
+static struct sec_session *find_by_sid(struct sec_ctx *sec, const char *sid)
+{
+	struct sec_session *s;
+
+	HASH_FIND(hh_sid, sec->sessions_by_sid, sid, strlen(sid), s);
+	return s;
+}
+
+/* A new random cookie for s, whose sid (a prefix of the cookie's hash) no other session
+ * has: the sid names one session in sec, main and the leases. */
+static int session_cookie(struct sec_session *s, char cookie_hex[2 * SEC_COOKIE_LEN + 1])
+{
+	uint8_t cookie[SEC_COOKIE_LEN];
+	char hash_hex[65];
+
+	/* 48 bits of sid: a second collision in a row is as good as impossible. */
+	for (int tries = 0; tries < 4; tries++) {
+		if (gnutls_rnd(GNUTLS_RND_KEY, cookie, sizeof(cookie)) < 0)
+			return -EIO;
+		hex_encode(cookie, sizeof(cookie), cookie_hex);
+		explicit_bzero(cookie, sizeof(cookie));
+		gnutls_hash_fast(GNUTLS_DIG_SHA256, cookie_hex, 2 * SEC_COOKIE_LEN, s->cookie_hash);
+		hex_encode(s->cookie_hash, sizeof(s->cookie_hash), hash_hex);
+		memcpy(s->sid, hash_hex, SEC_SID_LEN);
+		s->sid[SEC_SID_LEN] = '\0';
+		if (!find_by_sid(s->sec, s->sid))
+			return 0;
+	}
+	return -EEXIST;
+}
+
+/* Puts s in both tables, or in neither (-ENOMEM). */
+static int session_index(struct sec_session *s)
+{
+	struct sec_ctx *sec = s->sec;
+	struct sec_session *found;
+
+	HASH_ADD_KEYPTR(hh_sid, sec->sessions_by_sid, s->sid, strlen(s->sid), s);
+	if (find_by_sid(sec, s->sid) != s)
+		return -ENOMEM;
+	HASH_ADD_KEYPTR(hh_cookie, sec->sessions_by_cookie, s->cookie_hash, sizeof(s->cookie_hash),
+			s);
+	HASH_FIND(hh_cookie, sec->sessions_by_cookie, s->cookie_hash, sizeof(s->cookie_hash),
+		  found);
+	if (found != s) {
+		HASH_DELETE(hh_sid, sec->sessions_by_sid, s);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 struct sec_session *sec_session_new(struct sec_ctx *sec, const char *user, const char *group,
 				    const char *ip, char cookie_hex[2 * SEC_COOKIE_LEN + 1])
 {
 	struct sec_session *s = talloc_zero(sec, struct sec_session);
-	uint8_t cookie[SEC_COOKIE_LEN];
-	char hash_hex[65];
 
 	if (!s)
 		return NULL;
-	if (gnutls_rnd(GNUTLS_RND_KEY, cookie, sizeof(cookie)) < 0) {
-		talloc_free(s);
-		return NULL;
-	}
-	hex_encode(cookie, sizeof(cookie), cookie_hex);
-	explicit_bzero(cookie, sizeof(cookie));
-	gnutls_hash_fast(GNUTLS_DIG_SHA256, cookie_hex, 2 * SEC_COOKIE_LEN, s->cookie_hash);
-	hex_encode(s->cookie_hash, sizeof(s->cookie_hash), hash_hex);
-	memcpy(s->sid, hash_hex, SEC_SID_LEN);
-	s->sid[SEC_SID_LEN] = '\0';
 	s->sec = sec;
 	s->username = talloc_strdup(s, user);
 	s->groupname = talloc_strdup(s, group);
 	s->auth_ip = talloc_strdup(s, ip);
+	if (!s->username || !s->groupname || !s->auth_ip || session_cookie(s, cookie_hex) < 0 ||
+	    session_index(s) < 0) {
+		explicit_bzero(cookie_hex, 2 * SEC_COOKIE_LEN);
+		talloc_free(s);
+		return NULL;
+	}
 	s->created = time(NULL);
 	ev_init(&s->expiry, session_timer);
 	s->expiry.data = s;
 	/* A cookie nobody uses dies after cookie-timeout like a disconnected one. */
 	session_arm(s);
-	s->next = sec->sessions;
-	sec->sessions = s;
 	return s;
 }
 
 unsigned sec_sessions_in_use(struct sec_ctx *sec, const char *user,
 			     const struct sec_session *except)
 {
-	unsigned n = 0;
+	struct sec_user_count *u;
+	unsigned n;
 
-	for (struct sec_session *s = sec->sessions; s; s = s->next)
-		if (s != except && s->in_use_by && strcmp(s->username, user) == 0)
-			n++;
+	HASH_FIND_STR(sec->users_in_use, user, u);
+	n = u ? u->in_use : 0;
+	if (n && except && except->in_use_by && strcmp(except->username, user) == 0)
+		n--;
 	return n;
 }
 
+/* The table is keyed by SHA-256 of the cookie: what a lookup's timing could tell about
+ * the stored keys is about hashes, which do not give a cookie away. */
 static struct sec_session *find_by_cookie(struct sec_ctx *sec, const uint8_t *cookie, size_t len)
 {
+	struct sec_session *s;
 	uint8_t hash[32];
 
 	if (len != 2 * SEC_COOKIE_LEN)
 		return NULL;
 	gnutls_hash_fast(GNUTLS_DIG_SHA256, cookie, len, hash);
-	for (struct sec_session *s = sec->sessions; s; s = s->next)
-		if (gnutls_memcmp(s->cookie_hash, hash, sizeof(hash)) == 0)
-			return s;
-	return NULL;
-}
-
-static struct sec_session *find_by_sid(struct sec_ctx *sec, const char *sid)
-{
-	for (struct sec_session *s = sec->sessions; s; s = s->next)
-		if (strcmp(s->sid, sid) == 0)
-			return s;
-	return NULL;
+	HASH_FIND(hh_cookie, sec->sessions_by_cookie, hash, sizeof(hash), s);
+	return s;
 }
 
 int sec_on_cookie_check(void *ctx, void *msg, int *fds)
@@ -146,11 +221,13 @@ int sec_on_cookie_check(void *ctx, void *msg, int *fds)
 		   sec_sessions_in_use(sec, s->username, s) >= sec_max_same_clients(sec, &s->conf)) {
 		res.http_code = 503;
 		res.reason = "too many sessions for this user";
+	} else if (session_set_in_use(s, req->worker_id) < 0) {
+		res.http_code = 503;
+		res.reason = "sec is out of memory";
 	} else {
-		/* Reserved for this worker from now on, so the cookie cannot expire while
-		 * main sets up the tunnel; a newer tunnel of the same session takes it
-		 * over (main ends the older one). */
-		s->in_use_by = req->worker_id;
+		/* Reserved for this worker from now on (just above), so the cookie cannot
+		 * expire while main sets up the tunnel; a newer tunnel of the same session
+		 * takes it over (main ends the older one). */
 		ev_timer_stop(sec->loop, &s->expiry);
 		res.ok = true;
 		res.has_http_code = false;
@@ -171,7 +248,10 @@ int sec_on_session_up(void *ctx, void *msg, int *fds)
 
 	if (!s)
 		return 0; /* expired between the check and the tunnel: main learns it below */
-	s->in_use_by = m->worker_id;
+	if (session_set_in_use(s, m->worker_id) < 0) {
+		log_err("session %s: out of memory counting it as in use", s->sid);
+		return 0;
+	}
 	ev_timer_stop(sec->loop, &s->expiry);
 	return 0;
 }
@@ -185,7 +265,7 @@ int sec_on_session_down(void *ctx, void *msg, int *fds)
 	/* A newer tunnel of the same session may already own it. */
 	if (!s || (s->in_use_by && s->in_use_by != m->worker_id))
 		return 0;
-	s->in_use_by = 0;
+	session_set_in_use(s, 0);
 	if (m->invalidate)
 		session_expire(s, "user logged out");
 	else
@@ -199,7 +279,7 @@ static struct sec_session *next_by_sid(struct sec_ctx *sec, const char *after, c
 {
 	struct sec_session *best = NULL;
 
-	for (struct sec_session *s = sec->sessions; s; s = s->next) {
+	for (struct sec_session *s = sec->sessions_by_sid; s; s = s->hh_sid.next) {
 		if (plen && strncmp(s->sid, prefix, plen) != 0)
 			continue;
 		if (after && strcmp(s->sid, after) <= 0)

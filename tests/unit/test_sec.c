@@ -301,6 +301,158 @@ START_TEST(test_cookie_lifecycle)
 }
 END_TEST
 
+#define SCALE_N     10000
+#define SCALE_USERS 100
+
+static void session_down(const char *sid, uint32_t worker_id, bool invalidate)
+{
+	MsSessionDown down = MS_SESSION_DOWN__INIT;
+
+	down.sid = (char *)sid;
+	down.worker_id = worker_id;
+	down.invalidate = invalidate;
+	ck_assert_int_eq(sec_on_session_down(sec, &down, NULL), 0);
+}
+
+static void expect_expired(const char *sid)
+{
+	MsSessionExpired *exp = NULL;
+
+	ck_assert_int_eq(ipc_recv_expect(main_peer, MS_TYPE__MS_SESSION_EXPIRED,
+					 &ms_session_expired__descriptor, 4096, sec, (void **)&exp,
+					 NULL, 0, 1000),
+			 0);
+	ck_assert_str_eq(exp->sid, sid);
+	talloc_free(exp);
+}
+
+static struct sec_session *scale_session(unsigned i, char cookie[2 * SEC_COOKIE_LEN + 1])
+{
+	char user[32];
+	struct sec_session *s;
+
+	snprintf(user, sizeof(user), "user%u", i % SCALE_USERS);
+	s = sec_session_new(sec, user, "staff", "198.18.0.2", cookie);
+	ck_assert_ptr_nonnull(s);
+	s->conf.text = "";
+	s->conf.max_same_clients = -1;
+	s->conf.deny_roaming = -1;
+	return s;
+}
+
+/* 10,000 sessions of 100 users and 10,000 cookie checks: each cookie finds its own
+ * session, max-same-clients counts each user's sessions, and nothing is left of a session
+ * once it is gone, whether logged out or expired. Behaviour at scale; the time it takes
+ * belongs in a benchmark. */
+START_TEST(test_ten_thousand_sessions)
+{
+	static char cookie[SCALE_N][2 * SEC_COOKIE_LEN + 1], sid[SCALE_N][SEC_SID_LEN + 1];
+	char extra[2 * SEC_COOKIE_LEN + 1];
+	MsCookieResult *r;
+
+	sec->cfg->max_same_clients = SCALE_N / SCALE_USERS;
+	for (unsigned i = 0; i < SCALE_N; i++)
+		snprintf(sid[i], sizeof(sid[i]), "%s", scale_session(i, cookie[i])->sid);
+	for (unsigned i = 0; i < SCALE_N; i++) {
+		char user[32];
+
+		snprintf(user, sizeof(user), "user%u", i % SCALE_USERS);
+		r = check_cookie(i + 1, (const uint8_t *)cookie[i], 2 * SEC_COOKIE_LEN);
+		ck_assert(r->ok);
+		ck_assert_str_eq(r->sid, sid[i]);
+		ck_assert_str_eq(r->username, user);
+		talloc_free(r);
+	}
+	for (unsigned u = 0; u < SCALE_USERS; u++) {
+		char user[32];
+
+		snprintf(user, sizeof(user), "user%u", u);
+		ck_assert_uint_eq(sec_sessions_in_use(sec, user, NULL), SCALE_N / SCALE_USERS);
+	}
+	ck_assert_uint_eq(sec_sessions_in_use(sec, "alice", NULL), 0);
+
+	/* A newer tunnel of the same session takes it over: still one session in use. */
+	r = check_cookie(SCALE_N + 1, (const uint8_t *)cookie[0], 2 * SEC_COOKIE_LEN);
+	ck_assert(r->ok);
+	ck_assert_uint_eq(sec_sessions_in_use(sec, "user0", NULL), SCALE_N / SCALE_USERS);
+	/* ... and a new session of a user at the limit is refused */
+	scale_session(0, extra);
+	r = check_cookie(SCALE_N + 2, (const uint8_t *)extra, 2 * SEC_COOKIE_LEN);
+	ck_assert(!r->ok);
+	ck_assert_uint_eq(r->http_code, 503);
+
+	/* Each logout frees exactly one session and one place of its user. */
+	for (unsigned i = 0; i < SCALE_N; i++) {
+		session_down(sid[i], i == 0 ? SCALE_N + 1 : i + 1, true);
+		expect_expired(sid[i]);
+	}
+	for (unsigned u = 0; u < SCALE_USERS; u++) {
+		char user[32];
+
+		snprintf(user, sizeof(user), "user%u", u);
+		ck_assert_uint_eq(sec_sessions_in_use(sec, user, NULL), 0);
+	}
+	ck_assert_uint_eq(HASH_CNT(hh, sec->users_in_use), 0);
+	for (unsigned i = 0; i < SCALE_N; i += 97) {
+		r = check_cookie(i + 1, (const uint8_t *)cookie[i], 2 * SEC_COOKIE_LEN);
+		ck_assert(!r->ok);
+		ck_assert_uint_eq(r->http_code, 401);
+	}
+	/* the one session left, never used, is now within the limit */
+	ck_assert_uint_eq(HASH_CNT(hh_sid, sec->sessions_by_sid), 1);
+	ck_assert_uint_eq(HASH_CNT(hh_cookie, sec->sessions_by_cookie), 1);
+	ck_assert(check_cookie(SCALE_N + 3, (const uint8_t *)extra, 2 * SEC_COOKIE_LEN)->ok);
+}
+END_TEST
+
+/* Expiry by the cookie timer leaves no trace either; a session in use does not expire. */
+START_TEST(test_expired_cookie_is_gone)
+{
+	char cookie[100][2 * SEC_COOKIE_LEN + 1], sid[100][SEC_SID_LEN + 1];
+
+	sec->cfg->max_same_clients = 0;
+	sec->cfg->cookie_timeout = 0;
+	for (unsigned i = 0; i < 100; i++)
+		snprintf(sid[i], sizeof(sid[i]), "%s", scale_session(i, cookie[i])->sid);
+	for (unsigned i = 0; i < 100; i += 2)
+		ck_assert(check_cookie(i + 1, (const uint8_t *)cookie[i], 2 * SEC_COOKIE_LEN)->ok);
+	ev_run(sec->loop, EVRUN_NOWAIT);
+	/* the timers fire in no particular order: each unused session once */
+	for (unsigned n = 0; n < 50; n++) {
+		MsSessionExpired *exp = NULL;
+		unsigned i = 0;
+
+		ck_assert_int_eq(ipc_recv_expect(main_peer, MS_TYPE__MS_SESSION_EXPIRED,
+						 &ms_session_expired__descriptor, 4096, sec,
+						 (void **)&exp, NULL, 0, 1000),
+				 0);
+		while (i < 100 && strcmp(sid[i], exp->sid) != 0)
+			i++;
+		ck_assert_uint_lt(i, 100);
+		ck_assert_uint_eq(i % 2, 1);
+		sid[i][0] = '\0';
+		talloc_free(exp);
+	}
+	ck_assert_uint_eq(HASH_CNT(hh_sid, sec->sessions_by_sid), 50);
+	ck_assert_uint_eq(HASH_CNT(hh_cookie, sec->sessions_by_cookie), 50);
+	ck_assert_uint_eq(sec_sessions_in_use(sec, "user0", NULL), 1);
+	ck_assert_uint_eq(sec_sessions_in_use(sec, "user1", NULL), 0);
+	for (unsigned i = 0; i < 100; i++) {
+		/* an expired cookie finds nothing; one in use is taken over */
+		MsCookieResult *r =
+		    check_cookie(1000 + i, (const uint8_t *)cookie[i], 2 * SEC_COOKIE_LEN);
+
+		ck_assert(r->ok == (i % 2 == 0));
+	}
+	/* A tunnel that ends without a logout re-arms the cookie; then it expires too. */
+	session_down(sid[0], 1000, false);
+	ck_assert_uint_eq(sec_sessions_in_use(sec, "user0", NULL), 0);
+	ev_run(sec->loop, EVRUN_NOWAIT);
+	expect_expired(sid[0]);
+	ck_assert(!check_cookie(1, (const uint8_t *)cookie[0], 2 * SEC_COOKIE_LEN)->ok);
+}
+END_TEST
+
 int main(void)
 {
 	const struct check_test core[] = {
@@ -310,6 +462,8 @@ int main(void)
 	    {test_no_signing_after_handshake},
 	    {test_tries_are_counted},
 	    {test_cookie_lifecycle},
+	    {test_ten_thousand_sessions},
+	    {test_expired_cookie_is_gone},
 	    {NULL},
 	};
 	const struct check_case cases[] = {

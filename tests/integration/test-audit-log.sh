@@ -67,9 +67,13 @@ OWN_PIDS+=($!)
 sleep 2
 ifn=${CLIENT_IF[c2]}
 counters() { ip -n "$NS_C1" -s -j link show dev "$ifn" | jq -r '.[0].stats64 | "\(.tx.bytes) \(.rx.bytes)"'; }
+# The client is frozen around the kill, so that its tun device (and counters) cannot
+# go away before they are read, however slow the machine.
+kill -STOP "${CLIENT_PID[c2]}"
 read -r tx0 rx0 <<<"$(counters)"
 kill -KILL "$worker"
 read -r tx1 rx1 <<<"$(counters)"
+kill -CONT "${CLIENT_PID[c2]}"
 log "killed worker $worker; client tun tx $tx0..$tx1, rx $rx0..$rx1"
 wait_record session-end '.worker_pid == '"$worker" || fail "no session-end record after kill -9"
 wait_record worker-exit '.worker_pid == '"$worker"' and (.cause | test("signal 9"))' ||

@@ -121,5 +121,8 @@ server_log_has "session end: .*user=tim .*reason=session timeout " 5 ||
 	fail "no session end with reason 'session timeout' for tim"
 start_cookie_client t3 "$NS_C1" "$cookie"
 expect_refused t3 "tim's cookie after the session timeout"
+# Refused by sec, not a tunnel that main ended at once.
+[ "$(grep -c "session start: .*user=tim " "$SERVER_LOG")" = 2 ] ||
+	fail "tim's cookie opened a tunnel after the session timeout"
 log "session-timeout: ended $((ended - login)) s after the login; the cookie is refused"
 pass "session-timeout, split-dns, restrict-user-to-routes"

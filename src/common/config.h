@@ -80,7 +80,7 @@ struct sluice_config {
 	unsigned ipv4_prefix;       /* length of ipv4_netmask */
 	char **dns;                 /* talloc array of strings */
 	size_t n_dns;
-	char **split_dns;           /* domains resolved with dns (X-CSTP-Split-DNS) */
+	char **split_dns; /* domains resolved with dns (X-CSTP-Split-DNS) */
 	size_t n_split_dns;
 	char **routes;              /* normalised "a.b.c.d/len" or "default" */
 	size_t n_routes;

@@ -167,7 +167,8 @@ int sec_on_cookie_check(void *ctx, void *msg, int *fds)
 		res.http_code = 401;
 		res.reason = "cookie used from another address (deny-roaming)";
 	} else if (!s->in_use_by && sec_max_same_clients(sec, &s->conf) &&
-		   sec_sessions_in_use(sec, s->username, s) >= sec_max_same_clients(sec, &s->conf)) {
+		   sec_sessions_in_use(sec, s->username, s) >=
+		       sec_max_same_clients(sec, &s->conf)) {
 		res.http_code = 503;
 		res.reason = "too many sessions for this user";
 	} else {

@@ -113,6 +113,5 @@ bool sec_deny_roaming(const struct sec_ctx *sec, const struct sec_user_conf *uc)
 
 unsigned sec_session_timeout(const struct sec_ctx *sec, const struct sec_user_conf *uc)
 {
-	return uc->session_timeout >= 0 ? (unsigned)uc->session_timeout
-					: sec->cfg->session_timeout;
+	return uc->session_timeout >= 0 ? (unsigned)uc->session_timeout : sec->cfg->session_timeout;
 }

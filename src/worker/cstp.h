@@ -62,12 +62,12 @@ bool cstp_packet_source_ok(const uint8_t *pkt, size_t len, uint32_t client_ipv4_
 
 /* What restrict-user-to-routes lets a client reach. */
 struct cstp_dest_filter {
-	bool all;                  /* "default" or no IPv4 route: every destination */
+	bool all; /* "default" or no IPv4 route: every destination */
 	const struct cstp_net *routes;
 	size_t n_routes;
 	const struct cstp_net *excluded; /* no-route: never, whatever the routes say */
 	size_t n_excluded;
-	const uint32_t *dns_be;    /* DNS servers: UDP and TCP port 53 always */
+	const uint32_t *dns_be; /* DNS servers: UDP and TCP port 53 always */
 	size_t n_dns;
 };
 

@@ -172,8 +172,7 @@ static int handle_auth_request(struct worker *w, const struct http_request *req)
 
 /* The IPv4 networks of items ("a.b.c.d/len"); "default" and IPv6 ones are left out
  * (the tunnel carries IPv4 only). */
-static int parse_nets(TALLOC_CTX *ctx, char **items, size_t n, struct cstp_net **out,
-		      size_t *n_out)
+static int parse_nets(TALLOC_CTX *ctx, char **items, size_t n, struct cstp_net **out, size_t *n_out)
 {
 	*n_out = 0;
 	*out = talloc_array(ctx, struct cstp_net, n);

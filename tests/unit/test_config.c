@@ -408,7 +408,11 @@ END_TEST
 START_TEST(test_user_keys)
 {
 	static const char *const bad_domains[] = {
-	    "corp..example.com", ".corp", "corp.", "corp_x.example", "a b",
+	    "corp..example.com",
+	    ".corp",
+	    "corp.",
+	    "corp_x.example",
+	    "a b",
 	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.com"};
 	TALLOC_CTX *ctx = talloc_new(NULL);
 	char err[512], global[1024];

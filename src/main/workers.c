@@ -440,6 +440,7 @@ static void tunnel_hand_over(struct main_worker *w)
 	ok.iroutes = c->iroutes;
 	ok.n_split_dns = c->n_split_dns;
 	ok.split_dns = c->split_dns;
+	ok.has_restrict_to_routes = true;
 	ok.restrict_to_routes = c->restrict_to_routes;
 	if (w->deadline) {
 		time_t left = w->deadline - time(NULL);

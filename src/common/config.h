@@ -60,6 +60,7 @@ struct sluice_config {
 	bool try_mtu_discovery;
 	unsigned auth_timeout;
 	unsigned idle_timeout;      /* 0: off */
+	unsigned session_timeout;   /* seconds from the login; 0: none */
 	unsigned cookie_timeout;
 	bool deny_roaming;
 	unsigned stats_report_time;
@@ -79,11 +80,14 @@ struct sluice_config {
 	unsigned ipv4_prefix;       /* length of ipv4_netmask */
 	char **dns;                 /* talloc array of strings */
 	size_t n_dns;
+	char **split_dns; /* domains resolved with dns (X-CSTP-Split-DNS) */
+	size_t n_split_dns;
 	char **routes;              /* normalised "a.b.c.d/len" or "default" */
 	size_t n_routes;
 	char **no_routes;
 	size_t n_no_routes;
 	char *explicit_ipv4;        /* the user's fixed address (per-user files only) */
+	bool restrict_to_routes;    /* the worker drops packets to outside the routes */
 	char **iroutes;             /* networks behind a client (per-user files only) */
 	size_t n_iroutes;
 	char *route_add_cmd;        /* NULL: main adds iroutes itself */

@@ -13,6 +13,7 @@
 #include <syslog.h>
 
 #define TIMER_MAX (7 * 24 * 3600)
+#define SESSION_MAX (366 * 24 * 3600)
 /* Every text value stays far below the line limit, so that a dump reads back. */
 #define PATH_LEN_MAX 1024
 
@@ -236,6 +237,26 @@ static int parse_domains(struct config_arg *arg)
 			return bad(arg, "'%.64s' is not a list of domain names", arg->value);
 	}
 	return set_string(arg, arg->value);
+}
+
+/* One DNS domain (split-dns): labels of letters, digits and '-', 1 to 63 bytes each,
+ * separated by single dots, 253 bytes at most: what a client may get in a header. */
+static int parse_domain(struct config_arg *arg)
+{
+	const char *v = arg->value;
+	size_t label = 0, len = strlen(v);
+
+	if (len > 253 || v[0] == '.' || v[len - 1] == '.')
+		return bad(arg, "'%.64s' is not a domain name (e.g. corp.example.com)", v);
+	for (const char *p = v; *p; p++) {
+		if (*p == '.' && label > 0) {
+			label = 0;
+			continue;
+		}
+		if ((!isalnum((unsigned char)*p) && *p != '-') || ++label > 63)
+			return bad(arg, "'%.64s' is not a domain name (e.g. corp.example.com)", v);
+	}
+	return list_add(arg, v);
 }
 
 /* Accepts plain[passwd=FILE] and ocserv's older plain[FILE]; stores the first form. */
@@ -678,6 +699,7 @@ static int parse_iroute(struct config_arg *arg)
 
 static const struct config_type t_ip_list = {"IP address", parse_ip_literal, dump_list, true};
 static const struct config_type t_route_list = {"route", parse_route, dump_list, true};
+static const struct config_type t_domain_list = {"domain name", parse_domain, dump_list, true};
 static const struct config_type t_iroute_list = {"route", parse_iroute, dump_list, true};
 static const struct config_type t_select_group = {"group[Label]", parse_select_group, dump_list,
 						  true};
@@ -759,6 +781,9 @@ const struct config_key config_keys[] = {
      "seconds allowed to complete authentication"},
     {"idle-timeout", &t_uint, OFF(idle_timeout), 0, 0, TIMER_MAX, "0", R | U,
      "seconds without traffic before disconnecting, 0 = off"},
+    {"session-timeout", &t_uint, OFF(session_timeout), 0, 0, SESSION_MAX, "0", R | U,
+     "seconds from the login after which the session ends and its cookie is invalidated "
+     "(a cookie reconnect does not restart the clock), 0 = none"},
     {"cookie-timeout", &t_uint, OFF(cookie_timeout), 0, 1, TIMER_MAX, "300", R,
      "seconds a session cookie stays valid after a disconnect"},
     {"deny-roaming", &t_bool, OFF(deny_roaming), 0, 0, 0, "false", R | U,
@@ -786,6 +811,8 @@ const struct config_key config_keys[] = {
      "netmask of ipv4-network: 255.255.255.0 or 24"},
     {"dns", &t_ip_list, OFF(dns), OFF(n_dns), 0, 16, NULL, R | U,
      "DNS server for clients (repeatable, IPv4 or IPv6)"},
+    {"split-dns", &t_domain_list, OFF(split_dns), OFF(n_split_dns), 0, 32, NULL, R | U,
+     "domain whose names clients resolve with the VPN's DNS servers (repeatable)"},
     {"route", &t_route_list, OFF(routes), OFF(n_routes), 0, 256, NULL, R | U,
      "route through the VPN (repeatable): default, a.b.c.d/len, IPv6-address/len"},
     {"no-route", &t_route_list, OFF(no_routes), OFF(n_no_routes), 0, 256, NULL, R | U,
@@ -793,6 +820,10 @@ const struct config_key config_keys[] = {
     {"explicit-ipv4", &t_ipv4, OFF(explicit_ipv4), 0, 0, 0, NULL, R | U | UO,
      "the user's own VPN address, inside the session's ipv4-network; a second session "
      "that would need it while it is in use is refused"},
+    {"restrict-user-to-routes", &t_bool, OFF(restrict_to_routes), 0, 0, 0, "false", R | U,
+     "drop (and count) packets from clients to destinations outside their routes, except "
+     "DNS (UDP and TCP port 53) to their dns servers; a no-route excludes, default or no "
+     "IPv4 route allows every destination"},
     {"iroute", &t_iroute_list, OFF(iroutes), OFF(n_iroutes), 0, 64, NULL, R | U | UO,
      "network behind this user's client (repeatable, a.b.c.d/len): routed to the "
      "client's tunnel, and packets from it are accepted from the client"},
@@ -911,13 +942,10 @@ static const char *const ocserv_keys[] = {
     "rekey-method",
     "rekey-time",
     "restrict-user-to-ports",
-    "restrict-user-to-routes",
     "rx-data-per-sec",
     "sec-mod-scale",
     "select-group-by-url",
     "server-stats-reset-time",
-    "session-timeout",
-    "split-dns",
     "srk-pin",
     "srk-pin-file",
     "tunnel-all-dns",

@@ -21,6 +21,8 @@ const char *session_end_reason_str(unsigned reason)
 		return "worker died";
 	case END_SESSION_REUSED:
 		return "session re-used by a newer connection";
+	case END_SESSION_TIMEOUT:
+		return "session timeout";
 	default:
 		return "unspecified";
 	}

@@ -13,6 +13,7 @@ enum sluice_end_reason {
 	END_ERROR = 6,            /* protocol or I/O error */
 	END_WORKER_DIED = 7,      /* the worker exited without saying why */
 	END_SESSION_REUSED = 8,   /* the same cookie opened a newer tunnel */
+	END_SESSION_TIMEOUT = 9,  /* session-timeout since the login: cookie invalidated */
 };
 
 const char *session_end_reason_str(unsigned reason);

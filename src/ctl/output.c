@@ -28,25 +28,29 @@ json_t *ctl_strings_json(char **items, size_t n)
 
 json_t *ctl_user_json(const CtlUser *u)
 {
-	char since[32];
+	char since[32], login[32];
 	/* As occtl: no route at all means everything goes through the VPN. */
 	char *all[] = {"defaultroute"};
 
 	ctl_format_time(u->connected_at, since, sizeof(since));
-	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:I, "
-			 "s:I, s:s, s:I, s:o, s:o, s:o, s:o}",
-			 "ID", (json_int_t)u->id, "Username", u->username, "Groupname",
-			 u->groupname, "State", u->state, "Device", u->device, "MTU",
-			 (json_int_t)u->mtu, "Remote IP", u->remote_ip, "Remote Port",
-			 (json_int_t)u->remote_port, "Local Device IP", u->local_ip, "IPv4",
-			 u->ipv4, "P-t-P IPv4", u->ptp_ipv4, "User-Agent", u->user_agent,
-			 "Hostname", u->hostname, "RX", (json_int_t)u->rx, "TX", (json_int_t)u->tx,
-			 "Connected at", since, "raw_connected_at", (json_int_t)u->connected_at,
-			 "DNS", ctl_strings_json(u->dns, u->n_dns), "Routes",
-			 u->n_routes ? ctl_strings_json(u->routes, u->n_routes)
-				     : ctl_strings_json(all, 1),
-			 "No-routes", ctl_strings_json(u->no_routes, u->n_no_routes), "iRoutes",
-			 ctl_strings_json(u->iroutes, u->n_iroutes));
+	ctl_format_time(u->session_started, login, sizeof(login));
+	return json_pack(
+	    "{s:I, s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:I, "
+	    "s:I, s:s, s:I, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:s, s:I}",
+	    "ID", (json_int_t)u->id, "Username", u->username, "Groupname", u->groupname, "State",
+	    u->state, "Device", u->device, "MTU", (json_int_t)u->mtu, "Remote IP", u->remote_ip,
+	    "Remote Port", (json_int_t)u->remote_port, "Local Device IP", u->local_ip, "IPv4",
+	    u->ipv4, "P-t-P IPv4", u->ptp_ipv4, "User-Agent", u->user_agent, "Hostname",
+	    u->hostname, "RX", (json_int_t)u->rx, "TX", (json_int_t)u->tx, "Connected at", since,
+	    "raw_connected_at", (json_int_t)u->connected_at, "Session started at", login,
+	    "raw_session_started_at", (json_int_t)u->session_started, "Session timeout",
+	    (json_int_t)u->session_timeout, "DNS", ctl_strings_json(u->dns, u->n_dns),
+	    "Split-DNS-Domains", ctl_strings_json(u->split_dns, u->n_split_dns), "Routes",
+	    u->n_routes ? ctl_strings_json(u->routes, u->n_routes) : ctl_strings_json(all, 1),
+	    "No-routes", ctl_strings_json(u->no_routes, u->n_no_routes), "iRoutes",
+	    ctl_strings_json(u->iroutes, u->n_iroutes), "Restricted to routes",
+	    u->restrict_to_routes ? "True" : "False", "Dropped outside routes",
+	    (json_int_t)u->route_dropped);
 }
 
 void ctl_print_json(json_t *v)

@@ -64,6 +64,13 @@ static int send_user(struct main_ctl_conn *c, const struct main_worker *w)
 	u.no_routes = w->cfg->no_routes;
 	u.n_iroutes = w->cfg->n_iroutes;
 	u.iroutes = w->cfg->iroutes;
+	u.session_started = w->login;
+	/* sec's figure, fixed at the login, rather than the configuration's now. */
+	u.session_timeout = w->deadline > w->login ? (uint32_t)(w->deadline - w->login) : 0;
+	u.n_split_dns = w->cfg->n_split_dns;
+	u.split_dns = w->cfg->split_dns;
+	u.restrict_to_routes = w->cfg->restrict_to_routes;
+	u.route_dropped = w->route_dropped;
 	/* Live counters from the TUN device main holds; the worker's periodic report is
 	 * the fallback (rx: from the client, written to the TUN). */
 	{

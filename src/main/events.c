@@ -36,10 +36,12 @@ static void event_log(struct main_ctx *m, const struct main_event *ev)
 		break;
 	case MEV_SESSION_END:
 		log_notice("session end: sid=%s user=%s device=%s duration=%llds bytes-in=%llu "
-			   "bytes-out=%llu spoofed-dropped=%llu reason=%s worker=%d",
+			   "bytes-out=%llu spoofed-dropped=%llu route-dropped=%llu reason=%s "
+			   "worker=%d",
 			   w->sid, w->username, w->device, ev->duration,
 			   (unsigned long long)ev->bytes_in, (unsigned long long)ev->bytes_out,
-			   (unsigned long long)w->spoofed, ev->reason, (int)w->pid);
+			   (unsigned long long)w->spoofed, (unsigned long long)w->route_dropped,
+			   ev->reason, (int)w->pid);
 		break;
 	case MEV_WORKER_EXIT:
 		if (ev->ok)

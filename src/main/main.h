@@ -60,6 +60,11 @@ struct main_worker {
 	int tun_fd;
 	time_t started;
 	uint64_t bytes_in, bytes_out, spoofed;
+	uint64_t route_dropped; /* packets outside its routes (restrict-user-to-routes) */
+	time_t login;           /* when sec accepted the password (a reconnect keeps it) */
+	time_t deadline;        /* session-timeout ends the session then; 0: none */
+	ev_timer session_timer; /* runs while the tunnel is up and deadline is set */
+	bool timed_out;         /* told to end for session-timeout; next: SIGKILL */
 	unsigned end_reason;
 	struct main_worker *successor; /* waits for this one to end (cookie re-use) */
 	struct main_worker *predecessor; /* the one this one waits for */

@@ -96,6 +96,7 @@ static void send_reload(struct main_ctx *m)
 	r.cookie_timeout = m->cfg->cookie_timeout;
 	r.max_same_clients = m->cfg->max_same_clients;
 	r.deny_roaming = m->cfg->deny_roaming;
+	r.session_timeout = m->cfg->session_timeout;
 	r.config_per_user = m->cfg->config_per_user;
 	r.config_per_group = m->cfg->config_per_group;
 	r.default_user_config = m->cfg->default_user_config;

@@ -109,6 +109,8 @@ static char **build_env(struct main_ctx *m, enum script_kind kind, const struct 
 	add_list_env(&env, &n, "OCSERV_ROUTES", c->routes, c->n_routes);
 	add_list_env(&env, &n, "OCSERV_NO_ROUTES", c->no_routes, c->n_no_routes);
 	add_list_env(&env, &n, "OCSERV_DNS", c->dns, c->n_dns);
+	if (c->restrict_to_routes)
+		add_env(&env, &n, "OCSERV_RESTRICT_TO_ROUTES", "1");
 	if (kind == SCRIPT_DISCONNECT) {
 		add_env(&env, &n, "STATS_BYTES_IN",
 			talloc_asprintf(env, "%llu", (unsigned long long)ev->bytes_in));

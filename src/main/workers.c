@@ -28,6 +28,8 @@
 
 #define MAIN_WORKER_MAX_PAYLOAD   4096
 #define WORKER_STATS_INTERVAL_MIN 1
+/* Seconds a worker told to end its session at session-timeout has before it is killed. */
+#define SESSION_TIMEOUT_GRACE 5
 
 static int main_on_log(void *ctx, void *msg, int *fds);
 static int main_on_tunnel_req(void *ctx, void *msg, int *fds);
@@ -182,6 +184,23 @@ int main_worker_started(struct main_ctx *m, struct main_worker *w, pid_t pid)
 	return 0;
 }
 
+/* Main, not the worker, enforces session-timeout: the session ends (its cookie with
+ * it), and a worker that does not end it in time is killed. */
+static void session_timeout(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct main_worker *w = t->data;
+
+	if (w->timed_out) {
+		kill_worker(w, "did not end its session at session-timeout");
+		return;
+	}
+	log_info("%s: session-timeout reached; ending session %s", w->label, w->sid);
+	w->timed_out = true;
+	main_terminate_worker(w, END_SESSION_TIMEOUT);
+	ev_timer_set(t, SESSION_TIMEOUT_GRACE, 0.);
+	ev_timer_start(loop, t);
+}
+
 int main_spawn_worker(struct main_ctx *m, int client_fd, const struct sockaddr_storage *peer,
 		      const struct sockaddr_storage *local)
 {
@@ -210,6 +229,8 @@ int main_spawn_worker(struct main_ctx *m, int client_fd, const struct sockaddr_s
 	w->sec_end = sw[0];
 	w->state = MWS_AUTH;
 	w->spawned = ev_now(m->loop);
+	ev_init(&w->session_timer, session_timeout);
+	w->session_timer.data = w;
 	addr_to_text(peer, w->client_ip, sizeof(w->client_ip), &w->client_port);
 	addr_to_text(local, w->local_ip, sizeof(w->local_ip), &w->local_port);
 	/* From the template when there is one (its answer brings the pid), else exec'd. */
@@ -296,6 +317,7 @@ static int main_on_stats(void *ctx, void *msg, int *fds)
 	w->bytes_in = s->bytes_in;
 	w->bytes_out = s->bytes_out;
 	w->spoofed = s->spoofed_dropped;
+	w->route_dropped = s->has_route_dropped ? s->route_dropped : 0;
 	w->dtls = s->dtls_cipher && s->dtls_cipher[0];
 	return 0;
 }
@@ -503,12 +525,29 @@ static void tunnel_hand_over(struct main_worker *w)
 	ok.no_routes = c->no_routes;
 	ok.n_iroutes = c->n_iroutes;
 	ok.iroutes = c->iroutes;
+	ok.n_split_dns = c->n_split_dns;
+	ok.split_dns = c->split_dns;
+	ok.has_restrict_to_routes = true;
+	ok.restrict_to_routes = c->restrict_to_routes;
+	if (w->deadline) {
+		time_t left = w->deadline - time(NULL);
+
+		/* At least 1: the header's 0 would mean no timeout. */
+		ok.has_session_timeout = true;
+		ok.session_timeout = left > 0 ? (uint32_t)left : 1;
+	}
 	if (ipc_send(w->ch.fd, MW_TYPE__MW_TUNNEL_OK, &ok.base, &w->tun_fd, 1) < 0) {
 		kill_worker(w, "cannot pass the TUN device");
 		return;
 	}
 	w->state = MWS_TUNNEL;
 	w->started = time(NULL);
+	if (w->deadline) {
+		ev_timer_set(&w->session_timer,
+			     w->deadline > w->started ? (ev_tstamp)(w->deadline - w->started) : 0.,
+			     0.);
+		ev_timer_start(m->loop, &w->session_timer);
+	}
 	{
 		MsSessionUp up = MS_SESSION_UP__INIT;
 
@@ -552,6 +591,8 @@ int main_on_cookie_result(void *ctx, void *msg, int *fds)
 	w->sid = talloc_strdup(w, r->sid);
 	w->username = talloc_strdup(w, r->username);
 	w->groupname = talloc_strdup(w, r->groupname);
+	w->login = r->has_created ? (time_t)r->created : time(NULL);
+	w->deadline = r->has_deadline ? (time_t)r->deadline : 0;
 	set_label(w);
 	talloc_free(w->cfg);
 	w->cfg = config_derive(w, m->cfg, r->user_config ? r->user_config : "", err, sizeof(err));
@@ -643,13 +684,15 @@ static void session_end(struct main_worker *w, int status)
 	tunnel_close(w);
 	if (reason != END_SESSION_REUSED)
 		/* An ended session must not come back with its cookie. */
-		session_down(w, reason == END_USER_DISCONNECT || reason == END_SERVER_TERMINATE);
+		session_down(w, reason == END_USER_DISCONNECT || reason == END_SERVER_TERMINATE ||
+				    reason == END_SESSION_TIMEOUT);
 }
 
 void main_worker_free(struct main_ctx *m, struct main_worker *w)
 {
 	main_workers_remove(m, w);
 	ev_io_stop(m->loop, &w->io);
+	ev_timer_stop(m->loop, &w->session_timer);
 	close(w->ch.fd);
 	if (w->sec_end >= 0)
 		close(w->sec_end);

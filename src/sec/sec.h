@@ -26,6 +26,7 @@ struct sec_user_conf {
 	char *text;           /* the keys they set, as configuration text; "" for none */
 	int max_same_clients; /* -1: the global value */
 	int deny_roaming;     /* 0 or 1; -1: the global value */
+	long session_timeout; /* seconds; -1: the global value */
 };
 
 struct sec_session {
@@ -36,7 +37,8 @@ struct sec_session {
 	char *username;
 	char *groupname;
 	char *auth_ip; /* where the password was checked (deny-roaming) */
-	time_t created;
+	time_t created;  /* the login; session-timeout counts from here */
+	time_t deadline; /* created + session-timeout; 0: none */
 	struct sec_user_conf conf;
 	uint32_t in_use_by; /* worker id with a live tunnel, 0 when none; set only by
 			     * sec_sessions.c, which counts it in sec->users_in_use */
@@ -113,8 +115,11 @@ int sec_on_handshake_done(void *ctx, void *msg, int *fds);
 int sec_on_auth_req(void *ctx, void *msg, int *fds);
 
 /* sec_sessions.c */
+/* A session for a login, with what the user's and group's files set (conf's text
+ * moves under the session). */
 struct sec_session *sec_session_new(struct sec_ctx *sec, const char *user, const char *group,
-				    const char *ip, char cookie_hex[2 * SEC_COOKIE_LEN + 1]);
+				    const char *ip, struct sec_user_conf *conf,
+				    char cookie_hex[2 * SEC_COOKIE_LEN + 1]);
 /* sec_userconf.c: reads a user's and group's files, text allocated under ctx. 0, or
  * -EINVAL when one is invalid or unreadable (logged): the login must fail. */
 int sec_user_config(struct sec_ctx *sec, TALLOC_CTX *ctx, const char *user, const char *group,
@@ -122,6 +127,7 @@ int sec_user_config(struct sec_ctx *sec, TALLOC_CTX *ctx, const char *user, cons
 /* The limits these files set, else the global ones. */
 unsigned sec_max_same_clients(const struct sec_ctx *sec, const struct sec_user_conf *uc);
 bool sec_deny_roaming(const struct sec_ctx *sec, const struct sec_user_conf *uc);
+unsigned sec_session_timeout(const struct sec_ctx *sec, const struct sec_user_conf *uc);
 
 /* Sessions of user in use (with a tunnel or reserved for one), except one. */
 unsigned sec_sessions_in_use(struct sec_ctx *sec, const char *user,

@@ -102,14 +102,12 @@ int sec_on_auth_req(void *ctx, void *msg, int *fds)
 
 	if (!why) {
 		struct sec_session *s =
-		    sec_session_new(sec, req->username, group, w->client_ip, cookie);
+		    sec_session_new(sec, req->username, group, w->client_ip, &uc, cookie);
 
 		if (!s) {
 			talloc_free(tmp);
 			return -ENOMEM;
 		}
-		s->conf = uc;
-		talloc_steal(s, uc.text);
 		w->state = SECW_DONE;
 		reply.result = SW_AUTH_RESULT__SW_AUTH_OK;
 		reply.has_cookie = true;

@@ -105,6 +105,7 @@ int sec_on_reload(void *ctx, void *msg, int *fds)
 	sec->cfg->cookie_timeout = req->cookie_timeout;
 	sec->cfg->max_same_clients = req->max_same_clients;
 	sec->cfg->deny_roaming = req->deny_roaming;
+	sec->cfg->session_timeout = req->session_timeout;
 	set_path(sec->cfg, &sec->cfg->config_per_user, req->config_per_user);
 	set_path(sec->cfg, &sec->cfg->config_per_group, req->config_per_group);
 	set_path(sec->cfg, &sec->cfg->default_user_config, req->default_user_config);

@@ -87,15 +87,27 @@ static void session_expire(struct sec_session *s, const char *why)
 	session_free(s);
 }
 
-static void session_timer(struct ev_loop *loop, ev_timer *t, int revents)
+static bool session_timed_out(const struct sec_session *s)
 {
-	session_expire(t->data, "cookie timeout");
+	return s->deadline && time(NULL) >= s->deadline;
 }
 
+static void session_timer(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct sec_session *s = t->data;
+
+	session_expire(s, session_timed_out(s) ? "session timeout" : "cookie timeout");
+}
+
+/* An unused session lives for cookie-timeout, and never past its session-timeout. */
 static void session_arm(struct sec_session *s)
 {
+	ev_tstamp after = (ev_tstamp)s->sec->cfg->cookie_timeout;
+
+	if (s->deadline && (ev_tstamp)(s->deadline - time(NULL)) < after)
+		after = s->deadline > time(NULL) ? (ev_tstamp)(s->deadline - time(NULL)) : 0.;
 	ev_timer_stop(s->sec->loop, &s->expiry);
-	ev_timer_set(&s->expiry, (ev_tstamp)s->sec->cfg->cookie_timeout, 0.);
+	ev_timer_set(&s->expiry, after, 0.);
 	ev_timer_start(s->sec->loop, &s->expiry);
 }
 
@@ -151,7 +163,8 @@ static int session_index(struct sec_session *s)
 }
 
 struct sec_session *sec_session_new(struct sec_ctx *sec, const char *user, const char *group,
-				    const char *ip, char cookie_hex[2 * SEC_COOKIE_LEN + 1])
+				    const char *ip, struct sec_user_conf *conf,
+				    char cookie_hex[2 * SEC_COOKIE_LEN + 1])
 {
 	struct sec_session *s = talloc_zero(sec, struct sec_session);
 
@@ -168,6 +181,11 @@ struct sec_session *sec_session_new(struct sec_ctx *sec, const char *user, const
 		return NULL;
 	}
 	s->created = time(NULL);
+	s->conf = *conf;
+	talloc_steal(s, conf->text);
+	/* Fixed at the login: neither a reconnect nor a reload moves it. */
+	if (sec_session_timeout(sec, conf))
+		s->deadline = s->created + (time_t)sec_session_timeout(sec, conf);
 	ev_init(&s->expiry, session_timer);
 	s->expiry.data = s;
 	/* A cookie nobody uses dies after cookie-timeout like a disconnected one. */
@@ -214,11 +232,18 @@ int sec_on_cookie_check(void *ctx, void *msg, int *fds)
 	if (!s) {
 		res.http_code = 401;
 		res.reason = "unknown or expired cookie";
+	} else if (session_timed_out(s)) {
+		res.http_code = 401;
+		res.reason = "session timeout";
+		/* A tunnel that still uses it ends it through main (MS_SESSION_DOWN). */
+		if (!s->in_use_by)
+			session_expire(s, "session timeout");
 	} else if (sec_deny_roaming(sec, &s->conf) && strcmp(s->auth_ip, req->client_ip) != 0) {
 		res.http_code = 401;
 		res.reason = "cookie used from another address (deny-roaming)";
 	} else if (!s->in_use_by && sec_max_same_clients(sec, &s->conf) &&
-		   sec_sessions_in_use(sec, s->username, s) >= sec_max_same_clients(sec, &s->conf)) {
+		   sec_sessions_in_use(sec, s->username, s) >=
+		       sec_max_same_clients(sec, &s->conf)) {
 		res.http_code = 503;
 		res.reason = "too many sessions for this user";
 	} else if (session_set_in_use(s, req->worker_id) < 0) {
@@ -235,6 +260,10 @@ int sec_on_cookie_check(void *ctx, void *msg, int *fds)
 		res.username = s->username;
 		res.groupname = s->groupname;
 		res.user_config = s->conf.text;
+		res.has_created = true;
+		res.created = s->created;
+		res.has_deadline = s->deadline != 0;
+		res.deadline = s->deadline;
 	}
 	sec_send_main(sec, MS_TYPE__MS_COOKIE_RESULT, &res.base);
 	return 0;
@@ -266,7 +295,9 @@ int sec_on_session_down(void *ctx, void *msg, int *fds)
 	if (!s || (s->in_use_by && s->in_use_by != m->worker_id))
 		return 0;
 	session_set_in_use(s, 0);
-	if (m->invalidate)
+	if (session_timed_out(s))
+		session_expire(s, "session timeout");
+	else if (m->invalidate)
 		session_expire(s, "user logged out");
 	else
 		session_arm(s);

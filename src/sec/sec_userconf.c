@@ -95,6 +95,8 @@ int sec_user_config(struct sec_ctx *sec, TALLOC_CTX *ctx, const char *user, cons
 	out->max_same_clients = v ? (int)strtoul(v, NULL, 10) : -1;
 	v = setting(out->text, "deny-roaming", buf, sizeof(buf));
 	out->deny_roaming = v ? strcmp(v, "true") == 0 : -1;
+	v = setting(out->text, "session-timeout", buf, sizeof(buf));
+	out->session_timeout = v ? (long)strtoul(v, NULL, 10) : -1;
 	return 0;
 }
 
@@ -107,4 +109,9 @@ unsigned sec_max_same_clients(const struct sec_ctx *sec, const struct sec_user_c
 bool sec_deny_roaming(const struct sec_ctx *sec, const struct sec_user_conf *uc)
 {
 	return uc->deny_roaming >= 0 ? uc->deny_roaming : sec->cfg->deny_roaming;
+}
+
+unsigned sec_session_timeout(const struct sec_ctx *sec, const struct sec_user_conf *uc)
+{
+	return uc->session_timeout >= 0 ? (unsigned)uc->session_timeout : sec->cfg->session_timeout;
 }

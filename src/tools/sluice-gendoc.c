@@ -48,6 +48,7 @@ static const struct {
     {"ipv4-network", "192.0.2.0/24"},
     {"ipv4-netmask", "255.255.255.0"},
     {"dns", "192.0.2.53"},
+    {"split-dns", "corp.example.com"},
     {"route", "198.51.100.0/24"},
     {"no-route", "198.51.100.128/25"},
     {"iroute", "192.0.2.128/25"},

@@ -40,25 +40,65 @@ ssize_t cstp_frame_parse(const uint8_t *buf, size_t len, struct cstp_frame *f)
 	return CSTP_HDR_LEN + (ssize_t)plen;
 }
 
+/* The IPv4 header's length, or 0 when pkt is no well-formed IPv4 packet within len;
+ * *total gets the packet's length from its header. */
+static size_t ipv4_header(const uint8_t *pkt, size_t len, size_t *total)
+{
+	size_t ihl;
+
+	if (len < 20 || pkt[0] >> 4 != 4)
+		return 0;
+	ihl = (size_t)(pkt[0] & 0x0f) * 4;
+	*total = (size_t)pkt[2] << 8 | pkt[3];
+	if (ihl < 20 || *total < ihl || *total > len)
+		return 0;
+	return ihl;
+}
+
+static bool in_nets(uint32_t addr_be, const struct cstp_net *nets, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((addr_be & nets[i].mask_be) == nets[i].net_be)
+			return true;
+	return false;
+}
+
 bool cstp_packet_source_ok(const uint8_t *pkt, size_t len, uint32_t client_ipv4_be,
 			   const struct cstp_net *nets, size_t n_nets)
 {
-	size_t ihl, total;
+	size_t total;
 	uint32_t src;
 
-	if (len < 20 || pkt[0] >> 4 != 4)
-		return false;
-	ihl = (size_t)(pkt[0] & 0x0f) * 4;
-	total = (size_t)pkt[2] << 8 | pkt[3];
-	if (ihl < 20 || total < ihl || total > len)
+	if (!ipv4_header(pkt, len, &total))
 		return false;
 	memcpy(&src, pkt + 12, sizeof(src));
-	if (src == client_ipv4_be)
-		return true;
-	for (size_t i = 0; i < n_nets; i++)
-		if ((src & nets[i].mask_be) == nets[i].net_be)
+	return src == client_ipv4_be || in_nets(src, nets, n_nets);
+}
+
+/* UDP or TCP to port 53, in a packet whose header ends at ihl. Later fragments carry
+ * no port, so they are not DNS. */
+static bool is_dns(const uint8_t *pkt, size_t ihl, size_t total)
+{
+	bool first = ((pkt[6] & 0x1f) << 8 | pkt[7]) == 0;
+
+	return first && (pkt[9] == 6 || pkt[9] == 17) && total - ihl >= 4 &&
+	       (pkt[ihl + 2] << 8 | pkt[ihl + 3]) == 53;
+}
+
+bool cstp_packet_dest_ok(const uint8_t *pkt, size_t len, const struct cstp_dest_filter *f)
+{
+	size_t total, ihl = ipv4_header(pkt, len, &total);
+	uint32_t dst;
+
+	if (!ihl)
+		return false;
+	memcpy(&dst, pkt + 16, sizeof(dst));
+	for (size_t i = 0; i < f->n_dns; i++)
+		if (dst == f->dns_be[i] && is_dns(pkt, ihl, total))
 			return true;
-	return false;
+	if (in_nets(dst, f->excluded, f->n_excluded))
+		return false;
+	return f->all || in_nets(dst, f->routes, f->n_routes);
 }
 
 bool cstp_packet6_source_ok(const uint8_t *pkt, size_t len, const uint8_t client_ipv6[16])

@@ -60,6 +60,22 @@ struct cstp_net {
 bool cstp_packet_source_ok(const uint8_t *pkt, size_t len, uint32_t client_ipv4_be,
 			   const struct cstp_net *nets, size_t n_nets);
 
+/* What restrict-user-to-routes lets a client reach. */
+struct cstp_dest_filter {
+	bool all; /* "default" or no IPv4 route: every destination */
+	const struct cstp_net *routes;
+	size_t n_routes;
+	const struct cstp_net *excluded; /* no-route: never, whatever the routes say */
+	size_t n_excluded;
+	const uint32_t *dns_be; /* DNS servers: UDP and TCP port 53 always */
+	size_t n_dns;
+};
+
+/* True for an IPv4 packet (checked as cstp_packet_source_ok checks it) that f lets
+ * through: to a DNS server's port 53 (UDP or TCP, first fragment), else to a
+ * destination outside every excluded network and inside a route (any, with all). */
+bool cstp_packet_dest_ok(const uint8_t *pkt, size_t len, const struct cstp_dest_filter *f);
+
 /* The same for IPv6 (version 6, 40-byte header, payload length within len)
  * and the client's IPv6 address; false for IPv4. Extension headers are not
  * walked: the source address sits in the fixed header. */

@@ -30,6 +30,8 @@ static void send_stats(struct tunnel *t)
 	m.bytes_in = t->bytes_in;
 	m.bytes_out = t->bytes_out;
 	m.spoofed_dropped = t->spoofed;
+	m.has_route_dropped = true;
+	m.route_dropped = t->route_dropped;
 	m.has_mtu = true;
 	m.mtu = t->w->mtu;
 	m.dtls_cipher = (char *)dtls_cipher(t);
@@ -150,6 +152,10 @@ void tunnel_deliver(struct tunnel *t, const uint8_t *pkt, size_t len)
 	if (!cstp_packet_source_ok(pkt, len, t->w->vpn_ip.s_addr, t->w->iroutes,
 				   t->w->n_iroutes)) {
 		t->spoofed++;
+		return;
+	}
+	if (t->w->restrict_to && !cstp_packet_dest_ok(pkt, len, t->w->restrict_to)) {
+		t->route_dropped++;
 		return;
 	}
 	/* A full TUN queue drops the packet, as a router would. */

@@ -29,6 +29,7 @@ struct tunnel {
 	ev_tstamp last_stats;
 	ev_tstamp last_dpd_sent;
 	uint64_t bytes_in, bytes_out, spoofed;
+	uint64_t route_dropped; /* to outside the routes (restrict-user-to-routes) */
 	unsigned dpd;
 	int end_reason; /* 0 while running */
 	int exit_code;
@@ -36,7 +37,8 @@ struct tunnel {
 };
 
 /* A packet from the client (either channel) goes to the TUN device if its source is
- * the client's own address. */
+ * the client's own address and, with restrict-user-to-routes, its destination is one
+ * of the session's routes. */
 void tunnel_deliver(struct tunnel *t, const uint8_t *pkt, size_t len);
 void tunnel_end(struct tunnel *t, int reason, int exit_code);
 /* Writes out the records queued by this wakeup (TLS and DTLS). */

@@ -182,22 +182,54 @@ static int handle_auth_request(struct worker *w, const struct http_request *req)
 	return ret;
 }
 
-/* The networks behind the client whose packets it may send (iroutes). */
-static int parse_iroutes(struct worker *w, const MwTunnelOk *m)
+/* The IPv4 networks of items ("a.b.c.d/len"); "default" and IPv6 ones are left out
+ * (the tunnel carries IPv4 only). */
+static int parse_nets(TALLOC_CTX *ctx, char **items, size_t n, struct cstp_net **out, size_t *n_out)
 {
-	w->iroutes = talloc_array(w, struct cstp_net, m->n_iroutes);
-	if (!w->iroutes)
+	*n_out = 0;
+	*out = talloc_array(ctx, struct cstp_net, n);
+	if (!*out)
 		return -ENOMEM;
-	for (size_t i = 0; i < m->n_iroutes; i++) {
+	for (size_t i = 0; i < n; i++) {
 		unsigned prefix;
 		struct in_addr net;
 
-		if (ipv4_prefix_parse(m->iroutes[i], &net, &prefix) < 0)
+		if (strcmp(items[i], "default") == 0 || strchr(items[i], ':'))
+			continue;
+		if (ipv4_prefix_parse(items[i], &net, &prefix) < 0)
 			return -EINVAL;
-		w->iroutes[i].mask_be = ipv4_prefix_mask(prefix);
-		w->iroutes[i].net_be = net.s_addr & w->iroutes[i].mask_be;
+		(*out)[*n_out].mask_be = ipv4_prefix_mask(prefix);
+		(*out)[*n_out].net_be = net.s_addr & (*out)[*n_out].mask_be;
+		(*n_out)++;
 	}
-	w->n_iroutes = m->n_iroutes;
+	return 0;
+}
+
+/* restrict-user-to-routes: the destinations the client was told to route here. */
+static int parse_restriction(struct worker *w, const MwTunnelOk *m)
+{
+	struct cstp_dest_filter *f;
+	struct cstp_net *routes, *excluded;
+	uint32_t *dns;
+
+	if (!m->restrict_to_routes)
+		return 0;
+	f = talloc_zero(w, struct cstp_dest_filter);
+	dns = f ? talloc_array(f, uint32_t, m->n_dns) : NULL;
+	if (!dns || parse_nets(f, m->routes, m->n_routes, &routes, &f->n_routes) < 0 ||
+	    parse_nets(f, m->no_routes, m->n_no_routes, &excluded, &f->n_excluded) < 0)
+		return -EINVAL;
+	f->routes = routes;
+	f->excluded = excluded;
+	/* As the client sees it: no IPv4 route sends everything through the VPN. */
+	f->all = f->n_routes == 0;
+	for (size_t i = 0; i < m->n_routes; i++)
+		f->all |= strcmp(m->routes[i], "default") == 0;
+	for (size_t i = 0; i < m->n_dns; i++)
+		if (inet_pton(AF_INET, m->dns[i], &dns[f->n_dns]) == 1)
+			f->n_dns++;
+	f->dns_be = dns;
+	w->restrict_to = f;
 	return 0;
 }
 
@@ -210,7 +242,9 @@ int worker_on_tunnel_ok(void *ctx, void *msg, int *fds)
 		close(fds[0]);
 		return -EPROTO;
 	}
-	if (m->mtu < 576 || m->mtu > 9000 || parse_iroutes(w, m) < 0) {
+	if (m->mtu < 576 || m->mtu > 9000 ||
+	    parse_nets(w, m->iroutes, m->n_iroutes, &w->iroutes, &w->n_iroutes) < 0 ||
+	    parse_restriction(w, m) < 0) {
 		close(fds[0]);
 		return -EPROTO;
 	}
@@ -336,6 +370,8 @@ static char *connect_headers(struct worker *w, const struct http_request *req)
 		append_header(&h, "X-CSTP-DNS", in->dns[i]);
 	if (init->default_domain)
 		append_header(&h, "X-CSTP-Default-Domain", init->default_domain);
+	for (size_t i = 0; i < in->n_split_dns; i++)
+		append_header(&h, "X-CSTP-Split-DNS", in->split_dns[i]);
 	for (size_t i = 0; i < in->n_routes; i++)
 		if (strcmp(in->routes[i], "default") != 0 && !strchr(in->routes[i], ':'))
 			append_header(&h, "X-CSTP-Split-Include", in->routes[i]);
@@ -350,7 +386,8 @@ static char *connect_headers(struct worker *w, const struct http_request *req)
 	append_header(&h, "X-CSTP-Idle-Timeout", in->idle_timeout ? num : "none");
 	snprintf(num, sizeof(num), "%u", init->cookie_timeout);
 	append_header(&h, "X-CSTP-Disconnected-Timeout", num);
-	append_header(&h, "X-CSTP-Session-Timeout", "none");
+	snprintf(num, sizeof(num), "%u", in->session_timeout);
+	append_header(&h, "X-CSTP-Session-Timeout", in->has_session_timeout ? num : "none");
 	snprintf(num, sizeof(num), "%u", w->base_mtu);
 	append_header(&h, "X-CSTP-Base-MTU", num);
 	snprintf(num, sizeof(num), "%u", w->mtu);

@@ -61,6 +61,7 @@ struct worker {
 	MwTunnelOk *sess;           /* the session's settings from main */
 	struct cstp_net *iroutes;   /* networks behind the client: allowed sources */
 	size_t n_iroutes;
+	struct cstp_dest_filter *restrict_to; /* restrict-user-to-routes; NULL: off */
 	int tun_fd;
 	unsigned mtu;
 	unsigned base_mtu;

@@ -1,6 +1,7 @@
 /* Walks the input as a CSTP stream and checks each frame: bounds, a header
  * that rebuilds to the same bytes, and that every prefix is "need more". The
- * packet checks run on each payload. */
+ * packet checks (source, and the destination filter of restrict-user-to-routes) run
+ * on each payload. */
 #include "config.h"
 #include "worker/cstp.h"
 
@@ -14,6 +15,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* 198.18.5.0/24 and 198.18.8.4/32, networks behind the client */
 	const struct cstp_net nets[] = {{htonl(0xc6120500), htonl(0xffffff00)},
 					{htonl(0xc6120804), 0xffffffff}};
+	/* routes 198.18.0.0/16 and 198.19.0.1/32, no-route 198.18.99.0/24, DNS 198.18.99.53 */
+	const struct cstp_net routes[] = {{htonl(0xc6120000), htonl(0xffff0000)},
+					  {htonl(0xc6130001), 0xffffffff}};
+	const struct cstp_net excluded[] = {{htonl(0xc6126300), htonl(0xffffff00)}};
+	const uint32_t dns[] = {htonl(0xc6126335)};
+	struct cstp_dest_filter filter = {false, routes, 2, excluded, 1, dns, 1};
 	uint32_t addr4 = 0;
 	size_t off = 0;
 
@@ -41,6 +48,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if ((v4 && v6) ||
 		    (cstp_packet_source_ok(f.payload, f.len, addr4, NULL, 0) && !v4))
 			abort();
+		/* restrict-user-to-routes: only well-formed IPv4 passes, and allowing
+		 * every destination only adds */
+		bool d = cstp_packet_dest_ok(f.payload, f.len, &filter);
+		uint32_t src;
+
+		filter.all = true;
+		if (d && !cstp_packet_dest_ok(f.payload, f.len, &filter))
+			abort();
+		filter.all = false;
+		if (d) {
+			memcpy(&src, f.payload + 12, 4);
+			if (!cstp_packet_source_ok(f.payload, f.len, src, NULL, 0))
+				abort();
+		}
 		(void)cstp_disconnect_is_logout(f.payload, f.len);
 		off += (size_t)n;
 	}

@@ -417,10 +417,12 @@ start_client()
 	CLIENT_PID[$name]=$!
 }
 
-# start_cookie_client NAME NS COOKIE: connects with a cookie from get_cookie.
+# start_cookie_client NAME NS COOKIE [openconnect options...]: connects with a cookie
+# from get_cookie.
 start_cookie_client()
 {
 	local name=$1 ns=$2 cookie=$3 ifn dtls=()
+	shift 3
 	[ "$CLIENT_DTLS" = yes ] || dtls=(--no-dtls)
 	ifn=oc$CLIENT_SEQ
 	CLIENT_SEQ=$((CLIENT_SEQ + 1))
@@ -428,7 +430,7 @@ start_cookie_client()
 	CLIENT_NS[$name]=$ns
 	CLIENT_IF[$name]=$ifn
 	ip netns exec "$ns" openconnect --script "$VPNC_SCRIPT" --non-inter \
-		--servercert "$PIN" "${dtls[@]}" --interface "$ifn" -C "$cookie" \
+		--servercert "$PIN" "${dtls[@]}" --interface "$ifn" -C "$cookie" "$@" \
 		"https://$(server_ip_for "$ns"):$PORT/" </dev/null >>"${CLIENT_LOG[$name]}" 2>&1 &
 	CLIENT_PID[$name]=$!
 }

@@ -406,6 +406,62 @@ START_TEST(test_user_files)
 }
 END_TEST
 
+/* session-timeout, split-dns and restrict-user-to-routes: global and per user. */
+START_TEST(test_user_keys)
+{
+	static const char *const bad_domains[] = {
+	    "corp..example.com",
+	    ".corp",
+	    "corp.",
+	    "corp_x.example",
+	    "a b",
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.com"};
+	TALLOC_CTX *ctx = talloc_new(NULL);
+	char err[512], global[1024];
+	struct sluice_config *cfg, *eff;
+	char *u;
+
+	snprintf(global, sizeof(global),
+		 "%ssession-timeout = 3600\nsplit-dns = corp.example.com\n"
+		 "split-dns = Lab-1.example.org\n",
+		 base);
+	cfg = load(ctx, global, err, sizeof(err));
+	ck_assert_msg(cfg, "%s", err);
+	ck_assert_uint_eq(cfg->session_timeout, 3600);
+	ck_assert_uint_eq(cfg->n_split_dns, 2);
+	ck_assert_str_eq(cfg->split_dns[1], "Lab-1.example.org");
+	ck_assert(!cfg->restrict_to_routes);
+	for (size_t i = 0; i < sizeof(bad_domains) / sizeof(bad_domains[0]); i++) {
+		snprintf(global, sizeof(global), "%ssplit-dns = \"%s\"\n", base, bad_domains[i]);
+		ck_assert_msg(!load(ctx, global, err, sizeof(err)), "%s accepted", bad_domains[i]);
+		ck_assert_ptr_nonnull(strstr(err, "is not a domain name"));
+	}
+	snprintf(global, sizeof(global), "%ssession-timeout = 31622401\n", base);
+	ck_assert_ptr_null(load(ctx, global, err, sizeof(err)));
+
+	u = user_file(ctx,
+		      "restrict-user-to-routes = yes\nsplit-dns = eng.example.com\n"
+		      "session-timeout = 5\n",
+		      err, sizeof(err));
+	ck_assert_msg(u, "%s", err);
+	ck_assert_str_eq(u, "session-timeout = 5\nsplit-dns = eng.example.com\n"
+			    "restrict-user-to-routes = true\n");
+	snprintf(global, sizeof(global), "%ssession-timeout = 3600\nsplit-dns = corp.example.com\n",
+		 base);
+	cfg = load(ctx, global, err, sizeof(err));
+	ck_assert_msg(cfg, "%s", err);
+	eff = config_derive(ctx, cfg, u, err, sizeof(err));
+	ck_assert_msg(eff, "%s", err);
+	ck_assert_uint_eq(eff->session_timeout, 5);
+	ck_assert(eff->restrict_to_routes);
+	/* The file's domains replace the global ones, as for every repeatable key. */
+	ck_assert_uint_eq(eff->n_split_dns, 1);
+	ck_assert_str_eq(eff->split_dns[0], "eng.example.com");
+	ck_assert(!config_is_ocserv_key("session-timeout"));
+	talloc_free(ctx);
+}
+END_TEST
+
 START_TEST(test_schema)
 {
 	char *mem = NULL;
@@ -489,6 +545,7 @@ int main(void)
 	    {test_check_system},
 	    {test_schema},
 	    {test_user_files},
+	    {test_user_keys},
 	    {NULL},
 	};
 	const struct check_case cases[] = {

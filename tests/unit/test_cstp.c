@@ -238,6 +238,76 @@ START_TEST(test_source_ipv6)
 }
 END_TEST
 
+/* A UDP packet from the client to dst, port dport (total 48 bytes, 20-byte header). */
+static size_t udp_to(uint8_t *p, const char *dst, unsigned dport)
+{
+	struct in_addr a;
+	size_t n = ipv4_packet(p, "198.19.0.5", 48);
+
+	inet_pton(AF_INET, dst, &a);
+	memcpy(p + 16, &a, 4);
+	p[22] = (uint8_t)(dport >> 8);
+	p[23] = (uint8_t)dport;
+	return n;
+}
+
+/* restrict-user-to-routes: routes allow, no-routes exclude, DNS servers get port 53. */
+START_TEST(test_dest_filter)
+{
+	uint8_t p[64];
+	const struct cstp_net routes[] = {
+	    {inet_addr("198.18.0.0"), inet_addr("255.255.0.0")},
+	    {inet_addr("198.19.0.1"), inet_addr("255.255.255.255")},
+	};
+	const struct cstp_net excluded[] = {{inet_addr("198.18.99.0"), inet_addr("255.255.255.0")}};
+	const uint32_t dns[] = {inet_addr("203.0.113.53"), inet_addr("198.18.99.53")};
+	struct cstp_dest_filter f = {false, routes, 2, excluded, 1, dns, 2};
+	size_t n;
+
+	ck_assert(cstp_packet_dest_ok(p, udp_to(p, "198.18.7.1", 9), &f));
+	ck_assert(cstp_packet_dest_ok(p, udp_to(p, "198.19.0.1", 9), &f));
+	ck_assert(!cstp_packet_dest_ok(p, udp_to(p, "198.19.0.2", 9), &f));
+	ck_assert(!cstp_packet_dest_ok(p, udp_to(p, "192.0.2.1", 9), &f));
+	/* no-route excludes, even inside a route and with every destination allowed */
+	ck_assert(!cstp_packet_dest_ok(p, udp_to(p, "198.18.99.7", 9), &f));
+	f.all = true;
+	ck_assert(!cstp_packet_dest_ok(p, udp_to(p, "198.18.99.7", 9), &f));
+	ck_assert(cstp_packet_dest_ok(p, udp_to(p, "192.0.2.1", 9), &f));
+	f.all = false;
+	/* DNS servers: port 53 over UDP and TCP, in a no-route too; nothing else */
+	ck_assert(cstp_packet_dest_ok(p, udp_to(p, "203.0.113.53", 53), &f));
+	ck_assert(cstp_packet_dest_ok(p, udp_to(p, "198.18.99.53", 53), &f));
+	ck_assert(!cstp_packet_dest_ok(p, udp_to(p, "203.0.113.53", 54), &f));
+	ck_assert(!cstp_packet_dest_ok(p, udp_to(p, "203.0.113.54", 53), &f));
+	n = udp_to(p, "203.0.113.53", 53);
+	p[9] = 6;
+	ck_assert(cstp_packet_dest_ok(p, n, &f));
+	p[9] = 1; /* ICMP has no port */
+	ck_assert(!cstp_packet_dest_ok(p, n, &f));
+	p[9] = 17;
+	p[7] = 1; /* a later fragment: its bytes are no UDP header */
+	ck_assert(!cstp_packet_dest_ok(p, n, &f));
+	p[7] = 0;
+	p[6] = 0x20; /* first fragment (more fragments follow) */
+	ck_assert(cstp_packet_dest_ok(p, n, &f));
+	p[6] = 0;
+	p[0] = 0x4f; /* a 60-byte header leaves no room in 48 bytes */
+	ck_assert(!cstp_packet_dest_ok(p, n, &f));
+	p[0] = 0x4b; /* 44-byte header: 4 bytes of UDP, the port is there */
+	p[46] = 0;
+	p[47] = 53;
+	ck_assert(cstp_packet_dest_ok(p, n, &f));
+	n = ipv4_packet(p, "198.19.0.5", 22); /* 2 bytes of UDP: no port */
+	memcpy(p + 16, &dns[0], 4);
+	ck_assert(!cstp_packet_dest_ok(p, n, &f));
+	/* malformed or not IPv4 */
+	ck_assert(!cstp_packet_dest_ok(p, udp_to(p, "198.18.7.1", 9) - 1, &f));
+	ck_assert(!cstp_packet_dest_ok(p, 19, &f));
+	p[0] = 0x60;
+	ck_assert(!cstp_packet_dest_ok(p, sizeof(p), &f));
+}
+END_TEST
+
 int main(void)
 {
 	const struct check_test tests[] = {
@@ -245,7 +315,8 @@ int main(void)
 	    {test_disconnect},        {test_errors},
 	    {test_partial},           {test_stream},
 	    {test_source_ipv4},       {test_source_iroute},
-	    {test_source_ipv6},       {NULL},
+	    {test_source_ipv6},       {test_dest_filter},
+	    {NULL},
 	};
 	const struct check_case cases[] = {
 	    {"framing", NULL, NULL, 0, tests},

@@ -328,15 +328,15 @@ static void expect_expired(const char *sid)
 
 static struct sec_session *scale_session(unsigned i, char cookie[2 * SEC_COOKIE_LEN + 1])
 {
+	/* no user or group file: the global values */
+	struct sec_user_conf conf = {
+	    .text = NULL, .max_same_clients = -1, .deny_roaming = -1, .session_timeout = -1};
 	char user[32];
 	struct sec_session *s;
 
 	snprintf(user, sizeof(user), "user%u", i % SCALE_USERS);
-	s = sec_session_new(sec, user, "staff", "198.18.0.2", cookie);
+	s = sec_session_new(sec, user, "staff", "198.18.0.2", &conf, cookie);
 	ck_assert_ptr_nonnull(s);
-	s->conf.text = "";
-	s->conf.max_same_clients = -1;
-	s->conf.deny_roaming = -1;
 	return s;
 }
 

@@ -87,6 +87,7 @@ struct sluice_config {
 	char **no_routes;
 	size_t n_no_routes;
 	char *explicit_ipv4;        /* the user's fixed address (per-user files only) */
+	bool no_udp;                /* no DTLS for the session */
 	bool restrict_to_routes;    /* the worker drops packets to outside the routes */
 	char **iroutes;             /* networks behind a client (per-user files only) */
 	size_t n_iroutes;

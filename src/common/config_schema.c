@@ -817,6 +817,9 @@ const struct config_key config_keys[] = {
      "route through the VPN (repeatable): default, a.b.c.d/len, IPv6-address/len"},
     {"no-route", &t_route_list, OFF(no_routes), OFF(n_no_routes), 0, 256, NULL, R | U,
      "route excluded from the VPN (repeatable)"},
+    {"no-udp", &t_bool, OFF(no_udp), 0, 0, 0, "false", R | U,
+     "no DTLS for the sessions it applies to (usually set in a per-user or per-group "
+     "file): their data goes over TLS only"},
     {"explicit-ipv4", &t_ipv4, OFF(explicit_ipv4), 0, 0, 0, NULL, R | U | UO,
      "the user's own VPN address, inside the session's ipv4-network; a second session "
      "that would need it while it is in use is refused"},
@@ -930,7 +933,6 @@ static const char *const ocserv_keys[] = {
     "nbns",
     "net-priority",
     "no-compress-limit",
-    "no-udp",
     "ocsp-response",
     "output-buffer",
     "persistent-cookies",

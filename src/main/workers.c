@@ -501,7 +501,8 @@ static void tunnel_hand_over(struct main_worker *w)
 	ok.ipv4_netmask = mask;
 	/* A new DTLS id for every tunnel: the client re-keys DTLS when it changes, and a
 	 * ClientHello with an old id matches nothing. */
-	if (m->udp_fd >= 0 && gnutls_rnd(GNUTLS_RND_RANDOM, dtls_id, sizeof(dtls_id)) == 0 &&
+	if (m->udp_fd >= 0 && !c->no_udp &&
+	    gnutls_rnd(GNUTLS_RND_RANDOM, dtls_id, sizeof(dtls_id)) == 0 &&
 	    main_workers_set_dtls_id(m, w, dtls_id) < 0)
 		log_warn("%s: out of memory for main's index; no DTLS", w->label);
 	if (w->has_dtls_id) {

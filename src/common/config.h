@@ -64,6 +64,8 @@ struct sluice_config {
 	unsigned cookie_timeout;
 	bool deny_roaming;
 	unsigned stats_report_time;
+	unsigned rx_data_per_sec;   /* bytes/s from the client into the VPN; 0: unlimited */
+	unsigned tx_data_per_sec;   /* bytes/s from the VPN to the client; 0: unlimited */
 
 	/* IP bans (main/ban.c) */
 	unsigned max_ban_score;     /* 0: no bans */

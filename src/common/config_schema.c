@@ -790,6 +790,12 @@ const struct config_key config_keys[] = {
      "bind the cookie to the client's IP address"},
     {"stats-report-time", &t_uint, OFF(stats_report_time), 0, 1, TIMER_MAX, "60", R | U,
      "seconds between traffic statistics reports"},
+    {"rx-data-per-sec", &t_uint, OFF(rx_data_per_sec), 0, 0, UINT_MAX, "0", R | U,
+     "bytes per second a session may send into the VPN (from its client), 0 = unlimited; "
+     "the worker stops reading from the client while the session is over it"},
+    {"tx-data-per-sec", &t_uint, OFF(tx_data_per_sec), 0, 0, UINT_MAX, "0", R | U,
+     "bytes per second a session may receive from the VPN (to its client), 0 = unlimited; "
+     "the worker stops reading the session's TUN device while it is over it"},
     {"max-ban-score", &t_uint, OFF(max_ban_score), 0, 0, 1000000, "80", R,
      "score at which a client address is banned, 0 = no bans (no address is exempt, not "
      "even loopback or local ones)"},
@@ -944,7 +950,6 @@ static const char *const ocserv_keys[] = {
     "rekey-method",
     "rekey-time",
     "restrict-user-to-ports",
-    "rx-data-per-sec",
     "sec-mod-scale",
     "select-group-by-url",
     "server-stats-reset-time",
@@ -952,7 +957,6 @@ static const char *const ocserv_keys[] = {
     "srk-pin-file",
     "tunnel-all-dns",
     "tunnel_all_dns",
-    "tx-data-per-sec",
     "use-occtl",
     "use-seccomp",
     "use-utmp",

@@ -36,7 +36,7 @@ json_t *ctl_user_json(const CtlUser *u)
 	ctl_format_time(u->session_started, login, sizeof(login));
 	return json_pack(
 	    "{s:I, s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:I, "
-	    "s:I, s:s, s:I, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:s, s:I}",
+	    "s:I, s:s, s:I, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:s, s:I, s:I, s:I}",
 	    "ID", (json_int_t)u->id, "Username", u->username, "Groupname", u->groupname, "State",
 	    u->state, "Device", u->device, "MTU", (json_int_t)u->mtu, "Remote IP", u->remote_ip,
 	    "Remote Port", (json_int_t)u->remote_port, "Local Device IP", u->local_ip, "IPv4",
@@ -50,7 +50,8 @@ json_t *ctl_user_json(const CtlUser *u)
 	    "No-routes", ctl_strings_json(u->no_routes, u->n_no_routes), "iRoutes",
 	    ctl_strings_json(u->iroutes, u->n_iroutes), "Restricted to routes",
 	    u->restrict_to_routes ? "True" : "False", "Dropped outside routes",
-	    (json_int_t)u->route_dropped);
+	    (json_int_t)u->route_dropped, "Limit RX", (json_int_t)u->rx_per_sec, "Limit TX",
+	    (json_int_t)u->tx_per_sec);
 }
 
 void ctl_print_json(json_t *v)

@@ -71,6 +71,8 @@ static int send_user(struct main_ctl_conn *c, const struct main_worker *w)
 	u.split_dns = w->cfg->split_dns;
 	u.restrict_to_routes = w->cfg->restrict_to_routes;
 	u.route_dropped = w->route_dropped;
+	u.rx_per_sec = w->cfg->rx_data_per_sec;
+	u.tx_per_sec = w->cfg->tx_data_per_sec;
 	/* Live counters from the TUN device main holds; the worker's periodic report is
 	 * the fallback (rx: from the client, written to the TUN). */
 	{

@@ -530,6 +530,9 @@ static void tunnel_hand_over(struct main_worker *w)
 	ok.split_dns = c->split_dns;
 	ok.has_restrict_to_routes = true;
 	ok.restrict_to_routes = c->restrict_to_routes;
+	ok.has_rx_per_sec = ok.has_tx_per_sec = true;
+	ok.rx_per_sec = c->rx_data_per_sec;
+	ok.tx_per_sec = c->tx_data_per_sec;
 	if (w->deadline) {
 		time_t left = w->deadline - time(NULL);
 

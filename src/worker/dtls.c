@@ -348,6 +348,9 @@ static void promote(struct dtls_slot *sl)
 	sl->established = true;
 	sl->out = batch_new(sl);
 	sl->in = batch_new(sl);
+	/* The new channel waits for rx-data-per-sec like the one it replaces. */
+	if (shaping_rx_paused(d->t))
+		ev_io_stop(d->t->w->loop, &sl->io);
 	if (!d->rx)
 		d->rx = talloc_size(d, DTLS_RX_CAP);
 	d->usable = true;
@@ -436,9 +439,11 @@ static void slot_readable(struct ev_loop *loop, ev_io *io, int revents)
 			return;
 		}
 		on_record(d, d->rx, (size_t)n);
+		if (d->t->rx_bw.rate && shaping_rx_spent(d->t, (size_t)n))
+			break;
 	}
 	/* Datagrams already in the batch do not wake the loop again. */
-	if (d->active == sl && sl->in && sl->in->next < sl->in->n)
+	if (d->active == sl && sl->in && sl->in->next < sl->in->n && !shaping_rx_paused(d->t))
 		ev_feed_event(loop, io, EV_READ);
 	tunnel_flush(d->t);
 }
@@ -590,6 +595,21 @@ void dtls_cstp_data_seen(struct tunnel *t)
 const char *dtls_cipher(const struct tunnel *t)
 {
 	return t->dtls && t->dtls->active ? t->dtls->cipher : "";
+}
+
+void dtls_rx_pause(struct tunnel *t, bool pause)
+{
+	struct dtls_slot *sl = t->dtls->active;
+
+	if (!sl)
+		return;
+	if (pause) {
+		ev_io_stop(t->w->loop, &sl->io);
+		return;
+	}
+	ev_io_start(t->w->loop, &sl->io);
+	/* Datagrams left in the batch do not wake the loop. */
+	ev_feed_event(t->w->loop, &sl->io, EV_READ);
 }
 
 void dtls_flush(struct tunnel *t)

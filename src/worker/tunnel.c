@@ -40,7 +40,8 @@ static void send_stats(struct tunnel *t)
 }
 
 /* Stops or resumes reading the TUN device as the TLS socket fills and drains, so the
- * kernel's queue, not this process, holds what the client cannot take yet. */
+ * kernel's queue, not this process, holds what the client cannot take yet. A paused
+ * tx-data-per-sec keeps it stopped; its timer resumes it. */
 static void set_blocked(struct tunnel *t, bool blocked)
 {
 	if (blocked == t->blocked)
@@ -51,7 +52,8 @@ static void set_blocked(struct tunnel *t, bool blocked)
 		ev_io_start(t->w->loop, &t->tls_wr);
 	} else {
 		ev_io_stop(t->w->loop, &t->tls_wr);
-		ev_io_start(t->w->loop, &t->tun_rd);
+		if (!shaping_tx_paused(t))
+			ev_io_start(t->w->loop, &t->tun_rd);
 	}
 }
 
@@ -134,11 +136,14 @@ static void tun_readable(struct ev_loop *loop, ev_io *io, int revents)
 		t->last_data = ev_now(loop);
 		/* The DTLS header byte goes just before the packet, where CSTP's header
 		 * ends, so neither channel copies the packet. */
-		if (t->dtls && dtls_send_packet(t, t->tx + CSTP_HDR_LEN - 1, (size_t)n) == 0)
-			continue;
-		cstp_put_header(t->tx, CSTP_DATA, (uint16_t)n);
-		t->tx_len = CSTP_HDR_LEN + (size_t)n;
-		send_frame(t);
+		if (!t->dtls || dtls_send_packet(t, t->tx + CSTP_HDR_LEN - 1, (size_t)n) < 0) {
+			cstp_put_header(t->tx, CSTP_DATA, (uint16_t)n);
+			t->tx_len = CSTP_HDR_LEN + (size_t)n;
+			send_frame(t);
+		}
+		/* The only cost of tx-data-per-sec on an unlimited session: this test. */
+		if (t->tx_bw.rate && shaping_tx_spent(t, (size_t)n))
+			break;
 	}
 	tunnel_flush(t);
 }
@@ -242,6 +247,9 @@ static void tls_readable(struct ev_loop *loop, ev_io *io, int revents)
 		}
 		t->rx_len += (size_t)n;
 		parse_rx(t);
+		/* rx-data-per-sec counts what the client sends, frame headers included. */
+		if (t->rx_bw.rate && shaping_rx_spent(t, (size_t)n))
+			break;
 	}
 	tunnel_flush(t); /* answers to DPD requests */
 	/* Bytes already read into the buffer do not wake the loop again. */
@@ -331,6 +339,7 @@ int tunnel_run(struct worker *w)
 	ev_io_init(&t->tun_rd, tun_readable, w->tun_fd, EV_READ);
 	ev_io_init(&t->main_rd, main_readable, w->main_ch.fd, EV_READ);
 	ev_timer_init(&t->tick, tick, 1., 1.);
+	shaping_start(t);
 	t->tls_rd.data = t->tls_wr.data = t->tun_rd.data = t->main_rd.data = t->tick.data = t;
 	ev_io_start(w->loop, &t->tls_rd);
 	ev_io_start(w->loop, &t->tun_rd);

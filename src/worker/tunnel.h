@@ -2,6 +2,7 @@
 #ifndef SLUICE_TUNNEL_H
 #define SLUICE_TUNNEL_H
 
+#include "worker/bucket.h"
 #include "worker/cstp.h"
 #include "worker/tlsbuf.h"
 #include "worker/worker.h"
@@ -34,6 +35,10 @@ struct tunnel {
 	int end_reason; /* 0 while running */
 	int exit_code;
 	struct dtls_chan *dtls; /* NULL when the session has no DTLS */
+	/* rx-data-per-sec and tx-data-per-sec (rate 0: unlimited); a direction's timer
+	 * runs while its reading is paused. */
+	struct bucket rx_bw, tx_bw;
+	ev_timer rx_wait, tx_wait;
 };
 
 /* A packet from the client (either channel) goes to the TUN device if its source is
@@ -43,6 +48,16 @@ void tunnel_deliver(struct tunnel *t, const uint8_t *pkt, size_t len);
 void tunnel_end(struct tunnel *t, int reason, int exit_code);
 /* Writes out the records queued by this wakeup (TLS and DTLS). */
 void tunnel_flush(struct tunnel *t);
+
+/* shaping.c: rx-data-per-sec and tx-data-per-sec */
+void shaping_start(struct tunnel *t);
+/* Charge len bytes moved in that direction; only called when its rate is set. True
+ * when its bucket is empty: reading that direction is paused (the caller stops its
+ * drain loop) until a timer resumes it. */
+bool shaping_tx_spent(struct tunnel *t, size_t len);
+bool shaping_rx_spent(struct tunnel *t, size_t len);
+bool shaping_tx_paused(const struct tunnel *t);
+bool shaping_rx_paused(const struct tunnel *t);
 
 /* dtls.c */
 /* DTLS overhead per packet (record and payload header) with AES-GCM. */
@@ -61,5 +76,7 @@ void dtls_tick(struct tunnel *t, ev_tstamp now);
 void dtls_flush(struct tunnel *t);
 void dtls_cstp_data_seen(struct tunnel *t);
 const char *dtls_cipher(const struct tunnel *t);
+/* Stops or resumes reading the established DTLS channel (rx-data-per-sec). */
+void dtls_rx_pause(struct tunnel *t, bool pause);
 
 #endif

@@ -462,6 +462,42 @@ START_TEST(test_user_keys)
 }
 END_TEST
 
+/* rx-data-per-sec and tx-data-per-sec: bytes per second up to 2^32 - 1, global and
+ * per user; a user's file wins over the global value. */
+START_TEST(test_bandwidth_keys)
+{
+	TALLOC_CTX *ctx = talloc_new(NULL);
+	char err[512], global[1024];
+	struct sluice_config *cfg, *eff;
+	char *u;
+
+	cfg = load(ctx, base, err, sizeof(err));
+	ck_assert_msg(cfg, "%s", err);
+	ck_assert_uint_eq(cfg->rx_data_per_sec, 0);
+	ck_assert_uint_eq(cfg->tx_data_per_sec, 0);
+	snprintf(global, sizeof(global), "%srx-data-per-sec = 4294967295\ntx-data-per-sec = 1000\n",
+		 base);
+	cfg = load(ctx, global, err, sizeof(err));
+	ck_assert_msg(cfg, "%s", err);
+	ck_assert_uint_eq(cfg->rx_data_per_sec, 4294967295u);
+	ck_assert_uint_eq(cfg->tx_data_per_sec, 1000);
+	snprintf(global, sizeof(global), "%stx-data-per-sec = 4294967296\n", base);
+	ck_assert_ptr_null(load(ctx, global, err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "out of range"));
+
+	u = user_file(ctx, "tx-data-per-sec = 250000\nrx-data-per-sec = 125000\n", err,
+		      sizeof(err));
+	ck_assert_msg(u, "%s", err);
+	eff = config_derive(ctx, cfg, u, err, sizeof(err));
+	ck_assert_msg(eff, "%s", err);
+	ck_assert_uint_eq(eff->rx_data_per_sec, 125000);
+	ck_assert_uint_eq(eff->tx_data_per_sec, 250000);
+	ck_assert(!config_is_ocserv_key("rx-data-per-sec"));
+	ck_assert(!config_is_ocserv_key("tx-data-per-sec"));
+	talloc_free(ctx);
+}
+END_TEST
+
 START_TEST(test_schema)
 {
 	char *mem = NULL;
@@ -546,6 +582,7 @@ int main(void)
 	    {test_schema},
 	    {test_user_files},
 	    {test_user_keys},
+	    {test_bandwidth_keys},
 	    {NULL},
 	};
 	const struct check_case cases[] = {

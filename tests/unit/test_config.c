@@ -349,10 +349,10 @@ START_TEST(test_user_files)
 	struct sluice_config *cfg, *eff;
 
 	/* Only keys allowed per user, normalised, in schema order. */
-	u = user_file(ctx, "iroute = 198.18.5.0/255.255.255.0\ndpd = 40\nroute = 10.1.0.0/16\n",
+	u = user_file(ctx, "iroute = 198.18.5.0/255.255.255.0\ndpd = 40\nroute = 198.18.100.0/24\n",
 		      err, sizeof(err));
 	ck_assert_msg(u, "%s", err);
-	ck_assert_str_eq(u, "dpd = 40\nroute = 10.1.0.0/16\niroute = 198.18.5.0/24\n");
+	ck_assert_str_eq(u, "dpd = 40\nroute = 198.18.100.0/24\niroute = 198.18.5.0/24\n");
 	ck_assert_ptr_null(user_file(ctx, "tcp-port = 444\n", err, sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, ":1: key 'tcp-port' is not allowed in a per-user"));
 	ck_assert_ptr_null(user_file(ctx, "dpd = 40\ndpd = 41\n", err, sizeof(err)));
@@ -374,17 +374,17 @@ START_TEST(test_user_files)
 	ck_assert_ptr_nonnull(strstr(err, "allowed only in per-user and per-group files"));
 
 	/* The user's scalar wins; repeatable keys add up, group first. */
-	g = "dpd = 40\nroute = 10.1.0.0/16\nmax-same-clients = 1\n";
-	u = "dpd = 50\nroute = 10.2.0.0/16\n";
+	g = "dpd = 40\nroute = 198.18.100.0/24\nmax-same-clients = 1\n";
+	u = "dpd = 50\nroute = 198.18.101.0/24\n";
 	merged = config_user_merge(ctx, g, u, err, sizeof(err));
 	ck_assert_msg(merged, "%s", err);
-	ck_assert_str_eq(merged, "max-same-clients = 1\ndpd = 50\nroute = 10.1.0.0/16\n"
-				 "route = 10.2.0.0/16\n");
+	ck_assert_str_eq(merged, "max-same-clients = 1\ndpd = 50\nroute = 198.18.100.0/24\n"
+				 "route = 198.18.101.0/24\n");
 	ck_assert_str_eq(config_user_merge(ctx, NULL, u, err, sizeof(err)), u);
 	ck_assert_str_eq(config_user_merge(ctx, "", "", err, sizeof(err)), "");
 
 	/* Over the global configuration: lists the files set replace the global ones. */
-	snprintf(global, sizeof(global), "%sroute = 10.9.0.0/16\ndns = 10.9.0.53\ndpd = 90\n",
+	snprintf(global, sizeof(global), "%sroute = 198.18.109.0/24\ndns = 198.18.109.53\ndpd = 90\n",
 		 base);
 	cfg = load(ctx, global, err, sizeof(err));
 	ck_assert_msg(cfg, "%s", err);
@@ -393,9 +393,9 @@ START_TEST(test_user_files)
 	ck_assert_uint_eq(eff->dpd, 50);
 	ck_assert_uint_eq(eff->max_same_clients, 1);
 	ck_assert_uint_eq(eff->n_routes, 2);
-	ck_assert_str_eq(eff->routes[0], "10.1.0.0/16");
+	ck_assert_str_eq(eff->routes[0], "198.18.100.0/24");
 	ck_assert_uint_eq(eff->n_dns, 1);
-	ck_assert_str_eq(eff->dns[0], "10.9.0.53");
+	ck_assert_str_eq(eff->dns[0], "198.18.109.53");
 	ck_assert_str_eq(eff->server_cert, "/srv/cert.pem");
 	ck_assert_uint_eq(cfg->n_routes, 1);
 	/* No overrides: the same values as the global configuration. */

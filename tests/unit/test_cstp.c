@@ -260,26 +260,26 @@ START_TEST(test_dest_filter)
 	    {inet_addr("198.19.0.1"), inet_addr("255.255.255.255")},
 	};
 	const struct cstp_net excluded[] = {{inet_addr("198.18.99.0"), inet_addr("255.255.255.0")}};
-	const uint32_t dns[] = {inet_addr("203.0.113.53"), inet_addr("198.18.99.53")};
+	const uint32_t dns[] = {inet_addr("198.19.53.53"), inet_addr("198.18.99.53")};
 	struct cstp_dest_filter f = {false, routes, 2, excluded, 1, dns, 2};
 	size_t n;
 
 	ck_assert(cstp_packet_dest_ok(p, udp_to(p, "198.18.7.1", 9), &f));
 	ck_assert(cstp_packet_dest_ok(p, udp_to(p, "198.19.0.1", 9), &f));
 	ck_assert(!cstp_packet_dest_ok(p, udp_to(p, "198.19.0.2", 9), &f));
-	ck_assert(!cstp_packet_dest_ok(p, udp_to(p, "192.0.2.1", 9), &f));
+	ck_assert(!cstp_packet_dest_ok(p, udp_to(p, "198.19.200.1", 9), &f));
 	/* no-route excludes, even inside a route and with every destination allowed */
 	ck_assert(!cstp_packet_dest_ok(p, udp_to(p, "198.18.99.7", 9), &f));
 	f.all = true;
 	ck_assert(!cstp_packet_dest_ok(p, udp_to(p, "198.18.99.7", 9), &f));
-	ck_assert(cstp_packet_dest_ok(p, udp_to(p, "192.0.2.1", 9), &f));
+	ck_assert(cstp_packet_dest_ok(p, udp_to(p, "198.19.200.1", 9), &f));
 	f.all = false;
 	/* DNS servers: port 53 over UDP and TCP, in a no-route too; nothing else */
-	ck_assert(cstp_packet_dest_ok(p, udp_to(p, "203.0.113.53", 53), &f));
+	ck_assert(cstp_packet_dest_ok(p, udp_to(p, "198.19.53.53", 53), &f));
 	ck_assert(cstp_packet_dest_ok(p, udp_to(p, "198.18.99.53", 53), &f));
-	ck_assert(!cstp_packet_dest_ok(p, udp_to(p, "203.0.113.53", 54), &f));
-	ck_assert(!cstp_packet_dest_ok(p, udp_to(p, "203.0.113.54", 53), &f));
-	n = udp_to(p, "203.0.113.53", 53);
+	ck_assert(!cstp_packet_dest_ok(p, udp_to(p, "198.19.53.53", 54), &f));
+	ck_assert(!cstp_packet_dest_ok(p, udp_to(p, "198.19.53.54", 53), &f));
+	n = udp_to(p, "198.19.53.53", 53);
 	p[9] = 6;
 	ck_assert(cstp_packet_dest_ok(p, n, &f));
 	p[9] = 1; /* ICMP has no port */

@@ -1,6 +1,7 @@
 /* Fuzzes the configuration parser; every accepted input must dump to a configuration
  * that reads back to the same dump. */
 #include "config.h"
+#include "fuzz_input.h"
 #include "common/config.h"
 
 #include <stdint.h>
@@ -30,11 +31,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* longer inputs only repeat lines; keep each run fast */
 	if (size > 64 * 1024)
 		return 0;
-	text = malloc(size + 1);
+	text = fuzz_cstring(data, size);
 	if (!text)
 		return 0;
-	memcpy(text, data, size);
-	text[size] = '\0';
 	ctx = talloc_new(NULL);
 	cfg = config_load_string(ctx, text, "fuzz", err, sizeof(err));
 	if (cfg) {

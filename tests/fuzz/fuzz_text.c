@@ -1,6 +1,7 @@
 /* Fuzzes text_make_utf8 (client-chosen user agents and host names): the length never
  * changes, only bytes turned into '?' differ, and a second pass changes nothing. */
 #include "config.h"
+#include "fuzz_input.h"
 #include "common/text.h"
 
 #include <stdint.h>
@@ -9,12 +10,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *a = malloc(size + 1), *b;
+	char *a = fuzz_cstring(data, size), *b;
 
 	if (!a)
 		return 0;
-	memcpy(a, data, size);
-	a[size] = '\0';
 	text_make_utf8(a);
 	for (size_t i = 0; i < size && data[i]; i++)
 		if ((uint8_t)a[i] != data[i] && a[i] != '?')

@@ -3,6 +3,7 @@
  * file would refuse its user), and merging must be stable: the merged text read again
  * gives itself. */
 #include "config.h"
+#include "fuzz_input.h"
 #include "common/config.h"
 
 #include <stdint.h>
@@ -28,11 +29,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size > 64 * 1024)
 		return 0;
-	text = malloc(size + 1);
+	text = fuzz_cstring(data, size);
 	if (!text)
 		return 0;
-	memcpy(text, data, size);
-	text[size] = '\0';
 	ctx = talloc_new(NULL);
 	merged = config_user_merge(ctx, NULL, text, err, sizeof(err));
 	if (merged) {

@@ -4,12 +4,15 @@
 
 #include <stdint.h>
 
-/* Length of the valid UTF-8 sequence at s, or 0. */
+/* Length of the valid UTF-8 sequence at s; 0 when there is none; minus the length when
+ * it is a control character. */
 static int sequence_len(const unsigned char *s)
 {
 	uint32_t cp;
 	int n;
 
+	if (s[0] < 0x20 || s[0] == 0x7f)
+		return -1;
 	if (s[0] < 0x80)
 		return 1;
 	if (s[0] >= 0xc2 && s[0] <= 0xdf)
@@ -28,7 +31,7 @@ static int sequence_len(const unsigned char *s)
 	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
 	    (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
-	return n;
+	return cp >= 0x80 && cp <= 0x9f ? -n : n; /* C1 controls */
 }
 
 void text_make_utf8(char *s)
@@ -38,9 +41,11 @@ void text_make_utf8(char *s)
 	while (*p) {
 		int n = sequence_len(p);
 
-		if (n == 0)
-			*p++ = '?';
-		else
+		if (n > 0) {
 			p += n;
+			continue;
+		}
+		for (int i = 0; i < (n < 0 ? -n : 1); i++)
+			*p++ = '?';
 	}
 }

@@ -15,9 +15,10 @@
 #include <unistd.h>
 
 #include "ipc/ipc.h"
+#include "ipc/ctl.routes.h"
 
 #define CTL_MAX_PAYLOAD 4096
-#define CTL_REPLY_STATE 1u
+#define CTLC_REPLY 1u
 #define CTL_TIMEOUT_MS  10000 /* for a reply; a stream waits as long as it runs */
 
 static volatile sig_atomic_t interrupted;
@@ -90,13 +91,12 @@ static int on_done(void *ctx, void *msg, int *fds)
 }
 
 static const struct ipc_route ctl_from_main[] = {
-    {CTL_TYPE__CTL_STATUS, "CTL_STATUS", &ctl_status__descriptor, on_status, 0, CTL_REPLY_STATE, 0},
-    {CTL_TYPE__CTL_USER, "CTL_USER", &ctl_user__descriptor, on_user, 0, CTL_REPLY_STATE, 0},
-    {CTL_TYPE__CTL_EVENT, "CTL_EVENT", &ctl_event__descriptor, on_event, 0, CTL_REPLY_STATE, 0},
-    {CTL_TYPE__CTL_BAN, "CTL_BAN", &ctl_ban__descriptor, on_ban, 0, CTL_REPLY_STATE, 0},
-    {CTL_TYPE__CTL_SESSION, "CTL_SESSION", &ctl_session__descriptor, on_session, 0, CTL_REPLY_STATE,
-     0},
-    {CTL_TYPE__CTL_DONE, "CTL_DONE", &ctl_done__descriptor, on_done, 0, CTL_REPLY_STATE, 0},
+    IPC_ROUTE_CTL_STATUS(on_status),
+    IPC_ROUTE_CTL_USER(on_user),
+    IPC_ROUTE_CTL_EVENT(on_event),
+    IPC_ROUTE_CTL_BAN(on_ban),
+    IPC_ROUTE_CTL_SESSION(on_session),
+    IPC_ROUTE_CTL_DONE(on_done),
 };
 
 static void say_refused(const struct ctl_opts *o, int err)
@@ -166,7 +166,7 @@ static int receive(const struct ctl_opts *o, struct ipc_channel *ch, struct ctl_
 			fprintf(stderr, "sluicectl: no answer from sluiced\n");
 			return CTL_ERROR;
 		}
-		n = ipc_recv_dispatch(ch, CTL_REPLY_STATE, r);
+		n = ipc_recv_dispatch(ch, CTLC_REPLY, r);
 		if (n == IPC_CLOSED) {
 			fprintf(stderr, "sluicectl: sluiced closed the connection\n");
 			return CTL_ERROR;

@@ -54,6 +54,27 @@ static void talloc_pb_free(void *data, void *ptr)
 	talloc_free(ptr);
 }
 
+static int wipe_destructor(void *ptr)
+{
+	explicit_bzero(ptr, talloc_get_size(ptr));
+	return 0;
+}
+
+void *ipc_alloc_secret(TALLOC_CTX *ctx, size_t size)
+{
+	void *p = talloc_size(ctx, size);
+
+	if (p)
+		_talloc_set_destructor(p, wipe_destructor);
+	return p;
+}
+
+/* A secret message's fields are wiped when they are freed, however that happens. */
+static void *talloc_pb_alloc_secret(void *data, size_t size)
+{
+	return ipc_alloc_secret(data, size);
+}
+
 void ipc_allocator_init(ProtobufCAllocator *a, TALLOC_CTX *ctx)
 {
 	a->alloc = talloc_pb_alloc;
@@ -204,9 +225,10 @@ fail:
 }
 
 /* Unpacks under parent so that the message is the talloc parent of all its fields:
- * talloc_free() or talloc_steal() of the message then covers everything. */
+ * talloc_free() or talloc_steal() of the message then covers everything. secret: the
+ * fields are wiped when freed. */
 static void *unpack_owned(const ProtobufCMessageDescriptor *desc, const struct frame *f,
-			  TALLOC_CTX *parent)
+			  TALLOC_CTX *parent, bool secret)
 {
 	TALLOC_CTX *fields = talloc_new(parent);
 	ProtobufCAllocator a;
@@ -215,6 +237,8 @@ static void *unpack_owned(const ProtobufCMessageDescriptor *desc, const struct f
 	if (!fields)
 		return NULL;
 	ipc_allocator_init(&a, fields);
+	if (secret)
+		a.alloc = talloc_pb_alloc_secret;
 	msg = protobuf_c_message_unpack(desc, &a, f->len, f->payload);
 	if (!msg) {
 		talloc_free(fields);
@@ -260,7 +284,7 @@ int ipc_recv_dispatch(struct ipc_channel *ch, uint32_t state, void *ctx)
 	TALLOC_CTX *tmp = talloc_new(NULL);
 	const struct ipc_route *r;
 	struct frame f;
-	uint8_t *buf;
+	uint8_t *buf = NULL;
 	void *msg;
 	size_t pos;
 	int ret;
@@ -299,7 +323,7 @@ int ipc_recv_dispatch(struct ipc_channel *ch, uint32_t state, void *ctx)
 		ret = -EPERM;
 		goto fail;
 	}
-	msg = unpack_owned(r->desc, &f, tmp);
+	msg = unpack_owned(r->desc, &f, tmp, r->flags & IPC_SECRET);
 	if (!msg) {
 		set_error("%s: %s: payload does not unpack as %s", ch->name, r->name,
 			  r->desc->name);
@@ -316,6 +340,10 @@ int ipc_recv_dispatch(struct ipc_channel *ch, uint32_t state, void *ctx)
 fail:
 	close_fds(f.fds, f.nrecv);
 out:
+	/* What arrived, whatever it was: a frame that failed to route may still hold a
+	 * password. */
+	if (buf && ret != -EAGAIN)
+		explicit_bzero(buf, IPC_HDR_LEN + ch->max_payload + 1);
 	talloc_free(tmp);
 	return ret;
 }
@@ -396,6 +424,8 @@ int ipc_send(int sock, uint16_t type, const ProtobufCMessage *msg, const int *fd
 	if (!buf)
 		return -errno;
 	ret = ipc_send_packed(sock, buf, len, fds, nfds);
+	/* Every frame: no caller has to remember which ones carry a secret. */
+	explicit_bzero(buf, len);
 	talloc_free(buf);
 	return ret;
 }
@@ -479,7 +509,9 @@ int ipc_recv_expect(int sock, uint16_t type, const ProtobufCMessageDescriptor *d
 		ret = -EBADF;
 		goto fail;
 	}
-	msg = unpack_owned(desc, &f, mem_ctx);
+	/* Awaited messages are few and small (start-up state, replies to the worker):
+	 * all are treated as secret. */
+	msg = unpack_owned(desc, &f, mem_ctx, true);
 	if (!msg) {
 		set_error("expect type %u: payload does not unpack as %s", type, desc->name);
 		ret = -EPROTO;
@@ -492,6 +524,8 @@ int ipc_recv_expect(int sock, uint16_t type, const ProtobufCMessageDescriptor *d
 fail:
 	close_fds(f.fds, f.nrecv);
 out:
+	if (buf)
+		explicit_bzero(buf, IPC_HDR_LEN + max_payload + 1);
 	talloc_free(tmp);
 	return ret;
 }

@@ -29,8 +29,10 @@
 /* ipc_recv_dispatch(): the peer closed the channel. Handlers must not return it. */
 #define IPC_CLOSED INT32_MAX
 
-/* Route flags. */
-#define IPC_ONCE (1u << 0) /* accepted at most once per channel */
+/* Route flags; a route row comes from the IPC_ROUTE_<TYPE>(handler) macro that
+ * contract.awk generates from the .proto (src/ipc/<channel>.routes.h). */
+#define IPC_ONCE   (1u << 0) /* accepted at most once per channel */
+#define IPC_SECRET (1u << 1) /* carries a password, cookie or key: wiped once handled */
 
 /* Route states: a receiver defines its states as single bits (1u << n) and passes the
  * current one to ipc_recv_dispatch(). */
@@ -96,9 +98,10 @@ struct ipc_queue {
 	size_t limit;
 };
 
-/* Sends now if nothing waits and the socket takes it, else appends (fds duplicated,
- * so the caller may close its own). 0, -ENOBUFS when the queue would pass its limit,
- * or another negative errno of ipc_send. */
+/* Sends now if nothing waits and the socket takes it, else appends. The fds are the
+ * queue's from the call on: each is closed once sent, or at once on error, never
+ * duplicated (a full descriptor table cannot fail a send). 0, -ENOBUFS when the queue
+ * would pass its limit, or another negative errno of ipc_send. */
 int ipc_send_queued(int sock, struct ipc_queue *q, uint16_t type, const ProtobufCMessage *msg,
 		    const int *fds, unsigned nfds);
 /* Sends what waits until the socket is full: 0 when the queue is empty, -EAGAIN when
@@ -118,6 +121,10 @@ static inline bool ipc_queue_empty(const struct ipc_queue *q)
 int ipc_recv_expect(int sock, uint16_t type, const ProtobufCMessageDescriptor *desc,
 		    size_t max_payload, TALLOC_CTX *mem_ctx, void **out, int *fds, unsigned nfds,
 		    int timeout_ms);
+
+/* talloc_size() whose memory is wiped when it is freed, however that happens: for what
+ * holds a password, a cookie or key material on its way into or out of a message. */
+void *ipc_alloc_secret(TALLOC_CTX *ctx, size_t size);
 
 /* A protobuf-c allocator that allocates under ctx (and frees with talloc_free). */
 void ipc_allocator_init(ProtobufCAllocator *a, TALLOC_CTX *ctx);

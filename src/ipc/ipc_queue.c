@@ -5,7 +5,7 @@
 #include "ipc/ipc.h"
 
 #include <errno.h>
-#include <fcntl.h>
+#include <string.h>
 #include <unistd.h>
 
 struct ipc_qmsg {
@@ -18,9 +18,17 @@ struct ipc_qmsg {
 
 static int qmsg_destructor(struct ipc_qmsg *e)
 {
+	if (e->buf)
+		explicit_bzero(e->buf, e->len);
 	for (unsigned i = 0; i < e->nfds; i++)
 		close(e->fds[i]);
 	return 0;
+}
+
+static void close_fds(const int *fds, unsigned nfds)
+{
+	for (unsigned i = 0; fds && i < nfds; i++)
+		close(fds[i]);
 }
 
 int ipc_send_queued(int sock, struct ipc_queue *q, uint16_t type, const ProtobufCMessage *msg,
@@ -29,16 +37,26 @@ int ipc_send_queued(int sock, struct ipc_queue *q, uint16_t type, const Protobuf
 	struct ipc_qmsg *e;
 	int ret;
 
+	if (!msg || nfds > IPC_MAX_FDS || (nfds && !fds)) {
+		close_fds(fds, nfds > IPC_MAX_FDS ? IPC_MAX_FDS : nfds);
+		return -EINVAL;
+	}
 	if (ipc_queue_empty(q)) {
 		ret = ipc_send(sock, type, msg, fds, nfds);
-		if (ret != -EAGAIN)
+		if (ret != -EAGAIN) {
+			close_fds(fds, nfds);
 			return ret;
+		}
 	}
-	if (!msg || nfds > IPC_MAX_FDS || (nfds && !fds))
-		return -EINVAL;
 	e = talloc_zero(NULL, struct ipc_qmsg);
-	if (!e)
+	if (!e) {
+		close_fds(fds, nfds);
 		return -ENOMEM;
+	}
+	/* From here on the destructor closes them. */
+	memcpy(e->fds, fds, nfds * sizeof(*fds));
+	e->nfds = nfds;
+	talloc_set_destructor(e, qmsg_destructor);
 	e->buf = ipc_pack(e, type, msg, nfds, &e->len);
 	if (!e->buf) {
 		ret = -errno;
@@ -48,15 +66,6 @@ int ipc_send_queued(int sock, struct ipc_queue *q, uint16_t type, const Protobuf
 	if (q->bytes + e->len > q->limit) {
 		talloc_free(e);
 		return -ENOBUFS;
-	}
-	talloc_set_destructor(e, qmsg_destructor);
-	for (; e->nfds < nfds; e->nfds++) {
-		e->fds[e->nfds] = fcntl(fds[e->nfds], F_DUPFD_CLOEXEC, 0);
-		if (e->fds[e->nfds] < 0) {
-			ret = -errno;
-			talloc_free(e);
-			return ret;
-		}
 	}
 	if (q->tail)
 		q->tail->next = e;
@@ -81,7 +90,7 @@ int ipc_queue_flush(int sock, struct ipc_queue *q)
 			q->tail = NULL;
 		q->bytes -= e->len;
 		q->count--;
-		talloc_free(e); /* closes our copies of the fds: sec has its own now */
+		talloc_free(e); /* closes main's fds: the peer has its own now */
 	}
 	return 0;
 }

@@ -21,6 +21,7 @@
 
 #include "common/log.h"
 #include "ipc/ctl.pb-c.h"
+#include "ipc/ctl.routes.h"
 #include "main/ctl_conn.h"
 #include "main/events.h"
 #include "main/main.h"
@@ -36,30 +37,20 @@ static int ctl_on_stop(void *ctx, void *msg, int *fds);
 static int ctl_on_reload(void *ctx, void *msg, int *fds);
 
 static const struct ipc_route main_from_ctl[] = {
-    {CTL_TYPE__CTL_SHOW_STATUS, "CTL_SHOW_STATUS", &ctl_empty__descriptor, ctl_on_show_status, 0,
-     CONN_IDLE, 0},
-    {CTL_TYPE__CTL_SHOW_USERS, "CTL_SHOW_USERS", &ctl_empty__descriptor, ctl_on_show_users, 0,
-     CONN_IDLE, 0},
-    {CTL_TYPE__CTL_SHOW_USER, "CTL_SHOW_USER", &ctl_name__descriptor, ctl_on_show_user, 0,
-     CONN_IDLE, 0},
-    {CTL_TYPE__CTL_SHOW_ID, "CTL_SHOW_ID", &ctl_id__descriptor, ctl_on_show_id, 0, CONN_IDLE, 0},
-    {CTL_TYPE__CTL_SHOW_EVENTS, "CTL_SHOW_EVENTS", &ctl_empty__descriptor, ctl_on_show_events, 0,
-     CONN_IDLE, 0},
-    {CTL_TYPE__CTL_DISCONNECT_USER, "CTL_DISCONNECT_USER", &ctl_name__descriptor,
-     ctl_on_disconnect_user, 0, CONN_IDLE, 0},
-    {CTL_TYPE__CTL_DISCONNECT_ID, "CTL_DISCONNECT_ID", &ctl_id__descriptor, ctl_on_disconnect_id, 0,
-     CONN_IDLE, 0},
-    {CTL_TYPE__CTL_STOP, "CTL_STOP", &ctl_empty__descriptor, ctl_on_stop, 0, CONN_IDLE, 0},
-    {CTL_TYPE__CTL_RELOAD, "CTL_RELOAD", &ctl_empty__descriptor, ctl_on_reload, 0, CONN_IDLE, 0},
-    {CTL_TYPE__CTL_SHOW_IP_BANS, "CTL_SHOW_IP_BANS", &ctl_empty__descriptor, ctl_on_show_ip_bans, 0,
-     CONN_IDLE, 0},
-    {CTL_TYPE__CTL_SHOW_IP_BAN_POINTS, "CTL_SHOW_IP_BAN_POINTS", &ctl_empty__descriptor,
-     ctl_on_show_ip_ban_points, 0, CONN_IDLE, 0},
-    {CTL_TYPE__CTL_UNBAN_IP, "CTL_UNBAN_IP", &ctl_ip__descriptor, ctl_on_unban_ip, 0, CONN_IDLE, 0},
-    {CTL_TYPE__CTL_SHOW_SESSIONS, "CTL_SHOW_SESSIONS", &ctl_empty__descriptor, ctl_on_show_sessions,
-     0, CONN_IDLE, 0},
-    {CTL_TYPE__CTL_SHOW_SESSION, "CTL_SHOW_SESSION", &ctl_name__descriptor, ctl_on_show_session, 0,
-     CONN_IDLE, 0},
+    IPC_ROUTE_CTL_SHOW_STATUS(ctl_on_show_status),
+    IPC_ROUTE_CTL_SHOW_USERS(ctl_on_show_users),
+    IPC_ROUTE_CTL_SHOW_USER(ctl_on_show_user),
+    IPC_ROUTE_CTL_SHOW_ID(ctl_on_show_id),
+    IPC_ROUTE_CTL_SHOW_EVENTS(ctl_on_show_events),
+    IPC_ROUTE_CTL_DISCONNECT_USER(ctl_on_disconnect_user),
+    IPC_ROUTE_CTL_DISCONNECT_ID(ctl_on_disconnect_id),
+    IPC_ROUTE_CTL_STOP(ctl_on_stop),
+    IPC_ROUTE_CTL_RELOAD(ctl_on_reload),
+    IPC_ROUTE_CTL_SHOW_IP_BANS(ctl_on_show_ip_bans),
+    IPC_ROUTE_CTL_SHOW_IP_BAN_POINTS(ctl_on_show_ip_ban_points),
+    IPC_ROUTE_CTL_UNBAN_IP(ctl_on_unban_ip),
+    IPC_ROUTE_CTL_SHOW_SESSIONS(ctl_on_show_sessions),
+    IPC_ROUTE_CTL_SHOW_SESSION(ctl_on_show_session),
 };
 
 void ctl_conn_free(struct main_ctl_conn *c)

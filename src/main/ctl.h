@@ -15,10 +15,11 @@ int main_ctl_start(struct main_ctx *m);
 void main_ctl_stop(struct main_ctx *m);
 /* The event sink: counts sessions and failures, feeds `show events` streams. */
 void main_ctl_on_event(struct main_ctx *m, const struct main_event *ev);
-/* sec's answers to MS_SESSION_LIST (ctx: main), relayed to the control connection
- * that asked. */
-int main_ctl_on_session_entry(void *ctx, void *msg, int *fds);
-int main_ctl_on_session_list_end(void *ctx, void *msg, int *fds);
+struct MsSessionEntry;
+struct MsSessionListEnd;
+/* sec's answers to MS_SESSION_LIST, relayed to the control connection that asked. */
+void main_ctl_session_entry(struct main_ctx *m, const struct MsSessionEntry *e);
+void main_ctl_session_list_end(struct main_ctx *m, const struct MsSessionListEnd *end);
 
 /* Served on an accepted connection; exposed for the fuzz harness. sock: the accepted,
  * non-blocking connection; uid/gid its peer's credentials. */

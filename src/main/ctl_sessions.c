@@ -13,6 +13,7 @@
 #include "main/ctl.h"
 #include "main/ctl_conn.h"
 #include "main/main.h"
+#include "main/sec_channel.h"
 
 struct sess_item {
 	struct sess_item *next;
@@ -21,14 +22,10 @@ struct sess_item {
 
 static void ask_sessions(struct main_ctl_conn *c)
 {
-	MsSessionList req = MS_SESSION_LIST__INIT;
-
 	c->sess_req = ++c->m->ctl->last_req ? c->m->ctl->last_req : ++c->m->ctl->last_req;
 	c->sess_batch_end = false;
-	req.request_id = c->sess_req;
-	req.sid_prefix = c->sess_prefix;
-	req.after = c->sess_after[0] ? c->sess_after : NULL;
-	main_send_sec(c->m, MS_TYPE__MS_SESSION_LIST, &req.base, NULL, 0);
+	sec_session_list(c->m, c->sess_req, c->sess_prefix,
+			 c->sess_after[0] ? c->sess_after : NULL);
 }
 
 /* Relays what sec sent as far as the socket takes it; asks for the next batch, or
@@ -71,19 +68,18 @@ static struct main_ctl_conn *conn_of_request(struct main_ctx *m, uint32_t id)
 	return NULL; /* the caller went away: the rest of its answer is dropped */
 }
 
-int main_ctl_on_session_entry(void *ctx, void *msg, int *fds)
+void main_ctl_session_entry(struct main_ctx *m, const MsSessionEntry *e)
 {
-	MsSessionEntry *e = msg;
-	struct main_ctl_conn *c = conn_of_request(ctx, e->request_id);
+	struct main_ctl_conn *c = conn_of_request(m, e->request_id);
 	struct sess_item *q;
 	int ret;
 
 	if (!c || c->sess_batch_end)
-		return 0;
+		return;
 	q = talloc_zero(c, struct sess_item);
 	if (!q) {
 		ctl_conn_failed(c, -ENOMEM);
-		return 0;
+		return;
 	}
 	ctl_session__init(&q->s);
 	q->s.sid = talloc_strndup(q, e->sid, CTL_SID_MAX);
@@ -96,31 +92,28 @@ int main_ctl_on_session_entry(void *ctx, void *msg, int *fds)
 	q->s.in_use_by = e->in_use_by;
 	if (!q->s.sid || !q->s.username || !q->s.groupname || !q->s.remote_ip) {
 		ctl_conn_failed(c, -ENOMEM);
-		return 0;
+		return;
 	}
 	*c->queue_tail = q;
 	c->queue_tail = &q->next;
 	ret = ctl_pump_sessions(c);
 	if (ret < 0)
 		ctl_conn_failed(c, ret);
-	return 0;
 }
 
-int main_ctl_on_session_list_end(void *ctx, void *msg, int *fds)
+void main_ctl_session_list_end(struct main_ctx *m, const MsSessionListEnd *end)
 {
-	MsSessionListEnd *end = msg;
-	struct main_ctl_conn *c = conn_of_request(ctx, end->request_id);
+	struct main_ctl_conn *c = conn_of_request(m, end->request_id);
 	int ret;
 
 	if (!c)
-		return 0;
+		return;
 	c->sess_batch_end = true;
 	/* A batch that made no progress ends the list whatever sec says. */
 	c->sess_more = end->more && end->count > 0;
 	ret = ctl_pump_sessions(c);
 	if (ret < 0)
 		ctl_conn_failed(c, ret);
-	return 0;
 }
 
 /* The writer starts only when the socket is full: the list begins with sec's answer. */

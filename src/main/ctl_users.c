@@ -11,6 +11,7 @@
 #include "ipc/ctl.pb-c.h"
 #include "main/ctl_conn.h"
 #include "main/main.h"
+#include "main/workers.h"
 #include "main/tun.h"
 
 static bool valid_name(const char *s)
@@ -93,7 +94,7 @@ static int send_user(struct main_ctl_conn *c, const struct main_worker *w)
 
 bool ctl_in_tunnel(const struct main_worker *w)
 {
-	return w->state == MWS_TUNNEL && w->tun_fd >= 0;
+	return main_worker_holds_tun(w);
 }
 
 static bool listed(const struct main_ctl_conn *c, const struct main_worker *w)

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "common/hash.h"
+
 /* Offsets are host addresses relative to the network address. Offsets 0
  * (network), 1 (server) and size - 1 (broadcast) are marked used when the
  * pool is made, as are the padding bits of a last word that the pool does not
@@ -21,7 +23,16 @@ struct lease {
 	uint32_t off;
 };
 
+/* The address a user held last, so that a client asking for its previous address
+ * (X-CSTP-Address) may have that one, and no other. */
+struct previous {
+	char *username;
+	uint32_t off;
+	UT_hash_handle hh;
+};
+
 struct lease_pool {
+	struct previous *previous; /* by username */
 	uint32_t network; /* host byte order */
 	uint32_t mask;    /* host byte order */
 	uint32_t size;    /* addresses in the pool, a power of two >= 4 */
@@ -188,6 +199,39 @@ static void table_grow(struct lease_pool *p)
 	talloc_free(old);
 }
 
+/* Best effort: a user without a record only loses the right to ask for an address. */
+static void remember(struct lease_pool *p, const char *username, uint32_t off)
+{
+	struct previous *e;
+
+	HASH_FIND_STR(p->previous, username, e);
+	if (!e) {
+		e = talloc_zero(p, struct previous);
+		if (!e || !(e->username = talloc_strdup(e, username))) {
+			talloc_free(e);
+			return;
+		}
+		HASH_ADD_KEYPTR(hh, p->previous, e->username, strlen(e->username), e);
+		HASH_FIND_STR(p->previous, username, e);
+		if (!e)
+			return;
+	}
+	e->off = off;
+}
+
+int lease_previous(const struct lease_pool *p, const char *username, struct in_addr *out)
+{
+	struct previous *e;
+
+	if (!p || !username || !out)
+		return -EINVAL;
+	HASH_FIND_STR(p->previous, username, e);
+	if (!e)
+		return -ENOENT;
+	out->s_addr = htonl(p->network + e->off);
+	return 0;
+}
+
 static bool requested_free(const struct lease_pool *p, const struct in_addr *requested,
 			   uint32_t *off)
 {
@@ -245,6 +289,8 @@ int lease_acquire(struct lease_pool *p, const char *sid, const char *username, b
 	l->off = off;
 	l->next = *slot;
 	*slot = l;
+	if (username)
+		remember(p, username, off);
 	bit_set(p, off);
 	p->count++;
 	if (p->count > p->nbuckets)

@@ -36,6 +36,11 @@ struct in_addr lease_pool_server_addr(const struct lease_pool *p);
 int lease_acquire(struct lease_pool *p, const char *sid, const char *username, bool predictable,
 		  const struct in_addr *requested, struct in_addr *out);
 
+/* 0 with the address username held last in this pool (a lease for any of their
+ * sessions, released or not), -ENOENT if none, -EINVAL on NULL. A client may ask for
+ * that address again; any other it asks for, it does not get. */
+int lease_previous(const struct lease_pool *p, const char *username, struct in_addr *out);
+
 /* 0 with the session's address, -ENOENT if it has none, -EINVAL on NULL. */
 int lease_lookup(const struct lease_pool *p, const char *sid, struct in_addr *out);
 

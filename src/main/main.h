@@ -20,12 +20,17 @@
 #define MAIN_MAX_LISTENERS 4
 #define MAIN_DTLS_ID_LEN   32 /* the App-ID main gives each tunnel */
 
+/* Where a worker is, named for what main waits for; session_setup.h shows what moves
+ * it on. They are bits, as the worker channel's route table allows a message in a set. */
 enum main_worker_state {
-	MWS_AUTH = 1 << 0,
-	MWS_WAIT = 1 << 1, /* tunnel requested; waiting for sec's cookie check */
-	MWS_TUNNEL = 1 << 2,
-	MWS_ENDED = 1 << 3, /* sent MW_SESSION_END or was told to terminate */
+	MWS_AUTH = 1 << 0,        /* the worker authenticates its client */
+	MWS_COOKIE = 1 << 1,      /* tunnel requested; sec checks the cookie */
+	MWS_PREDECESSOR = 1 << 2, /* an older tunnel of the same cookie must end first */
+	MWS_SCRIPT = 1 << 3,      /* the TUN device exists; connect-script decides */
+	MWS_TUNNEL = 1 << 4,      /* up: the worker holds the TUN device */
+	MWS_ENDED = 1 << 5,       /* ending: told to, said so, or its set-up failed */
 };
+#define MWS_SETUP (MWS_COOKIE | MWS_PREDECESSOR | MWS_SCRIPT)
 
 struct main_worker {
 	struct main_worker *next, *prev; /* m->workers (utlist: head->prev is the tail) */
@@ -64,8 +69,12 @@ struct main_worker {
 	time_t login;           /* when sec accepted the password (a reconnect keeps it) */
 	time_t deadline;        /* session-timeout ends the session then; 0: none */
 	ev_timer session_timer; /* runs while the tunnel is up and deadline is set */
-	bool timed_out;         /* told to end for session-timeout; next: SIGKILL */
-	unsigned end_reason;
+	unsigned end_reason;     /* decided by main: terminate, timeout, re-use */
+	unsigned claimed_reason; /* what the worker said, if it may say so */
+	bool handed_over;        /* the worker got the TUN device (MW_TUNNEL_OK) */
+	bool iroutes_on;         /* its iroutes are routed to its device */
+	bool filtered;           /* filter.c installed its device's packet policy */
+	ev_timer kill_timer;     /* after a terminate: SIGKILL when the worker lingers */
 	struct main_worker *successor; /* waits for this one to end (cookie re-use) */
 	struct main_worker *predecessor; /* the one this one waits for */
 	int sec_end;                   /* sec's end of the worker's channel, until it runs */
@@ -74,6 +83,8 @@ struct main_worker {
 	ev_tstamp last_udp_handoff;
 	ev_tstamp spawned;             /* accepted; metrics measure session set-up from here */
 	bool dtls;                     /* the last MW_STATS named a DTLS cipher */
+	ev_tstamp log_window;          /* workers.c: start of its log-rate window */
+	unsigned log_lines, log_dropped; /* lines in the window, lines dropped since */
 	/* worker_index.c: main's indexes; keys are the fields id, pid, dtls_id and sid */
 	UT_hash_handle hh_id, hh_pid, hh_dtls, hh_sid;
 };
@@ -122,6 +133,7 @@ struct main_ctx {
 	struct main_systemd *systemd;    /* systemd.c; NULL until first used */
 	struct main_metrics *metrics;    /* metrics.c; NULL: metrics-listen unset */
 	struct ban_table *bans;
+	struct main_filter *filter;      /* filter.c: the kernel's per-session policy */
 
 	/* reload.c */
 	char *config_path;   /* NULL: the built-in configuration */
@@ -133,11 +145,19 @@ struct main_ctx {
 	uint8_t pending_pin[32];
 };
 
+/* Which file owns what (each header says more):
+ *   server.c         start-up of the event loop, listeners, signals, shutdown
+ *   sec_channel.c    main's side of the sec channel: requests, queue, replies
+ *   workers.c        a worker process: spawn, its channel, exit, terminate, kill
+ *   session_setup.c  a session: tunnel request to tunnel up, and its end
+ *   spawn.c          where a worker process comes from (template or exec)
+ *   worker_index.c   the registry of workers and the indexes main finds them by
+ *   lease.c pools.c tun.c iroute.c   what a session is given
+ *   scripts.c events.c audit*.c metrics.c ctl*.c systemd.c   what is reported */
+
 /* server.c */
 int main_listen(struct main_ctx *m);
 int main_run(struct main_ctx *m);
-void main_send_sec(struct main_ctx *m, uint16_t type, const ProtobufCMessage *msg, const int *fds,
-		   unsigned nfds);
 
 /* spawn.c: workers come from the template, or are exec'd when there is none */
 int main_template_start(struct main_ctx *m);
@@ -158,22 +178,6 @@ void main_pools_release(struct main_ctx *m, const char *sid);
 /* udp.c */
 void main_udp_readable(struct ev_loop *loop, ev_io *io, int revents);
 
-/* workers.c */
-int main_spawn_worker(struct main_ctx *m, int client_fd, const struct sockaddr_storage *peer,
-		      const struct sockaddr_storage *local);
-/* false when pid is no known worker */
-bool main_worker_exited(struct main_ctx *m, pid_t pid, int status);
-/* -ENOMEM: the worker could not be indexed; it was killed, and the caller frees it. */
-int main_worker_started(struct main_ctx *m, struct main_worker *w, pid_t pid);
-void main_worker_free(struct main_ctx *m, struct main_worker *w);
-/* Asks a worker with a tunnel to end it (the client gets TERMINATE); other workers
- * get SIGTERM. reason: the session's end reason (common/session.h). */
-void main_terminate_worker(struct main_worker *w, unsigned reason);
-void main_terminate_all(struct main_ctx *m);
-void main_kill_all(struct main_ctx *m);
-int main_on_cookie_result(void *ctx, void *msg, int *fds);
-int main_on_session_expired(void *ctx, void *msg, int *fds);
-int main_on_auth_event(void *ctx, void *msg, int *fds);
 /* worker_index.c: the list of all workers and the hash indexes main finds one by, on
  * every message from sec or the template, every child exit and every ClientHello. A key
  * changes only through these functions, so no index keeps a freed or re-keyed worker.
@@ -190,10 +194,7 @@ int main_workers_set_tunnel(struct main_ctx *m, struct main_worker *w, bool up);
 struct main_worker *main_find_worker(struct main_ctx *m, uint32_t id, pid_t pid);
 /* The worker with a tunnel whose DTLS id this is. */
 struct main_worker *main_find_by_dtls_id(struct main_ctx *m, const uint8_t *id, size_t len);
-/* The newest worker holding a tunnel of session sid. */
+/* The newest worker holding a tunnel of session sid: its TUN device exists. */
 struct main_worker *main_find_tunnel(struct main_ctx *m, const char *sid);
-
-/* scripts.c: the connect script of worker id ended; ok: exit code 0 in time. */
-void main_connect_script_done(struct main_ctx *m, uint32_t id, bool ok);
 
 #endif

@@ -190,7 +190,7 @@ static char *page(TALLOC_CTX *ctx, struct main_ctx *m)
 	char *p = talloc_strdup(ctx, "");
 
 	for (struct main_worker *w = m->workers; w; w = w->next) {
-		if (w->state == MWS_WAIT)
+		if (w->state & MWS_SETUP)
 			waiting++;
 		if (w->tun_fd < 0)
 			continue;

@@ -13,6 +13,7 @@
 #include "ipc/main_sec.pb-c.h"
 #include "main/events.h"
 #include "main/main.h"
+#include "main/sec_channel.h"
 
 void main_warn_user_file(void *data, const char *problem)
 {
@@ -85,24 +86,8 @@ static int read_cert(struct main_ctx *m, const char *path, char *err, size_t err
 /* sec loads the key under a new generation; the certificate follows its answer. */
 static void send_reload(struct main_ctx *m)
 {
-	MsReload r = MS_RELOAD__INIT;
-
 	m->reload_gen = m->cert_gen + 1;
-	r.generation = m->reload_gen;
-	r.server_key = m->cfg->server_key;
-	r.cert_pin.data = m->pending_pin;
-	r.cert_pin.len = TLS_PIN_LEN;
-	r.auth_tries = m->cfg->auth_tries;
-	r.cookie_timeout = m->cfg->cookie_timeout;
-	r.max_same_clients = m->cfg->max_same_clients;
-	r.deny_roaming = m->cfg->deny_roaming;
-	r.session_timeout = m->cfg->session_timeout;
-	r.config_per_user = m->cfg->config_per_user;
-	r.config_per_group = m->cfg->config_per_group;
-	r.default_user_config = m->cfg->default_user_config;
-	r.default_group_config = m->cfg->default_group_config;
-	r.default_select_group = m->cfg->default_select_group;
-	main_send_sec(m, MS_TYPE__MS_RELOAD, &r.base, NULL, 0);
+	sec_reload(m);
 }
 
 int main_reload(struct main_ctx *m, char *err, size_t errlen)
@@ -141,23 +126,21 @@ int main_reload(struct main_ctx *m, char *err, size_t errlen)
 	return ret;
 }
 
-int main_on_reload_result(void *ctx, void *msg, int *fds)
+void main_reload_key_result(struct main_ctx *m, const MsReloadResult *r)
 {
-	struct main_ctx *m = ctx;
-	MsReloadResult *r = msg;
 	char why[600];
 
 	if (r->generation != m->reload_gen) {
 		log_warn("sec answered a reload of generation %u; expected %u", r->generation,
 			 m->reload_gen);
-		return 0;
+		return;
 	}
 	m->reload_gen = 0;
 	if (!r->ok) {
 		snprintf(why, sizeof(why), "%s; new connections keep the old certificate and key",
 			 r->reason ? r->reason : "sec refused the new key");
 		reload_event(m, false, why);
-		return 0;
+		return;
 	}
 	talloc_free(m->cert_pem);
 	m->cert_pem = talloc_steal(m, m->pending_cert);
@@ -165,5 +148,4 @@ int main_on_reload_result(void *ctx, void *msg, int *fds)
 	m->pending_cert = NULL;
 	m->cert_gen = r->generation;
 	log_info("new connections use the certificate of generation %u", m->cert_gen);
-	return 0;
 }

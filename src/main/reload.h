@@ -15,7 +15,8 @@ struct main_ctx;
 int main_reload(struct main_ctx *m, char *err, size_t errlen);
 /* config_check_user_files' report for a running server: a warning per bad file. */
 void main_warn_user_file(void *data, const char *problem);
+struct MsReloadResult;
 /* sec's answer about the new key (MS_RELOAD_RESULT). */
-int main_on_reload_result(void *ctx, void *msg, int *fds);
+void main_reload_key_result(struct main_ctx *m, const struct MsReloadResult *r);
 
 #endif

@@ -42,6 +42,7 @@ struct script_run {
 	pid_t pid;
 	enum script_kind kind;
 	uint32_t worker_id;
+	script_done_fn done; /* connect-script: who waits for it */
 	char *label; /* "connect-script of worker N (user)" */
 	ev_timer timer;
 	bool timed_out;
@@ -166,7 +167,7 @@ static pid_t spawn(char *const argv[], char **env)
 
 /* Runs argv (argv[0] a path) for w: not waited for, killed after script-timeout. */
 static int run_argv(struct main_ctx *m, enum script_kind kind, char *const argv[],
-		    const struct main_worker *w, const struct main_event *ev)
+		    const struct main_worker *w, const struct main_event *ev, script_done_fn done)
 {
 	struct script_run *r;
 	char **env;
@@ -189,6 +190,7 @@ static int run_argv(struct main_ctx *m, enum script_kind kind, char *const argv[
 	r->pid = pid;
 	r->kind = kind;
 	r->worker_id = w->id;
+	r->done = done;
 	r->label = talloc_asprintf(r, "%s %d for %s", key_name[kind], (int)pid, w->label);
 	ev_timer_init(&r->timer, script_timeout, m->cfg->script_timeout, 0);
 	r->timer.data = r;
@@ -201,11 +203,11 @@ static int run_argv(struct main_ctx *m, enum script_kind kind, char *const argv[
 }
 
 static int run(struct main_ctx *m, enum script_kind kind, const char *path,
-	       const struct main_worker *w, const struct main_event *ev)
+	       const struct main_worker *w, const struct main_event *ev, script_done_fn done)
 {
 	char *argv[] = {(char *)path, NULL};
 
-	return run_argv(m, kind, argv, w, ev);
+	return run_argv(m, kind, argv, w, ev, done);
 }
 
 int scripts_command(struct main_ctx *m, enum script_kind kind, const char *command,
@@ -213,23 +215,23 @@ int scripts_command(struct main_ctx *m, enum script_kind kind, const char *comma
 {
 	char *argv[] = {"/bin/sh", "-c", (char *)command, NULL};
 
-	return run_argv(m, kind, argv, w, NULL);
+	return run_argv(m, kind, argv, w, NULL, NULL);
 }
 
-int scripts_connect(struct main_ctx *m, const struct main_worker *w)
+int scripts_connect(struct main_ctx *m, const struct main_worker *w, script_done_fn done)
 {
 	if (!m->cfg->connect_script)
 		return -ENOENT;
-	return run(m, SCRIPT_CONNECT, m->cfg->connect_script, w, NULL);
+	return run(m, SCRIPT_CONNECT, m->cfg->connect_script, w, NULL, done);
 }
 
 void scripts_event(struct main_ctx *m, const struct main_event *ev)
 {
 	if (ev->kind == MEV_SESSION_START && m->cfg->host_update_script && ev->w->hostname &&
 	    ev->w->hostname[0])
-		run(m, SCRIPT_HOST_UPDATE, m->cfg->host_update_script, ev->w, ev);
+		run(m, SCRIPT_HOST_UPDATE, m->cfg->host_update_script, ev->w, ev, NULL);
 	else if (ev->kind == MEV_SESSION_END && m->cfg->disconnect_script)
-		run(m, SCRIPT_DISCONNECT, m->cfg->disconnect_script, ev->w, ev);
+		run(m, SCRIPT_DISCONNECT, m->cfg->disconnect_script, ev->w, ev, NULL);
 }
 
 bool scripts_child_exited(struct main_ctx *m, pid_t pid, int status)
@@ -258,8 +260,8 @@ bool scripts_child_exited(struct main_ctx *m, pid_t pid, int status)
 			   WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 	else
 		log_debug("%s: done", r->label);
-	if (r->kind == SCRIPT_CONNECT)
-		main_connect_script_done(m, r->worker_id, ok);
+	if (r->done)
+		r->done(m, r->worker_id, ok);
 	talloc_free(r);
 	return true;
 }

@@ -5,6 +5,7 @@
 #define SLUICE_SCRIPTS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 enum script_kind {
@@ -19,10 +20,12 @@ struct main_ctx;
 struct main_event;
 struct main_worker;
 
-/* Starts connect-script for w, whose TUN device exists; main_connect_script_done()
- * tells the outcome. 0: started; -ENOENT: none is configured; other -errno: it could
- * not be started. */
-int scripts_connect(struct main_ctx *m, const struct main_worker *w);
+/* How a connect script ended; ok: exit code 0 in time. */
+typedef void (*script_done_fn)(struct main_ctx *m, uint32_t worker_id, bool ok);
+
+/* Starts connect-script for w, whose TUN device exists; done tells the outcome, later.
+ * 0: started; -ENOENT: none is configured; other -errno: it could not be started. */
+int scripts_connect(struct main_ctx *m, const struct main_worker *w, script_done_fn done);
 /* The sink in events.c: host-update at session start when the client sent its host
  * name, disconnect at session end. */
 void scripts_event(struct main_ctx *m, const struct main_event *ev);

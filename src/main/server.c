@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include "main/main.h"
-#include "sec/sec.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,85 +17,15 @@
 #include "common/log.h"
 #include "main/ban.h"
 #include "main/reload.h"
-#include "ipc/main_sec.pb-c.h"
 #include "main/ctl.h"
+#include "main/filter.h"
 #include "main/audit.h"
 #include "main/metrics.h"
+#include "main/sec_channel.h"
 #include "main/systemd.h"
+#include "main/workers.h"
 
-#define SEC_CHANNEL_MAX_PAYLOAD 4096
-#define MAIN_SEC_STATE          1u
-#define ACCEPT_BATCH            16
-
-static const struct ipc_route main_from_sec[] = {
-    {MS_TYPE__MS_COOKIE_RESULT, "MS_COOKIE_RESULT", &ms_cookie_result__descriptor,
-     main_on_cookie_result, 0, MAIN_SEC_STATE, 0},
-    {MS_TYPE__MS_SESSION_EXPIRED, "MS_SESSION_EXPIRED", &ms_session_expired__descriptor,
-     main_on_session_expired, 0, MAIN_SEC_STATE, 0},
-    {MS_TYPE__MS_AUTH_EVENT, "MS_AUTH_EVENT", &ms_auth_event__descriptor, main_on_auth_event, 0,
-     MAIN_SEC_STATE, 0},
-    {MS_TYPE__MS_RELOAD_RESULT, "MS_RELOAD_RESULT", &ms_reload_result__descriptor,
-     main_on_reload_result, 0, MAIN_SEC_STATE, 0},
-    {MS_TYPE__MS_SESSION_ENTRY, "MS_SESSION_ENTRY", &ms_session_entry__descriptor,
-     main_ctl_on_session_entry, 0, MAIN_SEC_STATE, 0},
-    {MS_TYPE__MS_SESSION_LIST_END, "MS_SESSION_LIST_END", &ms_session_list_end__descriptor,
-     main_ctl_on_session_list_end, 0, MAIN_SEC_STATE, 0},
-};
-
-/* A sec that is gone, or stuck past the queue's limit, leaves nobody to log in or
- * sign a handshake; a supervisor restarts us. The audit records already accepted are
- * written first. */
-static void sec_lost(struct main_ctx *m, int err)
-{
-	log_err("cannot reach sec: %s (%zu messages, %zu bytes waiting); exiting", strerror(-err),
-		m->sec_q.count, m->sec_q.bytes);
-	audit_stop(m);
-	exit(1);
-}
-
-void main_send_sec(struct main_ctx *m, uint16_t type, const ProtobufCMessage *msg, const int *fds,
-		   unsigned nfds)
-{
-	int ret = ipc_send_queued(m->sec_ch.fd, &m->sec_q, type, msg, fds, nfds);
-
-	if (ret < 0)
-		sec_lost(m, ret);
-	if (!ipc_queue_empty(&m->sec_q) && !ev_is_active(&m->sec_wio)) {
-		log_warn("sec is not keeping up; queueing messages for it");
-		ev_io_start(m->loop, &m->sec_wio);
-	}
-}
-
-static void sec_writable(struct ev_loop *loop, ev_io *io, int revents)
-{
-	struct main_ctx *m = io->data;
-	int ret = ipc_queue_flush(m->sec_ch.fd, &m->sec_q);
-
-	if (ret == 0) {
-		log_info("sec caught up with its queue");
-		ev_io_stop(loop, io);
-	} else if (ret != -EAGAIN) {
-		sec_lost(m, ret);
-	}
-}
-
-static void sec_readable(struct ev_loop *loop, ev_io *io, int revents)
-{
-	struct main_ctx *m = io->data;
-
-	for (int i = 0; i < 64; i++) {
-		int ret = ipc_recv_dispatch(&m->sec_ch, MAIN_SEC_STATE, m);
-
-		if (ret == -EAGAIN)
-			return;
-		if (ret == IPC_CLOSED || ret < 0) {
-			log_err("sec channel: %s; exiting",
-				ret == IPC_CLOSED ? "closed" : ipc_last_error());
-			ev_break(loop, EVBREAK_ALL);
-			return;
-		}
-	}
-}
+#define ACCEPT_BATCH 16
 
 static void on_accept(struct ev_loop *loop, ev_io *io, int revents)
 {
@@ -283,18 +212,12 @@ int main_run(struct main_ctx *m)
 	m->loop = ev_loop_new(EVFLAG_AUTO);
 	if (!m->loop || main_ban_init(m) < 0)
 		return -ENOMEM;
+	if (filter_start(m) < 0)
+		return -EPERM;
 	/* Opened after sec is forked, so that only main holds the file. */
 	if (audit_start(m) < 0)
 		return -EIO;
-	ipc_channel_init(&m->sec_ch, m->sec_ch.fd, main_from_sec,
-			 sizeof(main_from_sec) / sizeof(main_from_sec[0]), SEC_CHANNEL_MAX_PAYLOAD,
-			 "sec");
-	ev_io_init(&m->sec_io, sec_readable, m->sec_ch.fd, EV_READ);
-	m->sec_io.data = m;
-	ev_io_start(m->loop, &m->sec_io);
-	ev_io_init(&m->sec_wio, sec_writable, m->sec_ch.fd, EV_WRITE);
-	m->sec_wio.data = m;
-	m->sec_q.limit = SEC_QUEUE_LIMIT;
+	sec_channel_start(m);
 	for (unsigned i = 0; i < m->n_listen; i++) {
 		ev_io_init(&m->listen_io[i], on_accept, m->listen_fd[i], EV_READ);
 		m->listen_io[i].data = m;
@@ -347,5 +270,6 @@ int main_run(struct main_ctx *m)
 	}
 	if (m->sec_pid)
 		kill(m->sec_pid, SIGTERM);
+	filter_stop(m);
 	return 0;
 }

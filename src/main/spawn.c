@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "main/main.h"
+#include "main/workers.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,9 +19,10 @@
 
 #include "common/log.h"
 #include "ipc/main_template.pb-c.h"
+#include "ipc/main_template.routes.h"
 #include "main/scripts.h"
 
-#define TEMPLATE_STATE 1u
+#define MAIN_TEMPLATE_RUNNING 1u
 
 static pid_t exec_with_layout(struct main_ctx *m, char *mode, const int *fds, unsigned nfds)
 {
@@ -92,8 +94,7 @@ static int main_on_spawned(void *ctx, void *msg, int *fds)
 }
 
 static const struct ipc_route main_from_template[] = {
-    {MT_TYPE__MT_SPAWNED, "MT_SPAWNED", &mt_spawned__descriptor, main_on_spawned, 0,
-     TEMPLATE_STATE, 0},
+    IPC_ROUTE_MT_SPAWNED(main_on_spawned),
 };
 
 static void template_gone(struct main_ctx *m, const char *why)
@@ -117,7 +118,7 @@ static void template_readable(struct ev_loop *loop, ev_io *io, int revents)
 	struct main_ctx *m = io->data;
 
 	for (int i = 0; i < 64 && m->template_pid; i++) {
-		int ret = ipc_recv_dispatch(&m->template_ch, TEMPLATE_STATE, m);
+		int ret = ipc_recv_dispatch(&m->template_ch, MAIN_TEMPLATE_RUNNING, m);
 
 		if (ret == -EAGAIN)
 			return;

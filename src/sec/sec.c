@@ -11,35 +11,29 @@
 
 #include "common/log.h"
 #include "ipc/main_sec.pb-c.h"
+#include "ipc/main_sec.routes.h"
 #include "ipc/sec_worker.pb-c.h"
+#include "ipc/sec_worker.routes.h"
 
 #define SEC_MAIN_MAX_PAYLOAD   4096
 #define SEC_WORKER_MAX_PAYLOAD 4096
-#define MAIN_RUNNING           1u
+#define SEC_MAIN_RUNNING           1u
 
 static int sec_on_worker_new(void *ctx, void *msg, int *fds);
 
 static const struct ipc_route sec_from_main[] = {
-    {MS_TYPE__MS_WORKER_NEW, "MS_WORKER_NEW", &ms_worker_new__descriptor, sec_on_worker_new, 1,
-     MAIN_RUNNING, 0},
-    {MS_TYPE__MS_COOKIE_CHECK, "MS_COOKIE_CHECK", &ms_cookie_check__descriptor, sec_on_cookie_check,
-     0, MAIN_RUNNING, 0},
-    {MS_TYPE__MS_SESSION_UP, "MS_SESSION_UP", &ms_session_up__descriptor, sec_on_session_up, 0,
-     MAIN_RUNNING, 0},
-    {MS_TYPE__MS_SESSION_DOWN, "MS_SESSION_DOWN", &ms_session_down__descriptor, sec_on_session_down,
-     0, MAIN_RUNNING, 0},
-    {MS_TYPE__MS_RELOAD, "MS_RELOAD", &ms_reload__descriptor, sec_on_reload, 0, MAIN_RUNNING, 0},
-    {MS_TYPE__MS_SESSION_LIST, "MS_SESSION_LIST", &ms_session_list__descriptor, sec_on_session_list,
-     0, MAIN_RUNNING, 0},
+    IPC_ROUTE_MS_WORKER_NEW(sec_on_worker_new),
+    IPC_ROUTE_MS_COOKIE_CHECK(sec_on_cookie_check),
+    IPC_ROUTE_MS_SESSION_UP(sec_on_session_up),
+    IPC_ROUTE_MS_SESSION_DOWN(sec_on_session_down),
+    IPC_ROUTE_MS_RELOAD(sec_on_reload),
+    IPC_ROUTE_MS_SESSION_LIST(sec_on_session_list),
 };
 
 const struct ipc_route sec_from_worker[] = {
-    {SW_TYPE__SW_SIGN_REQ, "SW_SIGN_REQ", &sw_sign_req__descriptor, sec_on_sign_req, 0,
-     SECW_HANDSHAKE, 0},
-    {SW_TYPE__SW_HANDSHAKE_DONE, "SW_HANDSHAKE_DONE", &sw_handshake_done__descriptor,
-     sec_on_handshake_done, 0, SECW_HANDSHAKE, IPC_ONCE},
-    {SW_TYPE__SW_AUTH_REQ, "SW_AUTH_REQ", &sw_auth_req__descriptor, sec_on_auth_req, 0, SECW_AUTH,
-     0},
+    IPC_ROUTE_SW_SIGN_REQ(sec_on_sign_req),
+    IPC_ROUTE_SW_HANDSHAKE_DONE(sec_on_handshake_done),
+    IPC_ROUTE_SW_AUTH_REQ(sec_on_auth_req),
 };
 const size_t sec_from_worker_n = sizeof(sec_from_worker) / sizeof(sec_from_worker[0]);
 
@@ -145,7 +139,7 @@ static void sec_main_readable(struct ev_loop *loop, ev_io *io, int revents)
 	int ret;
 
 	for (;;) {
-		ret = ipc_recv_dispatch(&sec->main_ch, MAIN_RUNNING, sec);
+		ret = ipc_recv_dispatch(&sec->main_ch, SEC_MAIN_RUNNING, sec);
 		if (ret == -EAGAIN)
 			return;
 		if (ret == IPC_CLOSED) {

@@ -132,7 +132,6 @@ int sec_on_auth_req(void *ctx, void *msg, int *fds)
 	}
 	ret = ipc_send(w->ch.fd, SW_TYPE__SW_AUTH_REPLY, &reply.base, NULL, 0);
 	explicit_bzero(cookie, sizeof(cookie));
-	explicit_bzero(req->password, strlen(req->password));
 	talloc_free(tmp);
 	return ret;
 }

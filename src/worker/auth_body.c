@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ipc/ipc.h"
+
 #include <libxml/SAX2.h>
 #include <libxml/catalog.h>
 #include <libxml/parser.h>
@@ -121,8 +123,13 @@ static int set_field(struct auth_body *b, char **field, const uint8_t *val, size
 	ret = check_text(val, len);
 	if (ret < 0)
 		return ret;
-	*field = talloc_strndup(b, (const char *)val, len);
-	return *field ? 0 : -ENOMEM;
+	/* Every field may be a password or a code: wiped when the body is freed. */
+	*field = ipc_alloc_secret(b, len + 1);
+	if (!*field)
+		return -ENOMEM;
+	memcpy(*field, val, len);
+	(*field)[len] = '\0';
+	return 0;
 }
 
 static int is_xml_media_type(const char *ct)
@@ -204,7 +211,7 @@ static int parse_form(struct auth_body *b, const uint8_t *body, size_t len)
 	int ret = 0;
 
 	b->type = AUTH_BODY_REPLY;
-	buf = talloc_size(b, len);
+	buf = ipc_alloc_secret(b, len);
 	if (buf == NULL)
 		return -ENOMEM;
 	for (seg = body;; seg = amp + 1) {
@@ -259,7 +266,7 @@ static int xml_field(struct auth_body *b, const xmlNode *node, char **field, siz
 			return -EMSGSIZE;
 		len += l;
 	}
-	val = talloc_size(b, len + 1);
+	val = ipc_alloc_secret(b, len + 1);
 	if (val == NULL)
 		return -ENOMEM;
 	len = 0;

@@ -21,9 +21,10 @@
 #include "common/log.h"
 #include "common/session.h"
 #include "ipc/main_template.pb-c.h"
+#include "ipc/main_template.routes.h"
 #include "worker/auth_body.h"
 
-#define TEMPLATE_STATE 1u
+#define TEMPLATE_RUNNING 1u
 #define HIGH_FD 20 /* where descriptors wait before taking their fixed numbers */
 
 static struct {
@@ -43,8 +44,7 @@ static int template_on_spawn(void *ctx, void *msg, int *fds)
 }
 
 static const struct ipc_route template_from_main[] = {
-    {MT_TYPE__MT_SPAWN, "MT_SPAWN", &mt_spawn__descriptor, template_on_spawn, 3, TEMPLATE_STATE,
-     0},
+    IPC_ROUTE_MT_SPAWN(template_on_spawn),
 };
 
 /* Gives the worker its fixed layout; the received numbers may collide with 3-5. */
@@ -117,7 +117,7 @@ void template_run(char *mode_arg)
 		if (poll(&p, 1, -1) < 0 && errno != EINTR)
 			_exit(WEXIT_IPC);
 		req.requested = false;
-		ret = ipc_recv_dispatch(&ch, TEMPLATE_STATE, NULL);
+		ret = ipc_recv_dispatch(&ch, TEMPLATE_RUNNING, NULL);
 		if (ret == IPC_CLOSED)
 			_exit(WEXIT_OK);
 		if (ret < 0 && ret != -EAGAIN)

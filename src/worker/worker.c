@@ -24,6 +24,7 @@
 #include "common/netaddr.h"
 #include "common/session.h"
 #include "ipc/sec_worker.pb-c.h"
+#include "ipc/main_worker.routes.h"
 #include "worker/auth_body.h"
 #include "worker/auth_xml.h"
 #include "worker/http.h"
@@ -38,13 +39,10 @@
 static struct worker *self;
 
 static const struct ipc_route worker_from_main[] = {
-    {MW_TYPE__MW_TUNNEL_OK, "MW_TUNNEL_OK", &mw_tunnel_ok__descriptor, worker_on_tunnel_ok, 1,
-     WK_WAIT, IPC_ONCE},
-    {MW_TYPE__MW_TUNNEL_FAIL, "MW_TUNNEL_FAIL", &mw_tunnel_fail__descriptor, worker_on_tunnel_fail,
-     0, WK_WAIT, IPC_ONCE},
-    {MW_TYPE__MW_TERMINATE, "MW_TERMINATE", &mw_terminate__descriptor, worker_on_terminate, 0,
-     WK_TUNNEL, 0},
-    {MW_TYPE__MW_UDP, "MW_UDP", &mw_udp__descriptor, worker_on_udp, 1, WK_TUNNEL, 0},
+    IPC_ROUTE_MW_TUNNEL_OK(worker_on_tunnel_ok),
+    IPC_ROUTE_MW_TUNNEL_FAIL(worker_on_tunnel_fail),
+    IPC_ROUTE_MW_TERMINATE(worker_on_terminate),
+    IPC_ROUTE_MW_UDP(worker_on_udp),
 };
 
 /* Workers log through main: they open nothing of their own. */
@@ -117,7 +115,6 @@ static int handle_login(struct worker *w, const struct auth_body *ab, const char
 	req.group = ab->group_select;
 	req.user_agent = (char *)user_agent;
 	ret = ipc_send(w->sec_fd, SW_TYPE__SW_AUTH_REQ, &req.base, NULL, 0);
-	explicit_bzero(ab->password, strlen(ab->password));
 	if (ret == 0)
 		ret = ipc_recv_expect(w->sec_fd, SW_TYPE__SW_AUTH_REPLY, &sw_auth_reply__descriptor,
 				      WORKER_SEC_MAX_PAYLOAD, tmp, (void **)&reply, NULL, 0,
@@ -165,6 +162,9 @@ static int handle_auth_request(struct worker *w, const struct http_request *req)
 		return send_response(w, 404, NULL, NULL, req->keep_alive) < 0 ? -EIO
 									      : req->keep_alive;
 	ret = auth_body_parse(w, req->content_type, req->body, req->body_len, &ab);
+	/* The raw body held the password; the parsed one wipes its copy when freed. */
+	if (req->body)
+		explicit_bzero((void *)req->body, req->body_len);
 	if (ret < 0) {
 		log_info("malformed authentication body from %s", w->init->client_ip);
 		send_response(w, 400, NULL, NULL, false);

@@ -21,7 +21,9 @@
 #include "main/events.h"
 #include "main/main.h"
 #include "main/reload.h"
+#include "main/sec_channel.h"
 #include "main/systemd.h"
+#include "main/workers.h"
 #include "ipc/main_sec.pb-c.h"
 
 static struct main_ctx *mc; /* talloc: main hangs its state under it */
@@ -32,6 +34,11 @@ static unsigned terminated;
 void main_terminate_worker(struct main_worker *w, unsigned reason)
 {
 	terminated++;
+}
+
+bool main_worker_holds_tun(const struct main_worker *w)
+{
+	return w->handed_over && w->tun_fd >= 0;
 }
 
 void main_event(struct main_ctx *m, const struct main_event *ev)
@@ -86,13 +93,10 @@ int main_ban_unban(struct main_ctx *m, const char *ip)
  * second batch, so that batching, relaying and the end of the list all run. */
 static uint32_t pending_req;
 
-void main_send_sec(struct main_ctx *main, uint16_t type, const ProtobufCMessage *msg,
-		   const int *fds, unsigned nfds)
+void sec_session_list(struct main_ctx *m, uint32_t request_id, const char *prefix,
+		      const char *after)
 {
-	MsSessionList *req = (MsSessionList *)msg;
-
-	if (type == MS_TYPE__MS_SESSION_LIST)
-		pending_req = req->after ? 0 : req->request_id;
+	pending_req = after ? 0 : request_id;
 }
 
 static void answer_sessions(void)
@@ -109,14 +113,14 @@ static void answer_sessions(void)
 	e.groupname = "";
 	e.auth_ip = "198.18.0.2";
 	e.sid = "0123456789ab";
-	main_ctl_on_session_entry(mc, &e, NULL);
+	main_ctl_session_entry(mc, &e);
 	e.sid = "123456789abc";
 	e.has_expires = true;
 	e.expires = 2000;
-	main_ctl_on_session_entry(mc, &e, NULL);
+	main_ctl_session_entry(mc, &e);
 	end.count = 2;
 	end.more = true;
-	main_ctl_on_session_list_end(mc, &end, NULL);
+	main_ctl_session_list_end(mc, &end);
 }
 
 void log_printf(int priority, const char *func, const char *fmt, ...)
@@ -156,6 +160,7 @@ static void setup(void)
 		w->id = 2 - i; /* newest first, as main keeps them */
 		w->pid = 100 + i;
 		w->state = MWS_TUNNEL;
+		w->handed_over = true;
 		w->tun_fd = 1000;
 		w->username = (char *)names[i];
 		w->groupname = "";

@@ -1,5 +1,6 @@
 /* Fuzzes text_make_utf8 (client-chosen user agents and host names): the length never
- * changes, only bytes turned into '?' differ, and a second pass changes nothing. */
+ * changes, only bytes turned into '?' differ, no control character is left, and a
+ * second pass changes nothing. */
 #include "config.h"
 #include "fuzz_input.h"
 #include "common/text.h"
@@ -20,6 +21,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	if (strlen(a) != strnlen((const char *)data, size))
 		abort();
+	for (size_t i = 0; a[i]; i++)
+		if ((uint8_t)a[i] < 0x20 || (uint8_t)a[i] == 0x7f ||
+		    ((uint8_t)a[i] == 0xc2 && (uint8_t)a[i + 1] >= 0x80 && (uint8_t)a[i + 1] <= 0x9f))
+			abort();
 	b = strdup(a);
 	if (!b)
 		abort();

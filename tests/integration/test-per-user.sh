@@ -120,7 +120,7 @@ out=$(ping_through "$NS_C2" 198.19.1.1 2) || fail "no ping through dave's tunnel
 start_client c6 "$NS_C1" erin erin-pw
 wait_client_exit c6 20
 [ $? != 124 ] || fail "erin's client did not give up"
-server_log_has "no address pool for session .*198.19.0.128/25 overlaps the pool 198.19.0.0/24" 5 ||
+server_log_has "no tunnel for session .*: no address pool: .*198.19.0.128/25 overlaps the pool 198.19.0.0/24" 5 ||
 	fail "no log of erin's overlapping pool"
 log "dave ($ip5) got his group's pool; erin's overlapping one was refused"
 

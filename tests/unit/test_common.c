@@ -33,6 +33,11 @@ START_TEST(test_make_utf8)
 	utf8("\xe2\x82", "??");               /* cut short by the end */
 	utf8("\x80 continuation", "? continuation");
 	utf8("", "");
+	/* Control characters: a client must not forge log lines or drive a terminal. */
+	utf8("a\nauth ok: user=root", "a?auth ok: user=root");
+	utf8("x\r\t\x1b[31my\x7f", "x???[31my?");
+	utf8("c1 \xc2\x85 \xc2\x9b", "c1 ?? ??");  /* NEL, CSI */
+	utf8("\xc2\xa0nbsp", "\xc2\xa0nbsp");       /* U+00A0 is no control */
 }
 END_TEST
 

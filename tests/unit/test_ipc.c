@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "ipc/main_worker.pb-c.h"
@@ -247,17 +248,22 @@ START_TEST(test_send_queue)
 		queued += !ipc_queue_empty(&q);
 	}
 	ck_assert_int_eq(ipc_queue_flush(sv[0], &q), -EAGAIN);
-	/* An fd travels too; the caller closes its own at once. */
+	/* An fd travels too, and the queue takes it: no new descriptor is needed, so a full
+	 * descriptor table (here: a limit of 0) cannot fail the send. */
 	{
 		int dup_fd = dup(p[0]);
 		MwTunnelOk ok = MW_TUNNEL_OK__INIT;
+		struct rlimit saved, none = {0, 0};
 
 		ok.sid = "s1";
 		ok.username = ok.groupname = ok.device = ok.ipv4 = ok.ipv4_local =
 		    ok.ipv4_netmask = "x";
+		ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &saved), 0);
+		none.rlim_max = saved.rlim_max;
+		ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &none), 0);
 		ck_assert_int_eq(
 		    ipc_send_queued(sv[0], &q, MW_TYPE__MW_TUNNEL_OK, &ok.base, &dup_fd, 1), 0);
-		close(dup_fd);
+		ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &saved), 0);
 	}
 	ck_assert_uint_eq(q.count, 6);
 	/* The limit: a message that would pass it is refused, nothing else changes. */
@@ -278,7 +284,7 @@ START_TEST(test_send_queue)
 	ck_assert_int_eq(ipc_recv_dispatch(&ch, ST_WAIT, &rx), 0);
 	ck_assert_int_eq(rx.last, MW_TYPE__MW_TUNNEL_OK);
 	close(rx.fd);
-	ck_assert_int_eq(count_fds(), fds_before); /* the queue's copies are closed */
+	ck_assert_int_eq(count_fds(), fds_before); /* the queue closed the fd it took */
 	close(p[0]);
 	close(p[1]);
 }

@@ -193,6 +193,31 @@ START_TEST(test_requested)
 }
 END_TEST
 
+/* The address a user held last is the one they may ask for again. */
+START_TEST(test_previous)
+{
+	void *ctx = talloc_new(NULL);
+	struct lease_pool *p = pool(ctx, "198.19.0.0", "255.255.255.0");
+	struct in_addr a, b, prev;
+
+	ck_assert_int_eq(lease_previous(p, "alice", &prev), -ENOENT);
+	ck_assert_int_eq(lease_acquire(p, "s1", "alice", false, NULL, &a), 0);
+	ck_assert_int_eq(lease_previous(p, "alice", &prev), 0);
+	ck_assert_uint_eq(prev.s_addr, a.s_addr);
+	lease_release(p, "s1");
+	/* Kept after the release: that is when a client comes back and asks. */
+	ck_assert_int_eq(lease_previous(p, "alice", &prev), 0);
+	ck_assert_uint_eq(prev.s_addr, a.s_addr);
+	ck_assert_int_eq(lease_acquire(p, "s2", "alice", false, NULL, &b), 0);
+	ck_assert_uint_ne(a.s_addr, b.s_addr); /* next-fit moved on */
+	ck_assert_int_eq(lease_previous(p, "alice", &prev), 0);
+	ck_assert_uint_eq(prev.s_addr, b.s_addr);
+	ck_assert_int_eq(lease_previous(p, "bob", &prev), -ENOENT);
+	ck_assert_int_eq(lease_previous(p, NULL, &prev), -EINVAL);
+	talloc_free(ctx);
+}
+END_TEST
+
 START_TEST(test_exhaustion)
 {
 	void *ctx = talloc_new(NULL);
@@ -293,6 +318,7 @@ int main(void)
 	    {test_same_sid_same_address},
 	    {test_predictable},
 	    {test_requested},
+	    {test_previous},
 	    {test_exhaustion},
 	    {test_10k_sessions},
 	    {test_bad_arguments},

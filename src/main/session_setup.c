@@ -1,0 +1,487 @@
+/* A session's set-up and end, as main runs them; the states and what moves a session
+ * from one to the next are in session_setup.h. */
+#include "config.h"
+
+#include "main/session_setup.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <gnutls/crypto.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/session.h"
+#include "common/text.h"
+#include "ipc/main_sec.pb-c.h"
+#include "ipc/main_worker.pb-c.h"
+#include "main/events.h"
+#include "main/filter.h"
+#include "main/iroute.h"
+#include "main/main.h"
+#include "main/scripts.h"
+#include "main/sec_channel.h"
+#include "main/tun.h"
+#include "main/workers.h"
+
+#define WORKER_STATS_INTERVAL_MIN 1
+
+/* --- the failure path ------------------------------------------------------------------ */
+
+static void tunnel_close(struct main_worker *w)
+{
+	if (w->filtered)
+		filter_session_del(w->m, w);
+	w->filtered = false;
+	main_workers_set_tunnel(w->m, w, false);
+	close(w->tun_fd);
+	w->tun_fd = -1;
+}
+
+/* Gives back what the set-up steps took so far. */
+static void setup_undo(struct main_worker *w)
+{
+	if (w->iroutes_on)
+		iroutes_apply(w->m, w, false);
+	w->iroutes_on = false;
+	if (w->tun_fd >= 0)
+		tunnel_close(w);
+	if (w->predecessor)
+		w->predecessor->successor = NULL;
+	w->predecessor = NULL;
+	/* sec reserved the session for w; it ignores this when a newer tunnel has it. */
+	if (w->sid)
+		sec_session_down(w->m, w->sid, w->id, false);
+}
+
+/* The one way a set-up fails: log why, undo, answer the worker once (http_code and
+ * client_reason go to the client). */
+static void setup_fail(struct main_worker *w, int prio, unsigned http_code,
+		       const char *client_reason, const char *fmt, ...)
+{
+	MwTunnelFail f = MW_TUNNEL_FAIL__INIT;
+	char why[512], line[700];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	snprintf(line, sizeof(line), "%s: no tunnel%s%s: %s", w->label, w->sid ? " for session " : "",
+		 w->sid ? w->sid : "", why);
+	log_raw(prio, line);
+	setup_undo(w);
+	w->state = MWS_ENDED;
+	f.http_code = http_code;
+	f.reason = (char *)client_reason;
+	if (ipc_send(w->ch.fd, MW_TYPE__MW_TUNNEL_FAIL, &f.base, NULL, 0) < 0)
+		main_worker_kill(w, "cannot answer its tunnel request");
+}
+
+/* --- AUTH: the tunnel request ---------------------------------------------------------- */
+
+int session_on_tunnel_req(void *ctx, void *msg, int *fds)
+{
+	struct main_worker *w = ctx;
+	MwTunnelReq *r = msg;
+
+	if (r->cookie.len == 0 || r->cookie.len > 256)
+		return -EPROTO;
+	w->hostname = talloc_strndup(w, r->hostname ? r->hostname : "", 255);
+	w->user_agent = talloc_strndup(w, r->user_agent ? r->user_agent : "", 255);
+	if (!w->hostname || !w->user_agent)
+		return -ENOMEM;
+	/* The client chose them; logs, JSON and scripts get valid UTF-8. */
+	text_make_utf8(w->hostname);
+	text_make_utf8(w->user_agent);
+	w->has_requested =
+	    r->requested_ipv4 && inet_pton(AF_INET, r->requested_ipv4, &w->requested) == 1;
+	w->mtu = r->mtu < 576 ? 576 : (r->mtu > 9000 ? 9000 : r->mtu);
+	w->state = MWS_COOKIE;
+	sec_cookie_check(w, r->cookie.data, r->cookie.len);
+	return 0;
+}
+
+/* --- grant: pool, lease, TUN, iroutes, connect-script ---------------------------------- */
+
+static void hand_over(struct main_worker *w);
+
+/* explicit-ipv4: that address or none; 0, or a negative errno with err set. */
+static int explicit_lease(struct main_worker *w, char *err, size_t errlen)
+{
+	struct in_addr want, net, mask;
+	int ret;
+
+	if (inet_pton(AF_INET, w->cfg->explicit_ipv4, &want) != 1)
+		return -EINVAL;
+	lease_pool_network(w->pool, &net, &mask);
+	if ((want.s_addr & mask.s_addr) != net.s_addr) {
+		snprintf(err, errlen, "explicit-ipv4 %s is outside the session's ipv4-network",
+			 w->cfg->explicit_ipv4);
+		return -EINVAL;
+	}
+	ret = lease_acquire(w->pool, w->sid, w->username, false, &want, &w->vpn_ip);
+	if (ret == 0 && w->vpn_ip.s_addr != want.s_addr) {
+		lease_release(w->pool, w->sid);
+		ret = -EADDRINUSE;
+	}
+	if (ret < 0)
+		snprintf(err, errlen, "explicit-ipv4 %s: %s", w->cfg->explicit_ipv4,
+			 ret == -EADDRINUSE ? "in use by another session, or reserved"
+					    : strerror(-ret));
+	return ret;
+}
+
+/* X-CSTP-Address: a client may ask for the address its user had before, not for any
+ * free one (which could be another user's, firewalled differently). */
+static const struct in_addr *previous_address(struct main_worker *w)
+{
+	struct in_addr prev;
+
+	if (!w->has_requested)
+		return NULL;
+	if (lease_previous(w->pool, w->username, &prev) == 0 &&
+	    prev.s_addr == w->requested.s_addr)
+		return &w->requested;
+	log_info("%s: asked for %s, which is not its user's previous address; ignored", w->label,
+		 inet_ntoa(w->requested));
+	return NULL;
+}
+
+static void script_done(struct main_ctx *m, uint32_t worker_id, bool ok)
+{
+	struct main_worker *w = main_find_worker(m, worker_id, 0);
+
+	/* The worker may have gone while the script ran; its exit undid the set-up. */
+	if (!w || w->state != MWS_SCRIPT)
+		return;
+	if (ok)
+		hand_over(w);
+	else
+		setup_fail(w, LOG_NOTICE, 503, "refused by the connect script",
+			   "refused by the connect script");
+}
+
+static void grant(struct main_worker *w)
+{
+	struct main_ctx *m = w->m;
+	char err[256];
+	int ret;
+
+	w->pool = main_pool_for(m, w->cfg, err, sizeof(err));
+	if (!w->pool) {
+		setup_fail(w, LOG_ERR, 503, "no address pool", "no address pool: %s", err);
+		return;
+	}
+	if (w->cfg->explicit_ipv4) {
+		ret = explicit_lease(w, err, sizeof(err));
+		if (ret < 0) {
+			setup_fail(w, LOG_ERR, 503, "the user's address is not available", "%s",
+				   err);
+			return;
+		}
+	} else {
+		ret = lease_acquire(w->pool, w->sid, w->username, m->cfg->predictable_ips,
+				    previous_address(w), &w->vpn_ip);
+		if (ret < 0) {
+			setup_fail(w, LOG_ERR, 503, "no free address in the pool",
+				   "no address: %s", strerror(-ret));
+			return;
+		}
+	}
+	if (w->cfg->mtu)
+		w->mtu = w->cfg->mtu;
+	ret = tun_create(m->cfg->device, lease_pool_server_addr(w->pool), w->vpn_ip, w->mtu,
+			 w->device);
+	if (ret < 0) {
+		setup_fail(w, LOG_ERR, 503, "cannot create the tunnel device",
+			   "cannot create a TUN device: %s", strerror(-ret));
+		return;
+	}
+	w->tun_fd = ret;
+	/* A later tunnel request with the same cookie must find this one to end it. */
+	if (main_workers_set_tunnel(m, w, true) < 0) {
+		setup_fail(w, LOG_ERR, 503, "out of memory", "out of memory for main's index");
+		return;
+	}
+	/* Before the worker can write a packet: the kernel's half of anti-spoofing and
+	 * restrict-user-to-routes. */
+	if (filter_session_add(m, w) < 0) {
+		setup_fail(w, LOG_ERR, 503, "cannot set up the tunnel's packet filter",
+			   "cannot install the packet policy of %s", w->device);
+		return;
+	}
+	w->filtered = true;
+	iroutes_apply(m, w, true);
+	w->iroutes_on = true;
+	ret = scripts_connect(m, w, script_done);
+	if (ret == 0)
+		w->state = MWS_SCRIPT;
+	else if (ret == -ENOENT)
+		hand_over(w);
+	else
+		setup_fail(w, LOG_ERR, 503, "the connect script could not run",
+			   "the connect script could not run: %s", strerror(-ret));
+}
+
+/* --- hand over: the worker gets the TUN device ----------------------------------------- */
+
+static void session_timeout(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct main_worker *w = t->data;
+
+	log_info("%s: session-timeout reached; ending session %s", w->label, w->sid);
+	main_terminate_worker(w, END_SESSION_TIMEOUT);
+}
+
+static void hand_over(struct main_worker *w)
+{
+	struct main_ctx *m = w->m;
+	const struct sluice_config *c = w->cfg;
+	MwTunnelOk ok = MW_TUNNEL_OK__INIT;
+	uint8_t dtls_id[MAIN_DTLS_ID_LEN];
+	struct in_addr server = lease_pool_server_addr(w->pool);
+	char ip[INET_ADDRSTRLEN], local[INET_ADDRSTRLEN], mask[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &w->vpn_ip, ip, sizeof(ip));
+	inet_ntop(AF_INET, &server, local, sizeof(local));
+	inet_ntop(AF_INET, &c->ipv4_netmask, mask, sizeof(mask));
+	ok.sid = w->sid;
+	ok.username = w->username;
+	ok.groupname = w->groupname;
+	ok.device = w->device;
+	ok.ipv4 = ip;
+	ok.ipv4_local = local;
+	ok.ipv4_netmask = mask;
+	/* A new DTLS id for every tunnel: the client re-keys DTLS when it changes, and a
+	 * ClientHello with an old id matches nothing. */
+	if (m->udp_fd >= 0 && !c->no_udp &&
+	    gnutls_rnd(GNUTLS_RND_RANDOM, dtls_id, sizeof(dtls_id)) == 0 &&
+	    main_workers_set_dtls_id(m, w, dtls_id) < 0)
+		log_warn("%s: out of memory for main's index; no DTLS", w->label);
+	if (w->has_dtls_id) {
+		ok.has_dtls_id = true;
+		ok.dtls_id.data = w->dtls_id;
+		ok.dtls_id.len = sizeof(w->dtls_id);
+	}
+	ok.mtu = w->mtu;
+	ok.idle_timeout = c->idle_timeout;
+	ok.dpd = c->dpd;
+	ok.mobile_dpd = c->mobile_dpd;
+	ok.keepalive = c->keepalive;
+	ok.stats_interval = c->stats_report_time > WORKER_STATS_INTERVAL_MIN
+				? c->stats_report_time
+				: WORKER_STATS_INTERVAL_MIN;
+	ok.n_dns = c->n_dns;
+	ok.dns = c->dns;
+	ok.n_routes = c->n_routes;
+	ok.routes = c->routes;
+	ok.n_no_routes = c->n_no_routes;
+	ok.no_routes = c->no_routes;
+	ok.n_iroutes = c->n_iroutes;
+	ok.iroutes = c->iroutes;
+	ok.n_split_dns = c->n_split_dns;
+	ok.split_dns = c->split_dns;
+	ok.has_restrict_to_routes = true;
+	ok.restrict_to_routes = c->restrict_to_routes;
+	ok.has_rx_per_sec = ok.has_tx_per_sec = true;
+	ok.rx_per_sec = c->rx_data_per_sec;
+	ok.tx_per_sec = c->tx_data_per_sec;
+	if (w->deadline) {
+		time_t left = w->deadline - time(NULL);
+
+		/* At least 1: the header's 0 would mean no timeout. */
+		ok.has_session_timeout = true;
+		ok.session_timeout = left > 0 ? (uint32_t)left : 1;
+	}
+	/* On failure the worker is killed; its exit undoes the set-up. */
+	if (ipc_send(w->ch.fd, MW_TYPE__MW_TUNNEL_OK, &ok.base, &w->tun_fd, 1) < 0) {
+		main_worker_kill(w, "cannot pass the TUN device");
+		return;
+	}
+	w->state = MWS_TUNNEL;
+	w->handed_over = true;
+	w->started = time(NULL);
+	if (w->deadline) {
+		ev_timer_set(&w->session_timer,
+			     w->deadline > w->started ? (ev_tstamp)(w->deadline - w->started) : 0.,
+			     0.);
+		ev_timer_start(m->loop, &w->session_timer);
+	}
+	sec_session_up(w);
+	{
+		struct main_event ev = {.kind = MEV_SESSION_START, .w = w, .ok = true};
+
+		main_event(m, &ev);
+	}
+}
+
+/* --- COOKIE: sec's decision ------------------------------------------------------------ */
+
+/* The cookie's tunnel is up in old (the client moved before its old connection died): old
+ * ends first, and w goes on when old's worker is gone. Of several requests waiting for
+ * the same tunnel, the newest wins. */
+static void wait_for_predecessor(struct main_worker *w, struct main_worker *old)
+{
+	if (old->successor)
+		setup_fail(old->successor, LOG_INFO, 503, "superseded by a newer connection",
+			   "superseded by a newer tunnel request of the same session (%s)",
+			   w->label);
+	else
+		log_info("%s: session %s re-used by %s; ending the older tunnel", old->label,
+			 old->sid, w->label);
+	old->end_reason = END_SESSION_REUSED;
+	old->successor = w;
+	w->predecessor = old;
+	w->state = MWS_PREDECESSOR;
+	if (old->pid > 0)
+		kill(old->pid, SIGKILL);
+}
+
+int session_on_cookie_result(struct main_ctx *m, const MsCookieResult *r)
+{
+	struct main_worker *w = main_find_worker(m, r->worker_id, 0);
+	struct main_worker *old;
+	char err[600];
+
+	if (!w || w->state != MWS_COOKIE) {
+		/* The worker went away meanwhile: give the reservation back. */
+		if (r->ok && r->sid)
+			sec_session_down(m, r->sid, r->worker_id, false);
+		return 0;
+	}
+	if (!r->ok) {
+		setup_fail(w, LOG_INFO, r->has_http_code ? r->http_code : 401,
+			   r->reason ? r->reason : "", "tunnel refused: %s",
+			   r->reason ? r->reason : "");
+		return 0;
+	}
+	if (!r->sid || !r->username || !r->groupname)
+		return -EPROTO;
+	w->sid = talloc_strdup(w, r->sid);
+	w->username = talloc_strdup(w, r->username);
+	w->groupname = talloc_strdup(w, r->groupname);
+	if (!w->sid || !w->username || !w->groupname)
+		return -ENOMEM;
+	w->login = r->has_created ? (time_t)r->created : time(NULL);
+	w->deadline = r->has_deadline ? (time_t)r->deadline : 0;
+	main_worker_set_label(w);
+	talloc_free(w->cfg);
+	w->cfg = config_derive(w, m->cfg, r->user_config ? r->user_config : "", err, sizeof(err));
+	if (!w->cfg) {
+		setup_fail(w, LOG_ERR, 503, "invalid per-user configuration",
+			   "the configuration of user '%s': %s", w->username, err);
+		return 0;
+	}
+	old = main_find_tunnel(m, w->sid);
+	if (old && old != w)
+		wait_for_predecessor(w, old);
+	else
+		grant(w);
+	return 0;
+}
+
+/* --- TUNNEL: counters, the end ---------------------------------------------------------- */
+
+int session_on_stats(void *ctx, void *msg, int *fds)
+{
+	struct main_worker *w = ctx;
+	MwStats *s = msg;
+
+	/* Shown while the session runs; the accounting reads the TUN device instead. */
+	w->bytes_in = s->bytes_in;
+	w->bytes_out = s->bytes_out;
+	w->spoofed = s->spoofed_dropped;
+	w->route_dropped = s->has_route_dropped ? s->route_dropped : 0;
+	w->dtls = s->dtls_cipher && s->dtls_cipher[0];
+	return 0;
+}
+
+/* The reasons a worker sees for itself. The others (terminated, timed out, re-used, died)
+ * are main's to decide, from its own state. */
+static bool worker_may_claim(unsigned reason)
+{
+	return reason == END_USER_DISCONNECT || reason == END_CLIENT_CLOSED ||
+	       reason == END_IDLE_TIMEOUT || reason == END_DPD_TIMEOUT || reason == END_ERROR;
+}
+
+int session_on_session_end(void *ctx, void *msg, int *fds)
+{
+	struct main_worker *w = ctx;
+	MwSessionEnd *e = msg;
+
+	w->state = MWS_ENDED;
+	if (w->end_reason)
+		return 0; /* main decided already */
+	if (worker_may_claim(e->reason))
+		w->claimed_reason = e->reason;
+	else
+		log_warn("%s: claims the session ended for '%s', which only main decides; ignored",
+			 w->label, session_end_reason_str(e->reason));
+	return 0;
+}
+
+/* Accounting happens here, in main, from the TUN device main still holds, so it is
+ * complete whether the worker ended cleanly, crashed or was killed. */
+static void session_end(struct main_worker *w, int status)
+{
+	uint64_t rx = 0, tx = 0, rxp, txp;
+	unsigned reason = w->end_reason ? w->end_reason : w->claimed_reason;
+
+	if (!reason)
+		reason = (WIFEXITED(status) && WEXITSTATUS(status) == 0) ? END_CLIENT_CLOSED
+									 : END_WORKER_DIED;
+	if (tun_stats(w->device, &rx, &tx, &rxp, &txp) < 0) {
+		rx = w->bytes_in;
+		tx = w->bytes_out;
+	}
+	{
+		struct main_event ev = {.kind = MEV_SESSION_END,
+					.w = w,
+					.bytes_in = rx,
+					.bytes_out = tx,
+					.duration = (long long)(time(NULL) - w->started),
+					.reason = session_end_reason_str(reason)};
+
+		main_event(w->m, &ev);
+	}
+	if (w->iroutes_on)
+		iroutes_apply(w->m, w, false);
+	w->iroutes_on = false;
+	tunnel_close(w);
+	if (reason != END_SESSION_REUSED)
+		/* An ended session must not come back with its cookie. */
+		sec_session_down(w->m, w->sid, w->id,
+				 reason == END_USER_DISCONNECT || reason == END_SERVER_TERMINATE ||
+				     reason == END_SESSION_TIMEOUT);
+}
+
+void session_worker_exited(struct main_worker *w, int status)
+{
+	if (w->state & MWS_SETUP)
+		setup_undo(w);
+	else if (w->handed_over && w->tun_fd >= 0)
+		session_end(w, status);
+}
+
+void session_worker_freed(struct main_worker *w)
+{
+	struct main_worker *next = w->successor;
+
+	ev_timer_stop(w->m->loop, &w->session_timer);
+	if (w->predecessor)
+		w->predecessor->successor = NULL;
+	if (!next)
+		return;
+	next->predecessor = NULL;
+	if (next->state == MWS_PREDECESSOR)
+		grant(next);
+}
+
+void session_init(struct main_worker *w)
+{
+	ev_init(&w->session_timer, session_timeout);
+	w->session_timer.data = w;
+}

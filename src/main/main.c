@@ -22,6 +22,7 @@
 
 #include "common/log.h"
 #include "main/audit.h"
+#include "main/listeners.h"
 #include "main/reload.h"
 #include "sec/sec.h"
 

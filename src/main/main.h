@@ -134,7 +134,6 @@ struct main_ctx {
 };
 
 /* server.c */
-int main_listen(struct main_ctx *m);
 int main_run(struct main_ctx *m);
 void main_send_sec(struct main_ctx *m, uint16_t type, const ProtobufCMessage *msg, const int *fds,
 		   unsigned nfds);

@@ -1,14 +1,17 @@
-/* main's listeners: binding the TCP and UDP ports (or taking systemd's sockets) and
- * accepting connections. */
+/* main's listeners: binding the TCP and UDP ports (or taking systemd's sockets),
+ * accepting connections, and pausing while file descriptors run out. */
 #include "config.h"
 
 #include "main/listeners.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,6 +21,177 @@
 #include "main/systemd.h"
 
 #define ACCEPT_BATCH 16
+/* Descriptors kept from new connections for what must go on while main accepts none:
+ * the control socket, the TUN devices and DTLS sockets of clients already logging in,
+ * scripts, the metrics page. */
+#define FD_RESERVE 16
+/* Free descriptors beyond the reserve before accepting resumes, so that it resumes
+ * for a few clients (a new worker needs five for a moment), not for one. */
+#define FD_HEADROOM 16
+#define RETRY_MIN   0.1 /* seconds */
+#define RETRY_MAX   1.0
+/* Accepting this long without running short ends an episode: one pair of log lines
+ * however often the descriptors run out and come back within it. */
+#define CALM        2.0
+#define MAX_WAITING 4
+
+struct main_listeners {
+	int reserve[FD_RESERVE]; /* eventfds that only hold a slot; -1: let go */
+	/* Paused: when to try again. Accepting within an episode: when it is over. */
+	ev_timer timer;
+	ev_tstamp interval;
+	bool paused;  /* the TCP listeners are not watched */
+	bool episode; /* from running short until CALM seconds of accepting */
+	ev_tstamp episode_start;
+	ev_io *waiting[MAX_WAITING]; /* other accepting watchers, paused until the retry */
+	unsigned n_waiting;
+	uint64_t episodes;
+};
+
+static bool is_shortage(int err)
+{
+	return err == -EMFILE || err == -ENFILE || err == -ENOBUFS || err == -ENOMEM;
+}
+
+static unsigned long long fd_limit(void)
+{
+	struct rlimit rl;
+
+	return getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (unsigned long long)rl.rlim_cur : 0;
+}
+
+/* -1 when even the directory cannot be opened. */
+static long open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	long n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n - 1; /* the directory's own */
+}
+
+/* "N open, limit L"; plus: descriptors closed a moment ago that count as open. */
+static void fds_text(char *buf, size_t len, unsigned plus)
+{
+	long n = open_fds();
+
+	if (n < 0)
+		snprintf(buf, len, "? open, limit %llu", fd_limit());
+	else
+		snprintf(buf, len, "%ld open, limit %llu", n + plus, fd_limit());
+}
+
+static unsigned reserve_release(struct main_listeners *l)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < FD_RESERVE; i++) {
+		if (l->reserve[i] >= 0) {
+			close(l->reserve[i]);
+			l->reserve[i] = -1;
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Takes the reserve back, and proves FD_HEADROOM more are free. 0 or -errno. */
+static int reserve_take(struct main_listeners *l)
+{
+	int probe[FD_HEADROOM];
+	unsigned n = 0;
+	int ret = 0;
+
+	for (unsigned i = 0; i < FD_RESERVE && ret == 0; i++) {
+		if (l->reserve[i] < 0 && (l->reserve[i] = eventfd(0, EFD_CLOEXEC)) < 0)
+			ret = -errno;
+	}
+	for (; n < FD_HEADROOM && ret == 0; n++) {
+		if ((probe[n] = eventfd(0, EFD_CLOEXEC)) < 0)
+			ret = -errno;
+	}
+	while (n--)
+		if (probe[n] >= 0)
+			close(probe[n]);
+	return ret;
+}
+
+static void on_timer(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct main_ctx *m = t->data;
+	struct main_listeners *l = m->listeners;
+	char fds[64];
+
+	if (!l->paused) {
+		l->episode = false;
+		/* Closed for server-drain-ms meanwhile: there is nothing to announce. */
+		if (!m->n_listen)
+			return;
+		fds_text(fds, sizeof(fds), 0);
+		log_notice("accepting connections again (%s) after %.1f s", fds,
+			   ev_now(loop) - l->episode_start - CALM);
+		return;
+	}
+	while (l->n_waiting)
+		ev_io_start(loop, l->waiting[--l->n_waiting]);
+	if (reserve_take(l) < 0) {
+		reserve_release(l);
+		l->interval = l->interval * 2 < RETRY_MAX ? l->interval * 2 : RETRY_MAX;
+		ev_timer_set(t, l->interval, 0.);
+		ev_timer_start(loop, t);
+		return;
+	}
+	l->paused = false;
+	for (unsigned i = 0; i < m->n_listen; i++)
+		ev_io_start(loop, &m->listen_io[i]);
+	ev_timer_set(t, CALM, 0.);
+	ev_timer_start(loop, t);
+}
+
+bool main_fd_shortage(struct main_ctx *m, ev_io *io, int err)
+{
+	struct main_listeners *l = m->listeners;
+	unsigned freed;
+	char fds[64];
+
+	if (!is_shortage(err))
+		return false;
+	if (!l)
+		return true;
+	freed = reserve_release(l);
+	if (!l->paused) {
+		l->paused = true;
+		for (unsigned i = 0; i < m->n_listen; i++)
+			ev_io_stop(m->loop, &m->listen_io[i]);
+		if (!l->episode) {
+			/* Counted once the reserve is gone: opendir() needs a descriptor. */
+			fds_text(fds, sizeof(fds), freed);
+			log_warn("%s (%s): not accepting connections for a while",
+				 err == -EMFILE   ? "out of file descriptors"
+				 : err == -ENFILE ? "the system is out of file descriptors"
+						  : "out of memory",
+				 fds);
+			l->episode = true;
+			l->episode_start = ev_now(m->loop);
+			l->episodes++;
+			l->interval = RETRY_MIN;
+		}
+		ev_timer_stop(m->loop, &l->timer);
+		ev_timer_set(&l->timer, l->interval, 0.);
+		ev_timer_start(m->loop, &l->timer);
+	}
+	/* With nothing left to let go, that watcher's next accept() fails as well. */
+	if (io && !freed && l->n_waiting < MAX_WAITING) {
+		ev_io_stop(m->loop, io);
+		l->waiting[l->n_waiting++] = io;
+	}
+	return true;
+}
 
 static void on_accept(struct ev_loop *loop, ev_io *io, int revents)
 {
@@ -27,10 +201,11 @@ static void on_accept(struct ev_loop *loop, ev_io *io, int revents)
 		struct sockaddr_storage peer, local;
 		socklen_t plen = sizeof(peer), llen = sizeof(local);
 		int fd = accept4(io->fd, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
-		int one = 1;
+		int one = 1, ret;
 
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED &&
+			    !main_fd_shortage(m, NULL, -errno))
 				log_warn("accept: %s", strerror(errno));
 			return;
 		}
@@ -41,7 +216,16 @@ static void on_accept(struct ev_loop *loop, ev_io *io, int revents)
 		}
 		getsockname(fd, (struct sockaddr *)&local, &llen);
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		main_spawn_worker(m, fd, &peer, &local);
+		ret = main_spawn_worker(m, fd, &peer, &local);
+		if (main_fd_shortage(m, NULL, ret)) {
+			/* The reserve just let go takes this client; the next ones wait in the
+			 * backlog. */
+			if ((ret == -EMFILE || ret == -ENFILE) &&
+			    (ret = main_spawn_worker(m, fd, &peer, &local)) < 0)
+				log_warn("no worker for a connection: %s", strerror(-ret));
+			close(fd);
+			return;
+		}
 		close(fd);
 	}
 }
@@ -135,6 +319,21 @@ int main_listen(struct main_ctx *m)
 
 int main_listeners_start(struct main_ctx *m)
 {
+	struct main_listeners *l = talloc_zero(m, struct main_listeners);
+	int ret;
+
+	if (!l)
+		return -ENOMEM;
+	for (unsigned i = 0; i < FD_RESERVE; i++)
+		l->reserve[i] = -1;
+	ev_init(&l->timer, on_timer);
+	l->timer.data = m;
+	m->listeners = l;
+	ret = reserve_take(l);
+	if (ret < 0) {
+		log_err("cannot set %u file descriptors aside: %s", FD_RESERVE, strerror(-ret));
+		return ret;
+	}
 	for (unsigned i = 0; i < m->n_listen; i++) {
 		ev_io_init(&m->listen_io[i], on_accept, m->listen_fd[i], EV_READ);
 		m->listen_io[i].data = m;
@@ -150,4 +349,9 @@ void main_listeners_close(struct main_ctx *m)
 		close(m->listen_fd[i]);
 	}
 	m->n_listen = 0;
+}
+
+uint64_t main_fd_shortages(const struct main_ctx *m)
+{
+	return m->listeners ? m->listeners->episodes : 0;
 }

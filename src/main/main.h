@@ -121,6 +121,7 @@ struct main_ctx {
 	ev_timer drain;                  /* server-drain-ms after SIGTERM */
 	struct main_systemd *systemd;    /* systemd.c; NULL until first used */
 	struct main_metrics *metrics;    /* metrics.c; NULL: metrics-listen unset */
+	struct main_listeners *listeners; /* listeners.c; NULL until they are watched */
 	struct ban_table *bans;
 
 	/* reload.c */

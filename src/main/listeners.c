@@ -351,6 +351,37 @@ void main_listeners_close(struct main_ctx *m)
 	m->n_listen = 0;
 }
 
+void main_fd_budget_check(struct main_ctx *m)
+{
+	unsigned long long limit = fd_limit(), per = MAIN_FDS_PER_CLIENT, base, fit;
+	long now = open_fds(), held = 0;
+	unsigned max = m->cfg->max_clients;
+
+	if (now < 0 || !limit)
+		return;
+	/* On a reload, the clients there are count below with the others. */
+	for (const struct main_worker *w = m->workers; w; w = w->next)
+		held += 1 + (w->tun_fd >= 0) + (w->sec_end >= 0);
+	/* What is open now includes the reserve. */
+	base = (unsigned long long)(now > held ? now - held : 0) + FD_HEADROOM;
+	fit = limit > base ? (limit - base) / per : 0;
+	if (!max) {
+		log_info("file descriptors: %ld open, limit %llu; with max-clients = 0 (no limit) "
+			 "main runs out at about %llu clients",
+			 now, limit, fit);
+	} else if (max <= fit) {
+		log_info("file descriptors: %ld open, limit %llu, enough for max-clients = %u", now,
+			 limit, max);
+	} else {
+		log_warn(
+		    "max-clients = %u needs about %llu file descriptors (%llu per client, %ld "
+		    "open now), more than the limit of %llu: past about %llu clients main stops "
+		    "accepting connections until some end; raise the limit (LimitNOFILE=, "
+		    "ulimit -n) or lower max-clients",
+		    max, base + max * per, per, now, limit, fit);
+	}
+}
+
 uint64_t main_fd_shortages(const struct main_ctx *m)
 {
 	return m->listeners ? m->listeners->episodes : 0;

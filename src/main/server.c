@@ -194,6 +194,7 @@ int main_run(struct main_ctx *m)
 	ev_signal_start(m->loop, &m->sig_hup);
 	if (m->cfg->metrics_listen && metrics_start(m) < 0)
 		return -EADDRNOTAVAIL;
+	main_fd_budget_check(m);
 	log_notice("sluiced ready");
 	systemd_ready(m);
 	ev_run(m->loop, 0);

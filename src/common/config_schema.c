@@ -765,8 +765,9 @@ const struct config_key config_keys[] = {
      "end them (a load balancer's drain time)"},
     {"metrics-listen", &t_host_port, OFF(metrics_listen), 0, 0, 64, NULL, SL,
      "serve Prometheus metrics over HTTP on ADDRESS:PORT; unset: off"},
-    {"max-clients", &t_uint, OFF(max_clients), 0, 0, 1000000, "0", R,
-     "sessions at once, 0 = unlimited"},
+    {"max-clients", &t_uint, OFF(max_clients), 0, 0, 1000000, "1024", R,
+     "clients at once (logging in or with a tunnel), 0 = unlimited; main needs about 2 file "
+     "descriptors per client and warns at start-up when its limit is lower"},
     {"max-same-clients", &t_uint, OFF(max_same_clients), 0, 0, 1000000, "2", R | U,
      "sessions of one user at once, 0 = unlimited"},
     {"keepalive", &t_uint, OFF(keepalive), 0, 1, TIMER_MAX, "32400", R | U,

@@ -24,6 +24,7 @@
 #include "ipc/ctl.routes.h"
 #include "main/ctl_conn.h"
 #include "main/events.h"
+#include "main/listeners.h"
 #include "main/main.h"
 #include "main/reload.h"
 #include "main/systemd.h"
@@ -253,8 +254,11 @@ static void on_accept(struct ev_loop *loop, ev_io *io, int revents)
 		struct main_ctl_conn *c;
 		int fd = accept4(ctl->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
-		if (fd < 0)
+		if (fd < 0) {
+			/* Out of descriptors the socket stays readable: no busy loop. */
+			main_fd_shortage(m, io, -errno);
 			return;
+		}
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
 			close(fd);
 			continue;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -22,6 +23,7 @@
 
 #include "common/log.h"
 #include "main/audit.h"
+#include "main/listeners.h"
 #include "main/reload.h"
 #include "sec/sec.h"
 
@@ -184,6 +186,32 @@ static int start_sec(struct main_ctx *m)
 	return 0;
 }
 
+/* systemd and most shells start services with a soft limit of 1024 descriptors, which
+ * main reaches at a few hundred clients; the hard limit is what the administrator allows.
+ * sec, the worker template and scripts inherit it; workers lower their own. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	unsigned long long was;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		log_warn("file descriptor limit: %s", strerror(errno));
+		return;
+	}
+	was = (unsigned long long)rl.rlim_cur;
+	if (rl.rlim_cur == rl.rlim_max) {
+		log_info("file descriptor limit: %llu", was);
+		return;
+	}
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		log_warn("cannot raise the file descriptor limit from %llu to %llu: %s", was,
+			 (unsigned long long)rl.rlim_max, strerror(errno));
+	else
+		log_info("file descriptor limit raised from %llu to %llu", was,
+			 (unsigned long long)rl.rlim_max);
+}
+
 static int write_pid_file(const char *path)
 {
 	FILE *f = fopen(path, "we");
@@ -317,6 +345,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
 	if (!foreground && daemon(0, 0) < 0) {
 		log_err("cannot go to the background: %s", strerror(errno));
 		return 1;

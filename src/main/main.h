@@ -132,6 +132,7 @@ struct main_ctx {
 	ev_timer drain;                  /* server-drain-ms after SIGTERM */
 	struct main_systemd *systemd;    /* systemd.c; NULL until first used */
 	struct main_metrics *metrics;    /* metrics.c; NULL: metrics-listen unset */
+	struct main_listeners *listeners; /* listeners.c; NULL until they are watched */
 	struct ban_table *bans;
 	struct main_filter *filter;      /* filter.c: the kernel's per-session policy */
 
@@ -156,7 +157,6 @@ struct main_ctx {
  *   scripts.c events.c audit*.c metrics.c ctl*.c systemd.c   what is reported */
 
 /* server.c */
-int main_listen(struct main_ctx *m);
 int main_run(struct main_ctx *m);
 
 /* spawn.c: workers come from the template, or are exec'd when there is none */

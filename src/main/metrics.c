@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "main/audit.h"
 #include "main/events.h"
+#include "main/listeners.h"
 #include "main/main.h"
 
 #define MAX_REASONS     16 /* distinct auth failure reasons; the rest count as "other" */
@@ -230,6 +231,10 @@ static char *page(TALLOC_CTX *ctx, struct main_ctx *m)
 		   "Audit records missing from the audit-log file (queue full while the disk "
 		   "stalled, or write errors); the journal has them.",
 		   audit_dropped(m));
+	p = metric(p, "sluice_fd_shortages_total", "counter",
+		   "Times main ran out of file descriptors (or memory) and stopped "
+		   "accepting connections for a while.",
+		   main_fd_shortages(m));
 	p = head(p, fail, "counter", "Failed password checks by reason.");
 	for (unsigned i = 0; p && i < mm->n_reasons; i++)
 		p = sample(p, fail, "reason", label(p, mm->auth_fail[i].reason),

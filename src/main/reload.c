@@ -12,6 +12,7 @@
 #include "common/tls_pin.h"
 #include "ipc/main_sec.pb-c.h"
 #include "main/events.h"
+#include "main/listeners.h"
 #include "main/main.h"
 #include "main/sec_channel.h"
 
@@ -116,6 +117,7 @@ int main_reload(struct main_ctx *m, char *err, size_t errlen)
 				log_set_level(m->cfg->log_level);
 			send_reload(m);
 			config_check_user_files(m->cfg, main_warn_user_file, NULL);
+			main_fd_budget_check(m);
 			ret = 0;
 		} else {
 			talloc_free(merged);

@@ -1,13 +1,10 @@
-/* main's event loop: listeners, accepting connections, the sec channel and signals. */
+/* main's event loop: the sec channel and signals; listeners.c accepts connections. */
 #include "config.h"
 
 #include "main/main.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -19,128 +16,13 @@
 #include "main/reload.h"
 #include "main/ctl.h"
 #include "main/filter.h"
+#include "main/listeners.h"
 #include "main/audit.h"
 #include "main/metrics.h"
 #include "main/sec_channel.h"
 #include "main/systemd.h"
 #include "main/workers.h"
 
-#define ACCEPT_BATCH 16
-
-static void on_accept(struct ev_loop *loop, ev_io *io, int revents)
-{
-	struct main_ctx *m = io->data;
-
-	for (int i = 0; i < ACCEPT_BATCH; i++) {
-		struct sockaddr_storage peer, local;
-		socklen_t plen = sizeof(peer), llen = sizeof(local);
-		int fd = accept4(io->fd, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
-		int one = 1;
-
-		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-				log_warn("accept: %s", strerror(errno));
-			return;
-		}
-		/* Before any TLS: a banned address costs main one accept and one close. */
-		if (main_ban_connection(m, &peer)) {
-			close(fd);
-			continue;
-		}
-		getsockname(fd, (struct sockaddr *)&local, &llen);
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		main_spawn_worker(m, fd, &peer, &local);
-		close(fd);
-	}
-}
-
-/* One listening socket of type SOCK_STREAM or SOCK_DGRAM on addr:port. */
-static int bind_socket(int family, const void *addr, unsigned port, int type)
-{
-	struct sockaddr_storage ss = {0};
-	socklen_t len;
-	int one = 1, zero = 0;
-	int fd;
-
-	if (family == AF_INET6) {
-		struct sockaddr_in6 *s6 = (void *)&ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		memcpy(&s6->sin6_addr, addr, sizeof(s6->sin6_addr));
-		len = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (void *)&ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		memcpy(&s4->sin_addr, addr, sizeof(s4->sin_addr));
-		len = sizeof(*s4);
-	}
-	fd = socket(family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	/* For UDP this also lets the per-client sockets (udp.c) share the port. */
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	/* Without listen-host one IPv6 socket serves both families. */
-	if (family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0 ||
-	    (type == SOCK_STREAM && listen(fd, 1024) < 0)) {
-		int err = errno;
-
-		close(fd);
-		return -err;
-	}
-	return fd;
-}
-
-/* Binds host (an IP literal, or NULL for all addresses) and port. */
-static int bind_host(const char *host, unsigned port, int type)
-{
-	struct in_addr a4;
-	struct in6_addr a6;
-
-	if (!host)
-		return bind_socket(AF_INET6, &in6addr_any, port, type);
-	if (inet_pton(AF_INET, host, &a4) == 1)
-		return bind_socket(AF_INET, &a4, port, type);
-	if (inet_pton(AF_INET6, host, &a6) == 1)
-		return bind_socket(AF_INET6, &a6, port, type);
-	return -EINVAL;
-}
-
-int main_listen(struct main_ctx *m)
-{
-	const char *host = m->cfg->listen_host;
-	const char *uhost = m->cfg->udp_listen_host ? m->cfg->udp_listen_host : host;
-	int fd = systemd_listen_fds(m);
-
-	if (fd != 0)
-		return fd < 0 ? fd : 0;
-	fd = bind_host(host, m->cfg->tcp_port, SOCK_STREAM);
-	if (fd < 0) {
-		log_err("cannot listen on %s port %u/tcp: %s", host ? host : "all addresses",
-			m->cfg->tcp_port, strerror(-fd));
-		return fd;
-	}
-	m->listen_fd[m->n_listen++] = fd;
-	log_notice("listening on %s port %u/tcp", host ? host : "all addresses",
-		   m->cfg->tcp_port);
-	m->udp_fd = -1;
-	if (!m->cfg->udp_port)
-		return 0;
-	fd = bind_host(uhost, m->cfg->udp_port, SOCK_DGRAM);
-	if (fd < 0) {
-		log_err("cannot listen on %s port %u/udp: %s", uhost ? uhost : "all addresses",
-			m->cfg->udp_port, strerror(-fd));
-		return fd;
-	}
-	m->udp_fd = fd;
-	log_notice("listening on %s port %u/udp (DTLS)", uhost ? uhost : "all addresses",
-		   m->cfg->udp_port);
-	return 0;
-}
 
 static void on_sigchld(struct ev_loop *loop, ev_signal *s, int revents)
 {
@@ -195,11 +77,7 @@ static void on_sigterm(struct ev_loop *loop, ev_signal *s, int revents)
 		   s->signum, m->n_sessions, m->n_sessions == 1 ? "" : "s",
 		   m->cfg->server_drain_ms);
 	systemd_stopping(m);
-	for (unsigned i = 0; i < m->n_listen; i++) {
-		ev_io_stop(loop, &m->listen_io[i]);
-		close(m->listen_fd[i]);
-	}
-	m->n_listen = 0;
+	main_listeners_close(m);
 	ev_timer_init(&m->drain, on_drained, m->cfg->server_drain_ms / 1000.0, 0);
 	m->drain.data = m;
 	ev_timer_start(loop, &m->drain);
@@ -218,11 +96,8 @@ int main_run(struct main_ctx *m)
 	if (audit_start(m) < 0)
 		return -EIO;
 	sec_channel_start(m);
-	for (unsigned i = 0; i < m->n_listen; i++) {
-		ev_io_init(&m->listen_io[i], on_accept, m->listen_fd[i], EV_READ);
-		m->listen_io[i].data = m;
-		ev_io_start(m->loop, &m->listen_io[i]);
-	}
+	if (main_listeners_start(m) < 0)
+		return -EIO;
 	if (m->udp_fd >= 0) {
 		ev_io_init(&m->udp_io, main_udp_readable, m->udp_fd, EV_READ);
 		m->udp_io.data = m;
@@ -242,6 +117,7 @@ int main_run(struct main_ctx *m)
 	ev_signal_start(m->loop, &m->sig_hup);
 	if (m->cfg->metrics_listen && metrics_start(m) < 0)
 		return -EADDRNOTAVAIL;
+	main_fd_budget_check(m);
 	log_notice("sluiced ready");
 	systemd_ready(m);
 	ev_run(m->loop, 0);

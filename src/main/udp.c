@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "ipc/main_worker.pb-c.h"
 #include "main/dtls_hello.h"
+#include "main/listeners.h"
 
 #define UDP_DRAIN_MAX 64
 #define UDP_DGRAM_MAX 2048
@@ -107,6 +108,8 @@ static void handoff(struct main_ctx *m, struct main_worker *w, const uint8_t *dg
 	fd = client_socket(m, w, peer, plen);
 	if (fd < 0) {
 		log_warn("%s: no UDP socket for %s: %s", w->label, who, strerror(-fd));
+		/* The client repeats its ClientHello; by then the reserve is free. */
+		main_fd_shortage(m, NULL, fd);
 		return;
 	}
 	msg.hello.data = (uint8_t *)dgram;

@@ -369,13 +369,19 @@ write_config()
 }
 
 # Starts the server in the server namespace and waits (bounded) until the TCP port
-# accepts connections.
+# accepts connections. SERVER_NOFILE=SOFT:HARD (or N for both) starts the server with
+# those file descriptor limits, as a supervisor could set them.
 start_server()
 {
 	local bin i
 	bin=$(server_bin)
 	SERVER_LOG=${SERVER_LOG:-$WORK/server.log}
-	ip netns exec "$NS_SRV" "$bin" -f -c "$SERVER_CONF" >>"$SERVER_LOG" 2>&1 &
+	(
+		if [ -n "${SERVER_NOFILE:-}" ]; then
+			ulimit -n "${SERVER_NOFILE#*:}" && ulimit -Sn "${SERVER_NOFILE%:*}" || exit 1
+		fi
+		exec ip netns exec "$NS_SRV" "$bin" -f -c "$SERVER_CONF"
+	) >>"$SERVER_LOG" 2>&1 &
 	SERVER_PID=$!
 	for i in $(seq 1 100); do
 		kill -0 "$SERVER_PID" 2>/dev/null || fail "$SERVER exited during start-up"

@@ -178,7 +178,8 @@ ping_through "$NS_C1" "$srv" 5 >/dev/null || fail "no traffic through the tunnel
 # Under the hardening of the unit: the bounding set is the unit's (CHOWN DAC_OVERRIDE
 # KILL SETGID SETUID NET_BIND_SERVICE NET_ADMIN), systemd's seccomp filters (address
 # families, W^X, namespaces...) are loaded, / is read-only, the TUN device exists, and
-# the session has its worker beside main and sec. DevicePolicy= is not checked: nspawn
+# the session has its worker beside main and sec, which may open LimitNOFILE= descriptors
+# (soft limit included). DevicePolicy= is not checked: nspawn
 # does not delegate the cgroup v1 devices controller, so systemd cannot apply it here.
 main_pid=$(show MainPID)
 # shellcheck disable=SC2016 # an awk program
@@ -188,11 +189,21 @@ ct grep -q '^Seccomp:[[:space:]]*2$' "/proc/$main_pid/status" || fail "sluiced r
 ct nsenter -t "$main_pid" -m sh -c ': >/usr/sluice-write-test' 2>/dev/null &&
 	fail "ProtectSystem=strict is not in effect"
 ip -n "$NS_SRV" -o link show type tun | grep -q vpns || fail "no TUN device in the server namespace"
+# LimitNOFILE= as far as the container's own hard limit allows it (systemd in there
+# cannot go beyond that), with the soft limit at the hard one.
+unit_nofile=$(show LimitNOFILE)
+[ "$unit_nofile" -ge 65536 ] || fail "LimitNOFILE= of the unit is only $unit_nofile"
+ct_nofile=$(awk '/^Max open files/ { print $5 }' "/proc/$CT_INIT/limits")
+# shellcheck disable=SC2016 # an awk program
+read -r soft nofile <<<"$(ct awk '/^Max open files/ { print $4, $5 }' "/proc/$main_pid/limits")"
+[ "$nofile" = "$((unit_nofile < ct_nofile ? unit_nofile : ct_nofile))" ] ||
+	fail "sluiced's hard descriptor limit is $nofile; LimitNOFILE= $unit_nofile, container $ct_nofile"
+[ "$soft" = "$nofile" ] || fail "sluiced's soft descriptor limit $soft is not its hard one, $nofile"
 procs=$(ct cat "/sys/fs/cgroup/systemd$(show ControlGroup)/cgroup.procs" | wc -l)
 [ "$procs" -ge 3 ] || fail "sluiced.service holds $procs processes, not main, sec and a worker"
 users=$(ct sluicectl --json show users | jq -r '.[].Username') || fail "sluicectl show users failed"
 [ "$users" = alice ] || fail "sluicectl lists '$users', not alice"
-log "main $main_pid, $procs processes, CapBnd $cap"
+log "main $main_pid, $procs processes, CapBnd $cap, $nofile descriptors"
 
 # Reload: RELOADING=1 then READY=1; the session survives.
 ct systemctl reload sluiced.service || fail "systemctl reload failed"

@@ -2,30 +2,36 @@
 # Builds every libFuzzer harness with ASan+UBSan and runs each for FUZZ_SECONDS on a
 # copy of its seed corpus. Fails if a harness is missing, does not build, or crashes.
 #
-# Environment: top_srcdir, top_builddir (default: the repository), FUZZ_SECONDS
-# (default 30, 20 under CI), FUZZ_OUT (build and run directory; default a new
-# directory under /tmp, removed unless something failed), CC (default clang).
+# The harnesses link the same per-role archives as sluiced, sluice-worker and the unit
+# tests (src/libsluice-*.a), built once more with clang and the sanitizers in a tree of
+# their own under FUZZ_OUT: a copy of the sources, configured there, of which only the
+# archives are made. (A copy rather than a VPATH build: configure refuses to build
+# out of a source tree that is configured in place, as contrib/test.sh leaves it.)
+#
+# Environment: top_srcdir (default: the repository), FUZZ_SECONDS (default 30, 20
+# under CI), FUZZ_OUT (build and run directory; default a new directory under /tmp,
+# removed unless something failed), CC (default clang). top_builddir is accepted and
+# not needed: nothing is taken from the main build.
 
-# name | sources (@B@ = build tree, for generated files; others from the source tree) |
+# name | archives of the fuzz build, a caller before what it calls (libsluice-NAME.a) |
 # pkg-config modules, and -lNAME for libraries without one (libev)
 HARNESSES=(
-	"config    | src/common/config.c src/common/config_schema.c | talloc inih gnutls"
-	"user_config | src/common/config.c src/common/config_schema.c | talloc inih gnutls"
-	"http      | src/worker/http.c                             | talloc"
-	"cstp      | src/worker/cstp.c                             |"
-	"text      | src/common/text.c                             |"
-	"auth_body | src/worker/auth_body.c src/worker/auth_xml.c  | talloc libxml-2.0"
-	"passwd    | src/common/passwd.c                           | talloc libcrypt"
-	"ipc       | src/ipc/ipc.c @B@/src/ipc/*.pb-c.c            | talloc libprotobuf-c"
-	"dtls_hello | src/main/dtls_hello.c                         |"
-	"dtls_frame | src/worker/dtls_frame.c                       |"
-	"ctl       | src/main/ctl.c src/main/ctl_users.c src/main/ctl_bans.c src/main/ctl_sessions.c src/main/tun.c src/common/netaddr.c src/ipc/ipc.c @B@/src/ipc/*.pb-c.c | talloc libprotobuf-c gnutls -lev"
+	"config      | config common   | talloc inih gnutls"
+	"user_config | config common   | talloc inih gnutls"
+	"http        | worker          | talloc"
+	"cstp        | worker          |"
+	"text        | common          |"
+	"auth_body   | worker          | talloc libxml-2.0"
+	"passwd      | passwd          | talloc libcrypt"
+	"ipc         | ipc             | talloc libprotobuf-c"
+	"dtls_hello  | main            |"
+	"dtls_frame  | worker          |"
+	"ctl         | main common ipc | talloc libprotobuf-c gnutls -lev"
 )
 
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 : "${top_srcdir:=$(cd "$here/../.." && pwd)}"
-: "${top_builddir:=$top_srcdir}"
 if [ -n "${CI:-}" ]; then
 	: "${FUZZ_SECONDS:=20}"
 else
@@ -38,35 +44,77 @@ command -v "$CC" >/dev/null || {
 }
 out=${FUZZ_OUT:-$(mktemp -d /tmp/sluice-fuzz.XXXXXX)}
 mkdir -p "$out"
+build=$out/build
 
-CFLAGS=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-	-I"$top_builddir" -I"$top_srcdir/src" -I"$top_builddir/src" -I"$top_srcdir")
+# The archives' objects are instrumented for coverage and the sanitizers; the fuzzing
+# engine (and its main()) comes in when a harness is linked.
+# shellcheck disable=SC2054 # commas inside one flag
+SAN=(-fsanitize=address,undefined -fno-sanitize-recover=undefined)
+ARCHIVE_CFLAGS="-g -O1 -fsanitize=fuzzer-no-link ${SAN[*]}"
+CFLAGS=(-g -O1 -fsanitize=fuzzer "${SAN[@]}" -I"$build" -I"$build/src")
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 trim() { sed 's/^[[:space:]]*//; s/[[:space:]]*$//' <<<"$1"; }
 
-# run_one NAME SOURCES MODULES: builds and runs one harness; returns non-zero on any
+# build_archives NAME...: copies the sources (without generated or built files) to
+# $build, configures them with $CC and makes src/libsluice-NAME.a for each NAME.
+build_archives()
+{
+	local a f targets=() protos=()
+	rm -rf "$build"
+	mkdir -p "$build"
+	(cd "$top_srcdir" && find configure configure.ac Makefile.am Makefile.in aclocal.m4 \
+		config.h.in build-aux m4 src -type f \( ! -path 'src/*' -o -name '*.[ch]' \
+		-o -name '*.proto' \) ! -name '*.pb-c.[ch]' -print0 2>/dev/null |
+		tar -cf - --null -T -) | tar -C "$build" -xf - || {
+		echo "fuzz: cannot copy the sources from $top_srcdir"
+		return 1
+	}
+	if [ ! -x "$build/configure" ]; then
+		(cd "$build" && autoreconf -fi) >"$out/build.log" 2>&1 || {
+			echo "fuzz: autoreconf FAILED (log: $out/build.log)"
+			return 1
+		}
+	fi
+	(cd "$build" && ./configure -q --disable-werror --disable-dependency-tracking \
+		CC="$CC" CFLAGS="$ARCHIVE_CFLAGS") >>"$out/build.log" 2>&1 || {
+		echo "fuzz: configure with $CC FAILED"
+		tail -20 "$out/build.log"
+		return 1
+	}
+	for a in "$@"; do
+		targets+=("src/libsluice-$a.a")
+	done
+	# Automake makes the generated protobuf-c files first only for "all" and "check".
+	for f in "$build"/src/ipc/*.proto; do
+		protos+=("src/ipc/$(basename "$f" .proto).pb-c.h")
+	done
+	if ! make -C "$build" -j"$(nproc)" "${protos[@]}" >>"$out/build.log" 2>&1 ||
+		! make -C "$build" -j"$(nproc)" "${targets[@]}" >>"$out/build.log" 2>&1; then
+		echo "fuzz: building ${targets[*]} with $CC FAILED"
+		grep -E -m 20 'error|Error' "$out/build.log"
+		return 1
+	fi
+}
+
+# run_one NAME ARCHIVES MODULES: builds and runs one harness; returns non-zero on any
 # problem and says which.
 run_one()
 {
-	local name=$1 srcs=$2 mods=$3 harness s f files=() flags corpus
+	local name=$1 archives=$2 mods=$3 harness a f files=() flags corpus
 	harness=$top_srcdir/tests/fuzz/fuzz_$name.c
 	[ -f "$harness" ] || {
 		echo "fuzz $name: MISSING harness tests/fuzz/fuzz_$name.c"
 		return 1
 	}
-	for s in $srcs; do
-		s=${s/#@B@/$top_builddir}
-		[[ $s = /* ]] || s=$top_srcdir/$s
-		# The pattern may expand to several generated files.
-		for f in $s; do
-			[ -f "$f" ] || {
-				echo "fuzz $name: MISSING source $f"
-				return 1
-			}
-			files+=("$f")
-		done
+	for a in $archives; do
+		f=$build/src/libsluice-$a.a
+		[ -f "$f" ] || {
+			echo "fuzz $name: MISSING archive $f"
+			return 1
+		}
+		files+=("$f")
 	done
 	flags=()
 	for f in $mods; do
@@ -74,7 +122,7 @@ run_one()
 	done
 	mods=$(tr ' ' '\n' <<<"$mods" | grep -v -- '^-l' | tr '\n' ' ')
 	if [ -n "$(trim "$mods")" ]; then
-		# shellcheck disable=SC2086 # one word per module
+		# shellcheck disable=SC2086,SC2207 # one word per module and per flag
 		flags+=($(pkg-config --cflags --libs $mods)) || {
 			echo "fuzz $name: pkg-config cannot find: $mods"
 			return 1
@@ -105,10 +153,17 @@ run_one()
 		"corpus $(find "$corpus" -type f | wc -l) inputs"
 }
 
+needed=$(for row in "${HARNESSES[@]}"; do cut -d'|' -f2 <<<"$row"; done | tr ' ' '\n' |
+	grep . | sort -u)
+# shellcheck disable=SC2086 # one word per archive
+if ! build_archives $needed; then
+	echo "fuzz: logs kept in $out"
+	exit 1
+fi
 failed=0
 for row in "${HARNESSES[@]}"; do
-	IFS='|' read -r name srcs mods <<<"$row"
-	run_one "$(trim "$name")" "$(trim "$srcs")" "$(trim "$mods")" || failed=$((failed + 1))
+	IFS='|' read -r name archives mods <<<"$row"
+	run_one "$(trim "$name")" "$(trim "$archives")" "$(trim "$mods")" || failed=$((failed + 1))
 done
 echo "fuzz: ${#HARNESSES[@]} harnesses, $failed failed (${FUZZ_SECONDS}s each)"
 if [ $failed -gt 0 ]; then

@@ -5,13 +5,7 @@
 #include <arpa/inet.h>
 
 #include "common/log.h"
-#include "main/ctl.h"
-#include "main/audit.h"
-#include "main/ban.h"
 #include "main/main.h"
-#include "main/scripts.h"
-#include "main/metrics.h"
-#include "main/systemd.h"
 
 static void event_log(struct main_ctx *m, const struct main_event *ev)
 {
@@ -68,17 +62,6 @@ static void event_log(struct main_ctx *m, const struct main_event *ev)
 	}
 }
 
-/* Every consumer of events, in the order they see them. */
-static void (*const sinks[])(struct main_ctx *m, const struct main_event *ev) = {
-    event_log,
-    main_ctl_on_event,
-    audit_event,
-    scripts_event,
-    systemd_on_event,
-    metrics_on_event,
-    main_ban_on_event,
-};
-
 void main_event(struct main_ctx *m, const struct main_event *ev)
 {
 	/* Sinks see the session count as it is after the event. */
@@ -86,6 +69,7 @@ void main_event(struct main_ctx *m, const struct main_event *ev)
 		m->n_sessions++;
 	else if (ev->kind == MEV_SESSION_END && m->n_sessions)
 		m->n_sessions--;
-	for (size_t i = 0; i < sizeof(sinks) / sizeof(sinks[0]); i++)
-		sinks[i](m, ev);
+	event_log(m, ev);
+	for (size_t i = 0; m->sinks && i < m->sinks->n; i++)
+		m->sinks->sink[i](m, ev);
 }

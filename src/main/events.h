@@ -38,6 +38,15 @@ struct main_event {
 	uid_t uid;                   /* MEV_CTL: the caller */
 };
 
+/* Everything that consumes events besides the log, in the order they see them; handed
+ * over at start-up (server.c), so that events.c, which every part of main calls, calls
+ * none of them by name. */
+typedef void (*main_event_sink)(struct main_ctx *m, const struct main_event *ev);
+struct main_event_sinks {
+	const main_event_sink *sink;
+	size_t n;
+};
+
 void main_event(struct main_ctx *m, const struct main_event *ev);
 
 #endif

@@ -99,6 +99,8 @@ struct main_ctx {
 	struct ipc_channel sec_ch;
 	ev_io sec_io;
 	struct ipc_queue sec_q; /* what sec has not taken yet; sent when it can */
+	const struct sec_replies *sec_replies; /* sec_channel.h */
+	const struct main_event_sinks *sinks;  /* events.h */
 	ev_io sec_wio;
 	int listen_fd[MAIN_MAX_LISTENERS];
 	ev_io listen_io[MAIN_MAX_LISTENERS];

@@ -14,11 +14,8 @@
 #include "ipc/main_sec.pb-c.h"
 #include "ipc/main_sec.routes.h"
 #include "main/audit.h"
-#include "main/ctl.h"
 #include "main/events.h"
 #include "main/main.h"
-#include "main/reload.h"
-#include "main/session_setup.h"
 #include "sec/sec.h"
 
 #define SEC_CHANNEL_MAX_PAYLOAD 4096
@@ -130,7 +127,9 @@ void sec_session_list(struct main_ctx *m, uint32_t request_id, const char *prefi
 
 static int on_cookie_result(void *ctx, void *msg, int *fds)
 {
-	return session_on_cookie_result(ctx, msg);
+	struct main_ctx *m = ctx;
+
+	return m->sec_replies->cookie_result(m, msg);
 }
 
 static int on_session_expired(void *ctx, void *msg, int *fds)
@@ -161,19 +160,25 @@ static int on_auth_event(void *ctx, void *msg, int *fds)
 
 static int on_reload_result(void *ctx, void *msg, int *fds)
 {
-	main_reload_key_result(ctx, msg);
+	struct main_ctx *m = ctx;
+
+	m->sec_replies->key_result(m, msg);
 	return 0;
 }
 
 static int on_session_entry(void *ctx, void *msg, int *fds)
 {
-	main_ctl_session_entry(ctx, msg);
+	struct main_ctx *m = ctx;
+
+	m->sec_replies->session_entry(m, msg);
 	return 0;
 }
 
 static int on_session_list_end(void *ctx, void *msg, int *fds)
 {
-	main_ctl_session_list_end(ctx, msg);
+	struct main_ctx *m = ctx;
+
+	m->sec_replies->session_list_end(m, msg);
 	return 0;
 }
 
@@ -217,8 +222,9 @@ static void sec_readable(struct ev_loop *loop, ev_io *io, int revents)
 	}
 }
 
-void sec_channel_start(struct main_ctx *m)
+void sec_channel_start(struct main_ctx *m, const struct sec_replies *replies)
 {
+	m->sec_replies = replies;
 	ipc_channel_init(&m->sec_ch, m->sec_ch.fd, main_from_sec,
 			 sizeof(main_from_sec) / sizeof(main_from_sec[0]), SEC_CHANNEL_MAX_PAYLOAD,
 			 "sec");

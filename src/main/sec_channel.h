@@ -12,9 +12,22 @@
 
 struct main_ctx;
 struct main_worker;
+struct MsCookieResult;
+struct MsReloadResult;
+struct MsSessionEntry;
+struct MsSessionListEnd;
+
+/* Who takes sec's answers to main's requests; handed over at start-up (server.c), so
+ * that this file, which every requester calls, calls none of them by name. */
+struct sec_replies {
+	int (*cookie_result)(struct main_ctx *m, const struct MsCookieResult *r);
+	void (*key_result)(struct main_ctx *m, const struct MsReloadResult *r);
+	void (*session_entry)(struct main_ctx *m, const struct MsSessionEntry *e);
+	void (*session_list_end)(struct main_ctx *m, const struct MsSessionListEnd *e);
+};
 
 /* Starts reading sec's replies; the channel's fd is m->sec_ch.fd. */
-void sec_channel_start(struct main_ctx *m);
+void sec_channel_start(struct main_ctx *m, const struct sec_replies *replies);
 
 /* MS_WORKER_NEW: w runs; sec takes its end of w's channel (the fd is sec's from the
  * call on, sent or not). 0, or a negative errno: w could not be announced. */

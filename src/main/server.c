@@ -19,7 +19,10 @@
 #include "main/listeners.h"
 #include "main/audit.h"
 #include "main/metrics.h"
+#include "main/events.h"
+#include "main/scripts.h"
 #include "main/sec_channel.h"
+#include "main/session_setup.h"
 #include "main/systemd.h"
 #include "main/workers.h"
 
@@ -83,6 +86,19 @@ static void on_sigterm(struct ev_loop *loop, ev_signal *s, int revents)
 	ev_timer_start(loop, &m->drain);
 }
 
+/* The wiring: whom sec's answers and main's events go to. */
+static const struct sec_replies replies = {
+    .cookie_result = session_on_cookie_result,
+    .key_result = main_reload_key_result,
+    .session_entry = main_ctl_session_entry,
+    .session_list_end = main_ctl_session_list_end,
+};
+static const main_event_sink sink_list[] = {
+    main_ctl_on_event, audit_event, scripts_event, systemd_on_event, metrics_on_event,
+    main_ban_on_event,
+};
+static const struct main_event_sinks sinks = {sink_list, sizeof(sink_list) / sizeof(sink_list[0])};
+
 int main_run(struct main_ctx *m)
 {
 	/* Not the default loop: that one reaps children itself, and main must see
@@ -95,7 +111,8 @@ int main_run(struct main_ctx *m)
 	/* Opened after sec is forked, so that only main holds the file. */
 	if (audit_start(m) < 0)
 		return -EIO;
-	sec_channel_start(m);
+	sec_channel_start(m, &replies);
+	m->sinks = &sinks;
 	if (main_listeners_start(m) < 0)
 		return -EIO;
 	if (m->udp_fd >= 0) {

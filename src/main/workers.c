@@ -176,6 +176,49 @@ static void terminate_grace_over(struct ev_loop *loop, ev_timer *t, int revents)
 	main_worker_kill(t->data, "did not end in time after it was told to");
 }
 
+struct main_worker *main_worker_new(struct main_ctx *m, int main_end, int sec_end,
+				    const struct sockaddr_storage *peer,
+				    const struct sockaddr_storage *local)
+{
+	struct main_worker *w = talloc_zero(m, struct main_worker);
+
+	if (!w)
+		return NULL;
+	w->m = m;
+	/* Ids wrap after 2^32 workers; one a live worker still has is skipped. */
+	do
+		w->id = ++m->next_id;
+	while (!w->id || main_find_worker(m, w->id, 0));
+	w->tun_fd = -1;
+	w->ch.fd = main_end;
+	w->sec_end = sec_end;
+	w->state = MWS_AUTH;
+	w->spawned = ev_now(m->loop);
+	session_init(w);
+	ev_init(&w->kill_timer, terminate_grace_over);
+	w->kill_timer.data = w;
+	addr_to_text(peer, w->client_ip, sizeof(w->client_ip), &w->client_port);
+	addr_to_text(local, w->local_ip, sizeof(w->local_ip), &w->local_port);
+	return w;
+}
+
+int main_worker_attach(struct main_ctx *m, struct main_worker *w)
+{
+	int ret = main_workers_add(m, w);
+
+	if (ret < 0)
+		return ret;
+	main_worker_set_label(w);
+	fcntl(w->ch.fd, F_SETFL, O_NONBLOCK);
+	ipc_channel_init(&w->ch, w->ch.fd, main_from_worker,
+			 sizeof(main_from_worker) / sizeof(main_from_worker[0]),
+			 MAIN_WORKER_MAX_PAYLOAD, w->label);
+	ev_io_init(&w->io, worker_readable, w->ch.fd, EV_READ);
+	w->io.data = w;
+	ev_io_start(m->loop, &w->io);
+	return 0;
+}
+
 int main_spawn_worker(struct main_ctx *m, int client_fd, const struct sockaddr_storage *peer,
 		      const struct sockaddr_storage *local)
 {
@@ -194,30 +237,17 @@ int main_spawn_worker(struct main_ctx *m, int client_fd, const struct sockaddr_s
 		close(mw[1]);
 		return -errno;
 	}
-	w = talloc_zero(m, struct main_worker);
-	w->m = m;
-	/* Ids wrap after 2^32 workers; one a live worker still has is skipped. */
-	do
-		w->id = ++m->next_id;
-	while (!w->id || main_find_worker(m, w->id, 0));
-	w->tun_fd = -1;
-	w->sec_end = sw[0];
-	w->state = MWS_AUTH;
-	w->spawned = ev_now(m->loop);
-	session_init(w);
-	ev_init(&w->kill_timer, terminate_grace_over);
-	w->kill_timer.data = w;
-	addr_to_text(peer, w->client_ip, sizeof(w->client_ip), &w->client_port);
-	addr_to_text(local, w->local_ip, sizeof(w->local_ip), &w->local_port);
+	w = main_worker_new(m, mw[0], sw[0], peer, local);
 	/* From the template when there is one (its answer brings the pid), else exec'd. */
-	pid = main_template_spawn(m, w->id, client_fd, mw[1], sw[1]) == 0
-		      ? 0
-		      : main_exec_worker(m, client_fd, mw[1], sw[1]);
+	pid = !w ? -1
+		 : main_template_spawn(m, w->id, client_fd, mw[1], sw[1]) == 0
+		       ? 0
+		       : main_exec_worker(m, client_fd, mw[1], sw[1]);
 	close(mw[1]);
 	close(sw[1]);
 	/* Registered only after the spawn: when the template fails this request, main frees
 	 * the workers it had not named yet, and this one, exec'd instead, is not one. */
-	if (pid < 0 || main_workers_add(m, w) < 0) {
+	if (pid < 0 || main_worker_attach(m, w) < 0) {
 		/* Out of memory after a template request: its answer names no worker, and
 		 * main stops using the template. */
 		if (pid > 0)
@@ -225,16 +255,8 @@ int main_spawn_worker(struct main_ctx *m, int client_fd, const struct sockaddr_s
 		close(mw[0]);
 		close(sw[0]);
 		talloc_free(w);
-		return pid < 0 ? -ECHILD : -ENOMEM;
+		return !w ? -ENOMEM : pid < 0 ? -ECHILD : -ENOMEM;
 	}
-	main_worker_set_label(w);
-	fcntl(mw[0], F_SETFL, O_NONBLOCK);
-	ipc_channel_init(&w->ch, mw[0], main_from_worker,
-			 sizeof(main_from_worker) / sizeof(main_from_worker[0]),
-			 MAIN_WORKER_MAX_PAYLOAD, w->label);
-	ev_io_init(&w->io, worker_readable, mw[0], EV_READ);
-	w->io.data = w;
-	ev_io_start(m->loop, &w->io);
 	if (pid > 0 && main_worker_started(m, w, pid) < 0) {
 		main_worker_free(m, w);
 		return -ENOMEM;

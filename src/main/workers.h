@@ -18,6 +18,13 @@ struct main_worker;
 
 int main_spawn_worker(struct main_ctx *m, int client_fd, const struct sockaddr_storage *peer,
 		      const struct sockaddr_storage *local);
+/* The two halves of a worker's record, also for tests/fuzz/fuzz_main_worker.c: new takes
+ * main's and sec's ends of its channels (NULL: no memory); attach indexes it and starts
+ * reading its channel (0 or -ENOMEM). */
+struct main_worker *main_worker_new(struct main_ctx *m, int main_end, int sec_end,
+				    const struct sockaddr_storage *peer,
+				    const struct sockaddr_storage *local);
+int main_worker_attach(struct main_ctx *m, struct main_worker *w);
 /* The worker runs (pid known): sec gets its end of the worker's channel. -ENOMEM: the
  * worker could not be indexed; it was killed, and the caller frees it. */
 int main_worker_started(struct main_ctx *m, struct main_worker *w, pid_t pid);

@@ -14,19 +14,24 @@
 # not needed: nothing is taken from the main build.
 
 # name | archives of the fuzz build, a caller before what it calls (libsluice-NAME.a) |
-# pkg-config modules, and -lNAME for libraries without one (libev)
+# pkg-config modules, and -lNAME for libraries without one (libev) | libFuzzer options
+# A harness may replace a function of an archive with a stand-in of its own (what
+# touches the system: TUN devices, nftables, scripts): the harness is linked first and
+# with -z muldefs, so its definition is the one used.
 HARNESSES=(
-	"config      | config common   | talloc inih gnutls"
-	"user_config | config common   | talloc inih gnutls"
-	"http        | worker          | talloc"
-	"cstp        | worker          |"
-	"text        | common          |"
-	"auth_body   | worker          | talloc libxml-2.0"
-	"passwd      | passwd          | talloc libcrypt"
-	"ipc         | ipc             | talloc libprotobuf-c"
-	"dtls_hello  | main            |"
-	"dtls_frame  | worker          |"
-	"ctl         | main common ipc | talloc libprotobuf-c gnutls -lev"
+	"config      | config common          | talloc inih gnutls                 |"
+	"user_config | config common          | talloc inih gnutls                 |"
+	"http        | worker                 | talloc                             | -max_len=70000"
+	"cstp        | worker                 |                                    |"
+	"text        | common                 |                                    |"
+	"auth_body   | worker ipc             | talloc libxml-2.0 libprotobuf-c    |"
+	"passwd      | passwd                 | talloc libcrypt                    |"
+	"ipc         | ipc                    | talloc libprotobuf-c               |"
+	"dtls_hello  | main                   |                                    |"
+	"dtls_frame  | worker                 |                                    |"
+	"ctl         | main config common ipc | talloc libprotobuf-c gnutls inih libnftables jansson libsystemd libmicrohttpd -lev -lpthread |"
+	"sec_worker  | sec passwd config common ipc | talloc libprotobuf-c gnutls inih libcrypt -lev |"
+	"main_worker | main config common ipc | talloc libprotobuf-c gnutls inih libnftables jansson libsystemd libmicrohttpd -lev -lpthread |"
 )
 
 set -u
@@ -66,7 +71,8 @@ build_archives()
 	mkdir -p "$build"
 	(cd "$top_srcdir" && find configure configure.ac Makefile.am Makefile.in aclocal.m4 \
 		config.h.in build-aux m4 src -type f \( ! -path 'src/*' -o -name '*.[ch]' \
-		-o -name '*.proto' \) ! -name '*.pb-c.[ch]' -print0 2>/dev/null |
+		-o -name '*.proto' -o -name '*.awk' \) ! -name '*.pb-c.[ch]' ! -name '*.routes.h' \
+		-print0 2>/dev/null |
 		tar -cf - --null -T -) | tar -C "$build" -xf - || {
 		echo "fuzz: cannot copy the sources from $top_srcdir"
 		return 1
@@ -86,9 +92,10 @@ build_archives()
 	for a in "$@"; do
 		targets+=("src/libsluice-$a.a")
 	done
-	# Automake makes the generated protobuf-c files first only for "all" and "check".
+	# Automake makes the generated protobuf-c files and routes first only for "all" and
+	# "check".
 	for f in "$build"/src/ipc/*.proto; do
-		protos+=("src/ipc/$(basename "$f" .proto).pb-c.h")
+		protos+=("src/ipc/$(basename "$f" .proto).pb-c.h" "src/ipc/$(basename "$f" .proto).routes.h")
 	done
 	if ! make -C "$build" -j"$(nproc)" "${protos[@]}" >>"$out/build.log" 2>&1 ||
 		! make -C "$build" -j"$(nproc)" "${targets[@]}" >>"$out/build.log" 2>&1; then
@@ -98,11 +105,11 @@ build_archives()
 	fi
 }
 
-# run_one NAME ARCHIVES MODULES: builds and runs one harness; returns non-zero on any
-# problem and says which.
+# run_one NAME ARCHIVES MODULES OPTIONS: builds and runs one harness; returns non-zero
+# on any problem and says which.
 run_one()
 {
-	local name=$1 archives=$2 mods=$3 harness a f files=() flags corpus
+	local name=$1 archives=$2 mods=$3 opts=$4 harness a f files=() flags corpus
 	harness=$top_srcdir/tests/fuzz/fuzz_$name.c
 	[ -f "$harness" ] || {
 		echo "fuzz $name: MISSING harness tests/fuzz/fuzz_$name.c"
@@ -128,7 +135,7 @@ run_one()
 			return 1
 		}
 	fi
-	if ! "$CC" "${CFLAGS[@]}" "$harness" "${files[@]}" "${flags[@]}" \
+	if ! "$CC" "${CFLAGS[@]}" "$harness" "${files[@]}" "${flags[@]}" -Wl,-z,muldefs \
 		-o "$out/fuzz_$name" >"$out/$name.build.log" 2>&1; then
 		echo "fuzz $name: BUILD FAILED"
 		cat "$out/$name.build.log"
@@ -141,8 +148,9 @@ run_one()
 	else
 		echo "fuzz $name: note: no seed corpus in tests/fuzz/corpus/$name"
 	fi
+	# shellcheck disable=SC2086 # one word per option
 	if ! timeout $((FUZZ_SECONDS + 120)) "$out/fuzz_$name" -max_total_time="$FUZZ_SECONDS" \
-		-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+		-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 $opts \
 		-artifact_prefix="$out/artifacts-$name/" "$corpus" >"$out/$name.run.log" 2>&1; then
 		echo "fuzz $name: FAILED (artifacts in $out/artifacts-$name/)"
 		grep -E -m 20 'ERROR|SUMMARY|runtime error|Test unit written' "$out/$name.run.log"
@@ -162,8 +170,9 @@ if ! build_archives $needed; then
 fi
 failed=0
 for row in "${HARNESSES[@]}"; do
-	IFS='|' read -r name archives mods <<<"$row"
-	run_one "$(trim "$name")" "$(trim "$archives")" "$(trim "$mods")" || failed=$((failed + 1))
+	IFS='|' read -r name archives mods opts <<<"$row"
+	run_one "$(trim "$name")" "$(trim "$archives")" "$(trim "$mods")" "$(trim "$opts")" ||
+		failed=$((failed + 1))
 done
 echo "fuzz: ${#HARNESSES[@]} harnesses, $failed failed (${FUZZ_SECONDS}s each)"
 if [ $failed -gt 0 ]; then

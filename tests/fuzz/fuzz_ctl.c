@@ -3,6 +3,7 @@
  * two live sessions; the reply is streamed and drained. Then the peer closes and the
  * connection must be freed. Aborts if any fd is left open afterwards. */
 #include "config.h"
+#include "fuzz_input.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -127,18 +128,6 @@ void log_printf(int priority, const char *func, const char *fmt, ...)
 {
 }
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	while (d && readdir(d))
-		n++;
-	if (d)
-		closedir(d);
-	return n;
-}
-
 static struct main_worker workers[2];
 
 static void setup(void)
@@ -190,7 +179,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		setup();
 		ready = true;
 	}
-	base = count_fds();
+	base = fuzz_count_fds();
 	if (size > 8192 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sp) < 0)
 		return 0;
 	if (size)
@@ -215,7 +204,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (c)
 		abort(); /* a closed peer must end the connection */
 	close(sp[1]);
-	if (count_fds() != base)
+	if (fuzz_count_fds() != base)
 		abort();
 	return 0;
 }

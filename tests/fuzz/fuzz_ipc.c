@@ -5,6 +5,7 @@
  * ipc_recv_expect() instead of the route table); the rest is the datagram, header
  * included. Aborts if any fd is left open afterwards. */
 #include "config.h"
+#include "fuzz_input.h"
 #include "ipc/ipc.h"
 
 #include <dirent.h>
@@ -66,19 +67,6 @@ static const struct ipc_route routes[] = {
     {MW_TYPE__MW_SESSION_END, "MW_SESSION_END", &mw_session_end__descriptor, on_session_end, 0,
      ST_TUNNEL, IPC_ONCE},
 };
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	if (!d)
-		abort();
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
 
 static int send_datagram(int sock, const uint8_t *data, size_t size, const int *fds, unsigned nfds)
 {
@@ -142,7 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	data++;
 	size--;
 
-	int before = count_fds();
+	int before = fuzz_count_fds();
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
 		abort();
@@ -158,7 +146,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	close(sv[0]);
 	receive(sv[1], mode);
 	close(sv[1]);
-	if (count_fds() != before)
+	if (fuzz_count_fds() != before)
 		abort();
 	return 0;
 }

@@ -9,6 +9,7 @@
  *
  * Input: a sequence of operations, one byte each, followed by their arguments. */
 #include "config.h"
+#include "fuzz_input.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -328,19 +329,6 @@ static void worker_exits(struct fake *f, int status)
 	drain(sec_peer, seen_by_sec);
 }
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	if (!d)
-		abort();
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
-
 static const struct sec_replies replies = {.cookie_result = session_on_cookie_result};
 
 static void setup(void)
@@ -370,7 +358,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!m)
 		setup();
-	fds_before = count_fds();
+	fds_before = fuzz_count_fds();
 	while (in.left) {
 		uint8_t op = byte(&in);
 		struct fake *f = pick(&in);
@@ -423,7 +411,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n_checks = 0;
 	if (m->n_workers || m->workers || m->by_sid || m->by_id || m->by_pid || sessions)
 		abort();
-	if (count_fds() != fds_before)
+	if (fuzz_count_fds() != fds_before)
 		abort();
 	return 0;
 }

@@ -109,6 +109,7 @@ void sec_reload(struct main_ctx *m)
 	r.default_user_config = m->cfg->default_user_config;
 	r.default_group_config = m->cfg->default_group_config;
 	r.default_select_group = m->cfg->default_select_group;
+	r.tls_priorities = m->cfg->tls_priorities;
 	send_sec(m, MS_TYPE__MS_RELOAD, &r.base, NULL, 0);
 }
 

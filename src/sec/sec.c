@@ -15,7 +15,8 @@
 #include "ipc/sec_worker.pb-c.h"
 #include "ipc/sec_worker.routes.h"
 
-#define SEC_MAIN_MAX_PAYLOAD   4096
+/* MS_RELOAD: five paths and the priority string of up to 1024 bytes each, and more. */
+#define SEC_MAIN_MAX_PAYLOAD   8192
 #define SEC_WORKER_MAX_PAYLOAD 4096
 #define SEC_MAIN_RUNNING           1u
 

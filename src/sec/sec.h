@@ -57,6 +57,14 @@ struct sec_user_count {
 struct sec_key {
 	uint32_t generation;
 	gnutls_privkey_t key;
+	gnutls_pk_algorithm_t pk;
+	gnutls_ecc_curve_t curve; /* ECDSA keys; else 0 */
+};
+
+/* What the configured tls-priorities let a handshake sign (sec_sign.c). */
+struct sec_sign_policy {
+	uint64_t algos; /* bit n: gnutls_sign_algorithm_t n is enabled */
+	bool tls10;     /* TLS 1.0 or 1.1 is enabled */
 };
 
 enum sec_worker_state {
@@ -90,6 +98,7 @@ struct sec_ctx {
 	struct sluice_config *cfg;
 	struct sec_key *key;      /* newest generation */
 	struct sec_key *prev_key; /* the one before; NULL until a reload */
+	struct sec_sign_policy sign_policy;
 	struct ipc_channel main_ch;
 	ev_io main_io;
 	struct ipc_queue main_q; /* what main has not taken yet */
@@ -108,6 +117,15 @@ void sec_run(struct sluice_config *cfg, int main_fd) __attribute__((noreturn));
 int sec_keys_load(struct sec_ctx *sec);
 struct sec_key *sec_key_for(struct sec_ctx *sec, uint32_t generation);
 int sec_on_reload(void *ctx, void *msg, int *fds);
+
+/* sec_sign.c */
+/* The policy for a tls-priorities string; -EINVAL (why in err) when GnuTLS rejects it. */
+int sec_sign_policy_set(struct sec_sign_policy *p, const char *priorities, char *err,
+			size_t errlen);
+/* NULL when sec may sign data (len bytes) with k for a worker asking for algo with
+ * flags; else why not. */
+const char *sec_sign_check(const struct sec_sign_policy *p, const struct sec_key *k, unsigned algo,
+			   unsigned flags, const uint8_t *data, size_t len);
 int sec_on_sign_req(void *ctx, void *msg, int *fds);
 
 /* sec_auth.c */

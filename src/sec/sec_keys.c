@@ -1,19 +1,18 @@
-/* The server's private key. Workers do TLS with an external-key callback that sends
- * the handshake digest here; sec signs only what has the shape of a handshake
- * signature, only during that worker's handshake, and only a few times, so a
- * compromised worker cannot use sec as a general signing oracle. */
+/* The server's private key: loaded at start-up and on each reload, kept for two
+ * generations. What sec signs with it for workers is in sec_sign.c. */
 #include "config.h"
 
 #include "sec/sec.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <gnutls/gnutls.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/tls_pin.h"
 #include "ipc/main_sec.pb-c.h"
-#include "ipc/sec_worker.pb-c.h"
 
 static int key_free(struct sec_key *k)
 {
@@ -30,7 +29,15 @@ static struct sec_key *key_load(TALLOC_CTX *ctx, const char *path, char *err, si
 
 	ret = gnutls_load_file(path, &pem);
 	if (ret < 0) {
-		snprintf(err, errlen, "server-key %s: %s", path, gnutls_strerror(ret));
+		/* GnuTLS says only "error while reading"; open() says why. sec reads as
+		 * root without capabilities, so a file of another owner needs read
+		 * permission for root's group or for others. */
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+		snprintf(err, errlen, "server-key %s: %s", path,
+			 fd < 0 ? strerror(errno) : gnutls_strerror(ret));
+		if (fd >= 0)
+			close(fd);
 		return NULL;
 	}
 	k = talloc_zero(ctx, struct sec_key);
@@ -50,10 +57,18 @@ static struct sec_key *key_load(TALLOC_CTX *ctx, const char *path, char *err, si
 		talloc_free(k);
 		return NULL;
 	}
-	switch (gnutls_privkey_get_pk_algorithm(k->key, NULL)) {
+	k->pk = gnutls_privkey_get_pk_algorithm(k->key, NULL);
+	switch (k->pk) {
 	case GNUTLS_PK_RSA:
 	case GNUTLS_PK_RSA_PSS:
+		return k;
 	case GNUTLS_PK_ECDSA:
+		/* TLS 1.3's ECDSA algorithms name the curve; sec_sign_check matches it. */
+		if (gnutls_privkey_export_ecc_raw2(k->key, &k->curve, NULL, NULL, NULL, 0) < 0) {
+			snprintf(err, errlen, "server-key %s: cannot read its curve", path);
+			talloc_free(k);
+			return NULL;
+		}
 		return k;
 	default:
 		/* Ed25519/Ed448 sign whole messages, not digests: refused by design. */
@@ -67,6 +82,11 @@ int sec_keys_load(struct sec_ctx *sec)
 {
 	char err[512];
 
+	if (sec_sign_policy_set(&sec->sign_policy, sec->cfg->tls_priorities, err, sizeof(err)) <
+	    0) {
+		log_err("%s", err);
+		return -EINVAL;
+	}
 	sec->key = key_load(sec, sec->cfg->server_key, err, sizeof(err));
 	if (!sec->key) {
 		log_err("%s", err);
@@ -111,6 +131,11 @@ int sec_on_reload(void *ctx, void *msg, int *fds)
 	set_path(sec->cfg, &sec->cfg->default_user_config, req->default_user_config);
 	set_path(sec->cfg, &sec->cfg->default_group_config, req->default_group_config);
 	set_path(sec->cfg, &sec->cfg->default_select_group, req->default_select_group);
+	/* main checked the string before it sent it; a refusal here keeps what was. */
+	if (sec_sign_policy_set(&sec->sign_policy, req->tls_priorities, err, sizeof(err)) < 0) {
+		log_err("%s; keeping the signature algorithms of before", err);
+		err[0] = '\0';
+	}
 	res.generation = req->generation;
 	k = key_load(sec, req->server_key, err, sizeof(err));
 	if (k && (req->cert_pin.len != TLS_PIN_LEN || tls_pin_privkey(k->key, pin) < 0 ||
@@ -135,61 +160,4 @@ int sec_on_reload(void *ctx, void *msg, int *fds)
 	}
 	sec_send_main(sec, MS_TYPE__MS_RELOAD_RESULT, &res.base);
 	return 0;
-}
-
-/* Digest sizes a TLS handshake signs; for RSA PKCS#1 v1.5 GnuTLS hands over the
- * DigestInfo encoding (19 bytes of prefix for SHA-2, 15 for SHA-1). */
-static bool digest_size_ok(size_t len, bool digest_info)
-{
-	static const size_t plain[] = {20, 28, 32, 48, 64};
-	static const size_t info[] = {35, 47, 51, 67, 83};
-	const size_t *set = digest_info ? info : plain;
-
-	for (size_t i = 0; i < 5; i++)
-		if (set[i] == len)
-			return true;
-	return false;
-}
-
-int sec_on_sign_req(void *ctx, void *msg, int *fds)
-{
-	struct sec_worker *w = ctx;
-	SwSignReq *req = msg;
-	SwSignReply reply = SW_SIGN_REPLY__INIT;
-	gnutls_datum_t hash = {req->hash.data, (unsigned)req->hash.len};
-	gnutls_datum_t sig = {NULL, 0};
-	gnutls_pk_algorithm_t pk = gnutls_privkey_get_pk_algorithm(w->key->key, NULL);
-	unsigned flags = 0;
-	bool pss = req->flags & GNUTLS_PRIVKEY_SIGN_FLAG_RSA_PSS;
-	bool pkcs1 = (pk == GNUTLS_PK_RSA) && !pss;
-	int ret;
-
-	if (++w->signs > SEC_MAX_SIGNS) {
-		log_warn("worker %u asked for %u signatures in one handshake", w->pid, w->signs);
-		return -EPERM;
-	}
-	if (req->flags & ~(unsigned)GNUTLS_PRIVKEY_SIGN_FLAG_RSA_PSS ||
-	    !digest_size_ok(req->hash.len, pkcs1)) {
-		log_warn("worker %u: refused to sign %zu bytes (flags %#x)", w->pid, req->hash.len,
-			 req->flags);
-		return -EPERM;
-	}
-	if (pkcs1)
-		flags = GNUTLS_PRIVKEY_SIGN_FLAG_TLS1_RSA;
-	else if (pss)
-		flags = GNUTLS_PRIVKEY_SIGN_FLAG_RSA_PSS;
-	ret =
-	    gnutls_privkey_sign_hash2(w->key->key, pkcs1 ? 0 : req->sign_algo, flags, &hash, &sig);
-	if (ret < 0) {
-		log_warn("worker %u: signing failed: %s", w->pid, gnutls_strerror(ret));
-		reply.ok = false;
-	} else {
-		reply.ok = true;
-		reply.has_signature = true;
-		reply.signature.data = sig.data;
-		reply.signature.len = sig.size;
-	}
-	ret = ipc_send(w->ch.fd, SW_TYPE__SW_SIGN_REPLY, &reply.base, NULL, 0);
-	gnutls_free(sig.data);
-	return ret;
 }

@@ -1,12 +1,14 @@
 /* sec's security decisions, driven through its real handlers and route table: what it
- * signs (digest-sized input, handshake state only, bounded count), how it counts
- * password tries, and how cookies, max-same-clients and logouts behave. */
+ * signs (the shapes of a TLS handshake signature for the key's type and the configured
+ * tls-priorities, handshake state only, bounded count), how it counts password tries,
+ * and how cookies, max-same-clients and logouts behave. */
 #include "config.h"
 #include "sec/sec.h"
 
 #include <check.h>
 #include <crypt.h>
 #include <errno.h>
+#include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 #include <stdio.h>
@@ -16,15 +18,50 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/tls_pin.h"
 #include "ipc/main_sec.pb-c.h"
 #include "ipc/sec_worker.pb-c.h"
 
 #include "check_main.h"
 
+/* The default of tls-priorities: TLS 1.2 and 1.3. */
+#define PRIO_DEFAULT "NORMAL:%SERVER_PRECEDENCE:%COMPAT:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1"
+
 static char dir[] = "/tmp/sluice-test-sec.XXXXXX";
 static struct sec_ctx *sec;
 static int main_peer; /* what sec sends to main arrives here */
 static gnutls_pubkey_t pubkey;
+
+/* Keys of every type sec loads, generated once before the tests fork. */
+enum test_key { KEY_RSA, KEY_RSA_PSS, KEY_P256, KEY_P384, KEY_N };
+static const struct {
+	const char *file;
+	gnutls_pk_algorithm_t pk;
+	unsigned bits;
+} key_types[KEY_N] = {
+    [KEY_RSA] = {"rsa.pem", GNUTLS_PK_RSA, 2048},
+    [KEY_RSA_PSS] = {"rsa-pss.pem", GNUTLS_PK_RSA_PSS, 2048},
+    [KEY_P256] = {"p256.pem", GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1)},
+    [KEY_P384] = {"p384.pem", GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP384R1)},
+};
+static gnutls_datum_t key_pem[KEY_N];
+
+static void make_keys(void)
+{
+	for (int i = 0; i < KEY_N; i++) {
+		gnutls_x509_privkey_t xkey;
+
+		/* PKCS#8: the PKCS#1 form cannot say that a key is RSASSA-PSS only. */
+		if (gnutls_x509_privkey_init(&xkey) < 0 ||
+		    gnutls_x509_privkey_generate(xkey, key_types[i].pk, key_types[i].bits, 0) < 0 ||
+		    gnutls_x509_privkey_export2_pkcs8(xkey, GNUTLS_X509_FMT_PEM, NULL,
+						      GNUTLS_PKCS_PLAIN, &key_pem[i]) < 0) {
+			fprintf(stderr, "cannot generate the %s test key\n", key_types[i].file);
+			exit(EXIT_FAILURE);
+		}
+		gnutls_x509_privkey_deinit(xkey);
+	}
+}
 
 static void write_file(const char *name, const void *data, size_t len)
 {
@@ -77,6 +114,9 @@ static void setup(void)
 	sec->cfg->auth_tries = 3;
 	sec->cfg->max_same_clients = 1;
 	sec->cfg->cookie_timeout = 60;
+	sec->cfg->tls_priorities = talloc_strdup(sec, PRIO_DEFAULT);
+	for (int i = 0; i < KEY_N; i++)
+		write_file(key_types[i].file, key_pem[i].data, key_pem[i].size);
 	sec->loop = ev_loop_new(EVFLAG_AUTO);
 	ck_assert_int_eq(sec_keys_load(sec), 0);
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp), 0);
@@ -117,15 +157,27 @@ static struct sec_worker *new_worker(uint32_t id, int *peer)
 	return w;
 }
 
-static int sign(struct sec_worker *w, const uint8_t *hash, size_t len, unsigned flags)
+static int sign_full(struct sec_worker *w, unsigned algo, const uint8_t *hash, size_t len,
+		     unsigned flags)
 {
 	SwSignReq req = SW_SIGN_REQ__INIT;
 
-	req.sign_algo = GNUTLS_SIGN_ECDSA_SHA256;
+	req.sign_algo = algo;
 	req.flags = flags;
 	req.hash.data = (uint8_t *)hash;
 	req.hash.len = len;
 	return sec_on_sign_req(w, &req, NULL);
+}
+
+/* As the worker of a P-256 key asks in TLS 1.2. */
+static int sign(struct sec_worker *w, const uint8_t *hash, size_t len, unsigned flags)
+{
+	return sign_full(w, GNUTLS_SIGN_ECDSA_SHA256, hash, len, flags);
+}
+
+static int sign_as(struct sec_worker *w, unsigned algo, const uint8_t *hash, size_t len)
+{
+	return sign_full(w, algo, hash, len, 0);
 }
 
 START_TEST(test_signs_digest_and_it_verifies)
@@ -198,6 +250,303 @@ START_TEST(test_no_signing_after_handshake)
 	ck_assert_int_eq(ipc_send(peer, SW_TYPE__SW_HANDSHAKE_DONE, &done.base, NULL, 0), 0);
 	ck_assert_int_eq(ipc_recv_dispatch(&w->ch, w->state, w), -EPERM);
 	close(peer);
+}
+END_TEST
+
+/* What a signature request carries, made the way GnuTLS makes it. */
+enum shape_input {
+	IN_DIGEST,       /* a bare digest of len bytes */
+	IN_INFO,         /* the DigestInfo of a digest of dig, by GnuTLS's encoder */
+	IN_INFO_EXTRA,   /* the same with one byte more */
+	IN_INFO_NOPARAM, /* a SHA-256 DigestInfo without the NULL parameters (valid BER) */
+};
+
+static const struct sign_case {
+	const char *name;
+	enum test_key key;
+	unsigned algo;
+	enum shape_input in;
+	size_t len;                    /* IN_DIGEST */
+	gnutls_digest_algorithm_t dig; /* IN_INFO* */
+	unsigned flags;
+	const char *prio; /* NULL: the default */
+	bool ok;
+} sign_cases[] = {
+    /* RSA PKCS#1 v1.5: TLS 1.2 sends the DigestInfo of the digest */
+    {"rsa pkcs1 sha256", KEY_RSA, GNUTLS_SIGN_RSA_RAW, IN_INFO, 0, GNUTLS_DIG_SHA256, 0, NULL,
+     true},
+    {"rsa pkcs1 sha384", KEY_RSA, GNUTLS_SIGN_RSA_RAW, IN_INFO, 0, GNUTLS_DIG_SHA384, 0, NULL,
+     true},
+    {"rsa pkcs1 sha512", KEY_RSA, GNUTLS_SIGN_RSA_RAW, IN_INFO, 0, GNUTLS_DIG_SHA512, 0, NULL,
+     true},
+    {"rsa pkcs1 sha1 (enabled by default)", KEY_RSA, GNUTLS_SIGN_RSA_RAW, IN_INFO, 0,
+     GNUTLS_DIG_SHA1, 0, NULL, true},
+    {"rsa pkcs1 sha1 not enabled", KEY_RSA, GNUTLS_SIGN_RSA_RAW, IN_INFO, 0, GNUTLS_DIG_SHA1, 0,
+     PRIO_DEFAULT ":-SIGN-RSA-SHA1", false},
+    {"rsa pkcs1 sha224", KEY_RSA, GNUTLS_SIGN_RSA_RAW, IN_INFO, 0, GNUTLS_DIG_SHA224, 0, NULL,
+     false},
+    {"rsa pkcs1 md5", KEY_RSA, GNUTLS_SIGN_RSA_RAW, IN_INFO, 0, GNUTLS_DIG_MD5, 0, NULL, false},
+    {"rsa pkcs1 sha3-256", KEY_RSA, GNUTLS_SIGN_RSA_RAW, IN_INFO, 0, GNUTLS_DIG_SHA3_256, 0, NULL,
+     false},
+    {"rsa pkcs1 digestinfo-sized noise", KEY_RSA, GNUTLS_SIGN_RSA_RAW, IN_DIGEST, 51, 0, 0, NULL,
+     false},
+    {"rsa pkcs1 digestinfo and a byte", KEY_RSA, GNUTLS_SIGN_RSA_RAW, IN_INFO_EXTRA, 0,
+     GNUTLS_DIG_SHA256, 0, NULL, false},
+    {"rsa pkcs1 digestinfo without NULL", KEY_RSA, GNUTLS_SIGN_RSA_RAW, IN_INFO_NOPARAM, 0,
+     GNUTLS_DIG_SHA256, 0, NULL, false},
+    {"rsa pkcs1 bare digest", KEY_RSA, GNUTLS_SIGN_RSA_RAW, IN_DIGEST, 32, 0, 0, NULL, false},
+    {"rsa pkcs1 long input", KEY_RSA, GNUTLS_SIGN_RSA_RAW, IN_DIGEST, 200, 0, 0, NULL, false},
+    {"rsa pkcs1 tls1_rsa flag", KEY_RSA, GNUTLS_SIGN_RSA_RAW, IN_INFO, 0, GNUTLS_DIG_SHA256,
+     GNUTLS_PRIVKEY_SIGN_FLAG_TLS1_RSA, NULL, false},
+    {"rsa pkcs1 as RSA-SHA256", KEY_RSA, GNUTLS_SIGN_RSA_SHA256, IN_INFO, 0, GNUTLS_DIG_SHA256, 0,
+     NULL, false},
+    {"rsa pkcs1 sha384 not enabled", KEY_RSA, GNUTLS_SIGN_RSA_RAW, IN_INFO, 0, GNUTLS_DIG_SHA384, 0,
+     "NORMAL:-SIGN-ALL:+SIGN-RSA-SHA512", false},
+    {"rsa pkcs1 sha512 enabled alone", KEY_RSA, GNUTLS_SIGN_RSA_RAW, IN_INFO, 0, GNUTLS_DIG_SHA512,
+     0, "NORMAL:-SIGN-ALL:+SIGN-RSA-SHA512", true},
+    {"rsa pkcs1 sha256 for the key pairing", KEY_RSA, GNUTLS_SIGN_RSA_RAW, IN_INFO, 0,
+     GNUTLS_DIG_SHA256, 0, "NORMAL:-SIGN-ALL:+SIGN-RSA-SHA512", true},
+    /* TLS 1.0 and 1.1: MD5 || SHA-1, only when tls-priorities enable them */
+    {"rsa md5+sha1 tls1.2+", KEY_RSA, GNUTLS_SIGN_RSA_RAW, IN_DIGEST, 36, 0, 0, NULL, false},
+    {"rsa md5+sha1 tls1.0", KEY_RSA, GNUTLS_SIGN_RSA_RAW, IN_DIGEST, 36, 0, 0,
+     "NORMAL:+VERS-TLS1.0", true},
+    {"rsa md5+sha1 tls1.1", KEY_RSA, GNUTLS_SIGN_RSA_RAW, IN_DIGEST, 36, 0, 0,
+     "NORMAL:-VERS-ALL:+VERS-TLS1.2:+VERS-TLS1.1", true},
+    {"rsa md5+sha1 dtls1.0 only", KEY_RSA, GNUTLS_SIGN_RSA_RAW, IN_DIGEST, 36, 0, 0,
+     "NORMAL:-VERS-ALL:+VERS-TLS1.2:+VERS-DTLS1.0", false},
+    /* RSA-PSS with an rsaEncryption key: TLS 1.3 */
+    {"rsa pss-rsae sha256", KEY_RSA, GNUTLS_SIGN_RSA_PSS_RSAE_SHA256, IN_DIGEST, 32, 0, 0, NULL,
+     true},
+    {"rsa pss-rsae sha384", KEY_RSA, GNUTLS_SIGN_RSA_PSS_RSAE_SHA384, IN_DIGEST, 48, 0, 0, NULL,
+     true},
+    {"rsa pss-rsae sha512", KEY_RSA, GNUTLS_SIGN_RSA_PSS_RSAE_SHA512, IN_DIGEST, 64, 0, 0, NULL,
+     true},
+    {"rsa pss-rsae sha256 of 48 bytes", KEY_RSA, GNUTLS_SIGN_RSA_PSS_RSAE_SHA256, IN_DIGEST, 48, 0,
+     0, NULL, false},
+    {"rsa pss-rsae sha384 of 32 bytes", KEY_RSA, GNUTLS_SIGN_RSA_PSS_RSAE_SHA384, IN_DIGEST, 32, 0,
+     0, NULL, false},
+    {"rsa pss-rsae rsa_pss flag", KEY_RSA, GNUTLS_SIGN_RSA_PSS_RSAE_SHA256, IN_DIGEST, 32, 0,
+     GNUTLS_PRIVKEY_SIGN_FLAG_RSA_PSS, NULL, false},
+    {"rsa pss-rsae not enabled", KEY_RSA, GNUTLS_SIGN_RSA_PSS_RSAE_SHA256, IN_DIGEST, 32, 0, 0,
+     "NORMAL:-SIGN-ALL:+SIGN-RSA-SHA256", false},
+    {"rsa key, pss-pss algorithm", KEY_RSA, GNUTLS_SIGN_RSA_PSS_SHA256, IN_DIGEST, 32, 0, 0, NULL,
+     false},
+    {"rsa key, ecdsa algorithm", KEY_RSA, GNUTLS_SIGN_ECDSA_SHA256, IN_DIGEST, 32, 0, 0, NULL,
+     false},
+    /* an RSASSA-PSS key signs only RSA-PSS */
+    {"rsa-pss sha256", KEY_RSA_PSS, GNUTLS_SIGN_RSA_PSS_SHA256, IN_DIGEST, 32, 0, 0, NULL, true},
+    {"rsa-pss sha384", KEY_RSA_PSS, GNUTLS_SIGN_RSA_PSS_SHA384, IN_DIGEST, 48, 0, 0, NULL, true},
+    {"rsa-pss sha512", KEY_RSA_PSS, GNUTLS_SIGN_RSA_PSS_SHA512, IN_DIGEST, 64, 0, 0, NULL, true},
+    {"rsa-pss sha512 of 32 bytes", KEY_RSA_PSS, GNUTLS_SIGN_RSA_PSS_SHA512, IN_DIGEST, 32, 0, 0,
+     NULL, false},
+    {"rsa-pss key, pkcs1", KEY_RSA_PSS, GNUTLS_SIGN_RSA_RAW, IN_INFO, 0, GNUTLS_DIG_SHA256, 0, NULL,
+     false},
+    {"rsa-pss key, pss-rsae algorithm", KEY_RSA_PSS, GNUTLS_SIGN_RSA_PSS_RSAE_SHA256, IN_DIGEST, 32,
+     0, 0, NULL, false},
+    /* ECDSA: TLS 1.2's algorithms fit any curve, TLS 1.3's only their own */
+    {"p256 ecdsa-sha256", KEY_P256, GNUTLS_SIGN_ECDSA_SHA256, IN_DIGEST, 32, 0, 0, NULL, true},
+    {"p256 ecdsa-sha384", KEY_P256, GNUTLS_SIGN_ECDSA_SHA384, IN_DIGEST, 48, 0, 0, NULL, true},
+    {"p256 ecdsa-sha512", KEY_P256, GNUTLS_SIGN_ECDSA_SHA512, IN_DIGEST, 64, 0, 0, NULL, true},
+    {"p256 ecdsa-secp256r1-sha256", KEY_P256, GNUTLS_SIGN_ECDSA_SECP256R1_SHA256, IN_DIGEST, 32, 0,
+     0, NULL, true},
+    {"p256 ecdsa-secp384r1-sha384", KEY_P256, GNUTLS_SIGN_ECDSA_SECP384R1_SHA384, IN_DIGEST, 48, 0,
+     0, NULL, false},
+    {"p256 ecdsa-sha256 of 48 bytes", KEY_P256, GNUTLS_SIGN_ECDSA_SHA256, IN_DIGEST, 48, 0, 0, NULL,
+     false},
+    {"p256 ecdsa-sha384 of 32 bytes", KEY_P256, GNUTLS_SIGN_ECDSA_SHA384, IN_DIGEST, 32, 0, 0, NULL,
+     false},
+    {"p256 ecdsa-sha256 of 20 bytes", KEY_P256, GNUTLS_SIGN_ECDSA_SHA256, IN_DIGEST, 20, 0, 0, NULL,
+     false},
+    {"p256 ecdsa-sha1 (enabled by default)", KEY_P256, GNUTLS_SIGN_ECDSA_SHA1, IN_DIGEST, 20, 0, 0,
+     NULL, true},
+    {"p256 ecdsa-sha1 not enabled", KEY_P256, GNUTLS_SIGN_ECDSA_SHA1, IN_DIGEST, 20, 0, 0,
+     PRIO_DEFAULT ":-SIGN-ECDSA-SHA1", false},
+    {"p256 ecdsa-sha1 for tls1.0", KEY_P256, GNUTLS_SIGN_ECDSA_SHA1, IN_DIGEST, 20, 0, 0,
+     "NORMAL:+VERS-TLS1.0:-SIGN-ECDSA-SHA1", true},
+    {"p256 ecdsa-sha224", KEY_P256, GNUTLS_SIGN_ECDSA_SHA224, IN_DIGEST, 28, 0, 0, NULL, false},
+    {"p256 ecdsa-sha3-256", KEY_P256, GNUTLS_SIGN_ECDSA_SHA3_256, IN_DIGEST, 32, 0, 0, NULL, false},
+    {"p256 ecdsa-sha384 not enabled", KEY_P256, GNUTLS_SIGN_ECDSA_SHA384, IN_DIGEST, 48, 0, 0,
+     "NORMAL:-SIGN-ALL:+SIGN-ECDSA-SHA512", false},
+    {"p256 ecdsa-sha256 for the key pairing", KEY_P256, GNUTLS_SIGN_ECDSA_SHA256, IN_DIGEST, 32, 0,
+     0, "NORMAL:-SIGN-ALL:+SIGN-ECDSA-SHA512", true},
+    {"p256 eddsa", KEY_P256, GNUTLS_SIGN_EDDSA_ED25519, IN_DIGEST, 32, 0, 0, NULL, false},
+    {"p256 ecdsa, flags", KEY_P256, GNUTLS_SIGN_ECDSA_SHA256, IN_DIGEST, 32, 0,
+     GNUTLS_PRIVKEY_FLAG_REPRODUCIBLE, NULL, false},
+    {"p256 key, pkcs1", KEY_P256, GNUTLS_SIGN_RSA_RAW, IN_INFO, 0, GNUTLS_DIG_SHA256, 0, NULL,
+     false},
+    {"p256 key, pss-rsae", KEY_P256, GNUTLS_SIGN_RSA_PSS_RSAE_SHA256, IN_DIGEST, 32, 0, 0, NULL,
+     false},
+    {"p256 unknown algorithm", KEY_P256, 200, IN_DIGEST, 32, 0, 0, NULL, false},
+    {"p384 ecdsa-secp384r1-sha384", KEY_P384, GNUTLS_SIGN_ECDSA_SECP384R1_SHA384, IN_DIGEST, 48, 0,
+     0, NULL, true},
+    {"p384 ecdsa-sha256", KEY_P384, GNUTLS_SIGN_ECDSA_SHA256, IN_DIGEST, 32, 0, 0, NULL, true},
+    {"p384 ecdsa-secp256r1-sha256", KEY_P384, GNUTLS_SIGN_ECDSA_SECP256R1_SHA256, IN_DIGEST, 32, 0,
+     0, NULL, false},
+    {"p384 ecdsa-secp521r1-sha512", KEY_P384, GNUTLS_SIGN_ECDSA_SECP521R1_SHA512, IN_DIGEST, 64, 0,
+     0, NULL, false},
+};
+
+/* Loads test key k as sec's current key, the way sec loads a key. */
+static void use_key(enum test_key k)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, key_types[k].file);
+	talloc_free(sec->cfg->server_key);
+	sec->cfg->server_key = talloc_strdup(sec->cfg, path);
+	ck_assert_int_eq(sec_keys_load(sec), 0);
+}
+
+/* Builds the request's input into buf; *digest is the digest inside it. */
+static size_t make_input(const struct sign_case *c, uint8_t *buf, size_t size,
+			 gnutls_datum_t *digest)
+{
+	static const uint8_t sha256_noparam[] = {0x30, 0x2f, 0x30, 0x0b, 0x06, 0x09,
+						 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
+						 0x04, 0x02, 0x01, 0x04, 0x20};
+	uint8_t d[64];
+	gnutls_datum_t in = {d, 0}, info;
+	size_t n;
+
+	if (c->in == IN_DIGEST) {
+		ck_assert_uint_le(c->len, size);
+		gnutls_rnd(GNUTLS_RND_NONCE, buf, c->len);
+		*digest = (gnutls_datum_t){buf, (unsigned)c->len};
+		return c->len;
+	}
+	in.size = gnutls_hash_get_len(c->dig);
+	ck_assert_uint_gt(in.size, 0);
+	gnutls_rnd(GNUTLS_RND_NONCE, d, in.size);
+	if (c->in == IN_INFO_NOPARAM) {
+		n = sizeof(sha256_noparam) + in.size;
+		memcpy(buf, sha256_noparam, sizeof(sha256_noparam));
+		memcpy(buf + sizeof(sha256_noparam), d, in.size);
+	} else {
+		ck_assert_int_eq(gnutls_encode_ber_digest_info(c->dig, &in, &info), 0);
+		ck_assert_uint_lt(info.size, size);
+		memcpy(buf, info.data, info.size);
+		n = info.size;
+		gnutls_free(info.data);
+		if (c->in == IN_INFO_EXTRA)
+			buf[n++] = 0;
+	}
+	*digest = (gnutls_datum_t){buf + n - in.size - (c->in == IN_INFO_EXTRA), in.size};
+	return n;
+}
+
+/* Verifies a signature sec made, with the public key, the way a TLS client would. */
+static void verify(const struct sign_case *c, const SwSignReply *reply, const uint8_t *input,
+		   size_t len, const gnutls_datum_t *digest)
+{
+	gnutls_privkey_t priv;
+	gnutls_pubkey_t pub;
+	gnutls_datum_t sig = {reply->signature.data, (unsigned)reply->signature.len};
+	gnutls_datum_t raw = {(uint8_t *)input, (unsigned)len};
+	int ret;
+
+	ck_assert_int_eq(gnutls_privkey_init(&priv), 0);
+	ck_assert_int_eq(
+	    gnutls_privkey_import_x509_raw(priv, &key_pem[c->key], GNUTLS_X509_FMT_PEM, NULL, 0),
+	    0);
+	ck_assert_int_eq(gnutls_pubkey_init(&pub), 0);
+	ck_assert_int_eq(gnutls_pubkey_import_privkey(pub, priv, 0, 0), 0);
+	if (c->algo == GNUTLS_SIGN_RSA_RAW && c->in == IN_DIGEST) /* MD5 || SHA-1 */
+		ret = gnutls_pubkey_verify_hash2(pub, GNUTLS_SIGN_UNKNOWN,
+						 GNUTLS_PUBKEY_VERIFY_FLAG_TLS1_RSA, &raw, &sig);
+	else if (c->algo == GNUTLS_SIGN_RSA_RAW)
+		ret = gnutls_pubkey_verify_hash2(pub, gnutls_pk_to_sign(GNUTLS_PK_RSA, c->dig), 0,
+						 digest, &sig);
+	else
+		ret = gnutls_pubkey_verify_hash2(pub, c->algo, 0, digest, &sig);
+	ck_assert_msg(ret >= 0, "%s: the signature does not verify: %s", c->name,
+		      gnutls_strerror(ret));
+	gnutls_pubkey_deinit(pub);
+	gnutls_privkey_deinit(priv);
+}
+
+/* Every shape a handshake may ask for is signed (and verifies); everything else is
+ * refused as a contract violation, with nothing sent back. */
+START_TEST(test_sign_shapes)
+{
+	const struct sign_case *c = &sign_cases[_i];
+	char err[256] = "";
+	uint8_t input[256];
+	gnutls_datum_t digest;
+	SwSignReq req = SW_SIGN_REQ__INIT;
+	SwSignReply *reply = NULL;
+	struct sec_worker *w;
+	size_t len;
+	int peer, ret;
+
+	use_key(c->key);
+	ck_assert_msg(sec_sign_policy_set(&sec->sign_policy, c->prio ? c->prio : PRIO_DEFAULT, err,
+					  sizeof(err)) == 0,
+		      "%s: %s", c->name, err);
+	w = new_worker(1, &peer);
+	len = make_input(c, input, sizeof(input), &digest);
+	req.sign_algo = c->algo;
+	req.flags = c->flags;
+	req.hash.data = input;
+	req.hash.len = len;
+	ret = sec_on_sign_req(w, &req, NULL);
+	if (!c->ok) {
+		ck_assert_msg(ret == -EPERM, "%s: signed (%d)", c->name, ret);
+		ck_assert_int_eq(ipc_recv_expect(peer, SW_TYPE__SW_SIGN_REPLY,
+						 &sw_sign_reply__descriptor, 4096, w,
+						 (void **)&reply, NULL, 0, 0),
+				 -ETIMEDOUT);
+		close(peer);
+		return;
+	}
+	ck_assert_msg(ret == 0, "%s: refused (%d)", c->name, ret);
+	ck_assert_int_eq(ipc_recv_expect(peer, SW_TYPE__SW_SIGN_REPLY, &sw_sign_reply__descriptor,
+					 4096, w, (void **)&reply, NULL, 0, 1000),
+			 0);
+	ck_assert_msg(reply->ok && reply->has_signature, "%s: no signature", c->name);
+	verify(c, reply, input, len, &digest);
+	close(peer);
+}
+END_TEST
+
+/* A reload brings the new tls-priorities; a string GnuTLS refuses keeps the old ones. */
+START_TEST(test_reload_changes_sign_policy)
+{
+	uint8_t hash[64] = {3}, pin[TLS_PIN_LEN];
+	MsReload r = MS_RELOAD__INIT;
+	MsReloadResult *res = NULL;
+	struct sec_worker *w;
+	int peer;
+
+	ck_assert_int_eq(tls_pin_privkey(sec->key->key, pin), 0);
+	r.generation = 1;
+	r.server_key = sec->cfg->server_key;
+	r.cert_pin.data = pin;
+	r.cert_pin.len = sizeof(pin);
+	r.auth_tries = 3;
+	r.tls_priorities = "NORMAL:-SIGN-ALL:+SIGN-ECDSA-SHA384";
+	ck_assert_int_eq(sec_on_reload(sec, &r, NULL), 0);
+	ck_assert_int_eq(ipc_recv_expect(main_peer, MS_TYPE__MS_RELOAD_RESULT,
+					 &ms_reload_result__descriptor, 4096, sec, (void **)&res,
+					 NULL, 0, 1000),
+			 0);
+	ck_assert(res->ok);
+	w = new_worker(1, &peer);
+	w->key = sec->key;
+	ck_assert_int_eq(sign_as(w, GNUTLS_SIGN_ECDSA_SHA384, hash, 48), 0);
+	ck_assert_int_eq(sign_as(w, GNUTLS_SIGN_ECDSA_SHA512, hash, 64), -EPERM);
+
+	r.generation = 2;
+	r.tls_priorities = "NORMAL:+NO-SUCH-THING";
+	ck_assert_int_eq(sec_on_reload(sec, &r, NULL), 0);
+	ck_assert_int_eq(ipc_recv_expect(main_peer, MS_TYPE__MS_RELOAD_RESULT,
+					 &ms_reload_result__descriptor, 4096, sec, (void **)&res,
+					 NULL, 0, 1000),
+			 0);
+	ck_assert(res->ok); /* the key is fine; only the priorities were refused */
+	w = new_worker(2, &peer);
+	w->key = sec->key;
+	ck_assert_int_eq(sign_as(w, GNUTLS_SIGN_ECDSA_SHA384, hash, 48), 0);
+	ck_assert_int_eq(sign_as(w, GNUTLS_SIGN_ECDSA_SHA512, hash, 64), -EPERM);
 }
 END_TEST
 
@@ -460,6 +809,8 @@ int main(void)
 	    {test_refuses_non_digest_input},
 	    {test_bounded_number_of_signatures},
 	    {test_no_signing_after_handshake},
+	    {test_sign_shapes, true, sizeof(sign_cases) / sizeof(sign_cases[0])},
+	    {test_reload_changes_sign_policy},
 	    {test_tries_are_counted},
 	    {test_cookie_lifecycle},
 	    {test_ten_thousand_sessions},
@@ -472,5 +823,6 @@ int main(void)
 	};
 
 	log_init("test_sec", 1, LOG_ERR);
+	make_keys();
 	return check_main("sec", cases);
 }

@@ -5,41 +5,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
-#include <seccomp.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define SANDBOX_MAX_ARGS 3
-
-/* One syscall with one action. Several entries for the same syscall with different
- * argument conditions are alternatives; all conditions of one entry must hold. */
-struct sandbox_rule {
-	int nr;
-	uint32_t action;
-	unsigned int n_args;
-	struct scmp_arg_cmp args[SANDBOX_MAX_ARGS];
-	/* These arguments must equal the worker's own pid, filled in at install time. */
-	unsigned int self_args;
-};
-
-/* clang-format off */
-#define ARG(i, o, a, b) {.arg = (i), .op = (o), .datum_a = (a), .datum_b = (b)}
-#define N_ARGS(...) (sizeof((struct scmp_arg_cmp[]){__VA_ARGS__}) / sizeof(struct scmp_arg_cmp))
-#define ALLOW(name) {.nr = SCMP_SYS(name), .action = SCMP_ACT_ALLOW}
-#define ALLOW_IF(name, ...) \
-	{.nr = SCMP_SYS(name), .action = SCMP_ACT_ALLOW, \
-	 .n_args = N_ARGS(__VA_ARGS__), .args = {__VA_ARGS__}}
-#define FAIL_IF(name, err, ...) \
-	{.nr = SCMP_SYS(name), .action = SCMP_ACT_ERRNO(err), \
-	 .n_args = N_ARGS(__VA_ARGS__), .args = {__VA_ARGS__}}
-#define ALLOW_TO_SELF(name, mask) \
-	{.nr = SCMP_SYS(name), .action = SCMP_ACT_ALLOW, .self_args = (mask)}
-/* clang-format on */
+#include "common/sandbox_table.h"
 
 /* Open flags that create, truncate or grant write access. O_TMPFILE without its
  * O_DIRECTORY bit, which alone is a harmless read-only flag. */
@@ -151,27 +123,8 @@ static const struct sandbox_rule sandbox_rules[] = {
     ALLOW(exit),
 };
 
-static int sandbox_add(scmp_filter_ctx ctx, const struct sandbox_rule *r, pid_t self)
-{
-	struct scmp_arg_cmp args[SANDBOX_MAX_ARGS];
-	unsigned int n = 0;
-
-	for (unsigned int i = 0; i < r->n_args; i++)
-		args[n++] = r->args[i];
-	for (unsigned int i = 0; i < SANDBOX_MAX_ARGS; i++) {
-		if (!(r->self_args & (1u << i)))
-			continue;
-		if (n == SANDBOX_MAX_ARGS)
-			return -E2BIG;
-		args[n++] = (struct scmp_arg_cmp)ARG(i, SCMP_CMP_EQ, (scmp_datum_t)self, 0);
-	}
-	return seccomp_rule_add_array(ctx, r->action, r->nr, n, args);
-}
-
 int sandbox_install(void)
 {
-	scmp_filter_ctx ctx;
-	pid_t self = getpid();
 	int ret;
 
 	/* The filter must not be the thing that sets no-new-privs: worker_limits() does,
@@ -181,29 +134,5 @@ int sandbox_install(void)
 		return -errno;
 	if (ret != 1)
 		return -EPERM;
-
-	ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
-	if (!ctx)
-		return -ENOMEM;
-	/* Another ABI (i386 int 0x80, x32) would have other syscall numbers: kill. */
-	ret = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
-	if (ret < 0)
-		goto out;
-	ret = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
-	if (ret < 0)
-		goto out;
-	/* A binary tree instead of a linear list: the packet path calls read, write,
-	 * sendmsg and recvfrom for every packet. */
-	ret = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
-	if (ret < 0)
-		goto out;
-	for (size_t i = 0; i < sizeof(sandbox_rules) / sizeof(sandbox_rules[0]); i++) {
-		ret = sandbox_add(ctx, &sandbox_rules[i], self);
-		if (ret < 0)
-			goto out;
-	}
-	ret = seccomp_load(ctx);
-out:
-	seccomp_release(ctx);
-	return ret;
+	return sandbox_table_load(sandbox_rules, sizeof(sandbox_rules) / sizeof(sandbox_rules[0]));
 }

@@ -23,7 +23,7 @@ if [ "${SKIP_APT:-0}" != 1 ] && command -v apt-get >/dev/null; then
 	apt-get update -q && apt-get install -y -q --no-install-recommends \
 		build-essential autoconf automake libtool pkg-config libgnutls28-dev \
 		libev-dev libtalloc-dev libprotobuf-c-dev protobuf-c-compiler libseccomp-dev \
-		check libinih-dev libcrypt-dev libxml2-dev libjansson-dev libedit-dev \
+		libcap-dev check libinih-dev libcrypt-dev libxml2-dev libjansson-dev libedit-dev \
 		libsystemd-dev libmicrohttpd-dev uthash-dev openconnect iproute2 iputils-ping \
 		procps gnutls-bin || exit 1
 fi

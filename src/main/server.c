@@ -35,7 +35,10 @@ static void on_sigchld(struct ev_loop *loop, ev_signal *s, int revents)
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if (pid == m->sec_pid) {
-			log_err("sec exited (status %#x); exiting", status);
+			if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+				log_err("sec killed by SIGSYS: sandbox violation; exiting");
+			else
+				log_err("sec exited (status %#x); exiting", status);
 			m->sec_pid = 0;
 			ev_break(loop, EVBREAK_ALL);
 			continue;

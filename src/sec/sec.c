@@ -157,16 +157,32 @@ static void sec_main_readable(struct ev_loop *loop, ev_io *io, int revents)
 void sec_run(struct sluice_config *cfg, int main_fd)
 {
 	struct sec_ctx *sec = talloc_zero(cfg, struct sec_ctx);
+	int ret;
 
 	/* sec dies with main, so a crashed main never leaves an orphan holding keys. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	log_set_prefix("sec: ");
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
+	/* Before the key is read, so that start-up reads it with the rights of a reload. */
+	ret = sec_privdrop();
+	if (ret < 0) {
+		log_err("cannot drop privileges: %s", strerror(-ret));
+		_exit(1);
+	}
+	if (ret == 1)
+		log_notice("no CAP_SETPCAP: the capability bounding set stays as the service "
+			   "manager left it");
 	sec->cfg = cfg;
 	sec->loop = ev_loop_new(EVFLAG_AUTO);
 	if (!sec->loop || sec_keys_load(sec) < 0)
 		_exit(1);
+	/* Before the first message from main: from here on sec serves. */
+	ret = sec_sandbox_install();
+	if (ret < 0) {
+		log_err("cannot install the seccomp filter: %s", strerror(-ret));
+		_exit(1);
+	}
 	ipc_channel_init(&sec->main_ch, main_fd, sec_from_main,
 			 sizeof(sec_from_main) / sizeof(sec_from_main[0]), SEC_MAIN_MAX_PAYLOAD,
 			 "main");

@@ -113,6 +113,15 @@ struct sec_ctx {
 /* Runs the sec module; never returns. */
 void sec_run(struct sluice_config *cfg, int main_fd) __attribute__((noreturn));
 
+/* sec_privdrop.c: empties every capability set (the bounding set when CAP_SETPCAP
+ * allows it), sets no-new-privs and no-dump, and proves that no capability is left. 0,
+ * 1 when the bounding set stayed (no CAP_SETPCAP), or a negative errno: then sec must
+ * not go on. */
+int sec_privdrop(void);
+/* sec_sandbox.c: installs sec's seccomp filter (default action: kill). No-new-privs
+ * must be set already (-EPERM otherwise). */
+int sec_sandbox_install(void);
+
 /* sec_keys.c */
 int sec_keys_load(struct sec_ctx *sec);
 struct sec_key *sec_key_for(struct sec_ctx *sec, uint32_t generation);

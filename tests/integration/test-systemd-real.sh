@@ -176,16 +176,28 @@ srv=$(server_tun_ip "$ip") || fail "no server side of the tunnel"
 ping_through "$NS_C1" "$srv" 5 >/dev/null || fail "no traffic through the tunnel"
 
 # Under the hardening of the unit: the bounding set is the unit's (CHOWN DAC_OVERRIDE
-# KILL SETGID SETUID NET_BIND_SERVICE NET_ADMIN), systemd's seccomp filters (address
-# families, W^X, namespaces...) are loaded, / is read-only, the TUN device exists, and
-# the session has its worker beside main and sec, which may open LimitNOFILE= descriptors
-# (soft limit included). DevicePolicy= is not checked: nspawn
-# does not delegate the cgroup v1 devices controller, so systemd cannot apply it here.
+# KILL SETGID SETUID SETPCAP NET_BIND_SERVICE NET_ADMIN), systemd's seccomp filters
+# (address families, W^X, namespaces...) are loaded, / is read-only, the TUN device
+# exists, and the session has its worker beside main and sec, which may open
+# LimitNOFILE= descriptors (soft limit included). sec has emptied every capability set,
+# the bounding set too, and runs under its own filter on top of systemd's.
+# DevicePolicy= is not checked: nspawn does not delegate the cgroup v1 devices
+# controller, so systemd cannot apply it here.
 main_pid=$(show MainPID)
 # shellcheck disable=SC2016 # an awk program
 cap=$(ct awk '$1 == "CapBnd:" { print $2 }' "/proc/$main_pid/status")
-[ "$cap" = 00000000000014e3 ] || fail "sluiced's bounding set is $cap, not the unit's"
+[ "$cap" = 00000000000015e3 ] || fail "sluiced's bounding set is $cap, not the unit's"
 ct grep -q '^Seccomp:[[:space:]]*2$' "/proc/$main_pid/status" || fail "sluiced runs without seccomp"
+sec=$(ct sluicectl --json show status | jq -r '."Sec-mod PID" // empty')
+[ -n "$sec" ] || fail "sluicectl names no sec PID"
+# shellcheck disable=SC2016 # an awk program
+sec_caps=$(ct awk '$1 ~ /^Cap(Inh|Prm|Eff|Bnd|Amb):$/ && $2 != "0000000000000000"' \
+	"/proc/$sec/status")
+[ -z "$sec_caps" ] || fail "sec keeps capabilities under the unit: $sec_caps"
+# shellcheck disable=SC2016 # an awk program
+[ "$(ct awk '$1 == "Seccomp_filters:" { print $2 }' "/proc/$sec/status")" -gt \
+	"$(ct awk '$1 == "Seccomp_filters:" { print $2 }' "/proc/$main_pid/status")" ] ||
+	fail "sec has no seccomp filter of its own"
 ct nsenter -t "$main_pid" -m sh -c ': >/usr/sluice-write-test' 2>/dev/null &&
 	fail "ProtectSystem=strict is not in effect"
 ip -n "$NS_SRV" -o link show type tun | grep -q vpns || fail "no TUN device in the server namespace"
@@ -204,6 +216,7 @@ procs=$(ct cat "/sys/fs/cgroup/systemd$(show ControlGroup)/cgroup.procs" | wc -l
 users=$(ct sluicectl --json show users | jq -r '.[].Username') || fail "sluicectl show users failed"
 [ "$users" = alice ] || fail "sluicectl lists '$users', not alice"
 log "main $main_pid, $procs processes, CapBnd $cap, $nofile descriptors"
+log "sec $sec: no capabilities, a seccomp filter of its own"
 
 # Reload: RELOADING=1 then READY=1; the session survives.
 ct systemctl reload sluiced.service || fail "systemctl reload failed"

@@ -1,0 +1,112 @@
+/* sec's seccomp filter: one static table, default action kill. Installed once sec has
+ * loaded the key and before it reads the first message from main, so everything below
+ * is what serving takes: messages from main and workers, signatures, password checks,
+ * the per-user files and the key of a reload, logging. */
+#include "config.h"
+
+#include "sec/sec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+
+#include "common/sandbox_table.h"
+
+/* Open flags that create, truncate or grant write access. O_TMPFILE without its
+ * O_DIRECTORY bit, which alone is a harmless read-only flag. */
+#define OPEN_WRITE_FLAGS (O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | (O_TMPFILE & ~O_DIRECTORY))
+/* The futex command without the private and clock flags; the kernel reads op as an int. */
+#define FUTEX_OP_MASK (0xffffffffu & (unsigned int)FUTEX_CMD_MASK)
+/* A socket's type without SOCK_CLOEXEC and SOCK_NONBLOCK. */
+#define SOCK_TYPE_MASK (0xffffffffu & ~(unsigned int)(SOCK_CLOEXEC | SOCK_NONBLOCK))
+
+/* Everything sec may do once it serves, as the integration tests saw it (strace of sec
+ * through logins, cookie reconnects, reloads with new keys and priorities, per-user
+ * files, session lists, SIGSTOP/SIGCONT) plus the paths those runs do not take, each
+ * marked "not seen in the tests". Anything not listed kills the process: socket
+ * (other than a Unix one), bind, listen, accept, execve, fork, clone, ptrace, signals
+ * to another process, the set*id family, capset, prctl, mount, open for writing,
+ * unlink, rename, chmod, mprotect, open_by_handle_at... */
+static const struct sandbox_rule sec_rules[] = {
+    /* IPC with main and the workers: SEQPACKET frames, the worker channels main hands
+     * over by SCM_RIGHTS (recvmsg); closing a worker's channel. */
+    ALLOW(recvmsg),
+    ALLOW(sendmsg),
+    ALLOW(close),
+    /* libev's epoll backend (the epoll fd was created before the filter); epoll_pwait
+     * is what glibc uses where epoll_wait does not exist. */
+    ALLOW(epoll_wait),
+    ALLOW(epoll_pwait),
+    ALLOW(epoll_ctl),
+
+    /* At each login the password file and the per-user and per-group files, on a
+     * reload the key file: read-only opens (O_RDONLY, O_CLOEXEC, O_NOCTTY), fstat and
+     * read, stdio's lseek (GnuTLS reads the key with fopen). An open that could write
+     * or create a file kills. */
+    ALLOW_IF(openat, ARG(2, SCMP_CMP_MASKED_EQ, OPEN_WRITE_FLAGS, 0)),
+    ALLOW_IF(newfstatat, ARG(3, SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, AT_EMPTY_PATH)),
+    ALLOW(read),
+    ALLOW(lseek),
+    /* A stat of a path is a harmless probe (glibc's time zone code does one when TZ
+     * changes): refuse it quietly. Not seen in the tests. */
+    FAIL_IF(newfstatat, EACCES, ARG(3, SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, 0)),
+    /* Log lines on stderr (sluiced -f). */
+    ALLOW(write),
+    ALLOW(getpid),
+    /* syslog() when sluiced runs in the background: glibc opens the socket to /dev/log
+     * again when the log daemon has gone away (every time while there is none).
+     * Datagram Unix sockets only; glibc's retry with a stream socket fails quietly.
+     * Not seen in the tests, which run sluiced -f. */
+    ALLOW_IF(socket, ARG(0, SCMP_CMP_EQ, AF_UNIX, 0),
+	     ARG(1, SCMP_CMP_MASKED_EQ, SOCK_TYPE_MASK, SOCK_DGRAM)),
+    FAIL_IF(socket, EACCES, ARG(0, SCMP_CMP_EQ, AF_UNIX, 0),
+	    ARG(1, SCMP_CMP_MASKED_EQ, SOCK_TYPE_MASK, SOCK_STREAM)),
+    ALLOW(connect),
+    ALLOW(sendto),
+
+    /* glibc malloc (talloc, protobuf-c, GnuTLS; yescrypt's 16 MiB blocks by mmap).
+     * Never executable memory: a PROT_EXEC mapping kills, and mprotect is not allowed
+     * at all. mremap: realloc of a large block (a big password file); not seen in the
+     * tests. */
+    ALLOW(brk),
+    ALLOW_IF(mmap, ARG(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)),
+    ALLOW(munmap),
+    ALLOW(mremap),
+    /* pthread_once wakes waiters unconditionally when a GnuTLS or glibc one-time
+     * initialisation first runs after the filter; a single thread never waits. Not seen
+     * in the tests. */
+    ALLOW_IF(futex, ARG(1, SCMP_CMP_MASKED_EQ, FUTEX_OP_MASK, FUTEX_WAKE)),
+
+    /* Cookies, RSA blinding, ECDSA nonces, password salts. */
+    ALLOW(getrandom),
+    /* libev's timers (cookie expiry), session times, log timestamps. The vDSO serves
+     * them; these are its fallbacks on a clock source without vDSO support, not seen in
+     * the tests. */
+    ALLOW(clock_gettime),
+    ALLOW(gettimeofday),
+    ALLOW(time),
+
+    /* abort() (a failed assertion, talloc's abort on a corrupt pointer) unblocks
+     * SIGABRT and signals its own thread, so that sec dies of SIGABRT rather than of
+     * SIGSYS. sec has one thread: its tid is its pid. Not seen in the tests. */
+    ALLOW(rt_sigprocmask),
+    ALLOW(gettid),
+    ALLOW_TO_SELF(tgkill, 1u << 0 | 1u << 1),
+
+    ALLOW(exit_group),
+};
+
+int sec_sandbox_install(void)
+{
+	int ret = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
+
+	/* sec_privdrop() sets no-new-privs; the filter must not be what does it. */
+	if (ret < 0)
+		return -errno;
+	if (ret != 1)
+		return -EPERM;
+	return sandbox_table_load(sec_rules, sizeof(sec_rules) / sizeof(sec_rules[0]));
+}

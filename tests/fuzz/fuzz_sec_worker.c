@@ -3,8 +3,10 @@
  * shapes) go through sec's real worker route table and handlers (sec.c, sec_keys.c,
  * sec_auth.c, sec_sessions.c) for two workers, with a real ECDSA key and password file.
  * sec must never sign for a worker more than SEC_MAX_SIGNS times, never after its
- * handshake, never accept a password after its tries ran out, and must leave no
- * descriptor behind.
+ * handshake, never anything but what a handshake with its P-256 key asks for (sec_sign.c:
+ * flags 0, an ECDSA algorithm for any curve or for P-256, the digest length of its
+ * hash), never accept a password after its tries ran out, and must leave no descriptor
+ * behind.
  *
  * Input: a sequence of operations, one byte each, followed by their arguments. */
 #include "config.h"
@@ -38,7 +40,33 @@ struct fake {
 	unsigned signed_ok, cookies;
 	bool handshake_done;
 	unsigned wrong; /* wrong passwords sent */
+	SwSignReq last_sign; /* the last well-formed sign request (raw frames may follow) */
+	bool raw_sent;       /* a raw frame since: its shape is unknown */
 };
+
+/* A signature sec may make with the P-256 key for the default tls-priorities. */
+static bool p256_shape(const SwSignReq *r)
+{
+	/* clang-format off */
+	static const struct {
+		unsigned algo;
+		size_t len;
+	} ok[] = {
+	    {GNUTLS_SIGN_ECDSA_SHA256, 32},
+	    {GNUTLS_SIGN_ECDSA_SHA384, 48},
+	    {GNUTLS_SIGN_ECDSA_SHA512, 64},
+	    {GNUTLS_SIGN_ECDSA_SHA1, 20},
+	    {GNUTLS_SIGN_ECDSA_SECP256R1_SHA256, 32},
+	};
+	/* clang-format on */
+
+	if (r->flags != 0)
+		return false;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (r->sign_algo == ok[i].algo && r->hash.len == ok[i].len)
+			return true;
+	return false;
+}
 
 void log_printf(int priority, const char *func, const char *fmt, ...)
 {
@@ -125,8 +153,11 @@ static void read_replies(struct fake *f)
 			SwSignReply *r = sw_sign_reply__unpack(NULL, (size_t)n - 8, buf + 8);
 
 			if (r && r->ok) {
-				/* Never after the handshake, never more than the bound. */
+				/* Never after the handshake, never more than the bound, never
+				 * another shape. */
 				if (f->handshake_done || ++f->signed_ok > SEC_MAX_SIGNS)
+					abort();
+				if (!f->raw_sent && !p256_shape(&f->last_sign))
 					abort();
 			}
 			sw_sign_reply__free_unpacked(r, NULL);
@@ -181,12 +212,21 @@ static void send_frame(struct fake *f, const uint8_t **p, size_t *left)
 	*p += len;
 	*left -= len;
 	send(f->peer, frame, 8 + len, 0);
+	f->raw_sent = true;
 }
 
-static const unsigned algos[] = {GNUTLS_SIGN_ECDSA_SHA256, GNUTLS_SIGN_ECDSA_SHA384,
-				 GNUTLS_SIGN_ECDSA_SHA512, GNUTLS_SIGN_RSA_SHA256,
-				 GNUTLS_SIGN_RSA_PSS_SHA256, GNUTLS_SIGN_EDDSA_ED25519,
-				 GNUTLS_SIGN_ECDSA_SECP256R1_SHA256, 0xffff};
+static const unsigned algos[] = {GNUTLS_SIGN_ECDSA_SHA256,
+				 GNUTLS_SIGN_ECDSA_SHA384,
+				 GNUTLS_SIGN_ECDSA_SHA512,
+				 GNUTLS_SIGN_RSA_SHA256,
+				 GNUTLS_SIGN_RSA_PSS_SHA256,
+				 GNUTLS_SIGN_EDDSA_ED25519,
+				 GNUTLS_SIGN_ECDSA_SECP256R1_SHA256,
+				 0xffff,
+				 GNUTLS_SIGN_RSA_RAW,
+				 GNUTLS_SIGN_ECDSA_SHA1,
+				 GNUTLS_SIGN_ECDSA_SECP384R1_SHA384,
+				 GNUTLS_SIGN_RSA_PSS_RSAE_SHA256};
 
 static void send_well_formed(struct fake *f, const uint8_t **p, size_t *left)
 {
@@ -201,6 +241,8 @@ static void send_well_formed(struct fake *f, const uint8_t **p, size_t *left)
 		r.hash.data = hash;
 		r.hash.len = byte(p, left) % sizeof(hash);
 		ipc_send(f->peer, SW_TYPE__SW_SIGN_REQ, &r.base, NULL, 0);
+		f->last_sign = r;
+		f->raw_sent = false;
 	} else if (what % 3 == 1) {
 		SwHandshakeDone d = SW_HANDSHAKE_DONE__INIT;
 
@@ -239,6 +281,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sec->cfg->auth_tries = 3;
 	sec->cfg->max_same_clients = 2;
 	sec->cfg->cookie_timeout = 60;
+	sec->cfg->tls_priorities =
+	    "NORMAL:%SERVER_PRECEDENCE:%COMPAT:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1";
 	sec->loop = ev_loop_new(EVFLAG_AUTO);
 	if (!sec->loop || sec_keys_load(sec) < 0 ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)

@@ -28,6 +28,9 @@ static pid_t exec_with_layout(struct main_ctx *m, char *mode, const int *fds, un
 {
 	posix_spawn_file_actions_t fa;
 	char *argv[] = {"sluice-worker", mode, NULL};
+	/* The template initialises GnuTLS itself once it has dropped root; an exec'd worker
+	 * gets no environment. */
+	char *tenv[] = {"GNUTLS_NO_IMPLICIT_INIT=1", NULL};
 	char *envp[] = {NULL};
 	pid_t pid = -1;
 	int ret;
@@ -39,7 +42,7 @@ static pid_t exec_with_layout(struct main_ctx *m, char *mode, const int *fds, un
 		posix_spawn_file_actions_adddup2(&fa, fds[i], 3 + (int)i);
 	/* Also what main itself inherited without close-on-exec. */
 	posix_spawn_file_actions_addclosefrom_np(&fa, 3 + (int)nfds);
-	ret = posix_spawn(&pid, m->worker_path, &fa, NULL, argv, envp);
+	ret = posix_spawn(&pid, m->worker_path, &fa, NULL, argv, mode ? tenv : envp);
 	posix_spawn_file_actions_destroy(&fa);
 	if (ret != 0) {
 		log_err("cannot start %s: %s", m->worker_path, strerror(ret));
@@ -131,6 +134,7 @@ static void template_readable(struct ev_loop *loop, ev_io *io, int revents)
 
 int main_template_start(struct main_ctx *m)
 {
+	MtInit init = MT_INIT__INIT;
 	int sp[2];
 	pid_t pid;
 
@@ -148,6 +152,13 @@ int main_template_start(struct main_ctx *m)
 	m->template_pid = pid;
 	fcntl(sp[0], F_SETFL, O_NONBLOCK);
 	ipc_channel_init(&m->template_ch, sp[0], main_from_template, 1, 256, "template");
+	/* It drops to these ids before it does anything else. */
+	init.uid = m->cfg->uid;
+	init.gid = m->cfg->gid;
+	if (ipc_send(m->template_ch.fd, MT_TYPE__MT_INIT, &init.base, NULL, 0) < 0) {
+		template_gone(m, "does not take its start-up message");
+		return -EPIPE;
+	}
 	return 0;
 }
 

@@ -56,11 +56,27 @@ static int privdrop_prove(uid_t uid, gid_t gid)
 	return 0;
 }
 
+/* A worker forked by the template starts with the template's ids: they must be the
+ * ones main asked for, and there is nothing left to drop. */
+static int already_dropped(uid_t uid, gid_t gid)
+{
+	uid_t ruid, euid, suid;
+	gid_t rgid, egid, sgid;
+
+	if (getresuid(&ruid, &euid, &suid) < 0 || getresgid(&rgid, &egid, &sgid) < 0)
+		return -EPERM;
+	if (ruid != uid || euid != uid || suid != uid || rgid != gid || egid != gid || sgid != gid)
+		return -EPERM;
+	return privdrop_prove(uid, gid);
+}
+
 int privdrop(uid_t uid, gid_t gid)
 {
 	/* -1 means "leave unchanged" to the set*id calls, 0 is the root we are leaving. */
 	if (uid == 0 || gid == 0 || uid == (uid_t)-1 || gid == (gid_t)-1)
 		return -EINVAL;
+	if (geteuid() != 0)
+		return already_dropped(uid, gid);
 	/* Supplementary groups first: main's (root's) groups would otherwise survive the
 	 * drop, and only root may change them. */
 	if (setgroups(1, &gid) < 0)
@@ -114,6 +130,25 @@ int worker_limits(void)
 		return -errno;
 	/* Required by an unprivileged seccomp filter, and makes any execve unable to gain
 	 * privileges (setuid bits, file capabilities) should the filter ever allow one. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+int template_limits(void)
+{
+	/* The template holds no secret, but its memory is every worker's start. */
+	struct rlimit no_core = {0, 0};
+
+	if (setrlimit(RLIMIT_CORE, &no_core) < 0)
+		return -errno;
+	/* Workers run as the same uid: none may ptrace the template or read its memory
+	 * through /proc, and neither may any other run-as-user process. Inherited by every
+	 * worker it forks. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return -errno;
+	/* Inherited too: no forked worker could gain privileges by an execve even before
+	 * its own worker_limits(). */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
 	return 0;

@@ -1,20 +1,27 @@
-/* The worker template: a sluice-worker started once by main with --template. It loads
- * and initialises the worker's libraries, then forks one worker per request, so that
- * every worker shares those pages copy-on-write instead of paying for its own
- * relocations and library state (design.md, "Scale"). It never reads client bytes and
- * holds no secret: the start-up state (certificate, settings) reaches each worker
- * after the fork, over the worker's own channel. The price: workers share one
- * address-space layout. */
+/* The worker template: a sluice-worker started by main with --template. It drops to
+ * run-as-user/run-as-group, loads and initialises the worker's libraries, then forks
+ * one worker per request, so that every worker shares those pages copy-on-write instead
+ * of paying for its own relocations and library state (design.md, "Scale"). It never
+ * reads client bytes and holds no secret: the start-up state (certificate, settings)
+ * reaches each worker after the fork, over the worker's own channel. The price: workers
+ * share one address-space layout.
+ *
+ * No seccomp filter here: the template reads only main's messages, and a filter it
+ * installed would stay on every worker beneath the worker's own, so each syscall of the
+ * packet path would run two filters, and one that missed a syscall of a worker's
+ * start-up would kill workers in a way main must treat as an attack. */
 #include "config.h"
 
 #include "worker/worker.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <gnutls/gnutls.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,8 +30,10 @@
 #include "ipc/main_template.pb-c.h"
 #include "ipc/main_template.routes.h"
 #include "worker/auth_body.h"
+#include "worker/privdrop.h"
 
 #define TEMPLATE_RUNNING 1u
+#define INIT_TIMEOUT_MS  10000
 #define HIGH_FD 20 /* where descriptors wait before taking their fixed numbers */
 
 static struct {
@@ -97,6 +106,46 @@ static bool spawn(int chan)
 	return false;
 }
 
+/* Runs as root, before anything is initialised: learns the ids from main and drops to
+ * them. Exits on any failure; main then logs the template's end and exec's workers. */
+static void template_drop(int chan)
+{
+	struct rlimit nproc;
+	pid_t parent = getppid();
+	MtInit *init = NULL;
+	int ret;
+
+	if (ipc_recv_expect(chan, MT_TYPE__MT_INIT, &mt_init__descriptor, 256, NULL, (void **)&init,
+			    NULL, 0, INIT_TIMEOUT_MS) < 0)
+		_exit(WEXIT_INIT_MSG);
+	/* Forked workers count against run-as-user's process limit, which a fork by root
+	 * ignores. main bounds the number of workers (max-clients), and each worker lowers
+	 * its own limit to 0. Unlimited where root may raise hard limits (CAP_SYS_RESOURCE),
+	 * else as far as the hard limit. */
+	nproc.rlim_cur = nproc.rlim_max = RLIM_INFINITY;
+	if (setrlimit(RLIMIT_NPROC, &nproc) < 0 &&
+	    (getrlimit(RLIMIT_NPROC, &nproc) < 0 ||
+	     setrlimit(RLIMIT_NPROC, &(struct rlimit){nproc.rlim_max, nproc.rlim_max}) < 0))
+		_exit(WEXIT_LIMITS);
+	/* Every worker inherits this process's memory: whatever a library reads or sets up
+	 * at its initialisation below happens with run-as-user's rights, so nothing only
+	 * root may read can end up there. */
+	ret = privdrop(init->uid, init->gid);
+	talloc_free(init);
+	if (ret == -EACCES)
+		_exit(WEXIT_ROOT_REGAINED);
+	if (ret < 0)
+		_exit(WEXIT_PRIVDROP);
+	/* No core file, no ptrace or /proc/<pid>/mem by other run-as-user processes (the
+	 * workers among them), no privileges from an execve. */
+	if (template_limits() < 0)
+		_exit(WEXIT_LIMITS);
+	/* The uid change cleared the parent-death signal: set it now, and catch a main that
+	 * died before it was set. The template is useless without main. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(WEXIT_IPC);
+}
+
 void template_run(char *mode_arg)
 {
 	struct ipc_channel ch;
@@ -105,9 +154,10 @@ void template_run(char *mode_arg)
 	if (chan < 0)
 		_exit(WEXIT_USAGE);
 	close(WORKER_FD_CLIENT);
-	/* The template is useless without main, and must not outlive it. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (auth_body_init() < 0)
+	template_drop(chan);
+	/* main starts the template with GNUTLS_NO_IMPLICIT_INIT=1, so that GnuTLS's
+	 * initialisation happens here, unprivileged, and not as root when it is loaded. */
+	if (gnutls_global_init() < 0 || auth_body_init() < 0)
 		_exit(WEXIT_TLS_INIT);
 	ipc_channel_init(&ch, chan, template_from_main, 1, 256, "main");
 	for (;;) {

@@ -545,7 +545,8 @@ int main(int argc, char **argv)
 		worker_exit(w, WEXIT_TLS_INIT);
 	w->link_mtu = tcp_path_mtu(w->client_fd);
 
-	/* 3-4. drop to run-as-user/group and prove root cannot come back */
+	/* 3-4. drop to run-as-user/group and prove root cannot come back (a worker forked
+	 * by the template was never root: only the proof runs) */
 	ret = privdrop(w->init->uid, w->init->gid);
 	if (ret == -EACCES)
 		worker_exit(w, WEXIT_ROOT_REGAINED);

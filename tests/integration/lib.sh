@@ -734,6 +734,36 @@ session_worker()
 		sed -n 's/.* worker=\([0-9]*\).*/\1/p'
 }
 
+# template_pid: the worker template(s) of the server this test started: its children
+# whose command line is "sluice-worker --template". Two while one is being retired.
+template_pid()
+{
+	local p
+	for p in $(pgrep -P "$SERVER_PID"); do
+		[ "$(tr -d '\0' </proc/$p/cmdline 2>/dev/null)" = sluice-worker--template ] && echo "$p"
+	done
+}
+
+# expect_unprivileged WHAT PID: PID runs as nobody/nogroup (real, effective, saved and
+# filesystem IDs; no other group), holds no capability, has no_new_privs and is not
+# dumpable (its /proc/PID/mem then belongs to root, whatever its uid).
+expect_unprivileged()
+{
+	local what=$1 pid=$2 status uid gid
+	uid=$(id -u nobody)
+	gid=$(getent group nogroup | cut -d: -f3)
+	status=$(cat "/proc/$pid/status") || fail "$what $pid: no /proc/$pid/status"
+	log "$what $pid: $(grep -E '^(Uid|Gid|Groups|CapEff|Seccomp|NoNewPrivs):' <<<"$status" |
+		tr '\n\t' '  ')"
+	grep -qx "Uid:	$uid	$uid	$uid	$uid" <<<"$status" || fail "$what Uid is not $uid x4"
+	grep -qx "Gid:	$gid	$gid	$gid	$gid" <<<"$status" || fail "$what Gid is not $gid x4"
+	grep -qx "Groups:	$gid *" <<<"$status" || fail "$what has groups other than $gid"
+	grep -qx "CapPrm:	0000000000000000" <<<"$status" || fail "$what has capabilities"
+	grep -qx "CapEff:	0000000000000000" <<<"$status" || fail "$what has capabilities"
+	grep -qx "NoNewPrivs:	1" <<<"$status" || fail "$what lacks no_new_privs"
+	[ "$(stat -c %u "/proc/$pid/mem")" = 0 ] || fail "$what is dumpable"
+}
+
 pass()
 {
 	log "PASS${1:+: $1}"

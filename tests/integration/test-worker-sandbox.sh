@@ -2,7 +2,10 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 # sluiced only: a connected client's worker runs as nobody/nogroup (real, effective,
 # saved and filesystem IDs), under a seccomp filter, with no_new_privs, and is the
-# sluice-worker binary.
+# sluice-worker binary. The worker template that forks every worker is no more
+# privileged: nobody/nogroup, no capability, no_new_privs, not dumpable (it has no
+# seccomp filter of its own: it never reads client bytes, and each worker installs
+# one).
 . "$(dirname "$0")/lib.sh"
 require_sluiced
 it_init
@@ -25,4 +28,9 @@ grep -qx "Seccomp:	2" <<<"$status" || fail "worker has no seccomp filter"
 grep -qx "NoNewPrivs:	1" <<<"$status" || fail "worker lacks no_new_privs"
 exe=$(tr '\0' '\n' <"/proc/$worker/cmdline" | head -n 1)
 [ "$(basename "$exe")" = sluice-worker ] || fail "worker command line is '$exe'"
+expect_unprivileged worker "$worker"
+
+tpl=$(template_pid)
+[ -n "$tpl" ] || fail "no worker template process"
+expect_unprivileged "worker template" "$tpl"
 pass

@@ -41,6 +41,7 @@ struct sluice_config {
 	bool isolate_workers;
 	char *worker_path;          /* NULL: sluice-worker beside sluiced, then LIBEXECDIR */
 	bool worker_template;       /* fork workers from a pre-initialised template */
+	unsigned worker_template_max_forks; /* then a new template; 0: no limit */
 	char *state_dir;
 	unsigned server_drain_ms;   /* on SIGTERM, keep sessions this long; 0: end at once */
 	char *metrics_listen;       /* "ADDRESS:PORT" of the metrics endpoint; NULL: off */

@@ -749,6 +749,10 @@ const struct config_key config_keys[] = {
     {"worker-template", &t_bool, OFF(worker_template), 0, 0, 0, "true", SL,
      "fork workers from a pre-initialised template process: less memory per session, but "
      "all workers share one address-space layout; false: exec every worker"},
+    {"worker-template-max-forks", &t_uint, OFF(worker_template_max_forks), 0, 0, 1000000, "1000", R,
+     "workers one template forks before a freshly exec'd template (a new address-space "
+     "layout) takes over, 0 = no limit; a template is also replaced at once when one of its "
+     "workers dies on a signal before authentication"},
     {"state-dir", &t_path, OFF(state_dir), 0, 0, PATH_LEN_MAX, "/var/lib/sluice", SL,
      "directory for state such as the generated certificate of the built-in configuration"},
     {"server-cert", &t_path, OFF(server_cert), 0, 0, PATH_LEN_MAX, NULL, REQ | R,

@@ -369,8 +369,7 @@ int main(int argc, char **argv)
 	if (ret < 0) {
 		/* main_run() failed before its loop: nothing ends these but us. */
 		kill(m->sec_pid, SIGTERM);
-		if (m->template_pid > 0)
-			kill(m->template_pid, SIGTERM);
+		main_templates_stop(m);
 	}
 	if (m->cfg->pid_file)
 		unlink(m->cfg->pid_file);

@@ -20,6 +20,15 @@
 #define MAIN_MAX_LISTENERS 4
 #define MAIN_DTLS_ID_LEN   32 /* the App-ID main gives each tunnel */
 
+struct main_template;
+
+/* Why a worker template was replaced by a new one (spawn.c). */
+enum main_rotation {
+	MAIN_ROTATION_FORKS, /* worker-template-max-forks reached */
+	MAIN_ROTATION_CRASH, /* one of its workers crashed before authentication */
+	MAIN_N_ROTATIONS,
+};
+
 /* Where a worker is, named for what main waits for; session_setup.h shows what moves
  * it on. They are bits, as the worker channel's route table allows a message in a set. */
 enum main_worker_state {
@@ -85,6 +94,9 @@ struct main_worker {
 	bool dtls;                     /* the last MW_STATS named a DTLS cipher */
 	ev_tstamp log_window;          /* workers.c: start of its log-rate window */
 	unsigned log_lines, log_dropped; /* lines in the window, lines dropped since */
+	uint32_t template_gen;           /* spawn.c: the template that forked it; 0: exec'd */
+	bool authenticated;              /* sec accepted its password or its cookie */
+	uint32_t signals_sent;           /* bit 1 << n: main sent it signal n */
 	/* worker_index.c: main's indexes; keys are the fields id, pid, dtls_id and sid */
 	UT_hash_handle hh_id, hh_pid, hh_dtls, hh_sid;
 };
@@ -106,9 +118,10 @@ struct main_ctx {
 	ev_io listen_io[MAIN_MAX_LISTENERS];
 	unsigned n_listen;
 	int udp_fd;                      /* -1: DTLS off */
-	pid_t template_pid;              /* 0: no template, workers are exec'd */
-	struct ipc_channel template_ch;
-	ev_io template_io;
+	struct main_template *template;  /* spawn.c: forks new workers; NULL: they are exec'd */
+	struct main_template *retired_templates; /* answering their last requests, exiting */
+	uint32_t template_gen;                   /* of the newest template */
+	uint64_t template_rotations[MAIN_N_ROTATIONS];
 	struct {
 		pid_t pid;
 		int status;
@@ -164,10 +177,17 @@ int main_run(struct main_ctx *m);
 /* spawn.c: workers come from the template, or are exec'd when there is none */
 int main_template_start(struct main_ctx *m);
 void main_template_watch(struct main_ctx *m);
-int main_template_spawn(struct main_ctx *m, uint32_t id, int client_fd, int main_end,
+/* Asks the current template to fork w (its answer brings the pid); -ENOENT when there is
+ * none, -EAGAIN when its channel is full, -EPIPE when it failed (it is gone then). */
+int main_template_spawn(struct main_ctx *m, struct main_worker *w, int client_fd, int main_end,
 			int sec_end);
 pid_t main_exec_worker(struct main_ctx *m, int client_fd, int main_end, int sec_end);
-/* A child exited: the template, a worker, or a worker not yet announced. */
+/* w died on a signal main did not send before it authenticated (how: as logged): when
+ * the current template forked it, a new template replaces it. */
+void main_template_worker_crashed(struct main_ctx *m, const struct main_worker *w, const char *how);
+/* Sends SIGTERM to every template that runs (start-up failed after they started). */
+void main_templates_stop(struct main_ctx *m);
+/* A child exited: a template, a worker, or a worker not yet announced. */
 void main_child_exited(struct main_ctx *m, pid_t pid, int status);
 
 /* pools.c: the pool of a session's ipv4-network, created on first use; NULL (err set)

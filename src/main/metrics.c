@@ -188,6 +188,7 @@ static char *page(TALLOC_CTX *ctx, struct main_ctx *m)
 	const char *fail = "sluice_auth_failures_total";
 	const char *exits = "sluice_worker_exits_total";
 	const char *chan = "sluice_sessions_by_channel";
+	const char *rot = "sluice_worker_template_rotations_total";
 	char *p = talloc_strdup(ctx, "");
 
 	for (struct main_worker *w = m->workers; w; w = w->next) {
@@ -235,6 +236,11 @@ static char *page(TALLOC_CTX *ctx, struct main_ctx *m)
 		   "Times main ran out of file descriptors (or memory) and stopped "
 		   "accepting connections for a while.",
 		   main_fd_shortages(m));
+	p = head(p, rot, "counter",
+		 "Worker templates replaced by a freshly started one, by reason: "
+		 "worker-template-max-forks reached, or a worker crashed before authentication.");
+	p = sample(p, rot, "reason", "forks", m->template_rotations[MAIN_ROTATION_FORKS]);
+	p = sample(p, rot, "reason", "crash", m->template_rotations[MAIN_ROTATION_CRASH]);
 	p = head(p, fail, "counter", "Failed password checks by reason.");
 	for (unsigned i = 0; p && i < mm->n_reasons; i++)
 		p = sample(p, fail, "reason", label(p, mm->auth_fail[i].reason),

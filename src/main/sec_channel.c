@@ -144,7 +144,18 @@ static int on_session_expired(void *ctx, void *msg, int *fds)
 static int on_auth_event(void *ctx, void *msg, int *fds)
 {
 	MsAuthEvent *e = msg;
+	struct main_worker *w = e->ok ? main_find_worker(ctx, e->worker_id, 0) : NULL;
 	struct main_event ev;
+
+	/* From here on a crash of this worker is an authenticated user's, not a
+	 * stranger's (workers.c). The earliest word main gets: sec sends it before it
+	 * answers the worker, and a worker's own MW_TUNNEL_REQ proves nothing (any client
+	 * can send a CONNECT with a made-up cookie). A reconnect with a cookie counts from
+	 * sec's cookie check (session_setup.c). A worker that crashes in the instant between
+	 * sec's answer and main reading this counts as unauthenticated: that mistake costs
+	 * a template and ban points, never a missed probe. */
+	if (w)
+		w->authenticated = true;
 
 	/* The name the client typed, relayed by sec as it came. */
 	text_make_utf8(e->username);

@@ -336,8 +336,7 @@ static void wait_for_predecessor(struct main_worker *w, struct main_worker *old)
 	old->successor = w;
 	w->predecessor = old;
 	w->state = MWS_PREDECESSOR;
-	if (old->pid > 0)
-		kill(old->pid, SIGKILL);
+	main_worker_signal(old, SIGKILL);
 }
 
 int session_on_cookie_result(struct main_ctx *m, const MsCookieResult *r)
@@ -360,6 +359,7 @@ int session_on_cookie_result(struct main_ctx *m, const MsCookieResult *r)
 	}
 	if (!r->sid || !r->username || !r->groupname)
 		return -EPROTO;
+	w->authenticated = true;
 	w->sid = talloc_strdup(w, r->sid);
 	w->username = talloc_strdup(w, r->username);
 	w->groupname = talloc_strdup(w, r->groupname);

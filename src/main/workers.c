@@ -45,12 +45,24 @@ void main_worker_set_label(struct main_worker *w)
 		 w->client_port);
 }
 
+/* The bit of a signal in main_worker.signals_sent; main sends none above 31. */
+static uint32_t signal_bit(int sig)
+{
+	return sig > 0 && sig < 32 ? 1u << sig : 0;
+}
+
+void main_worker_signal(struct main_worker *w, int sig)
+{
+	w->signals_sent |= signal_bit(sig);
+	if (w->pid > 0)
+		kill(w->pid, sig);
+}
+
 void main_worker_kill(struct main_worker *w, const char *why)
 {
 	log_warn("%s: %s; killing it", w->label, why);
 	ev_io_stop(w->m->loop, &w->io);
-	if (w->pid > 0)
-		kill(w->pid, SIGKILL);
+	main_worker_signal(w, SIGKILL);
 }
 
 static void worker_readable(struct ev_loop *loop, ev_io *io, int revents)
@@ -162,6 +174,12 @@ int main_worker_started(struct main_ctx *m, struct main_worker *w, pid_t pid)
 	}
 	main_worker_set_label(w);
 	w->sec_end = -1;
+	/* Killed while the template had not named it yet. */
+	if (w->signals_sent & signal_bit(SIGKILL)) {
+		close(sec_end);
+		kill(pid, SIGKILL);
+		return 0;
+	}
 	if (sec_worker_new(w, sec_end) < 0) {
 		main_worker_kill(w, "cannot announce it to sec");
 		return 0;
@@ -240,9 +258,9 @@ int main_spawn_worker(struct main_ctx *m, int client_fd, const struct sockaddr_s
 	w = main_worker_new(m, mw[0], sw[0], peer, local);
 	/* From the template when there is one (its answer brings the pid), else exec'd. */
 	pid = !w ? -1
-		 : main_template_spawn(m, w->id, client_fd, mw[1], sw[1]) == 0
-		       ? 0
-		       : main_exec_worker(m, client_fd, mw[1], sw[1]);
+	      : main_template_spawn(m, w, client_fd, mw[1], sw[1]) == 0
+		  ? 0
+		  : main_exec_worker(m, client_fd, mw[1], sw[1]);
 	close(mw[1]);
 	close(sw[1]);
 	/* Registered only after the spawn: when the template fails this request, main frees
@@ -325,14 +343,26 @@ void main_worker_free(struct main_ctx *m, struct main_worker *w)
 	talloc_free(w);
 }
 
+/* A signal main did not send ends a process only when it crashed (SIGSEGV, SIGBUS,
+ * SIGILL, SIGFPE, SIGABRT from a failed check, SIGSYS from the sandbox) or when
+ * someone else killed it. Before authentication the client is a stranger whose bytes
+ * made it so: what a layout probe looks like. */
+static bool crashed_before_auth(const struct main_worker *w, int status)
+{
+	return WIFSIGNALED(status) && !(w->signals_sent & signal_bit(WTERMSIG(status))) &&
+	       !w->authenticated;
+}
+
 bool main_worker_exited(struct main_ctx *m, pid_t pid, int status)
 {
 	struct main_worker *w = pid > 0 ? main_find_worker(m, 0, pid) : NULL;
+	bool crash;
 	char how[96];
 
 	if (!w)
 		return false;
 	describe_exit(status, how, sizeof(how));
+	crash = crashed_before_auth(w, status);
 	{
 		struct main_event ev = {.kind = MEV_WORKER_EXIT,
 					.w = w,
@@ -342,6 +372,8 @@ bool main_worker_exited(struct main_ctx *m, pid_t pid, int status)
 
 		main_event(m, &ev);
 	}
+	if (crash)
+		main_template_worker_crashed(m, w, how);
 	session_worker_exited(w, status);
 	main_worker_free(m, w);
 	return true;
@@ -361,8 +393,7 @@ void main_terminate_worker(struct main_worker *w, unsigned reason)
 	if (w->state == MWS_TUNNEL &&
 	    ipc_send(w->ch.fd, MW_TYPE__MW_TERMINATE, &t.base, NULL, 0) == 0)
 		return;
-	if (w->pid > 0)
-		kill(w->pid, SIGTERM);
+	main_worker_signal(w, SIGTERM);
 }
 
 bool main_worker_holds_tun(const struct main_worker *w)
@@ -379,6 +410,5 @@ void main_terminate_all(struct main_ctx *m)
 void main_kill_all(struct main_ctx *m)
 {
 	for (struct main_worker *w = m->workers; w; w = w->next)
-		if (w->pid > 0)
-			kill(w->pid, SIGKILL);
+		main_worker_signal(w, SIGKILL);
 }

@@ -33,6 +33,10 @@ bool main_worker_exited(struct main_ctx *m, pid_t pid, int status);
 void main_worker_free(struct main_ctx *m, struct main_worker *w);
 /* "worker PID (user@ip:port)", for logs; again once the user is known. */
 void main_worker_set_label(struct main_worker *w);
+/* Sends w signal sig, and remembers that main sent it: a worker that dies of a signal
+ * main did not send crashed (or was killed by someone else). Before the template has
+ * named w's pid, a SIGKILL waits for it. */
+void main_worker_signal(struct main_worker *w, int sig);
 /* Fail closed: a worker that broke the contract (why) is killed; main goes on. */
 void main_worker_kill(struct main_worker *w, const char *why);
 /* Ends a worker for reason (common/session.h), which main decided: a worker with a

@@ -4,7 +4,9 @@
  * of paying for its own relocations and library state (design.md, "Scale"). It never
  * reads client bytes and holds no secret: the start-up state (certificate, settings)
  * reaches each worker after the fork, over the worker's own channel. The price: workers
- * share one address-space layout.
+ * share one address-space layout, which main bounds by retiring a template after
+ * worker-template-max-forks forks and when one of its workers crashes before
+ * authentication.
  *
  * No seccomp filter here: the template reads only main's messages, and a filter it
  * installed would stay on every worker beneath the worker's own, so each syscall of the
@@ -168,6 +170,7 @@ void template_run(char *mode_arg)
 			_exit(WEXIT_IPC);
 		req.requested = false;
 		ret = ipc_recv_dispatch(&ch, TEMPLATE_RUNNING, NULL);
+		/* Closed: main retired this template, or is gone. */
 		if (ret == IPC_CLOSED)
 			_exit(WEXIT_OK);
 		if (ret < 0 && ret != -EAGAIN)

@@ -744,6 +744,37 @@ template_pid()
 	done
 }
 
+# worker_pids: the server's workers, its children whose command line is plain
+# "sluice-worker" (not sec, not the template).
+worker_pids()
+{
+	local p
+	for p in $(pgrep -P "$SERVER_PID"); do
+		[ "$(tr -d '\0' </proc/$p/cmdline 2>/dev/null)" = sluice-worker ] && echo "$p"
+	done
+}
+
+# map_base PID LIB: the address at which PID's memory map starts LIB (e.g. libgnutls),
+# that is where the address-space layout put it.
+map_base()
+{
+	awk -v lib="$2" '$6 ~ lib { sub(/-.*/, "", $1); print $1; exit }' "/proc/$1/maps"
+}
+
+# hold_tcp NAME NS SECONDS: a TCP connection from NS to the server that sends nothing,
+# not even a TLS ClientHello, held open for SECONDS (its PID in OWN_PIDS, HOLD_PID[NAME]).
+declare -A HOLD_PID=()
+hold_tcp()
+{
+	local dst
+	dst=$(server_ip_for "$2")
+	check_addr "$dst"
+	ip netns exec "$2" bash -c 'exec 3<>"/dev/tcp/$1/$2" && exec sleep "$3"' _ "$dst" \
+		"$PORT" "$3" &
+	HOLD_PID[$1]=$!
+	OWN_PIDS+=("$!")
+}
+
 # expect_unprivileged WHAT PID: PID runs as nobody/nogroup (real, effective, saved and
 # filesystem IDs; no other group), holds no capability, has no_new_privs and is not
 # dumpable (its /proc/PID/mem then belongs to root, whatever its uid).

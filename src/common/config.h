@@ -74,6 +74,7 @@ struct sluice_config {
 	unsigned ban_reset_time;
 	unsigned ban_points_wrong_password;
 	unsigned ban_points_connection;
+	unsigned ban_points_worker_crash; /* a worker's crash before authentication */
 
 	/* network */
 	char *device;               /* TUN name prefix, e.g. "vpns" */

@@ -812,6 +812,9 @@ const struct config_key config_keys[] = {
      "points for a failed login"},
     {"ban-points-connection", &t_uint, OFF(ban_points_connection), 0, 0, 1000000, "1", R,
      "points for every connection"},
+    {"ban-points-worker-crash", &t_uint, OFF(ban_points_worker_crash), 0, 0, 1000000, "20", R,
+     "points for a worker that dies on a signal sluiced did not send (a crash) before its "
+     "client authenticated"},
     {"device", &t_device, OFF(device), 0, 0, 10, "vpns", R,
      "prefix of the TUN device names (letters, digits, '-', '_'; at most 10)"},
     {"predictable-ips", &t_bool, OFF(predictable_ips), 0, 0, 0, "true", R,

@@ -145,6 +145,7 @@ static json_t *build_record(const struct main_event *ev)
 		set_str(o, "cause", ev->detail);
 		set_int(o, "status", ev->exit_status);
 		set_str(o, "result", ev->ok ? "clean" : "abnormal");
+		json_object_set_new(o, "crash_before_auth", json_boolean(ev->crash_before_auth));
 		break;
 	case MEV_RELOAD:
 		set_str(o, "result", ev->ok ? "applied" : "rejected");
@@ -196,6 +197,9 @@ static void to_journal(struct main_ctx *m, json_t *o, const char *text, int prio
 		if (json_is_string(v))
 			snprintf(buf[n], sizeof(buf[n]), "SLUICE_%s=%.300s", name,
 				 json_string_value(v));
+		else if (json_is_boolean(v))
+			snprintf(buf[n], sizeof(buf[n]), "SLUICE_%s=%s", name,
+				 json_is_true(v) ? "true" : "false");
 		else
 			snprintf(buf[n], sizeof(buf[n]), "SLUICE_%s=%" JSON_INTEGER_FORMAT, name,
 				 json_integer_value(v));

@@ -247,6 +247,31 @@ bool main_ban_connection(struct main_ctx *m, const struct sockaddr_storage *peer
 	return true;
 }
 
+/* A worker that crashed before its client authenticated (workers.c decides): a probe of
+ * the workers' address-space layout, or of a bug, costs the client's address. */
+static void ban_worker_crash(struct main_ctx *m, const struct main_event *ev)
+{
+	unsigned points = m->cfg->ban_points_worker_crash, score;
+	time_t now = (time_t)ev_now(m->loop);
+	struct ban_entry *e;
+	uint8_t a[16];
+	int family;
+
+	if (!m->cfg->max_ban_score || !points || addr_from_text(ev->w->client_ip, &family, a) < 0)
+		return;
+	e = lookup(m, family, a, now, true);
+	if (!e)
+		return;
+	/* Before add_points(), so that a ban it causes is logged after its reason. */
+	score = e->score;
+	if (!e->banned_until)
+		score = score > UINT32_MAX - points ? UINT32_MAX : score + points;
+	log_notice("ban points: client=%s +%u for a worker crash before authentication "
+		   "(worker %d %s); score %u",
+		   ev->w->client_ip, points, (int)ev->w->pid, ev->detail, score);
+	add_points(m, e, points, now);
+}
+
 void main_ban_on_event(struct main_ctx *m, const struct main_event *ev)
 {
 	time_t now = (time_t)ev_now(m->loop);
@@ -254,6 +279,10 @@ void main_ban_on_event(struct main_ctx *m, const struct main_event *ev)
 	uint8_t a[16];
 	int family;
 
+	if (ev->kind == MEV_WORKER_EXIT && ev->crash_before_auth) {
+		ban_worker_crash(m, ev);
+		return;
+	}
 	/* Only the client's own failures score: not a full server or a broken file. */
 	if (ev->kind != MEV_AUTH || ev->ok || !m->cfg->max_ban_score ||
 	    !m->cfg->ban_points_wrong_password || !ev->client_ip ||

@@ -1,5 +1,6 @@
 /* IP ban scoring (ocserv's max-ban-score and ban-* keys): main adds points per
- * connection at accept and per failed login (from MEV_AUTH events); an address whose
+ * connection at accept, per failed login (from MEV_AUTH events) and per worker that
+ * crashed before authentication (MEV_WORKER_EXIT, sluice's own key); an address whose
  * score reaches max-ban-score is refused at accept, before any TLS, for ban-time
  * seconds. Unlike ocserv, no address is exempt (not even loopback or local subnets):
  * an operator who wants none banned sets max-ban-score = 0. */
@@ -27,7 +28,8 @@ int main_ban_init(struct main_ctx *m);
 /* A connection was accepted from peer: adds ban-points-connection; true when the
  * address is banned and the connection must be closed. */
 bool main_ban_connection(struct main_ctx *m, const struct sockaddr_storage *peer);
-/* events.c sink: failed logins score ban-points-wrong-password. */
+/* events.c sink: failed logins score ban-points-wrong-password, a worker's crash
+ * before authentication ban-points-worker-crash. */
 void main_ban_on_event(struct main_ctx *m, const struct main_event *ev);
 /* For the control tool: every scored address (banned_only: only the banned ones). */
 void main_ban_list(struct main_ctx *m, bool banned_only,

@@ -35,6 +35,8 @@ struct main_event {
 	uint64_t bytes_in, bytes_out;
 	long long duration;          /* seconds */
 	int exit_status;             /* MEV_WORKER_EXIT: as from waitpid */
+	bool crash_before_auth;      /* MEV_WORKER_EXIT: a signal main did not send, before
+				      * sec accepted the client's password or cookie */
 	uid_t uid;                   /* MEV_CTL: the caller */
 };
 

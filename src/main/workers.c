@@ -368,7 +368,8 @@ bool main_worker_exited(struct main_ctx *m, pid_t pid, int status)
 					.w = w,
 					.ok = WIFEXITED(status) && WEXITSTATUS(status) == 0,
 					.detail = how,
-					.exit_status = status};
+					.exit_status = status,
+					.crash_before_auth = crash};
 
 		main_event(m, &ev);
 	}

@@ -132,6 +132,10 @@ static void teardown(void)
 	close(main_peer);
 	ev_loop_destroy(sec->loop);
 	gnutls_pubkey_deinit(pubkey);
+	/* The sessions are freed with sec, the tables' own memory is not. */
+	HASH_CLEAR(hh_sid, sec->sessions_by_sid);
+	HASH_CLEAR(hh_cookie, sec->sessions_by_cookie);
+	HASH_CLEAR(hh, sec->users_in_use);
 	talloc_free(sec);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	ck_assert_int_eq(system(cmd), 0);

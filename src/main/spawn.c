@@ -63,6 +63,8 @@ static pid_t exec_with_layout(struct main_ctx *m, char *mode, const int *fds, un
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	/* fd 2 stays main's stderr (with -f, the log): where a worker's sanitizer report
+	 * goes in a --enable-sanitizers build. Workers log through their channel. */
 	for (unsigned i = 0; i < nfds; i++)
 		posix_spawn_file_actions_adddup2(&fa, fds[i], 3 + (int)i);
 	/* Also what main itself inherited without close-on-exec. */

@@ -121,6 +121,19 @@ static const struct sandbox_rule sandbox_rules[] = {
 
     ALLOW(exit_group),
     ALLOW(exit),
+
+#ifdef SLUICE_SANITIZERS
+    /* A --enable-sanitizers build only, never a production one. */
+    /* ASan, before every call that does not return (_exit, abort, longjmp): it reads
+     * the alternate signal stack to unpoison it. Reading only, no new stack. */
+    ALLOW_IF(sigaltstack, ARG(0, SCMP_CMP_EQ, 0, 0)),
+    /* ASan's report reads /proc/self/maps through the open syscall, which glibc does
+     * not use on x86_64: its opens are openat, whose rule above is unchanged (so the
+     * symbolizer cannot read the binary; the tests name the frames). Read-only. */
+    ALLOW_IF(open, ARG(1, SCMP_CMP_MASKED_EQ, OPEN_WRITE_FLAGS, 0)),
+    /* UBSan's first report looks up the program's path (/proc/self/exe). */
+    ALLOW(readlink),
+#endif
 };
 
 int sandbox_install(void)

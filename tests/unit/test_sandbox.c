@@ -199,6 +199,22 @@ static void do_open_write(void *arg)
 	open("/tmp/sluice-sandbox-must-not-exist", O_WRONLY | O_CREAT, 0600);
 }
 
+/* The open syscall itself (glibc's open() is openat): a --enable-sanitizers build
+ * allows it for reading, never for writing. */
+static void do_sys_open_write(void *arg)
+{
+	syscall(SYS_open, "/tmp/sluice-sandbox-must-not-exist", O_WRONLY | O_CREAT, 0600);
+}
+
+/* A sanitizer build may read the alternate signal stack, not set one. */
+static void do_sigaltstack_set(void *arg)
+{
+	static char stack[65536];
+	stack_t ss = {.ss_sp = stack, .ss_size = sizeof(stack)};
+
+	sigaltstack(&ss, NULL);
+}
+
 static void do_fcntl_dupfd(void *arg)
 {
 	fcntl(0, F_DUPFD, 10);
@@ -241,6 +257,8 @@ static const struct {
     {"mmap PROT_EXEC", do_mmap_exec},
     {"mprotect PROT_EXEC", do_mprotect_exec},
     {"open for writing", do_open_write},
+    {"open syscall for writing", do_sys_open_write},
+    {"sigaltstack with a stack", do_sigaltstack_set},
     {"fcntl F_DUPFD", do_fcntl_dupfd},
     {"kill another process", do_kill_parent},
     {"setuid", do_setuid},
@@ -380,7 +398,10 @@ static void do_worker_limits(void *arg)
 	} want[] = {
 	    {RLIMIT_NPROC, 0},
 	    {RLIMIT_CORE, 0},
+#ifndef SLUICE_SANITIZERS
+	    /* Not set under the sanitizers (privdrop.c). */
 	    {RLIMIT_FSIZE, 0},
+#endif
 	    {RLIMIT_NOFILE, WORKER_NOFILE_MAX},
 	};
 	struct sigaction sa;

@@ -49,6 +49,53 @@ CLIENT_DTLS=no
 
 log() { printf '%s [%s] %s\n' "$(date +%T)" "$TEST_NAME" "$*"; }
 
+# A --enable-sanitizers build: a sanitizer that finds an error prints a report on the
+# stderr of that process and ends it (src/common/sanitize.h). For sluiced, its sec
+# module and its workers that is the server log (main passes its stderr to the workers),
+# which a test's own checks never read: sanitizer_check does, when the test ends.
+
+# The first line of a report: ASan, LSan, a sanitizer's own CHECK failure, UBSan.
+SANITIZER_RE='^==[0-9]+==(ERROR: )?[A-Za-z]+Sanitizer|: runtime error: '
+
+# sanitizer_build: true if the server under test is a --enable-sanitizers build.
+sanitizer_build() { [ "$SERVER" = sluiced ] && grep -qa __asan_init "$(server_bin)"; }
+
+# sanitizer_symbolize: copies a report from stdin to stdout, with the frames the
+# sandboxed worker could not name ("#3 0x55d1 (/path/sluice-worker+0x41f29)", it may not
+# open its binary) resolved by addr2line.
+sanitizer_symbolize()
+{
+	local line bin off
+	while IFS= read -r line; do
+		if [[ $line =~ ^(\ *#([0-9]+)\ 0x[0-9a-f]+)\ +\((/[^+]+)\+(0x[0-9a-f]+)\)$ ]] &&
+			command -v addr2line >/dev/null; then
+			bin=${BASH_REMATCH[3]} off=${BASH_REMATCH[4]}
+			# Frames below the first are return addresses: look up the call.
+			[ "${BASH_REMATCH[2]}" = 0 ] || off=$(printf '0x%x' $((off - 1)))
+			printf '%s in %s (%s+%s)\n' "${BASH_REMATCH[1]}" \
+				"$(addr2line -f -i -p -C -e "$bin" "$off" 2>/dev/null | head -n 1)" \
+				"$bin" "${BASH_REMATCH[4]}"
+		else
+			printf '%s\n' "$line"
+		fi
+	done
+}
+
+# sanitizer_check: 0 if no sluiced of this test reported anything; otherwise prints the
+# reports (the lines from the first one on) and returns 1. Every test's server logs are
+# *.log files in WORK.
+sanitizer_check()
+{
+	local f found=0
+	for f in ${WORK:+"$WORK"/*.log}; do
+		[ -f "$f" ] && grep -Eq -- "$SANITIZER_RE" "$f" || continue
+		found=1
+		echo "----- sanitizer report in $f -----"
+		sed -En "/$SANITIZER_RE/,\$p" "$f" | head -n 200 | sanitizer_symbolize
+	done
+	[ $found = 0 ]
+}
+
 fail()
 {
 	log "FAIL: $*"
@@ -178,6 +225,10 @@ cleanup()
 		stop_pid "$p"
 	done
 	stop_server
+	if ! sanitizer_check; then
+		log "FAIL: a sanitizer reported an error (above)"
+		rc=1
+	fi
 	if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
 		if [ -n "$SERVER_LOG" ] && [ -s "$SERVER_LOG" ]; then
 			echo "----- server log ($SERVER) -----"

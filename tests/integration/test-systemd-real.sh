@@ -246,4 +246,7 @@ grep -q 'Session terminated by server' "${CLIENT_LOG[c1]}" ||
 	fail "the client was not told that the session ended"
 [ "$(show ActiveState sluiced.socket)" = active ] || fail "sluiced.socket ended with the service"
 ct systemctl stop sluiced.socket || fail "sluiced.socket does not stop"
+# sluiced's stderr, and its workers', is the container's journal here: a copy in WORK for
+# sanitizer_check.
+ct journalctl -q -o cat _SYSTEMD_UNIT=sluiced.service >"$WORK/journal-sluiced.log"
 pass "systemd $(ct systemctl --version | head -n 1 | cut -d' ' -f2)"

@@ -35,15 +35,21 @@ reversed=$(echo "$scalar" | fold -w2 | tac | tr -d '\n')
 pem_text=$(grep -v -- '-----' "$SERVER_KEY" | head -1 | tr -d '\n' | od -An -tx1 -v | tr -d ' \n')
 hash_text=$(cut -d: -f3 "$PASSWD_FILE" | head -1 | tr -d '\n' | od -An -tx1 -v | tr -d ' \n')
 
-# Dumps every readable mapping of a process as one hex string.
+# Dumps every readable mapping of a process as one hex string. In a --enable-sanitizers
+# build not ASan's shadow memory (on x86_64 from 0x7fff8000 to 0x10007fff8000): terabytes
+# that describe which bytes of the process may be used, never what they hold.
 memory_hex()
 {
-	local pid=$1 range perms start end
+	local pid=$1 range perms start end shadow_lo=0 shadow_hi=0
+	if sanitizer_build; then
+		shadow_lo=$((0x7fff8000)) shadow_hi=$((0x10007fff8000))
+	fi
 	while read -r range perms _ _ _ name; do
 		[[ $perms == r* ]] || continue
 		[[ ${name:-} == "[vvar]" || ${name:-} == "[vsyscall]" ]] && continue
 		start=$((16#${range%-*}))
 		end=$((16#${range#*-}))
+		((start >= shadow_lo && end <= shadow_hi)) && continue
 		dd if=/proc/$pid/mem bs=64K iflag=skip_bytes,count_bytes skip=$start \
 			count=$((end - start)) 2>/dev/null
 	done </proc/$pid/maps | od -An -tx1 -v | tr -d ' \n'

@@ -53,8 +53,10 @@ int ipc_send_queued(int sock, struct ipc_queue *q, uint16_t type, const Protobuf
 		close_fds(fds, nfds);
 		return -ENOMEM;
 	}
-	/* From here on the destructor closes them. */
-	memcpy(e->fds, fds, nfds * sizeof(*fds));
+	/* From here on the destructor closes them. A message without fds may come with
+	 * fds == NULL, which memcpy() must not get even for 0 bytes. */
+	if (nfds)
+		memcpy(e->fds, fds, nfds * sizeof(*fds));
 	e->nfds = nfds;
 	talloc_set_destructor(e, qmsg_destructor);
 	e->buf = ipc_pack(e, type, msg, nfds, &e->len);

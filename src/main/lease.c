@@ -103,6 +103,13 @@ void lease_pool_network(const struct lease_pool *p, struct in_addr *network,
 	netmask->s_addr = htonl(p->mask);
 }
 
+/* uthash keeps the table of previous addresses outside talloc: freed with the pool. */
+static int pool_destructor(struct lease_pool *p)
+{
+	HASH_CLEAR(hh, p->previous);
+	return 0;
+}
+
 struct lease_pool *lease_pool_new(TALLOC_CTX *ctx, struct in_addr network, struct in_addr netmask)
 {
 	uint32_t net = ntohl(network.s_addr);
@@ -120,6 +127,7 @@ struct lease_pool *lease_pool_new(TALLOC_CTX *ctx, struct in_addr network, struc
 	p = talloc_zero(ctx, struct lease_pool);
 	if (!p)
 		return NULL;
+	talloc_set_destructor(p, pool_destructor);
 	p->network = net;
 	p->mask = mask;
 	p->size = hostbits + 1;

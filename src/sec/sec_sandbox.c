@@ -97,6 +97,20 @@ static const struct sandbox_rule sec_rules[] = {
     ALLOW_TO_SELF(tgkill, 1u << 0 | 1u << 1),
 
     ALLOW(exit_group),
+
+#ifdef SLUICE_SANITIZERS
+    /* A --enable-sanitizers build only, never a production one: what the sanitizer
+     * runtimes call, as in the worker's filter (src/worker/sandbox.c). */
+    /* ASan, before every call that does not return (_exit, abort): reads the alternate
+     * signal stack. Reading only. */
+    ALLOW_IF(sigaltstack, ARG(0, SCMP_CMP_EQ, 0, 0)),
+    /* ASan's allocator hands freed memory back to the kernel (seen in the tests). */
+    ALLOW(madvise),
+    /* ASan's report reads /proc/self/maps with the old open syscall: read-only. */
+    ALLOW_IF(open, ARG(1, SCMP_CMP_MASKED_EQ, OPEN_WRITE_FLAGS, 0)),
+    /* UBSan's first report looks up /proc/self/exe. */
+    ALLOW(readlink),
+#endif
 };
 
 int sec_sandbox_install(void)

@@ -546,9 +546,23 @@ static void do_open_trunc(void *arg)
 	open(path, O_RDONLY | O_TRUNC | O_CLOEXEC);
 }
 
+/* A --enable-sanitizers build allows the old syscall read-only (sec_sandbox.c). */
 static void do_open_legacy(void *arg)
 {
+#ifdef SLUICE_SANITIZERS
+	syscall(SYS_open, "/etc/hostname", O_RDWR);
+#else
 	syscall(SYS_open, "/etc/hostname", O_RDONLY);
+#endif
+}
+
+/* A sanitizer build may read the alternate signal stack, not set one. */
+static void do_sigaltstack_set(void *arg)
+{
+	static char stack[65536];
+	stack_t ss = {.ss_sp = stack, .ss_size = sizeof(stack)};
+
+	sigaltstack(&ss, NULL);
 }
 
 static void do_unlink(void *arg)
@@ -635,6 +649,7 @@ static const struct {
     {"open read-write", do_open_rdwr},
     {"open with O_TRUNC", do_open_trunc},
     {"open (the old syscall)", do_open_legacy},
+    {"sigaltstack with a stack", do_sigaltstack_set},
     {"unlink", do_unlink},
     {"rename", do_rename},
     {"chmod", do_chmod},

@@ -1,13 +1,12 @@
-/* The sanitizers' defaults for sluiced, sluice-worker and the tools (sanitize.h). */
+/* The sanitizers' defaults for sluiced and the tools (sanitize.h); sluice-worker has its
+ * own (src/worker/sanitize.c). */
 #include "config.h"
 
 #include "common/sanitize.h"
 
-/* No LeakSanitizer in the programs. In a worker its check at exit would run a tracer
- * thread (clone, ptrace), which the sandbox kills, and a worker ends with _exit(), where
- * the check never runs. In sluiced and the tools, what the check finds at exit is state
- * that lives as long as the process (the context in main()'s frame); and what leaks in
- * a talloc program, memory left under a context that lives on, is still reachable and
+/* No LeakSanitizer: what its check finds when sluiced or a tool exits is state that
+ * lives as long as the process (the context in main()'s frame), and what leaks in a
+ * talloc program, memory left under a context that lives on, is still reachable and
  * never reported. The unit tests keep it (tests/unit/sanitize.c). */
 const char *__asan_default_options(void)
 {

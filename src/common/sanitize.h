@@ -11,13 +11,15 @@
 
 #define SANITIZE_EXITCODE "86"
 
-/* Each runtime has its own copy of the common options (exitcode). ASan also checks
- * uses of a returned function's locals and that string functions get terminated
- * strings; UBSan prints the stack: where it found something, and how the program got
- * there. */
+/* Each runtime has its own copy of the common options (exitcode, color). No colours:
+ * reports go to log files, and finding out whether stderr is a terminal is an ioctl
+ * that sec's seccomp filter kills. ASan also checks uses of a returned function's
+ * locals and that string functions get terminated strings; UBSan prints the stack:
+ * where it found something, and how the program got there. */
+#define SANITIZE_COMMON_OPTIONS "exitcode=" SANITIZE_EXITCODE ":color=never"
 #define SANITIZE_ASAN_OPTIONS                                                                      \
-	"exitcode=" SANITIZE_EXITCODE ":detect_stack_use_after_return=1:strict_string_checks=1"
-#define SANITIZE_UBSAN_OPTIONS "exitcode=" SANITIZE_EXITCODE ":print_stacktrace=1"
+	SANITIZE_COMMON_OPTIONS ":detect_stack_use_after_return=1:strict_string_checks=1"
+#define SANITIZE_UBSAN_OPTIONS SANITIZE_COMMON_OPTIONS ":print_stacktrace=1"
 
 /* The sanitizer runtimes call these when they start, before main(). */
 const char *__asan_default_options(void);

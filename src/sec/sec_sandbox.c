@@ -110,6 +110,9 @@ static const struct sandbox_rule sec_rules[] = {
     ALLOW_IF(open, ARG(1, SCMP_CMP_MASKED_EQ, OPEN_WRITE_FLAGS, 0)),
     /* UBSan's first report looks up /proc/self/exe. */
     ALLOW(readlink),
+    /* The symbolizer of a report opens the binaries (read-only, as allowed above) and
+     * sets close-on-exec on them. */
+    ALLOW_IF(fcntl, ARG(1, SCMP_CMP_EQ, F_SETFD, 0)),
 #endif
 };
 

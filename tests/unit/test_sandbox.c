@@ -26,19 +26,8 @@
 #include <unistd.h>
 
 #include "check_main.h"
+#include "sandbox_child.h"
 
-#define NOBODY 65534
-
-/* Children report a failed check by message and exit status; ck_assert belongs to the
- * check runner's process, not to a grandchild. */
-#define CHILD_CHECK(cond)                                                                          \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: child check failed: %s (errno %d)\n", __FILE__,    \
-				__LINE__, #cond, errno);                                           \
-			_exit(1);                                                                  \
-		}                                                                                  \
-	} while (0)
 
 enum child_setup {
 	SETUP_NONE,
@@ -46,50 +35,22 @@ enum child_setup {
 	SETUP_WORKER,  /* privdrop, worker_limits, sandbox_install: the real order */
 };
 
-/* Runs fn in a forked child so that the test process survives the filter and keeps its
- * ids. Returns the child's wait status. */
+/* The worker's set-up, in its real order, up to the setup asked for. */
+static void prepare(int setup)
+{
+	if (setup == SETUP_SANDBOX)
+		CHILD_CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
+	if (setup == SETUP_WORKER) {
+		CHILD_CHECK(privdrop(NOBODY, NOBODY) == 0);
+		CHILD_CHECK(worker_limits() == 0);
+	}
+	if (setup != SETUP_NONE)
+		CHILD_CHECK(sandbox_install() == 0);
+}
+
 static int run_child(enum child_setup setup, void (*fn)(void *), void *arg)
 {
-	pid_t pid = fork();
-	int status;
-
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		/* A filter kill (SIGSYS) would otherwise dump core. */
-		struct rlimit no_core = {0, 0};
-
-		CHILD_CHECK(setrlimit(RLIMIT_CORE, &no_core) == 0);
-		if (setup == SETUP_SANDBOX)
-			CHILD_CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
-		if (setup == SETUP_WORKER) {
-			CHILD_CHECK(privdrop(NOBODY, NOBODY) == 0);
-			CHILD_CHECK(worker_limits() == 0);
-		}
-		if (setup != SETUP_NONE)
-			CHILD_CHECK(sandbox_install() == 0);
-		fn(arg);
-		_exit(0);
-	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	return status;
-}
-
-static void assert_exited_ok(int status)
-{
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		      "child did not exit 0 (status 0x%x, signal %d)", status,
-		      WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-}
-
-static void assert_killed_by(int status, int sig)
-{
-	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == sig,
-		      "child was not killed by signal %d (status 0x%x)", sig, status);
-}
-
-static bool is_root(void)
-{
-	return geteuid() == 0;
+	return child_run(prepare, setup, fn, arg);
 }
 
 /* What the worker does all day: pipe and socket I/O, randomness, clocks, allocation,
@@ -169,23 +130,6 @@ static void do_socketpair(void *arg)
 	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
 }
 
-static void do_execve(void *arg)
-{
-	char *const argv[] = {"/bin/true", NULL};
-
-	execve("/bin/true", argv, NULL);
-}
-
-static void do_fork(void *arg)
-{
-	fork();
-}
-
-static void do_mmap_exec(void *arg)
-{
-	mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-}
-
 static void do_mprotect_exec(void *arg)
 {
 	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -206,24 +150,9 @@ static void do_sys_open_write(void *arg)
 	syscall(SYS_open, "/tmp/sluice-sandbox-must-not-exist", O_WRONLY | O_CREAT, 0600);
 }
 
-/* A sanitizer build may read the alternate signal stack, not set one. */
-static void do_sigaltstack_set(void *arg)
-{
-	static char stack[65536];
-	stack_t ss = {.ss_sp = stack, .ss_size = sizeof(stack)};
-
-	sigaltstack(&ss, NULL);
-}
-
 static void do_fcntl_dupfd(void *arg)
 {
 	fcntl(0, F_DUPFD, 10);
-}
-
-/* The parent's pid comes from before the filter: getppid() itself is not allowed. */
-static void do_kill_parent(void *arg)
-{
-	kill(*(pid_t *)arg, 0);
 }
 
 static void do_setuid(void *arg)
@@ -240,10 +169,6 @@ static void do_ioctl_other(void *arg)
 
 #ifdef __x86_64__
 /* The same getpid through the x32 ABI: other numbers, so the arch check kills. */
-static void do_x32_syscall(void *arg)
-{
-	syscall(0x40000000 | SYS_getpid);
-}
 #endif
 
 static const struct {
@@ -252,19 +177,19 @@ static const struct {
 } forbidden[] = {
     {"socket", do_socket},
     {"socketpair", do_socketpair},
-    {"execve", do_execve},
-    {"fork", do_fork},
-    {"mmap PROT_EXEC", do_mmap_exec},
+    {"execve", probe_execve},
+    {"fork", probe_fork},
+    {"mmap PROT_EXEC", probe_mmap_exec},
     {"mprotect PROT_EXEC", do_mprotect_exec},
     {"open for writing", do_open_write},
     {"open syscall for writing", do_sys_open_write},
-    {"sigaltstack with a stack", do_sigaltstack_set},
+    {"sigaltstack with a stack", probe_sigaltstack_set},
     {"fcntl F_DUPFD", do_fcntl_dupfd},
-    {"kill another process", do_kill_parent},
+    {"kill another process", probe_kill_parent},
     {"setuid", do_setuid},
     {"ioctl FIONBIO", do_ioctl_other},
 #ifdef __x86_64__
-    {"x32 syscall", do_x32_syscall},
+    {"x32 syscall", probe_x32_syscall},
 #endif
 };
 
@@ -293,15 +218,10 @@ START_TEST(test_open_read_fails_eacces)
 }
 END_TEST
 
-static void do_abort(void *arg)
-{
-	abort();
-}
-
 START_TEST(test_abort_still_works)
 {
 	/* abort() signals its own thread: allowed, so it dies of SIGABRT, not SIGSYS. */
-	assert_killed_by(run_child(SETUP_SANDBOX, do_abort, NULL), SIGABRT);
+	assert_killed_by(run_child(SETUP_SANDBOX, probe_abort, NULL), SIGABRT);
 }
 END_TEST
 

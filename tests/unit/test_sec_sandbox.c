@@ -38,20 +38,9 @@
 #include "ipc/sec_worker.pb-c.h"
 
 #include "check_main.h"
+#include "sandbox_child.h"
 
-#define NOBODY 65534
 #define PRIO   "NORMAL:%SERVER_PRECEDENCE:%COMPAT:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1"
-
-/* Children report a failed check by message and exit status; ck_assert belongs to the
- * check runner's process, not to a grandchild. */
-#define CHILD_CHECK(cond)                                                                          \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: child check failed: %s (errno %d)\n", __FILE__,    \
-				__LINE__, #cond, errno);                                           \
-			_exit(1);                                                                  \
-		}                                                                                  \
-	} while (0)
 
 static char dir[] = "/tmp/sluice-test-sec-sandbox.XXXXXX";
 static gnutls_datum_t p256_pem, rsa_pem;
@@ -143,42 +132,20 @@ enum child_setup {
 	SETUP_SEC,      /* sec_privdrop(), the key, sec_sandbox_install(): sec_run's order */
 };
 
-/* Runs fn in a forked child so that the test process keeps its privileges and survives
- * the filter. Returns the child's wait status. */
+/* sec's set-up, in sec_run's order, up to the setup asked for. */
+static void prepare(int setup)
+{
+	if (setup != SETUP_NONE)
+		CHILD_CHECK(sec_privdrop() >= 0);
+	if (setup == SETUP_SEC) {
+		CHILD_CHECK(sec_keys_load(sec) == 0);
+		CHILD_CHECK(sec_sandbox_install() == 0);
+	}
+}
+
 static int run_child(enum child_setup setup, void (*fn)(void *), void *arg)
 {
-	pid_t pid = fork();
-	int status;
-
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		/* A filter kill (SIGSYS) would otherwise dump core. */
-		struct rlimit no_core = {0, 0};
-
-		CHILD_CHECK(setrlimit(RLIMIT_CORE, &no_core) == 0);
-		if (setup != SETUP_NONE)
-			CHILD_CHECK(sec_privdrop() >= 0);
-		if (setup == SETUP_SEC) {
-			CHILD_CHECK(sec_keys_load(sec) == 0);
-			CHILD_CHECK(sec_sandbox_install() == 0);
-		}
-		fn(arg);
-		_exit(0);
-	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	return status;
-}
-
-static void assert_exited_ok(int status)
-{
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		      "child did not exit 0 (status 0x%x, signal %d)", status,
-		      WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-}
-
-static bool is_root(void)
-{
-	return geteuid() == 0;
+	return child_run(prepare, setup, fn, arg);
 }
 
 /* The value of a "Name:\tvalue" line of /proc/self/status. */
@@ -477,18 +444,6 @@ static void do_bind(void *arg)
 	bind(socket(AF_UNIX, SOCK_DGRAM, 0), (struct sockaddr *)&a, sizeof(sa_family_t));
 }
 
-static void do_execve(void *arg)
-{
-	char *const argv[] = {"/bin/true", NULL};
-
-	execve("/bin/true", argv, NULL);
-}
-
-static void do_fork(void *arg)
-{
-	fork();
-}
-
 static void do_clone(void *arg)
 {
 	syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
@@ -497,12 +452,6 @@ static void do_clone(void *arg)
 static void do_ptrace(void *arg)
 {
 	ptrace(PTRACE_ATTACH, *(pid_t *)arg, NULL, NULL);
-}
-
-/* The parent's pid comes from before the filter: getppid() itself is not allowed. */
-static void do_kill_parent(void *arg)
-{
-	kill(*(pid_t *)arg, 0);
 }
 
 static void do_tgkill_parent(void *arg)
@@ -556,15 +505,6 @@ static void do_open_legacy(void *arg)
 #endif
 }
 
-/* A sanitizer build may read the alternate signal stack, not set one. */
-static void do_sigaltstack_set(void *arg)
-{
-	static char stack[65536];
-	stack_t ss = {.ss_sp = stack, .ss_size = sizeof(stack)};
-
-	sigaltstack(&ss, NULL);
-}
-
 static void do_unlink(void *arg)
 {
 	char path[256];
@@ -595,11 +535,6 @@ static void do_open_by_handle(void *arg)
 	syscall(SYS_open_by_handle_at, AT_FDCWD, NULL, O_RDONLY);
 }
 
-static void do_mmap_exec(void *arg)
-{
-	mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-}
-
 static void do_mprotect(void *arg)
 {
 	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -622,10 +557,6 @@ static void do_unshare(void *arg)
 
 #ifdef __x86_64__
 /* The same getpid through the x32 ABI: other numbers, so the arch check kills. */
-static void do_x32_syscall(void *arg)
-{
-	syscall(0x40000000 | SYS_getpid);
-}
 #endif
 
 static const struct {
@@ -636,11 +567,11 @@ static const struct {
     {"socket AF_UNIX SOCK_SEQPACKET", do_socket_seqpacket},
     {"socketpair", do_socketpair},
     {"bind", do_bind},
-    {"execve", do_execve},
-    {"fork", do_fork},
+    {"execve", probe_execve},
+    {"fork", probe_fork},
     {"clone", do_clone},
     {"ptrace", do_ptrace},
-    {"kill another process", do_kill_parent},
+    {"kill another process", probe_kill_parent},
     {"tgkill another process", do_tgkill_parent},
     {"setuid", do_setuid},
     {"capset", do_capset},
@@ -649,17 +580,17 @@ static const struct {
     {"open read-write", do_open_rdwr},
     {"open with O_TRUNC", do_open_trunc},
     {"open (the old syscall)", do_open_legacy},
-    {"sigaltstack with a stack", do_sigaltstack_set},
+    {"sigaltstack with a stack", probe_sigaltstack_set},
     {"unlink", do_unlink},
     {"rename", do_rename},
     {"chmod", do_chmod},
     {"open_by_handle_at", do_open_by_handle},
-    {"mmap PROT_EXEC", do_mmap_exec},
+    {"mmap PROT_EXEC", probe_mmap_exec},
     {"mprotect", do_mprotect},
     {"futex wait", do_futex_wait},
     {"unshare", do_unshare},
 #ifdef __x86_64__
-    {"x32 syscall", do_x32_syscall},
+    {"x32 syscall", probe_x32_syscall},
 #endif
 };
 
@@ -673,14 +604,9 @@ START_TEST(test_forbidden_kills)
 }
 END_TEST
 
-static void do_abort(void *arg)
-{
-	abort();
-}
-
 START_TEST(test_abort_still_works)
 {
-	int status = run_child(SETUP_SEC, do_abort, NULL);
+	int status = run_child(SETUP_SEC, probe_abort, NULL);
 
 	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
 		      "abort() did not end in SIGABRT (status 0x%x)", status);

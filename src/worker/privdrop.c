@@ -111,6 +111,19 @@ static const struct {
     {RLIMIT_NOFILE, WORKER_NOFILE_MAX},
 };
 
+/* Not dumpable: no ptrace or /proc/<pid>/mem by other run-as-user processes (workers
+ * share one uid, and the template's memory is every worker's start), and no core dump.
+ * No new privileges: required by an unprivileged seccomp filter, and no execve could
+ * gain privileges (setuid bits, file capabilities) should a filter ever allow one. */
+static int seal(void)
+{
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return -errno;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	return 0;
+}
+
 int worker_limits(void)
 {
 	struct sigaction ign = {.sa_handler = SIG_IGN};
@@ -127,16 +140,8 @@ int worker_limits(void)
 		if (setrlimit(worker_rlimits[i].resource, &rl) < 0)
 			return -errno;
 	}
-	/* The uid change already cleared the dumpable flag, but say it explicitly: no
-	 * ptrace or /proc/<pid>/mem by other run-as-user processes (other workers), and no
-	 * core dump. */
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		return -errno;
-	/* Required by an unprivileged seccomp filter, and makes any execve unable to gain
-	 * privileges (setuid bits, file capabilities) should the filter ever allow one. */
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return -errno;
-	return 0;
+	/* The uid change already cleared the dumpable flag; seal() says it explicitly. */
+	return seal();
 }
 
 int template_limits(void)
@@ -146,14 +151,7 @@ int template_limits(void)
 
 	if (setrlimit(RLIMIT_CORE, &no_core) < 0)
 		return -errno;
-	/* Workers run as the same uid: none may ptrace the template or read its memory
-	 * through /proc, and neither may any other run-as-user process. Inherited by every
-	 * worker it forks. */
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		return -errno;
-	/* Inherited too: no forked worker could gain privileges by an execve even before
-	 * its own worker_limits(). */
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return -errno;
-	return 0;
+	/* Both flags are inherited by every worker it forks, before its own
+	 * worker_limits(). */
+	return seal();
 }

@@ -48,16 +48,20 @@ udp_datagrams()
 		print $col["InDatagrams"] + $col["OutDatagrams"]; exit }'
 }
 
-# tree_pss_kib PID: PSS (KiB) summed over PID and its descendants (smaps_rollup).
-tree_pss_kib()
+# tree_rollup_kib FIELD PID: a smaps_rollup field (KiB, e.g. "Pss:") summed over PID and
+# its descendants.
+tree_rollup_kib()
 {
 	local p sum=0 v
-	for p in $(descendants "$1") "$1"; do
-		v=$(awk '$1 == "Pss:" { print $2; exit }' "/proc/$p/smaps_rollup" 2>/dev/null)
+	for p in $(descendants "$2") "$2"; do
+		v=$(awk -v f="$1" '$1 == f { print $2; exit }' "/proc/$p/smaps_rollup" 2>/dev/null)
 		sum=$((sum + ${v:-0}))
 	done
 	echo "$sum"
 }
+
+# tree_pss_kib PID: PSS (KiB) summed over PID and its descendants.
+tree_pss_kib() { tree_rollup_kib Pss: "$1"; }
 
 # tree_count PID: number of processes in the tree of PID.
 tree_count()
@@ -201,6 +205,26 @@ sessions_up()
 			grep -q '^Configured as ' "${CLIENT_LOG[$c]}" 2>/dev/null && n=$((n + 1))
 	done
 	echo "$n"
+}
+
+# clients_up PREFIX N: starts N --script-tun clients PREFIX-1 ... PREFIX-N 50 ms apart
+# and waits (60 s at most) until they are up. Sets CLIENTS_NAMES to their names and
+# CLIENTS_UP to how many are up.
+clients_up()
+{
+	local i
+	CLIENTS_NAMES=()
+	CLIENTS_UP=0
+	for i in $(seq 1 "$2"); do
+		bench_client "$1-$i" many
+		CLIENTS_NAMES+=("$1-$i")
+		sleep 0.05
+	done
+	for i in $(seq 1 600); do
+		CLIENTS_UP=$(sessions_up "${CLIENTS_NAMES[@]}")
+		[ "$CLIENTS_UP" -ge "$2" ] && break
+		sleep 0.1
+	done
 }
 
 # stop_clients NAME...: INT to all (a CSTP DISCONNECT each), then bounded waits.

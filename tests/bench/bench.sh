@@ -127,19 +127,11 @@ veth()
 # server's PSS with none, on the freshly started server.
 memory()
 {
-	local srv=$1 base n0 names=() i up=0 pss
+	local srv=$1 base n0 up pss
 	base=$(tree_pss_kib "$SERVER_PID")
 	n0=$(tree_count "$SERVER_PID")
-	for i in $(seq 1 "$BENCH_CLIENTS"); do
-		bench_client "$srv-many$RUN-$i" many
-		names+=("$srv-many$RUN-$i")
-		sleep 0.05
-	done
-	for i in $(seq 1 300); do
-		up=$(sessions_up "${names[@]}")
-		[ "$up" -ge "$BENCH_CLIENTS" ] && break
-		sleep 0.1
-	done
+	clients_up "$srv-many$RUN" "$BENCH_CLIENTS"
+	up=$CLIENTS_UP
 	if [ "$up" -ge "$BENCH_CLIENTS" ]; then
 		# Let the workers finish their set-up (tun, routes, their first allocations).
 		sleep 1
@@ -150,7 +142,7 @@ memory()
 	else
 		log "$srv: only $up of $BENCH_CLIENTS sessions came up; no PSS figure"
 	fi
-	stop_clients "${names[@]}"
+	stop_clients "${CLIENTS_NAMES[@]}"
 	wait_tree "$SERVER_PID" "$n0" || log "$srv: workers still alive 10 s after disconnect"
 }
 

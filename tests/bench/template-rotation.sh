@@ -47,24 +47,11 @@ declare -A MODE_NAME=(
 # run; ROTATIONS[MODE]: templates retired.
 declare -A SAMPLES=() ANON=() ROTATIONS=()
 
-# tree_anon_kib PID: Pss_Anon (KiB) summed over PID and its descendants. Unlike file
-# pages (libraries), anonymous pages are shared only inside the process tree, so other
-# programs on the machine that map the same libraries do not move this figure.
-tree_anon_kib()
-{
-	local p sum=0 v
-	for p in $(descendants "$1") "$1"; do
-		v=$(awk '$1 == "Pss_Anon:" { print $2; exit }' "/proc/$p/smaps_rollup" 2>/dev/null)
-		sum=$((sum + ${v:-0}))
-	done
-	echo "$sum"
-}
-
 # measure MODE: a fresh server in that mode, BENCH_SESSIONS --script-tun clients 50 ms
 # apart, the PSS of the server's process tree with them minus its PSS with none.
 measure()
 {
-	local mode=$1 base abase n0 names=() i up=0 pss anon rot
+	local mode=$1 base abase n0 up pss anon rot
 	SERVER_LOG=$WORK/$mode-$RUN.log
 	write_config "udp-port = $PORT
 max-clients = $((BENCH_SESSIONS + 16))
@@ -72,23 +59,17 @@ max-same-clients = 0
 ${MODE_KEYS[$mode]}"
 	bench_start_server || return 0
 	base=$(tree_pss_kib "$SERVER_PID")
-	abase=$(tree_anon_kib "$SERVER_PID")
+	# Anonymous pages are shared only inside the server's tree, so other programs that
+	# map the same libraries do not move this figure, as they move PSS.
+	abase=$(tree_rollup_kib Pss_Anon: "$SERVER_PID")
 	n0=$(tree_count "$SERVER_PID")
-	for i in $(seq 1 "$BENCH_SESSIONS"); do
-		bench_client "$mode-$RUN-$i" many
-		names+=("$mode-$RUN-$i")
-		sleep 0.05
-	done
-	for i in $(seq 1 600); do
-		up=$(sessions_up "${names[@]}")
-		[ "$up" -ge "$BENCH_SESSIONS" ] && break
-		sleep 0.1
-	done
+	clients_up "$mode-$RUN" "$BENCH_SESSIONS"
+	up=$CLIENTS_UP
 	if [ "$up" -ge "$BENCH_SESSIONS" ]; then
 		# Let the workers finish their set-up, and retired templates exit.
 		sleep 2
 		pss=$(tree_pss_kib "$SERVER_PID")
-		anon=$(tree_anon_kib "$SERVER_PID")
+		anon=$(tree_rollup_kib Pss_Anon: "$SERVER_PID")
 		rot=$(grep -c 'worker template [0-9]* retired' "$SERVER_LOG")
 		log "$mode: PSS $base KiB (anon $abase) with 0 sessions ($n0 processes)," \
 			"$pss KiB (anon $anon) with $up ($(tree_count "$SERVER_PID") processes)," \
@@ -99,7 +80,7 @@ ${MODE_KEYS[$mode]}"
 	else
 		log "$mode: only $up of $BENCH_SESSIONS sessions came up; no figure"
 	fi
-	stop_clients "${names[@]}"
+	stop_clients "${CLIENTS_NAMES[@]}"
 	stop_server
 }
 

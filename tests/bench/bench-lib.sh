@@ -102,18 +102,22 @@ bench_start_server()
 # --script-tun, no tun device. The options are lib.sh's start_client ones.
 bench_client()
 {
-	local name=$1 ifn=oc$CLIENT_SEQ opts=()
+	local name=$1 ifn=oc$CLIENT_SEQ script=$VPNC_SCRIPT opts=()
 	case $2 in
-	tls) opts=(--no-dtls --script "$VPNC_SCRIPT" --interface "$ifn") ;;
-	dtls) opts=(--script "$VPNC_SCRIPT" --interface "$ifn") ;;
-	many) opts=(--no-dtls --script-tun --script "$SCRIPT_TUN") ;;
+	tls) opts=(--no-dtls --interface "$ifn") ;;
+	dtls) opts=(--interface "$ifn") ;;
+	many)
+		script=$SCRIPT_TUN
+		opts=(--no-dtls --script-tun)
+		;;
+	*) fail "bench_client: unknown mode '$2'" ;;
 	esac
 	CLIENT_SEQ=$((CLIENT_SEQ + 1))
 	CLIENT_LOG[$name]=$WORK/client-$name.log
 	CLIENT_NS[$name]=$NS_C1
 	CLIENT_IF[$name]=$ifn
-	ip netns exec "$NS_C1" openconnect --non-inter --passwd-on-stdin --user alice \
-		--servercert "$PIN" "${opts[@]}" "https://$SRV_IP1:$PORT/" \
+	ip netns exec "$NS_C1" openconnect --script "$script" --non-inter --passwd-on-stdin \
+		--user alice --servercert "$PIN" "${opts[@]}" "https://$SRV_IP1:$PORT/" \
 		<<<"alice-pw" >"${CLIENT_LOG[$name]}" 2>&1 &
 	CLIENT_PID[$name]=$!
 }

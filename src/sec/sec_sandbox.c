@@ -41,6 +41,10 @@ static const struct sandbox_rule sec_rules[] = {
     ALLOW(epoll_wait),
     ALLOW(epoll_pwait),
     ALLOW(epoll_ctl),
+    /* libev makes its epoll set anew (closes it, epoll_create1, re-adds every watcher)
+     * when the kernel reports events of a descriptor number that was closed and reused
+     * meanwhile: under a burst of workers coming and going, sec's channels do that. */
+    ALLOW(epoll_create1),
 
     /* At each login the password file and the per-user and per-group files, on a
      * reload the key file: read-only opens (O_RDONLY, O_CLOEXEC, O_NOCTTY), fstat and

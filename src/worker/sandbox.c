@@ -49,6 +49,10 @@ static const struct sandbox_rule sandbox_rules[] = {
     ALLOW(epoll_wait),
     ALLOW(epoll_pwait),
     ALLOW(epoll_ctl),
+    /* libev makes its epoll set anew (closes it, epoll_create1, re-adds every watcher)
+     * when the kernel reports events of a descriptor number that was closed and reused
+     * meanwhile, as when a new DTLS socket takes the number of the one it replaces. */
+    ALLOW(epoll_create1),
     /* Blocking waits with a deadline outside the event loop: ipc_recv_expect() and
      * GnuTLS's default pull-timeout function poll. */
     ALLOW(poll),

@@ -3,6 +3,7 @@
 #include "sandbox_child.h"
 
 #include <check.h>
+#include <ev.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -87,4 +88,10 @@ void probe_x32_syscall(void *arg)
 void probe_abort(void *arg)
 {
 	abort();
+}
+
+void probe_libev_refresh(void *arg)
+{
+	ev_loop_fork(arg);
+	ev_run(arg, EVRUN_NOWAIT);
 }

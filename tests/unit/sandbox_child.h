@@ -42,5 +42,9 @@ void probe_x32_syscall(void *arg); /* getpid through the x32 ABI: the arch check
 #endif
 /* Allowed in both: abort() must still end in SIGABRT. */
 void probe_abort(void *arg);
+/* Allowed in both: libev makes its epoll set anew (epoll_create1) when it sees events of
+ * a descriptor number that was closed and reused (many channels opening and closing
+ * under load), as after a fork. arg: an ev loop made before the filter. */
+void probe_libev_refresh(void *arg);
 
 #endif

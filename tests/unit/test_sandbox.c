@@ -3,6 +3,7 @@
 #include "worker/sandbox.h"
 
 #include <check.h>
+#include <ev.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -225,6 +226,16 @@ START_TEST(test_abort_still_works)
 }
 END_TEST
 
+START_TEST(test_libev_refresh)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+
+	ck_assert_ptr_nonnull(loop);
+	assert_exited_ok(run_child(SETUP_WORKER, probe_libev_refresh, loop));
+	ev_loop_destroy(loop);
+}
+END_TEST
+
 static void do_install_without_nnp(void *arg)
 {
 	CHILD_CHECK(sandbox_install() == -EPERM);
@@ -353,6 +364,7 @@ int main(void)
 	    {test_forbidden_kills, true, sizeof(forbidden) / sizeof(forbidden[0])},
 	    {test_open_read_fails_eacces},
 	    {test_abort_still_works},
+	    {test_libev_refresh, .only_if = is_root},
 	    {test_install_requires_nnp},
 	    {test_privdrop_refuses_root_target},
 	    {test_worker_limits},

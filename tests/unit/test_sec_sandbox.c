@@ -6,6 +6,7 @@
 #include "sec/sec.h"
 
 #include <check.h>
+#include <ev.h>
 #include <crypt.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -613,6 +614,16 @@ START_TEST(test_abort_still_works)
 }
 END_TEST
 
+START_TEST(test_libev_refresh)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+
+	ck_assert_ptr_nonnull(loop);
+	assert_exited_ok(run_child(SETUP_SEC, probe_libev_refresh, loop));
+	ev_loop_destroy(loop);
+}
+END_TEST
+
 static void do_install_without_nnp(void *arg)
 {
 	CHILD_CHECK(sec_sandbox_install() == -EPERM);
@@ -635,6 +646,7 @@ int main(void)
 	    {test_quiet_refusals, .only_if = is_root},
 	    {test_forbidden_kills, true, sizeof(forbidden) / sizeof(forbidden[0]), is_root},
 	    {test_abort_still_works, .only_if = is_root},
+	    {test_libev_refresh, .only_if = is_root},
 	    {test_install_requires_nnp},
 	    {NULL},
 	};

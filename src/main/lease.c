@@ -33,9 +33,12 @@ struct previous {
 
 struct lease_pool {
 	struct previous *previous; /* by username */
-	uint32_t network; /* host byte order */
-	uint32_t mask;    /* host byte order */
-	uint32_t size;    /* addresses in the pool, a power of two >= 4 */
+	int family;
+	uint32_t network; /* IPv4: host byte order */
+	uint32_t mask;    /* IPv4: host byte order */
+	unsigned __int128 network6; /* IPv6: the network as a number */
+	unsigned prefix6, subnet6;  /* IPv6: lengths of the network and of a client's prefix */
+	uint32_t size;    /* offsets (addresses or client prefixes), a power of two >= 4 */
 	uint64_t *used;
 	size_t nwords;
 	/* Where the next unhinted search starts: next-fit hands out addresses in
@@ -96,6 +99,48 @@ static int find_free(const struct lease_pool *p, uint32_t start, uint32_t *off)
 	return -ENOSPC;
 }
 
+/* IPv6 addresses as 128-bit numbers, so that offsets are added, not carried by hand. */
+static unsigned __int128 u128_from(const struct in6_addr *a)
+{
+	unsigned __int128 v = 0;
+
+	for (size_t i = 0; i < 16; i++)
+		v = v << 8 | a->s6_addr[i];
+	return v;
+}
+
+static struct in6_addr u128_to(unsigned __int128 v)
+{
+	struct in6_addr a;
+
+	for (size_t i = 16; i-- > 0; v >>= 8)
+		a.s6_addr[i] = (uint8_t)v;
+	return a;
+}
+
+/* The client address of an offset: the prefix's first address + 1 (a /128 is the
+ * address itself). */
+static struct in6_addr off_to_addr6(const struct lease_pool *p, uint32_t off)
+{
+	unsigned __int128 v = p->network6 + ((unsigned __int128)off << (128 - p->subnet6));
+
+	return u128_to(p->subnet6 < 128 ? v + 1 : v);
+}
+
+/* The offset of the prefix that holds a, if a is inside the pool's offsets. */
+static bool addr6_to_off(const struct lease_pool *p, const struct in6_addr *a, uint32_t *off)
+{
+	unsigned __int128 v = u128_from(a) - p->network6;
+	unsigned __int128 o = v >> (128 - p->subnet6);
+
+	if (p->prefix6 && (v >> (128 - p->prefix6)) != 0)
+		return false; /* outside the network (or below it: v wrapped) */
+	if (o >= p->size)
+		return false;
+	*off = (uint32_t)o;
+	return true;
+}
+
 void lease_pool_network(const struct lease_pool *p, struct in_addr *network,
 			struct in_addr *netmask)
 {
@@ -110,27 +155,16 @@ static int pool_destructor(struct lease_pool *p)
 	return 0;
 }
 
-struct lease_pool *lease_pool_new(TALLOC_CTX *ctx, struct in_addr network, struct in_addr netmask)
+/* A pool of size offsets, the first, second and last reserved. */
+static struct lease_pool *pool_new(TALLOC_CTX *ctx, int family, uint32_t size)
 {
-	uint32_t net = ntohl(network.s_addr);
-	uint32_t mask = ntohl(netmask.s_addr);
-	uint32_t hostbits = ~mask;
-	struct lease_pool *p;
-	int prefix;
+	struct lease_pool *p = talloc_zero(ctx, struct lease_pool);
 
-	if (hostbits & (hostbits + 1)) /* not of the form 0...01...1 */
-		return NULL;
-	prefix = __builtin_popcount(mask);
-	if (prefix < 8 || prefix > 30 || (net & hostbits))
-		return NULL;
-
-	p = talloc_zero(ctx, struct lease_pool);
 	if (!p)
 		return NULL;
 	talloc_set_destructor(p, pool_destructor);
-	p->network = net;
-	p->mask = mask;
-	p->size = hostbits + 1;
+	p->family = family;
+	p->size = size;
 	p->nwords = (p->size + WORD_BITS - 1) / WORD_BITS;
 	p->used = talloc_zero_array(p, uint64_t, p->nwords);
 	p->nbuckets = BUCKETS_MIN;
@@ -146,6 +180,67 @@ struct lease_pool *lease_pool_new(TALLOC_CTX *ctx, struct in_addr network, struc
 	bit_set(p, p->size - 1);
 	p->cursor = OFF_FIRST_CLIENT;
 	return p;
+}
+
+struct lease_pool *lease_pool_new(TALLOC_CTX *ctx, struct in_addr network, struct in_addr netmask)
+{
+	uint32_t net = ntohl(network.s_addr);
+	uint32_t mask = ntohl(netmask.s_addr);
+	uint32_t hostbits = ~mask;
+	struct lease_pool *p;
+	int prefix;
+
+	if (hostbits & (hostbits + 1)) /* not of the form 0...01...1 */
+		return NULL;
+	prefix = __builtin_popcount(mask);
+	if (prefix < 8 || prefix > 30 || (net & hostbits))
+		return NULL;
+	p = pool_new(ctx, AF_INET, hostbits + 1);
+	if (p) {
+		p->network = net;
+		p->mask = mask;
+	}
+	return p;
+}
+
+struct lease_pool *lease_pool_new6(TALLOC_CTX *ctx, const struct in6_addr *network,
+				   unsigned prefix, unsigned subnet_prefix)
+{
+	unsigned bits = subnet_prefix - prefix;
+	unsigned __int128 net;
+	struct lease_pool *p;
+
+	if (!network || prefix < LEASE6_PREFIX_MIN || subnet_prefix > 128 ||
+	    subnet_prefix < prefix + 2)
+		return NULL;
+	net = u128_from(network);
+	if (net << prefix) /* host bits set */
+		return NULL;
+	p = pool_new(ctx, AF_INET6, 1u << (bits < LEASE6_OFFSET_BITS ? bits : LEASE6_OFFSET_BITS));
+	if (p) {
+		p->network6 = net;
+		p->prefix6 = prefix;
+		p->subnet6 = subnet_prefix;
+	}
+	return p;
+}
+
+int lease_pool_family(const struct lease_pool *p)
+{
+	return p->family;
+}
+
+void lease_pool_network6(const struct lease_pool *p, struct in6_addr *network, unsigned *prefix,
+			 unsigned *subnet_prefix)
+{
+	*network = u128_to(p->network6);
+	*prefix = p->prefix6;
+	*subnet_prefix = p->subnet6;
+}
+
+struct in6_addr lease_pool_server_addr6(const struct lease_pool *p)
+{
+	return u128_to(p->network6 + 1);
 }
 
 struct in_addr lease_pool_server_addr(const struct lease_pool *p)
@@ -227,32 +322,24 @@ static void remember(struct lease_pool *p, const char *username, uint32_t off)
 	e->off = off;
 }
 
-int lease_previous(const struct lease_pool *p, const char *username, struct in_addr *out)
+/* --- the offset core, shared by both families ---------------------------------------- */
+
+static int previous_off(const struct lease_pool *p, const char *username, uint32_t *off)
 {
 	struct previous *e;
 
-	if (!p || !username || !out)
+	if (!p || !username)
 		return -EINVAL;
 	HASH_FIND_STR(p->previous, username, e);
 	if (!e)
 		return -ENOENT;
-	out->s_addr = htonl(p->network + e->off);
+	*off = e->off;
 	return 0;
 }
 
-static bool requested_free(const struct lease_pool *p, const struct in_addr *requested,
-			   uint32_t *off)
-{
-	uint32_t a = ntohl(requested->s_addr);
-
-	if ((a & p->mask) != p->network)
-		return false;
-	*off = a - p->network;
-	return !bit_test(p, *off);
-}
-
-int lease_acquire(struct lease_pool *p, const char *sid, const char *username, bool predictable,
-		  const struct in_addr *requested, struct in_addr *out)
+/* req: the offset the client asked for, or NULL. */
+static int acquire_off(struct lease_pool *p, const char *sid, const char *username,
+		       bool predictable, const uint32_t *req, uint32_t *out)
 {
 	struct lease **slot;
 	struct lease *l;
@@ -260,7 +347,7 @@ int lease_acquire(struct lease_pool *p, const char *sid, const char *username, b
 	uint32_t off;
 	int ret;
 
-	if (!p || !sid || !out || (predictable && !username))
+	if (!p || !sid || (predictable && !username))
 		return -EINVAL;
 	sidlen = strnlen(sid, LEASE_SID_MAX + 1);
 	if (sidlen == 0 || sidlen > LEASE_SID_MAX)
@@ -268,13 +355,14 @@ int lease_acquire(struct lease_pool *p, const char *sid, const char *username, b
 
 	slot = find_slot(p, sid);
 	if (*slot) {
-		out->s_addr = htonl(p->network + (*slot)->off);
+		*out = (*slot)->off;
 		return 0;
 	}
 	if (p->count >= lease_capacity(p))
 		return -ENOSPC;
 
-	if (requested && requested_free(p, requested, &off)) {
+	if (req && *req < p->size && !bit_test(p, *req)) {
+		off = *req;
 		ret = 0;
 	} else if (predictable) {
 		ret = find_free(p, OFF_FIRST_CLIENT + fnv1a32(username) % lease_capacity(p), &off);
@@ -303,22 +391,119 @@ int lease_acquire(struct lease_pool *p, const char *sid, const char *username, b
 	p->count++;
 	if (p->count > p->nbuckets)
 		table_grow(p);
-
-	out->s_addr = htonl(p->network + off);
+	*out = off;
 	return 0;
 }
 
-int lease_lookup(const struct lease_pool *p, const char *sid, struct in_addr *out)
+static int lookup_off(const struct lease_pool *p, const char *sid, uint32_t *off)
 {
 	struct lease *l;
 
-	if (!p || !sid || !out)
+	if (!p || !sid)
 		return -EINVAL;
 	l = *find_slot(p, sid);
 	if (!l)
 		return -ENOENT;
-	out->s_addr = htonl(p->network + l->off);
+	*off = l->off;
 	return 0;
+}
+
+/* --- IPv4 ----------------------------------------------------------------------------- */
+
+static struct in_addr off_to_addr4(const struct lease_pool *p, uint32_t off)
+{
+	struct in_addr a = {.s_addr = htonl(p->network + off)};
+
+	return a;
+}
+
+int lease_previous(const struct lease_pool *p, const char *username, struct in_addr *out)
+{
+	uint32_t off;
+	int ret;
+
+	if (!out || (p && p->family != AF_INET))
+		return -EINVAL;
+	ret = previous_off(p, username, &off);
+	if (ret == 0)
+		*out = off_to_addr4(p, off);
+	return ret;
+}
+
+int lease_acquire(struct lease_pool *p, const char *sid, const char *username, bool predictable,
+		  const struct in_addr *requested, struct in_addr *out)
+{
+	uint32_t off, req;
+	bool has_req = false;
+	int ret;
+
+	if (!out || (p && p->family != AF_INET))
+		return -EINVAL;
+	if (p && requested && (ntohl(requested->s_addr) & p->mask) == p->network) {
+		req = ntohl(requested->s_addr) - p->network;
+		has_req = true;
+	}
+	ret = acquire_off(p, sid, username, predictable, has_req ? &req : NULL, &off);
+	if (ret == 0)
+		*out = off_to_addr4(p, off);
+	return ret;
+}
+
+int lease_lookup(const struct lease_pool *p, const char *sid, struct in_addr *out)
+{
+	uint32_t off;
+	int ret;
+
+	if (!out || (p && p->family != AF_INET))
+		return -EINVAL;
+	ret = lookup_off(p, sid, &off);
+	if (ret == 0)
+		*out = off_to_addr4(p, off);
+	return ret;
+}
+
+/* --- IPv6 ----------------------------------------------------------------------------- */
+
+int lease_previous6(const struct lease_pool *p, const char *username, struct in6_addr *out)
+{
+	uint32_t off;
+	int ret;
+
+	if (!out || (p && p->family != AF_INET6))
+		return -EINVAL;
+	ret = previous_off(p, username, &off);
+	if (ret == 0)
+		*out = off_to_addr6(p, off);
+	return ret;
+}
+
+int lease_acquire6(struct lease_pool *p, const char *sid, const char *username, bool predictable,
+		   const struct in6_addr *requested, struct in6_addr *out)
+{
+	uint32_t off, req;
+	bool has_req;
+	int ret;
+
+	if (!out || (p && p->family != AF_INET6))
+		return -EINVAL;
+	has_req = p && requested && addr6_to_off(p, requested, &req);
+	ret = acquire_off(p, sid, username, predictable, has_req ? &req : NULL, &off);
+	if (ret == 0)
+		*out = off_to_addr6(p, off);
+	return ret;
+}
+
+int lease_lookup6(const struct lease_pool *p, const char *sid, struct in6_addr *out)
+{
+	uint32_t off;
+	int ret;
+
+	if (!out || (p && p->family != AF_INET6))
+		return -EINVAL;
+	ret = lookup_off(p, sid, &off);
+	if (ret == 0)
+		*out = off_to_addr6(p, off);
+	return ret;
 }
 
 void lease_release(struct lease_pool *p, const char *sid)

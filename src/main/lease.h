@@ -1,7 +1,8 @@
-/* IPv4 address leases of main: one address per session, out of one pool
- * (ipv4-network/ipv4-netmask). A lease outlives its tunnel and stays with the
- * session until main releases it (the cookie expired or was invalidated), so a
- * reconnect gets the same address. */
+/* Address leases of main: one address (IPv4) or one prefix (IPv6) per session, out of
+ * one pool (ipv4-network, or ipv6-network with ipv6-subnet-prefix). A lease outlives
+ * its tunnel and stays with the session until main releases it (the cookie expired or
+ * was invalidated), so a reconnect gets the same address. A pool is of one family; the
+ * functions of the other family return -EINVAL for it. */
 #ifndef SLUICE_LEASE_H
 #define SLUICE_LEASE_H
 
@@ -19,7 +20,23 @@ struct lease_pool;
  * host bits set in network. */
 struct lease_pool *lease_pool_new(TALLOC_CTX *ctx, struct in_addr network, struct in_addr netmask);
 
-/* The pool's network and netmask. */
+/* IPv6 pools use at most 2^LEASE6_OFFSET_BITS client prefixes of their network (the
+ * first ones): far more sessions than one server holds, in a bitmap of 32 KiB. */
+#define LEASE6_OFFSET_BITS 18
+#define LEASE6_PREFIX_MIN  16
+
+/* NULL on bad input: a network prefix below LEASE6_PREFIX_MIN, a client prefix
+ * (subnet_prefix) above 128 or less than 2 longer than prefix, or host bits set in
+ * network. Client prefix number 0 holds the server's address (network + 1), and it,
+ * number 1 and the last are never handed out. A client's address is its prefix's first
+ * address + 1, or, with subnet_prefix 128, the prefix itself. */
+struct lease_pool *lease_pool_new6(TALLOC_CTX *ctx, const struct in6_addr *network,
+				   unsigned prefix, unsigned subnet_prefix);
+
+/* AF_INET or AF_INET6. */
+int lease_pool_family(const struct lease_pool *p);
+
+/* The IPv4 pool's network and netmask. */
 void lease_pool_network(const struct lease_pool *p, struct in_addr *network,
 			struct in_addr *netmask);
 
@@ -44,12 +61,21 @@ int lease_previous(const struct lease_pool *p, const char *username, struct in_a
 /* 0 with the session's address, -ENOENT if it has none, -EINVAL on NULL. */
 int lease_lookup(const struct lease_pool *p, const char *sid, struct in_addr *out);
 
+/* The same for IPv6 pools. */
+void lease_pool_network6(const struct lease_pool *p, struct in6_addr *network, unsigned *prefix,
+			 unsigned *subnet_prefix);
+struct in6_addr lease_pool_server_addr6(const struct lease_pool *p);
+int lease_acquire6(struct lease_pool *p, const char *sid, const char *username, bool predictable,
+		   const struct in6_addr *requested, struct in6_addr *out);
+int lease_previous6(const struct lease_pool *p, const char *username, struct in6_addr *out);
+int lease_lookup6(const struct lease_pool *p, const char *sid, struct in6_addr *out);
+
 /* Frees the session's address; an unknown sid is ignored. */
 void lease_release(struct lease_pool *p, const char *sid);
 
 size_t lease_count(const struct lease_pool *p);
 
-/* How many client addresses the pool holds (hosts minus the server's). */
+/* How many client addresses (IPv6: prefixes) the pool holds, reserved ones not counted. */
 size_t lease_capacity(const struct lease_pool *p);
 
 #endif

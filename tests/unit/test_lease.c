@@ -309,6 +309,136 @@ START_TEST(test_bad_arguments)
 }
 END_TEST
 
+/* --- IPv6 ----------------------------------------------------------------------------- */
+
+static struct in6_addr ip6(const char *s)
+{
+	struct in6_addr a;
+
+	ck_assert_int_eq(inet_pton(AF_INET6, s, &a), 1);
+	return a;
+}
+
+static void assert_ip6(struct in6_addr a, const char *want)
+{
+	char text[INET6_ADDRSTRLEN];
+
+	inet_ntop(AF_INET6, &a, text, sizeof(text));
+	ck_assert_str_eq(text, want);
+}
+
+START_TEST(test6_new_rejects_bad_input)
+{
+	void *ctx = talloc_new(NULL);
+	struct in6_addr n = ip6("fd00:18::");
+
+	ck_assert_ptr_null(lease_pool_new6(ctx, NULL, 64, 128));
+	ck_assert_ptr_null(lease_pool_new6(ctx, &n, 15, 128));   /* too wide a network */
+	ck_assert_ptr_null(lease_pool_new6(ctx, &n, 64, 129));
+	ck_assert_ptr_null(lease_pool_new6(ctx, &n, 64, 65));    /* room for no client */
+	ck_assert_ptr_null(lease_pool_new6(ctx, &n, 64, 60));
+	n = ip6("fd00:18::1");
+	ck_assert_ptr_null(lease_pool_new6(ctx, &n, 64, 128));   /* host bits */
+	n = ip6("fd00:18::");
+	ck_assert_ptr_nonnull(lease_pool_new6(ctx, &n, 64, 66));
+	ck_assert_ptr_null(lease_pool_new6(ctx, &n, 16, 128)); /* host bits again */
+	n = ip6("fd00::");
+	ck_assert_ptr_nonnull(lease_pool_new6(ctx, &n, 16, 128));
+	talloc_free(ctx);
+}
+END_TEST
+
+START_TEST(test6_addresses)
+{
+	void *ctx = talloc_new(NULL);
+	struct in6_addr n = ip6("fd00:18::"), a, b, net;
+	struct lease_pool *p128 = lease_pool_new6(ctx, &n, 64, 128);
+	struct lease_pool *p64;
+	unsigned len, sub;
+	struct in_addr v4;
+
+	ck_assert_ptr_nonnull(p128);
+	ck_assert_int_eq(lease_pool_family(p128), AF_INET6);
+	ck_assert_uint_eq(lease_capacity(p128), (1u << LEASE6_OFFSET_BITS) - 3);
+	assert_ip6(lease_pool_server_addr6(p128), "fd00:18::1");
+	ck_assert_int_eq(lease_acquire6(p128, "s1", "alice", false, NULL, &a), 0);
+	assert_ip6(a, "fd00:18::2");
+	ck_assert_int_eq(lease_lookup6(p128, "s1", &b), 0);
+	ck_assert_mem_eq(&a, &b, 16);
+	/* An IPv4 call on an IPv6 pool is refused. */
+	ck_assert_int_eq(lease_acquire(p128, "s2", "bob", false, NULL, &v4), -EINVAL);
+	ck_assert_int_eq(lease_lookup(p128, "s1", &v4), -EINVAL);
+
+	n = ip6("fd00:19:1::");
+	p64 = lease_pool_new6(ctx, &n, 48, 64);
+	ck_assert_ptr_nonnull(p64);
+	ck_assert_uint_eq(lease_capacity(p64), (1u << 16) - 3);
+	assert_ip6(lease_pool_server_addr6(p64), "fd00:19:1::1");
+	lease_pool_network6(p64, &net, &len, &sub);
+	assert_ip6(net, "fd00:19:1::");
+	ck_assert_uint_eq(len, 48);
+	ck_assert_uint_eq(sub, 64);
+	/* Prefix 0 holds the server, 1 is reserved: the first client gets prefix 2. */
+	ck_assert_int_eq(lease_acquire6(p64, "s1", "alice", false, NULL, &a), 0);
+	assert_ip6(a, "fd00:19:1:2::1");
+	ck_assert_int_eq(lease_acquire6(p64, "s2", "bob", false, NULL, &a), 0);
+	assert_ip6(a, "fd00:19:1:3::1");
+	/* The last prefix is never handed out either. */
+	b = ip6("fd00:19:1:ffff::1");
+	ck_assert_int_eq(lease_acquire6(p64, "s3", "carol", false, &b, &a), 0);
+	ck_assert_mem_ne(&a, &b, 16);
+	talloc_free(ctx);
+}
+END_TEST
+
+START_TEST(test6_requested_and_predictable)
+{
+	void *ctx = talloc_new(NULL);
+	struct in6_addr n = ip6("fd00:18::"), a, b, c, prev;
+	struct lease_pool *p = lease_pool_new6(ctx, &n, 112, 128);
+	struct lease_pool *q = lease_pool_new6(ctx, &n, 112, 128);
+
+	ck_assert_uint_eq(lease_capacity(p), 65533);
+	ck_assert_int_eq(lease_acquire6(p, "s1", "alice", true, NULL, &a), 0);
+	/* The same user gets the same address from a pool made anew (a restart). */
+	ck_assert_int_eq(lease_acquire6(q, "s9", "alice", true, NULL, &b), 0);
+	ck_assert_mem_eq(&a, &b, 16);
+	ck_assert_int_eq(lease_previous6(p, "alice", &prev), 0);
+	ck_assert_mem_eq(&a, &prev, 16);
+	ck_assert_int_eq(lease_previous6(p, "bob", &prev), -ENOENT);
+	/* A requested free address inside the pool is given; one outside is not. */
+	c = ip6("fd00:18::77");
+	ck_assert_int_eq(lease_acquire6(p, "s2", "bob", false, &c, &b), 0);
+	assert_ip6(b, "fd00:18::77");
+	c = ip6("fd00:19::77");
+	ck_assert_int_eq(lease_acquire6(p, "s3", "carol", false, &c, &b), 0);
+	ck_assert_mem_ne(&b, &c, 16);
+	ck_assert_int_eq(lease_acquire6(p, "s4", NULL, true, NULL, &b), -EINVAL);
+	ck_assert_int_eq(lease_acquire6(p, "s5", "dave", false, NULL, NULL), -EINVAL);
+	lease_release(p, "s1");
+	ck_assert_int_eq(lease_lookup6(p, "s1", &b), -ENOENT);
+	ck_assert_uint_eq(lease_count(p), 2);
+	talloc_free(ctx);
+}
+END_TEST
+
+START_TEST(test6_exhaustion)
+{
+	void *ctx = talloc_new(NULL);
+	struct in6_addr n = ip6("fd00:18::"), a;
+	struct lease_pool *p = lease_pool_new6(ctx, &n, 64, 67);
+	char sid[16];
+
+	ck_assert_uint_eq(lease_capacity(p), 5);
+	for (int i = 0; i < 5; i++) {
+		snprintf(sid, sizeof(sid), "s%d", i);
+		ck_assert_int_eq(lease_acquire6(p, sid, NULL, false, NULL, &a), 0);
+	}
+	ck_assert_int_eq(lease_acquire6(p, "more", NULL, false, NULL, &a), -ENOSPC);
+	talloc_free(ctx);
+}
+END_TEST
+
 int main(void)
 {
 	const struct check_test tests[] = {
@@ -322,6 +452,10 @@ int main(void)
 	    {test_exhaustion},
 	    {test_10k_sessions},
 	    {test_bad_arguments},
+	    {test6_new_rejects_bad_input},
+	    {test6_addresses},
+	    {test6_requested_and_predictable},
+	    {test6_exhaustion},
 	    {NULL},
 	};
 	const struct check_case cases[] = {

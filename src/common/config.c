@@ -58,7 +58,7 @@ static bool has_control_char(const char *s)
 	return false;
 }
 
-static int add_warning(struct load_ctx *lc, const char *text)
+static int add_warning_at(struct load_ctx *lc, unsigned line, const char *text)
 {
 	struct sluice_config *cfg = lc->cfg;
 	char **grown = talloc_realloc(cfg, cfg->warnings, char *, cfg->n_warnings + 1);
@@ -66,11 +66,16 @@ static int add_warning(struct load_ctx *lc, const char *text)
 	if (!grown)
 		return -ENOMEM;
 	cfg->warnings = grown;
-	grown[cfg->n_warnings] = talloc_asprintf(grown, "%s:%u: %s", lc->name, lc->lineno, text);
+	grown[cfg->n_warnings] = talloc_asprintf(grown, "%s:%u: %s", lc->name, line, text);
 	if (!grown[cfg->n_warnings])
 		return -ENOMEM;
 	cfg->n_warnings++;
 	return 0;
+}
+
+static int add_warning(struct load_ctx *lc, const char *text)
+{
+	return add_warning_at(lc, lc->lineno, text);
 }
 
 /* An ini_reader over the in-memory text. Doing the line splitting here lets us refuse
@@ -223,6 +228,44 @@ static size_t key_index(const char *name)
 	return (size_t)(config_key_find(name) - config_keys);
 }
 
+/* A value of key (an address or "addr/len") of a family the tunnel has no pool of is
+ * never used: a warning, so that it is not left out silently. (ocserv's own sample has
+ * an IPv6 route without ipv6-network, and ocserv ignores it without a word.) */
+static int check_family(struct load_ctx *lc, const char *name, const char *value)
+{
+	bool v6 = strchr(value, ':') != NULL;
+	char *text;
+	int ret;
+
+	if (strcmp(value, "default") == 0 || (v6 ? lc->cfg->ipv6_prefix : lc->cfg->ipv4_prefix))
+		return 0;
+	text = talloc_asprintf(lc->cfg, "key '%s': '%s' is %s, but there is no %s: it is not used",
+			       name, value, v6 ? "IPv6" : "IPv4", v6 ? "ipv6-network" : "ipv4-network");
+	ret = text ? add_warning_at(lc, lc->lines[key_index(name)], text) : -ENOMEM;
+	talloc_free(text);
+	return ret;
+}
+
+/* For the main file only: a derived configuration repeats its warnings at every login. */
+static int check_families(struct load_ctx *lc)
+{
+	const struct sluice_config *c = lc->cfg;
+	const struct {
+		const char *name;
+		char *const *items;
+		size_t n;
+	} lists[] = {
+	    {"route", c->routes, c->n_routes},   {"no-route", c->no_routes, c->n_no_routes},
+	    {"dns", c->dns, c->n_dns},           {"iroute", c->iroutes, c->n_iroutes},
+	};
+
+	for (size_t k = 0; k < sizeof(lists) / sizeof(lists[0]); k++)
+		for (size_t i = 0; i < lists[k].n; i++)
+			if (check_family(lc, lists[k].name, lists[k].items[i]) < 0)
+				return fail(lc, -ENOMEM, "%s: out of memory", lc->name);
+	return 0;
+}
+
 static int check_complete(struct load_ctx *lc)
 {
 	const struct config_key *key;
@@ -243,6 +286,15 @@ static int check_complete(struct load_ctx *lc)
 		return fail(lc, -EINVAL,
 			    "%s:%u: key 'ipv4-netmask': needs ipv4-network in the same file",
 			    lc->name, lc->lines[key_index("ipv4-netmask")]);
+	if (lc->mode == LOAD_USER && lc->lines[key_index("ipv6-prefix")] &&
+	    !lc->lines[key_index("ipv6-network")])
+		return fail(lc, -EINVAL,
+			    "%s:%u: key 'ipv6-prefix': needs ipv6-network in the same file",
+			    lc->name, lc->lines[key_index("ipv6-prefix")]);
+	if (lc->mode != LOAD_USER && !lc->lines[key_index("ipv4-network")] &&
+	    !lc->lines[key_index("ipv6-network")])
+		return fail(lc, -EINVAL,
+			    "%s: no address pool: set ipv4-network, ipv6-network or both", lc->name);
 	for (i = 0; i < config_n_keys; i++) {
 		struct config_arg arg = {lc->cfg, &config_keys[i], NULL, why, sizeof(why), NULL};
 
@@ -256,7 +308,7 @@ static int check_complete(struct load_ctx *lc)
 		if (ret < 0)
 			return fail(lc, ret, "%s: out of memory", lc->name);
 	}
-	return 0;
+	return lc->mode == LOAD_GLOBAL ? check_families(lc) : 0;
 }
 
 /* inih's switches are process-wide; they are set for the call and put back after, so
@@ -457,11 +509,12 @@ static char *compose(TALLOC_CTX *ctx, const struct sluice_config *base,
 {
 	char *text = talloc_strdup(ctx, "");
 	size_t net = key_index("ipv4-network"), mask = key_index("ipv4-netmask");
+	size_t net6 = key_index("ipv6-network"), net6len = key_index("ipv6-prefix");
 
 	for (size_t i = 0; text && i < config_n_keys; i++) {
 		const struct config_key *key = &config_keys[i];
 		const struct sluice_config *last = NULL;
-		size_t src = i == mask ? net : i;
+		size_t src = i == mask ? net : i == net6len ? net6 : i;
 
 		for (size_t j = 0; j < n; j++) {
 			if (!layers[j].lines[src])

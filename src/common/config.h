@@ -81,7 +81,11 @@ struct sluice_config {
 	bool predictable_ips;
 	struct in_addr ipv4_network;
 	struct in_addr ipv4_netmask;
-	unsigned ipv4_prefix;       /* length of ipv4_netmask */
+	unsigned ipv4_prefix;       /* length of ipv4_netmask; 0: no IPv4 in the tunnel */
+	struct in6_addr ipv6_network;
+	unsigned ipv6_prefix;       /* length of ipv6_network; 0: no IPv6 in the tunnel */
+	unsigned ipv6_prefix_key;   /* ipv6-prefix, ocserv's other way to write the length */
+	unsigned ipv6_subnet_prefix; /* length of the prefix each client gets */
 	char **dns;                 /* talloc array of strings */
 	size_t n_dns;
 	char **split_dns; /* domains resolved with dns (X-CSTP-Split-DNS) */
@@ -91,6 +95,7 @@ struct sluice_config {
 	char **no_routes;
 	size_t n_no_routes;
 	char *explicit_ipv4;        /* the user's fixed address (per-user files only) */
+	char *explicit_ipv6;
 	bool no_udp;                /* no DTLS for the session */
 	bool restrict_to_routes;    /* the worker drops packets to outside the routes */
 	char **iroutes;             /* networks behind a client (per-user files only) */

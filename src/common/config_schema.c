@@ -16,6 +16,9 @@
 #define SESSION_MAX (366 * 24 * 3600)
 /* Every text value stays far below the line limit, so that a dump reads back. */
 #define PATH_LEN_MAX 1024
+/* ipv6-network's prefix length (lease.h: LEASE6_PREFIX_MIN). */
+#define IPV6_NET_MIN 16
+#define IPV6_NET_MAX 126
 
 const char config_builtin_passwd[] = "/etc/sluice/passwd";
 /* An RFC 1918 range that home and office networks rarely use. */
@@ -542,6 +545,66 @@ static int check_ipv4_network(struct config_arg *arg)
 	return 0;
 }
 
+static int parse_ipv6_literal(struct config_arg *arg)
+{
+	struct in6_addr a;
+	char text[INET6_ADDRSTRLEN];
+
+	if (inet_pton(AF_INET6, arg->value, &a) != 1 ||
+	    !inet_ntop(AF_INET6, &a, text, sizeof(text)))
+		return bad(arg, "'%.64s' is not an IPv6 address", arg->value);
+	return set_string(arg, text);
+}
+
+/* "addr/len" or "addr" with ipv6-prefix; reconciled in check_ipv6_network(). */
+static int parse_ipv6_network(struct config_arg *arg)
+{
+	char addr[INET6_ADDRSTRLEN];
+	const char *slash = strchr(arg->value, '/');
+	size_t alen = slash ? (size_t)(slash - arg->value) : strlen(arg->value);
+	unsigned prefix = 0;
+
+	if (alen >= sizeof(addr))
+		return bad(arg, "'%.64s' is not an IPv6 network (expected e.g. fd00:1::/64)",
+			   arg->value);
+	memcpy(addr, arg->value, alen);
+	addr[alen] = '\0';
+	if (inet_pton(AF_INET6, addr, &arg->cfg->ipv6_network) != 1)
+		return bad(arg, "'%.64s' is not an IPv6 network (expected e.g. fd00:1::/64)",
+			   arg->value);
+	if (slash && parse_number(arg, slash + 1, IPV6_NET_MIN, IPV6_NET_MAX, &prefix) < 0)
+		return bad(arg, "bad prefix length '%.16s' (expected %u to %u)", slash + 1,
+			   IPV6_NET_MIN, IPV6_NET_MAX);
+	arg->cfg->ipv6_prefix = prefix;
+	return 0;
+}
+
+static int check_ipv6_network(struct config_arg *arg)
+{
+	struct sluice_config *cfg = arg->cfg;
+	unsigned char net[16];
+	char text[INET6_ADDRSTRLEN];
+
+	if (!cfg->ipv6_prefix && !cfg->ipv6_prefix_key)
+		return bad(arg, "no prefix length (write e.g. fd00:1::/64, or set ipv6-prefix)");
+	if (cfg->ipv6_prefix && cfg->ipv6_prefix_key && cfg->ipv6_prefix != cfg->ipv6_prefix_key)
+		return bad(arg, "prefix length /%u does not match ipv6-prefix (%u)",
+			   cfg->ipv6_prefix, cfg->ipv6_prefix_key);
+	if (!cfg->ipv6_prefix)
+		cfg->ipv6_prefix = cfg->ipv6_prefix_key;
+	memcpy(net, &cfg->ipv6_network, 16);
+	if (clear_host_bits(net, 16, cfg->ipv6_prefix)) {
+		inet_ntop(AF_INET6, net, text, sizeof(text));
+		return bad(arg, "host bits are set (did you mean %s/%u?)", text, cfg->ipv6_prefix);
+	}
+	if (cfg->ipv6_subnet_prefix < cfg->ipv6_prefix + 2)
+		return bad(arg,
+			   "/%u has no room for clients' /%u prefixes (ipv6-subnet-prefix must be "
+			   "at least 2 longer than the network's)",
+			   cfg->ipv6_prefix, cfg->ipv6_subnet_prefix);
+	return 0;
+}
+
 /* "default", "a.b.c.d[/len]", "a.b.c.d/m.m.m.m" or "v6addr/len"; stored as "addr/len". */
 static int parse_route(struct config_arg *arg)
 {
@@ -651,6 +714,23 @@ static void dump_ipv4_netmask(const struct sluice_config *cfg, const struct conf
 		fprintf(out, "%s = %s\n", key->name, text);
 }
 
+static void dump_ipv6_network(const struct sluice_config *cfg, const struct config_key *key,
+			      FILE *out)
+{
+	char text[INET6_ADDRSTRLEN];
+
+	if (cfg->ipv6_prefix && inet_ntop(AF_INET6, &cfg->ipv6_network, text, sizeof(text)))
+		fprintf(out, "%s = %s/%u\n", key->name, text, cfg->ipv6_prefix);
+}
+
+/* A number that is 0 when unset (ipv6-prefix). */
+static void dump_uint_set(const struct sluice_config *cfg, const struct config_key *key,
+			  FILE *out)
+{
+	if (*(const unsigned *)cfield(cfg, key))
+		dump_uint(cfg, key, out);
+}
+
 static void dump_log_level(const struct sluice_config *cfg, const struct config_key *key, FILE *out)
 {
 	fprintf(out, "%s = %d\n", key->name,
@@ -679,17 +759,21 @@ static const struct config_type t_ipv4_net = {"IPv4 network", parse_ipv4_network
 					      false};
 static const struct config_type t_ipv4_mask = {"IPv4 netmask", parse_ipv4_netmask,
 					       dump_ipv4_netmask, false};
+static const struct config_type t_ipv6 = {"IPv6 address", parse_ipv6_literal, dump_string, false};
+static const struct config_type t_ipv6_net = {"IPv6 network", parse_ipv6_network, dump_ipv6_network,
+					      false};
+static const struct config_type t_ipv6_len = {"number", parse_uint, dump_uint_set, false};
 static const struct config_type t_log_level = {"number", parse_log_level, dump_log_level, false};
-/* A network behind one client (site-to-site): IPv4 only, as the tunnel is, and not
- * everything (the client could then send from any address). */
+/* A network behind one client (site-to-site), of either family, and not everything
+ * (the client could then send from any address). */
 static int parse_iroute(struct config_arg *arg)
 {
 	const char *slash = strchr(arg->value, '/');
 
-	if (strcmp(arg->value, "default") == 0 || strchr(arg->value, ':'))
-		return bad(arg,
-			   "'%.64s' is not an IPv4 network (expected a.b.c.d/len; the tunnel "
-			   "carries IPv4 only)",
+	if (strcmp(arg->value, "default") == 0)
+		return bad(arg, "'default' is not a network (expected a.b.c.d/len or fd00:1::/64)");
+	if (strchr(arg->value, ':') && !slash)
+		return bad(arg, "'%.64s' has no prefix length (expected e.g. fd00:1::/64)",
 			   arg->value);
 	if (slash && (strcmp(slash, "/0") == 0 || strcmp(slash, "/0.0.0.0") == 0))
 		return bad(arg, "'%.64s' covers every address; name the client's networks",
@@ -819,10 +903,22 @@ const struct config_key config_keys[] = {
      "prefix of the TUN device names (letters, digits, '-', '_'; at most 10)"},
     {"predictable-ips", &t_bool, OFF(predictable_ips), 0, 0, 0, "true", R,
      "give a user the same address again when possible"},
-    {"ipv4-network", &t_ipv4_net, OFF(ipv4_network), 0, 0, 0, NULL, REQ | U,
-     "IPv4 address pool: a.b.c.d/len (8 to 30), or a.b.c.d with ipv4-netmask", check_ipv4_network},
+    {"ipv4-network", &t_ipv4_net, OFF(ipv4_network), 0, 0, 0, NULL, U,
+     "IPv4 address pool: a.b.c.d/len (8 to 30), or a.b.c.d with ipv4-netmask; unset: no IPv4 "
+     "in the tunnel (ipv6-network is then required)",
+     check_ipv4_network},
     {"ipv4-netmask", &t_ipv4_mask, OFF(ipv4_netmask), 0, 0, 0, NULL, U,
      "netmask of ipv4-network: 255.255.255.0 or 24"},
+    {"ipv6-network", &t_ipv6_net, OFF(ipv6_network), 0, 0, 0, NULL, U,
+     "IPv6 pool: fd00:1::/len (16 to 126), or the network with ipv6-prefix; each client gets "
+     "a prefix of ipv6-subnet-prefix out of it; unset: no IPv6 in the tunnel",
+     check_ipv6_network},
+    {"ipv6-prefix", &t_ipv6_len, OFF(ipv6_prefix_key), 0, IPV6_NET_MIN, IPV6_NET_MAX, NULL, U,
+     "prefix length of ipv6-network, for a network written without one"},
+    {"ipv6-subnet-prefix", &t_uint, OFF(ipv6_subnet_prefix), 0, IPV6_NET_MIN + 2, 128, "128",
+     U,
+     "length of the IPv6 prefix each client gets (128: one address); the tunnel carries "
+     "the whole prefix"},
     {"dns", &t_ip_list, OFF(dns), OFF(n_dns), 0, 16, NULL, R | U,
      "DNS server for clients (repeatable, IPv4 or IPv6)"},
     {"split-dns", &t_domain_list, OFF(split_dns), OFF(n_split_dns), 0, 32, NULL, R | U,
@@ -837,12 +933,15 @@ const struct config_key config_keys[] = {
     {"explicit-ipv4", &t_ipv4, OFF(explicit_ipv4), 0, 0, 0, NULL, R | U | UO,
      "the user's own VPN address, inside the session's ipv4-network; a second session "
      "that would need it while it is in use is refused"},
+    {"explicit-ipv6", &t_ipv6, OFF(explicit_ipv6), 0, 0, 0, NULL, R | U | UO,
+     "the user's own IPv6 address, inside the session's ipv6-network: the client gets the "
+     "ipv6-subnet-prefix around it"},
     {"restrict-user-to-routes", &t_bool, OFF(restrict_to_routes), 0, 0, 0, "false", R | U,
      "drop (and count) packets from clients to destinations outside their routes, except "
      "DNS (UDP and TCP port 53) to their dns servers; a no-route excludes, default or no "
      "IPv4 route allows every destination"},
     {"iroute", &t_iroute_list, OFF(iroutes), OFF(n_iroutes), 0, 64, NULL, R | U | UO,
-     "network behind this user's client (repeatable, a.b.c.d/len): routed to the "
+     "network behind this user's client (repeatable, a.b.c.d/len or fd00:1::/64): routed to the "
      "client's tunnel, and packets from it are accepted from the client"},
     {"route-add-cmd", &t_string, OFF(route_add_cmd), 0, 0, 1024, NULL, R,
      "command (run by /bin/sh as root) that adds an iroute, with %{R} the route as "
@@ -925,7 +1024,6 @@ static const char *const ocserv_keys[] = {
     "custom-header",
     "dh-params",
     "enable-auth",
-    "explicit-ipv6",
     "expose-iroutes",
     "hostname",
     "included-http-headers",
@@ -933,8 +1031,6 @@ static const char *const ocserv_keys[] = {
     "ipv4-nbns",
     "ipv6-dns",
     "ipv6-nbns",
-    "ipv6-network",
-    "ipv6-subnet-prefix",
     "key-pin",
     "kkdcp",
     "listen-clear-file",

@@ -9,10 +9,14 @@ static void on_event(const CtlEvent *e, void *data)
 	const struct ctl_opts *o = data;
 
 	if (o->json) {
-		json_t *v =
-		    json_pack("{s:s, s:I, s:s, s:s, s:s}", "event",
-			      e->connect ? "connect" : "disconnect", "ID", (json_int_t)e->id,
-			      "Username", e->username, "Remote IP", e->remote_ip, "IPv4", e->ipv4);
+		json_t *v = json_pack("{s:s, s:I, s:s, s:s}", "event",
+				      e->connect ? "connect" : "disconnect", "ID", (json_int_t)e->id,
+				      "Username", e->username, "Remote IP", e->remote_ip);
+
+		if (e->ipv4)
+			json_object_set_new(v, "IPv4", json_string(e->ipv4));
+		if (e->ipv6)
+			json_object_set_new(v, "IPv6", json_string(e->ipv6));
 
 		if (!e->connect) {
 			json_object_set_new(v, "reason", json_string(e->reason ? e->reason : ""));
@@ -25,12 +29,14 @@ static void on_event(const CtlEvent *e, void *data)
 		fputc('\n', stdout);
 		json_decref(v);
 	} else if (e->connect) {
-		printf("connected user '%s' (%u) from %s with IP %s\n", e->username, e->id,
-		       e->remote_ip, e->ipv4);
+		printf("connected user '%s' (%u) from %s with IP %s%s%s\n", e->username, e->id,
+		       e->remote_ip, e->ipv4 ? e->ipv4 : "-", e->ipv6 ? " and " : "",
+		       e->ipv6 ? e->ipv6 : "");
 	} else {
-		printf("disconnected user '%s' (%u) from %s with IP %s (reason: %s, time: %llds, "
-		       "rx: %llu, tx: %llu)\n",
-		       e->username, e->id, e->remote_ip, e->ipv4, e->reason ? e->reason : "",
+		printf("disconnected user '%s' (%u) from %s with IP %s%s%s (reason: %s, time: "
+		       "%llds, rx: %llu, tx: %llu)\n",
+		       e->username, e->id, e->remote_ip, e->ipv4 ? e->ipv4 : "-",
+		       e->ipv6 ? " and " : "", e->ipv6 ? e->ipv6 : "", e->reason ? e->reason : "",
 		       (long long)e->duration, (unsigned long long)e->rx,
 		       (unsigned long long)e->tx);
 	}

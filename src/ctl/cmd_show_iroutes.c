@@ -9,7 +9,8 @@ static void on_user(const CtlUser *u, void *data)
 		return;
 	json_array_append_new(
 	    data, json_pack("{s:I, s:s, s:s, s:s, s:s, s:o}", "ID", (json_int_t)u->id, "Username",
-			    u->username, "vhost", "default", "Device", u->device, "IP", u->ipv4,
+			    u->username, "vhost", "default", "Device", u->device, "IP",
+			    u->ipv4 ? u->ipv4 : u->ipv6 ? u->ipv6 : "",
 			    "iRoutes", ctl_strings_json(u->iroutes, u->n_iroutes)));
 }
 

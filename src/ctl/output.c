@@ -26,32 +26,49 @@ json_t *ctl_strings_json(char **items, size_t n)
 	return a;
 }
 
+/* Sets key to s when s is there (occtl leaves out the keys of a family a session lacks). */
+static void set_opt(json_t *o, const char *key, const char *s)
+{
+	if (s)
+		json_object_set_new(o, key, json_string(s));
+}
+
 json_t *ctl_user_json(const CtlUser *u)
 {
 	char since[32], login[32];
 	/* As occtl: no route at all means everything goes through the VPN. */
 	char *all[] = {"defaultroute"};
+	json_t *o, *rest;
 
 	ctl_format_time(u->connected_at, since, sizeof(since));
 	ctl_format_time(u->session_started, login, sizeof(login));
-	return json_pack(
-	    "{s:I, s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:I, "
-	    "s:I, s:s, s:I, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:s, s:I, s:I, s:I}",
-	    "ID", (json_int_t)u->id, "Username", u->username, "Groupname", u->groupname, "State",
-	    u->state, "Device", u->device, "MTU", (json_int_t)u->mtu, "Remote IP", u->remote_ip,
-	    "Remote Port", (json_int_t)u->remote_port, "Local Device IP", u->local_ip, "IPv4",
-	    u->ipv4, "P-t-P IPv4", u->ptp_ipv4, "User-Agent", u->user_agent, "Hostname",
-	    u->hostname, "RX", (json_int_t)u->rx, "TX", (json_int_t)u->tx, "Connected at", since,
-	    "raw_connected_at", (json_int_t)u->connected_at, "Session started at", login,
-	    "raw_session_started_at", (json_int_t)u->session_started, "Session timeout",
-	    (json_int_t)u->session_timeout, "DNS", ctl_strings_json(u->dns, u->n_dns),
-	    "Split-DNS-Domains", ctl_strings_json(u->split_dns, u->n_split_dns), "Routes",
+	o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:s}", "ID", (json_int_t)u->id,
+		      "Username", u->username, "Groupname", u->groupname, "State", u->state,
+		      "Device", u->device, "MTU", (json_int_t)u->mtu, "Remote IP", u->remote_ip,
+		      "Remote Port", (json_int_t)u->remote_port, "Local Device IP", u->local_ip);
+	set_opt(o, "IPv4", u->ipv4);
+	set_opt(o, "P-t-P IPv4", u->ptp_ipv4);
+	set_opt(o, "IPv6", u->ipv6);
+	set_opt(o, "P-t-P IPv6", u->ptp_ipv6);
+	set_opt(o, "IPv6 prefix", u->ipv6_prefix);
+	rest = json_pack(
+	    "{s:s, s:s, s:I, s:I, s:s, s:I, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:s, s:I, s:I, "
+	    "s:I}",
+	    "User-Agent", u->user_agent, "Hostname", u->hostname, "RX", (json_int_t)u->rx, "TX",
+	    (json_int_t)u->tx, "Connected at", since, "raw_connected_at",
+	    (json_int_t)u->connected_at, "Session started at", login, "raw_session_started_at",
+	    (json_int_t)u->session_started, "Session timeout", (json_int_t)u->session_timeout,
+	    "DNS", ctl_strings_json(u->dns, u->n_dns), "Split-DNS-Domains",
+	    ctl_strings_json(u->split_dns, u->n_split_dns), "Routes",
 	    u->n_routes ? ctl_strings_json(u->routes, u->n_routes) : ctl_strings_json(all, 1),
 	    "No-routes", ctl_strings_json(u->no_routes, u->n_no_routes), "iRoutes",
 	    ctl_strings_json(u->iroutes, u->n_iroutes), "Restricted to routes",
 	    u->restrict_to_routes ? "True" : "False", "Dropped outside routes",
 	    (json_int_t)u->route_dropped, "Limit RX", (json_int_t)u->rx_per_sec, "Limit TX",
 	    (json_int_t)u->tx_per_sec);
+	json_object_update(o, rest);
+	json_decref(rest);
+	return o;
 }
 
 void ctl_print_json(json_t *v)

@@ -83,15 +83,16 @@ static void set_int(json_t *o, const char *k, json_int_t v)
 /* The fields every session record has. */
 static void session_fields(json_t *o, const struct main_worker *w)
 {
-	char ip[INET_ADDRSTRLEN] = "";
+	struct main_addrs a;
 
-	inet_ntop(AF_INET, &w->vpn_ip, ip, sizeof(ip));
+	main_session_addrs(w, &a);
 	set_str(o, "session_id", w->sid);
 	set_str(o, "user", w->username);
 	set_str(o, "group", w->groupname);
 	set_str(o, "client_ip", w->client_ip);
 	set_int(o, "client_port", w->client_port);
-	set_str(o, "vpn_ip", ip);
+	set_str(o, "vpn_ip", a.ip4);
+	set_str(o, "vpn_ip6", a.ip6);
 	set_str(o, "device", w->device);
 	set_str(o, "user_agent", w->user_agent);
 	set_str(o, "hostname", w->hostname);

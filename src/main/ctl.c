@@ -373,16 +373,17 @@ static void stream_event(struct main_ctx *m, const struct main_event *ev)
 {
 	const struct main_worker *w = ev->w;
 	bool start = ev->kind == MEV_SESSION_START;
-	char ip[INET_ADDRSTRLEN];
+	struct main_addrs a;
 	CtlEvent e = CTL_EVENT__INIT;
 	struct main_ctl_conn *c, *next;
 
-	inet_ntop(AF_INET, &w->vpn_ip, ip, sizeof(ip));
+	main_session_addrs(w, &a);
 	e.connect = start;
 	e.id = (uint32_t)w->pid;
 	e.username = w->username;
 	e.remote_ip = (char *)w->client_ip;
-	e.ipv4 = ip;
+	e.ipv4 = a.ip4[0] ? a.ip4 : NULL;
+	e.ipv6 = a.ip6[0] ? a.ip6 : NULL;
 	if (!start) {
 		e.reason = (char *)ev->reason;
 		e.has_duration = e.has_rx = e.has_tx = true;

@@ -34,15 +34,13 @@ static char *cut(TALLOC_CTX *ctx, const char *s)
 static int send_user(struct main_ctl_conn *c, const struct main_worker *w)
 {
 	TALLOC_CTX *tmp = talloc_new(NULL);
-	struct in_addr ptp = lease_pool_server_addr(w->pool);
-	char ip[INET_ADDRSTRLEN], local[INET_ADDRSTRLEN];
+	struct main_addrs a;
 	CtlUser u = CTL_USER__INIT;
 	int ret;
 
 	if (!tmp)
 		return -ENOMEM;
-	inet_ntop(AF_INET, &w->vpn_ip, ip, sizeof(ip));
-	inet_ntop(AF_INET, &ptp, local, sizeof(local));
+	main_session_addrs(w, &a);
 	u.id = (uint32_t)w->pid;
 	u.username = cut(tmp, w->username);
 	u.groupname = cut(tmp, w->groupname);
@@ -52,8 +50,15 @@ static int send_user(struct main_ctl_conn *c, const struct main_worker *w)
 	u.remote_ip = (char *)w->client_ip;
 	u.remote_port = w->client_port;
 	u.local_ip = (char *)w->local_ip;
-	u.ipv4 = ip;
-	u.ptp_ipv4 = local;
+	if (a.ip4[0]) {
+		u.ipv4 = a.ip4;
+		u.ptp_ipv4 = a.local4;
+	}
+	if (a.ip6[0]) {
+		u.ipv6 = a.ip6;
+		u.ptp_ipv6 = a.local6;
+		u.ipv6_prefix = a.prefix6;
+	}
 	u.user_agent = cut(tmp, w->user_agent);
 	u.hostname = cut(tmp, w->hostname);
 	u.connected_at = w->started;

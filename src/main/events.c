@@ -10,7 +10,7 @@
 static void event_log(struct main_ctx *m, const struct main_event *ev)
 {
 	const struct main_worker *w = ev->w;
-	char ip[INET_ADDRSTRLEN] = "";
+	struct main_addrs a;
 
 	switch (ev->kind) {
 	case MEV_AUTH:
@@ -22,11 +22,12 @@ static void event_log(struct main_ctx *m, const struct main_event *ev)
 				   ev->client_ip, ev->client_port, ev->reason ? ev->reason : "");
 		break;
 	case MEV_SESSION_START:
-		inet_ntop(AF_INET, &w->vpn_ip, ip, sizeof(ip));
+		main_session_addrs(w, &a);
 		log_notice("session start: sid=%s user=%s group=%s client=%s:%u device=%s "
-			   "vpn-ip=%s worker=%d",
+			   "vpn-ip=%s vpn-ip6=%s worker=%d",
 			   w->sid, w->username, w->groupname[0] ? w->groupname : "-", w->client_ip,
-			   w->client_port, w->device, ip, (int)w->pid);
+			   w->client_port, w->device, a.ip4[0] ? a.ip4 : "-",
+			   a.ip6[0] ? a.ip6 : "-", (int)w->pid);
 		break;
 	case MEV_SESSION_END:
 		log_notice("session end: sid=%s user=%s device=%s duration=%llds bytes-in=%llu "

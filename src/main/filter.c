@@ -7,11 +7,13 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <nftables/libnftables.h>
 #include <string.h>
 #include <talloc.h>
 
 #include "common/log.h"
+#include "common/netaddr.h"
 #include "main/main.h"
 
 struct main_filter {
@@ -79,33 +81,75 @@ void filter_stop(struct main_ctx *m)
 	m->filter = NULL;
 }
 
-/* Appends "add element TABLE SET { a, b }" for the IPv4 items of a list ("default" and
- * IPv6 items are no IPv4 networks); false when there were none. */
-static bool add_elements(char **cmd, const char *table, const char *set, char *const *items,
+/* The sets a session's chain may have, named "<name>_<device>": the bit of each is set
+ * in w->filtered when it was made. */
+enum {
+	SET_SRC = 1 << 0,
+	SET_DNS = 1 << 1,
+	SET_NOROUTE = 1 << 2,
+	SET_ROUTE = 1 << 3,
+	SET_SRC6 = 1 << 4,
+	SET_DNS6 = 1 << 5,
+	SET_NOROUTE6 = 1 << 6,
+	SET_ROUTE6 = 1 << 7,
+	SET_CHAIN = 1 << 8, /* not a set: the chain exists */
+};
+static const char *const set_names[] = {"src", "dns", "noroute", "route",
+					"src6", "dns6", "noroute6", "route6"};
+
+struct builder {
+	char *cmd; /* NULL once out of memory */
+	const char *table, *device;
+	unsigned made;
+};
+
+static void add(struct builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(struct builder *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!b->cmd)
+		return;
+	va_start(ap, fmt);
+	b->cmd = talloc_vasprintf_append(b->cmd, fmt, ap);
+	va_end(ap);
+}
+
+/* Makes set `bit` of the family's address type. */
+static void make_set(struct builder *b, unsigned bit, int family)
+{
+	add(b, "add set %s %s_%s { type %s; flags interval; auto-merge; }\n", b->table,
+	    set_names[__builtin_ctz(bit)], b->device, family == AF_INET ? "ipv4_addr" : "ipv6_addr");
+	b->made |= bit;
+}
+
+/* Adds the items of a list that are of family ("default" is no network) to set `bit`;
+ * false when there were none. */
+static bool add_elements(struct builder *b, unsigned bit, int family, char *const *items,
 			 size_t n)
 {
 	bool any = false;
 
-	for (size_t i = 0; *cmd && i < n; i++) {
-		char addr[INET_ADDRSTRLEN];
-		struct in_addr a;
+	for (size_t i = 0; i < n; i++) {
+		char addr[INET6_ADDRSTRLEN];
+		uint8_t a[16];
 		size_t len = strcspn(items[i], "/");
 
 		if (len >= sizeof(addr))
 			continue;
 		memcpy(addr, items[i], len);
 		addr[len] = '\0';
-		if (inet_pton(AF_INET, addr, &a) != 1)
+		if (inet_pton(family, addr, a) != 1)
 			continue;
 		if (any)
-			*cmd = talloc_asprintf_append(*cmd, ", %s", items[i]);
+			add(b, ", %s", items[i]);
 		else
-			*cmd = talloc_asprintf_append(*cmd, "add element %s %s { %s", table, set,
-						      items[i]);
+			add(b, "add element %s %s_%s { %s", b->table, set_names[__builtin_ctz(bit)],
+			    b->device, items[i]);
 		any = true;
 	}
-	if (any && *cmd)
-		*cmd = talloc_asprintf_append(*cmd, " }\n");
+	if (any)
+		add(b, " }\n");
 	return any;
 }
 
@@ -117,77 +161,95 @@ static bool has_default(char *const *routes, size_t n)
 	return false;
 }
 
-int filter_session_add(struct main_ctx *m, const struct main_worker *w)
+/* One family's rules: sources, then with restrict-user-to-routes the destinations.
+ * set0 is the family's SET_SRC bit; the others follow it in the same order. */
+static void family_rules(struct builder *b, const struct sluice_config *c, int family,
+			 const char *own, unsigned set0)
+{
+	const char *ip = family == AF_INET ? "ip" : "ip6";
+	const char *d = b->device;
+	unsigned dns = set0 << 1, no = set0 << 2, to = set0 << 3;
+	const char *s_dns = set_names[__builtin_ctz(dns)], *s_no = set_names[__builtin_ctz(no)];
+	const char *s_to = set_names[__builtin_ctz(to)], *s_src = set_names[__builtin_ctz(set0)];
+
+	make_set(b, set0, family);
+	add(b, "add element %s %s_%s { %s }\n", b->table, s_src, d, own);
+	add_elements(b, set0, family, c->iroutes, c->n_iroutes);
+	add(b, "add rule %1$s s_%2$s %3$s saddr != @%4$s_%2$s counter drop\n", b->table, d, ip,
+	    s_src);
+	if (!c->restrict_to_routes || has_default(c->routes, c->n_routes))
+		return;
+	make_set(b, dns, family);
+	make_set(b, no, family);
+	make_set(b, to, family);
+	add_elements(b, dns, family, c->dns, c->n_dns);
+	add_elements(b, no, family, c->no_routes, c->n_no_routes);
+	/* No route of this family: the client routes all of it through the VPN. */
+	if (add_elements(b, to, family, c->routes, c->n_routes))
+		add(b,
+		    "add rule %1$s s_%2$s %3$s daddr @%4$s_%2$s udp dport 53 accept\n"
+		    "add rule %1$s s_%2$s %3$s daddr @%4$s_%2$s tcp dport 53 accept\n"
+		    "add rule %1$s s_%2$s %3$s daddr @%5$s_%2$s counter drop\n"
+		    "add rule %1$s s_%2$s %3$s daddr != @%6$s_%2$s counter drop\n",
+		    b->table, d, ip, s_dns, s_no, s_to);
+}
+
+int filter_session_add(struct main_ctx *m, struct main_worker *w)
 {
 	struct main_filter *f = m->filter;
 	const struct sluice_config *c = w->cfg;
-	const char *t = f->table, *d = w->device;
-	char ip[INET_ADDRSTRLEN];
-	char *cmd;
+	struct builder b = {talloc_strdup(NULL, ""), f->table, w->device, SET_CHAIN};
+	char ip[INET6_ADDRSTRLEN + 4];
 	int ret;
 
-	inet_ntop(AF_INET, &w->vpn_ip, ip, sizeof(ip));
 	/* Interval sets with auto-merge take overlapping networks (an iroute inside
 	 * another) as the configuration may list them. */
-	cmd = talloc_asprintf(NULL,
-			      "add chain %1$s s_%2$s\n"
-			      "add set %1$s src_%2$s { type ipv4_addr; flags interval; auto-merge; }\n"
-			      "add element %1$s src_%2$s { %3$s }\n"
-			      "add rule %1$s s_%2$s meta nfproto ipv6 counter drop\n"
-			      "add rule %1$s s_%2$s ip saddr != @src_%2$s counter drop\n",
-			      t, d, ip);
-	if (cmd)
-		add_elements(&cmd, t, talloc_asprintf(cmd, "src_%s", d), c->iroutes, c->n_iroutes);
-	if (cmd && c->restrict_to_routes && !has_default(c->routes, c->n_routes)) {
-		char *set_dns = talloc_asprintf(cmd, "dns_%s", d);
-		char *set_no = talloc_asprintf(cmd, "noroute_%s", d);
-		char *set_to = talloc_asprintf(cmd, "route_%s", d);
-
-		cmd = talloc_asprintf_append(
-		    cmd,
-		    "add set %1$s %2$s { type ipv4_addr; flags interval; auto-merge; }\n"
-		    "add set %1$s %3$s { type ipv4_addr; flags interval; auto-merge; }\n"
-		    "add set %1$s %4$s { type ipv4_addr; flags interval; auto-merge; }\n",
-		    t, set_dns, set_no, set_to);
-		add_elements(&cmd, t, set_dns, c->dns, c->n_dns);
-		add_elements(&cmd, t, set_no, c->no_routes, c->n_no_routes);
-		/* No IPv4 route at all: the client routes everything through the VPN. */
-		if (add_elements(&cmd, t, set_to, c->routes, c->n_routes))
-			cmd = talloc_asprintf_append(
-			    cmd,
-			    "add rule %1$s s_%2$s ip daddr @%3$s udp dport 53 accept\n"
-			    "add rule %1$s s_%2$s ip daddr @%3$s tcp dport 53 accept\n"
-			    "add rule %1$s s_%2$s ip daddr @%4$s counter drop\n"
-			    "add rule %1$s s_%2$s ip daddr != @%5$s counter drop\n",
-			    t, d, set_dns, set_no, set_to);
+	add(&b, "add chain %s s_%s\n", b.table, b.device);
+	if (w->pool) {
+		inet_ntop(AF_INET, &w->vpn_ip, ip, sizeof(ip));
+		family_rules(&b, c, AF_INET, ip, SET_SRC);
+	} else {
+		add(&b, "add rule %s s_%s meta nfproto ipv4 counter drop\n", b.table, b.device);
 	}
-	if (cmd)
-		cmd = talloc_asprintf_append(cmd, "add element %1$s sessions { \"%2$s\" : jump s_%2$s }\n",
-					     t, d);
-	ret = cmd ? run(f, "cannot install the session's packet policy", cmd) : -ENOMEM;
-	talloc_free(cmd);
+	if (w->pool6) {
+		struct in6_addr net = w->vpn_ip6;
+		size_t len;
+
+		ipv6_prefix_clear(net.s6_addr, c->ipv6_subnet_prefix);
+		inet_ntop(AF_INET6, &net, ip, sizeof(ip));
+		len = strlen(ip);
+		snprintf(ip + len, sizeof(ip) - len, "/%u", c->ipv6_subnet_prefix);
+		family_rules(&b, c, AF_INET6, ip, SET_SRC6);
+	} else {
+		add(&b, "add rule %s s_%s meta nfproto ipv6 counter drop\n", b.table, b.device);
+	}
+	add(&b, "add element %1$s sessions { \"%2$s\" : jump s_%2$s }\n", b.table, b.device);
+	ret = b.cmd ? run(f, "cannot install the session's packet policy", b.cmd) : -ENOMEM;
+	talloc_free(b.cmd);
+	/* A failed transaction made nothing. */
+	w->filtered = ret == 0 ? b.made : 0;
 	return ret;
 }
 
-void filter_session_del(struct main_ctx *m, const struct main_worker *w)
+void filter_session_del(struct main_ctx *m, struct main_worker *w)
 {
 	struct main_filter *f = m->filter;
-	const char *sets[] = {"src", "dns", "noroute", "route"};
 	char *cmd;
 
-	/* The element first: nothing may jump to a chain that is being deleted. Sets that
-	 * a session without restrict-user-to-routes never had are not asked for. */
+	if (!w->filtered)
+		return;
+	/* The element first: nothing may jump to a chain that is being deleted. */
 	cmd = talloc_asprintf(NULL,
 			      "delete element %1$s sessions { \"%2$s\" }\n"
 			      "flush chain %1$s s_%2$s\n"
 			      "delete chain %1$s s_%2$s\n",
 			      f->table, w->device);
-	for (size_t i = 0; cmd && i < sizeof(sets) / sizeof(sets[0]); i++)
-		if (i == 0 || (w->cfg->restrict_to_routes &&
-			       !has_default(w->cfg->routes, w->cfg->n_routes)))
-			cmd = talloc_asprintf_append(cmd, "delete set %s %s_%s\n", f->table, sets[i],
-						     w->device);
+	for (size_t i = 0; cmd && i < sizeof(set_names) / sizeof(set_names[0]); i++)
+		if (w->filtered & (1u << i))
+			cmd = talloc_asprintf_append(cmd, "delete set %s %s_%s\n", f->table,
+						     set_names[i], w->device);
 	if (cmd)
 		run(f, "cannot remove the session's packet policy", cmd);
 	talloc_free(cmd);
+	w->filtered = 0;
 }

@@ -12,24 +12,27 @@
 #include "main/scripts.h"
 #include "main/tun.h"
 
-/* command with %{R} (a.b.c.d/m.m.m.m), %{RI} (a.b.c.d/len) and %{D} (device)
- * replaced. The values come from the checked configuration and the device name main
- * made, so they hold no shell syntax. */
-static char *expand(TALLOC_CTX *ctx, const char *command, const char *route, struct in_addr net,
-		    unsigned prefix, const char *device)
+/* command with %{R} (a.b.c.d/m.m.m.m; an IPv6 route as addr/len), %{RI} (addr/len) and
+ * %{D} (device) replaced. The values come from the checked configuration and the device
+ * name main made, so they hold no shell syntax. */
+static char *expand(TALLOC_CTX *ctx, const char *command, const char *route, int family,
+		    const uint8_t *net, unsigned prefix, const char *device)
 {
 	struct in_addr mask = {.s_addr = ipv4_prefix_mask(prefix)};
 	char a[INET_ADDRSTRLEN], m[INET_ADDRSTRLEN];
 	char *out = talloc_strdup(ctx, "");
 
-	inet_ntop(AF_INET, &net, a, sizeof(a));
+	inet_ntop(AF_INET, net, a, sizeof(a));
 	inet_ntop(AF_INET, &mask, m, sizeof(m));
 	for (const char *p = command; out && *p;) {
 		if (strncmp(p, "%{RI}", 5) == 0) {
 			out = talloc_strdup_append(out, route);
 			p += 5;
 		} else if (strncmp(p, "%{R}", 4) == 0) {
-			out = talloc_asprintf_append(out, "%s/%s", a, m);
+			if (family == AF_INET6)
+				out = talloc_strdup_append(out, route);
+			else
+				out = talloc_asprintf_append(out, "%s/%s", a, m);
 			p += 4;
 		} else if (strncmp(p, "%{D}", 4) == 0) {
 			out = talloc_strdup_append(out, device);
@@ -47,16 +50,20 @@ void iroutes_apply(struct main_ctx *m, const struct main_worker *w, bool add)
 	const char *command = add ? c->route_add_cmd : c->route_del_cmd;
 
 	for (size_t i = 0; i < c->n_iroutes; i++) {
-		struct in_addr net;
+		uint8_t net[16];
 		unsigned prefix;
-		int ret;
+		int family, ret;
 
-		if (ipv4_prefix_parse(c->iroutes[i], &net, &prefix) < 0) {
-			log_err("%s: iroute '%s' is not a.b.c.d/len", w->label, c->iroutes[i]);
+		if (ip_prefix_parse(c->iroutes[i], &family, net, &prefix) < 0) {
+			log_err("%s: iroute '%s' is not a network", w->label, c->iroutes[i]);
 			continue;
 		}
+		/* A session without an address of that family cannot carry the network. */
+		if ((family == AF_INET && !w->pool) || (family == AF_INET6 && !w->pool6))
+			continue;
 		if (command) {
-			char *cmd = expand(NULL, command, c->iroutes[i], net, prefix, w->device);
+			char *cmd = expand(NULL, command, c->iroutes[i], family, net, prefix,
+					   w->device);
 
 			if (cmd)
 				scripts_command(m, add ? SCRIPT_ROUTE_ADD : SCRIPT_ROUTE_DEL, cmd, w);
@@ -65,7 +72,7 @@ void iroutes_apply(struct main_ctx *m, const struct main_worker *w, bool add)
 		}
 		if (!add)
 			continue;
-		ret = tun_route(w->device, net, prefix, true);
+		ret = tun_route(w->device, family, net, prefix, true);
 		if (ret < 0)
 			log_warn("%s: cannot route iroute %s to %s: %s", w->label, c->iroutes[i],
 				 w->device, strerror(-ret));

@@ -339,11 +339,8 @@ int main(int argc, char **argv)
 		m->cert_pem_len = pem.size;
 		gnutls_free(pem.data);
 	}
-	m->leases = lease_pool_new(m, m->cfg->ipv4_network, m->cfg->ipv4_netmask);
-	if (!m->leases) {
-		log_err("ipv4-network: cannot use this pool");
+	if (main_pools_start(m) < 0)
 		return 1;
-	}
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 	if (!foreground && daemon(0, 0) < 0) {

@@ -61,16 +61,21 @@ struct main_worker {
 	char *user_agent;
 	struct in_addr requested;
 	bool has_requested;
+	struct in6_addr requested6;
+	bool has_requested6;
+	bool wants_ipv6; /* the client takes an IPv6 address */
 	unsigned mtu;
 
 	/* the session, once sec approved its cookie */
 	struct sluice_config *cfg; /* global configuration with the user's and group's files */
-	struct lease_pool *pool;   /* where its address comes from (cfg's ipv4-network) */
+	struct lease_pool *pool;   /* where its address comes from (cfg's ipv4-network); NULL: none */
+	struct lease_pool *pool6;  /* cfg's ipv6-network; NULL: no IPv6 for the session */
 	char *sid;
 	char *username;
 	char *groupname;
 	char device[IFNAMSIZ];
-	struct in_addr vpn_ip;
+	struct in_addr vpn_ip;     /* valid with pool */
+	struct in6_addr vpn_ip6;   /* valid with pool6; its prefix is cfg->ipv6_subnet_prefix */
 	int tun_fd;
 	time_t started;
 	uint64_t bytes_in, bytes_out, spoofed;
@@ -82,7 +87,7 @@ struct main_worker {
 	unsigned claimed_reason; /* what the worker said, if it may say so */
 	bool handed_over;        /* the worker got the TUN device (MW_TUNNEL_OK) */
 	bool iroutes_on;         /* its iroutes are routed to its device */
-	bool filtered;           /* filter.c installed its device's packet policy */
+	unsigned filtered;       /* filter.c: what of its device's packet policy is installed */
 	ev_timer kill_timer;     /* after a terminate: SIGKILL when the worker lingers */
 	struct main_worker *successor; /* waits for this one to end (cookie re-use) */
 	struct main_worker *predecessor; /* the one this one waits for */
@@ -136,7 +141,8 @@ struct main_ctx {
 	unsigned n_workers;
 	struct main_worker *by_id, *by_pid, *by_dtls_id, *by_sid; /* worker_index.c */
 	uint32_t next_id;
-	struct lease_pool *leases;       /* ipv4-network */
+	struct lease_pool *leases;       /* ipv4-network; NULL: unset */
+	struct lease_pool *leases6;      /* ipv6-network; NULL: unset */
 	struct lease_pool **pools;       /* pools.c: other networks of per-user files */
 	size_t n_pools;
 	struct main_ctl *ctl; /* the control socket (ctl.c); NULL until it listens */
@@ -190,12 +196,25 @@ void main_templates_stop(struct main_ctx *m);
 /* A child exited: a template, a worker, or a worker not yet announced. */
 void main_child_exited(struct main_ctx *m, pid_t pid, int status);
 
-/* pools.c: the pool of a session's ipv4-network, created on first use; NULL (err set)
- * when it overlaps another pool. */
-struct lease_pool *main_pool_for(struct main_ctx *m, const struct sluice_config *c, char *err,
-				 size_t errlen);
+/* pools.c: the global pools (0, or -EINVAL logged). */
+int main_pools_start(struct main_ctx *m);
+/* The pool of a session's ipv4-network (family AF_INET) or ipv6-network (AF_INET6),
+ * created on first use; NULL (err set) when it overlaps another pool. */
+struct lease_pool *main_pool_for(struct main_ctx *m, const struct sluice_config *c, int family,
+				 char *err, size_t errlen);
 /* Releases sid's address in whichever pool holds it. */
 void main_pools_release(struct main_ctx *m, const char *sid);
+
+/* A session's addresses as text; "" for a family it has none of. */
+struct main_addrs {
+	char ip4[INET_ADDRSTRLEN];     /* the client's */
+	char local4[INET_ADDRSTRLEN];  /* the server's end */
+	char ip6[INET6_ADDRSTRLEN];    /* the client's */
+	char local6[INET6_ADDRSTRLEN]; /* the server's address on the device */
+	char prefix6[INET6_ADDRSTRLEN + 4]; /* the client's prefix, "net/len" */
+	unsigned prefix6_len;
+};
+void main_session_addrs(const struct main_worker *w, struct main_addrs *t);
 
 /* udp.c */
 void main_udp_readable(struct ev_loop *loop, ev_io *io, int revents);

@@ -87,12 +87,11 @@ static char **build_env(struct main_ctx *m, enum script_kind kind, const struct 
 {
 	/* The session's own routes and DNS, with its user's and group's files applied. */
 	const struct sluice_config *c = w->cfg ? w->cfg : m->cfg;
-	struct in_addr server = lease_pool_server_addr(w->pool ? w->pool : m->leases);
-	char **env = NULL, local[INET_ADDRSTRLEN] = "", remote[INET_ADDRSTRLEN] = "";
+	struct main_addrs a;
+	char **env = NULL;
 	size_t n = 0;
 
-	inet_ntop(AF_INET, &server, local, sizeof(local));
-	inet_ntop(AF_INET, &w->vpn_ip, remote, sizeof(remote));
+	main_session_addrs(w, &a);
 	add_env(&env, &n, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	add_env(&env, &n, "REASON", reason_name[kind]);
 	add_env(&env, &n, "ID", talloc_asprintf(env, "%u", w->id));
@@ -105,8 +104,15 @@ static char **build_env(struct main_ctx *m, enum script_kind kind, const struct 
 	add_env(&env, &n, "USER_AGENT", w->user_agent);
 	add_env(&env, &n, "IP_REAL", w->client_ip);
 	add_env(&env, &n, "IP_REAL_LOCAL", w->local_ip);
-	add_env(&env, &n, "IP_LOCAL", local);
-	add_env(&env, &n, "IP_REMOTE", remote);
+	if (a.ip4[0]) {
+		add_env(&env, &n, "IP_LOCAL", a.local4);
+		add_env(&env, &n, "IP_REMOTE", a.ip4);
+	}
+	if (a.ip6[0]) {
+		add_env(&env, &n, "IPV6_LOCAL", a.local6);
+		add_env(&env, &n, "IPV6_REMOTE", a.ip6);
+		add_env(&env, &n, "IPV6_PREFIX", talloc_asprintf(env, "%u", a.prefix6_len));
+	}
 	add_list_env(&env, &n, "OCSERV_ROUTES", c->routes, c->n_routes);
 	add_list_env(&env, &n, "OCSERV_NO_ROUTES", c->no_routes, c->n_no_routes);
 	add_list_env(&env, &n, "OCSERV_DNS", c->dns, c->n_dns);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/netaddr.h"
 #include "common/session.h"
 #include "common/text.h"
 #include "ipc/main_sec.pb-c.h"
@@ -33,9 +34,7 @@
 
 static void tunnel_close(struct main_worker *w)
 {
-	if (w->filtered)
-		filter_session_del(w->m, w);
-	w->filtered = false;
+	filter_session_del(w->m, w);
 	main_workers_set_tunnel(w->m, w, false);
 	close(w->tun_fd);
 	w->tun_fd = -1;
@@ -98,6 +97,9 @@ int session_on_tunnel_req(void *ctx, void *msg, int *fds)
 	text_make_utf8(w->user_agent);
 	w->has_requested =
 	    r->requested_ipv4 && inet_pton(AF_INET, r->requested_ipv4, &w->requested) == 1;
+	w->has_requested6 =
+	    r->requested_ipv6 && inet_pton(AF_INET6, r->requested_ipv6, &w->requested6) == 1;
+	w->wants_ipv6 = r->has_ipv6 && r->ipv6;
 	w->mtu = r->mtu < 576 ? 576 : (r->mtu > 9000 ? 9000 : r->mtu);
 	w->state = MWS_COOKIE;
 	sec_cookie_check(w, r->cookie.data, r->cookie.len);
@@ -134,6 +136,35 @@ static int explicit_lease(struct main_worker *w, char *err, size_t errlen)
 	return ret;
 }
 
+/* explicit-ipv6: the prefix around that address, and the address itself. */
+static int explicit_lease6(struct main_worker *w, char *err, size_t errlen)
+{
+	const struct sluice_config *c = w->cfg;
+	struct in6_addr want, got;
+	int ret;
+
+	if (inet_pton(AF_INET6, c->explicit_ipv6, &want) != 1)
+		return -EINVAL;
+	if (!ipv6_prefix_match(want.s6_addr, c->ipv6_network.s6_addr, c->ipv6_prefix)) {
+		snprintf(err, errlen, "explicit-ipv6 %s is outside the session's ipv6-network",
+			 c->explicit_ipv6);
+		return -EINVAL;
+	}
+	ret = lease_acquire6(w->pool6, w->sid, w->username, false, &want, &got);
+	if (ret == 0 && !ipv6_prefix_match(got.s6_addr, want.s6_addr, c->ipv6_subnet_prefix)) {
+		lease_release(w->pool6, w->sid);
+		ret = -EADDRINUSE;
+	}
+	if (ret < 0)
+		snprintf(err, errlen, "explicit-ipv6 %s: %s", c->explicit_ipv6,
+			 ret == -EADDRINUSE ? "in use by another session, reserved, or beyond "
+					      "the prefixes sluice hands out"
+					    : strerror(-ret));
+	else
+		w->vpn_ip6 = want;
+	return ret;
+}
+
 /* X-CSTP-Address: a client may ask for the address its user had before, not for any
  * free one (which could be another user's, firewalled differently). */
 static const struct in_addr *previous_address(struct main_worker *w)
@@ -148,6 +179,108 @@ static const struct in_addr *previous_address(struct main_worker *w)
 	log_info("%s: asked for %s, which is not its user's previous address; ignored", w->label,
 		 inet_ntoa(w->requested));
 	return NULL;
+}
+
+static const struct in6_addr *previous_address6(struct main_worker *w)
+{
+	struct in6_addr prev;
+	char text[INET6_ADDRSTRLEN];
+
+	if (!w->has_requested6)
+		return NULL;
+	if (lease_previous6(w->pool6, w->username, &prev) == 0 &&
+	    memcmp(&prev, &w->requested6, sizeof(prev)) == 0)
+		return &w->requested6;
+	inet_ntop(AF_INET6, &w->requested6, text, sizeof(text));
+	log_info("%s: asked for %s, which is not its user's previous address; ignored", w->label,
+		 text);
+	return NULL;
+}
+
+/* The session's IPv4 address, when its configuration has an ipv4-network. */
+static int lease4(struct main_worker *w)
+{
+	char err[256];
+	int ret;
+
+	w->pool = main_pool_for(w->m, w->cfg, AF_INET, err, sizeof(err));
+	if (!w->pool) {
+		setup_fail(w, LOG_ERR, 503, "no address pool", "no address pool: %s", err);
+		return -EINVAL;
+	}
+	if (w->cfg->explicit_ipv4) {
+		ret = explicit_lease(w, err, sizeof(err));
+		if (ret < 0)
+			setup_fail(w, LOG_ERR, 503, "the user's address is not available", "%s",
+				   err);
+		return ret;
+	}
+	ret = lease_acquire(w->pool, w->sid, w->username, w->m->cfg->predictable_ips,
+			    previous_address(w), &w->vpn_ip);
+	if (ret < 0)
+		setup_fail(w, LOG_ERR, 503, "no free address in the pool", "no address: %s",
+			   strerror(-ret));
+	return ret;
+}
+
+/* The session's IPv6 prefix, when its configuration has an ipv6-network, the client
+ * takes IPv6 and the tunnel's MTU allows it. 0 also when the session goes without. */
+static int lease6(struct main_worker *w)
+{
+	char err[256];
+	int ret;
+
+	if (!w->cfg->ipv6_prefix)
+		return 0;
+	if (!w->wants_ipv6) {
+		log_info("%s: the client takes no IPv6 address; IPv4 only", w->label);
+		return 0;
+	}
+	if (w->mtu < TUN_MTU_MIN6) {
+		log_info("%s: tunnel MTU %u is below IPv6's minimum of %u; no IPv6 for this "
+			 "session",
+			 w->label, w->mtu, TUN_MTU_MIN6);
+		return 0;
+	}
+	w->pool6 = main_pool_for(w->m, w->cfg, AF_INET6, err, sizeof(err));
+	if (!w->pool6) {
+		setup_fail(w, LOG_ERR, 503, "no address pool", "no IPv6 address pool: %s", err);
+		return -EINVAL;
+	}
+	if (w->cfg->explicit_ipv6) {
+		ret = explicit_lease6(w, err, sizeof(err));
+		if (ret < 0)
+			setup_fail(w, LOG_ERR, 503, "the user's address is not available", "%s",
+				   err);
+		return ret;
+	}
+	ret = lease_acquire6(w->pool6, w->sid, w->username, w->m->cfg->predictable_ips,
+			     previous_address6(w), &w->vpn_ip6);
+	if (ret < 0)
+		setup_fail(w, LOG_ERR, 503, "no free address in the pool", "no IPv6 address: %s",
+			   strerror(-ret));
+	return ret;
+}
+
+static int make_tun(struct main_worker *w)
+{
+	struct tun_addrs a = {.has4 = w->pool != NULL, .has6 = w->pool6 != NULL};
+	int ret;
+
+	if (a.has4) {
+		a.local4 = lease_pool_server_addr(w->pool);
+		a.peer4 = w->vpn_ip;
+	}
+	if (a.has6) {
+		a.local6 = lease_pool_server_addr6(w->pool6);
+		a.peer6 = w->vpn_ip6;
+		a.peer6_prefix = w->cfg->ipv6_subnet_prefix;
+	}
+	ret = tun_create(w->m->cfg->device, w->mtu, &a, w->device);
+	if (ret < 0)
+		setup_fail(w, LOG_ERR, 503, "cannot create the tunnel device",
+			   "cannot create a TUN device: %s", strerror(-ret));
+	return ret;
 }
 
 static void script_done(struct main_ctx *m, uint32_t worker_id, bool ok)
@@ -167,39 +300,23 @@ static void script_done(struct main_ctx *m, uint32_t worker_id, bool ok)
 static void grant(struct main_worker *w)
 {
 	struct main_ctx *m = w->m;
-	char err[256];
 	int ret;
 
-	w->pool = main_pool_for(m, w->cfg, err, sizeof(err));
-	if (!w->pool) {
-		setup_fail(w, LOG_ERR, 503, "no address pool", "no address pool: %s", err);
-		return;
-	}
-	if (w->cfg->explicit_ipv4) {
-		ret = explicit_lease(w, err, sizeof(err));
-		if (ret < 0) {
-			setup_fail(w, LOG_ERR, 503, "the user's address is not available", "%s",
-				   err);
-			return;
-		}
-	} else {
-		ret = lease_acquire(w->pool, w->sid, w->username, m->cfg->predictable_ips,
-				    previous_address(w), &w->vpn_ip);
-		if (ret < 0) {
-			setup_fail(w, LOG_ERR, 503, "no free address in the pool",
-				   "no address: %s", strerror(-ret));
-			return;
-		}
-	}
 	if (w->cfg->mtu)
 		w->mtu = w->cfg->mtu;
-	ret = tun_create(m->cfg->device, lease_pool_server_addr(w->pool), w->vpn_ip, w->mtu,
-			 w->device);
-	if (ret < 0) {
-		setup_fail(w, LOG_ERR, 503, "cannot create the tunnel device",
-			   "cannot create a TUN device: %s", strerror(-ret));
+	if (w->cfg->ipv4_prefix && lease4(w) < 0)
+		return;
+	if (lease6(w) < 0)
+		return;
+	if (!w->pool && !w->pool6) {
+		setup_fail(w, LOG_NOTICE, 503, "no address for this client",
+			   "the session has only an ipv6-network, and the client cannot have IPv6 "
+			   "(see above)");
 		return;
 	}
+	ret = make_tun(w);
+	if (ret < 0)
+		return;
 	w->tun_fd = ret;
 	/* A later tunnel request with the same cookie must find this one to end it. */
 	if (main_workers_set_tunnel(m, w, true) < 0) {
@@ -213,7 +330,6 @@ static void grant(struct main_worker *w)
 			   "cannot install the packet policy of %s", w->device);
 		return;
 	}
-	w->filtered = true;
 	iroutes_apply(m, w, true);
 	w->iroutes_on = true;
 	ret = scripts_connect(m, w, script_done);
@@ -242,19 +358,33 @@ static void hand_over(struct main_worker *w)
 	const struct sluice_config *c = w->cfg;
 	MwTunnelOk ok = MW_TUNNEL_OK__INIT;
 	uint8_t dtls_id[MAIN_DTLS_ID_LEN];
-	struct in_addr server = lease_pool_server_addr(w->pool);
 	char ip[INET_ADDRSTRLEN], local[INET_ADDRSTRLEN], mask[INET_ADDRSTRLEN];
+	char ip6[INET6_ADDRSTRLEN], local6[INET6_ADDRSTRLEN];
 
-	inet_ntop(AF_INET, &w->vpn_ip, ip, sizeof(ip));
-	inet_ntop(AF_INET, &server, local, sizeof(local));
-	inet_ntop(AF_INET, &c->ipv4_netmask, mask, sizeof(mask));
 	ok.sid = w->sid;
 	ok.username = w->username;
 	ok.groupname = w->groupname;
 	ok.device = w->device;
-	ok.ipv4 = ip;
-	ok.ipv4_local = local;
-	ok.ipv4_netmask = mask;
+	if (w->pool) {
+		struct in_addr server = lease_pool_server_addr(w->pool);
+
+		inet_ntop(AF_INET, &w->vpn_ip, ip, sizeof(ip));
+		inet_ntop(AF_INET, &server, local, sizeof(local));
+		inet_ntop(AF_INET, &c->ipv4_netmask, mask, sizeof(mask));
+		ok.ipv4 = ip;
+		ok.ipv4_local = local;
+		ok.ipv4_netmask = mask;
+	}
+	if (w->pool6) {
+		struct in6_addr server = lease_pool_server_addr6(w->pool6);
+
+		inet_ntop(AF_INET6, &w->vpn_ip6, ip6, sizeof(ip6));
+		inet_ntop(AF_INET6, &server, local6, sizeof(local6));
+		ok.ipv6 = ip6;
+		ok.ipv6_local = local6;
+		ok.has_ipv6_prefix = true;
+		ok.ipv6_prefix = c->ipv6_subnet_prefix;
+	}
 	/* A new DTLS id for every tunnel: the client re-keys DTLS when it changes, and a
 	 * ClientHello with an old id matches nothing. */
 	if (m->udp_fd >= 0 && !c->no_udp &&

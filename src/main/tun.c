@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 /* Configuration uses the classic interface ioctls rather than rtnetlink: for
- * one IPv4 point-to-point address, an MTU and a flag they are five fixed
- * calls with no messages to build or parse. Counters have no ioctl on Linux,
+ * one IPv4 point-to-point address, an IPv6 address and its route, an MTU and a flag
+ * they are a few fixed calls with no messages to build or parse. Counters have no ioctl on Linux,
  * and /sys/class/net shows the namespace sysfs was mounted in rather than the
  * caller's, so tun_stats asks rtnetlink for the one device it needs. */
 
@@ -90,14 +90,53 @@ static int set_up(int sk, const char *name)
 	return if_ioctl(sk, SIOCSIFFLAGS, &ifr);
 }
 
-int tun_create(const char *prefix, struct in_addr local, struct in_addr peer, unsigned mtu,
-	       char name[IFNAMSIZ])
+/* The kernel's IPv6 interface request (linux/ipv6.h, which clashes with netinet/in.h). */
+struct tun_in6_ifreq {
+	struct in6_addr addr;
+	uint32_t prefixlen;
+	int ifindex;
+};
+
+static int ipv6_route(int sk, int ifindex, const struct in6_addr *net, unsigned prefix, bool add)
+{
+	struct in6_rtmsg rt = {0};
+
+	rt.rtmsg_dst = *net;
+	rt.rtmsg_dst_len = (uint16_t)prefix;
+	rt.rtmsg_ifindex = ifindex;
+	rt.rtmsg_flags = RTF_UP | (prefix == 128 ? RTF_HOST : 0);
+	rt.rtmsg_metric = 1;
+	return ioctl(sk, add ? SIOCADDRT : SIOCDELRT, &rt) < 0 ? -errno : 0;
+}
+
+/* The server's address (a /128) and a route to the client's prefix. The device must be
+ * up with an MTU of at least 1280, or the kernel keeps IPv6 off on it. */
+static int set_inet6(const char *name, const struct tun_addrs *a)
+{
+	struct tun_in6_ifreq r = {.addr = a->local6, .prefixlen = 128};
+	int sk, ret;
+
+	r.ifindex = (int)if_nametoindex(name);
+	if (!r.ifindex)
+		return -errno;
+	sk = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sk < 0)
+		return -errno;
+	ret = ioctl(sk, SIOCSIFADDR, &r) < 0 ? -errno : 0;
+	if (ret == 0)
+		ret = ipv6_route(sk, r.ifindex, &a->peer6, a->peer6_prefix, true);
+	close(sk);
+	return ret;
+}
+
+int tun_create(const char *prefix, unsigned mtu, const struct tun_addrs *a, char name[IFNAMSIZ])
 {
 	struct ifreq ifr = {0};
 	struct in_addr host_mask = {.s_addr = htonl(0xffffffffu)};
 	int fd = -1, sk = -1, ret;
 
-	if (!prefix || !name || !prefix_valid(prefix) || !mtu_valid(mtu))
+	if (!prefix || !name || !a || !prefix_valid(prefix) || !mtu_valid(mtu) ||
+	    (!a->has4 && !a->has6) || (a->has6 && (mtu < TUN_MTU_MIN6 || a->peer6_prefix > 128)))
 		return -EINVAL;
 
 	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
@@ -117,15 +156,20 @@ int tun_create(const char *prefix, struct in_addr local, struct in_addr peer, un
 	/* The address first: the kernel gives a point-to-point device a /32 and
 	 * the destination then names the peer; the mask is set anyway so the
 	 * result does not rest on that default. */
-	ret = set_inet(sk, ifr.ifr_name, SIOCSIFADDR, local);
-	if (ret == 0)
-		ret = set_inet(sk, ifr.ifr_name, SIOCSIFDSTADDR, peer);
-	if (ret == 0)
-		ret = set_inet(sk, ifr.ifr_name, SIOCSIFNETMASK, host_mask);
+	ret = 0;
+	if (a->has4) {
+		ret = set_inet(sk, ifr.ifr_name, SIOCSIFADDR, a->local4);
+		if (ret == 0)
+			ret = set_inet(sk, ifr.ifr_name, SIOCSIFDSTADDR, a->peer4);
+		if (ret == 0)
+			ret = set_inet(sk, ifr.ifr_name, SIOCSIFNETMASK, host_mask);
+	}
 	if (ret == 0)
 		ret = set_mtu(sk, ifr.ifr_name, mtu);
 	if (ret == 0)
 		ret = set_up(sk, ifr.ifr_name);
+	if (ret == 0 && a->has6)
+		ret = set_inet6(ifr.ifr_name, a);
 	if (ret < 0)
 		goto out;
 
@@ -260,17 +304,29 @@ out:
 	return ret;
 }
 
-int tun_route(const char *name, struct in_addr net, unsigned prefix, bool add)
+int tun_route(const char *name, int family, const void *net, unsigned prefix, bool add)
 {
 	struct rtentry rt = {0};
 	struct sockaddr_in *dst = (struct sockaddr_in *)&rt.rt_dst;
 	struct sockaddr_in *mask = (struct sockaddr_in *)&rt.rt_genmask;
 	int sk, ret;
 
-	if (!name_valid(name) || prefix > 32)
+	if (!name || !net || !name_valid(name) || prefix > (family == AF_INET6 ? 128u : 32u))
 		return -EINVAL;
+	if (family == AF_INET6) {
+		int ifindex = (int)if_nametoindex(name);
+
+		if (!ifindex)
+			return -errno;
+		sk = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (sk < 0)
+			return -errno;
+		ret = ipv6_route(sk, ifindex, net, prefix, add);
+		close(sk);
+		return ret;
+	}
 	dst->sin_family = AF_INET;
-	dst->sin_addr = net;
+	memcpy(&dst->sin_addr, net, 4);
 	mask->sin_family = AF_INET;
 	mask->sin_addr.s_addr = ipv4_prefix_mask(prefix);
 	rt.rt_flags = RTF_UP | (prefix == 32 ? RTF_HOST : 0);

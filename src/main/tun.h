@@ -16,14 +16,26 @@
  * leaves room for every number within IFNAMSIZ. */
 #define TUN_PREFIX_MAX 10u
 
+#define TUN_MTU_MIN6 1280u /* below it the kernel keeps IPv6 off on a device */
+
+/* The addresses of one tunnel: IPv4, IPv6 or both. */
+struct tun_addrs {
+	bool has4;
+	struct in_addr local4, peer4;   /* the point-to-point pair */
+	bool has6;
+	struct in6_addr local6;         /* the server's address (a /128) */
+	struct in6_addr peer6;          /* the client's prefix, routed to the device */
+	unsigned peer6_prefix;
+};
+
 /* Creates a TUN device (IFF_TUN | IFF_NO_PI) named PREFIX%d (the kernel picks
- * the first free number), gives it the point-to-point address local/32 with
- * peer, sets mtu and brings it up. Returns the fd (O_CLOEXEC, O_NONBLOCK) and
- * writes the name, or a negative errno: -EINVAL for a prefix that is empty,
- * longer than TUN_PREFIX_MAX or holds anything but letters, digits, '-', '_'
- * and '.', or an mtu outside TUN_MTU_MIN..TUN_MTU_MAX. */
-int tun_create(const char *prefix, struct in_addr local, struct in_addr peer, unsigned mtu,
-	       char name[IFNAMSIZ]);
+ * the first free number), gives it the point-to-point address local4/32 with
+ * peer4 and/or the address local6/128 with a route to peer6/peer6_prefix, sets mtu
+ * and brings it up. Returns the fd (O_CLOEXEC, O_NONBLOCK) and writes the name, or a
+ * negative errno: -EINVAL for a prefix that is empty, longer than TUN_PREFIX_MAX or
+ * holds anything but letters, digits, '-', '_' and '.', an mtu outside
+ * TUN_MTU_MIN..TUN_MTU_MAX (IPv6: below TUN_MTU_MIN6), or no address at all. */
+int tun_create(const char *prefix, unsigned mtu, const struct tun_addrs *a, char name[IFNAMSIZ]);
 
 /* The device's counters, read by name in the caller's network namespace.
  * rx = what the worker wrote into the TUN (from the client); tx = what the
@@ -33,9 +45,10 @@ int tun_create(const char *prefix, struct in_addr local, struct in_addr peer, un
 int tun_stats(const char *name, uint64_t *rx_bytes, uint64_t *tx_bytes, uint64_t *rx_packets,
 	      uint64_t *tx_packets);
 
-/* Adds (or deletes) the route net/prefix through device name, in the caller's
- * namespace. 0, -EINVAL, -EEXIST when the same route exists, or a negative errno. */
-int tun_route(const char *name, struct in_addr net, unsigned prefix, bool add);
+/* Adds (or deletes) the route net/prefix (net: a struct in_addr or in6_addr of family)
+ * through device name, in the caller's namespace. 0, -EINVAL, -EEXIST when the same
+ * route exists, or a negative errno. */
+int tun_route(const char *name, int family, const void *net, unsigned prefix, bool add);
 
 /* 0, -EINVAL for a bad name or mtu, -ENODEV, or a negative errno. */
 int tun_set_mtu(const char *name, unsigned mtu);

@@ -28,12 +28,14 @@ enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 #define EPOCH_MAX    253402300799ULL
 #define SAMPLE_WIDTH 78
 
-/* Values for keys that have no default: required keys appear set to these, optional
- * ones commented out. Documentation addresses (RFC 5737) and example.com only. A key
- * without a default and without an entry here stops the build, so that a new key
- * cannot reach the sample configuration without a value that shows its syntax. */
+/* Values for keys that have no default: required keys, and those marked set, appear set
+ * to these, other ones commented out. Documentation addresses (RFC 5737, RFC 3849) and
+ * example.com only. A key without a default and without an entry here stops the build,
+ * so that a new key cannot reach the sample configuration without a value that shows
+ * its syntax. */
 static const struct {
 	const char *key, *value;
+	bool set; /* set in the sample although not required (one of several alternatives) */
 } examples[] = {
     {"auth", "plain[passwd=/etc/sluice/passwd]"},
     {"listen-host", "192.0.2.1"},
@@ -45,7 +47,10 @@ static const struct {
     {"server-cert", "/etc/sluice/server-cert.pem"},
     {"server-key", "/etc/sluice/server-key.pem"},
     {"ca-cert", "/etc/sluice/ca.pem"},
-    {"ipv4-network", "192.0.2.0/24"},
+    {"ipv4-network", "192.0.2.0/24", true},
+    {"ipv6-network", "2001:db8:1::/48"},
+    {"ipv6-prefix", "48"},
+    {"explicit-ipv6", "2001:db8:1::77"},
     {"ipv4-netmask", "255.255.255.0"},
     {"dns", "192.0.2.53"},
     {"split-dns", "corp.example.com"},
@@ -68,6 +73,14 @@ static const struct {
     {"disconnect-script", "/etc/sluice/disconnect.sh"},
     {"host-update-script", "/etc/sluice/host-update.sh"},
 };
+
+static bool example_set(const struct config_key *key)
+{
+	for (size_t i = 0; i < sizeof(examples) / sizeof(examples[0]); i++)
+		if (strcmp(examples[i].key, key->name) == 0)
+			return examples[i].set;
+	return false;
+}
 
 static const char *example_value(const struct config_key *key)
 {
@@ -352,7 +365,8 @@ static const char *const sample_header[] = {
     "an ocserv key that sluice does not implement is an error rather than being ignored. "
     "'sluiced -t -c FILE' checks a file; errors name the file, the line and the key.",
     "",
-    "Every key is listed below in the order of 'sluiced --dump-config'. Required keys are "
+    "Every key is listed below in the order of 'sluiced --dump-config'. Required keys, and "
+    "ipv4-network (one address pool, ipv4-network or ipv6-network, is required), are "
     "set to example values that must be changed; every other key is commented out, "
     "showing its default or, where it has none, an example. 'Reloadable' says whether a "
     "SIGHUP applies a new value in ocserv; sluiced does not reload yet. 'Per-user/group' "
@@ -375,7 +389,7 @@ static int sample_key(FILE *out, const struct config_key *key)
 	ret = describe_key(out, key, sample_comment, "");
 	if (ret < 0)
 		return ret;
-	if (!(key->flags & CONFIG_REQUIRED))
+	if (!(key->flags & CONFIG_REQUIRED) && !example_set(key))
 		fputc('#', out);
 	config_print_value(out, key->name, value);
 	return 0;

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "common/netaddr.h"
+
 static const uint8_t cstp_magic[4] = {'S', 'T', 'F', 0x01};
 
 void cstp_put_header(uint8_t hdr[CSTP_HDR_LEN], uint8_t type, uint16_t payload_len)
@@ -101,16 +103,52 @@ bool cstp_packet_dest_ok(const uint8_t *pkt, size_t len, const struct cstp_dest_
 	return f->all || in_nets(dst, f->routes, f->n_routes);
 }
 
-bool cstp_packet6_source_ok(const uint8_t *pkt, size_t len, const uint8_t client_ipv6[16])
+/* True for a well-formed IPv6 fixed header within len. */
+static bool ipv6_header(const uint8_t *pkt, size_t len)
 {
-	size_t payload;
+	return len >= 40 && pkt[0] >> 4 == 6 && ((size_t)pkt[4] << 8 | pkt[5]) <= len - 40;
+}
 
-	if (len < 40 || pkt[0] >> 4 != 6)
+static bool in_nets6(const uint8_t *addr, const struct cstp_net6 *nets, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ipv6_prefix_match(addr, nets[i].net, nets[i].prefix))
+			return true;
+	return false;
+}
+
+bool cstp_packet6_link_local(const uint8_t *pkt, size_t len)
+{
+	static const uint8_t unspecified[16];
+
+	if (!ipv6_header(pkt, len))
 		return false;
-	payload = (size_t)pkt[4] << 8 | pkt[5];
-	if (payload > len - 40)
+	return (pkt[8] == 0xfe && (pkt[9] & 0xc0) == 0x80) ||
+	       memcmp(pkt + 8, unspecified, 16) == 0;
+}
+
+bool cstp_packet6_source_ok(const uint8_t *pkt, size_t len, const struct cstp_net6 *client,
+			    const struct cstp_net6 *nets, size_t n_nets)
+{
+	if (!ipv6_header(pkt, len))
 		return false;
-	return memcmp(pkt + 8, client_ipv6, 16) == 0;
+	return ipv6_prefix_match(pkt + 8, client->net, client->prefix) ||
+	       in_nets6(pkt + 8, nets, n_nets);
+}
+
+bool cstp_packet6_dest_ok(const uint8_t *pkt, size_t len, const struct cstp_dest_filter *f)
+{
+	const uint8_t *dst = pkt + 24;
+
+	if (!ipv6_header(pkt, len))
+		return false;
+	for (size_t i = 0; i < f->n_dns6; i++)
+		if (memcmp(dst, &f->dns6[i], 16) == 0 && (pkt[6] == 6 || pkt[6] == 17) &&
+		    len >= 44 && (pkt[42] << 8 | pkt[43]) == 53)
+			return true;
+	if (in_nets6(dst, f->excluded6, f->n_excluded6))
+		return false;
+	return f->all6 || in_nets6(dst, f->routes6, f->n_routes6);
 }
 
 bool cstp_disconnect_is_logout(const uint8_t *payload, size_t len)

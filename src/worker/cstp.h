@@ -4,6 +4,7 @@
 #ifndef SLUICE_CSTP_H
 #define SLUICE_CSTP_H
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -60,7 +61,13 @@ struct cstp_net {
 bool cstp_packet_source_ok(const uint8_t *pkt, size_t len, uint32_t client_ipv4_be,
 			   const struct cstp_net *nets, size_t n_nets);
 
-/* What restrict-user-to-routes lets a client reach. */
+/* An IPv6 network; net has no bits beyond prefix. */
+struct cstp_net6 {
+	uint8_t net[16];
+	unsigned prefix;
+};
+
+/* What restrict-user-to-routes lets a client reach, per family. */
 struct cstp_dest_filter {
 	bool all; /* "default" or no IPv4 route: every destination */
 	const struct cstp_net *routes;
@@ -69,6 +76,13 @@ struct cstp_dest_filter {
 	size_t n_excluded;
 	const uint32_t *dns_be; /* DNS servers: UDP and TCP port 53 always */
 	size_t n_dns;
+	bool all6; /* "default" or no IPv6 route */
+	const struct cstp_net6 *routes6;
+	size_t n_routes6;
+	const struct cstp_net6 *excluded6;
+	size_t n_excluded6;
+	const struct in6_addr *dns6;
+	size_t n_dns6;
 };
 
 /* True for an IPv4 packet (checked as cstp_packet_source_ok checks it) that f lets
@@ -76,10 +90,19 @@ struct cstp_dest_filter {
  * destination outside every excluded network and inside a route (any, with all). */
 bool cstp_packet_dest_ok(const uint8_t *pkt, size_t len, const struct cstp_dest_filter *f);
 
-/* The same for IPv6 (version 6, 40-byte header, payload length within len)
- * and the client's IPv6 address; false for IPv4. Extension headers are not
- * walked: the source address sits in the fixed header. */
-bool cstp_packet6_source_ok(const uint8_t *pkt, size_t len, const uint8_t client_ipv6[16]);
+/* The same for IPv6 (version 6, 40-byte header, payload length within len): the
+ * source lies in the client's prefix or in one of nets; false for IPv4. Extension
+ * headers are not walked: the source address sits in the fixed header. */
+bool cstp_packet6_source_ok(const uint8_t *pkt, size_t len, const struct cstp_net6 *client,
+			    const struct cstp_net6 *nets, size_t n_nets);
+
+/* True for an IPv6 packet whose source is link-local (fe80::/10) or unspecified (::):
+ * traffic that stays on the tunnel's link. */
+bool cstp_packet6_link_local(const uint8_t *pkt, size_t len);
+
+/* cstp_packet_dest_ok for IPv6 packets and f's IPv6 part. DNS is recognised only when
+ * UDP or TCP follows the fixed header directly (no extension headers). */
+bool cstp_packet6_dest_ok(const uint8_t *pkt, size_t len, const struct cstp_dest_filter *f);
 
 /* True when a DISCONNECT payload says the user logged out (first byte 0xb0):
  * the session ends and its cookie is invalidated. An empty one is not. */

@@ -148,21 +148,39 @@ static void tun_readable(struct ev_loop *loop, ev_io *io, int revents)
 	tunnel_flush(t);
 }
 
+/* The worker's half of the packet policy (the kernel's is main's filter.c). */
+static bool packet_allowed(struct tunnel *t, const uint8_t *pkt, size_t len)
+{
+	const struct worker *w = t->w;
+	bool ok;
+
+	if (len > 0 && (pkt[0] >> 4) == 6) {
+		/* The client's link-local chatter (router solicitations, MLD reports from
+		 * fe80::/10 or ::) has no business beyond the link: dropped, not counted. */
+		if (!w->has_ip6 || cstp_packet6_link_local(pkt, len))
+			return false;
+		ok = cstp_packet6_source_ok(pkt, len, &w->vpn_net6, w->iroutes6, w->n_iroutes6);
+	} else {
+		ok = w->has_ip4 &&
+		     cstp_packet_source_ok(pkt, len, w->vpn_ip.s_addr, w->iroutes, w->n_iroutes);
+	}
+	if (!ok) {
+		t->spoofed++;
+		return false;
+	}
+	if (w->restrict_to &&
+	    !((pkt[0] >> 4) == 6 ? cstp_packet6_dest_ok(pkt, len, w->restrict_to)
+				 : cstp_packet_dest_ok(pkt, len, w->restrict_to))) {
+		t->route_dropped++;
+		return false;
+	}
+	return true;
+}
+
 void tunnel_deliver(struct tunnel *t, const uint8_t *pkt, size_t len)
 {
-	/* The session has no IPv6 address: the client's IPv6 chatter (router
-	 * solicitations from its link-local address) is dropped, not counted. */
-	if (len > 0 && (pkt[0] >> 4) == 6)
+	if (!packet_allowed(t, pkt, len))
 		return;
-	if (!cstp_packet_source_ok(pkt, len, t->w->vpn_ip.s_addr, t->w->iroutes,
-				   t->w->n_iroutes)) {
-		t->spoofed++;
-		return;
-	}
-	if (t->w->restrict_to && !cstp_packet_dest_ok(pkt, len, t->w->restrict_to)) {
-		t->route_dropped++;
-		return;
-	}
 	/* A full TUN queue drops the packet, as a router would. */
 	if (write(t->w->tun_fd, pkt, len) < 0 && errno != EAGAIN && errno != ENOBUFS) {
 		log_err("TUN write: %s", strerror(errno));

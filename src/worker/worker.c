@@ -182,25 +182,54 @@ static int handle_auth_request(struct worker *w, const struct http_request *req)
 	return ret;
 }
 
-/* The IPv4 networks of items ("a.b.c.d/len"); "default" and IPv6 ones are left out
- * (the tunnel carries IPv4 only). */
-static int parse_nets(TALLOC_CTX *ctx, char **items, size_t n, struct cstp_net **out, size_t *n_out)
+/* The networks of items ("addr/len", "default"), split by family; only the families
+ * the session has are kept. *any4 / *any6 tell whether that family had an item at all
+ * ("default" counts for both). */
+struct nets {
+	struct cstp_net *v4;
+	size_t n4;
+	struct cstp_net6 *v6;
+	size_t n6;
+	bool any4, any6, dflt;
+};
+
+static int parse_nets(TALLOC_CTX *ctx, const struct worker *w, char **items, size_t n,
+		      struct nets *out)
 {
-	*n_out = 0;
-	*out = talloc_array(ctx, struct cstp_net, n);
-	if (!*out)
+	memset(out, 0, sizeof(*out));
+	out->v4 = talloc_array(ctx, struct cstp_net, n);
+	out->v6 = talloc_array(ctx, struct cstp_net6, n);
+	if (!out->v4 || !out->v6)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
+		uint8_t a[16];
 		unsigned prefix;
-		struct in_addr net;
+		int family;
 
-		if (strcmp(items[i], "default") == 0 || strchr(items[i], ':'))
+		if (strcmp(items[i], "default") == 0) {
+			out->dflt = true;
 			continue;
-		if (ipv4_prefix_parse(items[i], &net, &prefix) < 0)
+		}
+		if (ip_prefix_parse(items[i], &family, a, &prefix) < 0)
 			return -EINVAL;
-		(*out)[*n_out].mask_be = ipv4_prefix_mask(prefix);
-		(*out)[*n_out].net_be = net.s_addr & (*out)[*n_out].mask_be;
-		(*n_out)++;
+		if (family == AF_INET) {
+			uint32_t net;
+
+			out->any4 = true;
+			if (!w->has_ip4)
+				continue;
+			memcpy(&net, a, 4);
+			out->v4[out->n4].mask_be = ipv4_prefix_mask(prefix);
+			out->v4[out->n4].net_be = net & out->v4[out->n4].mask_be;
+			out->n4++;
+		} else {
+			out->any6 = true;
+			if (!w->has_ip6)
+				continue;
+			memcpy(out->v6[out->n6].net, a, 16);
+			out->v6[out->n6].prefix = prefix;
+			out->n6++;
+		}
 	}
 	return 0;
 }
@@ -209,45 +238,84 @@ static int parse_nets(TALLOC_CTX *ctx, char **items, size_t n, struct cstp_net *
 static int parse_restriction(struct worker *w, const MwTunnelOk *m)
 {
 	struct cstp_dest_filter *f;
-	struct cstp_net *routes, *excluded;
+	struct nets routes, excluded;
 	uint32_t *dns;
+	struct in6_addr *dns6;
 
 	if (!m->restrict_to_routes)
 		return 0;
 	f = talloc_zero(w, struct cstp_dest_filter);
 	dns = f ? talloc_array(f, uint32_t, m->n_dns) : NULL;
-	if (!dns || parse_nets(f, m->routes, m->n_routes, &routes, &f->n_routes) < 0 ||
-	    parse_nets(f, m->no_routes, m->n_no_routes, &excluded, &f->n_excluded) < 0)
+	dns6 = f ? talloc_array(f, struct in6_addr, m->n_dns) : NULL;
+	if (!dns || !dns6 || parse_nets(f, w, m->routes, m->n_routes, &routes) < 0 ||
+	    parse_nets(f, w, m->no_routes, m->n_no_routes, &excluded) < 0)
 		return -EINVAL;
-	f->routes = routes;
-	f->excluded = excluded;
-	/* As the client sees it: no IPv4 route sends everything through the VPN. */
-	f->all = f->n_routes == 0;
-	for (size_t i = 0; i < m->n_routes; i++)
-		f->all |= strcmp(m->routes[i], "default") == 0;
-	for (size_t i = 0; i < m->n_dns; i++)
+	f->routes = routes.v4;
+	f->n_routes = routes.n4;
+	f->excluded = excluded.v4;
+	f->n_excluded = excluded.n4;
+	f->routes6 = routes.v6;
+	f->n_routes6 = routes.n6;
+	f->excluded6 = excluded.v6;
+	f->n_excluded6 = excluded.n6;
+	/* As the client sees it: no route of a family sends all of it through the VPN. */
+	f->all = !routes.any4 || routes.dflt;
+	f->all6 = !routes.any6 || routes.dflt;
+	for (size_t i = 0; i < m->n_dns; i++) {
 		if (inet_pton(AF_INET, m->dns[i], &dns[f->n_dns]) == 1)
 			f->n_dns++;
+		else if (inet_pton(AF_INET6, m->dns[i], &dns6[f->n_dns6]) == 1)
+			f->n_dns6++;
+	}
 	f->dns_be = dns;
+	f->dns6 = dns6;
 	w->restrict_to = f;
 	return 0;
+}
+
+/* The session's addresses: IPv4 (address and netmask), IPv6 (address and prefix), or
+ * both; -EPROTO for anything else. */
+static int parse_addresses(struct worker *w, const MwTunnelOk *m)
+{
+	struct in6_addr a6;
+	struct in_addr mask;
+
+	if (m->ipv4 || m->ipv4_local || m->ipv4_netmask) {
+		if (!m->ipv4 || !m->ipv4_local || !m->ipv4_netmask ||
+		    inet_pton(AF_INET, m->ipv4, &w->vpn_ip) != 1 ||
+		    inet_pton(AF_INET, m->ipv4_netmask, &mask) != 1)
+			return -EPROTO;
+		w->has_ip4 = true;
+		w->vpn_netmask = talloc_strdup(w, m->ipv4_netmask);
+	}
+	if (m->ipv6 || m->ipv6_local || m->has_ipv6_prefix) {
+		if (!m->ipv6 || !m->ipv6_local || !m->has_ipv6_prefix || m->ipv6_prefix == 0 ||
+		    m->ipv6_prefix > 128 || inet_pton(AF_INET6, m->ipv6, &a6) != 1)
+			return -EPROTO;
+		w->has_ip6 = true;
+		w->vpn_ip6 = talloc_strdup(w, m->ipv6);
+		memcpy(w->vpn_net6.net, &a6, 16);
+		w->vpn_net6.prefix = m->ipv6_prefix;
+	}
+	return w->has_ip4 || w->has_ip6 ? 0 : -EPROTO;
 }
 
 int worker_on_tunnel_ok(void *ctx, void *msg, int *fds)
 {
 	struct worker *w = ctx;
 	MwTunnelOk *m = msg;
+	struct nets iroutes;
 
-	if (inet_pton(AF_INET, m->ipv4, &w->vpn_ip) != 1) {
-		close(fds[0]);
-		return -EPROTO;
-	}
-	if (m->mtu < 576 || m->mtu > 9000 ||
-	    parse_nets(w, m->iroutes, m->n_iroutes, &w->iroutes, &w->n_iroutes) < 0 ||
+	if (parse_addresses(w, m) < 0 || m->mtu < 576 || m->mtu > 9000 ||
+	    parse_nets(w, w, m->iroutes, m->n_iroutes, &iroutes) < 0 ||
 	    parse_restriction(w, m) < 0) {
 		close(fds[0]);
 		return -EPROTO;
 	}
+	w->iroutes = iroutes.v4;
+	w->n_iroutes = iroutes.n4;
+	w->iroutes6 = iroutes.v6;
+	w->n_iroutes6 = iroutes.n6;
 	w->mtu = m->mtu;
 	w->sess = talloc_steal(w, m);
 	w->tun_fd = fds[0];
@@ -255,7 +323,6 @@ int worker_on_tunnel_ok(void *ctx, void *msg, int *fds)
 	w->username = talloc_strdup(w, m->username);
 	w->groupname = talloc_strdup(w, m->groupname);
 	w->device = talloc_strdup(w, m->device);
-	w->vpn_netmask = talloc_strdup(w, m->ipv4_netmask);
 	if (m->has_dtls_id && m->dtls_id.len == sizeof(w->dtls_id)) {
 		memcpy(w->dtls_id, m->dtls_id.data, sizeof(w->dtls_id));
 		w->has_dtls_id = true;
@@ -315,6 +382,11 @@ static int request_tunnel(struct worker *w, const struct http_request *req)
 	m.hostname = (char *)req->cstp_hostname;
 	m.user_agent = (char *)req->user_agent;
 	m.requested_ipv4 = (char *)req->cstp_address;
+	m.requested_ipv6 = (char *)req->cstp_address_ip6;
+	/* openconnect --disable-ipv6 sends "IPv4" and no IPv6 capability. */
+	m.has_ipv6 = true;
+	m.ipv6 = !req->cstp_address_type || strstr(req->cstp_address_type, "IPv6");
+	w->full_ipv6 = req->cstp_full_ipv6 && strcasecmp(req->cstp_full_ipv6, "true") == 0;
 	m.mtu = w->mtu;
 	m.has_mobile = true;
 	m.mobile = w->mobile;
@@ -356,6 +428,41 @@ static char *percent_encode(TALLOC_CTX *ctx, const char *s)
 	return out;
 }
 
+/* X-CSTP-Address-IP6 for clients that take it, else the legacy pair of X-CSTP-Address
+ * and X-CSTP-Netmask as "addr/len" (only when the session has no IPv4 address, which
+ * would take that pair). */
+static void address6_headers(struct worker *w, char **h)
+{
+	char *v = talloc_asprintf(*h, "%s/%u", w->vpn_ip6, w->vpn_net6.prefix);
+
+	if (w->full_ipv6) {
+		append_header(h, "X-CSTP-Address-IP6", v);
+	} else if (!w->has_ip4) {
+		append_header(h, "X-CSTP-Address", w->vpn_ip6);
+		append_header(h, "X-CSTP-Netmask", v);
+	} else {
+		log_info("the client cannot take an IPv6 address beside its IPv4 one; IPv4 only");
+		w->has_ip6 = false;
+	}
+}
+
+/* Split-Include or Split-Exclude, per family the session has; "default" is no header
+ * (no route of a family sends all of it through the VPN). */
+static void route_headers(struct worker *w, char **h, const char *kind, char **items, size_t n)
+{
+	char name[40];
+
+	for (size_t i = 0; i < n; i++) {
+		bool v6 = strchr(items[i], ':');
+
+		if (strcmp(items[i], "default") == 0 || !(v6 ? w->has_ip6 : w->has_ip4))
+			continue;
+		snprintf(name, sizeof(name), "X-CSTP-Split-%s%s", kind,
+			 v6 && w->full_ipv6 ? "-IP6" : "");
+		append_header(h, name, items[i]);
+	}
+}
+
 static char *connect_headers(struct worker *w, const struct http_request *req)
 {
 	const MwInit *init = w->init;
@@ -364,20 +471,25 @@ static char *connect_headers(struct worker *w, const struct http_request *req)
 	char num[32];
 
 	append_header(&h, "X-CSTP-Version", "1");
-	append_header(&h, "X-CSTP-Address", inet_ntoa(w->vpn_ip));
-	append_header(&h, "X-CSTP-Netmask", w->vpn_netmask);
-	for (size_t i = 0; i < in->n_dns; i++)
-		append_header(&h, "X-CSTP-DNS", in->dns[i]);
+	if (w->has_ip4) {
+		append_header(&h, "X-CSTP-Address", inet_ntoa(w->vpn_ip));
+		append_header(&h, "X-CSTP-Netmask", w->vpn_netmask);
+	}
+	if (w->has_ip6)
+		address6_headers(w, &h);
+	for (size_t i = 0; i < in->n_dns; i++) {
+		bool v6 = strchr(in->dns[i], ':');
+
+		if (v6 ? w->has_ip6 : w->has_ip4)
+			append_header(&h, v6 && w->full_ipv6 ? "X-CSTP-DNS-IP6" : "X-CSTP-DNS",
+				      in->dns[i]);
+	}
 	if (init->default_domain)
 		append_header(&h, "X-CSTP-Default-Domain", init->default_domain);
 	for (size_t i = 0; i < in->n_split_dns; i++)
 		append_header(&h, "X-CSTP-Split-DNS", in->split_dns[i]);
-	for (size_t i = 0; i < in->n_routes; i++)
-		if (strcmp(in->routes[i], "default") != 0 && !strchr(in->routes[i], ':'))
-			append_header(&h, "X-CSTP-Split-Include", in->routes[i]);
-	for (size_t i = 0; i < in->n_no_routes; i++)
-		if (!strchr(in->no_routes[i], ':'))
-			append_header(&h, "X-CSTP-Split-Exclude", in->no_routes[i]);
+	route_headers(w, &h, "Include", in->routes, in->n_routes);
+	route_headers(w, &h, "Exclude", in->no_routes, in->n_no_routes);
 	snprintf(num, sizeof(num), "%u", in->keepalive);
 	append_header(&h, "X-CSTP-Keepalive", num);
 	snprintf(num, sizeof(num), "%u", w->mobile ? in->mobile_dpd : in->dpd);

@@ -56,11 +56,17 @@ struct worker {
 	char *username;
 	char *groupname;
 	char *device;
+	bool has_ip4, has_ip6;      /* the session's address families */
 	struct in_addr vpn_ip;
 	char *vpn_netmask;
+	struct cstp_net6 vpn_net6;  /* the client's IPv6 prefix */
+	char *vpn_ip6;              /* the client's IPv6 address, as main gave it */
+	bool full_ipv6;             /* the client takes X-CSTP-*-IP6 headers */
 	MwTunnelOk *sess;           /* the session's settings from main */
 	struct cstp_net *iroutes;   /* networks behind the client: allowed sources */
 	size_t n_iroutes;
+	struct cstp_net6 *iroutes6;
+	size_t n_iroutes6;
 	struct cstp_dest_filter *restrict_to; /* restrict-user-to-routes; NULL: off */
 	int tun_fd;
 	unsigned mtu;

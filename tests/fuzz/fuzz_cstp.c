@@ -11,7 +11,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const uint8_t addr6[16] = {0xfd, 0, 0, 1, [15] = 5};
+	/* the client's fd00:1::/64, and fd00:77::/48 behind it */
+	static const struct cstp_net6 prefix6 = {{0xfd, 0, 0, 1}, 64};
+	static const struct cstp_net6 nets6[] = {{{0xfd, 0, 0, 0x77}, 48}};
+	/* routes fd00:9::/32, no-route fd00:9:99::/48, DNS fd00:53::53 */
+	static const struct cstp_net6 routes6[] = {{{0xfd, 0, 0, 9}, 32}};
+	static const struct cstp_net6 excluded6[] = {{{0xfd, 0, 0, 9, 0, 0x99}, 48}};
+	static const struct in6_addr dns6[] = {{{{0xfd, 0, 0, 0x53, [14] = 0, 0x53}}}};
 	/* 198.18.5.0/24 and 198.18.8.4/32, networks behind the client */
 	const struct cstp_net nets[] = {{htonl(0xc6120500), htonl(0xffffff00)},
 					{htonl(0xc6120804), 0xffffffff}};
@@ -20,7 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					  {htonl(0xc6130001), 0xffffffff}};
 	const struct cstp_net excluded[] = {{htonl(0xc6126300), htonl(0xffffff00)}};
 	const uint32_t dns[] = {htonl(0xc6126335)};
-	struct cstp_dest_filter filter = {false, routes, 2, excluded, 1, dns, 1};
+	struct cstp_dest_filter filter = {false, routes,   2,         excluded, 1, dns, 1,
+					  false, routes6, 1,         excluded6, 1, dns6, 1};
 	uint32_t addr4 = 0;
 	size_t off = 0;
 
@@ -43,20 +50,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		(void)cstp_frame_parse(data + off, (size_t)n, &f);
 		bool v4 = cstp_packet_source_ok(f.payload, f.len, addr4, nets, 2);
-		bool v6 = cstp_packet6_source_ok(f.payload, f.len, addr6);
+		bool v6 = cstp_packet6_source_ok(f.payload, f.len, &prefix6, nets6, 1);
 		/* a network behind the client only adds sources */
 		if ((v4 && v6) ||
-		    (cstp_packet_source_ok(f.payload, f.len, addr4, NULL, 0) && !v4))
+		    (cstp_packet_source_ok(f.payload, f.len, addr4, NULL, 0) && !v4) ||
+		    (cstp_packet6_source_ok(f.payload, f.len, &prefix6, NULL, 0) && !v6))
+			abort();
+		/* link-local sources are never the client's prefix */
+		if (cstp_packet6_link_local(f.payload, f.len) &&
+		    cstp_packet6_source_ok(f.payload, f.len, &prefix6, NULL, 0))
 			abort();
 		/* restrict-user-to-routes: only well-formed IPv4 passes, and allowing
 		 * every destination only adds */
 		bool d = cstp_packet_dest_ok(f.payload, f.len, &filter);
 		uint32_t src;
 
-		filter.all = true;
-		if (d && !cstp_packet_dest_ok(f.payload, f.len, &filter))
+		bool d6 = cstp_packet6_dest_ok(f.payload, f.len, &filter);
+
+		filter.all = filter.all6 = true;
+		if ((d && !cstp_packet_dest_ok(f.payload, f.len, &filter)) ||
+		    (d6 && !cstp_packet6_dest_ok(f.payload, f.len, &filter)) || (d && d6))
 			abort();
-		filter.all = false;
+		filter.all = filter.all6 = false;
 		if (d) {
 			memcpy(&src, f.payload + 12, 4);
 			if (!cstp_packet_source_ok(f.payload, f.len, src, NULL, 0))

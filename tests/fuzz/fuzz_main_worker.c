@@ -42,7 +42,9 @@ static const char global[] = "auth = plain[passwd=/etc/sluice/passwd]\n"
 			     "server-cert = /srv/cert.pem\n"
 			     "server-key = /srv/key.pem\n"
 			     "ipv4-network = 198.19.0.0/24\n"
+			     "ipv6-network = fd00:19::/112\n"
 			     "route = 198.19.0.0/24\n"
+			     "route = fd00:19::/112\n"
 			     "connect-script = /bin/true\n";
 
 /* What sec may hand main with a cookie: the keys of per-user files. */
@@ -55,6 +57,9 @@ static const char *const user_configs[] = {
     "ipv4-network = 198.19.1.0/24\n",
     "ipv4-network = 198.19.0.128/25\n",
     "no-udp = true\nrx-data-per-sec = 1000\n",
+    "explicit-ipv6 = fd00:19::77\niroute = fd00:77::/48\n",
+    "ipv6-network = fd00:19:1::/64\nipv6-subnet-prefix = 96\n",
+    "ipv6-network = fd00:19::/120\n",
 };
 
 static struct main_ctx *m;
@@ -92,8 +97,7 @@ void main_event(struct main_ctx *mc, const struct main_event *ev)
 
 static unsigned tun_seq;
 
-int tun_create(const char *prefix, struct in_addr local, struct in_addr peer, unsigned mtu,
-	       char name[IFNAMSIZ])
+int tun_create(const char *prefix, unsigned mtu, const struct tun_addrs *a, char name[IFNAMSIZ])
 {
 	snprintf(name, IFNAMSIZ, "%s%u", prefix, tun_seq++ % 1000);
 	return open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -104,13 +108,15 @@ int tun_stats(const char *name, uint64_t *rx, uint64_t *tx, uint64_t *rxp, uint6
 	return -ENODEV;
 }
 
-int filter_session_add(struct main_ctx *mc, const struct main_worker *w)
+int filter_session_add(struct main_ctx *mc, struct main_worker *w)
 {
+	w->filtered = 1;
 	return 0;
 }
 
-void filter_session_del(struct main_ctx *mc, const struct main_worker *w)
+void filter_session_del(struct main_ctx *mc, struct main_worker *w)
 {
+	w->filtered = 0;
 }
 
 void iroutes_apply(struct main_ctx *mc, const struct main_worker *w, bool add)
@@ -292,7 +298,7 @@ static void worker_sends(struct input *in, struct fake *f)
 static void worker_says(struct input *in, struct fake *f)
 {
 	uint8_t what = byte(in), cookie[32];
-	char ip[16];
+	char ip[16], ip6[40];
 
 	memset(cookie, byte(in), sizeof(cookie));
 	if (what % 3 == 0) {
@@ -306,7 +312,11 @@ static void worker_says(struct input *in, struct fake *f)
 		if (what & 8) {
 			snprintf(ip, sizeof(ip), "198.19.0.%u", byte(in));
 			r.requested_ipv4 = ip;
+			snprintf(ip6, sizeof(ip6), "fd00:19::%x", byte(in));
+			r.requested_ipv6 = ip6;
 		}
+		r.has_ipv6 = what & 16;
+		r.ipv6 = what & 32;
 		ipc_send(f->peer, MW_TYPE__MW_TUNNEL_REQ, &r.base, NULL, 0);
 	} else if (what % 3 == 1) {
 		MwSessionEnd e = MW_SESSION_END__INIT;
@@ -342,9 +352,8 @@ static void setup(void)
 		abort();
 	m->loop = ev_loop_new(EVFLAG_AUTO);
 	m->udp_fd = -1;
-	m->leases = lease_pool_new(m, m->cfg->ipv4_network, m->cfg->ipv4_netmask);
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0 || !m->loop ||
-	    !m->leases)
+	if (main_pools_start(m) < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0 ||
+	    !m->loop)
 		abort();
 	m->sec_ch.fd = sp[0];
 	sec_peer = sp[1];

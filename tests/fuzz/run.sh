@@ -22,7 +22,7 @@ HARNESSES=(
 	"config      | config common          | talloc inih gnutls                 |"
 	"user_config | config common          | talloc inih gnutls                 |"
 	"http        | worker                 | talloc                             | -max_len=70000"
-	"cstp        | worker                 |                                    |"
+	"cstp        | worker common          |                                    |"
 	"text        | common                 |                                    |"
 	"auth_body   | worker ipc             | talloc libxml-2.0 libprotobuf-c    |"
 	"passwd      | passwd                 | talloc libcrypt                    |"

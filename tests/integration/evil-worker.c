@@ -7,12 +7,14 @@
  *   login USER PASS       authenticate with sec (as the TLS handshake were done)
  *   hostname TEXT         X-CSTP-Hostname for the tunnel request (C escapes: \n \e \xHH)
  *   agent TEXT            the user agent for the tunnel request
- *   tunnel [ADDRESS]      ask main for a tunnel (asking for ADDRESS); prints
- *                         "tunnel ok DEVICE IP" or "tunnel fail CODE REASON"
+ *   tunnel [ADDRESS]      ask main for a tunnel, IPv6 included (asking for ADDRESS);
+ *                         prints "tunnel ok DEVICE IP IP6" or "tunnel fail CODE REASON"
  *   log TEXT              one log line through main
  *   logs N                N log lines through main
- *   spoof SRC DST PORT    write an IPv4 UDP packet SRC -> DST:PORT into the TUN device;
- *                         "self" is the tunnel's address, "local" the server's end
+ *   spoof SRC DST PORT    write a UDP packet SRC -> DST:PORT into the TUN device;
+ *                         "self" is the tunnel's address, "local" the server's end,
+ *                         "self6" and "local6" the same for IPv6; an IPv6 SRC makes an
+ *                         IPv6 packet
  *   end REASON            MW_SESSION_END with that reason number
  *   ignore-term           ignore SIGTERM (and never read MW_TERMINATE)
  *   sleep SECONDS
@@ -144,6 +146,7 @@ static void tunnel(const char *requested)
 	req.user_agent = agent;
 	req.requested_ipv4 = (char *)requested;
 	req.mtu = 1400;
+	req.has_ipv6 = req.ipv6 = true;
 	ret = ipc_send(FD_MAIN, MW_TYPE__MW_TUNNEL_REQ, &req.base, NULL, 0);
 	if (ret < 0)
 		die("tunnel-req", ret);
@@ -156,7 +159,8 @@ static void tunnel(const char *requested)
 			die("tunnel answer", ret == IPC_CLOSED ? -EPIPE : 0);
 	}
 	if (tunnel_ok)
-		printf("tunnel ok %s %s\n", tunnel_ok->device, tunnel_ok->ipv4);
+		printf("tunnel ok %s %s %s\n", tunnel_ok->device, tunnel_ok->ipv4,
+		       tunnel_ok->ipv6 ? tunnel_ok->ipv6 : "-");
 	else if (tunnel_fail)
 		printf("tunnel fail %u %s\n", tunnel_fail->http_code, tunnel_fail->reason);
 	else
@@ -186,6 +190,42 @@ static uint16_t csum(const void *data, size_t len)
 	return htons((uint16_t)~sum);
 }
 
+/* An IPv6 UDP packet, its checksum over the pseudo-header. */
+static void spoof6(const char *src, const char *dst, const char *port)
+{
+	uint8_t pkt[40 + 8 + 8] = {0x60}, pseudo[40 + 16] = {0};
+	uint16_t sum;
+
+	if (strcmp(src, "self6") == 0)
+		src = tunnel_ok->ipv6;
+	if (strcmp(dst, "local6") == 0)
+		dst = tunnel_ok->ipv6_local;
+	if (!src || !dst || inet_pton(AF_INET6, src, pkt + 8) != 1 ||
+	    inet_pton(AF_INET6, dst, pkt + 24) != 1)
+		die("spoof: bad address", -EINVAL);
+	pkt[5] = 16; /* payload length */
+	pkt[6] = IPPROTO_UDP;
+	pkt[7] = 64;
+	pkt[40] = 40000 >> 8;
+	pkt[41] = 40000 & 0xff;
+	pkt[42] = (uint8_t)(atoi(port) >> 8);
+	pkt[43] = (uint8_t)atoi(port);
+	pkt[45] = 16;
+	memcpy(pkt + 48, "evil-pkt", 8);
+	memcpy(pseudo, pkt + 8, 32);
+	pseudo[35] = 16;
+	pseudo[39] = IPPROTO_UDP;
+	memcpy(pseudo + 40, pkt + 40, 16);
+	sum = csum(pseudo, sizeof(pseudo));
+	memcpy(pkt + 46, &sum, 2);
+	if (write(tun_fd, pkt, sizeof(pkt)) != (ssize_t)sizeof(pkt))
+		die("spoof: write", -errno);
+	printf("spoofed %s -> [%s]:%s\n", tunnel_ok->ipv6 && strcmp(src, tunnel_ok->ipv6) == 0
+					       ? "self6"
+					       : src,
+	       dst, port);
+}
+
 /* The client's packet as the worker would write it to the TUN device. */
 static void spoof(const char *src, const char *dst, const char *port)
 {
@@ -195,6 +235,10 @@ static void spoof(const char *src, const char *dst, const char *port)
 
 	if (tun_fd < 0)
 		die("spoof: no TUN device", -EBADF);
+	if (strchr(src, ':') || strcmp(src, "self6") == 0) {
+		spoof6(src, dst, port);
+		return;
+	}
 	ip->version = 4;
 	ip->ihl = 5;
 	ip->ttl = 64;

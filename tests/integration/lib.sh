@@ -736,7 +736,7 @@ iperf_run()
 {
 	local ns=$1 dst=$2 spid out
 	shift 2
-	check_addr "$dst"
+	if [[ $dst == *:* ]]; then in_tunnel6 "$dst"; else check_addr "$dst"; fi
 	ip netns exec "$NS_SRV" timeout 30 iperf3 -s -1 -B "$dst" -p 5201 >/dev/null 2>&1 &
 	spid=$!
 	OWN_PIDS+=("$spid")
@@ -850,4 +850,46 @@ pass()
 {
 	log "PASS${1:+: $1}"
 	exit 0
+}
+
+# --- IPv6 inside the tunnel (fd00::/8 only, testing.md) ---------------------------------
+
+# in_tunnel6 ADDR: refuses an IPv6 address outside fd00::/8.
+in_tunnel6()
+{
+	[[ ${1%/*} =~ ^fd[0-9a-f]{2}:[0-9a-f:]*$ ]] || fail "refusing IPv6 address '$1' outside fd00::/8"
+}
+
+# client_addr6 NAME: the global IPv6 address on the client's tun device (empty if none).
+client_addr6()
+{
+	ip -n "${CLIENT_NS[$1]}" -6 -o addr show dev "${CLIENT_IF[$1]}" scope global 2>/dev/null |
+		awk '{ sub(/\/.*/, "", $4); print $4; exit }'
+}
+
+# wait_tunnel6 NAME [SECONDS]: waits until the client's tun device has its IPv6 address;
+# prints it.
+wait_tunnel6()
+{
+	local name=$1 limit=${2:-15} i a
+	for i in $(seq 1 $((limit * 10))); do
+		a=$(client_addr6 "$name")
+		if [ -n "$a" ]; then
+			in_tunnel6 "$a"
+			echo "$a"
+			return 0
+		fi
+		kill -0 "${CLIENT_PID[$name]}" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# ping6_through NS DEST COUNT [ping options]: ping_through for an IPv6 destination.
+ping6_through()
+{
+	local ns=$1 dst=$2 count=$3
+	shift 3
+	in_tunnel6 "$dst"
+	ip netns exec "$ns" ping -6 -n -q -c "$count" -i 0.2 -W 2 -w $((count + 5)) "$@" "$dst" 2>&1
 }

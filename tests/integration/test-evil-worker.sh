@@ -12,7 +12,8 @@
 #   characters, and its log lines are rate-limited;
 # - it gets the address its user had before, not any address it asks for;
 # - the kernel drops what it forwards from a source that is not its client's address,
-#   and, with restrict-user-to-routes, to a destination outside the routes.
+#   and, with restrict-user-to-routes, to a destination outside the routes; for IPv4
+#   and for IPv6.
 . "$(dirname "$0")/lib.sh"
 require_sluiced
 require_cmd jq
@@ -37,7 +38,10 @@ mkdir -p "$WORK/users"
 echo "restrict-user-to-routes = true" >"$WORK/users/rita"
 write_config "worker-template = false
 worker-path = $WORK/evil.sh
-config-per-user = $WORK/users"
+config-per-user = $WORK/users
+ipv6-network = fd00:19::/64
+route = $POOL_NET/$POOL_PREFIX
+route = fd00:19::/64"
 start_server
 
 # run_scenario NAME ARGS...: one connection whose worker does ARGS; prints nothing.
@@ -148,29 +152,43 @@ log "asked for $stranger, got $got"
 # 6. Spoofed and out-of-route packets, written straight into the TUN device: a UDP
 # listener in the server namespace hears only what the kernel let through. The routes
 # are the pool (lib.sh); rita's file sets restrict-user-to-routes.
+# An IPv6 address of the server outside the pools and the routes.
+ip -n "$NS_SRV" -6 addr add fd00:18:1::1/64 dev s2 nodad || fail "cannot add fd00:18:1::1"
 ip netns exec "$NS_SRV" timeout 60 python3 -c '
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("0.0.0.0", 9999))
+import select, socket
+s4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s4.bind(("0.0.0.0", 9999))
+s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+s6.bind(("::", 9999))
 while True:
-    data, peer = s.recvfrom(100)
-    print(peer[0], data.decode(errors="replace"), flush=True)
+    for s in select.select([s4, s6], [], [])[0]:
+        data, peer = s.recvfrom(100)
+        print(peer[0], data.decode(errors="replace"), flush=True)
 ' >"$WORK/heard" 2>&1 &
 OWN_PIDS+=("$!")
 wait_output 5 ip netns exec "$NS_SRV" ss -Hlun "sport = :9999" || fail "no UDP listener"
 run_scenario spoof login rita rita-pw tunnel \
-	spoof self local 9999 spoof 198.19.0.99 local 9999 spoof self "$SRV_IP2" 9999 sleep 1
-evil_says '^spoofed self -> 198\.18\.1\.1:9999' || fail "sixth scenario: $(tail -n 5 "$WORK/evil.out")"
-rita=$(grep '^tunnel ok ' "$WORK/evil.out" | tail -n 1 | awk '{ print $4 }')
-run_scenario control login alice alice-pw tunnel spoof self "$SRV_IP2" 9999 sleep 1
-wait_output 10 sh -c "grep -c '^spoofed self -> 198\.18\.1\.1:9999' $WORK/evil.out | grep -x 2" ||
+	spoof self local 9999 spoof 198.19.0.99 local 9999 spoof self "$SRV_IP2" 9999 \
+	spoof self6 local6 9999 spoof fd00:19::99 local6 9999 spoof self6 fd00:18:1::1 9999 sleep 1
+evil_says '^spoofed self6 -> \[fd00:18:1::1\]:9999' || fail "sixth scenario: $(tail -n 5 "$WORK/evil.out")"
+read -r rita rita6 < <(grep '^tunnel ok ' "$WORK/evil.out" | tail -n 1 | awk '{ print $4, $5 }')
+run_scenario control login alice alice-pw tunnel spoof self "$SRV_IP2" 9999 \
+	spoof self6 fd00:18:1::1 9999 sleep 1
+wait_output 10 sh -c "grep -c '^spoofed self6 -> \[fd00:18:1::1\]:9999' $WORK/evil.out | grep -x 2" ||
 	fail "seventh scenario: $(tail -n 5 "$WORK/evil.out")"
-alice=$(grep '^tunnel ok ' "$WORK/evil.out" | tail -n 1 | awk '{ print $4 }')
+read -r alice alice6 < <(grep '^tunnel ok ' "$WORK/evil.out" | tail -n 1 | awk '{ print $4, $5 }')
 wait_output 5 grep -x "$alice evil-pkt" "$WORK/heard" ||
 	fail "alice's packet to $SRV_IP2 did not arrive: $(cat "$WORK/heard")"
+wait_output 5 grep -x "$alice6 evil-pkt" "$WORK/heard" ||
+	fail "alice's IPv6 packet to fd00:18:1::1 did not arrive: $(cat "$WORK/heard")"
 grep -qx "$rita evil-pkt" "$WORK/heard" || fail "rita's packet inside her routes did not arrive"
+grep -qx "$rita6 evil-pkt" "$WORK/heard" || fail "rita's IPv6 packet inside her routes did not arrive"
 grep -q '^198\.19\.0\.99 ' "$WORK/heard" && fail "a spoofed source passed the kernel"
+grep -q '^fd00:19::99 ' "$WORK/heard" && fail "a spoofed IPv6 source passed the kernel"
 [ "$(grep -c "^$rita " "$WORK/heard")" = 1 ] ||
 	fail "rita's packet outside her routes passed the kernel: $(cat "$WORK/heard")"
+[ "$(grep -c "^$rita6 " "$WORK/heard")" = 1 ] ||
+	fail "rita's IPv6 packet outside her routes passed the kernel: $(cat "$WORK/heard")"
 log "heard: $(tr '\n' ';' <"$WORK/heard")"
 pass "main trusts no worker"

@@ -3,7 +3,10 @@
 # IPv6 inside the tunnel (ipv6-network), with the real client:
 # - a dual-stack session: the client gets its IPv6 address and the IPv6 split routes,
 #   ping and iperf3 over IPv6 pass through CSTP, and then through DTLS (UDP counters);
-# - sluicectl shows the IPv6 address, the audit-free log line names it;
+# - the IPv6 DNS server reaches the client; sluicectl, the session log line, the audit
+#   record and the connect script's environment show the IPv6 address;
+# - an IPv6 iroute is routed to the session's device;
+# - a session whose tunnel MTU is below 1280 goes without IPv6, and says so;
 # - a reconnect with the cookie keeps the IPv6 address, and so does the client's own
 #   reconnect after a network change;
 # - explicit-ipv6 in a per-user file; a per-group ipv6-network with /64 prefixes per
@@ -23,7 +26,14 @@ add_user alice alice-pw
 add_user bob bob-pw
 add_user carol carol-pw lab
 mkdir -p "$WORK/users" "$WORK/groups"
-echo "explicit-ipv6 = fd00:19::b0b" >"$WORK/users/bob"
+printf 'explicit-ipv6 = fd00:19::b0b\niroute = fd00:77::/48\n' >"$WORK/users/bob"
+add_user dave dave-pw
+echo "mtu = 1200" >"$WORK/users/dave"
+cat >"$WORK/connect.sh" <<EOS
+#!/bin/sh
+env >"$WORK/connect-env.\$USERNAME"
+EOS
+chmod 755 "$WORK/connect.sh"
 cat >"$WORK/groups/lab" <<EOG
 ipv6-network = fd00:20::/48
 ipv6-subnet-prefix = 64
@@ -34,8 +44,11 @@ write_config "ipv6-network = $NET6/64
 route = $NET6/64
 route = fd00:1234::/48
 no-route = fd00:19:0:0:8000::/65
+dns = fd00:19::53
 config-per-user = $WORK/users
-config-per-group = $WORK/groups"
+config-per-group = $WORK/groups
+connect-script = $WORK/connect.sh
+audit-log = $WORK/audit.json"
 start_server
 
 # --- dual stack over CSTP ------------------------------------------------------------------
@@ -52,8 +65,16 @@ grep -q "^CISCO_IPV6_SPLIT_INC_.*_ADDR=fd00:1234::" "$WORK/vpnc-env-alice" ||
 	fail "the IPv6 split-include did not reach the client"
 grep -q "^CISCO_IPV6_SPLIT_EXC_.*_ADDR=fd00:19:0:0:8000::" "$WORK/vpnc-env-alice" ||
 	fail "the IPv6 split-exclude did not reach the client"
+# openconnect 9.01 lists every DNS server in INTERNAL_IP4_DNS, whatever its family.
+grep -q "^INTERNAL_IP[46]_DNS=.*fd00:19::53" "$WORK/vpnc-env-alice" ||
+	fail "the IPv6 DNS server did not reach the client: $(grep DNS "$WORK/vpnc-env-alice")"
 out=$(ping6_through "$NS_C1" "$SRV6" 5) || fail "ping6 through the tunnel failed: $out"
 log "ping6 over CSTP: $(tail -n 1 <<<"$out")"
+for v in "IPV6_REMOTE=$vpn6" "IPV6_LOCAL=$SRV6" "IPV6_PREFIX=128" "IP_REMOTE=$vpn4" \
+	"OCSERV_ROUTES6=$NET6/64 fd00:1234::/48"; do
+	grep -qx "$v" "$WORK/connect-env.alice" || fail "the connect script got no $v"
+done
+grep -q "\"vpn_ip6\":\"$vpn6\"" "$WORK/audit.json" || fail "the audit record has no vpn_ip6 $vpn6"
 up=$(IPERF_SECONDS=2 iperf_run "$NS_C1" "$SRV6") || fail "iperf3 over IPv6 client->server failed"
 down=$(IPERF_SECONDS=2 iperf_run "$NS_C1" "$SRV6" -R) || fail "iperf3 over IPv6 server->client failed"
 log "iperf3 over IPv6 and CSTP: up $up Mbit/s, down $down Mbit/s"
@@ -100,7 +121,16 @@ stop_client c2 INT
 start_client c7 "$NS_C2" bob bob-pw
 b6=$(wait_tunnel6 c7 15) || fail "no IPv6 for bob"
 [ "$b6" = fd00:19::b0b ] || fail "bob got $b6, not his explicit-ipv6"
+dev=$(ctl --json show user bob | jq -r '.[0].Device')
+wait_output 5 ip -n "$NS_SRV" -6 route show fd00:77::/48 dev "$dev" >/dev/null ||
+	fail "bob's IPv6 iroute is not routed to $dev"
 stop_client c7 INT
+start_client c9 "$NS_C2" dave dave-pw
+wait_tunnel c9 15 >/dev/null || fail "no tunnel for dave"
+[ -z "$(client_addr6 c9)" ] || fail "dave got IPv6 with a tunnel MTU of 1200"
+server_log_has "tunnel MTU 1200 is below IPv6's minimum of 1280; no IPv6" 5 ||
+	fail "no log line says why dave has no IPv6"
+stop_client c9 INT
 export VPNC_ENV_LOG=$WORK/vpnc-env-carol
 start_client c8 "$NS_C2" carol carol-pw
 unset VPNC_ENV_LOG

@@ -1,6 +1,7 @@
 #include "config.h"
 #include "common/config.h"
 
+#include <arpa/inet.h>
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
@@ -128,7 +129,10 @@ START_TEST(test_fields)
 	ck_assert_ptr_null(cfg->worker_path);
 	ck_assert(cfg->isolate_workers);
 	ck_assert_int_eq(cfg->log_level, LOG_INFO);
-	ck_assert_uint_eq(cfg->n_warnings, 0);
+	/* Its IPv6 DNS server without an ipv6-network is never used: said, not hidden. */
+	ck_assert_uint_eq(cfg->n_warnings, 1);
+	ck_assert_str_eq(cfg->warnings[0], "ocserv-sample.conf:40: key 'dns': 'fd00::53' is IPv6, "
+					   "but there is no ipv6-network: it is not used");
 	talloc_free(ctx);
 }
 END_TEST
@@ -358,7 +362,6 @@ START_TEST(test_user_files)
 	ck_assert_ptr_null(user_file(ctx, "dpd = 40\ndpd = 41\n", err, sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, ":2: key 'dpd': duplicate"));
 	ck_assert_ptr_null(user_file(ctx, "iroute = default\n", err, sizeof(err)));
-	ck_assert_ptr_null(user_file(ctx, "iroute = fd00::/64\n", err, sizeof(err)));
 	ck_assert_ptr_null(user_file(ctx, "iroute = 0.0.0.0/0\n", err, sizeof(err)));
 	ck_assert_ptr_null(user_file(ctx, "cgroup = cpuset,cpu:test\n", err, sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, "ocserv key that sluice does not support"));
@@ -458,6 +461,64 @@ START_TEST(test_user_keys)
 	ck_assert_uint_eq(eff->n_split_dns, 1);
 	ck_assert_str_eq(eff->split_dns[0], "eng.example.com");
 	ck_assert(!config_is_ocserv_key("session-timeout"));
+	talloc_free(ctx);
+}
+END_TEST
+
+/* IPv6 pools: global, and per user or group with the other ways of writing the length;
+ * a per-user file that changes the pool names the network. */
+START_TEST(test_ipv6_keys)
+{
+	TALLOC_CTX *ctx = talloc_new(NULL);
+	char err[512], global[1024];
+	struct sluice_config *cfg, *eff;
+	char text[INET6_ADDRSTRLEN];
+	char *u;
+
+	snprintf(global, sizeof(global),
+		 "%sipv6-network = fd00:19::\nipv6-prefix = 48\nipv6-subnet-prefix = 64\n"
+		 "iroute = fd00:77::/48\n",
+		 base);
+	ck_assert_ptr_null(load(ctx, global, err, sizeof(err))); /* iroute: per user only */
+	snprintf(global, sizeof(global),
+		 "%sipv6-network = fd00:19::\nipv6-prefix = 48\nipv6-subnet-prefix = 64\n", base);
+	cfg = load(ctx, global, err, sizeof(err));
+	ck_assert_msg(cfg, "%s", err);
+	ck_assert_uint_eq(cfg->ipv6_prefix, 48);
+	ck_assert_uint_eq(cfg->ipv6_subnet_prefix, 64);
+	assert_round_trip(ctx, cfg);
+
+	/* A user's own pool with its length written apart, and a /128 per client. */
+	u = user_file(ctx, "ipv6-network = fd00:5::\nipv6-prefix = 112\nipv6-subnet-prefix = 128\n"
+			   "explicit-ipv6 = FD00:5::77\niroute = fd00:77::/48\n",
+		      err, sizeof(err));
+	ck_assert_msg(u, "%s", err);
+	eff = config_derive(ctx, cfg, u, err, sizeof(err));
+	ck_assert_msg(eff, "%s", err);
+	inet_ntop(AF_INET6, &eff->ipv6_network, text, sizeof(text));
+	ck_assert_str_eq(text, "fd00:5::");
+	ck_assert_uint_eq(eff->ipv6_prefix, 112);
+	ck_assert_uint_eq(eff->ipv6_subnet_prefix, 128);
+	ck_assert_str_eq(eff->explicit_ipv6, "fd00:5::77");
+	ck_assert_str_eq(eff->iroutes[0], "fd00:77::/48");
+	/* Only the subnet prefix: checked against the global network. */
+	u = user_file(ctx, "ipv6-subnet-prefix = 56\n", err, sizeof(err));
+	ck_assert_msg(u, "%s", err);
+	eff = config_derive(ctx, cfg, u, err, sizeof(err));
+	ck_assert_msg(eff, "%s", err);
+	ck_assert_uint_eq(eff->ipv6_subnet_prefix, 56);
+	u = user_file(ctx, "ipv6-subnet-prefix = 49\n", err, sizeof(err));
+	ck_assert_msg(u, "%s", err);
+	ck_assert_ptr_null(config_derive(ctx, cfg, u, err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "no room for clients' /49 prefixes"));
+	/* The length alone changes nothing: an error, as ipv4-netmask alone is. */
+	ck_assert_ptr_null(user_file(ctx, "ipv6-prefix = 64\n", err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "needs ipv6-network in the same file"));
+	ck_assert_ptr_null(user_file(ctx, "explicit-ipv6 = 198.19.0.7\n", err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "is not an IPv6 address"));
+	ck_assert_ptr_null(user_file(ctx, "iroute = fd00:77::\n", err, sizeof(err)));
+	ck_assert_ptr_null(user_file(ctx, "iroute = ::/0\n", err, sizeof(err)));
+	ck_assert(!config_is_ocserv_key("ipv6-network"));
 	talloc_free(ctx);
 }
 END_TEST
@@ -583,6 +644,7 @@ int main(void)
 	    {test_user_files},
 	    {test_user_keys},
 	    {test_bandwidth_keys},
+	    {test_ipv6_keys},
 	    {NULL},
 	};
 	const struct check_case cases[] = {

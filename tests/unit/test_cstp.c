@@ -212,29 +212,124 @@ START_TEST(test_source_iroute)
 }
 END_TEST
 
+static struct cstp_net6 net6(const char *addr, unsigned prefix)
+{
+	struct cstp_net6 n = {.prefix = prefix};
+
+	ck_assert_int_eq(inet_pton(AF_INET6, addr, n.net), 1);
+	return n;
+}
+
+/* An IPv6 packet of 60 bytes from src to dst, next header nh, destination port dport. */
+static void ipv6_packet(uint8_t p[60], const char *src, const char *dst, uint8_t nh,
+			unsigned dport)
+{
+	memset(p, 0, 60);
+	p[0] = 0x60;
+	p[5] = 20;
+	p[6] = nh;
+	ck_assert_int_eq(inet_pton(AF_INET6, src, p + 8), 1);
+	ck_assert_int_eq(inet_pton(AF_INET6, dst, p + 24), 1);
+	p[42] = (uint8_t)(dport >> 8);
+	p[43] = (uint8_t)dport;
+}
+
 START_TEST(test_source_ipv6)
 {
-	uint8_t p[60] = {0x60};
-	uint8_t mine[16], other[16];
+	uint8_t p[60];
+	struct cstp_net6 mine = net6("fd00:1::5", 128), prefix = net6("fd00:1:0:2::", 64);
+	struct cstp_net6 iroutes[] = {net6("fd00:77::", 48)};
 	uint32_t client = inet_addr("198.19.0.5");
 
-	inet_pton(AF_INET6, "fd00:1::5", mine);
-	inet_pton(AF_INET6, "fd00:1::6", other);
-	p[5] = 20;
-	memcpy(p + 8, mine, 16);
+	ipv6_packet(p, "fd00:1::5", "fd00:9::1", 17, 9);
 	/* An IPv6 packet never passes the IPv4 check, even with matching bytes. */
 	memcpy(p + 12, &client, 4);
 	ck_assert(!cstp_packet_source_ok(p, sizeof(p), client, NULL, 0));
-	memcpy(p + 8, mine, 16);
+	ipv6_packet(p, "fd00:1::5", "fd00:9::1", 17, 9);
 
-	ck_assert(cstp_packet6_source_ok(p, sizeof(p), mine));
-	ck_assert(!cstp_packet6_source_ok(p, sizeof(p), other));
-	ck_assert(!cstp_packet6_source_ok(p, sizeof(p) - 1, mine));
-	ck_assert(!cstp_packet6_source_ok(p, 39, mine));
+	ck_assert(cstp_packet6_source_ok(p, sizeof(p), &mine, NULL, 0));
+	ck_assert(!cstp_packet6_source_ok(p, sizeof(p), &prefix, NULL, 0));
+	ck_assert(!cstp_packet6_source_ok(p, sizeof(p) - 1, &mine, NULL, 0));
+	ck_assert(!cstp_packet6_source_ok(p, 39, &mine, NULL, 0));
+	/* anywhere in the client's prefix, or in an iroute */
+	ipv6_packet(p, "fd00:1:0:2:abcd::9", "fd00:9::1", 17, 9);
+	ck_assert(cstp_packet6_source_ok(p, sizeof(p), &prefix, NULL, 0));
+	ipv6_packet(p, "fd00:1:0:3::1", "fd00:9::1", 17, 9);
+	ck_assert(!cstp_packet6_source_ok(p, sizeof(p), &prefix, NULL, 0));
+	ipv6_packet(p, "fd00:77:0:5::1", "fd00:9::1", 17, 9);
+	ck_assert(!cstp_packet6_source_ok(p, sizeof(p), &prefix, NULL, 0));
+	ck_assert(cstp_packet6_source_ok(p, sizeof(p), &prefix, iroutes, 1));
+	ipv6_packet(p, "fd00:78::1", "fd00:9::1", 17, 9);
+	ck_assert(!cstp_packet6_source_ok(p, sizeof(p), &prefix, iroutes, 1));
 
 	uint8_t v4[48];
 	ipv4_packet(v4, "198.19.0.5", 48);
-	ck_assert(!cstp_packet6_source_ok(v4, sizeof(v4), mine));
+	ck_assert(!cstp_packet6_source_ok(v4, sizeof(v4), &mine, NULL, 0));
+}
+END_TEST
+
+START_TEST(test_link_local_ipv6)
+{
+	uint8_t p[60];
+
+	ipv6_packet(p, "fe80::1", "ff02::2", 58, 0);
+	ck_assert(cstp_packet6_link_local(p, sizeof(p)));
+	ipv6_packet(p, "febf::1", "ff02::2", 58, 0);
+	ck_assert(cstp_packet6_link_local(p, sizeof(p)));
+	ipv6_packet(p, "::", "ff02::16", 58, 0);
+	ck_assert(cstp_packet6_link_local(p, sizeof(p)));
+	ipv6_packet(p, "fec0::1", "ff02::2", 58, 0);
+	ck_assert(!cstp_packet6_link_local(p, sizeof(p)));
+	ipv6_packet(p, "fd00:1::5", "ff02::2", 58, 0);
+	ck_assert(!cstp_packet6_link_local(p, sizeof(p)));
+	ipv6_packet(p, "fe80::1", "ff02::2", 58, 0);
+	ck_assert(!cstp_packet6_link_local(p, 39));
+}
+END_TEST
+
+START_TEST(test_dest_filter_ipv6)
+{
+	uint8_t p[60];
+	const struct cstp_net6 routes[] = {net6("fd00:9::", 32), net6("fd00:1::1", 128)};
+	const struct cstp_net6 excluded[] = {net6("fd00:9:99::", 48)};
+	struct in6_addr dns[1];
+	struct cstp_dest_filter f = {.routes6 = routes,
+				     .n_routes6 = 2,
+				     .excluded6 = excluded,
+				     .n_excluded6 = 1,
+				     .dns6 = dns,
+				     .n_dns6 = 1};
+
+	inet_pton(AF_INET6, "fd00:53::53", dns);
+	ipv6_packet(p, "fd00:1::5", "fd00:9:1::1", 17, 9);
+	ck_assert(cstp_packet6_dest_ok(p, sizeof(p), &f));
+	ipv6_packet(p, "fd00:1::5", "fd00:1::1", 17, 9);
+	ck_assert(cstp_packet6_dest_ok(p, sizeof(p), &f));
+	ipv6_packet(p, "fd00:1::5", "fd00:1::2", 17, 9);
+	ck_assert(!cstp_packet6_dest_ok(p, sizeof(p), &f));
+	ipv6_packet(p, "fd00:1::5", "fd00:9:99::1", 17, 9);
+	ck_assert(!cstp_packet6_dest_ok(p, sizeof(p), &f));
+	f.all6 = true;
+	ck_assert(!cstp_packet6_dest_ok(p, sizeof(p), &f));
+	ipv6_packet(p, "fd00:1::5", "fd00:1::2", 17, 9);
+	ck_assert(cstp_packet6_dest_ok(p, sizeof(p), &f));
+	f.all6 = false;
+	/* the DNS server: port 53 over UDP and TCP, nothing else */
+	ipv6_packet(p, "fd00:1::5", "fd00:53::53", 17, 53);
+	ck_assert(cstp_packet6_dest_ok(p, sizeof(p), &f));
+	ipv6_packet(p, "fd00:1::5", "fd00:53::53", 6, 53);
+	ck_assert(cstp_packet6_dest_ok(p, sizeof(p), &f));
+	ipv6_packet(p, "fd00:1::5", "fd00:53::53", 17, 54);
+	ck_assert(!cstp_packet6_dest_ok(p, sizeof(p), &f));
+	ipv6_packet(p, "fd00:1::5", "fd00:53::53", 0, 53); /* behind a hop-by-hop header */
+	ck_assert(!cstp_packet6_dest_ok(p, sizeof(p), &f));
+	ipv6_packet(p, "fd00:1::5", "fd00:53::53", 17, 53);
+	ck_assert(!cstp_packet6_dest_ok(p, 43, &f));
+	/* IPv4 never passes the IPv6 check */
+	uint8_t v4[48];
+	ipv4_packet(v4, "198.19.0.5", 48);
+	f.all6 = true;
+	ck_assert(!cstp_packet6_dest_ok(v4, sizeof(v4), &f));
 }
 END_TEST
 
@@ -315,7 +410,7 @@ int main(void)
 	    {test_disconnect},        {test_errors},
 	    {test_partial},           {test_stream},
 	    {test_source_ipv4},       {test_source_iroute},
-	    {test_source_ipv6},       {test_dest_filter},
+	    {test_source_ipv6}, {test_link_local_ipv6}, {test_dest_filter_ipv6},       {test_dest_filter},
 	    {NULL},
 	};
 	const struct check_case cases[] = {

@@ -28,6 +28,15 @@ static struct in_addr ip(const char *s)
 	return a;
 }
 
+/* An IPv4-only tunnel. */
+static struct tun_addrs *v4(struct in_addr local, struct in_addr peer)
+{
+	static struct tun_addrs a;
+
+	a = (struct tun_addrs){.has4 = true, .local4 = local, .peer4 = peer};
+	return &a;
+}
+
 static int if_get(const char *name, unsigned long req, struct ifreq *ifr)
 {
 	int sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -80,9 +89,9 @@ START_TEST(test_create_two)
 	char n0[IFNAMSIZ], n1[IFNAMSIZ];
 	int fd0, fd1;
 
-	fd0 = tun_create("vpns", ip("198.19.0.1"), ip("198.19.0.2"), 1400, n0);
+	fd0 = tun_create("vpns", 1400, v4(ip("198.19.0.1"), ip("198.19.0.2")), n0);
 	ck_assert_msg(fd0 >= 0, "tun_create: %s", strerror(-fd0));
-	fd1 = tun_create("vpns", ip("198.19.0.1"), ip("198.19.0.3"), 1300, n1);
+	fd1 = tun_create("vpns", 1300, v4(ip("198.19.0.1"), ip("198.19.0.3")), n1);
 	ck_assert_msg(fd1 >= 0, "tun_create: %s", strerror(-fd1));
 	ck_assert_str_eq(n0, "vpns0");
 	ck_assert_str_eq(n1, "vpns1");
@@ -158,7 +167,7 @@ START_TEST(test_counters)
 	ssize_t n;
 	int fd;
 
-	fd = tun_create("vpns", local, peer, 1400, name);
+	fd = tun_create("vpns", 1400, v4(local, peer), name);
 	ck_assert_msg(fd >= 0, "tun_create: %s", strerror(-fd));
 	stats(name, v);
 	ck_assert_uint_eq(v[0] + v[1] + v[2] + v[3], 0);
@@ -193,14 +202,14 @@ START_TEST(test_close_removes_device)
 	uint64_t v[4];
 	int fd;
 
-	fd = tun_create("vpns", ip("198.19.0.1"), ip("198.19.0.2"), 1400, name);
+	fd = tun_create("vpns", 1400, v4(ip("198.19.0.1"), ip("198.19.0.2")), name);
 	ck_assert_int_ge(fd, 0);
 	ck_assert(device_exists(name));
 	close(fd);
 	ck_assert(!device_exists(name));
 	ck_assert_int_eq(tun_stats(name, &v[0], &v[1], &v[2], &v[3]), -ENODEV);
 
-	fd = tun_create("vpns", ip("198.19.0.1"), ip("198.19.0.2"), 1400, again);
+	fd = tun_create("vpns", 1400, v4(ip("198.19.0.1"), ip("198.19.0.2")), again);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_str_eq(name, again);
 	close(fd);
@@ -216,18 +225,126 @@ START_TEST(test_bad_arguments)
 	int fd;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ck_assert_int_eq(tun_create(bad[i], a, b, 1400, name), -EINVAL);
-	ck_assert_int_eq(tun_create("vpns", a, b, TUN_MTU_MIN - 1, name), -EINVAL);
-	ck_assert_int_eq(tun_create("vpns", a, b, TUN_MTU_MAX + 1, name), -EINVAL);
-	ck_assert_int_eq(tun_create(NULL, a, b, 1400, name), -EINVAL);
+		ck_assert_int_eq(tun_create(bad[i], 1400, v4(a, b), name), -EINVAL);
+	ck_assert_int_eq(tun_create("vpns", TUN_MTU_MIN - 1, v4(a, b), name), -EINVAL);
+	ck_assert_int_eq(tun_create("vpns", TUN_MTU_MAX + 1, v4(a, b), name), -EINVAL);
+	ck_assert_int_eq(tun_create(NULL, 1400, v4(a, b), name), -EINVAL);
 	ck_assert_int_eq(tun_stats("", &v, &v, &v, &v), -EINVAL);
 	ck_assert_int_eq(tun_stats("sixteen-chars-xx", &v, &v, &v, &v), -EINVAL);
 	ck_assert_int_eq(tun_set_mtu("", 1400), -EINVAL);
 
-	fd = tun_create("tenchars-x", a, b, TUN_MTU_MAX, name);
+	fd = tun_create("tenchars-x", TUN_MTU_MAX, v4(a, b), name);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_str_eq(name, "tenchars-x0");
 	close(fd);
+}
+END_TEST
+
+static void set_default_ipv6(bool on)
+{
+	int fd = open("/proc/sys/net/ipv6/conf/default/disable_ipv6", O_WRONLY | O_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, on ? "0" : "1", 1), 1);
+	close(fd);
+}
+
+/* True when the text file holds a line with both words (/proc/net tables). */
+static bool proc_has(const char *path, const char *a, const char *b)
+{
+	char line[512];
+	bool found = false;
+	FILE *f = fopen(path, "r");
+
+	ck_assert_ptr_nonnull(f);
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, a) && strstr(line, b);
+	fclose(f);
+	return found;
+}
+
+/* An ICMPv6 echo request from src to dst, its checksum over the pseudo-header. */
+static void make_ping6(uint8_t pkt[PING_LEN], const struct in6_addr *src,
+		       const struct in6_addr *dst)
+{
+	uint8_t pseudo[40 + PING_LEN];
+	size_t plen = PING_LEN - 40;
+
+	memset(pkt, 0, PING_LEN);
+	pkt[0] = 0x60;
+	put16(pkt + 4, (uint16_t)plen);
+	pkt[6] = IPPROTO_ICMPV6;
+	pkt[7] = 64;
+	memcpy(pkt + 8, src, 16);
+	memcpy(pkt + 24, dst, 16);
+	pkt[40] = 128; /* echo request */
+	put16(pkt + 44, 0x5c5c);
+	put16(pkt + 46, 1);
+	memset(pkt + 48, 0xa5, PING_LEN - 48);
+	memset(pseudo, 0, sizeof(pseudo));
+	memcpy(pseudo, pkt + 8, 32);
+	put16(pseudo + 34, (uint16_t)plen);
+	pseudo[39] = IPPROTO_ICMPV6;
+	memcpy(pseudo + 40, pkt + 40, plen);
+	put16(pkt + 42, csum(pseudo, 40 + plen));
+}
+
+/* A dual-stack device: the server's IPv6 address on it, the client's prefix routed to
+ * it, and the kernel answers the client's ping from inside that prefix. */
+START_TEST(test_ipv6)
+{
+	struct tun_addrs a = {.has4 = true, .local4 = ip("198.19.0.1"), .peer4 = ip("198.19.0.2")};
+	uint8_t ping[PING_LEN], reply[2048];
+	struct in6_addr src;
+	struct pollfd pfd;
+	char name[IFNAMSIZ];
+	ssize_t n;
+	int fd;
+
+	set_default_ipv6(true);
+	a.has6 = true;
+	ck_assert_int_eq(inet_pton(AF_INET6, "fd00:19::1", &a.local6), 1);
+	ck_assert_int_eq(inet_pton(AF_INET6, "fd00:19:0:2::", &a.peer6), 1);
+	a.peer6_prefix = 64;
+	ck_assert_int_eq(tun_create("vpns", TUN_MTU_MIN6 - 1, &a, name), -EINVAL);
+	a.peer6_prefix = 129;
+	ck_assert_int_eq(tun_create("vpns", 1400, &a, name), -EINVAL);
+	a.peer6_prefix = 64;
+	fd = tun_create("vpns", 1400, &a, name);
+	ck_assert_msg(fd >= 0, "tun_create: %s", strerror(-fd));
+	check_device(name, "198.19.0.1", "198.19.0.2", 1400);
+	ck_assert(proc_has("/proc/net/if_inet6", "fd000019000000000000000000000001", name));
+	ck_assert(proc_has("/proc/net/ipv6_route", "fd000019000000020000000000000000 40", name));
+
+	ck_assert_int_eq(inet_pton(AF_INET6, "fd00:19:0:2::1", &src), 1);
+	make_ping6(ping, &src, &a.local6);
+	/* The kernel takes the new address into use a moment later (its DAD work, skipped
+	 * on a NOARP device, still runs first), and may send its own packets (router
+	 * solicitations, MLD): ping until the reply comes, bounded. */
+	n = 0;
+	for (int i = 0; i < 50 && !(n == PING_LEN && reply[40] == 129); i++) {
+		ck_assert_int_eq(write(fd, ping, sizeof(ping)), PING_LEN);
+		pfd = (struct pollfd){.fd = fd, .events = POLLIN};
+		while (poll(&pfd, 1, 100) == 1) {
+			n = read(fd, reply, sizeof(reply));
+			if (n == PING_LEN && reply[6] == IPPROTO_ICMPV6 && reply[40] == 129)
+				break;
+		}
+	}
+	ck_assert_int_eq(n, PING_LEN);
+	ck_assert_int_eq(reply[40], 129); /* echo reply */
+	ck_assert_mem_eq(reply + 8, &a.local6, 16);
+	ck_assert_mem_eq(reply + 24, &src, 16);
+	close(fd);
+
+	/* IPv6 only. */
+	a.has4 = false;
+	fd = tun_create("vpns", 1280, &a, name);
+	ck_assert_msg(fd >= 0, "tun_create: %s", strerror(-fd));
+	close(fd);
+	a.has6 = false;
+	ck_assert_int_eq(tun_create("vpns", 1400, &a, name), -EINVAL);
+	set_default_ipv6(false);
 }
 END_TEST
 
@@ -267,7 +384,7 @@ int main(void)
 {
 	const struct check_test tests[] = {
 	    {test_create_two},    {test_counters}, {test_close_removes_device},
-	    {test_bad_arguments}, {NULL},
+	    {test_bad_arguments}, {test_ipv6}, {NULL},
 	};
 	const struct check_case cases[] = {
 	    {"tun", NULL, NULL, 0, tests},

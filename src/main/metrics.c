@@ -188,6 +188,8 @@ static char *page(TALLOC_CTX *ctx, struct main_ctx *m)
 	const char *fail = "sluice_auth_failures_total";
 	const char *exits = "sluice_worker_exits_total";
 	const char *chan = "sluice_sessions_by_channel";
+	const char *fam = "sluice_sessions_by_family";
+	uint64_t v4 = 0, v6 = 0;
 	const char *rot = "sluice_worker_template_rotations_total";
 	char *p = talloc_strdup(ctx, "");
 
@@ -202,6 +204,8 @@ static char *page(TALLOC_CTX *ctx, struct main_ctx *m)
 			dtls++;
 		else
 			tls++;
+		v4 += w->pool != NULL;
+		v6 += w->pool6 != NULL;
 	}
 	p = metric(p, "sluice_sessions_active", "gauge", "Tunnels up now.", m->n_sessions);
 	p = metric(p, "sluice_sessions_total", "counter", "Tunnels set up since start.",
@@ -209,6 +213,10 @@ static char *page(TALLOC_CTX *ctx, struct main_ctx *m)
 	p = head(p, chan, "gauge", "Tunnels up now by the channel carrying their data.");
 	p = sample(p, chan, "channel", "tls", tls);
 	p = sample(p, chan, "channel", "dtls", dtls);
+	p = head(p, fam, "gauge",
+		 "Tunnels up now with an address of that family (dual-stack ones count twice).");
+	p = sample(p, fam, "family", "ipv4", v4);
+	p = sample(p, fam, "family", "ipv6", v6);
 	p = metric(p, "sluice_workers", "gauge", "Worker processes, authenticating or in a tunnel.",
 		   m->n_workers);
 	p = metric(p, "sluice_pending_cookie_checks", "gauge",

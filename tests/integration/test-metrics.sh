@@ -10,7 +10,8 @@ it_init
 make_certs
 add_user alice alice-pw
 write_config "metrics-listen = $SRV_IP1:9199
-stats-report-time = 1"
+stats-report-time = 1
+ipv6-network = fd00:19::/64"
 start_server
 
 scrape()
@@ -46,6 +47,8 @@ scrape
 expect sluice_sessions_active 1
 expect sluice_sessions_total 1
 expect 'sluice_sessions_by_channel{channel="tls"}' 1
+expect 'sluice_sessions_by_family{family="ipv4"}' 1
+expect 'sluice_sessions_by_family{family="ipv6"}' 1
 expect sluice_auth_successes_total 1
 grep -Eq '^sluice_auth_failures_total\{reason="[^"]+"\} [1-9]' "$WORK/metrics.txt" ||
 	fail "the wrong password is not counted"

@@ -369,8 +369,9 @@ static const char *const sample_header[] = {
     "ipv4-network (one address pool, ipv4-network or ipv6-network, is required), are "
     "set to example values that must be changed; every other key is commented out, "
     "showing its default or, where it has none, an example. 'Reloadable' says whether a "
-    "SIGHUP applies a new value in ocserv; sluiced does not reload yet. 'Per-user/group' "
-    "says whether ocserv allows the key in its per-user and per-group files.",
+    "SIGHUP applies a new value (to new connections); other keys keep their running value "
+    "until a restart. 'Per-user/group' says whether the key may also be set in per-user "
+    "and per-group files.",
 };
 
 static int sample_key(FILE *out, const struct config_key *key)

@@ -899,6 +899,10 @@ const struct config_key config_keys[] = {
     {"ban-points-worker-crash", &t_uint, OFF(ban_points_worker_crash), 0, 0, 1000000, "20", R,
      "points for a worker that dies on a signal sluiced did not send (a crash) before its "
      "client authenticated"},
+    {"ban-ipv6-prefix", &t_uint, OFF(ban_ipv6_prefix), 0, 32, 128, "64", SL,
+     "an IPv6 client's points and ban count for its prefix of this many bits (128: for its "
+     "address alone), as a host or site usually holds a whole /64; IPv4 clients score per "
+     "address"},
     {"device", &t_device, OFF(device), 0, 0, 10, "vpns", R,
      "prefix of the TUN device names (letters, digits, '-', '_'; at most 10)"},
     {"predictable-ips", &t_bool, OFF(predictable_ips), 0, 0, 0, "true", R,

@@ -2,18 +2,20 @@
 
 #include "ctl/ctl.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
+
+#include "common/netaddr.h"
 
 static int run(const struct ctl_opts *o, const char *arg)
 {
 	CtlIp req = CTL_IP__INIT;
 	struct ctl_reply r = {0};
-	unsigned char a[sizeof(struct in6_addr)];
+	struct netaddr a;
+	unsigned len;
 	int ret;
 
-	if (inet_pton(AF_INET, arg, a) != 1 && inet_pton(AF_INET6, arg, a) != 1) {
-		fprintf(stderr, "sluicectl: not an IP address: %s\n", arg);
+	if (netaddr_prefix_parse(arg, &a, &len) < 0) {
+		fprintf(stderr, "sluicectl: not an IP address or prefix: %s\n", arg);
 		return CTL_USAGE;
 	}
 	req.ip = (char *)arg;
@@ -22,4 +24,4 @@ static int run(const struct ctl_opts *o, const char *arg)
 }
 
 const struct ctl_command ctl_unban_ip = {
-    {"unban", "ip"}, "IP", "forget the score and ban of address IP", run};
+    {"unban", "ip"}, "IP", "forget the score and ban of IP (an address, or a listed prefix)", run};

@@ -8,17 +8,23 @@
 #include <talloc.h>
 
 #include "common/log.h"
+#include "common/netaddr.h"
 #include "main/events.h"
 #include "main/main.h"
 
 #define BAN_BUCKETS     1024
 #define BAN_MAX_ENTRIES 16384 /* bounds main's memory under a scan from many addresses */
 #define BAN_SWEEP_SECS  60.
+/* "IPv6 (in IPv6/len)" */
+#define BAN_CLIENT_STRLEN (INET6_ADDRSTRLEN + NETADDR_PREFIX_STRLEN + 6)
 
+/* An IPv4 address, or the IPv6 prefix of ban-ipv6-prefix bits (an address of its own
+ * at 128): one host or site usually holds a whole /64, and it would be no work for it to
+ * score under each of its addresses in turn. */
 struct ban_entry {
 	struct ban_entry *next;
-	int family;
-	uint8_t addr[16];
+	struct netaddr key; /* host bits beyond prefix cleared */
+	unsigned prefix;    /* 32 for IPv4 */
 	unsigned score;
 	time_t last;
 	time_t banned_since, banned_until;
@@ -31,61 +37,35 @@ struct ban_table {
 	ev_timer sweep;
 };
 
-static unsigned hash_addr(int family, const uint8_t *a)
+static unsigned hash_key(const struct netaddr *k)
 {
 	uint32_t h = 2166136261u;
 
-	for (size_t i = 0; i < (family == AF_INET ? 4u : 16u); i++)
-		h = (h ^ a[i]) * 16777619u;
+	for (size_t i = 0; i < sizeof(k->a); i++)
+		h = (h ^ k->a[i]) * 16777619u;
 	return h % BAN_BUCKETS;
 }
 
-/* IPv4 clients of the dual-stack listener arrive as ::ffff:a.b.c.d: scored as IPv4. */
-static int addr_from_text(const char *ip, int *family, uint8_t a[16])
+/* The entry a scores under: a itself (IPv4), or its prefix. */
+static unsigned to_key(const struct main_ctx *m, struct netaddr *a)
 {
-	memset(a, 0, 16);
-	if (inet_pton(AF_INET, ip, a) == 1) {
-		*family = AF_INET;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, ip, a) != 1)
-		return -EINVAL;
-	*family = AF_INET6;
-	if (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)a)) {
-		memmove(a, a + 12, 4);
-		memset(a + 4, 0, 12);
-		*family = AF_INET;
-	}
-	return 0;
+	unsigned prefix = a->family == AF_INET6 ? m->cfg->ban_ipv6_prefix : 32;
+
+	netaddr_mask(a, prefix);
+	return prefix;
 }
 
-static void addr_from_sockaddr(const struct sockaddr_storage *ss, int *family, uint8_t a[16])
-{
-	memset(a, 0, 16);
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)ss;
-
-		*family = AF_INET6;
-		memcpy(a, &s6->sin6_addr, 16);
-		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
-			memmove(a, a + 12, 4);
-			memset(a + 4, 0, 12);
-			*family = AF_INET;
-		}
-	} else {
-		*family = AF_INET;
-		memcpy(a, &((const struct sockaddr_in *)ss)->sin_addr, 4);
-	}
-}
-
+/* "198.18.0.2", "fd00:18:0:1::/64"; an IPv6 entry of 128 bits is an address. */
 static void entry_text(const struct ban_entry *e, char *buf, size_t len)
 {
-	inet_ntop(e->family, e->addr, buf, (socklen_t)len);
+	netaddr_text(&e->key, buf, len);
+	if (e->prefix < netaddr_bits(&e->key))
+		snprintf(buf + strlen(buf), len - strlen(buf), "/%u", e->prefix);
 }
 
 static void unlink_entry(struct ban_table *t, struct ban_entry *e)
 {
-	struct ban_entry **pp = &t->bucket[hash_addr(e->family, e->addr)];
+	struct ban_entry **pp = &t->bucket[hash_key(&e->key)];
 
 	for (; *pp; pp = &(*pp)->next) {
 		if (*pp == e) {
@@ -99,7 +79,7 @@ static void unlink_entry(struct ban_table *t, struct ban_entry *e)
 
 static void unban_event(struct main_ctx *m, const struct ban_entry *e, const char *why)
 {
-	char ip[INET6_ADDRSTRLEN];
+	char ip[NETADDR_PREFIX_STRLEN];
 	struct main_event ev = {.kind = MEV_UNBAN, .ok = true, .client_ip = ip, .reason = why};
 
 	entry_text(e, ip, sizeof(ip));
@@ -155,17 +135,18 @@ static void evict_one(struct ban_table *t)
 		unlink_entry(t, oldest);
 }
 
-static struct ban_entry *lookup(struct main_ctx *m, int family, const uint8_t *a, time_t now,
+/* The entry of address a (its prefix for IPv6), created when asked to. */
+static struct ban_entry *lookup(struct main_ctx *m, const struct netaddr *a, time_t now,
 				bool create)
 {
 	struct ban_table *t = m->bans;
-	unsigned h = hash_addr(family, a);
+	struct netaddr k = *a;
+	unsigned prefix = to_key(m, &k), h = hash_key(&k);
 	struct ban_entry *e;
 
 	for (e = t->bucket[h]; e; e = e->next) {
-		if (e->family == family && memcmp(e->addr, a, 16) == 0)
-			return expire(m, e, now) ? (create ? lookup(m, family, a, now, true) : NULL)
-						 : e;
+		if (e->key.family == k.family && memcmp(e->key.a, k.a, sizeof(k.a)) == 0)
+			return expire(m, e, now) ? (create ? lookup(m, a, now, true) : NULL) : e;
 	}
 	if (!create)
 		return NULL;
@@ -178,8 +159,8 @@ static struct ban_entry *lookup(struct main_ctx *m, int family, const uint8_t *a
 	e = talloc_zero(t, struct ban_entry);
 	if (!e)
 		return NULL;
-	e->family = family;
-	memcpy(e->addr, a, 16);
+	e->key = k;
+	e->prefix = prefix;
 	e->last = now;
 	e->next = t->bucket[h];
 	t->bucket[h] = e;
@@ -190,7 +171,7 @@ static struct ban_entry *lookup(struct main_ctx *m, int family, const uint8_t *a
 static void add_points(struct main_ctx *m, struct ban_entry *e, unsigned points, time_t now)
 {
 	const struct sluice_config *c = m->cfg;
-	char ip[INET6_ADDRSTRLEN], why[96];
+	char ip[NETADDR_PREFIX_STRLEN], why[96];
 	struct main_event ev = {.kind = MEV_BAN, .ok = true, .client_ip = ip, .reason = why};
 
 	e->last = now;
@@ -218,17 +199,31 @@ int main_ban_init(struct main_ctx *m)
 	return 0;
 }
 
+/* "198.18.0.2", or "fd00:18:0:1::3 (in fd00:18:0:1::/64)": the address, and the prefix
+ * it scores under when that is more than the address. */
+static void client_text(const struct netaddr *a, const struct ban_entry *e, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN], key[NETADDR_PREFIX_STRLEN];
+
+	netaddr_text(a, ip, sizeof(ip));
+	entry_text(e, key, sizeof(key));
+	if (strcmp(ip, key) == 0)
+		snprintf(buf, len, "%s", ip);
+	else
+		snprintf(buf, len, "%s (in %s)", ip, key);
+}
+
 bool main_ban_connection(struct main_ctx *m, const struct sockaddr_storage *peer)
 {
 	time_t now = (time_t)ev_now(m->loop);
 	struct ban_entry *e;
-	uint8_t a[16];
-	int family;
+	struct netaddr a;
+	unsigned port;
 
 	if (!m->cfg->max_ban_score)
 		return false;
-	addr_from_sockaddr(peer, &family, a);
-	e = lookup(m, family, a, now, m->cfg->ban_points_connection > 0);
+	netaddr_from_sockaddr(peer, &a, &port);
+	e = lookup(m, &a, now, m->cfg->ban_points_connection > 0);
 	if (!e)
 		return false;
 	if (!e->banned_until && m->cfg->ban_points_connection)
@@ -237,11 +232,11 @@ bool main_ban_connection(struct main_ctx *m, const struct sockaddr_storage *peer
 		return false;
 	/* At most one line a second per address, so a flood does not flood the log. */
 	if (e->last_refusal_log != now) {
-		char ip[INET6_ADDRSTRLEN];
+		char who[BAN_CLIENT_STRLEN];
 
 		e->last_refusal_log = now;
-		entry_text(e, ip, sizeof(ip));
-		log_notice("connection from %s refused: banned for %lld more s", ip,
+		client_text(&a, e, who, sizeof(who));
+		log_notice("connection from %s refused: banned for %lld more s", who,
 			   (long long)(e->banned_until - now));
 	}
 	return true;
@@ -253,22 +248,23 @@ static void ban_worker_crash(struct main_ctx *m, const struct main_event *ev)
 {
 	unsigned points = m->cfg->ban_points_worker_crash, score;
 	time_t now = (time_t)ev_now(m->loop);
+	char who[BAN_CLIENT_STRLEN];
 	struct ban_entry *e;
-	uint8_t a[16];
-	int family;
+	struct netaddr a;
 
-	if (!m->cfg->max_ban_score || !points || addr_from_text(ev->w->client_ip, &family, a) < 0)
+	if (!m->cfg->max_ban_score || !points || netaddr_parse(ev->w->client_ip, &a) < 0)
 		return;
-	e = lookup(m, family, a, now, true);
+	e = lookup(m, &a, now, true);
 	if (!e)
 		return;
 	/* Before add_points(), so that a ban it causes is logged after its reason. */
 	score = e->score;
 	if (!e->banned_until)
 		score = score > UINT32_MAX - points ? UINT32_MAX : score + points;
+	client_text(&a, e, who, sizeof(who));
 	log_notice("ban points: client=%s +%u for a worker crash before authentication "
 		   "(worker %d %s); score %u",
-		   ev->w->client_ip, points, (int)ev->w->pid, ev->detail, score);
+		   who, points, (int)ev->w->pid, ev->detail, score);
 	add_points(m, e, points, now);
 }
 
@@ -276,8 +272,7 @@ void main_ban_on_event(struct main_ctx *m, const struct main_event *ev)
 {
 	time_t now = (time_t)ev_now(m->loop);
 	struct ban_entry *e;
-	uint8_t a[16];
-	int family;
+	struct netaddr a;
 
 	if (ev->kind == MEV_WORKER_EXIT && ev->crash_before_auth) {
 		ban_worker_crash(m, ev);
@@ -289,9 +284,9 @@ void main_ban_on_event(struct main_ctx *m, const struct main_event *ev)
 	    (ev->reason && (strcmp(ev->reason, "too many sessions") == 0 ||
 			    strcmp(ev->reason, "password file error") == 0)))
 		return;
-	if (addr_from_text(ev->client_ip, &family, a) < 0)
+	if (netaddr_parse(ev->client_ip, &a) < 0)
 		return;
-	e = lookup(m, family, a, now, true);
+	e = lookup(m, &a, now, true);
 	if (e)
 		add_points(m, e, m->cfg->ban_points_wrong_password, now);
 }
@@ -317,16 +312,17 @@ void main_ban_list(struct main_ctx *m, bool banned_only,
 	}
 }
 
-int main_ban_unban(struct main_ctx *m, const char *ip)
+int main_ban_unban(struct main_ctx *m, const char *text)
 {
 	struct ban_entry *e;
-	uint8_t a[16];
-	int family;
+	struct netaddr a;
+	unsigned len;
 
-	if (addr_from_text(ip, &family, a) < 0)
+	if (netaddr_prefix_parse(text, &a, &len) < 0)
 		return -EINVAL;
-	e = lookup(m, family, a, (time_t)ev_now(m->loop), false);
-	if (!e)
+	e = lookup(m, &a, (time_t)ev_now(m->loop), false);
+	/* An address names the entry it scores under; a prefix must be that entry's. */
+	if (!e || (len != netaddr_bits(&a) && len != e->prefix))
 		return -ENOENT;
 	if (e->banned_until)
 		unban_event(m, e, "unbanned by the operator");

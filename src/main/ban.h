@@ -2,8 +2,10 @@
  * connection at accept, per failed login (from MEV_AUTH events) and per worker that
  * crashed before authentication (MEV_WORKER_EXIT, sluice's own key); an address whose
  * score reaches max-ban-score is refused at accept, before any TLS, for ban-time
- * seconds. Unlike ocserv, no address is exempt (not even loopback or local subnets):
- * an operator who wants none banned sets max-ban-score = 0. */
+ * seconds. An IPv6 client scores for its prefix of ban-ipv6-prefix bits (default /64),
+ * an IPv4 client (also one on the dual-stack listener, ::ffff:a.b.c.d) for its address.
+ * Unlike ocserv, no address is exempt (not even loopback or local subnets): an operator
+ * who wants none banned sets max-ban-score = 0. */
 #ifndef SLUICE_BAN_H
 #define SLUICE_BAN_H
 
@@ -12,12 +14,14 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "common/netaddr.h"
+
 struct main_ctx;
 struct main_event;
 
-/* One address as the control tool lists it. */
+/* One entry as the control tool lists it. */
 struct ban_info {
-	char ip[INET6_ADDRSTRLEN];
+	char ip[NETADDR_PREFIX_STRLEN]; /* an address, or an IPv6 prefix "fd00:18:0:1::/64" */
 	unsigned score;
 	time_t last;         /* when it last scored */
 	time_t banned_since; /* 0: not banned */
@@ -34,7 +38,9 @@ void main_ban_on_event(struct main_ctx *m, const struct main_event *ev);
 /* For the control tool: every scored address (banned_only: only the banned ones). */
 void main_ban_list(struct main_ctx *m, bool banned_only,
 		   void (*cb)(void *arg, const struct ban_info *b), void *arg);
-/* Forgets ip's score and ban: 0, -EINVAL (not an address), -ENOENT (not listed). */
-int main_ban_unban(struct main_ctx *m, const char *ip);
+/* Forgets the score and ban of an entry, named by an address (of an IPv6 client: any
+ * address in the prefix) or by the entry's own prefix ("fd00:18:0:1::/64"): 0, -EINVAL
+ * (neither), -ENOENT (not listed). */
+int main_ban_unban(struct main_ctx *m, const char *text);
 
 #endif

@@ -86,10 +86,10 @@ int ctl_on_unban_ip(void *ctx, void *msg, int *fds)
 {
 	struct main_ctl_conn *c = ctx;
 	CtlIp *ip = msg;
-	char what[INET6_ADDRSTRLEN + 16];
+	char what[NETADDR_PREFIX_STRLEN + 16];
 	int ret;
 
-	if (strnlen(ip->ip, INET6_ADDRSTRLEN) >= INET6_ADDRSTRLEN)
+	if (strnlen(ip->ip, NETADDR_PREFIX_STRLEN) >= NETADDR_PREFIX_STRLEN)
 		return ctl_send_done(c, EINVAL, "invalid address", 0);
 	snprintf(what, sizeof(what), "unban ip %s", ip->ip);
 	ret = main_ban_unban(c->m, ip->ip);

@@ -5,29 +5,31 @@
 #include <arpa/inet.h>
 
 #include "common/log.h"
+#include "common/netaddr.h"
 #include "main/main.h"
 
 static void event_log(struct main_ctx *m, const struct main_event *ev)
 {
 	const struct main_worker *w = ev->w;
 	struct main_addrs a;
+	char client[NETADDR_PORT_STRLEN];
 
 	switch (ev->kind) {
 	case MEV_AUTH:
+		netaddr_port_text(ev->client_ip, ev->client_port, client, sizeof(client));
 		if (ev->ok)
-			log_notice("auth ok: user=%s client=%s:%u", ev->user, ev->client_ip,
-				   ev->client_port);
+			log_notice("auth ok: user=%s client=%s", ev->user, client);
 		else
-			log_notice("auth failed: user=%s client=%s:%u reason=%s", ev->user,
-				   ev->client_ip, ev->client_port, ev->reason ? ev->reason : "");
+			log_notice("auth failed: user=%s client=%s reason=%s", ev->user, client,
+				   ev->reason ? ev->reason : "");
 		break;
 	case MEV_SESSION_START:
 		main_session_addrs(w, &a);
-		log_notice("session start: sid=%s user=%s group=%s client=%s:%u device=%s "
+		netaddr_port_text(w->client_ip, w->client_port, client, sizeof(client));
+		log_notice("session start: sid=%s user=%s group=%s client=%s device=%s "
 			   "vpn-ip=%s vpn-ip6=%s worker=%d",
-			   w->sid, w->username, w->groupname[0] ? w->groupname : "-", w->client_ip,
-			   w->client_port, w->device, a.ip4[0] ? a.ip4 : "-",
-			   a.ip6[0] ? a.ip6 : "-", (int)w->pid);
+			   w->sid, w->username, w->groupname[0] ? w->groupname : "-", client,
+			   w->device, a.ip4[0] ? a.ip4 : "-", a.ip6[0] ? a.ip6 : "-", (int)w->pid);
 		break;
 	case MEV_SESSION_END:
 		log_notice("session end: sid=%s user=%s device=%s duration=%llds bytes-in=%llu "

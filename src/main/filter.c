@@ -212,13 +212,10 @@ int filter_session_add(struct main_ctx *m, struct main_worker *w)
 		add(&b, "add rule %s s_%s meta nfproto ipv4 counter drop\n", b.table, b.device);
 	}
 	if (w->pool6) {
-		struct in6_addr net = w->vpn_ip6;
-		size_t len;
+		struct main_addrs a;
 
-		ipv6_prefix_clear(net.s6_addr, c->ipv6_subnet_prefix);
-		inet_ntop(AF_INET6, &net, ip, sizeof(ip));
-		len = strlen(ip);
-		snprintf(ip + len, sizeof(ip) - len, "/%u", c->ipv6_subnet_prefix);
+		main_session_addrs(w, &a);
+		snprintf(ip, sizeof(ip), "%s", a.prefix6);
 		family_rules(&b, c, AF_INET6, ip, SET_SRC6);
 	} else {
 		add(&b, "add rule %s s_%s meta nfproto ipv6 counter drop\n", b.table, b.device);

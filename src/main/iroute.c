@@ -50,19 +50,20 @@ void iroutes_apply(struct main_ctx *m, const struct main_worker *w, bool add)
 	const char *command = add ? c->route_add_cmd : c->route_del_cmd;
 
 	for (size_t i = 0; i < c->n_iroutes; i++) {
-		uint8_t net[16];
+		struct netaddr net;
 		unsigned prefix;
 		int family, ret;
 
-		if (ip_prefix_parse(c->iroutes[i], &family, net, &prefix) < 0) {
+		if (netaddr_prefix_parse(c->iroutes[i], &net, &prefix) < 0) {
 			log_err("%s: iroute '%s' is not a network", w->label, c->iroutes[i]);
 			continue;
 		}
+		family = net.family;
 		/* A session without an address of that family cannot carry the network. */
 		if ((family == AF_INET && !w->pool) || (family == AF_INET6 && !w->pool6))
 			continue;
 		if (command) {
-			char *cmd = expand(NULL, command, c->iroutes[i], family, net, prefix,
+			char *cmd = expand(NULL, command, c->iroutes[i], family, net.a, prefix,
 					   w->device);
 
 			if (cmd)
@@ -72,7 +73,7 @@ void iroutes_apply(struct main_ctx *m, const struct main_worker *w, bool add)
 		}
 		if (!add)
 			continue;
-		ret = tun_route(w->device, family, net, prefix, true);
+		ret = tun_route(w->device, family, net.a, prefix, true);
 		if (ret < 0)
 			log_warn("%s: cannot route iroute %s to %s: %s", w->label, c->iroutes[i],
 				 w->device, strerror(-ret));

@@ -19,6 +19,10 @@
 
 #define MAIN_MAX_LISTENERS 4
 #define MAIN_DTLS_ID_LEN   32 /* the App-ID main gives each tunnel */
+/* A worker's label: "worker " PID " (" user "@[" IPv6 "]:" port ")"; a longer user
+ * name is cut to MAIN_LABEL_USER_MAX. */
+#define MAIN_LABEL_USER_MAX 48
+#define MAIN_LABEL_MAX      (30 + MAIN_LABEL_USER_MAX + INET6_ADDRSTRLEN)
 
 struct main_template;
 
@@ -53,7 +57,7 @@ struct main_worker {
 	unsigned client_port;
 	char local_ip[INET6_ADDRSTRLEN];
 	unsigned local_port;
-	char label[96];    /* "worker PID (user@ip)" for logs */
+	char label[MAIN_LABEL_MAX]; /* "worker PID (user@ip:port)" for logs */
 	uint32_t cert_gen; /* of the certificate it was sent; sec signs with that key */
 
 	/* the tunnel request, kept while sec checks the cookie */

@@ -140,13 +140,15 @@ void main_session_addrs(const struct main_worker *w, struct main_addrs *t)
 		inet_ntop(AF_INET, &local, t->local4, sizeof(t->local4));
 	}
 	if (w->pool6) {
-		struct in6_addr local = lease_pool_server_addr6(w->pool6), net = w->vpn_ip6;
+		struct in6_addr local = lease_pool_server_addr6(w->pool6);
+		struct netaddr net = {.family = AF_INET6};
 		char text[INET6_ADDRSTRLEN];
 
 		inet_ntop(AF_INET6, &w->vpn_ip6, t->ip6, sizeof(t->ip6));
 		inet_ntop(AF_INET6, &local, t->local6, sizeof(t->local6));
-		ipv6_prefix_clear(net.s6_addr, w->cfg->ipv6_subnet_prefix);
-		inet_ntop(AF_INET6, &net, text, sizeof(text));
+		memcpy(net.a, &w->vpn_ip6, 16);
+		netaddr_mask(&net, w->cfg->ipv6_subnet_prefix);
+		netaddr_text(&net, text, sizeof(text));
 		snprintf(t->prefix6, sizeof(t->prefix6), "%s/%u", text, w->cfg->ipv6_subnet_prefix);
 		t->prefix6_len = w->cfg->ipv6_subnet_prefix;
 	}

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/netaddr.h"
 #include "ipc/main_worker.pb-c.h"
 #include "main/dtls_hello.h"
 #include "main/listeners.h"
@@ -72,31 +73,19 @@ static int client_socket(struct main_ctx *m, struct main_worker *w,
 
 static void peer_text(const struct sockaddr_storage *ss, char *buf, size_t len)
 {
-	char ip[INET6_ADDRSTRLEN] = "?";
-	unsigned port = 0;
+	char ip[INET6_ADDRSTRLEN];
+	struct netaddr a;
+	unsigned port;
 
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)ss;
-
-		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
-			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], ip, sizeof(ip));
-		else
-			inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
-		port = ntohs(s6->sin6_port);
-	} else if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const void *)ss;
-
-		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
-		port = ntohs(s4->sin_port);
-	}
-	snprintf(buf, len, "%s:%u", ip, port);
+	netaddr_from_sockaddr(ss, &a, &port);
+	netaddr_port_text(netaddr_text(&a, ip, sizeof(ip)), port, buf, len);
 }
 
 static void handoff(struct main_ctx *m, struct main_worker *w, const uint8_t *dgram, size_t len,
 		    const struct sockaddr_storage *peer, socklen_t plen)
 {
 	MwUdp msg = MW_UDP__INIT;
-	char who[INET6_ADDRSTRLEN + 8];
+	char who[NETADDR_PORT_STRLEN];
 	ev_tstamp now = ev_now(m->loop);
 	int fd;
 
@@ -140,15 +129,16 @@ void main_udp_readable(struct ev_loop *loop, ev_io *io, int revents)
 	for (int i = 0; i < UDP_DRAIN_MAX; i++) {
 		struct sockaddr_storage peer;
 		socklen_t plen = sizeof(peer);
-		ssize_t n = recvfrom(io->fd, buf, sizeof(buf), MSG_TRUNC, (struct sockaddr *)&peer,
-				     &plen);
+		ssize_t n =
+		    recvfrom(io->fd, buf, sizeof(buf), MSG_TRUNC, (struct sockaddr *)&peer, &plen);
 		const uint8_t *id;
 		size_t id_len;
 		struct main_worker *w;
 
 		if (n < 0)
 			return;
-		if ((size_t)n > sizeof(buf) || dtls_hello_session_id(buf, (size_t)n, &id, &id_len) < 0) {
+		if ((size_t)n > sizeof(buf) ||
+		    dtls_hello_session_id(buf, (size_t)n, &id, &id_len) < 0) {
 			m->udp_garbage++;
 			log_drops(m);
 			continue;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/netaddr.h"
 #include "common/session.h"
 #include "common/text.h"
 #include "ipc/main_worker.pb-c.h"
@@ -40,9 +41,12 @@ static const struct ipc_route main_from_worker[] = {
 
 void main_worker_set_label(struct main_worker *w)
 {
-	snprintf(w->label, sizeof(w->label), "worker %d (%s%s%s:%u)", (int)w->pid,
-		 w->username ? w->username : "", w->username ? "@" : "", w->client_ip,
-		 w->client_port);
+	char client[NETADDR_PORT_STRLEN];
+
+	/* The user name is cut, the client's address and port never are. */
+	snprintf(w->label, sizeof(w->label), "worker %d (%.*s%s%s)", (int)w->pid,
+		 MAIN_LABEL_USER_MAX, w->username ? w->username : "", w->username ? "@" : "",
+		 netaddr_port_text(w->client_ip, w->client_port, client, sizeof(client)));
 }
 
 /* The bit of a signal in main_worker.signals_sent; main sends none above 31. */
@@ -88,21 +92,10 @@ static void worker_readable(struct ev_loop *loop, ev_io *io, int revents)
 
 static void addr_to_text(const struct sockaddr_storage *ss, char *ip, size_t iplen, unsigned *port)
 {
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)ss;
+	struct netaddr a;
 
-		/* An IPv4 client on a dual-stack socket is shown as IPv4. */
-		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
-			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], ip, (socklen_t)iplen);
-		else
-			inet_ntop(AF_INET6, &s6->sin6_addr, ip, (socklen_t)iplen);
-		*port = ntohs(s6->sin6_port);
-	} else {
-		const struct sockaddr_in *s4 = (const void *)ss;
-
-		inet_ntop(AF_INET, &s4->sin_addr, ip, (socklen_t)iplen);
-		*port = ntohs(s4->sin_port);
-	}
+	netaddr_from_sockaddr(ss, &a, port);
+	netaddr_text(&a, ip, iplen);
 }
 
 /* select-group and default-select-group as the form's choices, under ctx. */
@@ -184,7 +177,7 @@ int main_worker_started(struct main_ctx *m, struct main_worker *w, pid_t pid)
 		main_worker_kill(w, "cannot announce it to sec");
 		return 0;
 	}
-	log_debug("%s started for %s:%u", w->label, w->client_ip, w->client_port);
+	log_debug("%s started", w->label);
 	return 0;
 }
 

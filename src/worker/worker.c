@@ -202,23 +202,22 @@ static int parse_nets(TALLOC_CTX *ctx, const struct worker *w, char **items, siz
 	if (!out->v4 || !out->v6)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		uint8_t a[16];
+		struct netaddr a;
 		unsigned prefix;
-		int family;
 
 		if (strcmp(items[i], "default") == 0) {
 			out->dflt = true;
 			continue;
 		}
-		if (ip_prefix_parse(items[i], &family, a, &prefix) < 0)
+		if (netaddr_prefix_parse(items[i], &a, &prefix) < 0)
 			return -EINVAL;
-		if (family == AF_INET) {
+		if (a.family == AF_INET) {
 			uint32_t net;
 
 			out->any4 = true;
 			if (!w->has_ip4)
 				continue;
-			memcpy(&net, a, 4);
+			memcpy(&net, a.a, 4);
 			out->v4[out->n4].mask_be = ipv4_prefix_mask(prefix);
 			out->v4[out->n4].net_be = net & out->v4[out->n4].mask_be;
 			out->n4++;
@@ -226,7 +225,7 @@ static int parse_nets(TALLOC_CTX *ctx, const struct worker *w, char **items, siz
 			out->any6 = true;
 			if (!w->has_ip6)
 				continue;
-			memcpy(out->v6[out->n6].net, a, 16);
+			memcpy(out->v6[out->n6].net, a.a, 16);
 			out->v6[out->n6].prefix = prefix;
 			out->n6++;
 		}

@@ -24,6 +24,7 @@ HARNESSES=(
 	"http        | worker                 | talloc                             | -max_len=70000"
 	"cstp        | worker common          |                                    |"
 	"text        | common                 |                                    |"
+	"netaddr     | common                 |                                    |"
 	"auth_body   | worker ipc             | talloc libxml-2.0 libprotobuf-c    |"
 	"passwd      | passwd                 | talloc libcrypt                    |"
 	"ipc         | ipc                    | talloc libprotobuf-c               |"

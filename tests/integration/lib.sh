@@ -4,7 +4,8 @@
 # It drives either sluiced (SERVER=sluiced, the default) or Debian's ocserv
 # (SERVER=ocserv) with the same ocserv-syntax configuration, password file and
 # certificates, and the real openconnect client, in network namespaces created per run.
-# Network rule (doc/testing.md): only 198.18.0.0/15 addresses are ever configured.
+# Network rule (doc/testing.md): only 198.18.0.0/15 addresses are ever configured, and
+# for IPv6 (NET6=yes) only fd00::/8 ULA addresses.
 #
 # Exit codes of a test: 0 pass, 1 fail, 77 skip.
 
@@ -29,6 +30,14 @@ SRV_IP2=198.18.1.1
 CLI_IP2=198.18.1.2
 POOL_NET=198.19.0.0
 POOL_PREFIX=24
+# NET6=yes (set before it_init): the veth links carry these IPv6 addresses too.
+: "${NET6:=no}"
+SRV6_IP1=fd00:18:0:1::1
+CLI6_IP1=fd00:18:0:1::2
+SRV6_IP2=fd00:18:0:2::1
+CLI6_IP2=fd00:18:0:2::2
+# CLIENT_FAMILY=6: clients reach the server at its IPv6 address (NET6=yes).
+CLIENT_FAMILY=4
 
 WORK=
 SERVER_PID=
@@ -118,6 +127,14 @@ check_addr()
 	*) fail "refusing address '$1' outside 198.18.0.0/15" ;;
 	esac
 	[[ $a =~ ^198\.1[89]\.[0-9]{1,3}\.[0-9]{1,3}$ ]] || fail "malformed address '$1'"
+}
+
+# Refuses every IPv6 address outside the ULA range fd00::/8 (testing.md).
+check_addr6()
+{
+	local a=${1%/*}
+	[[ ${a,,} =~ ^fd[0-9a-f]{2}(:[0-9a-f]{0,4}){1,7}$ ]] ||
+		fail "refusing IPv6 address '$1' outside fd00::/8"
 }
 
 server_bin()
@@ -293,12 +310,51 @@ make_netns()
 	ip -n "$NS_SRV" link set s2 up
 	ip -n "$NS_C1" link set eth0 up
 	ip -n "$NS_C2" link set eth0 up
+	[ "$NET6" = yes ] && add_veth_ipv6
+	return 0
 }
 
-# Server address as seen from client namespace 1 or 2.
+# add_veth_ipv6: IPv6 on in the three namespaces, and SRV6_IP1/CLI6_IP1 on link 1,
+# SRV6_IP2/CLI6_IP2 on link 2 (/64 each), usable at once (no duplicate address
+# detection); fails unless none is left tentative.
+add_veth_ipv6()
+{
+	local a ns
+	for a in $SRV6_IP1 $CLI6_IP1 $SRV6_IP2 $CLI6_IP2; do
+		check_addr6 "$a"
+	done
+	for ns in "$NS_SRV" "$NS_C1" "$NS_C2"; do
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 \
+			net.ipv6.conf.default.disable_ipv6=0 || fail "cannot enable IPv6 in $ns"
+	done
+	ip -n "$NS_SRV" addr add $SRV6_IP1/64 dev s1 nodad &&
+		ip -n "$NS_SRV" addr add $SRV6_IP2/64 dev s2 nodad &&
+		ip -n "$NS_C1" addr add $CLI6_IP1/64 dev eth0 nodad &&
+		ip -n "$NS_C2" addr add $CLI6_IP2/64 dev eth0 nodad || fail "cannot add IPv6 addresses"
+	for ns in "$NS_SRV" "$NS_C1" "$NS_C2"; do
+		for _ in $(seq 1 50); do
+			[ -z "$(ip -n "$ns" -6 addr show tentative)" ] && continue 2
+			sleep 0.1
+		done
+		fail "IPv6 addresses in $ns still tentative after 5 s"
+	done
+}
+
+# Server address as seen from client namespace 1 or 2 (IPv6 with CLIENT_FAMILY=6).
 server_ip_for()
 {
-	if [ "$1" = "$NS_C2" ]; then echo $SRV_IP2; else echo $SRV_IP1; fi
+	local v4=$SRV_IP1 v6=$SRV6_IP1
+	[ "$1" = "$NS_C2" ] && v4=$SRV_IP2 v6=$SRV6_IP2
+	if [ "$CLIENT_FAMILY" = 6 ]; then echo "$v6"; else echo "$v4"; fi
+}
+
+# server_url_for NS: the URL a client in NS connects to, https://[IPv6]:port/ for IPv6.
+server_url_for()
+{
+	local ip
+	ip=$(server_ip_for "$1")
+	[[ $ip == *:* ]] && ip="[$ip]"
+	echo "https://$ip:$PORT/"
 }
 
 # ECDSA P-256 CA and server certificate; sets CA_CERT, SERVER_CERT, SERVER_KEY, PIN.
@@ -317,11 +373,11 @@ make_certs_type()
 	local keyopt=$1 d=$WORK/pki
 	mkdir -p "$d"
 	printf 'cn = "sluice test CA"\nca\ncert_signing_key\nexpiration_days = 2\n' >"$d/ca.tmpl"
-	printf 'cn = "sluice test server"\nip_address = "%s"\nip_address = "%s"\n%s\n' \
-		$SRV_IP1 $SRV_IP2 'tls_www_server
-signing_key
-encryption_key
-expiration_days = 2' >"$d/server.tmpl"
+	{
+		echo 'cn = "sluice test server"'
+		printf 'ip_address = "%s"\n' $SRV_IP1 $SRV_IP2 $SRV6_IP1 $SRV6_IP2
+		printf '%s\n' tls_www_server signing_key encryption_key 'expiration_days = 2'
+	} >"$d/server.tmpl"
 	# shellcheck disable=SC2086 # keyopt holds several options
 	certtool --generate-privkey $keyopt --outfile "$d/ca.key" >/dev/null 2>&1 &&
 		certtool --generate-self-signed --load-privkey "$d/ca.key" \
@@ -469,7 +525,7 @@ start_client()
 	CLIENT_IF[$name]=$ifn
 	ip netns exec "$ns" openconnect --script "$VPNC_SCRIPT" --non-inter \
 		--passwd-on-stdin --user "$user" --servercert "$PIN" \
-		--interface "$ifn" "${dtls[@]}" "$@" "https://$(server_ip_for "$ns"):$PORT/" \
+		--interface "$ifn" "${dtls[@]}" "$@" "$(server_url_for "$ns")" \
 		<<<"$pass" >"${CLIENT_LOG[$name]}" 2>&1 &
 	CLIENT_PID[$name]=$!
 }
@@ -488,7 +544,7 @@ start_cookie_client()
 	CLIENT_IF[$name]=$ifn
 	ip netns exec "$ns" openconnect --script "$VPNC_SCRIPT" --non-inter \
 		--servercert "$PIN" "${dtls[@]}" --interface "$ifn" -C "$cookie" "$@" \
-		"https://$(server_ip_for "$ns"):$PORT/" </dev/null >>"${CLIENT_LOG[$name]}" 2>&1 &
+		"$(server_url_for "$ns")" </dev/null >>"${CLIENT_LOG[$name]}" 2>&1 &
 	CLIENT_PID[$name]=$!
 }
 
@@ -641,24 +697,29 @@ expect_udp()
 }
 
 # udp_peer_watch ADDR: counts in the server namespace, with nftables named counters,
-# the datagrams from ADDR to the server's UDP port and from that port to ADDR; unlike
-# udp_counters this tells one peer from another (a flood, a replay).
+# the datagrams from ADDR (IPv4 or IPv6) to the server's UDP port and from that port to
+# ADDR; unlike udp_counters this tells one peer from another (a flood, a replay).
 udp_peer_watch()
 {
-	local a=$1 id
-	check_addr "$a"
-	id=${a//./_}
+	local a=$1 id ip=ip
+	if [[ $a == *:* ]]; then
+		check_addr6 "$a"
+		ip=ip6
+	else
+		check_addr "$a"
+	fi
+	id=${a//[.:]/_}
 	ip netns exec "$NS_SRV" nft -f - <<-EOF || fail "nft cannot count the UDP of $a"
 		table inet sl_udp {
 			counter in_$id { }
 			counter out_$id { }
 			chain c_in {
 				type filter hook input priority 0; policy accept;
-				ip saddr $a udp dport $PORT counter name in_$id
+				$ip saddr $a udp dport $PORT counter name in_$id
 			}
 			chain c_out {
 				type filter hook output priority 0; policy accept;
-				ip daddr $a udp sport $PORT counter name out_$id
+				$ip daddr $a udp sport $PORT counter name out_$id
 			}
 		}
 	EOF
@@ -667,7 +728,7 @@ udp_peer_watch()
 # udp_peer_packets ADDR: "IN OUT" datagrams counted since udp_peer_watch ADDR.
 udp_peer_packets()
 {
-	local id=${1//./_} d n=()
+	local id=${1//[.:]/_} d n=()
 	for d in in out; do
 		n+=("$(ip netns exec "$NS_SRV" nft list counter inet sl_udp "${d}_$id" |
 			awk '$1 == "packets" { print $2 }')")
@@ -715,7 +776,7 @@ get_cookie()
 	local out
 	out=$(ip netns exec "$1" timeout 20 openconnect --authenticate --non-inter \
 		--passwd-on-stdin --user "$2" --servercert "$PIN" \
-		"https://$(server_ip_for "$1"):$PORT/" <<<"$3" 2>>"$WORK/authenticate.log") ||
+		"$(server_url_for "$1")" <<<"$3" 2>>"$WORK/authenticate.log") ||
 		return 1
 	sed -n "s/^COOKIE='\(.*\)'\$/\1/p" <<<"$out"
 }
@@ -736,7 +797,7 @@ iperf_run()
 {
 	local ns=$1 dst=$2 spid out
 	shift 2
-	if [[ $dst == *:* ]]; then in_tunnel6 "$dst"; else check_addr "$dst"; fi
+	if [[ $dst == *:* ]]; then check_addr6 "$dst"; else check_addr "$dst"; fi
 	ip netns exec "$NS_SRV" timeout 30 iperf3 -s -1 -B "$dst" -p 5201 >/dev/null 2>&1 &
 	spid=$!
 	OWN_PIDS+=("$spid")
@@ -854,12 +915,6 @@ pass()
 
 # --- IPv6 inside the tunnel (fd00::/8 only, testing.md) ---------------------------------
 
-# in_tunnel6 ADDR: refuses an IPv6 address outside fd00::/8.
-in_tunnel6()
-{
-	[[ ${1%/*} =~ ^fd[0-9a-f]{2}:[0-9a-f:]*$ ]] || fail "refusing IPv6 address '$1' outside fd00::/8"
-}
-
 # client_addr6 NAME: the global IPv6 address on the client's tun device (empty if none).
 client_addr6()
 {
@@ -875,7 +930,7 @@ wait_tunnel6()
 	for i in $(seq 1 $((limit * 10))); do
 		a=$(client_addr6 "$name")
 		if [ -n "$a" ]; then
-			in_tunnel6 "$a"
+			check_addr6 "$a"
 			echo "$a"
 			return 0
 		fi
@@ -890,6 +945,6 @@ ping6_through()
 {
 	local ns=$1 dst=$2 count=$3
 	shift 3
-	in_tunnel6 "$dst"
+	check_addr6 "$dst"
 	ip netns exec "$ns" ping -6 -n -q -c "$count" -i 0.2 -W 2 -w $((count + 5)) "$@" "$dst" 2>&1
 }

@@ -1,5 +1,6 @@
 /* The ban table (src/main/ban.c) with a main_ctx of its own: scores, bans, the
- * IPv4-mapped form of an IPv4 client, unban, listing, expiry and the size bound. */
+ * IPv4-mapped form of an IPv4 client, IPv6 clients scored per prefix, unban, listing,
+ * expiry and the size bound. */
 #include "config.h"
 #include "main/ban.h"
 
@@ -36,6 +37,7 @@ static void setup(void)
 	m->cfg->ban_reset_time = 1200;
 	m->cfg->ban_points_wrong_password = 10;
 	m->cfg->ban_points_connection = 1;
+	m->cfg->ban_ipv6_prefix = 64;
 	m->loop = ev_loop_new(EVFLAG_AUTO);
 	ck_assert_int_eq(main_ban_init(m), 0);
 	n_ban = n_unban = 0;
@@ -80,6 +82,15 @@ static void count(void *arg, const struct ban_info *b)
 	(*(unsigned *)arg)++;
 }
 
+/* The listed entries, "ip score" each, sorted by nothing: tests list one or two. */
+static void names(void *arg, const struct ban_info *b)
+{
+	char *out = arg;
+
+	snprintf(out + strlen(out), 256 - strlen(out), "%s%s %u", *out ? ", " : "", b->ip,
+		 b->score);
+}
+
 START_TEST(test_two_wrong_passwords_ban)
 {
 	struct sockaddr_storage a = v4("198.18.0.2"), mapped = v6("::ffff:198.18.0.2");
@@ -102,6 +113,86 @@ START_TEST(test_two_wrong_passwords_ban)
 }
 END_TEST
 
+/* Whatever ban-ipv6-prefix says, an IPv4 client (as such or IPv4-mapped) is one address. */
+START_TEST(test_mapped_stays_ipv4)
+{
+	struct sockaddr_storage mapped = v6("::ffff:198.18.0.2");
+	char list[256] = "";
+
+	m->cfg->ban_ipv6_prefix = 32;
+	wrong_password("::ffff:198.18.0.2");
+	ck_assert(!main_ban_connection(m, &mapped));
+	main_ban_list(m, false, names, list);
+	ck_assert_str_eq(list, "198.18.0.2 11");
+	wrong_password("198.18.0.3");
+	ck_assert(!main_ban_connection(m, &mapped));
+	ck_assert_int_eq(main_ban_unban(m, "198.18.0.2/24"), -ENOENT);
+	ck_assert_int_eq(main_ban_unban(m, "::ffff:198.18.0.2/128"), -EINVAL);
+	ck_assert_int_eq(main_ban_unban(m, "198.18.0.2/32"), 0);
+	ck_assert_int_eq(main_ban_unban(m, "::ffff:198.18.0.3"), 0);
+}
+END_TEST
+
+/* Two addresses of one /64 share a score: the second wrong password bans the prefix,
+ * which refuses every address in it and no other. */
+START_TEST(test_ipv6_per_prefix)
+{
+	struct sockaddr_storage same = v6("fd00:18:0:1:ffff:ffff:ffff:ffff");
+	struct sockaddr_storage next = v6("fd00:18:0:2::2"), first = v6("fd00:18:0:1::2");
+	char list[256] = "";
+
+	wrong_password("fd00:18:0:1::2");
+	ck_assert(!main_ban_connection(m, &first));
+	wrong_password("fd00:18:0:1::3");
+	ck_assert_uint_eq(n_ban, 1);
+	ck_assert(main_ban_connection(m, &same));
+	ck_assert(main_ban_connection(m, &first));
+	ck_assert(!main_ban_connection(m, &next));
+	main_ban_list(m, true, names, list);
+	ck_assert_str_eq(list, "fd00:18:0:1::/64 21");
+	/* A prefix names its entry only at the table's length. */
+	ck_assert_int_eq(main_ban_unban(m, "fd00:18:0:1::/48"), -ENOENT);
+	ck_assert_int_eq(main_ban_unban(m, "fd00:18:0:1::/64"), 0);
+	ck_assert_uint_eq(n_unban, 1);
+	ck_assert(!main_ban_connection(m, &same));
+	/* And any address inside it names it too. */
+	wrong_password("fd00:18:0:1::2");
+	wrong_password("fd00:18:0:1::2");
+	ck_assert(main_ban_connection(m, &first));
+	ck_assert_int_eq(main_ban_unban(m, "fd00:18:0:1:abcd::1"), 0);
+	ck_assert(!main_ban_connection(m, &first));
+	ck_assert_uint_eq(n_unban, 2);
+}
+END_TEST
+
+START_TEST(test_ipv6_prefix_length)
+{
+	struct sockaddr_storage a = v6("fd00:18:0:1::2"), b = v6("fd00:18:0:1::3");
+	struct sockaddr_storage far = v6("fd00:18:0:ff::9"), out = v6("fd00:18:0:100::9");
+	char list[256] = "";
+
+	/* 128: every address for itself. */
+	m->cfg->ban_ipv6_prefix = 128;
+	wrong_password("fd00:18:0:1::2");
+	wrong_password("fd00:18:0:1::2");
+	ck_assert(main_ban_connection(m, &a));
+	ck_assert(!main_ban_connection(m, &b));
+	main_ban_list(m, true, names, list);
+	ck_assert_str_eq(list, "fd00:18:0:1::2 20");
+	ck_assert_int_eq(main_ban_unban(m, "fd00:18:0:1::2/128"), 0);
+	/* 56: the 256 /64s of a /56 are one. */
+	m->cfg->ban_ipv6_prefix = 56;
+	wrong_password("fd00:18:0:1::2");
+	wrong_password("fd00:18:0:ff::2");
+	ck_assert(main_ban_connection(m, &far));
+	ck_assert(!main_ban_connection(m, &out));
+	list[0] = '\0';
+	main_ban_list(m, true, names, list);
+	ck_assert_str_eq(list, "fd00:18::/56 20");
+	ck_assert_int_eq(main_ban_unban(m, "fd00:18::/56"), 0);
+}
+END_TEST
+
 START_TEST(test_not_the_clients_fault)
 {
 	struct main_event full = {
@@ -120,7 +211,7 @@ START_TEST(test_unban)
 	wrong_password("fd00::2");
 	wrong_password("fd00::2");
 	ck_assert(main_ban_connection(m, &a));
-	ck_assert_int_eq(main_ban_unban(m, "fd00::3"), -ENOENT);
+	ck_assert_int_eq(main_ban_unban(m, "fd00:0:0:1::3"), -ENOENT);
 	ck_assert_int_eq(main_ban_unban(m, "not an address"), -EINVAL);
 	ck_assert_int_eq(main_ban_unban(m, "fd00::2"), 0);
 	ck_assert_uint_eq(n_unban, 1);
@@ -161,7 +252,7 @@ START_TEST(test_table_is_bounded)
 	char ip[64];
 
 	for (unsigned i = 0; i < 20000; i++) {
-		snprintf(ip, sizeof(ip), "fd00::%x:%x", i >> 16, i & 0xffff);
+		snprintf(ip, sizeof(ip), "fd00:%x:%x::1", i >> 16, i & 0xffff);
 		wrong_password(ip);
 	}
 	main_ban_list(m, false, count, &all);
@@ -174,6 +265,9 @@ int main(void)
 {
 	const struct check_test tests[] = {
 	    {test_two_wrong_passwords_ban},
+	    {test_mapped_stays_ipv4},
+	    {test_ipv6_per_prefix},
+	    {test_ipv6_prefix_length},
 	    {test_not_the_clients_fault},
 	    {test_unban},
 	    {test_off},

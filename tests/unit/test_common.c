@@ -67,11 +67,123 @@ START_TEST(test_prefix_parse)
 }
 END_TEST
 
+static const char *port_text(const char *ip, unsigned port)
+{
+	static char buf[NETADDR_PORT_STRLEN];
+
+	return netaddr_port_text(ip, port, buf, sizeof(buf));
+}
+
+START_TEST(test_port_text)
+{
+	char longest[] = "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255";
+	char buf[NETADDR_PORT_STRLEN];
+
+	ck_assert_str_eq(port_text("198.18.0.2", 40112), "198.18.0.2:40112");
+	ck_assert_str_eq(port_text("fd00:18:0:1::2", 443), "[fd00:18:0:1::2]:443");
+	ck_assert_str_eq(port_text("::1", 0), "[::1]:0");
+	/* The longest text inet_ntop writes, with the longest port, fits. */
+	ck_assert_uint_eq(strlen(longest), INET6_ADDRSTRLEN - 1);
+	netaddr_port_text(longest, 65535, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:65535");
+}
+END_TEST
+
+static struct sockaddr_storage sockaddr6(const char *ip, unsigned port)
+{
+	struct sockaddr_storage ss = {0};
+	struct sockaddr_in6 *s6 = (void *)&ss;
+
+	s6->sin6_family = AF_INET6;
+	s6->sin6_port = htons((uint16_t)port);
+	ck_assert_int_eq(inet_pton(AF_INET6, ip, &s6->sin6_addr), 1);
+	return ss;
+}
+
+START_TEST(test_from_sockaddr)
+{
+	struct sockaddr_storage ss = sockaddr6("::ffff:198.18.0.2", 40112);
+	struct sockaddr_in *s4 = (void *)&ss;
+	struct netaddr a;
+	char ip[INET6_ADDRSTRLEN];
+	unsigned port;
+
+	/* An IPv4 client of the dual-stack listener is an IPv4 address. */
+	netaddr_from_sockaddr(&ss, &a, &port);
+	ck_assert_int_eq(a.family, AF_INET);
+	ck_assert_str_eq(netaddr_text(&a, ip, sizeof(ip)), "198.18.0.2");
+	ck_assert_uint_eq(port, 40112);
+	ss = sockaddr6("fd00:18:0:1::2", 443);
+	netaddr_from_sockaddr(&ss, &a, &port);
+	ck_assert_int_eq(a.family, AF_INET6);
+	ck_assert_str_eq(netaddr_text(&a, ip, sizeof(ip)), "fd00:18:0:1::2");
+	ck_assert_uint_eq(port, 443);
+	memset(&ss, 0, sizeof(ss));
+	s4->sin_family = AF_INET;
+	s4->sin_port = htons(8);
+	inet_pton(AF_INET, "198.18.1.2", &s4->sin_addr);
+	netaddr_from_sockaddr(&ss, &a, &port);
+	ck_assert_str_eq(netaddr_text(&a, ip, sizeof(ip)), "198.18.1.2");
+	ck_assert_uint_eq(port, 8);
+	ss.ss_family = AF_UNIX;
+	netaddr_from_sockaddr(&ss, &a, &port);
+	ck_assert_int_eq(a.family, AF_UNSPEC);
+	ck_assert_str_eq(netaddr_text(&a, ip, sizeof(ip)), "?");
+	ck_assert_uint_eq(port, 0);
+}
+END_TEST
+
+static const char *prefix(const char *text, int want_family, unsigned mask_to)
+{
+	static char buf[NETADDR_PREFIX_STRLEN];
+	struct netaddr a;
+	unsigned len;
+
+	ck_assert_int_eq(netaddr_prefix_parse(text, &a, &len), 0);
+	ck_assert_int_eq(a.family, want_family);
+	netaddr_mask(&a, mask_to ? mask_to : len);
+	netaddr_text(&a, buf, sizeof(buf) - 4);
+	snprintf(buf + strlen(buf), 5, "/%u", len);
+	return buf;
+}
+
+START_TEST(test_netaddr_prefix)
+{
+	struct netaddr a;
+	unsigned len;
+
+	ck_assert_str_eq(prefix("fd00:18:0:1::2", AF_INET6, 64), "fd00:18:0:1::/128");
+	ck_assert_str_eq(prefix("fd00:18:0:1::/64", AF_INET6, 0), "fd00:18:0:1::/64");
+	ck_assert_str_eq(prefix("fd00:18:0:ffff::/57", AF_INET6, 0), "fd00:18:0:ff80::/57");
+	ck_assert_str_eq(prefix("fd00:18:0:1::2/128", AF_INET6, 0), "fd00:18:0:1::2/128");
+	ck_assert_str_eq(prefix("fdff:ffff::/0", AF_INET6, 0), "::/0");
+	ck_assert_str_eq(prefix("198.18.0.2", AF_INET, 0), "198.18.0.2/32");
+	ck_assert_str_eq(prefix("198.18.0.255/31", AF_INET, 0), "198.18.0.254/31");
+	ck_assert_str_eq(prefix("::ffff:198.18.0.2", AF_INET, 0), "198.18.0.2/32");
+	ck_assert_int_eq(netaddr_prefix_parse("fd00::1::2", &a, &len), -EINVAL);
+	ck_assert_int_eq(netaddr_prefix_parse("fd00::/129", &a, &len), -EINVAL);
+	ck_assert_int_eq(netaddr_prefix_parse("198.18.0.0/33", &a, &len), -EINVAL);
+	ck_assert_int_eq(netaddr_prefix_parse("fd00::/064", &a, &len), -EINVAL);
+	ck_assert_int_eq(netaddr_prefix_parse("fd00::/", &a, &len), -EINVAL);
+	ck_assert_int_eq(netaddr_prefix_parse("fd00::/-1", &a, &len), -EINVAL);
+	ck_assert_int_eq(netaddr_prefix_parse("fd00::/6x", &a, &len), -EINVAL);
+	ck_assert_int_eq(netaddr_prefix_parse("fd00::/64/64", &a, &len), -EINVAL);
+	ck_assert_int_eq(netaddr_prefix_parse("::ffff:198.18.0.2/128", &a, &len), -EINVAL);
+	ck_assert_int_eq(netaddr_prefix_parse("host.example/64", &a, &len), -EINVAL);
+	ck_assert_int_eq(netaddr_prefix_parse("", &a, &len), -EINVAL);
+	ck_assert_int_eq(netaddr_parse("fd00:18::1", &a), 0);
+	ck_assert_int_eq(netaddr_parse("fd00:18::1/64", &a), -EINVAL);
+}
+END_TEST
+
 int main(void)
 {
 	const struct check_test tests[] = {
 	    {test_make_utf8},
 	    {test_prefix_parse},
+	    {test_port_text},
+	    {test_from_sockaddr},
+	    {test_netaddr_prefix},
 	    {NULL},
 	};
 	const struct check_case cases[] = {

@@ -13,9 +13,11 @@
 #   client and restrict-user-to-routes for IPv6 destinations;
 # - a spoofed IPv6 source from the client is dropped and counted;
 # - openconnect --disable-ipv6 gets IPv4 only;
-# - an IPv6-only server (no ipv4-network) gives a working IPv6-only tunnel.
+# - an IPv6-only server (no ipv4-network) gives a working IPv6-only tunnel, also to a
+#   client that reaches it over IPv6 and carries the tunnel over DTLS on IPv6.
 . "$(dirname "$0")/lib.sh"
 require_sluiced
+NET6=yes
 it_init
 require_cmd iperf3 jq
 require_ctl
@@ -157,6 +159,11 @@ v6=$(wait_tunnel6 c3 15) || fail "no IPv6 address with DTLS"
 before=$(udp_counters)
 out=$(ping6_through "$NS_C1" "$SRV6" 20) || fail "ping6 over DTLS failed: $out"
 expect_udp "$before" "$(udp_counters)" 20 "server, during 20 IPv6 pings"
+before=$(udp_counters)
+up=$(IPERF_SECONDS=2 iperf_run "$NS_C1" "$SRV6") || fail "iperf3 over IPv6 and DTLS failed"
+down=$(IPERF_SECONDS=2 iperf_run "$NS_C1" "$SRV6" -R) || fail "iperf3 over IPv6 and DTLS (-R) failed"
+expect_udp "$before" "$(udp_counters)" 500 "server, during iperf3 over IPv6"
+log "iperf3 over IPv6 and DTLS: up $up Mbit/s, down $down Mbit/s"
 stop_client c3 INT
 CLIENT_DTLS=no
 
@@ -171,7 +178,8 @@ stop_client c4 INT
 # --- IPv6 only -----------------------------------------------------------------------------------
 stop_server
 write_config "ipv4-network = REMOVE
-route = $NET6/64" 
+listen-host = ::
+route = $NET6/64"
 sed -i '/^ipv4-network = REMOVE$/d' "$SERVER_CONF"
 sed -i "s|^route = $NET6/64|ipv6-network = $NET6/64\nroute = $NET6/64|" "$SERVER_CONF"
 start_server
@@ -183,4 +191,14 @@ log "IPv6-only tunnel: $v6"
 start_client c6 "$NS_C2" bob bob-pw --disable-ipv6
 expect_refused c6 "an IPv4-only client of an IPv6-only server"
 server_log_has "no tunnel.*the client cannot have IPv6" 5 || fail "no log line says why bob was refused"
+stop_client c5 INT
+# IPv6 end to end: the client reaches the server at its IPv6 address, DTLS included.
+udp_peer_watch "$CLI6_IP1"
+CLIENT_DTLS=yes CLIENT_FAMILY=6 start_client c10 "$NS_C1" alice alice-pw
+wait_dtls c10 15 >/dev/null || fail "no DTLS over IPv6"
+v6=$(wait_tunnel6 c10 15) || fail "no IPv6-only tunnel over IPv6"
+before=$(udp_peer_packets "$CLI6_IP1")
+out=$(ping6_through "$NS_C1" "$SRV6" 10) || fail "ping6 over DTLS over IPv6 failed: $out"
+expect_udp "$before" "$(udp_peer_packets "$CLI6_IP1")" 10 "server, IPv6 end to end"
+log "IPv6 end to end: $v6 over DTLS from $CLI6_IP1"
 pass

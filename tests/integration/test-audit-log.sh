@@ -64,9 +64,14 @@ OWN_PIDS+=($!)
 sleep 0.5
 ip netns exec "$NS_C1" timeout 20 iperf3 -c "$srv" -p 5201 -t 8 >/dev/null 2>&1 &
 OWN_PIDS+=($!)
-sleep 2
 ifn=${CLIENT_IF[c2]}
 counters() { ip -n "$NS_C1" -s -j link show dev "$ifn" | jq -r '.[0].stats64 | "\(.tx.bytes) \(.rx.bytes)"'; }
+# Until 10 MB have gone through (bounded: iperf3 runs 8 s), however slow the machine.
+for _ in $(seq 1 70); do
+	read -r tx0 _ <<<"$(counters)"
+	[ "${tx0:-0}" -gt 10000000 ] && break
+	sleep 0.1
+done
 # The client is frozen around the kill, so that its tun device (and counters) cannot
 # go away before they are read, however slow the machine.
 kill -STOP "${CLIENT_PID[c2]}"

@@ -12,12 +12,26 @@
 #include <sys/types.h>
 #include <talloc.h>
 
+enum config_auth_method {
+	CONFIG_AUTH_PLAIN = 1 << 0,
+	CONFIG_AUTH_CERT = 1 << 1,
+};
+
 struct sluice_config {
 	char *file;                 /* where it was read from; "(built-in)" otherwise */
 
-	/* authentication: auth = "plain[passwd=FILE]" */
-	char *auth;
-	char *passwd_file;
+	/* authentication: every method of auth (plain[passwd=FILE], certificate) must pass,
+	 * or one method of enable-auth alone */
+	char **auth;                /* canonical texts, in the file's order */
+	size_t n_auth;
+	char **enable_auth;
+	size_t n_enable_auth;
+	unsigned auth_required;     /* enum config_auth_method bits of auth */
+	unsigned auth_alternatives; /* bits of enable-auth */
+	char *passwd_file;          /* of the plain method, wherever it is named */
+	char *cert_user_oid;        /* where a certificate names its user: an OID or SAN(...) */
+	char *cert_group_oid;       /* where it names the group; NULL: the password file's */
+	char *crl;                  /* revoked client certificates (PEM); NULL: none */
 	unsigned auth_tries;        /* wrong passwords before the connection is closed */
 
 	/* listening */
@@ -97,6 +111,8 @@ struct sluice_config {
 	size_t n_no_routes;
 	char *explicit_ipv4;        /* the user's fixed address (per-user files only) */
 	char *explicit_ipv6;
+	char **cert_pins;           /* "sha256:HEX" of the user's own client certificates */
+	size_t n_cert_pins;
 	bool no_udp;                /* no DTLS for the session */
 	bool restrict_to_routes;    /* the worker drops packets to outside the routes */
 	char **iroutes;             /* networks behind a client (per-user files only) */

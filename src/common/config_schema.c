@@ -262,21 +262,17 @@ static int parse_domain(struct config_arg *arg)
 	return list_add(arg, v);
 }
 
-/* Accepts plain[passwd=FILE] and ocserv's older plain[FILE]; stores the first form. */
-static int parse_auth(struct config_arg *arg)
+/* plain[passwd=FILE] or ocserv's older plain[FILE]: the file's name (start, length), or
+ * -EINVAL with why set. */
+static int plain_file(struct config_arg *arg, const char *v, const char **file, size_t *flen)
 {
-	const char *v = arg->value, *opt, *end, *file = NULL;
-	size_t mlen = strcspn(v, "["), len = strlen(v), flen = 0;
-	char *canon, *pw;
+	size_t len = strlen(v);
+	const char *opt, *end;
 
-	if (mlen != 5 || strncmp(v, "plain", 5) != 0)
-		return bad(arg,
-			   "unsupported authentication method '%.*s' (sluice supports only "
-			   "plain[passwd=FILE])",
-			   (int)(mlen > 32 ? 32 : mlen), v);
-	if (!v[mlen])
+	*file = NULL;
+	if (!v[5])
 		return bad(arg, "plain needs a password file: plain[passwd=FILE]");
-	if (v[len - 1] != ']' || len < 8 || strpbrk(v + 6, "[") ||
+	if (v[len - 1] != ']' || len < 8 || v[5] != '[' || strpbrk(v + 6, "[") ||
 	    strchr(v + 6, ']') != v + len - 1)
 		return bad(arg, "'%.64s' is not plain[passwd=FILE]", v);
 	end = v + len - 1;
@@ -290,32 +286,119 @@ static int parse_auth(struct config_arg *arg)
 				   (int)(nlen > 32 ? 32 : nlen), opt);
 		if (nlen == olen && (opt != v + 6 || opt + olen != end))
 			return bad(arg, "'%.64s' is not plain[passwd=FILE]", v);
-		if (file)
+		if (*file)
 			return bad(arg, "more than one password file in '%.64s'", v);
 		if (opt[olen] == ',' && opt + olen + 1 == end)
 			return bad(arg, "'%.64s' is not plain[passwd=FILE]", v);
-		file = nlen < olen ? opt + nlen + 1 : opt;
-		flen = (size_t)(opt + olen - file);
-		if (flen == 0)
+		*file = nlen < olen ? opt + nlen + 1 : opt;
+		*flen = (size_t)(opt + olen - *file);
+		if (*flen == 0)
 			return bad(arg, "empty password file name in '%.64s'", v);
-		if (flen > PATH_LEN_MAX)
+		if (*flen > PATH_LEN_MAX)
 			return bad(arg, "password file name too long (at most %d bytes)",
 				   PATH_LEN_MAX);
 	}
-	if (!file)
+	if (!*file)
 		return bad(arg, "plain needs a password file: plain[passwd=FILE]");
-	canon = talloc_asprintf(arg->cfg, "plain[passwd=%.*s]", (int)flen, file);
-	pw = talloc_strndup(arg->cfg, file, flen);
-	if (!canon || !pw) {
-		talloc_free(canon);
-		talloc_free(pw);
-		return -ENOMEM;
+	return 0;
+}
+
+/* One method of auth or enable-auth: plain[passwd=FILE] (stored in that form) or
+ * certificate. A method may be named once in the two keys together. */
+static int parse_auth(struct config_arg *arg)
+{
+	const char *v = arg->value, *file;
+	size_t mlen = strcspn(v, "["), flen = 0;
+	bool alt = arg->key->offset == offsetof(struct sluice_config, enable_auth);
+	unsigned *bits = alt ? &arg->cfg->auth_alternatives : &arg->cfg->auth_required;
+	unsigned named = arg->cfg->auth_required | arg->cfg->auth_alternatives;
+	char *pw;
+	int ret;
+
+	if (strcmp(v, "certificate") == 0) {
+		if (named & CONFIG_AUTH_CERT)
+			return bad(arg, "certificate is named twice in auth and enable-auth");
+		*bits |= CONFIG_AUTH_CERT;
+		return list_add(arg, v);
 	}
-	talloc_free(arg->cfg->auth);
+	if (mlen != 5 || strncmp(v, "plain", 5) != 0)
+		return bad(arg,
+			   "unsupported authentication method '%.*s' (sluice supports "
+			   "plain[passwd=FILE] and certificate)",
+			   (int)(mlen > 32 ? 32 : mlen), v);
+	ret = plain_file(arg, v, &file, &flen);
+	if (ret < 0)
+		return ret;
+	if (named & CONFIG_AUTH_PLAIN)
+		return bad(arg, "plain is named twice in auth and enable-auth");
+	pw = talloc_strndup(arg->cfg, file, flen);
+	if (!pw)
+		return -ENOMEM;
+	ret = list_add(arg, talloc_asprintf(pw, "plain[passwd=%s]", pw));
+	if (ret < 0) {
+		talloc_free(pw);
+		return ret;
+	}
+	*bits |= CONFIG_AUTH_PLAIN;
 	talloc_free(arg->cfg->passwd_file);
-	arg->cfg->auth = canon;
 	arg->cfg->passwd_file = pw;
 	return 0;
+}
+
+/* Certificate authentication needs the CA that signs the client certificates. */
+static int check_auth(struct config_arg *arg)
+{
+	const struct sluice_config *c = arg->cfg;
+
+	if (((c->auth_required | c->auth_alternatives) & CONFIG_AUTH_CERT) && !c->ca_cert)
+		return bad(arg, "certificate authentication needs ca-cert, the CA that signs the "
+				"client certificates");
+	return 0;
+}
+
+/* cert-pin: sha256: and the 64 hex digits of a certificate's SHA-256 (DER), stored in
+ * lower case. */
+static int parse_cert_pin(struct config_arg *arg)
+{
+	const char *v = arg->value;
+	char canon[7 + 64 + 1] = "sha256:";
+
+	if (strncasecmp(v, "sha256:", 7) != 0 || strlen(v) != 7 + 64)
+		return bad(arg, "'%.80s' is not sha256: and 64 hex digits", v);
+	for (size_t i = 0; i < 64; i++) {
+		if (!isxdigit((unsigned char)v[7 + i]))
+			return bad(arg, "'%.80s' is not sha256: and 64 hex digits", v);
+		canon[7 + i] = (char)tolower((unsigned char)v[7 + i]);
+	}
+	return list_add(arg, canon);
+}
+
+/* cert-user-oid and cert-group-oid: a dotted OID of the subject's DN (2.5.4.3 is the
+ * CN), or SAN(rfc822name), SAN(dnsname) or SAN(uri) for a subject alternative name. */
+static int parse_cert_oid(struct config_arg *arg)
+{
+	const char *v = arg->value;
+	bool dot = true;
+
+	if (strcmp(v, "SAN(rfc822name)") == 0 || strcmp(v, "SAN(dnsname)") == 0 ||
+	    strcmp(v, "SAN(uri)") == 0)
+		return set_string(arg, v);
+	for (const char *p = v; *p; p++) {
+		if (*p == '.' && !dot) {
+			dot = true;
+		} else if (*p >= '0' && *p <= '9') {
+			dot = false;
+		} else {
+			dot = true;
+			break;
+		}
+	}
+	if (dot || strlen(v) > 128 || !strchr(v, '.'))
+		return bad(arg,
+			   "'%.64s' is not an OID (e.g. 2.5.4.3 for the CN, 0.9.2342.19200300.100.1.1 "
+			   "for the UID) nor SAN(rfc822name), SAN(dnsname) or SAN(uri)",
+			   v);
+	return set_string(arg, v);
 }
 
 static int parse_tls_priorities(struct config_arg *arg)
@@ -744,7 +827,10 @@ static const struct config_type t_path = {"file name", parse_string, dump_string
 static const struct config_type t_account = {"name", parse_account, dump_string, false};
 static const struct config_type t_device = {"device prefix", parse_device, dump_string, false};
 static const struct config_type t_domains = {"domain names", parse_domains, dump_string, false};
-static const struct config_type t_auth = {"auth method", parse_auth, dump_string, false};
+static const struct config_type t_auth = {"auth method", parse_auth, dump_list, true};
+static const struct config_type t_cert_pin = {"sha256:HEX", parse_cert_pin, dump_list, true};
+static const struct config_type t_cert_oid = {"OID or SAN(type)", parse_cert_oid, dump_string,
+					      false};
 static const struct config_type t_tls = {"GnuTLS priorities", parse_tls_priorities, dump_string,
 					 false};
 static const struct config_type t_host_port = {"address:port", parse_host_port, dump_string,
@@ -797,8 +883,22 @@ static const struct config_type t_select_group = {"group[Label]", parse_select_g
 
 /* Order is the order of --dump-config and --help-config. */
 const struct config_key config_keys[] = {
-    {"auth", &t_auth, OFF(auth), 0, 0, 0, NULL, REQ,
-     "authentication: plain[passwd=FILE], a password file in ocpasswd format"},
+    {"auth", &t_auth, OFF(auth), OFF(n_auth), 0, 2, NULL, REQ,
+     "authentication, repeatable: plain[passwd=FILE] (a password file in ocpasswd format) "
+     "and/or certificate (a client certificate signed by ca-cert); every method named must "
+     "pass",
+     check_auth},
+    {"enable-auth", &t_auth, OFF(enable_auth), OFF(n_enable_auth), 0, 2, NULL, 0,
+     "an alternative to auth (repeatable, the same methods): one of them passing alone "
+     "logs a user in"},
+    {"cert-user-oid", &t_cert_oid, OFF(cert_user_oid), 0, 0, 0, "2.5.4.3", R,
+     "where a client certificate names its user: an OID of its subject (2.5.4.3 the CN, "
+     "0.9.2342.19200300.100.1.1 the UID) or SAN(rfc822name), SAN(dnsname), SAN(uri)"},
+    {"cert-group-oid", &t_cert_oid, OFF(cert_group_oid), 0, 0, 0, NULL, R,
+     "where a client certificate names the user's group (an OID or SAN(type), as "
+     "cert-user-oid); unset: the password file's groups, or none"},
+    {"crl", &t_path, OFF(crl), 0, 0, PATH_LEN_MAX, NULL, R,
+     "revoked client certificates (PEM CRL of ca-cert), read again on SIGHUP; unset: none"},
     {"auth-tries", &t_uint, OFF(auth_tries), 0, 1, 20, "3", R | SL,
      "wrong passwords allowed before the connection is closed"},
     {"listen-host", &t_ip, OFF(listen_host), 0, 0, 0, NULL, 0,
@@ -844,7 +944,8 @@ const struct config_key config_keys[] = {
     {"server-key", &t_path, OFF(server_key), 0, 0, PATH_LEN_MAX, NULL, REQ | R,
      "private key of the server certificate (PEM)"},
     {"ca-cert", &t_path, OFF(ca_cert), 0, 0, PATH_LEN_MAX, NULL, R,
-     "CA certificates (PEM); unset: none"},
+     "CA that signs the client certificates of certificate authentication (PEM); unset: "
+     "none"},
     {"tls-priorities", &t_tls, OFF(tls_priorities), 0, 0, 1024,
      "NORMAL:%SERVER_PRECEDENCE:%COMPAT:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1", R,
      "GnuTLS priority string for TLS and DTLS"},
@@ -940,6 +1041,9 @@ const struct config_key config_keys[] = {
     {"explicit-ipv6", &t_ipv6, OFF(explicit_ipv6), 0, 0, 0, NULL, R | U | UO,
      "the user's own IPv6 address, inside the session's ipv6-network: the client gets the "
      "ipv6-subnet-prefix around it"},
+    {"cert-pin", &t_cert_pin, OFF(cert_pins), OFF(n_cert_pins), 0, 16, NULL, R | U | UO | SL,
+     "the user's own client certificate (repeatable): sha256: and the hex SHA-256 of its "
+     "DER; with pins, a certificate login of the user passes only with one of them"},
     {"restrict-user-to-routes", &t_bool, OFF(restrict_to_routes), 0, 0, 0, "false", R | U,
      "drop (and count) packets from clients to destinations outside their routes, except "
      "DNS (UDP and TCP port 53) to their dns servers; a no-route excludes, default or no "
@@ -1015,8 +1119,6 @@ static const char *const ocserv_keys[] = {
     "camouflage",
     "camouflage_realm",
     "camouflage_secret",
-    "cert-group-oid",
-    "cert-user-oid",
     "cgroup",
     "chroot-dir",
     "cisco-client-compat",
@@ -1024,10 +1126,8 @@ static const char *const ocserv_keys[] = {
     "client-bypass-protocol",
     "compression",
     "compression-algo-priority",
-    "crl",
     "custom-header",
     "dh-params",
-    "enable-auth",
     "expose-iroutes",
     "hostname",
     "included-http-headers",

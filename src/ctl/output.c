@@ -51,6 +51,8 @@ json_t *ctl_user_json(const CtlUser *u)
 	set_opt(o, "IPv6", u->ipv6);
 	set_opt(o, "P-t-P IPv6", u->ptp_ipv6);
 	set_opt(o, "IPv6 prefix", u->ipv6_prefix);
+	set_opt(o, "Authentication", u->auth_methods);
+	set_opt(o, "Certificate subject", u->cert_subject);
 	rest = json_pack(
 	    "{s:s, s:s, s:I, s:I, s:s, s:I, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:s, s:I, s:I, "
 	    "s:I}",

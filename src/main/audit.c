@@ -93,6 +93,9 @@ static void session_fields(json_t *o, const struct main_worker *w)
 	set_int(o, "client_port", w->client_port);
 	set_str(o, "vpn_ip", a.ip4);
 	set_str(o, "vpn_ip6", a.ip6);
+	set_str(o, "auth", w->auth_methods);
+	if (w->cert_subject)
+		set_str(o, "cert_subject", w->cert_subject);
 	set_str(o, "device", w->device);
 	set_str(o, "user_agent", w->user_agent);
 	set_str(o, "hostname", w->hostname);

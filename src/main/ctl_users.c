@@ -60,6 +60,8 @@ static int send_user(struct main_ctl_conn *c, const struct main_worker *w)
 		u.ipv6_prefix = a.prefix6;
 	}
 	u.user_agent = cut(tmp, w->user_agent);
+	u.auth_methods = w->auth_methods;
+	u.cert_subject = w->cert_subject;
 	u.hostname = cut(tmp, w->hostname);
 	u.connected_at = w->started;
 	u.n_dns = w->cfg->n_dns;

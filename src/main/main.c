@@ -341,6 +341,10 @@ int main(int argc, char **argv)
 	}
 	if (main_pools_start(m) < 0)
 		return 1;
+	if (main_load_client_ca(m, m->cfg, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		return 1;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 	if (!foreground && daemon(0, 0) < 0) {

@@ -77,6 +77,8 @@ struct main_worker {
 	char *sid;
 	char *username;
 	char *groupname;
+	char *auth_methods;        /* how it logged in, from sec */
+	char *cert_subject;        /* its client certificate's DN, when one was used */
 	char device[IFNAMSIZ];
 	struct in_addr vpn_ip;     /* valid with pool */
 	struct in6_addr vpn_ip6;   /* valid with pool6; its prefix is cfg->ipv6_subnet_prefix */
@@ -116,6 +118,8 @@ struct main_ctx {
 	char *worker_path;
 	char *cert_pem;
 	size_t cert_pem_len;
+	char *client_ca_pem;             /* reload.c: ca-cert for workers; NULL: not asked */
+	size_t client_ca_pem_len;
 	pid_t sec_pid;
 	struct ipc_channel sec_ch;
 	ev_io sec_io;

@@ -84,6 +84,30 @@ static int read_cert(struct main_ctx *m, const char *path, char *err, size_t err
 	return 0;
 }
 
+int main_load_client_ca(struct main_ctx *m, const struct sluice_config *c, char *err,
+			size_t errlen)
+{
+	gnutls_datum_t pem;
+	int ret;
+
+	if (!((c->auth_required | c->auth_alternatives) & CONFIG_AUTH_CERT)) {
+		talloc_free(m->client_ca_pem);
+		m->client_ca_pem = NULL;
+		m->client_ca_pem_len = 0;
+		return 0;
+	}
+	ret = gnutls_load_file(c->ca_cert, &pem);
+	if (ret < 0) {
+		snprintf(err, errlen, "ca-cert %s: %s", c->ca_cert, gnutls_strerror(ret));
+		return -EIO;
+	}
+	talloc_free(m->client_ca_pem);
+	m->client_ca_pem = talloc_memdup(m, pem.data, pem.size);
+	m->client_ca_pem_len = pem.size;
+	gnutls_free(pem.data);
+	return m->client_ca_pem ? 0 : -ENOMEM;
+}
+
 /* sec loads the key under a new generation; the certificate follows its answer. */
 static void send_reload(struct main_ctx *m)
 {
@@ -110,7 +134,8 @@ int main_reload(struct main_ctx *m, char *err, size_t errlen)
 		for (size_t i = 0; i < next->n_warnings; i++)
 			log_warn("%s", next->warnings[i]);
 		merged = merge(m, next, err, errlen);
-		if (merged && read_cert(m, merged->server_cert, err, errlen) == 0) {
+		if (merged && read_cert(m, merged->server_cert, err, errlen) == 0 &&
+		    main_load_client_ca(m, merged, err, errlen) == 0) {
 			talloc_free(m->cfg);
 			m->cfg = merged;
 			if (!m->debug)

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 struct main_ctx;
+struct sluice_config;
 
 /* 0, or a negative errno with the reason in err (also logged as MEV_RELOAD). */
 int main_reload(struct main_ctx *m, char *err, size_t errlen);
@@ -18,5 +19,11 @@ void main_warn_user_file(void *data, const char *problem);
 struct MsReloadResult;
 /* sec's answer about the new key (MS_RELOAD_RESULT). */
 void main_reload_key_result(struct main_ctx *m, const struct MsReloadResult *r);
+
+/* The CA of client certificates that workers name in their handshake's certificate
+ * request (c's ca-cert, when certificate authentication is on). 0, or a negative errno
+ * with err set. */
+int main_load_client_ca(struct main_ctx *m, const struct sluice_config *c, char *err,
+			size_t errlen);
 
 #endif

@@ -110,6 +110,10 @@ void sec_reload(struct main_ctx *m)
 	r.default_group_config = m->cfg->default_group_config;
 	r.default_select_group = m->cfg->default_select_group;
 	r.tls_priorities = m->cfg->tls_priorities;
+	r.ca_cert = m->cfg->ca_cert;
+	r.crl = m->cfg->crl;
+	r.cert_user_oid = m->cfg->cert_user_oid;
+	r.cert_group_oid = m->cfg->cert_group_oid;
 	send_sec(m, MS_TYPE__MS_RELOAD, &r.base, NULL, 0);
 }
 

@@ -495,6 +495,8 @@ int session_on_cookie_result(struct main_ctx *m, const MsCookieResult *r)
 	w->groupname = talloc_strdup(w, r->groupname);
 	if (!w->sid || !w->username || !w->groupname)
 		return -ENOMEM;
+	w->auth_methods = talloc_strndup(w, r->auth_methods ? r->auth_methods : "password", 64);
+	w->cert_subject = r->cert_subject ? talloc_strndup(w, r->cert_subject, 255) : NULL;
 	w->login = r->has_created ? (time_t)r->created : time(NULL);
 	w->deadline = r->has_deadline ? (time_t)r->deadline : 0;
 	main_worker_set_label(w);

@@ -149,6 +149,18 @@ static int send_init(struct main_ctx *m, struct main_worker *w)
 	in.dtls_legacy = c->dtls_legacy;
 	in.switch_to_tcp_timeout = c->switch_to_tcp_timeout;
 	in.groups = group_options(tmp, c, &in.n_groups);
+	if (m->client_ca_pem) {
+		in.has_client_ca_pem = true;
+		in.client_ca_pem.data = (uint8_t *)m->client_ca_pem;
+		in.client_ca_pem.len = m->client_ca_pem_len;
+	}
+	in.has_cert_login = in.has_password_login = in.has_cert_required = true;
+	in.cert_login = c->auth_required == CONFIG_AUTH_CERT ||
+			(c->auth_alternatives & CONFIG_AUTH_CERT);
+	in.password_login = (c->auth_required & CONFIG_AUTH_PLAIN) ||
+			    (c->auth_alternatives & CONFIG_AUTH_PLAIN);
+	in.cert_required = (c->auth_required & CONFIG_AUTH_CERT) &&
+			   !(c->auth_alternatives & CONFIG_AUTH_PLAIN);
 	ret = in.groups ? ipc_send(w->ch.fd, MW_TYPE__MW_INIT, &in.base, NULL, 0) : -ENOMEM;
 	talloc_free(tmp);
 	return ret;

@@ -17,7 +17,8 @@
 
 /* MS_RELOAD: five paths and the priority string of up to 1024 bytes each, and more. */
 #define SEC_MAIN_MAX_PAYLOAD   8192
-#define SEC_WORKER_MAX_PAYLOAD 4096
+/* A client certificate is the largest thing a worker sends. */
+#define SEC_WORKER_MAX_PAYLOAD (SEC_CERT_MAX + 1024)
 #define SEC_MAIN_RUNNING           1u
 
 static int sec_on_worker_new(void *ctx, void *msg, int *fds);
@@ -35,6 +36,7 @@ const struct ipc_route sec_from_worker[] = {
     IPC_ROUTE_SW_SIGN_REQ(sec_on_sign_req),
     IPC_ROUTE_SW_HANDSHAKE_DONE(sec_on_handshake_done),
     IPC_ROUTE_SW_AUTH_REQ(sec_on_auth_req),
+    IPC_ROUTE_SW_CERT_LOGIN(sec_on_cert_login),
 };
 const size_t sec_from_worker_n = sizeof(sec_from_worker) / sizeof(sec_from_worker[0]);
 
@@ -74,7 +76,11 @@ static void sec_worker_free(struct sec_worker *w)
 
 static void sec_worker_readable(struct ev_loop *loop, ev_io *io, int revents)
 {
-	struct sec_worker *w = io->data;
+	sec_worker_poll(io->data);
+}
+
+void sec_worker_poll(struct sec_worker *w)
+{
 	int ret;
 
 	for (;;) {
@@ -175,7 +181,7 @@ void sec_run(struct sluice_config *cfg, int main_fd)
 			   "manager left it");
 	sec->cfg = cfg;
 	sec->loop = ev_loop_new(EVFLAG_AUTO);
-	if (!sec->loop || sec_keys_load(sec) < 0)
+	if (!sec->loop || sec_keys_load(sec) < 0 || sec_certs_reload(sec) < 0)
 		_exit(1);
 	/* Before the first message from main: from here on sec serves. */
 	ret = sec_sandbox_install();

@@ -6,6 +6,7 @@
 
 #include <ev.h>
 #include <gnutls/abstract.h>
+#include <gnutls/x509.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -29,6 +30,22 @@ struct sec_user_conf {
 	long session_timeout; /* seconds; -1: the global value */
 };
 
+/* Largest client certificate (DER) sec looks at. */
+#define SEC_CERT_MAX 16384
+
+/* ca-cert and crl, as sec read them (sec_cert.c). */
+struct sec_cert_trust {
+	gnutls_x509_trust_list_t list;
+};
+
+/* What sec made of a client certificate. */
+struct sec_cert_id {
+	bool ok;               /* signed by ca-cert, valid now, not revoked, names found */
+	uint8_t sha256[32];    /* of the DER: the session is bound to it */
+	char subject[256];     /* its DN, for logs and sluicectl */
+	char *user, *group;    /* from cert-user-oid and cert-group-oid */
+};
+
 struct sec_session {
 	UT_hash_handle hh_sid, hh_cookie; /* sec->sessions_by_sid, sessions_by_cookie */
 	struct sec_ctx *sec;
@@ -40,6 +57,10 @@ struct sec_session {
 	time_t created;  /* the login; session-timeout counts from here */
 	time_t deadline; /* created + session-timeout; 0: none */
 	struct sec_user_conf conf;
+	char *auth_methods;      /* "password", "certificate" or "certificate+password" */
+	char *cert_subject;      /* with a certificate: its DN */
+	bool has_cert;           /* the session is bound to cert_sha256 */
+	uint8_t cert_sha256[32];
 	uint32_t in_use_by; /* worker id with a live tunnel, 0 when none; set only by
 			     * sec_sessions.c, which counts it in sec->users_in_use */
 	ev_timer expiry;
@@ -84,6 +105,9 @@ struct sec_worker {
 	struct sec_key *key; /* a talloc reference: outlives a reload */
 	unsigned signs;
 	unsigned tries;
+	bool has_cert;            /* the client presented a certificate in the handshake */
+	struct sec_cert_id cert;  /* sec's verdict on it (cert.ok) */
+	const char *cert_why;     /* why it was refused; NULL when cert.ok */
 	struct ipc_channel ch;
 	ev_io io;
 };
@@ -108,6 +132,7 @@ struct sec_ctx {
 	 * main's messages by its sid, in constant time whatever the number of sessions. */
 	struct sec_session *sessions_by_sid, *sessions_by_cookie;
 	struct sec_user_count *users_in_use;
+	struct sec_cert_trust *trust; /* ca-cert and crl; NULL: no certificate authentication */
 };
 
 /* Runs the sec module; never returns. */
@@ -137,7 +162,23 @@ const char *sec_sign_check(const struct sec_sign_policy *p, const struct sec_key
 			   unsigned flags, const uint8_t *data, size_t len);
 int sec_on_sign_req(void *ctx, void *msg, int *fds);
 
+/* sec_cert.c */
+/* Reads ca_file (and crl_file, may be NULL) into sec->trust, replacing what was there only
+ * on success; NULL ca_file turns certificate authentication off. 0, -EINVAL (err set),
+ * -ENOMEM. */
+int sec_certs_load(struct sec_ctx *sec, const char *ca_file, const char *crl_file, char *err,
+		   size_t errlen);
+/* sec_certs_load with the configuration's ca-cert and crl when certificate
+ * authentication is on (errors logged). */
+int sec_certs_reload(struct sec_ctx *sec);
+/* Checks a client certificate (DER) against sec->trust and the configuration's
+ * cert-user-oid and cert-group-oid. NULL and id->ok when it passes (names under ctx);
+ * else the reason, for the log and the audit file. */
+const char *sec_cert_check(struct sec_ctx *sec, TALLOC_CTX *ctx, const uint8_t *der, size_t len,
+			   struct sec_cert_id *id);
+
 /* sec_auth.c */
+int sec_on_cert_login(void *ctx, void *msg, int *fds);
 int sec_on_handshake_done(void *ctx, void *msg, int *fds);
 int sec_on_auth_req(void *ctx, void *msg, int *fds);
 
@@ -168,5 +209,7 @@ int sec_on_session_list(void *ctx, void *msg, int *fds);
 extern const struct ipc_route sec_from_worker[];
 extern const size_t sec_from_worker_n;
 void sec_send_main(struct sec_ctx *sec, uint16_t type, const ProtobufCMessage *msg);
+/* Handles what w has sent and sec has not read yet; w may be freed. */
+void sec_worker_poll(struct sec_worker *w);
 
 #endif

@@ -12,11 +12,28 @@
 #include "ipc/main_sec.pb-c.h"
 #include "ipc/sec_worker.pb-c.h"
 
+static void report_auth(struct sec_worker *w, bool ok, const char *user, const char *reason);
+
+/* The handshake's client certificate is checked at once; a refused one is reported
+ * (log, audit file, ban points) even if a password login may follow. */
 int sec_on_handshake_done(void *ctx, void *msg, int *fds)
 {
 	struct sec_worker *w = ctx;
+	SwHandshakeDone *m = msg;
 
 	w->state = SECW_AUTH;
+	if (!m->has_client_cert || !w->sec->trust)
+		return 0;
+	w->has_cert = true;
+	w->cert_why = sec_cert_check(w->sec, w, m->client_cert.data, m->client_cert.len, &w->cert);
+	if (w->cert_why) {
+		char *who = talloc_asprintf(w, "(certificate %s)", w->cert.subject);
+
+		log_info("worker %u: client certificate %s refused: %s", w->id, w->cert.subject,
+			 w->cert_why);
+		report_auth(w, false, who ? who : "(certificate)", w->cert_why);
+		talloc_free(who);
+	}
 	return 0;
 }
 
@@ -77,36 +94,66 @@ static const char *check_password(struct sec_ctx *sec, TALLOC_CTX *tmp, const ch
 	return NULL;
 }
 
-int sec_on_auth_req(void *ctx, void *msg, int *fds)
+/* With cert-pin in the user's files, a certificate login passes only with one of them
+ * (a certificate of the CA that names the user but is not the user's own is refused). */
+static bool pinned(const char *text, const uint8_t sha256[32])
 {
-	struct sec_worker *w = ctx;
+	static const char key[] = "cert-pin = sha256:";
+	char hex[65];
+	bool any = false;
+
+	for (size_t i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", sha256[i]);
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (strncmp(p, key, sizeof(key) - 1) != 0)
+			continue;
+		any = true;
+		if (strncmp(p + sizeof(key) - 1, hex, 64) == 0)
+			return true;
+	}
+	return !any;
+}
+
+/* What a login that passed its methods still needs: the group, the user's files (and
+ * their cert-pin, for a login that used cert), the session limit. NULL when it may go
+ * on, else why not. */
+static const char *admit(struct sec_worker *w, TALLOC_CTX *tmp, const char *user,
+			 const char *group, const struct sec_cert_id *cert, struct sec_user_conf *uc)
+{
 	struct sec_ctx *sec = w->sec;
-	SwAuthReq *req = msg;
+
+	if (!group)
+		return "not a member of the selected group";
+	if (sec_user_config(sec, tmp, user, group, uc) < 0)
+		return "invalid per-user or per-group configuration";
+	if (cert && !pinned(uc->text, cert->sha256))
+		return "certificate not pinned for this user (cert-pin)";
+	if (sec_max_same_clients(sec, uc) &&
+	    sec_sessions_in_use(sec, user, NULL) >= sec_max_same_clients(sec, uc))
+		return "too many sessions";
+	return NULL;
+}
+
+/* Answers a login: a session and its cookie, or the reason (counted as a try; final: no
+ * other try could pass on this connection). */
+static int answer(struct sec_worker *w, const char *user, const char *group,
+		  struct sec_user_conf *uc, const char *methods, const char *why, bool final)
+{
+	struct sec_ctx *sec = w->sec;
 	SwAuthReply reply = SW_AUTH_REPLY__INIT;
-	TALLOC_CTX *tmp = talloc_new(w);
-	struct passwd_entry e = {0};
-	struct sec_user_conf uc;
-	const char *group = NULL;
 	char cookie[2 * SEC_COOKIE_LEN + 1];
-	const char *why;
 	int ret;
 
-	why = check_password(sec, tmp, req->username, req->password, &e);
-	if (!why && !(group = pick_group(sec->cfg, &e, req->group)))
-		why = "not a member of the selected group";
-	if (!why && sec_user_config(sec, tmp, req->username, group, &uc) < 0)
-		why = "invalid per-user or per-group configuration";
-	if (!why && sec_max_same_clients(sec, &uc) &&
-	    sec_sessions_in_use(sec, req->username, NULL) >= sec_max_same_clients(sec, &uc))
-		why = "too many sessions";
-
 	if (!why) {
-		struct sec_session *s =
-		    sec_session_new(sec, req->username, group, w->client_ip, &uc, cookie);
+		struct sec_session *s = sec_session_new(sec, user, group, w->client_ip, uc, cookie);
 
-		if (!s) {
-			talloc_free(tmp);
+		if (!s)
 			return -ENOMEM;
+		s->auth_methods = talloc_strdup(s, methods);
+		if (strstr(methods, "certificate")) {
+			s->has_cert = true;
+			memcpy(s->cert_sha256, w->cert.sha256, sizeof(s->cert_sha256));
+			s->cert_subject = talloc_strdup(s, w->cert.subject);
 		}
 		w->state = SECW_DONE;
 		reply.result = SW_AUTH_RESULT__SW_AUTH_OK;
@@ -115,11 +162,12 @@ int sec_on_auth_req(void *ctx, void *msg, int *fds)
 		reply.cookie.len = strlen(cookie);
 		reply.username = s->username;
 		reply.groupname = s->groupname;
-		report_auth(w, true, req->username, NULL);
+		report_auth(w, true, user, NULL);
 	} else {
+		final |= strcmp(why, "too many sessions") == 0;
 		w->tries++;
-		report_auth(w, false, req->username, why);
-		if (w->tries >= sec->cfg->auth_tries || strcmp(why, "too many sessions") == 0) {
+		report_auth(w, false, user, why);
+		if (w->tries >= sec->cfg->auth_tries || final) {
 			w->state = SECW_DONE;
 			reply.result = SW_AUTH_RESULT__SW_AUTH_FAIL;
 			reply.message = strcmp(why, "too many sessions") == 0
@@ -132,6 +180,81 @@ int sec_on_auth_req(void *ctx, void *msg, int *fds)
 	}
 	ret = ipc_send(w->ch.fd, SW_TYPE__SW_AUTH_REPLY, &reply.base, NULL, 0);
 	explicit_bzero(cookie, sizeof(cookie));
+	return ret;
+}
+
+/* Why the handshake's certificate cannot stand for user (NULL when it can). */
+static const char *cert_for(const struct sec_worker *w, const char *user)
+{
+	if (!w->has_cert)
+		return "no client certificate";
+	if (!w->cert.ok)
+		return w->cert_why;
+	if (user && strcmp(w->cert.user, user) != 0)
+		return "certificate names another user";
+	return NULL;
+}
+
+int sec_on_auth_req(void *ctx, void *msg, int *fds)
+{
+	struct sec_worker *w = ctx;
+	struct sec_ctx *sec = w->sec;
+	const struct sluice_config *c = sec->cfg;
+	SwAuthReq *req = msg;
+	TALLOC_CTX *tmp = talloc_new(w);
+	struct passwd_entry e = {0};
+	struct sec_user_conf uc = {0};
+	bool alone = c->auth_required == CONFIG_AUTH_PLAIN || (c->auth_alternatives & CONFIG_AUTH_PLAIN);
+	bool with_cert = c->auth_required == (CONFIG_AUTH_PLAIN | CONFIG_AUTH_CERT);
+	const char *group = NULL, *why;
+	bool final = false;
+	int ret;
+
+	if (!alone && !with_cert)
+		why = "password login is not enabled";
+	else
+		why = check_password(sec, tmp, req->username, req->password, &e);
+	/* auth = plain and certificate: the password's user must be the certificate's. */
+	if (!why && !alone) {
+		why = cert_for(w, req->username);
+		final = why != NULL;
+	}
+	if (!why) {
+		group = with_cert && !alone && c->cert_group_oid ? w->cert.group
+								 : pick_group(c, &e, req->group);
+		why = admit(w, tmp, req->username, group, with_cert && !alone ? &w->cert : NULL,
+			    &uc);
+	}
+	ret = answer(w, req->username, group, &uc,
+		     with_cert && !alone ? "certificate+password" : "password", why, final);
+	talloc_free(tmp);
+	return ret;
+}
+
+int sec_on_cert_login(void *ctx, void *msg, int *fds)
+{
+	struct sec_worker *w = ctx;
+	const struct sluice_config *c = w->sec->cfg;
+	SwCertLogin *req = msg;
+	TALLOC_CTX *tmp = talloc_new(w);
+	struct sec_user_conf uc = {0};
+	bool alone = c->auth_required == CONFIG_AUTH_CERT || (c->auth_alternatives & CONFIG_AUTH_CERT);
+	const char *user = w->cert.ok ? w->cert.user : "(certificate)";
+	const char *group = NULL, *why;
+	int ret;
+
+	why = alone ? cert_for(w, NULL) : "certificate login alone is not enabled";
+	if (!why) {
+		/* The certificate's group, or none; a group chosen on the form must be it. */
+		group = w->cert.group ? w->cert.group : "";
+		if (req->group && *req->group && strcmp(req->group, group) != 0)
+			group = NULL;
+		why = admit(w, tmp, user, group, &w->cert, &uc);
+	}
+	/* A refused certificate leaves a password login when one would pass alone. */
+	ret = answer(w, user, group, &uc, "certificate", why,
+		     !(c->auth_required == CONFIG_AUTH_PLAIN ||
+		       (c->auth_alternatives & CONFIG_AUTH_PLAIN)));
 	talloc_free(tmp);
 	return ret;
 }

@@ -131,6 +131,12 @@ int sec_on_reload(void *ctx, void *msg, int *fds)
 	set_path(sec->cfg, &sec->cfg->default_user_config, req->default_user_config);
 	set_path(sec->cfg, &sec->cfg->default_group_config, req->default_group_config);
 	set_path(sec->cfg, &sec->cfg->default_select_group, req->default_select_group);
+	set_path(sec->cfg, &sec->cfg->ca_cert, req->ca_cert);
+	set_path(sec->cfg, &sec->cfg->crl, req->crl);
+	set_path(sec->cfg, &sec->cfg->cert_user_oid, req->cert_user_oid);
+	set_path(sec->cfg, &sec->cfg->cert_group_oid, req->cert_group_oid);
+	if (sec_certs_reload(sec) < 0)
+		log_err("keeping the client certificate CA and CRL of before");
 	/* main checked the string before it sent it; a refusal here keeps what was. */
 	if (sec_sign_policy_set(&sec->sign_policy, req->tls_priorities, err, sizeof(err)) < 0) {
 		log_err("%s; keeping the signature algorithms of before", err);

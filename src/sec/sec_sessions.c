@@ -220,6 +220,31 @@ static struct sec_session *find_by_cookie(struct sec_ctx *sec, const uint8_t *co
 	return s;
 }
 
+/* A session logged in with a certificate is bound to it: the connection that brings its
+ * cookie (openconnect opens a new one for the CONNECT) must present the same one. */
+static struct sec_worker *worker_by_id(struct sec_ctx *sec, uint32_t id)
+{
+	struct sec_worker *w;
+
+	DL_FOREACH(sec->workers, w)
+		if (w->id == id)
+			return w;
+	return NULL;
+}
+
+static bool cert_presented(struct sec_ctx *sec, const struct sec_session *s, uint32_t worker_id)
+{
+	struct sec_worker *w = worker_by_id(sec, worker_id);
+
+	/* Its handshake's message may still wait in its channel: main's request overtook it. */
+	if (w && (w->state & SECW_HANDSHAKE)) {
+		sec_worker_poll(w);
+		w = worker_by_id(sec, worker_id);
+	}
+	return w && w->has_cert && w->cert.ok &&
+	       memcmp(w->cert.sha256, s->cert_sha256, sizeof(s->cert_sha256)) == 0;
+}
+
 int sec_on_cookie_check(void *ctx, void *msg, int *fds)
 {
 	struct sec_ctx *sec = ctx;
@@ -246,6 +271,9 @@ int sec_on_cookie_check(void *ctx, void *msg, int *fds)
 		       sec_max_same_clients(sec, &s->conf)) {
 		res.http_code = 503;
 		res.reason = "too many sessions for this user";
+	} else if (s->has_cert && !cert_presented(sec, s, req->worker_id)) {
+		res.http_code = 401;
+		res.reason = "the session's client certificate was not presented";
 	} else if (session_set_in_use(s, req->worker_id) < 0) {
 		res.http_code = 503;
 		res.reason = "sec is out of memory";
@@ -264,6 +292,8 @@ int sec_on_cookie_check(void *ctx, void *msg, int *fds)
 		res.created = s->created;
 		res.has_deadline = s->deadline != 0;
 		res.deadline = s->deadline;
+		res.auth_methods = s->auth_methods;
+		res.cert_subject = s->cert_subject;
 	}
 	sec_send_main(sec, MS_TYPE__MS_COOKIE_RESULT, &res.base);
 	return 0;

@@ -97,6 +97,17 @@ int tls_init(struct worker *w)
 		log_err("TLS credentials: %s", gnutls_strerror(ret));
 		return -EINVAL;
 	}
+	/* The CAs the certificate request names; sec checks what the client sends. */
+	if (w->init->has_client_ca_pem) {
+		gnutls_datum_t ca = {w->init->client_ca_pem.data,
+				     (unsigned)w->init->client_ca_pem.len};
+
+		ret = gnutls_certificate_set_x509_trust_mem(w->creds, &ca, GNUTLS_X509_FMT_PEM);
+		if (ret < 0) {
+			log_err("ca-cert: %s", gnutls_strerror(ret));
+			return -EINVAL;
+		}
+	}
 	ret = gnutls_priority_init2(&w->prio, w->init->tls_priorities, &errpos, 0);
 	if (ret < 0) {
 		log_err("tls-priorities near '%s': %s", errpos ? errpos : "", gnutls_strerror(ret));
@@ -128,7 +139,8 @@ int tls_handshake(struct worker *w)
 		log_err("TLS session: %s", gnutls_strerror(ret));
 		return -EINVAL;
 	}
-	gnutls_certificate_server_set_request(w->tls, GNUTLS_CERT_IGNORE);
+	gnutls_certificate_server_set_request(
+	    w->tls, w->init->has_client_ca_pem ? GNUTLS_CERT_REQUEST : GNUTLS_CERT_IGNORE);
 	gnutls_transport_set_int(w->tls, w->client_fd);
 	gnutls_handshake_set_timeout(w->tls, ms_left(w));
 	do {
@@ -138,6 +150,21 @@ int tls_handshake(struct worker *w)
 		log_info("TLS handshake with %s failed: %s", w->init->client_ip,
 			 gnutls_strerror(ret));
 		return -EPROTO;
+	}
+	if (w->init->has_client_ca_pem) {
+		unsigned n = 0;
+		const gnutls_datum_t *peer = gnutls_certificate_get_peers(w->tls, &n);
+
+		/* GnuTLS checked during the handshake that the client holds its key. */
+		if (peer && n > 0 && peer[0].size <= WORKER_CERT_MAX) {
+			done.has_client_cert = true;
+			done.client_cert.data = peer[0].data;
+			done.client_cert.len = peer[0].size;
+			w->has_client_cert = true;
+		} else if (peer && n > 0) {
+			log_info("client certificate of %u bytes ignored (at most %u)", peer[0].size,
+				 WORKER_CERT_MAX);
+		}
 	}
 	ret = ipc_send(w->sec_fd, SW_TYPE__SW_HANDSHAKE_DONE, &done.base, NULL, 0);
 	if (ret < 0)

@@ -103,18 +103,16 @@ static char *login_form(TALLOC_CTX *ctx, const struct worker *w, const char *mes
 				   w->init->n_groups);
 }
 
-static int handle_login(struct worker *w, const struct auth_body *ab, const char *user_agent)
+/* Sends a login request (SW_AUTH_REQ or SW_CERT_LOGIN) to sec and answers the client
+ * with sec's verdict. Returns 1 to keep the connection, 0 to close it, negative on
+ * failure. */
+static int relay_login(struct worker *w, uint16_t type, const ProtobufCMessage *msg)
 {
-	SwAuthReq req = SW_AUTH_REQ__INIT;
 	SwAuthReply *reply = NULL;
 	TALLOC_CTX *tmp = talloc_new(w);
 	int ret;
 
-	req.username = ab->username;
-	req.password = ab->password;
-	req.group = ab->group_select;
-	req.user_agent = (char *)user_agent;
-	ret = ipc_send(w->sec_fd, SW_TYPE__SW_AUTH_REQ, &req.base, NULL, 0);
+	ret = ipc_send(w->sec_fd, type, msg, NULL, 0);
 	if (ret == 0)
 		ret = ipc_recv_expect(w->sec_fd, SW_TYPE__SW_AUTH_REPLY, &sw_auth_reply__descriptor,
 				      WORKER_SEC_MAX_PAYLOAD, tmp, (void **)&reply, NULL, 0,
@@ -152,6 +150,28 @@ static int handle_login(struct worker *w, const struct auth_body *ab, const char
 	return ret;
 }
 
+static int handle_login(struct worker *w, const struct auth_body *ab, const char *user_agent)
+{
+	SwAuthReq req = SW_AUTH_REQ__INIT;
+
+	req.username = ab->username;
+	req.password = ab->password;
+	req.group = ab->group_select;
+	req.user_agent = (char *)user_agent;
+	return relay_login(w, SW_TYPE__SW_AUTH_REQ, &req.base);
+}
+
+/* A certificate that may log its user in alone: sec decides, once per connection. */
+static int handle_cert_login(struct worker *w, const struct auth_body *ab, const char *user_agent)
+{
+	SwCertLogin req = SW_CERT_LOGIN__INIT;
+
+	w->cert_login_tried = true;
+	req.group = ab->group_select;
+	req.user_agent = (char *)user_agent;
+	return relay_login(w, SW_TYPE__SW_CERT_LOGIN, &req.base);
+}
+
 static int handle_auth_request(struct worker *w, const struct http_request *req)
 {
 	struct auth_body *ab = NULL;
@@ -170,7 +190,17 @@ static int handle_auth_request(struct worker *w, const struct http_request *req)
 		send_response(w, 400, NULL, NULL, false);
 		return 0;
 	}
-	if (ab->type == AUTH_BODY_REPLY && ab->username && ab->password)
+	if (w->init->cert_required && !w->has_client_cert) {
+		send_response(w, 200, NULL,
+			      auth_xml_failure(ab, "A client certificate is required to log in."),
+			      false);
+		ret = 0;
+	} else if (w->init->cert_login && w->has_client_cert && !w->cert_login_tried) {
+		ret = handle_cert_login(w, ab, req->user_agent);
+	} else if (!w->init->password_login) {
+		send_response(w, 200, NULL, auth_xml_failure(ab, NULL), false);
+		ret = 0;
+	} else if (ab->type == AUTH_BODY_REPLY && ab->username && ab->password)
 		ret = handle_login(w, ab, req->user_agent);
 	else
 		ret = send_response(w, 200, NULL,

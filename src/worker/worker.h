@@ -31,6 +31,9 @@ enum worker_state {
 	WK_TUNNEL = 1 << 2,
 };
 
+/* Largest client certificate (DER) relayed to sec (sec.h: SEC_CERT_MAX). */
+#define WORKER_CERT_MAX 16384
+
 struct worker {
 	MwInit *init; /* start-up state from main, kept for the lifetime */
 	struct ev_loop *loop;
@@ -47,6 +50,8 @@ struct worker {
 	unsigned pk_bits;
 	double auth_deadline; /* ev_time() by which the tunnel must be up */
 	unsigned link_mtu;    /* path MTU of the TCP connection */
+	bool has_client_cert;  /* the client presented a certificate (sec checks it) */
+	bool cert_login_tried; /* SW_CERT_LOGIN was sent on this connection */
 
 	/* tunnel, once main granted it */
 	bool tunnel_answered;

@@ -1,12 +1,15 @@
 /* sec as a compromised worker sees it: arbitrary sequences of worker messages (raw
  * frames, and well-formed sign, handshake-done and password requests with chosen
  * shapes) go through sec's real worker route table and handlers (sec.c, sec_keys.c,
- * sec_auth.c, sec_sessions.c) for two workers, with a real ECDSA key and password file.
+ * sec_auth.c, sec_cert.c, sec_sessions.c) for two workers, with a real ECDSA key, a
+ * password file, and a CA with one client certificate (CN=alice): the client
+ * certificate a worker relays is the real one, a copy with bytes changed, or the
+ * input's bytes. The configuration lets the certificate or the password log in alone.
  * sec must never sign for a worker more than SEC_MAX_SIGNS times, never after its
  * handshake, never anything but what a handshake with its P-256 key asks for (sec_sign.c:
  * flags 0, an ECDSA algorithm for any curve or for P-256, the digest length of its
- * hash), never accept a password after its tries ran out, and must leave no descriptor
- * behind.
+ * hash), never accept a password after its tries ran out, never log a certificate in
+ * unless it was the real one, unchanged, and must leave no descriptor behind.
  *
  * Input: a sequence of operations, one byte each, followed by their arguments. */
 #include "config.h"
@@ -20,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <gnutls/abstract.h>
@@ -32,7 +36,9 @@ extern const struct ipc_route sec_from_worker[];
 extern const size_t sec_from_worker_n;
 
 static char dir[] = "/tmp/fuzz-sec.XXXXXX";
-static char key_path[64], passwd_path[64];
+static char key_path[64], passwd_path[64], ca_path[64];
+static uint8_t *client_der; /* the CA's certificate for alice, DER */
+static size_t client_der_len;
 
 struct fake {
 	struct sec_worker *w;
@@ -42,6 +48,8 @@ struct fake {
 	unsigned wrong; /* wrong passwords sent */
 	SwSignReq last_sign; /* the last well-formed sign request (raw frames may follow) */
 	bool raw_sent;       /* a raw frame since: its shape is unknown */
+	bool real_cert;      /* its handshake relayed alice's certificate unchanged */
+	bool cert_login;     /* a certificate login was sent (its reply may bring a cookie) */
 };
 
 /* A signature sec may make with the P-256 key for the default tls-priorities. */
@@ -81,6 +89,58 @@ static void write_file(const char *path, const void *data, size_t len)
 	fclose(f);
 }
 
+/* A CA (written to ca_path) and its certificate for CN=alice, kept as DER. */
+static void make_certs(void)
+{
+	gnutls_x509_privkey_t cakey, key;
+	gnutls_x509_crt_t ca, crt;
+	gnutls_datum_t out;
+	time_t now = time(NULL);
+	unsigned char serial = 1;
+
+	if (gnutls_x509_privkey_init(&cakey) < 0 || gnutls_x509_privkey_init(&key) < 0 ||
+	    gnutls_x509_privkey_generate(cakey, GNUTLS_PK_ECDSA,
+					 GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0) < 0 ||
+	    gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
+					 GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0) < 0 ||
+	    gnutls_x509_crt_init(&ca) < 0 || gnutls_x509_crt_init(&crt) < 0)
+		abort();
+	if (gnutls_x509_crt_set_version(ca, 3) < 0 || gnutls_x509_crt_set_serial(ca, &serial, 1) < 0 ||
+	    gnutls_x509_crt_set_activation_time(ca, now - 60) < 0 ||
+	    gnutls_x509_crt_set_expiration_time(ca, now + 86400) < 0 ||
+	    gnutls_x509_crt_set_dn_by_oid(ca, GNUTLS_OID_X520_COMMON_NAME, 0, "fuzz CA", 7) < 0 ||
+	    gnutls_x509_crt_set_key(ca, cakey) < 0 || gnutls_x509_crt_set_basic_constraints(ca, 1, -1) < 0 ||
+	    gnutls_x509_crt_set_key_usage(ca, GNUTLS_KEY_KEY_CERT_SIGN) < 0 ||
+	    gnutls_x509_crt_sign2(ca, ca, cakey, GNUTLS_DIG_SHA256, 0) < 0)
+		abort();
+	serial = 2;
+	if (gnutls_x509_crt_set_version(crt, 3) < 0 || gnutls_x509_crt_set_serial(crt, &serial, 1) < 0 ||
+	    gnutls_x509_crt_set_activation_time(crt, now - 60) < 0 ||
+	    gnutls_x509_crt_set_expiration_time(crt, now + 86400) < 0 ||
+	    gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, "alice", 5) < 0 ||
+	    gnutls_x509_crt_set_key(crt, key) < 0 ||
+	    gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_CLIENT, 0) < 0 ||
+	    gnutls_x509_crt_sign2(crt, ca, cakey, GNUTLS_DIG_SHA256, 0) < 0)
+		abort();
+	if (gnutls_x509_crt_export2(ca, GNUTLS_X509_FMT_PEM, &out) < 0)
+		abort();
+	snprintf(ca_path, sizeof(ca_path), "%s/ca.pem", dir);
+	write_file(ca_path, out.data, out.size);
+	gnutls_free(out.data);
+	if (gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &out) < 0)
+		abort();
+	client_der = malloc(out.size);
+	if (!client_der)
+		abort();
+	memcpy(client_der, out.data, out.size);
+	client_der_len = out.size;
+	gnutls_free(out.data);
+	gnutls_x509_crt_deinit(ca);
+	gnutls_x509_crt_deinit(crt);
+	gnutls_x509_privkey_deinit(cakey);
+	gnutls_x509_privkey_deinit(key);
+}
+
 static void make_files(void)
 {
 	gnutls_x509_privkey_t xkey;
@@ -104,6 +164,7 @@ static void make_files(void)
 	snprintf(line, sizeof(line), "alice:staff:%s\nbob:*:!%s\n", cd.output, cd.output);
 	snprintf(passwd_path, sizeof(passwd_path), "%s/passwd", dir);
 	write_file(passwd_path, line, strlen(line));
+	make_certs();
 }
 
 /* Descriptors that sec's code would leak: sockets (worker and main channels) and the
@@ -166,6 +227,10 @@ static void read_replies(struct fake *f)
 
 			if (r && r->has_cookie && ++f->cookies > 1)
 				abort(); /* one worker, one login */
+			/* A certificate logs in only as the real, unchanged one. */
+			if (r && r->has_cookie && f->cert_login && !f->real_cert)
+				abort();
+			f->cert_login = false;
 			sw_auth_reply__free_unpacked(r, NULL);
 		}
 	}
@@ -193,7 +258,8 @@ static void new_worker(struct sec_ctx *sec, struct fake *f, uint32_t id)
 	f->w->client_ip = talloc_strdup(f->w, "198.18.0.2");
 	f->w->state = SECW_HANDSHAKE;
 	f->w->key = sec->key;
-	ipc_channel_init(&f->w->ch, sp[0], sec_from_worker, sec_from_worker_n, 4096, "fuzz worker");
+	ipc_channel_init(&f->w->ch, sp[0], sec_from_worker, sec_from_worker_n, SEC_CERT_MAX + 1024,
+			 "fuzz worker");
 	f->peer = sp[1];
 }
 
@@ -245,9 +311,38 @@ static void send_well_formed(struct fake *f, const uint8_t **p, size_t *left)
 		f->raw_sent = false;
 	} else if (what % 3 == 1) {
 		SwHandshakeDone d = SW_HANDSHAKE_DONE__INIT;
+		uint8_t how = byte(p, left), copy[SEC_CERT_MAX];
 
+		/* None, alice's, alice's with bytes changed, or the input's bytes. */
+		f->real_cert = false;
+		if (how % 4 == 1 || how % 4 == 2) {
+			memcpy(copy, client_der, client_der_len);
+			d.has_client_cert = true;
+			d.client_cert.data = copy;
+			d.client_cert.len = client_der_len;
+			f->real_cert = how % 4 == 1;
+			if (how % 4 == 2) {
+				uint8_t n = byte(p, left);
+
+				copy[n % client_der_len] ^= (uint8_t)(byte(p, left) | 1);
+			}
+		} else if (how % 4 == 3) {
+			size_t len = byte(p, left);
+
+			d.has_client_cert = true;
+			d.client_cert.len = len > *left ? *left : len;
+			d.client_cert.data = (uint8_t *)*p;
+			*p += d.client_cert.len;
+			*left -= d.client_cert.len;
+		}
 		ipc_send(f->peer, SW_TYPE__SW_HANDSHAKE_DONE, &d.base, NULL, 0);
 		f->handshake_done = true;
+	} else if (what & 4) {
+		SwCertLogin c = SW_CERT_LOGIN__INIT;
+
+		c.group = (what & 8) ? "staff" : NULL;
+		ipc_send(f->peer, SW_TYPE__SW_CERT_LOGIN, &c.base, NULL, 0);
+		f->cert_login = true;
 	} else {
 		static const char *const users[] = {"alice", "bob", "", "../passwd", "alice\n"};
 		static const char *const pws[] = {"right", "wrong", ""};
@@ -283,8 +378,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sec->cfg->cookie_timeout = 60;
 	sec->cfg->tls_priorities =
 	    "NORMAL:%SERVER_PRECEDENCE:%COMPAT:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1";
+	sec->cfg->auth_required = CONFIG_AUTH_CERT;
+	sec->cfg->auth_alternatives = CONFIG_AUTH_PLAIN;
+	sec->cfg->ca_cert = ca_path;
+	sec->cfg->cert_user_oid = "2.5.4.3";
 	sec->loop = ev_loop_new(EVFLAG_AUTO);
-	if (!sec->loop || sec_keys_load(sec) < 0 ||
+	if (!sec->loop || sec_keys_load(sec) < 0 || sec_certs_reload(sec) < 0 ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		abort();
 	sec->main_ch.fd = sp[0];

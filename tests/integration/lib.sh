@@ -948,3 +948,44 @@ ping6_through()
 	check_addr6 "$dst"
 	ip netns exec "$ns" ping -6 -n -q -c "$count" -i 0.2 -W 2 -w $((count + 5)) "$@" "$dst" 2>&1
 }
+
+# --- client certificates -----------------------------------------------------------------
+
+# make_client_cert NAME CN [CA-NAME] [TEMPLATE-LINES]: a client key and certificate
+# $WORK/pki/NAME.{key,pem} with CN, signed by the test CA (make_certs) or by CA-NAME
+# (make_other_ca); TEMPLATE-LINES are added to certtool's template (uid, dates, ...).
+make_client_cert()
+{
+	local name=$1 cn=$2 ca=${3:-ca} extra=${4:-} d=$WORK/pki
+	printf 'cn = "%s"\ntls_www_client\nsigning_key\nexpiration_days = 2\n%s\n' "$cn" "$extra" \
+		>"$d/$name.tmpl"
+	certtool --generate-privkey --key-type=ecdsa --curve=secp256r1 \
+		--outfile "$d/$name.key" >/dev/null 2>&1 &&
+		certtool --generate-certificate --load-privkey "$d/$name.key" \
+			--load-ca-certificate "$d/$ca.pem" --load-ca-privkey "$d/$ca.key" \
+			--template "$d/$name.tmpl" --outfile "$d/$name.pem" >/dev/null 2>&1 ||
+		fail "certtool cannot make the client certificate $name"
+}
+
+# make_other_ca NAME: a second, unrelated CA $WORK/pki/NAME.{key,pem}.
+make_other_ca()
+{
+	local d=$WORK/pki
+	printf 'cn = "another CA"\nca\ncert_signing_key\nexpiration_days = 2\n' >"$d/$1.tmpl"
+	certtool --generate-privkey --key-type=ecdsa --curve=secp256r1 \
+		--outfile "$d/$1.key" >/dev/null 2>&1 &&
+		certtool --generate-self-signed --load-privkey "$d/$1.key" --template "$d/$1.tmpl" \
+			--outfile "$d/$1.pem" >/dev/null 2>&1 || fail "certtool cannot make CA $1"
+}
+
+# make_crl [CERT-NAME...]: $WORK/pki/crl.pem of the test CA, revoking those certificates.
+make_crl()
+{
+	local d=$WORK/pki n all=$WORK/pki/revoked.pem
+	: >"$all"
+	for n in "$@"; do cat "$d/$n.pem" >>"$all"; done
+	printf 'crl_next_update = 2\ncrl_number = %s\n' "$(date +%s)" >"$d/crl.tmpl"
+	certtool --generate-crl --load-ca-privkey "$d/ca.key" --load-ca-certificate "$d/ca.pem" \
+		${1:+--load-certificate "$all"} --template "$d/crl.tmpl" \
+		--outfile "$d/crl.pem" >/dev/null 2>&1 || fail "certtool cannot make the CRL"
+}

@@ -254,7 +254,9 @@ START_TEST(test_builtin)
 
 	ck_assert_msg(cfg != NULL, "%s", err);
 	ck_assert_str_eq(cfg->file, "(built-in)");
-	ck_assert_str_eq(cfg->auth, "plain[passwd=/etc/sluice/passwd]");
+	ck_assert_uint_eq(cfg->n_auth, 1);
+	ck_assert_str_eq(cfg->auth[0], "plain[passwd=/etc/sluice/passwd]");
+	ck_assert_uint_eq(cfg->auth_required, CONFIG_AUTH_PLAIN);
 	ck_assert_str_eq(cfg->passwd_file, "/etc/sluice/passwd");
 	ck_assert_str_eq(cfg->server_cert, "/var/lib/sluice-x/server-cert.pem");
 	ck_assert_str_eq(cfg->server_key, "/var/lib/sluice-x/server-key.pem");
@@ -461,6 +463,21 @@ START_TEST(test_user_keys)
 	ck_assert_uint_eq(eff->n_split_dns, 1);
 	ck_assert_str_eq(eff->split_dns[0], "eng.example.com");
 	ck_assert(!config_is_ocserv_key("session-timeout"));
+	/* cert-pin: per user only, sha256: and 64 hex digits, kept in lower case. */
+	u = user_file(ctx,
+		      "cert-pin = SHA256:00112233445566778899AABBCCDDEEFF00112233445566778899aabbccddeeff\n",
+		      err, sizeof(err));
+	ck_assert_msg(u, "%s", err);
+	ck_assert_str_eq(u, "cert-pin = "
+			    "sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n");
+	ck_assert_ptr_null(user_file(ctx, "cert-pin = sha256:0011\n", err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "is not sha256: and 64 hex digits"));
+	ck_assert_ptr_null(user_file(ctx,
+				     "cert-pin = md5:00112233445566778899aabbccddeeff00112233445566778"
+				     "899aabbccddeeff\n",
+				     err, sizeof(err)));
+	snprintf(global, sizeof(global), "%scert-pin = sha256:%064d\n", base, 0);
+	ck_assert_ptr_null(load(ctx, global, err, sizeof(err)));
 	talloc_free(ctx);
 }
 END_TEST

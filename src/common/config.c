@@ -654,7 +654,9 @@ int config_check_system(struct sluice_config *cfg, char *err, size_t errlen)
 		const char *key, *path;
 	} files[] = {
 	    {"server-cert", cfg->server_cert},
-	    {"server-key", cfg->server_key},
+	    /* A key in a token is sec's to open, with its PIN. */
+	    {"server-key", strncmp(cfg->server_key, "pkcs11:", 7) ? cfg->server_key : NULL},
+	    {"pin-file", cfg->pin_file},
 	    {"ca-cert", cfg->ca_cert},
 	    {"auth", cfg->passwd_file},
 	};

@@ -62,7 +62,9 @@ struct sluice_config {
 
 	/* TLS */
 	char *server_cert;
-	char *server_key;
+	char *server_key;           /* a PEM file, or a pkcs11: URL of a key in a token */
+	char *key_pin;              /* the token's PIN */
+	char *pin_file;             /* a file whose first line is the token's PIN */
 	char *ca_cert;
 	char *tls_priorities;
 

@@ -942,7 +942,13 @@ const struct config_key config_keys[] = {
     {"server-cert", &t_path, OFF(server_cert), 0, 0, PATH_LEN_MAX, NULL, REQ | R,
      "server certificate chain (PEM)"},
     {"server-key", &t_path, OFF(server_key), 0, 0, PATH_LEN_MAX, NULL, REQ | R,
-     "private key of the server certificate (PEM)"},
+     "private key of the server certificate: a PEM file, or a pkcs11: URL of a key in a "
+     "token (only sec uses it)"},
+    {"key-pin", &t_string, OFF(key_pin), 0, 0, 256, NULL, R,
+     "PIN of the token that holds server-key (pkcs11:); prefer pin-file, which keeps it "
+     "out of the configuration"},
+    {"pin-file", &t_path, OFF(pin_file), 0, 0, PATH_LEN_MAX, NULL, R,
+     "file whose first line is the PIN of the token that holds server-key"},
     {"ca-cert", &t_path, OFF(ca_cert), 0, 0, PATH_LEN_MAX, NULL, R,
      "CA that signs the client certificates of certificate authentication (PEM); unset: "
      "none"},
@@ -1135,7 +1141,6 @@ static const char *const ocserv_keys[] = {
     "ipv4-nbns",
     "ipv6-dns",
     "ipv6-nbns",
-    "key-pin",
     "kkdcp",
     "listen-clear-file",
     "listen-host-is-dyndns",
@@ -1150,7 +1155,6 @@ static const char *const ocserv_keys[] = {
     "ocsp-response",
     "output-buffer",
     "persistent-cookies",
-    "pin-file",
     "ping-leases",
     "pre-login-banner",
     "proxy-url",

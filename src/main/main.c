@@ -22,9 +22,12 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "ipc/main_sec.pb-c.h"
 #include "main/audit.h"
 #include "main/listeners.h"
 #include "main/reload.h"
+
+#define SEC_START_TIMEOUT_MS 60000
 #include "sec/sec.h"
 
 /* Fixed, whatever the build prefix: these are the paths the documentation names. */
@@ -222,6 +225,24 @@ static int write_pid_file(const char *path)
 	return fclose(f) == 0 ? 0 : -errno;
 }
 
+/* sec's word that it loaded the key; its own log line says why when it did not. A token
+ * may take a while to answer. */
+static int wait_sec_ready(struct main_ctx *m)
+{
+	void *ready = NULL;
+	int ret = ipc_recv_expect(m->sec_ch.fd, MS_TYPE__MS_SEC_READY, &ms_sec_ready__descriptor,
+				  64, m, &ready, NULL, 0, SEC_START_TIMEOUT_MS);
+
+	if (ret < 0) {
+		log_err("sec did not start (%s); exiting",
+			ret == -ETIMEDOUT ? "no answer" : "it ended, see above");
+		kill(m->sec_pid, SIGTERM);
+		return ret;
+	}
+	talloc_free(ready);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -356,6 +377,9 @@ int main(int argc, char **argv)
 		log_err("cannot start sec: %s", strerror(errno));
 		return 1;
 	}
+	/* Nothing listens before sec has the key: a bad key or PIN is a start-up error. */
+	if (wait_sec_ready(m) < 0)
+		return 1;
 	if (m->cfg->worker_template && main_template_start(m) < 0)
 		log_warn("cannot start the worker template; workers are exec'd");
 	if (main_listen(m) < 0) {
@@ -374,5 +398,5 @@ int main(int argc, char **argv)
 	}
 	if (m->cfg->pid_file)
 		unlink(m->cfg->pid_file);
-	return ret < 0 ? 1 : 0;
+	return ret < 0 || m->sec_failed ? 1 : 0;
 }

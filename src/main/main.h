@@ -121,6 +121,7 @@ struct main_ctx {
 	char *client_ca_pem;             /* reload.c: ca-cert for workers; NULL: not asked */
 	size_t client_ca_pem_len;
 	pid_t sec_pid;
+	bool sec_failed;        /* the sec channel closed or broke: main exits 1 */
 	struct ipc_channel sec_ch;
 	ev_io sec_io;
 	struct ipc_queue sec_q; /* what sec has not taken yet; sent when it can */

@@ -114,6 +114,8 @@ void sec_reload(struct main_ctx *m)
 	r.crl = m->cfg->crl;
 	r.cert_user_oid = m->cfg->cert_user_oid;
 	r.cert_group_oid = m->cfg->cert_group_oid;
+	r.key_pin = m->cfg->key_pin;
+	r.pin_file = m->cfg->pin_file;
 	send_sec(m, MS_TYPE__MS_RELOAD, &r.base, NULL, 0);
 }
 
@@ -232,6 +234,8 @@ static void sec_readable(struct ev_loop *loop, ev_io *io, int revents)
 		if (ret == IPC_CLOSED || ret < 0) {
 			log_err("sec channel: %s; exiting",
 				ret == IPC_CLOSED ? "closed" : ipc_last_error());
+			/* Without sec nothing can log in: a failure, for systemd too. */
+			m->sec_failed = true;
 			ev_break(loop, EVBREAK_ALL);
 			return;
 		}

@@ -189,6 +189,12 @@ void sec_run(struct sluice_config *cfg, int main_fd)
 		log_err("cannot install the seccomp filter: %s", strerror(-ret));
 		_exit(1);
 	}
+	{
+		MsSecReady ready = MS_SEC_READY__INIT;
+
+		if (ipc_send(main_fd, MS_TYPE__MS_SEC_READY, &ready.base, NULL, 0) < 0)
+			_exit(1);
+	}
 	ipc_channel_init(&sec->main_ch, main_fd, sec_from_main,
 			 sizeof(sec_from_main) / sizeof(sec_from_main[0]), SEC_MAIN_MAX_PAYLOAD,
 			 "main");

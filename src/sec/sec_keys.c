@@ -20,13 +20,126 @@ static int key_free(struct sec_key *k)
 	return 0;
 }
 
-/* Loads path; on error writes why into err and returns NULL. */
-static struct sec_key *key_load(TALLOC_CTX *ctx, const char *path, char *err, size_t errlen)
+/* The algorithm and, for ECDSA, the curve of k, read from its public half (a key in a
+ * token does not export its private values). */
+static int key_shape(struct sec_key *k)
+{
+	gnutls_pubkey_t pub;
+	int ret;
+
+	k->pk = gnutls_privkey_get_pk_algorithm(k->key, NULL);
+	if (k->pk != GNUTLS_PK_ECDSA)
+		return 0;
+	if (gnutls_pubkey_init(&pub) < 0)
+		return -ENOMEM;
+	ret = gnutls_pubkey_import_privkey(pub, k->key, 0, 0);
+	if (ret >= 0)
+		ret = gnutls_pubkey_export_ecc_raw2(pub, &k->curve, NULL, NULL, 0);
+	gnutls_pubkey_deinit(pub);
+	return ret < 0 ? -EINVAL : 0;
+}
+
+/* k as sec can use it (RSA or ECDSA, its curve known), or NULL (freed, err set). */
+static struct sec_key *key_check(struct sec_key *k, const char *path, char *err, size_t errlen)
+{
+	if (key_shape(k) < 0) {
+		snprintf(err, errlen,
+			 "server-key %s: cannot read its public half (a token must hold the "
+			 "public key beside the private one)",
+			 path);
+		talloc_free(k);
+		return NULL;
+	}
+	switch (k->pk) {
+	case GNUTLS_PK_RSA:
+	case GNUTLS_PK_RSA_PSS:
+	case GNUTLS_PK_ECDSA:
+		/* TLS 1.3's ECDSA algorithms name the curve; sec_sign_check matches it. */
+		return k;
+	default:
+		/* Ed25519/Ed448 sign whole messages, not digests: refused by design. */
+		snprintf(err, errlen, "server-key %s: only RSA and ECDSA keys are supported", path);
+		talloc_free(k);
+		return NULL;
+	}
+}
+
+/* The PIN of a key in a token: key-pin, else the first line of pin-file. */
+static int pin_callback(void *userdata, int attempt, const char *token_url,
+			const char *token_label, unsigned flags, char *pin, size_t pin_max)
+{
+	const struct sec_ctx *sec = userdata;
+	const struct sluice_config *c = sec->cfg;
+	char buf[256] = "";
+
+	/* Never the same wrong PIN twice: a token locks itself after a few. */
+	if (attempt > 0 || (flags & GNUTLS_PIN_WRONG))
+		return -1;
+	if (c->key_pin) {
+		snprintf(buf, sizeof(buf), "%s", c->key_pin);
+	} else if (c->pin_file) {
+		FILE *f = fopen(c->pin_file, "re");
+
+		if (!f || !fgets(buf, sizeof(buf), f)) {
+			log_err("pin-file %s: %s", c->pin_file, f ? "empty" : strerror(errno));
+			if (f)
+				fclose(f);
+			return -1;
+		}
+		fclose(f);
+		buf[strcspn(buf, "\r\n")] = '\0';
+	} else {
+		log_err("token %s asks for a PIN: set key-pin or pin-file", token_label);
+		return -1;
+	}
+	if (strlen(buf) >= pin_max) {
+		explicit_bzero(buf, sizeof(buf));
+		return -1;
+	}
+	memcpy(pin, buf, strlen(buf) + 1);
+	explicit_bzero(buf, sizeof(buf));
+	return 0;
+}
+
+/* A key in a PKCS#11 token (server-key = pkcs11:...), through p11-kit's modules. */
+static int token_import(struct sec_ctx *sec, struct sec_key *k, const char *url, char *err,
+			size_t errlen)
+{
+	int ret;
+
+	gnutls_pkcs11_set_pin_function(pin_callback, sec);
+	ret = gnutls_privkey_import_url(k->key, url, 0);
+	if (ret < 0) {
+		snprintf(err, errlen, "server-key %s: %s", url,
+			 ret == GNUTLS_E_PKCS11_PIN_ERROR ? "the token refused the PIN (key-pin, pin-file)"
+							  : gnutls_strerror(ret));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Loads path (a PEM file or a pkcs11: URL); on error writes why into err and returns
+ * NULL. */
+static struct sec_key *key_load(struct sec_ctx *sec, const char *path, char *err, size_t errlen)
 {
 	gnutls_datum_t pem = {NULL, 0};
 	struct sec_key *k;
 	int ret;
 
+	if (strncmp(path, "pkcs11:", 7) == 0) {
+		k = talloc_zero(sec, struct sec_key);
+		if (!k || gnutls_privkey_init(&k->key) < 0) {
+			talloc_free(k);
+			snprintf(err, errlen, "server-key %s: out of memory", path);
+			return NULL;
+		}
+		talloc_set_destructor(k, key_free);
+		if (token_import(sec, k, path, err, errlen) < 0) {
+			talloc_free(k);
+			return NULL;
+		}
+		return key_check(k, path, err, errlen);
+	}
 	ret = gnutls_load_file(path, &pem);
 	if (ret < 0) {
 		/* GnuTLS says only "error while reading"; open() says why. sec reads as
@@ -40,7 +153,7 @@ static struct sec_key *key_load(TALLOC_CTX *ctx, const char *path, char *err, si
 			close(fd);
 		return NULL;
 	}
-	k = talloc_zero(ctx, struct sec_key);
+	k = talloc_zero(sec, struct sec_key);
 	if (!k || gnutls_privkey_init(&k->key) < 0) {
 		gnutls_memset(pem.data, 0, pem.size);
 		gnutls_free(pem.data);
@@ -57,25 +170,7 @@ static struct sec_key *key_load(TALLOC_CTX *ctx, const char *path, char *err, si
 		talloc_free(k);
 		return NULL;
 	}
-	k->pk = gnutls_privkey_get_pk_algorithm(k->key, NULL);
-	switch (k->pk) {
-	case GNUTLS_PK_RSA:
-	case GNUTLS_PK_RSA_PSS:
-		return k;
-	case GNUTLS_PK_ECDSA:
-		/* TLS 1.3's ECDSA algorithms name the curve; sec_sign_check matches it. */
-		if (gnutls_privkey_export_ecc_raw2(k->key, &k->curve, NULL, NULL, NULL, 0) < 0) {
-			snprintf(err, errlen, "server-key %s: cannot read its curve", path);
-			talloc_free(k);
-			return NULL;
-		}
-		return k;
-	default:
-		/* Ed25519/Ed448 sign whole messages, not digests: refused by design. */
-		snprintf(err, errlen, "server-key %s: only RSA and ECDSA keys are supported", path);
-		talloc_free(k);
-		return NULL;
-	}
+	return key_check(k, path, err, errlen);
 }
 
 int sec_keys_load(struct sec_ctx *sec)
@@ -135,6 +230,8 @@ int sec_on_reload(void *ctx, void *msg, int *fds)
 	set_path(sec->cfg, &sec->cfg->crl, req->crl);
 	set_path(sec->cfg, &sec->cfg->cert_user_oid, req->cert_user_oid);
 	set_path(sec->cfg, &sec->cfg->cert_group_oid, req->cert_group_oid);
+	set_path(sec->cfg, &sec->cfg->key_pin, req->key_pin);
+	set_path(sec->cfg, &sec->cfg->pin_file, req->pin_file);
 	if (sec_certs_reload(sec) < 0)
 		log_err("keeping the client certificate CA and CRL of before");
 	/* main checked the string before it sent it; a refusal here keeps what was. */

@@ -57,6 +57,12 @@ static const struct sandbox_rule sec_rules[] = {
     /* A stat of a path is a harmless probe (glibc's time zone code does one when TZ
      * changes): refuse it quietly. Not seen in the tests. */
     FAIL_IF(newfstatat, EACCES, ARG(3, SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, 0)),
+    /* A server key in a PKCS#11 token (server-key = pkcs11:): SoftHSM2 locks its object
+     * files (record locks, read-only opens) around each signature. */
+    ALLOW_IF(fcntl, ARG(1, SCMP_CMP_EQ, F_SETLKW, 0)),
+    ALLOW_IF(fcntl, ARG(1, SCMP_CMP_EQ, F_SETLK, 0)),
+    ALLOW_IF(fcntl, ARG(1, SCMP_CMP_EQ, F_GETLK, 0)),
+    ALLOW_IF(fcntl, ARG(1, SCMP_CMP_EQ, F_GETFL, 0)),
     /* Log lines on stderr (sluiced -f). */
     ALLOW(write),
     ALLOW(getpid),
@@ -116,7 +122,7 @@ static const struct sandbox_rule sec_rules[] = {
     ALLOW(readlink),
     /* The symbolizer of a report opens the binaries (read-only, as allowed above) and
      * sets close-on-exec on them. */
-    ALLOW_IF(fcntl, ARG(1, SCMP_CMP_EQ, F_SETFD, 0)),
+    ALLOW_IF(fcntl, ARG(1, SCMP_CMP_EQ, F_GETFL, 0)),
 #endif
 };
 

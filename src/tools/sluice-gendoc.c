@@ -46,6 +46,8 @@ static const struct {
     {"worker-path", "/usr/local/libexec/sluice-worker"},
     {"server-cert", "/etc/sluice/server-cert.pem"},
     {"server-key", "/etc/sluice/server-key.pem"},
+    {"key-pin", "123456"},
+    {"pin-file", "/etc/sluice/token-pin"},
     {"ca-cert", "/etc/sluice/ca.pem"},
     {"enable-auth", "certificate"},
     {"cert-group-oid", "2.5.4.11"},

@@ -657,6 +657,7 @@ int config_check_system(struct sluice_config *cfg, char *err, size_t errlen)
 	    /* A key in a token is sec's to open, with its PIN. */
 	    {"server-key", strncmp(cfg->server_key, "pkcs11:", 7) ? cfg->server_key : NULL},
 	    {"pin-file", cfg->pin_file},
+	    {"ocsp-response", cfg->ocsp_response},
 	    {"ca-cert", cfg->ca_cert},
 	    {"auth", cfg->passwd_file},
 	};

@@ -66,6 +66,7 @@ struct sluice_config {
 	char *key_pin;              /* the token's PIN */
 	char *pin_file;             /* a file whose first line is the token's PIN */
 	char *ca_cert;
+	char *ocsp_response;        /* DER OCSP response for server-cert, stapled; NULL: none */
 	char *tls_priorities;
 
 	/* limits and timers (seconds) */

@@ -944,6 +944,9 @@ const struct config_key config_keys[] = {
     {"server-key", &t_path, OFF(server_key), 0, 0, PATH_LEN_MAX, NULL, REQ | R,
      "private key of the server certificate: a PEM file, or a pkcs11: URL of a key in a "
      "token (only sec uses it)"},
+    {"ocsp-response", &t_path, OFF(ocsp_response), 0, 0, PATH_LEN_MAX, NULL, R,
+     "OCSP response (DER) for server-cert, sent in every TLS handshake (stapling); read "
+     "again on SIGHUP, with a warning when it is stale"},
     {"key-pin", &t_string, OFF(key_pin), 0, 0, 256, NULL, R,
      "PIN of the token that holds server-key (pkcs11:); prefer pin-file, which keeps it "
      "out of the configuration"},
@@ -1152,7 +1155,6 @@ static const char *const ocserv_keys[] = {
     "nbns",
     "net-priority",
     "no-compress-limit",
-    "ocsp-response",
     "output-buffer",
     "persistent-cookies",
     "ping-leases",

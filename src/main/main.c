@@ -362,7 +362,8 @@ int main(int argc, char **argv)
 	}
 	if (main_pools_start(m) < 0)
 		return 1;
-	if (main_load_client_ca(m, m->cfg, err, sizeof(err)) < 0) {
+	if (main_load_client_ca(m, m->cfg, err, sizeof(err)) < 0 ||
+	    main_load_ocsp(m, m->cfg, m->cert_pem, m->cert_pem_len, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		return 1;
 	}

@@ -120,6 +120,8 @@ struct main_ctx {
 	size_t cert_pem_len;
 	char *client_ca_pem;             /* reload.c: ca-cert for workers; NULL: not asked */
 	size_t client_ca_pem_len;
+	uint8_t *ocsp_der;               /* reload.c: ocsp-response for workers; NULL: none */
+	size_t ocsp_der_len;
 	pid_t sec_pid;
 	bool sec_failed;        /* the sec channel closed or broke: main exits 1 */
 	struct ipc_channel sec_ch;

@@ -4,9 +4,12 @@
 
 #include <errno.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/ocsp.h>
+#include <gnutls/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/log.h"
 #include "common/tls_pin.h"
@@ -108,6 +111,79 @@ int main_load_client_ca(struct main_ctx *m, const struct sluice_config *c, char 
 	return m->client_ca_pem ? 0 : -ENOMEM;
 }
 
+/* Whether resp (DER) is an OCSP response for the first certificate of cert_pem, and, when
+ * it is, a warning if it is stale or says the certificate is revoked. 0, or -EINVAL with
+ * err set. */
+static int check_ocsp(const gnutls_datum_t *resp, const char *cert_pem, size_t cert_len,
+		      const char *path, char *err, size_t errlen)
+{
+	gnutls_ocsp_resp_t r = NULL;
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t pem = {(unsigned char *)cert_pem, (unsigned)cert_len};
+	unsigned status;
+	time_t this_update, next_update, revoked;
+	int ret = -EINVAL;
+
+	if (gnutls_ocsp_resp_init(&r) < 0 || gnutls_x509_crt_init(&crt) < 0) {
+		snprintf(err, errlen, "ocsp-response %s: out of memory", path);
+		goto out;
+	}
+	if (gnutls_ocsp_resp_import(r, resp) < 0 ||
+	    gnutls_ocsp_resp_get_single(r, 0, NULL, NULL, NULL, NULL, &status, &this_update,
+					&next_update, &revoked, NULL) < 0) {
+		snprintf(err, errlen, "ocsp-response %s: not a DER OCSP response", path);
+		goto out;
+	}
+	if (gnutls_x509_crt_import(crt, &pem, GNUTLS_X509_FMT_PEM) < 0 ||
+	    gnutls_ocsp_resp_check_crt(r, 0, crt) < 0) {
+		snprintf(err, errlen, "ocsp-response %s: not a response for server-cert", path);
+		goto out;
+	}
+	if (status == GNUTLS_OCSP_CERT_REVOKED)
+		log_warn("ocsp-response %s says server-cert is revoked; clients that check it "
+			 "will refuse the server",
+			 path);
+	if (next_update != (time_t)-1 && next_update < time(NULL))
+		log_warn("ocsp-response %s is stale (its next update was due %lld s ago); "
+			 "fetch a new one and reload",
+			 path, (long long)(time(NULL) - next_update));
+	ret = 0;
+out:
+	if (r)
+		gnutls_ocsp_resp_deinit(r);
+	if (crt)
+		gnutls_x509_crt_deinit(crt);
+	return ret;
+}
+
+int main_load_ocsp(struct main_ctx *m, const struct sluice_config *c, const char *cert_pem,
+		   size_t cert_len, char *err, size_t errlen)
+{
+	gnutls_datum_t der;
+	int ret;
+
+	if (!c->ocsp_response) {
+		talloc_free(m->ocsp_der);
+		m->ocsp_der = NULL;
+		m->ocsp_der_len = 0;
+		return 0;
+	}
+	ret = gnutls_load_file(c->ocsp_response, &der);
+	if (ret < 0) {
+		snprintf(err, errlen, "ocsp-response %s: %s", c->ocsp_response, gnutls_strerror(ret));
+		return -EIO;
+	}
+	ret = check_ocsp(&der, cert_pem, cert_len, c->ocsp_response, err, errlen);
+	if (ret == 0) {
+		talloc_free(m->ocsp_der);
+		m->ocsp_der = talloc_memdup(m, der.data, der.size);
+		m->ocsp_der_len = der.size;
+		ret = m->ocsp_der ? 0 : -ENOMEM;
+	}
+	gnutls_free(der.data);
+	return ret;
+}
+
 /* sec loads the key under a new generation; the certificate follows its answer. */
 static void send_reload(struct main_ctx *m)
 {
@@ -135,7 +211,9 @@ int main_reload(struct main_ctx *m, char *err, size_t errlen)
 			log_warn("%s", next->warnings[i]);
 		merged = merge(m, next, err, errlen);
 		if (merged && read_cert(m, merged->server_cert, err, errlen) == 0 &&
-		    main_load_client_ca(m, merged, err, errlen) == 0) {
+		    main_load_client_ca(m, merged, err, errlen) == 0 &&
+		    main_load_ocsp(m, merged, m->pending_cert, m->pending_cert_len, err, errlen) ==
+			0) {
 			talloc_free(m->cfg);
 			m->cfg = merged;
 			if (!m->debug)

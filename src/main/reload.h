@@ -26,4 +26,11 @@ void main_reload_key_result(struct main_ctx *m, const struct MsReloadResult *r);
 int main_load_client_ca(struct main_ctx *m, const struct sluice_config *c, char *err,
 			size_t errlen);
 
+/* ocsp-response of c, checked against cert_pem (the certificate it is for): for workers
+ * to staple. A stale response or one that says the certificate is revoked is used with a
+ * warning. 0, or a negative errno with err set (unreadable, malformed, for another
+ * certificate). */
+int main_load_ocsp(struct main_ctx *m, const struct sluice_config *c, const char *cert_pem,
+		   size_t cert_len, char *err, size_t errlen);
+
 #endif

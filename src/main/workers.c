@@ -154,6 +154,11 @@ static int send_init(struct main_ctx *m, struct main_worker *w)
 		in.client_ca_pem.data = (uint8_t *)m->client_ca_pem;
 		in.client_ca_pem.len = m->client_ca_pem_len;
 	}
+	if (m->ocsp_der) {
+		in.has_ocsp_der = true;
+		in.ocsp_der.data = m->ocsp_der;
+		in.ocsp_der.len = m->ocsp_der_len;
+	}
 	in.has_cert_login = in.has_password_login = in.has_cert_required = true;
 	in.cert_login = c->auth_required == CONFIG_AUTH_CERT ||
 			(c->auth_alternatives & CONFIG_AUTH_CERT);

@@ -46,6 +46,7 @@ static const struct {
     {"worker-path", "/usr/local/libexec/sluice-worker"},
     {"server-cert", "/etc/sluice/server-cert.pem"},
     {"server-key", "/etc/sluice/server-key.pem"},
+    {"ocsp-response", "/etc/sluice/ocsp.der"},
     {"key-pin", "123456"},
     {"pin-file", "/etc/sluice/token-pin"},
     {"ca-cert", "/etc/sluice/ca.pem"},

@@ -97,6 +97,15 @@ int tls_init(struct worker *w)
 		log_err("TLS credentials: %s", gnutls_strerror(ret));
 		return -EINVAL;
 	}
+	/* Stapling: main checked that the response is for this certificate. */
+	if (w->init->has_ocsp_der) {
+		gnutls_datum_t resp = {w->init->ocsp_der.data, (unsigned)w->init->ocsp_der.len};
+
+		ret = gnutls_certificate_set_ocsp_status_request_mem(w->creds, &resp, 0,
+								     GNUTLS_X509_FMT_DER);
+		if (ret < 0)
+			log_warn("ocsp-response not stapled: %s", gnutls_strerror(ret));
+	}
 	/* The CAs the certificate request names; sec checks what the client sends. */
 	if (w->init->has_client_ca_pem) {
 		gnutls_datum_t ca = {w->init->client_ca_pem.data,

@@ -26,6 +26,7 @@
 #include "main/audit.h"
 #include "main/listeners.h"
 #include "main/reload.h"
+#include "main/server_cert.h"
 
 #define SEC_START_TIMEOUT_MS 60000
 #include "sec/sec.h"
@@ -225,6 +226,17 @@ static int write_pid_file(const char *path)
 	return fclose(f) == 0 ? 0 : -errno;
 }
 
+/* sluiced -t: the warnings about server-cert (not errors: the file was readable). */
+static void check_cert_file(const struct sluice_config *c)
+{
+	gnutls_datum_t pem;
+
+	if (gnutls_load_file(c->server_cert, &pem) < 0)
+		return;
+	main_server_cert_check((const char *)pem.data, pem.size, c);
+	gnutls_free(pem.data);
+}
+
 /* sec's word that it loaded the key; its own log line says why when it did not. A token
  * may take a while to answer. */
 static int wait_sec_ready(struct main_ctx *m)
@@ -315,6 +327,7 @@ int main(int argc, char **argv)
 		}
 		if (config_check_user_files(m->cfg, print_problem, NULL) > 0)
 			return 1;
+		check_cert_file(m->cfg);
 		printf("%s: configuration is valid\n", m->cfg->file);
 		return 0;
 	}
@@ -360,6 +373,7 @@ int main(int argc, char **argv)
 		m->cert_pem_len = pem.size;
 		gnutls_free(pem.data);
 	}
+	main_server_cert_check(m->cert_pem, m->cert_pem_len, m->cfg);
 	if (main_pools_start(m) < 0)
 		return 1;
 	if (main_load_client_ca(m, m->cfg, err, sizeof(err)) < 0 ||

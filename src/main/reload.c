@@ -18,6 +18,7 @@
 #include "main/listeners.h"
 #include "main/main.h"
 #include "main/sec_channel.h"
+#include "main/server_cert.h"
 
 void main_warn_user_file(void *data, const char *problem)
 {
@@ -84,6 +85,7 @@ static int read_cert(struct main_ctx *m, const char *path, char *err, size_t err
 		snprintf(err, errlen, "server-cert %s: no certificate in the file", path);
 		return -EINVAL;
 	}
+	main_server_cert_check(m->pending_cert, m->pending_cert_len, m->cfg);
 	return 0;
 }
 

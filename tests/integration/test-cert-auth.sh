@@ -1,6 +1,7 @@
 #!/bin/bash
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
-# Client-certificate login with openconnect 9.01 (-c/-k), as ocserv's keys define it:
+# Client-certificate login with openconnect 9.01 (-c/-k, and a PKCS#12 bundle), as
+# ocserv's keys define it:
 # - auth = certificate: a certificate of the CA logs its CN in without a form; sluicectl
 #   shows how (Authentication) and the certificate's subject; the CONNECT, on a new TLS
 #   connection, must present the same certificate;
@@ -76,6 +77,14 @@ server_log_has "the session's client certificate was not presented" 5 ||
 
 start_client c2 "$NS_C1" alice alice-pw
 expect_refused c2 "no certificate"
+# The same certificate as a PKCS#12 bundle, as Cisco Secure Client and NetworkManager
+# import it.
+certtool --to-p12 --load-privkey "$P/alice.key" --load-certificate "$P/alice.pem" \
+	--p12-name alice --password p12-secret --outder --outfile "$P/alice.p12" >/dev/null 2>&1 ||
+	fail "certtool cannot make the PKCS#12 bundle"
+start_client c2b "$NS_C1" nobody x -c "$P/alice.p12" --key-password p12-secret
+wait_tunnel c2b 15 >/dev/null || fail "alice's PKCS#12 bundle gave no tunnel"
+stop_client c2b INT
 # Pinned: carol's own certificate passes, another one naming carol does not; alice has no
 # pins, so a second certificate naming her passes too.
 cert_client p1 "$NS_C2" carol

@@ -1,7 +1,8 @@
 #!/bin/bash
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 # sluiced only: "sluiced -t -c FILE" accepts a good file and rejects an unknown key, a
-# bad value and a missing required key, naming file, line and key.
+# bad value and a missing required key, naming file, line and key; it warns (exit 0)
+# when server-cert expires within 30 days or does not name listen-host.
 . "$(dirname "$0")/lib.sh"
 require_sluiced
 bin=$(server_bin)
@@ -36,6 +37,14 @@ check "$WORK/unknown.conf" 1 "$WORK/unknown.conf:$line: key 'no-such-key': "
 sed 's/^max-clients = .*/max-clients = many/' "$good" >"$WORK/badvalue.conf"
 line=$(grep -n '^max-clients' "$WORK/badvalue.conf" | cut -d: -f1)
 check "$WORK/badvalue.conf" 1 "$WORK/badvalue.conf:$line: key 'max-clients': "
+
+# The test certificate expires in 2 days and names 198.18.0.1 and 198.18.1.1.
+check "$good" 0 "server-cert .* expires in [0-9]+ hours: renew it"
+sed 's/^listen-host = .*/listen-host = 198.18.0.1/' "$good" >"$WORK/named.conf"
+out=$("$bin" -t -c "$WORK/named.conf" 2>&1)
+grep -q "does not name listen-host" <<<"$out" && fail "a warning for a listen-host the certificate names"
+sed 's/^listen-host = .*/listen-host = 198.18.9.9/' "$good" >"$WORK/unnamed.conf"
+check "$WORK/unnamed.conf" 0 "server-cert .* does not name listen-host 198.18.9.9"
 
 grep -v '^auth = ' "$good" >"$WORK/missing.conf"
 check "$WORK/missing.conf" 1 "$WORK/missing.conf(:[0-9]+)?: (missing required key|key) 'auth'"

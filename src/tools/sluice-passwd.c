@@ -2,6 +2,7 @@
  * the ocpasswd format, with the options of ocpasswd where they overlap. */
 #include "config.h"
 #include "common/passwd.h"
+#include "tools/tty_password.h"
 
 #include <crypt.h>
 #include <errno.h>
@@ -9,14 +10,12 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,9 +49,6 @@ struct edit {
 	unsigned dup_line;
 	bool was_locked;
 };
-
-static struct termios saved_tty;
-static volatile sig_atomic_t tty_changed;
 
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -145,99 +141,6 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	}
 	o->user = argv[optind];
 	return 0;
-}
-
-static void restore_tty(int sig)
-{
-	if (tty_changed)
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tty);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-/* Reads one line with read(2), so that no stdio buffer keeps a copy of the password. */
-static int read_line(char *buf, size_t size)
-{
-	size_t len = 0;
-	bool too_long = false;
-	ssize_t n;
-	char c;
-
-	for (;;) {
-		n = read(STDIN_FILENO, &c, 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0) {
-			if (len == 0 && !too_long)
-				return -ENODATA;
-			break;
-		}
-		if (c == '\n')
-			break;
-		if (len + 1 < size)
-			buf[len++] = c;
-		else
-			too_long = true;
-	}
-	explicit_bzero(&c, sizeof(c));
-	if (len > 0 && buf[len - 1] == '\r')
-		len--;
-	buf[len] = '\0';
-	return too_long ? -E2BIG : 0;
-}
-
-static int prompt_password(const char *prompt, char *buf, size_t size)
-{
-	struct termios quiet;
-	struct sigaction sa = {.sa_handler = restore_tty};
-	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP};
-	int ret;
-
-	if (tcgetattr(STDIN_FILENO, &saved_tty) < 0)
-		return -errno;
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
-	quiet = saved_tty;
-	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-	quiet.c_lflag |= ICANON;
-	fputs(prompt, stderr);
-	fflush(stderr);
-	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) < 0)
-		return -errno;
-	tty_changed = 1;
-	ret = read_line(buf, size);
-	tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tty);
-	tty_changed = 0;
-	fputc('\n', stderr);
-	return ret;
-}
-
-static int get_password(char *pw, char *again, size_t size)
-{
-	bool tty = isatty(STDIN_FILENO);
-	int ret;
-
-	ret = tty ? prompt_password("Enter password: ", pw, size) : read_line(pw, size);
-	if (ret == 0 && pw[0] != '\0' && tty) {
-		ret = prompt_password("Re-enter password: ", again, size);
-		if (ret == 0 && strcmp(pw, again) != 0) {
-			fail("passwords do not match");
-			return -EINVAL;
-		}
-	}
-	if (ret == -ENODATA || (ret == 0 && pw[0] == '\0')) {
-		fail("empty password refused");
-		return -EINVAL;
-	}
-	if (ret == -E2BIG) {
-		fail("password longer than %d bytes", PASSWD_MAX_PASSWORD);
-		return ret;
-	}
-	if (ret < 0)
-		fail("cannot read the password: %s", strerror(-ret));
-	return ret;
 }
 
 /* yescrypt where libcrypt has it, SHA-512-crypt otherwise; the library draws the salt
@@ -589,7 +492,9 @@ int main(int argc, char **argv)
 	}
 
 	if (o.action == ACT_SET) {
-		ret = get_password(pw, again, sizeof(pw));
+		ret =
+		    tty_password_get("sluice-passwd", "Enter password: ", "Re-enter password: ", pw,
+				     again, sizeof(pw));
 		if (ret == 0)
 			ret = make_hash(pw, hash, sizeof(hash));
 		explicit_bzero(pw, sizeof(pw));

@@ -2,25 +2,22 @@
  * the ocpasswd format, with the options of ocpasswd where they overlap. */
 #include "config.h"
 #include "common/passwd.h"
+#include "tools/tool_file.h"
 #include "tools/tty_password.h"
 
 #include <crypt.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_PASSWD_FILE "/etc/sluice/passwd"
-#define LOCK_WAIT_TENTHS    100
 
 enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 
@@ -253,108 +250,12 @@ static int edit_on_line(void *arg, unsigned lineno, const char *line, size_t len
 	return out_entry(ed, &e);
 }
 
-static int take_lock(const char *path, TALLOC_CTX *ctx)
-{
-	char *lock_path = talloc_asprintf(ctx, "%s.lock", path);
-	struct timespec tenth = {.tv_nsec = 100 * 1000 * 1000};
-	int fd;
-
-	if (lock_path == NULL)
-		return -ENOMEM;
-	fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
-	if (fd < 0) {
-		fail("%s: %s", lock_path, strerror(errno));
-		return -errno;
-	}
-	for (int i = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; i++) {
-		if (errno != EWOULDBLOCK && errno != EINTR) {
-			fail("%s: %s", lock_path, strerror(errno));
-			close(fd);
-			return -EIO;
-		}
-		if (i == LOCK_WAIT_TENTHS) {
-			fail("%s: still locked by another process after %d s", lock_path,
-			     LOCK_WAIT_TENTHS / 10);
-			close(fd);
-			return -EBUSY;
-		}
-		nanosleep(&tenth, NULL);
-	}
-	return fd; /* the lock lasts until the process exits */
-}
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Readers (the sec module, ocserv) see either the old or the new file, never half. */
-static int replace_file(TALLOC_CTX *ctx, const char *path, const struct outbuf *b,
-			const struct stat *st)
+static int replace_file(const char *path, const struct outbuf *b, const struct stat *st)
 {
-	char *tmp = talloc_asprintf(ctx, "%s.XXXXXX", path);
-	char *dir = talloc_strdup(ctx, path);
-	const char *what = "cannot write";
-	int fd, dfd, ret;
+	struct tool_file_meta meta = {.mode = st->st_mode, .uid = st->st_uid, .gid = st->st_gid};
 
-	if (tmp == NULL || dir == NULL)
-		return -ENOMEM;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		fail("%s: cannot create a temporary file: %s", tmp, strerror(-ret));
-		return ret;
-	}
-	if (fchown(fd, st->st_uid, st->st_gid) < 0) {
-		what = "cannot set owner of";
-		goto err_unlink;
-	}
-	if (fchmod(fd, st->st_mode & 07777) < 0) {
-		what = "cannot set mode of";
-		goto err_unlink;
-	}
-	ret = write_all(fd, b->data, b->len);
-	if (ret < 0) {
-		errno = -ret;
-		goto err_unlink;
-	}
-	if (fsync(fd) < 0)
-		goto err_unlink;
-	if (close(fd) < 0) {
-		fd = -1;
-		goto err_unlink;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0) {
-		what = "cannot rename over the password file";
-		goto err_unlink;
-	}
-	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) < 0) {
-		fail("%s: cannot sync the directory: %s", dir, strerror(errno));
-		if (dfd >= 0)
-			close(dfd);
-		return -EIO;
-	}
-	close(dfd);
-	return 0;
-err_unlink:
-	ret = -errno;
-	fail("%s: %s %s: %s", path, what, tmp, strerror(-ret));
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	return ret;
+	return tool_write_file("sluice-passwd", path, b->data, b->len, &meta);
 }
 
 /* Works on the target of a symbolic link, so that the link survives the rename. */
@@ -399,7 +300,7 @@ static int update(const struct opts *o, const struct passwd_entry *wanted, const
 {
 	struct edit ed = {.o = o, .wanted = wanted, .hash = hash};
 	char err[PATH_MAX + 256];
-	char *path, *buf;
+	char *path, *lock_path, *buf;
 	size_t len;
 	struct stat st;
 	int ret;
@@ -408,7 +309,8 @@ static int update(const struct opts *o, const struct passwd_entry *wanted, const
 	if (ed.ctx == NULL)
 		return -ENOMEM;
 	path = real_path(ed.ctx, o->path);
-	ret = path ? take_lock(path, ed.ctx) : -ENOMEM;
+	lock_path = path ? talloc_asprintf(ed.ctx, "%s.lock", path) : NULL;
+	ret = lock_path ? tool_lock("sluice-passwd", lock_path) : -ENOMEM;
 	if (ret < 0)
 		goto out;
 	ret = load_file(&ed, path, &buf, &len, &st);
@@ -444,7 +346,7 @@ static int update(const struct opts *o, const struct passwd_entry *wanted, const
 	}
 	if (buf != NULL && ed.out.len == len && memcmp(ed.out.data, buf, len) == 0)
 		goto out; /* e.g. locking a locked user: leave the file alone */
-	ret = replace_file(ed.ctx, path, &ed.out, &st);
+	ret = replace_file(path, &ed.out, &st);
 	if (ret == 0 && o->action == ACT_SET && ed.was_locked)
 		fprintf(stderr, "sluice-passwd: note: '%s' stays locked; unlock with -u\n",
 			o->user);

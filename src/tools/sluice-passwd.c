@@ -2,26 +2,22 @@
  * the ocpasswd format, with the options of ocpasswd where they overlap. */
 #include "config.h"
 #include "common/passwd.h"
+#include "tools/tool_file.h"
+#include "tools/tty_password.h"
 
 #include <crypt.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
-#include <termios.h>
-#include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_PASSWD_FILE "/etc/sluice/passwd"
-#define LOCK_WAIT_TENTHS    100
 
 enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 
@@ -50,9 +46,6 @@ struct edit {
 	unsigned dup_line;
 	bool was_locked;
 };
-
-static struct termios saved_tty;
-static volatile sig_atomic_t tty_changed;
 
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -145,99 +138,6 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	}
 	o->user = argv[optind];
 	return 0;
-}
-
-static void restore_tty(int sig)
-{
-	if (tty_changed)
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tty);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-/* Reads one line with read(2), so that no stdio buffer keeps a copy of the password. */
-static int read_line(char *buf, size_t size)
-{
-	size_t len = 0;
-	bool too_long = false;
-	ssize_t n;
-	char c;
-
-	for (;;) {
-		n = read(STDIN_FILENO, &c, 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0) {
-			if (len == 0 && !too_long)
-				return -ENODATA;
-			break;
-		}
-		if (c == '\n')
-			break;
-		if (len + 1 < size)
-			buf[len++] = c;
-		else
-			too_long = true;
-	}
-	explicit_bzero(&c, sizeof(c));
-	if (len > 0 && buf[len - 1] == '\r')
-		len--;
-	buf[len] = '\0';
-	return too_long ? -E2BIG : 0;
-}
-
-static int prompt_password(const char *prompt, char *buf, size_t size)
-{
-	struct termios quiet;
-	struct sigaction sa = {.sa_handler = restore_tty};
-	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP};
-	int ret;
-
-	if (tcgetattr(STDIN_FILENO, &saved_tty) < 0)
-		return -errno;
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
-	quiet = saved_tty;
-	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-	quiet.c_lflag |= ICANON;
-	fputs(prompt, stderr);
-	fflush(stderr);
-	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) < 0)
-		return -errno;
-	tty_changed = 1;
-	ret = read_line(buf, size);
-	tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tty);
-	tty_changed = 0;
-	fputc('\n', stderr);
-	return ret;
-}
-
-static int get_password(char *pw, char *again, size_t size)
-{
-	bool tty = isatty(STDIN_FILENO);
-	int ret;
-
-	ret = tty ? prompt_password("Enter password: ", pw, size) : read_line(pw, size);
-	if (ret == 0 && pw[0] != '\0' && tty) {
-		ret = prompt_password("Re-enter password: ", again, size);
-		if (ret == 0 && strcmp(pw, again) != 0) {
-			fail("passwords do not match");
-			return -EINVAL;
-		}
-	}
-	if (ret == -ENODATA || (ret == 0 && pw[0] == '\0')) {
-		fail("empty password refused");
-		return -EINVAL;
-	}
-	if (ret == -E2BIG) {
-		fail("password longer than %d bytes", PASSWD_MAX_PASSWORD);
-		return ret;
-	}
-	if (ret < 0)
-		fail("cannot read the password: %s", strerror(-ret));
-	return ret;
 }
 
 /* yescrypt where libcrypt has it, SHA-512-crypt otherwise; the library draws the salt
@@ -350,108 +250,12 @@ static int edit_on_line(void *arg, unsigned lineno, const char *line, size_t len
 	return out_entry(ed, &e);
 }
 
-static int take_lock(const char *path, TALLOC_CTX *ctx)
-{
-	char *lock_path = talloc_asprintf(ctx, "%s.lock", path);
-	struct timespec tenth = {.tv_nsec = 100 * 1000 * 1000};
-	int fd;
-
-	if (lock_path == NULL)
-		return -ENOMEM;
-	fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
-	if (fd < 0) {
-		fail("%s: %s", lock_path, strerror(errno));
-		return -errno;
-	}
-	for (int i = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; i++) {
-		if (errno != EWOULDBLOCK && errno != EINTR) {
-			fail("%s: %s", lock_path, strerror(errno));
-			close(fd);
-			return -EIO;
-		}
-		if (i == LOCK_WAIT_TENTHS) {
-			fail("%s: still locked by another process after %d s", lock_path,
-			     LOCK_WAIT_TENTHS / 10);
-			close(fd);
-			return -EBUSY;
-		}
-		nanosleep(&tenth, NULL);
-	}
-	return fd; /* the lock lasts until the process exits */
-}
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Readers (the sec module, ocserv) see either the old or the new file, never half. */
-static int replace_file(TALLOC_CTX *ctx, const char *path, const struct outbuf *b,
-			const struct stat *st)
+static int replace_file(const char *path, const struct outbuf *b, const struct stat *st)
 {
-	char *tmp = talloc_asprintf(ctx, "%s.XXXXXX", path);
-	char *dir = talloc_strdup(ctx, path);
-	const char *what = "cannot write";
-	int fd, dfd, ret;
+	struct tool_file_meta meta = {.mode = st->st_mode, .uid = st->st_uid, .gid = st->st_gid};
 
-	if (tmp == NULL || dir == NULL)
-		return -ENOMEM;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		fail("%s: cannot create a temporary file: %s", tmp, strerror(-ret));
-		return ret;
-	}
-	if (fchown(fd, st->st_uid, st->st_gid) < 0) {
-		what = "cannot set owner of";
-		goto err_unlink;
-	}
-	if (fchmod(fd, st->st_mode & 07777) < 0) {
-		what = "cannot set mode of";
-		goto err_unlink;
-	}
-	ret = write_all(fd, b->data, b->len);
-	if (ret < 0) {
-		errno = -ret;
-		goto err_unlink;
-	}
-	if (fsync(fd) < 0)
-		goto err_unlink;
-	if (close(fd) < 0) {
-		fd = -1;
-		goto err_unlink;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0) {
-		what = "cannot rename over the password file";
-		goto err_unlink;
-	}
-	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) < 0) {
-		fail("%s: cannot sync the directory: %s", dir, strerror(errno));
-		if (dfd >= 0)
-			close(dfd);
-		return -EIO;
-	}
-	close(dfd);
-	return 0;
-err_unlink:
-	ret = -errno;
-	fail("%s: %s %s: %s", path, what, tmp, strerror(-ret));
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	return ret;
+	return tool_write_file("sluice-passwd", path, b->data, b->len, &meta);
 }
 
 /* Works on the target of a symbolic link, so that the link survives the rename. */
@@ -496,7 +300,7 @@ static int update(const struct opts *o, const struct passwd_entry *wanted, const
 {
 	struct edit ed = {.o = o, .wanted = wanted, .hash = hash};
 	char err[PATH_MAX + 256];
-	char *path, *buf;
+	char *path, *lock_path, *buf;
 	size_t len;
 	struct stat st;
 	int ret;
@@ -505,7 +309,8 @@ static int update(const struct opts *o, const struct passwd_entry *wanted, const
 	if (ed.ctx == NULL)
 		return -ENOMEM;
 	path = real_path(ed.ctx, o->path);
-	ret = path ? take_lock(path, ed.ctx) : -ENOMEM;
+	lock_path = path ? talloc_asprintf(ed.ctx, "%s.lock", path) : NULL;
+	ret = lock_path ? tool_lock("sluice-passwd", lock_path) : -ENOMEM;
 	if (ret < 0)
 		goto out;
 	ret = load_file(&ed, path, &buf, &len, &st);
@@ -541,7 +346,7 @@ static int update(const struct opts *o, const struct passwd_entry *wanted, const
 	}
 	if (buf != NULL && ed.out.len == len && memcmp(ed.out.data, buf, len) == 0)
 		goto out; /* e.g. locking a locked user: leave the file alone */
-	ret = replace_file(ed.ctx, path, &ed.out, &st);
+	ret = replace_file(path, &ed.out, &st);
 	if (ret == 0 && o->action == ACT_SET && ed.was_locked)
 		fprintf(stderr, "sluice-passwd: note: '%s' stays locked; unlock with -u\n",
 			o->user);
@@ -589,7 +394,9 @@ int main(int argc, char **argv)
 	}
 
 	if (o.action == ACT_SET) {
-		ret = get_password(pw, again, sizeof(pw));
+		ret =
+		    tty_password_get("sluice-passwd", "Enter password: ", "Re-enter password: ", pw,
+				     again, sizeof(pw));
 		if (ret == 0)
 			ret = make_hash(pw, hash, sizeof(hash));
 		explicit_bzero(pw, sizeof(pw));

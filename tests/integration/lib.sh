@@ -512,7 +512,10 @@ setup_server()
 }
 
 # start_client NAME NS USER PASSWORD [openconnect options...]: starts openconnect in
-# the background (its PID kept) with the test vpnc-script and a pinned certificate.
+# the background (its PID kept) with the test vpnc-script and a pinned certificate; with
+# PIN empty, nothing is pinned and the options say how to verify the server (--cafile).
+# CLIENT_URL, when set, is the URL instead of the server's address (a name that the
+# options map to it with --resolve).
 start_client()
 {
 	local name=$1 ns=$2 user=$3 pass=$4 ifn dtls=()
@@ -524,8 +527,8 @@ start_client()
 	CLIENT_NS[$name]=$ns
 	CLIENT_IF[$name]=$ifn
 	ip netns exec "$ns" openconnect --script "$VPNC_SCRIPT" --non-inter \
-		--passwd-on-stdin --user "$user" --servercert "$PIN" \
-		--interface "$ifn" "${dtls[@]}" "$@" "$(server_url_for "$ns")" \
+		--passwd-on-stdin --user "$user" ${PIN:+--servercert "$PIN"} \
+		--interface "$ifn" "${dtls[@]}" "$@" "${CLIENT_URL:-$(server_url_for "$ns")}" \
 		<<<"$pass" >"${CLIENT_LOG[$name]}" 2>&1 &
 	CLIENT_PID[$name]=$!
 }

@@ -4,7 +4,8 @@
 # that sluiced --help-config lists and sluiced(8) every option of sluiced --help; the
 # sample configuration loads as generated, and also with every key uncommented (so
 # each default and example value is valid); sluicectl(8) describes every command of
-# sluicectl --help; the manual pages pass mandoc's lint.
+# sluicectl --help, and sluice-certs(8) every command and option of sluice-certs
+# --help; the manual pages pass mandoc's lint.
 #
 # Exit status: 0 pass, 1 fail, 77 skip (binaries not built).
 set -u
@@ -14,6 +15,7 @@ set -u
 : "${GENDOC:=$top_builddir/src/sluice-gendoc}"
 : "${SLUICED:=$top_builddir/src/sluiced}"
 : "${SLUICECTL:=$top_builddir/src/sluicectl}"
+: "${SLUICECERTS:=$top_builddir/src/sluice-certs}"
 
 log() { printf 'test_gendoc: %s\n' "$*"; }
 fail()
@@ -22,7 +24,7 @@ fail()
 	exit 1
 }
 
-for bin in "$GENDOC" "$SLUICED" "$SLUICECTL"; do
+for bin in "$GENDOC" "$SLUICED" "$SLUICECTL" "$SLUICECERTS"; do
 	if [ ! -x "$bin" ]; then
 		log "SKIP: $bin does not exist (build it first)"
 		exit 77
@@ -93,8 +95,34 @@ for cmd in "${cmds[@]}"; do
 done
 log "all ${#cmds[@]} commands of sluicectl --help are in sluicectl.8"
 
+# sluice-certs: the first word of each command line of --help, and each long option of
+# it; the first word of each tag of COMMANDS and the words of the tags of OPTIONS.
+certsman=$top_srcdir/doc/sluice-certs.8
+section_tags()
+{
+	awk -v sec="$1" '/^\.SH/ { in_sec = ($2 == sec) } in_sec && tag { print } { tag = /^\.TP/ }' \
+		"$certsman" | sed -E 's/^\.[A-Z]+ //; s/\\f[A-Z]//g; s/\\-/-/g; s/"//g'
+}
+mapfile -t ccmds < <("$SLUICECERTS" --help | sed -n '/^commands:/,/^$/p' |
+	grep -E '^  [a-z]' | awk '{ print $1 }')
+[ ${#ccmds[@]} -gt 0 ] || fail "sluice-certs --help lists no commands"
+section_tags COMMANDS | awk '{ print $1 }' >"$WORK/certscmds"
+for cmd in "${ccmds[@]}"; do
+	grep -qxF -- "$cmd" "$WORK/certscmds" ||
+		fail "command '$cmd' is not in COMMANDS of sluice-certs.8"
+done
+mapfile -t copts < <("$SLUICECERTS" --help | sed -n '/^options:/,/^$/p' |
+	grep -oE -- '--[a-z0-9-]+' | sort -u)
+[ ${#copts[@]} -gt 0 ] || fail "sluice-certs --help lists no options"
+section_tags OPTIONS | tr -s ' ,' '\n\n' >"$WORK/certsopts"
+for opt in "${copts[@]}"; do
+	grep -qxF -- "$opt" "$WORK/certsopts" ||
+		fail "option $opt is not described in OPTIONS of sluice-certs.8"
+done
+log "all ${#ccmds[@]} commands and ${#copts[@]} options of sluice-certs --help are in sluice-certs.8"
+
 if command -v mandoc >/dev/null; then
-	for page in "$man" "$top_srcdir/doc/sluice-passwd.8" "$ctlman"; do
+	for page in "$man" "$top_srcdir/doc/sluice-passwd.8" "$ctlman" "$certsman"; do
 		out=$(mandoc -Tlint -W warning "$page" 2>&1)
 		[ -z "$out" ] || fail "mandoc -Tlint: $out"
 	done

@@ -122,7 +122,7 @@ static const struct sandbox_rule sec_rules[] = {
     ALLOW(readlink),
     /* The symbolizer of a report opens the binaries (read-only, as allowed above) and
      * sets close-on-exec on them. */
-    ALLOW_IF(fcntl, ARG(1, SCMP_CMP_EQ, F_GETFL, 0)),
+    ALLOW_IF(fcntl, ARG(1, SCMP_CMP_EQ, F_SETFD, 0)),
 #endif
 };
 

@@ -27,6 +27,7 @@ HARNESSES=(
 	"netaddr     | common                 |                                    |"
 	"auth_body   | worker ipc             | talloc libxml-2.0 libprotobuf-c    |"
 	"passwd      | passwd                 | talloc libcrypt                    |"
+	"otpfile     | passwd                 | talloc libcrypt                    |"
 	"ipc         | ipc                    | talloc libprotobuf-c               |"
 	"dtls_hello  | main                   |                                    |"
 	"dtls_frame  | worker                 |                                    |"

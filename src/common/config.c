@@ -657,6 +657,7 @@ int config_check_system(struct sluice_config *cfg, char *err, size_t errlen)
 	    {"server-key", cfg->server_key},
 	    {"ca-cert", cfg->ca_cert},
 	    {"auth", cfg->passwd_file},
+	    {"auth", cfg->otp_file},
 	};
 	struct passwd *pw;
 	struct group *gr;

@@ -199,7 +199,9 @@ static int form_field(struct auth_body *b, const uint8_t *name, size_t name_len,
 		return set_field(b, &b->password, val, val_len, AUTH_BODY_MAX_PASSWORD);
 	if (name_len == 10 && memcmp(name, "group_list", 10) == 0)
 		return set_field(b, &b->group_select, val, val_len, AUTH_BODY_MAX_GROUP);
-	/* secondary_password and hidden inputs: not used yet. */
+	if (name_len == 18 && memcmp(name, "secondary_password", 18) == 0)
+		return set_field(b, &b->secondary_password, val, val_len, AUTH_BODY_MAX_PASSWORD);
+	/* Hidden inputs: not used. */
 	return 0;
 }
 
@@ -294,6 +296,8 @@ static int xml_auth(struct auth_body *b, const xmlNode *auth)
 			ret = xml_field(b, n, &b->password, AUTH_BODY_MAX_PASSWORD);
 		else if (is_element(n, "group-select"))
 			ret = xml_field(b, n, &b->group_select, AUTH_BODY_MAX_GROUP);
+		else if (is_element(n, "secondary_password"))
+			ret = xml_field(b, n, &b->secondary_password, AUTH_BODY_MAX_PASSWORD);
 	}
 	return ret;
 }

@@ -191,8 +191,10 @@ const char *sec_cert_check(struct sec_ctx *sec, TALLOC_CTX *ctx, const uint8_t *
  * channel in sec->otp_fd; else sets it to -1. 0 or a negative errno (logged). */
 int sec_otp_start(struct sec_ctx *sec);
 /* Asks the helper whether code is user's next one-time password and has it recorded as
- * used. NULL when it passes, else why not (under tmp, or static). The file's bad lines
- * are logged. */
+ * used. NULL when it passes, else why not (under tmp, or static): SEC_OTP_FILE_ERROR
+ * when the file or the helper failed (the details logged), which is no fault of the
+ * client's. The file's bad lines are logged. */
+#define SEC_OTP_FILE_ERROR "OTP file error"
 const char *sec_otp_check(struct sec_ctx *sec, TALLOC_CTX *tmp, const char *user,
 			  const char *code);
 

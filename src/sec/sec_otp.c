@@ -187,6 +187,8 @@ static void local_stamp(char out[32])
 static const char *otp_verify(struct verdict *vd, const char *path, const char *user,
 			      const char *code)
 {
+	/* What goes wrong with the file is the server's fault, not the client's. */
+#define FILE_ERROR(why) (vd->v->has_file_error = vd->v->file_error = true, (why))
 	TALLOC_CTX *tmp = vd->ctx;
 	struct otp_file *f = NULL;
 	struct otp_entry *e;
@@ -197,7 +199,7 @@ static const char *otp_verify(struct verdict *vd, const char *path, const char *
 	int rc;
 
 	if (otpfile_read(tmp, path, &f, collect_problem, vd, err, sizeof(err)) < 0)
-		return talloc_asprintf(tmp, "OTP file: %s", err);
+		return FILE_ERROR(talloc_asprintf(tmp, "OTP file: %s", err));
 	e = otpfile_find(f, user);
 	if (!e)
 		return "no OTP token for this user";
@@ -236,14 +238,15 @@ static const char *otp_verify(struct verdict *vd, const char *path, const char *
 	e->changed = true;
 	text = otpfile_render(tmp, f, &len);
 	if (!text)
-		return "out of memory";
+		return FILE_ERROR("out of memory");
 	if (len > OTPFILE_MAX_SIZE)
-		return "the OTP file would grow past its size limit";
+		return FILE_ERROR("the OTP file would grow past its size limit");
 	rc = write_atomically(vd, path, text, len, err, sizeof(err));
 	explicit_bzero(text, len);
 	if (rc < 0)
-		return talloc_asprintf(tmp, "cannot record the code as used: %s", err);
+		return FILE_ERROR(talloc_asprintf(tmp, "cannot record the code as used: %s", err));
 	return NULL;
+#undef FILE_ERROR
 }
 
 static void __attribute__((noreturn)) otp_helper_run(const char *path)
@@ -323,7 +326,7 @@ const char *sec_otp_check(struct sec_ctx *sec, TALLOC_CTX *tmp, const char *user
 	int ret;
 
 	if (sec->otp_fd < 0)
-		return "one-time passwords are not configured";
+		return SEC_OTP_FILE_ERROR;
 	req.username = (char *)user;
 	req.code = (char *)code;
 	ret = ipc_send(sec->otp_fd, SO_TYPE__SO_CHECK, &req.base, NULL, 0);
@@ -338,11 +341,15 @@ const char *sec_otp_check(struct sec_ctx *sec, TALLOC_CTX *tmp, const char *user
 			(int)sec->otp_pid, strerror(-ret));
 		close(sec->otp_fd);
 		sec->otp_fd = -1;
-		return "the OTP helper does not answer";
+		return SEC_OTP_FILE_ERROR;
 	}
 	for (size_t i = 0; i < v->n_problems; i++)
 		log_warn("OTP file: %s", v->problems[i]);
 	if (v->ok)
 		return NULL;
+	if (v->file_error) {
+		log_err("%s", v->reason ? v->reason : "OTP file error");
+		return SEC_OTP_FILE_ERROR;
+	}
 	return v->reason ? talloc_strdup(tmp, v->reason) : "one-time password refused";
 }

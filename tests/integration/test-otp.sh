@@ -4,7 +4,7 @@
 # oath-toolkit users file, as ocserv reads it, and openconnect 9.01:
 # - TOTP: --token-mode=totp answers the second form (secondary_password) itself;
 #   sluicectl and the audit file say password+otp;
-# - a wrong code is refused, and is a failed login in the audit file;
+# - a wrong code is refused, and is a failed login (audit file, ban points);
 # - a code typed by hand (fed on stdin) passes once; the same code again is refused, also
 #   after sluiced restarts (the used time step is in the file);
 # - HOTP: --token-mode=hotp logs in, and the counter in the file advances with each
@@ -39,7 +39,10 @@ HOTP/T45 eve - $KEY_C
 EOF
 chmod 600 "$OTP"
 write_config "auth = \"plain[passwd=$PASSWD_FILE,otp=$OTP]\"
-audit-log = $AUDIT"
+audit-log = $AUDIT
+max-ban-score = 1000
+ban-points-wrong-password = 10
+ban-points-connection = 0"
 
 # sluiced -t names the bad line (the fourth of the file's tokens, line 5).
 if out=$("$(server_bin)" -t -c "$SERVER_CONF" 2>&1); then
@@ -78,14 +81,23 @@ wait_output 10 grep -F '"auth":"password+otp"' "$AUDIT" >/dev/null ||
 grep -Pq "^HOTP/T30\talice\t-\t$KEY_A\t[0-9]{8,}\t[0-9]{6}\t[0-9-]{10}T[0-9:]{8}L$" "$OTP" ||
 	fail "alice's line does not record the used step: $(grep alice "$OTP")"
 
+# ban_score: the client's ban points (0 when it has none).
+ban_score()
+{
+	ctl --json show ip ban points | jq -r --arg ip "$CLI_IP1" \
+		'[.[] | select(.IP == $ip) | .Score] | first // 0'
+}
+
 # A wrong code: the right password, then carol's code for alice.
+[ "$(ban_score)" = 0 ] || fail "ban points before any failed login: $(ban_score)"
 wrong=$(oathtool --totp "$KEY_C")
 [ "$wrong" != "$(oathtool --totp "$KEY_A")" ] || wrong=000000
 by_hand w1 alice alice-pw "$wrong" && fail "a wrong code logged alice in"
 server_log_has "one-time password of alice refused: wrong one-time password" 5 ||
 	fail "no log of the wrong code"
 grep -q '"reason":"wrong one-time password"' "$AUDIT" || fail "the audit file has no failed login"
-log "a wrong code is refused"
+[ "$(ban_score)" -ge 10 ] || fail "the wrong code scored no ban points: $(ban_score)"
+log "a wrong code is refused, audited and scores $(ban_score) ban points"
 
 # A code typed by hand passes once; a replay is refused, also after a restart.
 code=$(oathtool --totp "$KEY_C")

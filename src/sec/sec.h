@@ -57,7 +57,8 @@ struct sec_session {
 	time_t created;  /* the login; session-timeout counts from here */
 	time_t deadline; /* created + session-timeout; 0: none */
 	struct sec_user_conf conf;
-	char *auth_methods;      /* "password", "certificate" or "certificate+password" */
+	char *auth_methods;      /* "password", "certificate" or "certificate+password", with
+				  * "+otp" after a one-time password */
 	char *cert_subject;      /* with a certificate: its DN */
 	bool has_cert;           /* the session is bound to cert_sha256 */
 	uint8_t cert_sha256[32];

@@ -12,6 +12,7 @@
 # - a user without a token is refused after the password;
 # - a bad line of the file is named by file and line by sluiced -t and in the log, and
 #   survives the rewrite of the file;
+# - auth = certificate beside it: certificate, password and code (certificate+password+otp);
 # - the file is replaced by sec's OTP helper under its seccomp filter, and sec's own
 #   filter is unchanged in what matters: sec still cannot write a file.
 . "$(dirname "$0")/lib.sh"
@@ -137,4 +138,23 @@ grep -qx "HOTP/T45 eve - $KEY_C" "$OTP" || fail "the rewrite lost the bad line"
 grep -qx "# sluice test tokens" "$OTP" || fail "the rewrite lost the comment"
 [ "$(stat -c %a "$OTP")" = 600 ] || fail "the rewrite changed the file's mode"
 ls "$WORK" | grep -q 'otp\.sluice-' && fail "a temporary file was left behind"
+
+# A certificate, its user's password and a one-time password: all three.
+KEY_F=f0e1d2c3b4a5968778695a4b3c2d1e0ff0e1d2c3
+add_user frank frank-pw
+make_client_cert frank frank
+stop_server
+printf 'HOTP/T30 frank - %s\n' "$KEY_F" >>"$OTP"
+write_config "auth = \"plain[passwd=$PASSWD_FILE,otp=$OTP]\"
+auth = certificate
+ca-cert = $WORK/pki/ca.pem
+cert-user-oid = 2.5.4.3"
+start_server
+start_client f1 "$NS_C1" frank frank-pw -c "$WORK/pki/frank.pem" -k "$WORK/pki/frank.key" \
+	--token-mode=totp --token-secret="0x$KEY_F"
+wait_tunnel f1 20 >/dev/null || fail "frank's certificate, password and TOTP code gave no tunnel"
+[ "$(ctl --json show user frank | jq -r '.[0].Authentication')" = certificate+password+otp ] ||
+	fail "frank's login is not certificate+password+otp"
+stop_client f1 INT
+log "certificate, password and one-time password: certificate+password+otp"
 pass

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/text.h"
+
 #define MAX_FIELDS 7
 
 static void report(otpfile_problem_fn problem, void *data, const char *name, unsigned line,
@@ -47,17 +49,6 @@ static bool parse_type(const char *t, unsigned *digits, unsigned *step)
 	return true;
 }
 
-static int hex_nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool parse_secret(const char *hex, uint8_t *out, size_t *len)
 {
 	size_t n = strlen(hex);
@@ -65,7 +56,8 @@ static bool parse_secret(const char *hex, uint8_t *out, size_t *len)
 	if (n == 0 || n % 2 || n / 2 > OTPFILE_MAX_SECRET)
 		return false;
 	for (size_t i = 0; i < n / 2; i++) {
-		int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
+		int hi = text_hex_digit((unsigned char)hex[2 * i]),
+		    lo = text_hex_digit((unsigned char)hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return false;

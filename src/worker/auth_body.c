@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/text.h"
 #include "ipc/ipc.h"
 
 #include <libxml/SAX2.h>
@@ -149,17 +150,6 @@ static int is_xml_media_type(const char *ct)
 	return 0;
 }
 
-static int hex_value(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes IN (LEN bytes) into OUT, which has room for LEN bytes (decoding never
  * grows the text). A NUL, raw or encoded, is refused so that C strings cannot be
  * cut short. */
@@ -174,8 +164,8 @@ static int url_decode(const uint8_t *in, size_t len, uint8_t *out, size_t *out_l
 		} else if (in[i] == '%') {
 			if (len - i < 3)
 				return -EINVAL;
-			hi = hex_value(in[i + 1]);
-			lo = hex_value(in[i + 2]);
+			hi = text_hex_digit(in[i + 1]);
+			lo = text_hex_digit(in[i + 2]);
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 				return -EINVAL;
 			out[o++] = (uint8_t)(hi << 4 | lo);

@@ -23,6 +23,29 @@
 /* A socket's type without SOCK_CLOEXEC and SOCK_NONBLOCK. */
 #define SOCK_TYPE_MASK (0xffffffffu & ~(unsigned int)(SOCK_CLOEXEC | SOCK_NONBLOCK))
 
+/* Both tables below (sec's and its OTP helper's) end with these. */
+/* clang-format off */
+#define ABORT_RULES \
+	ALLOW(rt_sigprocmask), ALLOW(gettid), ALLOW_TO_SELF(tgkill, 1u << 0 | 1u << 1)
+#ifdef SLUICE_SANITIZERS
+/* A --enable-sanitizers build only, never a production one: what the sanitizer runtimes
+ * call, as in the worker's filter (src/worker/sandbox.c). ASan, before every call that
+ * does not return (_exit, abort), reads the alternate signal stack (reading only); its
+ * allocator hands freed memory back to the kernel (seen in the tests); its report reads
+ * /proc/self/maps with the old open syscall (read-only). UBSan's first report looks up
+ * /proc/self/exe. The symbolizer of a report opens the binaries (read-only, as allowed)
+ * and sets close-on-exec on them. */
+#define SANITIZER_RULES \
+	ALLOW_IF(sigaltstack, ARG(0, SCMP_CMP_EQ, 0, 0)), \
+	ALLOW(madvise), \
+	ALLOW_IF(open, ARG(1, SCMP_CMP_MASKED_EQ, OPEN_WRITE_FLAGS, 0)), \
+	ALLOW(readlink), \
+	ALLOW_IF(fcntl, ARG(1, SCMP_CMP_EQ, F_SETFD, 0)),
+#else
+#define SANITIZER_RULES
+#endif
+/* clang-format on */
+
 /* Everything sec may do once it serves, as the integration tests saw it (strace of sec
  * through logins, cookie reconnects, reloads with new keys and priorities, per-user
  * files, session lists, SIGSTOP/SIGCONT) plus the paths those runs do not take, each
@@ -100,28 +123,10 @@ static const struct sandbox_rule sec_rules[] = {
     /* abort() (a failed assertion, talloc's abort on a corrupt pointer) unblocks
      * SIGABRT and signals its own thread, so that sec dies of SIGABRT rather than of
      * SIGSYS. sec has one thread: its tid is its pid. Not seen in the tests. */
-    ALLOW(rt_sigprocmask),
-    ALLOW(gettid),
-    ALLOW_TO_SELF(tgkill, 1u << 0 | 1u << 1),
+    ABORT_RULES,
 
     ALLOW(exit_group),
-
-#ifdef SLUICE_SANITIZERS
-    /* A --enable-sanitizers build only, never a production one: what the sanitizer
-     * runtimes call, as in the worker's filter (src/worker/sandbox.c). */
-    /* ASan, before every call that does not return (_exit, abort): reads the alternate
-     * signal stack. Reading only. */
-    ALLOW_IF(sigaltstack, ARG(0, SCMP_CMP_EQ, 0, 0)),
-    /* ASan's allocator hands freed memory back to the kernel (seen in the tests). */
-    ALLOW(madvise),
-    /* ASan's report reads /proc/self/maps with the old open syscall: read-only. */
-    ALLOW_IF(open, ARG(1, SCMP_CMP_MASKED_EQ, OPEN_WRITE_FLAGS, 0)),
-    /* UBSan's first report looks up /proc/self/exe. */
-    ALLOW(readlink),
-    /* The symbolizer of a report opens the binaries (read-only, as allowed above) and
-     * sets close-on-exec on them. */
-    ALLOW_IF(fcntl, ARG(1, SCMP_CMP_EQ, F_SETFD, 0)),
-#endif
+    SANITIZER_RULES
 };
 
 /* The OTP helper's filter (src/sec/sec_otp.c), installed before it reads its first
@@ -177,19 +182,9 @@ static const struct sandbox_rule otp_rules[] = {
     ALLOW(mremap),
     ALLOW_IF(futex, ARG(1, SCMP_CMP_MASKED_EQ, FUTEX_OP_MASK, FUTEX_WAKE)),
     /* abort(), as in sec's table. */
-    ALLOW(rt_sigprocmask),
-    ALLOW(gettid),
-    ALLOW_TO_SELF(tgkill, 1u << 0 | 1u << 1),
+    ABORT_RULES,
     ALLOW(exit_group),
-
-#ifdef SLUICE_SANITIZERS
-    /* A --enable-sanitizers build only: as in sec's table. */
-    ALLOW_IF(sigaltstack, ARG(0, SCMP_CMP_EQ, 0, 0)),
-    ALLOW(madvise),
-    ALLOW_IF(open, ARG(1, SCMP_CMP_MASKED_EQ, OPEN_WRITE_FLAGS, 0)),
-    ALLOW(readlink),
-    ALLOW_IF(fcntl, ARG(1, SCMP_CMP_EQ, F_SETFD, 0)),
-#endif
+    SANITIZER_RULES
 };
 
 /* sec_privdrop() sets no-new-privs; a filter must not be what does it. */

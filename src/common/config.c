@@ -660,6 +660,7 @@ int config_check_system(struct sluice_config *cfg, char *err, size_t errlen)
 	    {"ocsp-response", cfg->ocsp_response},
 	    {"ca-cert", cfg->ca_cert},
 	    {"auth", cfg->passwd_file},
+	    {"auth", cfg->otp_file},
 	};
 	struct passwd *pw;
 	struct group *gr;

@@ -29,6 +29,7 @@ struct sluice_config {
 	unsigned auth_required;     /* enum config_auth_method bits of auth */
 	unsigned auth_alternatives; /* bits of enable-auth */
 	char *passwd_file;          /* of the plain method, wherever it is named */
+	char *otp_file;             /* its otp=: oath-toolkit users file; NULL: no OTP */
 	char *cert_user_oid;        /* where a certificate names its user: an OID or SAN(...) */
 	char *cert_group_oid;       /* where it names the group; NULL: the password file's */
 	char *crl;                  /* revoked client certificates (PEM); NULL: none */

@@ -262,57 +262,75 @@ static int parse_domain(struct config_arg *arg)
 	return list_add(arg, v);
 }
 
-/* plain[passwd=FILE] or ocserv's older plain[FILE]: the file's name (start, length), or
- * -EINVAL with why set. */
-static int plain_file(struct config_arg *arg, const char *v, const char **file, size_t *flen)
+/* One file option of plain[...]. */
+struct plain_opt {
+	const char *file;
+	size_t len;
+};
+
+/* plain[passwd=FILE], plain[passwd=FILE,otp=FILE] or ocserv's older plain[FILE]: the
+ * files' names (start, length; otp's is NULL when not named), or -EINVAL with why set. */
+static int plain_files(struct config_arg *arg, const char *v, struct plain_opt *pw,
+		       struct plain_opt *otp)
 {
 	size_t len = strlen(v);
 	const char *opt, *end;
 
-	*file = NULL;
+	pw->file = otp->file = NULL;
 	if (!v[5])
 		return bad(arg, "plain needs a password file: plain[passwd=FILE]");
 	if (v[len - 1] != ']' || len < 8 || v[5] != '[' || strpbrk(v + 6, "[") ||
 	    strchr(v + 6, ']') != v + len - 1)
-		return bad(arg, "'%.64s' is not plain[passwd=FILE]", v);
+		return bad(arg, "'%.64s' is not plain[passwd=FILE] or plain[passwd=FILE,otp=FILE]",
+			   v);
 	end = v + len - 1;
 	for (opt = v + 6; opt < end; opt += strcspn(opt, ",]") + 1) {
 		size_t olen = strcspn(opt, ",]"), nlen = strcspn(opt, "=,]");
+		struct plain_opt *o = pw;
 
-		if (nlen < olen && (nlen != 6 || strncmp(opt, "passwd", 6) != 0))
+		if (nlen < olen && nlen == 3 && strncmp(opt, "otp", 3) == 0)
+			o = otp;
+		else if (nlen < olen && (nlen != 6 || strncmp(opt, "passwd", 6) != 0))
 			return bad(arg,
-				   "unsupported option '%.*s' of plain (sluice supports only "
-				   "passwd=FILE)",
+				   "unsupported option '%.*s' of plain (sluice supports passwd=FILE "
+				   "and otp=FILE)",
 				   (int)(nlen > 32 ? 32 : nlen), opt);
 		if (nlen == olen && (opt != v + 6 || opt + olen != end))
-			return bad(arg, "'%.64s' is not plain[passwd=FILE]", v);
-		if (*file)
-			return bad(arg, "more than one password file in '%.64s'", v);
+			return bad(arg, "'%.64s' is not plain[passwd=FILE,otp=FILE]", v);
+		if (o->file)
+			return bad(arg, "more than one %s file in '%.64s'",
+				   o == pw ? "password" : "OTP", v);
 		if (opt[olen] == ',' && opt + olen + 1 == end)
-			return bad(arg, "'%.64s' is not plain[passwd=FILE]", v);
-		*file = nlen < olen ? opt + nlen + 1 : opt;
-		*flen = (size_t)(opt + olen - *file);
-		if (*flen == 0)
-			return bad(arg, "empty password file name in '%.64s'", v);
-		if (*flen > PATH_LEN_MAX)
-			return bad(arg, "password file name too long (at most %d bytes)",
-				   PATH_LEN_MAX);
+			return bad(arg, "'%.64s' is not plain[passwd=FILE,otp=FILE]", v);
+		o->file = nlen < olen ? opt + nlen + 1 : opt;
+		o->len = (size_t)(opt + olen - o->file);
+		if (o->len == 0)
+			return bad(arg, "empty %s file name in '%.64s'", o == pw ? "password" : "OTP",
+				   v);
+		if (o->len > PATH_LEN_MAX)
+			return bad(arg, "%s file name too long (at most %d bytes)",
+				   o == pw ? "password" : "OTP", PATH_LEN_MAX);
 	}
-	if (!*file)
-		return bad(arg, "plain needs a password file: plain[passwd=FILE]");
+	/* ocserv takes otp= alone for logins by one-time password only; sluice asks for
+	 * the password too. */
+	if (!pw->file)
+		return bad(arg, "plain needs a password file: plain[passwd=FILE] (sluice does not "
+				"support logins by one-time password alone)");
 	return 0;
 }
 
-/* One method of auth or enable-auth: plain[passwd=FILE] (stored in that form) or
- * certificate. A method may be named once in the two keys together. */
+/* One method of auth or enable-auth: plain[passwd=FILE] or plain[passwd=FILE,otp=FILE]
+ * (stored in that form) or certificate. A method may be named once in the two keys
+ * together. */
 static int parse_auth(struct config_arg *arg)
 {
-	const char *v = arg->value, *file;
-	size_t mlen = strcspn(v, "["), flen = 0;
+	const char *v = arg->value;
+	size_t mlen = strcspn(v, "[");
 	bool alt = arg->key->offset == offsetof(struct sluice_config, enable_auth);
 	unsigned *bits = alt ? &arg->cfg->auth_alternatives : &arg->cfg->auth_required;
 	unsigned named = arg->cfg->auth_required | arg->cfg->auth_alternatives;
-	char *pw;
+	struct plain_opt pwo, otpo;
+	char *pw, *otp = NULL, *text;
 	int ret;
 
 	if (strcmp(v, "certificate") == 0) {
@@ -324,24 +342,33 @@ static int parse_auth(struct config_arg *arg)
 	if (mlen != 5 || strncmp(v, "plain", 5) != 0)
 		return bad(arg,
 			   "unsupported authentication method '%.*s' (sluice supports "
-			   "plain[passwd=FILE] and certificate)",
+			   "plain[passwd=FILE,otp=FILE] and certificate)",
 			   (int)(mlen > 32 ? 32 : mlen), v);
-	ret = plain_file(arg, v, &file, &flen);
+	ret = plain_files(arg, v, &pwo, &otpo);
 	if (ret < 0)
 		return ret;
 	if (named & CONFIG_AUTH_PLAIN)
 		return bad(arg, "plain is named twice in auth and enable-auth");
-	pw = talloc_strndup(arg->cfg, file, flen);
-	if (!pw)
+	pw = talloc_strndup(arg->cfg, pwo.file, pwo.len);
+	if (pw && otpo.file)
+		otp = talloc_strndup(arg->cfg, otpo.file, otpo.len);
+	if (!pw || (otpo.file && !otp)) {
+		talloc_free(pw);
 		return -ENOMEM;
-	ret = list_add(arg, talloc_asprintf(pw, "plain[passwd=%s]", pw));
+	}
+	text = otp ? talloc_asprintf(pw, "plain[passwd=%s,otp=%s]", pw, otp)
+		   : talloc_asprintf(pw, "plain[passwd=%s]", pw);
+	ret = list_add(arg, text);
 	if (ret < 0) {
 		talloc_free(pw);
+		talloc_free(otp);
 		return ret;
 	}
 	*bits |= CONFIG_AUTH_PLAIN;
 	talloc_free(arg->cfg->passwd_file);
 	arg->cfg->passwd_file = pw;
+	talloc_free(arg->cfg->otp_file);
+	arg->cfg->otp_file = otp;
 	return 0;
 }
 
@@ -884,7 +911,8 @@ static const struct config_type t_select_group = {"group[Label]", parse_select_g
 /* Order is the order of --dump-config and --help-config. */
 const struct config_key config_keys[] = {
     {"auth", &t_auth, OFF(auth), OFF(n_auth), 0, 2, NULL, REQ,
-     "authentication, repeatable: plain[passwd=FILE] (a password file in ocpasswd format) "
+     "authentication, repeatable: plain[passwd=FILE] (a password file in ocpasswd format; "
+     "with ,otp=FILE also a one-time password from an oath-toolkit users file) "
      "and/or certificate (a client certificate signed by ca-cert); every method named must "
      "pass",
      check_auth},

@@ -49,3 +49,14 @@ void text_make_utf8(char *s)
 			*p++ = '?';
 	}
 }
+
+int text_hex_digit(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

@@ -1,5 +1,5 @@
 /* Text that clients choose (user agents, host names) on its way into logs, JSON and
- * script environments. */
+ * script environments; and the small pieces of text parsing several roles share. */
 #ifndef SLUICE_TEXT_H
 #define SLUICE_TEXT_H
 
@@ -9,5 +9,8 @@
  * newline or an escape sequence would let whoever chose the text forge log lines or
  * drive the terminal of whoever reads them; the rest of the value stays readable. */
 void text_make_utf8(char *s);
+
+/* The value of one hexadecimal digit (either case), or -1: URL escapes, key files. */
+int text_hex_digit(unsigned char c);
 
 #endif

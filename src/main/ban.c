@@ -282,7 +282,8 @@ void main_ban_on_event(struct main_ctx *m, const struct main_event *ev)
 	if (ev->kind != MEV_AUTH || ev->ok || !m->cfg->max_ban_score ||
 	    !m->cfg->ban_points_wrong_password || !ev->client_ip ||
 	    (ev->reason && (strcmp(ev->reason, "too many sessions") == 0 ||
-			    strcmp(ev->reason, "password file error") == 0)))
+			    strcmp(ev->reason, "password file error") == 0 ||
+			    strcmp(ev->reason, "OTP file error") == 0)))
 		return;
 	if (netaddr_parse(ev->client_ip, &a) < 0)
 		return;

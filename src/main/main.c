@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/otpfile.h"
 #include "ipc/main_sec.pb-c.h"
 #include "main/audit.h"
 #include "main/listeners.h"
@@ -38,6 +39,33 @@
 static void print_problem(void *data, const char *problem)
 {
 	fprintf(stderr, "%s\n", problem);
+}
+
+static void warn_otp_line(void *data, const char *problem)
+{
+	log_warn("OTP file: %s (the line is skipped; its user cannot log in)", problem);
+}
+
+/* plain[otp=FILE]: each line of the users file sec's helper cannot use, by file and
+ * line; for sluiced -t an error, at start-up a warning (the file changes at run time,
+ * and the helper logs them again at each code). -1 when the file cannot be read. */
+static int check_otp_file(const struct sluice_config *cfg, bool test)
+{
+	char err[PATH_MAX + 128];
+	int n;
+
+	if (!cfg->otp_file)
+		return 0;
+	n = otpfile_check(cfg->otp_file, test ? print_problem : warn_otp_line, NULL, err,
+			  sizeof(err));
+	if (n < 0) {
+		if (test)
+			fprintf(stderr, "%s: key 'auth': OTP file %s\n", cfg->file, err);
+		else
+			log_err("%s: key 'auth': OTP file %s", cfg->file, err);
+		return -1;
+	}
+	return n;
 }
 
 static void usage(FILE *out)
@@ -327,6 +355,8 @@ int main(int argc, char **argv)
 		}
 		if (config_check_user_files(m->cfg, print_problem, NULL) > 0)
 			return 1;
+		if (check_otp_file(m->cfg, true) != 0)
+			return 1;
 		check_cert_file(m->cfg);
 		printf("%s: configuration is valid\n", m->cfg->file);
 		return 0;
@@ -354,6 +384,8 @@ int main(int argc, char **argv)
 	}
 	/* Not fatal: a broken file refuses only its own users' logins. */
 	config_check_user_files(m->cfg, main_warn_user_file, NULL);
+	if (check_otp_file(m->cfg, false) < 0)
+		return 1;
 	if (strcmp(m->cfg->file, "(built-in)") != 0)
 		m->config_path = talloc_strdup(m, path);
 	m->worker_path = find_worker(m, m->cfg);

@@ -37,6 +37,7 @@ const struct ipc_route sec_from_worker[] = {
     IPC_ROUTE_SW_HANDSHAKE_DONE(sec_on_handshake_done),
     IPC_ROUTE_SW_AUTH_REQ(sec_on_auth_req),
     IPC_ROUTE_SW_CERT_LOGIN(sec_on_cert_login),
+    IPC_ROUTE_SW_OTP_REQ(sec_on_otp_req),
 };
 const size_t sec_from_worker_n = sizeof(sec_from_worker) / sizeof(sec_from_worker[0]);
 
@@ -180,6 +181,9 @@ void sec_run(struct sluice_config *cfg, int main_fd)
 		log_notice("no CAP_SETPCAP: the capability bounding set stays as the service "
 			   "manager left it");
 	sec->cfg = cfg;
+	/* Before the key is loaded, so that the helper's memory never held it. */
+	if (sec_otp_start(sec) < 0)
+		_exit(1);
 	sec->loop = ev_loop_new(EVFLAG_AUTO);
 	if (!sec->loop || sec_keys_load(sec) < 0 || sec_certs_reload(sec) < 0)
 		_exit(1);

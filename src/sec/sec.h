@@ -57,7 +57,8 @@ struct sec_session {
 	time_t created;  /* the login; session-timeout counts from here */
 	time_t deadline; /* created + session-timeout; 0: none */
 	struct sec_user_conf conf;
-	char *auth_methods;      /* "password", "certificate" or "certificate+password" */
+	char *auth_methods;      /* "password", "certificate" or "certificate+password", with
+				  * "+otp" after a one-time password */
 	char *cert_subject;      /* with a certificate: its DN */
 	bool has_cert;           /* the session is bound to cert_sha256 */
 	uint8_t cert_sha256[32];
@@ -92,6 +93,7 @@ enum sec_worker_state {
 	SECW_HANDSHAKE = 1 << 0,
 	SECW_AUTH = 1 << 1,
 	SECW_DONE = 1 << 2,
+	SECW_OTP = 1 << 3, /* the password passed; the one-time password is asked for */
 };
 
 struct sec_worker {
@@ -108,6 +110,9 @@ struct sec_worker {
 	bool has_cert;            /* the client presented a certificate in the handshake */
 	struct sec_cert_id cert;  /* sec's verdict on it (cert.ok) */
 	const char *cert_why;     /* why it was refused; NULL when cert.ok */
+	char *otp_user;           /* SECW_OTP: whose password passed, */
+	char *otp_group;          /* the group it picked, */
+	const char *otp_methods;  /* and how ("password", "certificate+password") */
 	struct ipc_channel ch;
 	ev_io io;
 };
@@ -133,6 +138,8 @@ struct sec_ctx {
 	struct sec_session *sessions_by_sid, *sessions_by_cookie;
 	struct sec_user_count *users_in_use;
 	struct sec_cert_trust *trust; /* ca-cert and crl; NULL: no certificate authentication */
+	int otp_fd;                   /* channel to the OTP helper; -1: none (sec_otp.c) */
+	pid_t otp_pid;
 };
 
 /* Runs the sec module; never returns. */
@@ -146,6 +153,9 @@ int sec_privdrop(void);
 /* sec_sandbox.c: installs sec's seccomp filter (default action: kill). No-new-privs
  * must be set already (-EPERM otherwise). */
 int sec_sandbox_install(void);
+/* The OTP helper's filter (sec_sandbox.c): what checking a code and writing the users
+ * file back takes. */
+int sec_otp_sandbox_install(void);
 
 /* sec_keys.c */
 int sec_keys_load(struct sec_ctx *sec);
@@ -177,10 +187,23 @@ int sec_certs_reload(struct sec_ctx *sec);
 const char *sec_cert_check(struct sec_ctx *sec, TALLOC_CTX *ctx, const uint8_t *der, size_t len,
 			   struct sec_cert_id *id);
 
+/* sec_otp.c */
+/* With plain[otp=FILE], forks the OTP helper (before any key is loaded) and keeps its
+ * channel in sec->otp_fd; else sets it to -1. 0 or a negative errno (logged). */
+int sec_otp_start(struct sec_ctx *sec);
+/* Asks the helper whether code is user's next one-time password and has it recorded as
+ * used. NULL when it passes, else why not (under tmp, or static): SEC_OTP_FILE_ERROR
+ * when the file or the helper failed (the details logged), which is no fault of the
+ * client's. The file's bad lines are logged. */
+#define SEC_OTP_FILE_ERROR "OTP file error"
+const char *sec_otp_check(struct sec_ctx *sec, TALLOC_CTX *tmp, const char *user,
+			  const char *code);
+
 /* sec_auth.c */
 int sec_on_cert_login(void *ctx, void *msg, int *fds);
 int sec_on_handshake_done(void *ctx, void *msg, int *fds);
 int sec_on_auth_req(void *ctx, void *msg, int *fds);
+int sec_on_otp_req(void *ctx, void *msg, int *fds);
 
 /* sec_sessions.c */
 /* A session for a login, with what the user's and group's files set (conf's text

@@ -195,6 +195,27 @@ static const char *cert_for(const struct sec_worker *w, const char *user)
 	return NULL;
 }
 
+/* The password passed and plain has otp=: the client is asked for the code; what the
+ * password settled waits here for it (sec_on_otp_req). */
+static int ask_otp(struct sec_worker *w, const char *user, const char *group, const char *methods)
+{
+	SwAuthReply reply = SW_AUTH_REPLY__INIT;
+
+	talloc_free(w->otp_user);
+	talloc_free(w->otp_group);
+	w->otp_user = talloc_strdup(w, user);
+	w->otp_group = talloc_strdup(w, group);
+	w->otp_methods = methods;
+	if (!w->otp_user || !w->otp_group)
+		return -ENOMEM;
+	w->state = SECW_OTP;
+	log_info("worker %u: password of %s accepted; asking for the one-time password", w->id,
+		 user);
+	reply.result = SW_AUTH_RESULT__SW_AUTH_OTP;
+	reply.message = "Please enter your one-time password.";
+	return ipc_send(w->ch.fd, SW_TYPE__SW_AUTH_REPLY, &reply.base, NULL, 0);
+}
+
 int sec_on_auth_req(void *ctx, void *msg, int *fds)
 {
 	struct sec_worker *w = ctx;
@@ -206,6 +227,7 @@ int sec_on_auth_req(void *ctx, void *msg, int *fds)
 	struct sec_user_conf uc = {0};
 	bool alone = c->auth_required == CONFIG_AUTH_PLAIN || (c->auth_alternatives & CONFIG_AUTH_PLAIN);
 	bool with_cert = c->auth_required == (CONFIG_AUTH_PLAIN | CONFIG_AUTH_CERT);
+	const char *methods = with_cert && !alone ? "certificate+password" : "password";
 	const char *group = NULL, *why;
 	bool final = false;
 	int ret;
@@ -222,11 +244,49 @@ int sec_on_auth_req(void *ctx, void *msg, int *fds)
 	if (!why) {
 		group = with_cert && !alone && c->cert_group_oid ? w->cert.group
 								 : pick_group(c, &e, req->group);
+		/* The rest waits for the one-time password. */
+		if (c->otp_file && group) {
+			ret = ask_otp(w, req->username, group, methods);
+			talloc_free(tmp);
+			return ret;
+		}
 		why = admit(w, tmp, req->username, group, with_cert && !alone ? &w->cert : NULL,
 			    &uc);
 	}
-	ret = answer(w, req->username, group, &uc,
-		     with_cert && !alone ? "certificate+password" : "password", why, final);
+	ret = answer(w, req->username, group, &uc, methods, why, final);
+	talloc_free(tmp);
+	return ret;
+}
+
+/* The one-time password of the user whose password passed. A wrong code is a failed
+ * login like a wrong password (ban points, audit file) and counts against auth-tries;
+ * the client is asked for the code again until they run out. */
+int sec_on_otp_req(void *ctx, void *msg, int *fds)
+{
+	struct sec_worker *w = ctx;
+	SwOtpReq *req = msg;
+	TALLOC_CTX *tmp;
+	struct sec_user_conf uc = {0};
+	bool cert = w->otp_methods && strstr(w->otp_methods, "certificate");
+	const char *why;
+	char *methods;
+	int ret;
+
+	/* Only ask_otp() moves a worker to SECW_OTP. */
+	if (!w->otp_user || !w->otp_group || !w->otp_methods)
+		return -EPROTO;
+	tmp = talloc_new(w);
+	methods = talloc_asprintf(tmp, "%s+otp", w->otp_methods);
+	if (!methods) {
+		talloc_free(tmp);
+		return -ENOMEM;
+	}
+	why = sec_otp_check(w->sec, tmp, w->otp_user, req->code);
+	if (why)
+		log_info("worker %u: one-time password of %s refused: %s", w->id, w->otp_user, why);
+	else
+		why = admit(w, tmp, w->otp_user, w->otp_group, cert ? &w->cert : NULL, &uc);
+	ret = answer(w, w->otp_user, w->otp_group, &uc, methods, why, false);
 	talloc_free(tmp);
 	return ret;
 }

@@ -5,7 +5,9 @@
  * as their owner without CAP_DAC_OVERRIDE or CAP_DAC_READ_SEARCH; a file of another
  * owner needs read permission for root's groups or for others. Nothing
  * else sec does (signing, password hashing, its sockets, its timers) needs a
- * capability. */
+ * capability. The OTP helper it forks (sec_otp.c) inherits all of this; it replaces the
+ * OTP users file by a new file in the same directory, which root's uid may do without a
+ * capability in a directory root owns. */
 #include "config.h"
 
 #include "sec/sec.h"

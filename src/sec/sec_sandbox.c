@@ -23,6 +23,29 @@
 /* A socket's type without SOCK_CLOEXEC and SOCK_NONBLOCK. */
 #define SOCK_TYPE_MASK (0xffffffffu & ~(unsigned int)(SOCK_CLOEXEC | SOCK_NONBLOCK))
 
+/* Both tables below (sec's and its OTP helper's) end with these. */
+/* clang-format off */
+#define ABORT_RULES \
+	ALLOW(rt_sigprocmask), ALLOW(gettid), ALLOW_TO_SELF(tgkill, 1u << 0 | 1u << 1)
+#ifdef SLUICE_SANITIZERS
+/* A --enable-sanitizers build only, never a production one: what the sanitizer runtimes
+ * call, as in the worker's filter (src/worker/sandbox.c). ASan, before every call that
+ * does not return (_exit, abort), reads the alternate signal stack (reading only); its
+ * allocator hands freed memory back to the kernel (seen in the tests); its report reads
+ * /proc/self/maps with the old open syscall (read-only). UBSan's first report looks up
+ * /proc/self/exe. The symbolizer of a report opens the binaries (read-only, as allowed)
+ * and sets close-on-exec on them. */
+#define SANITIZER_RULES \
+	ALLOW_IF(sigaltstack, ARG(0, SCMP_CMP_EQ, 0, 0)), \
+	ALLOW(madvise), \
+	ALLOW_IF(open, ARG(1, SCMP_CMP_MASKED_EQ, OPEN_WRITE_FLAGS, 0)), \
+	ALLOW(readlink), \
+	ALLOW_IF(fcntl, ARG(1, SCMP_CMP_EQ, F_SETFD, 0)),
+#else
+#define SANITIZER_RULES
+#endif
+/* clang-format on */
+
 /* Everything sec may do once it serves, as the integration tests saw it (strace of sec
  * through logins, cookie reconnects, reloads with new keys and priorities, per-user
  * files, session lists, SIGSTOP/SIGCONT) plus the paths those runs do not take, each
@@ -45,6 +68,10 @@ static const struct sandbox_rule sec_rules[] = {
      * when the kernel reports events of a descriptor number that was closed and reused
      * meanwhile: under a burst of workers coming and going, sec's channels do that. */
     ALLOW(epoll_create1),
+    /* The one wait that is not libev's: sec's bounded wait for the OTP helper's verdict
+     * (ipc_recv_expect); glibc's poll is the poll syscall on x86-64, ppoll elsewhere. */
+    ALLOW(poll),
+    ALLOW(ppoll),
 
     /* At each login the password file and the per-user and per-group files, on a
      * reload the key file: read-only opens (O_RDONLY, O_CLOEXEC, O_NOCTTY), fstat and
@@ -102,38 +129,90 @@ static const struct sandbox_rule sec_rules[] = {
     /* abort() (a failed assertion, talloc's abort on a corrupt pointer) unblocks
      * SIGABRT and signals its own thread, so that sec dies of SIGABRT rather than of
      * SIGSYS. sec has one thread: its tid is its pid. Not seen in the tests. */
-    ALLOW(rt_sigprocmask),
-    ALLOW(gettid),
-    ALLOW_TO_SELF(tgkill, 1u << 0 | 1u << 1),
+    ABORT_RULES,
 
     ALLOW(exit_group),
-
-#ifdef SLUICE_SANITIZERS
-    /* A --enable-sanitizers build only, never a production one: what the sanitizer
-     * runtimes call, as in the worker's filter (src/worker/sandbox.c). */
-    /* ASan, before every call that does not return (_exit, abort): reads the alternate
-     * signal stack. Reading only. */
-    ALLOW_IF(sigaltstack, ARG(0, SCMP_CMP_EQ, 0, 0)),
-    /* ASan's allocator hands freed memory back to the kernel (seen in the tests). */
-    ALLOW(madvise),
-    /* ASan's report reads /proc/self/maps with the old open syscall: read-only. */
-    ALLOW_IF(open, ARG(1, SCMP_CMP_MASKED_EQ, OPEN_WRITE_FLAGS, 0)),
-    /* UBSan's first report looks up /proc/self/exe. */
-    ALLOW(readlink),
-    /* The symbolizer of a report opens the binaries (read-only, as allowed above) and
-     * sets close-on-exec on them. */
-    ALLOW_IF(fcntl, ARG(1, SCMP_CMP_EQ, F_SETFD, 0)),
-#endif
+    SANITIZER_RULES
 };
 
-int sec_sandbox_install(void)
+/* The OTP helper's filter (src/sec/sec_otp.c), installed before it reads its first
+ * request: the helper has no capability, like sec, and only its one channel to sec. It
+ * reads the users file and replaces it: a new file of a random name beside it (created,
+ * never opened when it exists, so no existing file is written), fsync, rename over the
+ * users file, fsync of the directory. Anything else kills it, and sec then refuses every
+ * code until a restart. */
+static const struct sandbox_rule otp_rules[] = {
+    /* Requests from sec and its verdicts; the wait for the next request. */
+    ALLOW(recvmsg),
+    ALLOW(sendmsg),
+    ALLOW(poll),
+    ALLOW(ppoll),
+    ALLOW(close),
+    /* Reading the users file and its directory: read-only opens, fstat, read. */
+    ALLOW_IF(openat, ARG(2, SCMP_CMP_MASKED_EQ, OPEN_WRITE_FLAGS, 0)),
+    ALLOW(read),
+    ALLOW(lseek),
+    /* stat of the users file (its mode and owner go to the new one), fstat. */
+    ALLOW(newfstatat),
+    /* The new file: created exclusively, write-only. O_EXCL (with O_NOFOLLOW) means it
+     * cannot be an existing file or a link to one; O_CLOEXEC and O_LARGEFILE may come
+     * with it. */
+    ALLOW_IF(openat, ARG(2, SCMP_CMP_MASKED_EQ, OPEN_WRITE_FLAGS | O_EXCL,
+			 O_WRONLY | O_CREAT | O_EXCL)),
+    ALLOW(write),
+    ALLOW(fchmod),
+    /* Its owner is the users file's when that is not the helper's own uid and gid. */
+    ALLOW(geteuid),
+    ALLOW(getegid),
+    ALLOW(fchown),
+    ALLOW(fsync),
+    /* The rename over the users file; glibc uses rename, renameat or renameat2 (without
+     * flags) depending on the architecture. */
+    ALLOW(rename),
+    ALLOW(renameat),
+    ALLOW_IF(renameat2, ARG(4, SCMP_CMP_EQ, 0, 0)),
+    /* Removing the new file when writing it failed. */
+    ALLOW(unlink),
+    ALLOW_IF(unlinkat, ARG(2, SCMP_CMP_EQ, 0, 0)),
+    /* The new file's random name. */
+    ALLOW(getrandom),
+    /* Timestamps and the TOTP time step; the vDSO serves them, these are its
+     * fallbacks. */
+    ALLOW(clock_gettime),
+    ALLOW(gettimeofday),
+    ALLOW(time),
+    /* glibc malloc (talloc, protobuf-c); never executable memory. */
+    ALLOW(brk),
+    ALLOW_IF(mmap, ARG(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)),
+    ALLOW(munmap),
+    ALLOW(mremap),
+    ALLOW_IF(futex, ARG(1, SCMP_CMP_MASKED_EQ, FUTEX_OP_MASK, FUTEX_WAKE)),
+    /* abort(), as in sec's table. */
+    ABORT_RULES,
+    ALLOW(exit_group),
+    SANITIZER_RULES
+};
+
+/* sec_privdrop() sets no-new-privs; a filter must not be what does it. */
+static int nnp_set(void)
 {
 	int ret = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
 
-	/* sec_privdrop() sets no-new-privs; the filter must not be what does it. */
 	if (ret < 0)
 		return -errno;
-	if (ret != 1)
-		return -EPERM;
-	return sandbox_table_load(sec_rules, sizeof(sec_rules) / sizeof(sec_rules[0]));
+	return ret == 1 ? 0 : -EPERM;
+}
+
+int sec_sandbox_install(void)
+{
+	int ret = nnp_set();
+
+	return ret < 0 ? ret : sandbox_table_load(sec_rules, sizeof(sec_rules) / sizeof(sec_rules[0]));
+}
+
+int sec_otp_sandbox_install(void)
+{
+	int ret = nnp_set();
+
+	return ret < 0 ? ret : sandbox_table_load(otp_rules, sizeof(otp_rules) / sizeof(otp_rules[0]));
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/text.h"
 #include "ipc/ipc.h"
 
 #include <libxml/SAX2.h>
@@ -149,17 +150,6 @@ static int is_xml_media_type(const char *ct)
 	return 0;
 }
 
-static int hex_value(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes IN (LEN bytes) into OUT, which has room for LEN bytes (decoding never
  * grows the text). A NUL, raw or encoded, is refused so that C strings cannot be
  * cut short. */
@@ -174,8 +164,8 @@ static int url_decode(const uint8_t *in, size_t len, uint8_t *out, size_t *out_l
 		} else if (in[i] == '%') {
 			if (len - i < 3)
 				return -EINVAL;
-			hi = hex_value(in[i + 1]);
-			lo = hex_value(in[i + 2]);
+			hi = text_hex_digit(in[i + 1]);
+			lo = text_hex_digit(in[i + 2]);
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 				return -EINVAL;
 			out[o++] = (uint8_t)(hi << 4 | lo);
@@ -199,7 +189,9 @@ static int form_field(struct auth_body *b, const uint8_t *name, size_t name_len,
 		return set_field(b, &b->password, val, val_len, AUTH_BODY_MAX_PASSWORD);
 	if (name_len == 10 && memcmp(name, "group_list", 10) == 0)
 		return set_field(b, &b->group_select, val, val_len, AUTH_BODY_MAX_GROUP);
-	/* secondary_password and hidden inputs: not used yet. */
+	if (name_len == 18 && memcmp(name, "secondary_password", 18) == 0)
+		return set_field(b, &b->secondary_password, val, val_len, AUTH_BODY_MAX_PASSWORD);
+	/* Hidden inputs: not used. */
 	return 0;
 }
 
@@ -294,6 +286,8 @@ static int xml_auth(struct auth_body *b, const xmlNode *auth)
 			ret = xml_field(b, n, &b->password, AUTH_BODY_MAX_PASSWORD);
 		else if (is_element(n, "group-select"))
 			ret = xml_field(b, n, &b->group_select, AUTH_BODY_MAX_GROUP);
+		else if (is_element(n, "secondary_password"))
+			ret = xml_field(b, n, &b->secondary_password, AUTH_BODY_MAX_PASSWORD);
 	}
 	return ret;
 }

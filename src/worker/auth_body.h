@@ -29,6 +29,7 @@ struct auth_body {
 	char *username;
 	char *password;
 	char *group_select;
+	char *secondary_password; /* the one-time password on the OTP form */
 };
 
 /* One-time libxml2 set-up; call it once per process before the seccomp filter is

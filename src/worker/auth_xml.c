@@ -187,6 +187,22 @@ char *auth_xml_login_form(TALLOC_CTX *ctx, const char *message, const char *erro
 	return doc ? talloc_strdup_append_buffer(doc, "</form>\n</auth>\n</config-auth>\n") : NULL;
 }
 
+char *auth_xml_otp_form(TALLOC_CTX *ctx, const char *message, const char *error)
+{
+	char *doc = talloc_strdup(ctx, AUTH_REQUEST_OPEN);
+
+	if (doc)
+		doc = append_element(doc, "message", message);
+	if (doc)
+		doc = append_element(doc, "error", error);
+	if (doc == NULL)
+		return NULL;
+	return talloc_strdup_append_buffer(
+	    doc, "<form method=\"post\" action=\"/auth\">\n"
+		 "<input type=\"password\" name=\"secondary_password\" label=\"One-time password:\" />\n"
+		 "</form>\n</auth>\n</config-auth>\n");
+}
+
 char *auth_xml_success(TALLOC_CTX *ctx)
 {
 	return talloc_strdup(ctx, AUTH_XML_HEAD

@@ -34,6 +34,11 @@ struct auth_group {
 char *auth_xml_login_form(TALLOC_CTX *ctx, const char *message, const char *error,
 			  const char *banner, const struct auth_group *groups, size_t n_groups);
 
+/* The second form of a login with a one-time password: MESSAGE and the optional ERROR,
+ * and one password input, "secondary_password", the name openconnect's --token-mode
+ * fills with the code it generates. */
+char *auth_xml_otp_form(TALLOC_CTX *ctx, const char *message, const char *error);
+
 /* Authentication succeeded: config-auth type="complete" with <auth id="success">.
  * The cookie travels in a Set-Cookie header added by the caller. */
 char *auth_xml_success(TALLOC_CTX *ctx);

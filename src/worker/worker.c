@@ -35,6 +35,7 @@
 #define INIT_TIMEOUT_MS       10000
 #define AUTH_REPLY_TIMEOUT_MS 60000
 #define MAX_HTTP_REQUESTS     32 /* requests on one connection before the CONNECT */
+#define OTP_PROMPT            "Please enter your one-time password."
 
 static struct worker *self;
 
@@ -137,8 +138,17 @@ static int relay_login(struct worker *w, uint16_t type, const ProtobufCMessage *
 		ret = ret < 0 ? ret : 1;
 		break;
 	}
+	case SW_AUTH_RESULT__SW_AUTH_OTP:
+		w->otp_pending = true;
+		ret = send_response(w, 200, NULL, auth_xml_otp_form(tmp, reply->message, NULL), true);
+		ret = ret < 0 ? ret : 1;
+		break;
 	case SW_AUTH_RESULT__SW_AUTH_RETRY:
-		ret = send_response(w, 200, NULL, login_form(tmp, w, NULL, reply->message), true);
+		/* A wrong one-time password asks for the code again, not for the password. */
+		ret = send_response(w, 200, NULL,
+				    w->otp_pending ? auth_xml_otp_form(tmp, OTP_PROMPT, reply->message)
+						   : login_form(tmp, w, NULL, reply->message),
+				    true);
 		ret = ret < 0 ? ret : 1;
 		break;
 	default:
@@ -159,6 +169,21 @@ static int handle_login(struct worker *w, const struct auth_body *ab, const char
 	req.group = ab->group_select;
 	req.user_agent = (char *)user_agent;
 	return relay_login(w, SW_TYPE__SW_AUTH_REQ, &req.base);
+}
+
+/* The one-time password on the form sec asked for (openconnect sends the input's name,
+ * secondary_password; a client that answers with a "password" field is taken too). */
+static int handle_otp(struct worker *w, struct auth_body *ab, bool keep_alive)
+{
+	SwOtpReq req = SW_OTP_REQ__INIT;
+
+	req.code = ab->secondary_password ? ab->secondary_password : ab->password;
+	if (ab->type != AUTH_BODY_REPLY || !req.code)
+		return send_response(w, 200, NULL, auth_xml_otp_form(ab, OTP_PROMPT, NULL),
+				     keep_alive) < 0
+			   ? -EIO
+			   : keep_alive;
+	return relay_login(w, SW_TYPE__SW_OTP_REQ, &req.base);
 }
 
 /* A certificate that may log its user in alone: sec decides, once per connection. */
@@ -195,6 +220,8 @@ static int handle_auth_request(struct worker *w, const struct http_request *req)
 			      auth_xml_failure(ab, "A client certificate is required to log in."),
 			      false);
 		ret = 0;
+	} else if (w->otp_pending) {
+		ret = handle_otp(w, ab, req->keep_alive);
 	} else if (w->init->cert_login && w->has_client_cert && !w->cert_login_tried) {
 		ret = handle_cert_login(w, ab, req->user_agent);
 	} else if (!w->init->password_login) {

@@ -52,6 +52,7 @@ struct worker {
 	unsigned link_mtu;    /* path MTU of the TCP connection */
 	bool has_client_cert;  /* the client presented a certificate (sec checks it) */
 	bool cert_login_tried; /* SW_CERT_LOGIN was sent on this connection */
+	bool otp_pending;      /* sec accepted the password and asks for the one-time one */
 
 	/* tunnel, once main granted it */
 	bool tunnel_answered;

@@ -41,6 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_field(ctx, b->username, AUTH_BODY_MAX_USERNAME);
 		check_field(ctx, b->password, AUTH_BODY_MAX_PASSWORD);
 		check_field(ctx, b->group_select, AUTH_BODY_MAX_GROUP);
+		check_field(ctx, b->secondary_password, AUTH_BODY_MAX_PASSWORD);
 	}
 	talloc_free(ctx);
 	return 0;

@@ -25,14 +25,15 @@ HARNESSES=(
 	"cstp        | worker common          |                                    |"
 	"text        | common                 |                                    |"
 	"netaddr     | common                 |                                    |"
-	"auth_body   | worker ipc             | talloc libxml-2.0 libprotobuf-c    |"
+	"auth_body   | worker ipc common      | talloc libxml-2.0 libprotobuf-c    |"
 	"passwd      | passwd                 | talloc libcrypt                    |"
 	"certs_state | certs common           | talloc                             |"
+	"otpfile     | passwd common          | talloc                             |"
 	"ipc         | ipc                    | talloc libprotobuf-c               |"
 	"dtls_hello  | main                   |                                    |"
 	"dtls_frame  | worker                 |                                    |"
 	"ctl         | main config common ipc | talloc libprotobuf-c gnutls inih libnftables jansson libsystemd libmicrohttpd -lev -lpthread |"
-	"sec_worker  | sec passwd config common ipc | talloc libprotobuf-c gnutls inih libcrypt libcap libseccomp -lev |"
+	"sec_worker  | sec passwd config common ipc | talloc libprotobuf-c gnutls inih libcrypt libcap libseccomp liboath -lev |"
 	"main_worker | main config common ipc | talloc libprotobuf-c gnutls inih libnftables jansson libsystemd libmicrohttpd -lev -lpthread |"
 )
 

@@ -124,6 +124,7 @@ START_TEST(test_openconnect_form)
 	ck_assert_int_eq(parse(CT_FORM, "secondary_password=x&foo=&username=a"), 0);
 	ck_assert_str_eq(ab->username, "a");
 	ck_assert_ptr_null(ab->password);
+	ck_assert_str_eq(ab->secondary_password, "x");
 }
 END_TEST
 
@@ -585,6 +586,55 @@ START_TEST(test_escape_round_trip)
 }
 END_TEST
 
+/* The answer to the one-time password form, as openconnect 9.01 posts it in both
+ * modes; the code is a field like the password, with its limit and once only. */
+START_TEST(test_otp_reply)
+{
+	ck_assert_int_eq(parse(CT_XML, "<?xml version=\"1.0\"?><config-auth client=\"vpn\" "
+				       "type=\"auth-reply\"><auth><secondary_password>123456"
+				       "</secondary_password></auth></config-auth>"),
+			 0);
+	ck_assert_int_eq(ab->type, AUTH_BODY_REPLY);
+	ck_assert_str_eq(ab->secondary_password, "123456");
+	ck_assert_ptr_null(ab->password);
+	ck_assert_int_eq(parse(CT_FORM, "secondary_password=654321"), 0);
+	ck_assert_str_eq(ab->secondary_password, "654321");
+	ck_assert_int_eq(parse(CT_FORM, "secondary_password=1&secondary_password=2"), -EINVAL);
+	ck_assert_int_eq(parse(CT_FORM, talloc_asprintf(tctx, "secondary_password=%s",
+							repeat('1', AUTH_BODY_MAX_PASSWORD + 1))),
+			 -EMSGSIZE);
+	ck_assert_int_eq(parse(CT_FORM, "secondary_password=12%0a34"), -EINVAL);
+}
+END_TEST
+
+/* The second form: one password input named secondary_password (what openconnect's
+ * --token-mode fills), the message, an optional error, no username. */
+START_TEST(test_otp_form)
+{
+	xmlNode *root, *auth, *form, *in;
+	xmlDoc *d = read_xml(auth_xml_otp_form(tctx, "Enter <the> code", "Login failed."));
+
+	root = xmlDocGetRootElement(d);
+	assert_prop(root, "type", "auth-request");
+	auth = child(root, "auth");
+	assert_prop(auth, "id", "main");
+	assert_text(child(auth, "message"), "Enter <the> code");
+	assert_text(child(auth, "error"), "Login failed.");
+	form = child(auth, "form");
+	assert_prop(form, "method", "post");
+	assert_prop(form, "action", "/auth");
+	in = child(form, "input");
+	assert_prop(in, "type", "password");
+	assert_prop(in, "name", "secondary_password");
+	for (in = in->next; in; in = in->next)
+		ck_assert_int_ne(in->type, XML_ELEMENT_NODE);
+	xmlFreeDoc(d);
+	d = read_xml(auth_xml_otp_form(tctx, "code", NULL));
+	ck_assert_ptr_null(child(child(xmlDocGetRootElement(d), "auth"), "error"));
+	xmlFreeDoc(d);
+}
+END_TEST
+
 int main(void)
 {
 	const struct check_test core[] = {
@@ -602,6 +652,8 @@ int main(void)
 	    {test_login_form},
 	    {test_success_failure},
 	    {test_escape_round_trip},
+	    {test_otp_reply},
+	    {test_otp_form},
 	    {NULL},
 	};
 	const struct check_test sandbox[] = {

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <check.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,6 +39,20 @@ START_TEST(test_make_utf8)
 	utf8("x\r\t\x1b[31my\x7f", "x???[31my?");
 	utf8("c1 \xc2\x85 \xc2\x9b", "c1 ?? ??");  /* NEL, CSI */
 	utf8("\xc2\xa0nbsp", "\xc2\xa0nbsp");       /* U+00A0 is no control */
+}
+END_TEST
+
+START_TEST(test_hex_digit)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (int i = 0; i < 16; i++) {
+		ck_assert_int_eq(text_hex_digit((unsigned char)digits[i]), i);
+		ck_assert_int_eq(text_hex_digit((unsigned char)toupper(digits[i])), i);
+	}
+	for (int c = 0; c < 256; c++)
+		if (!isxdigit(c))
+			ck_assert_int_eq(text_hex_digit((unsigned char)c), -1);
 }
 END_TEST
 
@@ -180,6 +195,7 @@ int main(void)
 {
 	const struct check_test tests[] = {
 	    {test_make_utf8},
+	    {test_hex_digit},
 	    {test_prefix_parse},
 	    {test_port_text},
 	    {test_from_sockaddr},

@@ -8,12 +8,14 @@
 #include <check.h>
 #include <ev.h>
 #include <crypt.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 #include <grp.h>
+#include <liboath/oath.h>
 #include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
@@ -402,6 +404,77 @@ START_TEST(test_sec_work_under_filter)
 }
 END_TEST
 
+/* plain[otp=FILE]: sec forks its OTP helper before the key and the filter (sec_run's
+ * order); under both filters a right HOTP code passes and is written back (the file
+ * replaced, its mode kept, no temporary file left), and neither it nor a wrong code
+ * passes afterwards. sec's own filter still kills any write (forbidden[] below). */
+static const char otp_key[] = "3132333435363738393031323334353637383930";
+
+static void do_otp_under_filters(void *arg)
+{
+	TALLOC_CTX *tmp = talloc_new(NULL);
+	char code[7], path[256], text[512];
+	const char *why;
+	FILE *f;
+
+	CHILD_CHECK(sec_otp_start(sec) == 0 && sec->otp_fd >= 0);
+	CHILD_CHECK(sec_keys_load(sec) == 0);
+	CHILD_CHECK(sec_sandbox_install() == 0);
+	CHILD_CHECK(oath_hotp_generate("12345678901234567890", 20, 5, 6, false,
+				       OATH_HOTP_DYNAMIC_TRUNCATION, code) == OATH_OK);
+	why = sec_otp_check(sec, tmp, "alice", "000000");
+	CHILD_CHECK(why && strcmp(why, "wrong one-time password") == 0);
+	why = sec_otp_check(sec, tmp, "alice", code);
+	if (why)
+		fprintf(stderr, "the right code was refused: %s\n", why);
+	CHILD_CHECK(why == NULL);
+	CHILD_CHECK(sec_otp_check(sec, tmp, "alice", code) != NULL);
+	why = sec_otp_check(sec, tmp, "bob", code);
+	CHILD_CHECK(why && strcmp(why, "no OTP token for this user") == 0);
+	talloc_free(tmp);
+
+	/* Read after the filter test is over: the child's own filter forbids nothing
+	 * that reading needs. */
+	path_of(path, sizeof(path), "otp");
+	f = fopen(path, "re");
+	CHILD_CHECK(f != NULL);
+	CHILD_CHECK(fread(text, 1, sizeof(text) - 1, f) > 0);
+	fclose(f);
+	text[sizeof(text) - 1] = '\0';
+	CHILD_CHECK(strstr(text, "# tokens\nHOTP\talice\t-\t") == text);
+	CHILD_CHECK(strstr(text, code) != NULL);
+	CHILD_CHECK(strstr(text, "\t5\t") != NULL);
+}
+
+START_TEST(test_otp_helper)
+{
+	char path[256], line[256];
+	struct stat st;
+	int n;
+
+	n = snprintf(line, sizeof(line), "# tokens\nHOTP alice - %s 3\n", otp_key);
+	write_file("otp", line, (size_t)n, 0640);
+	path_of(path, sizeof(path), "otp");
+	sec->cfg->otp_file = talloc_strdup(sec, path);
+	assert_exited_ok(run_child(SETUP_PRIVDROP, do_otp_under_filters, NULL));
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0640);
+	/* Nothing left beside the file. */
+	path_of(path, sizeof(path), "");
+	n = 0;
+	{
+		DIR *d = opendir(path);
+		struct dirent *de;
+
+		ck_assert_ptr_nonnull(d);
+		while ((de = readdir(d)))
+			n += strstr(de->d_name, ".sluice-") != NULL;
+		closedir(d);
+	}
+	ck_assert_int_eq(n, 0);
+}
+END_TEST
+
 /* Refused without killing: harmless probes. */
 static void do_quiet_refusals(void *arg)
 {
@@ -645,6 +718,7 @@ int main(void)
 	    {test_privdrop_without_setpcap, .only_if = is_root},
 	    {test_sec_work_under_filter, .only_if = is_root},
 	    {test_quiet_refusals, .only_if = is_root},
+	    {test_otp_helper, .only_if = is_root},
 	    {test_forbidden_kills, true, sizeof(forbidden) / sizeof(forbidden[0]), is_root},
 	    {test_abort_still_works, .only_if = is_root},
 	    {test_libev_refresh, .only_if = is_root},

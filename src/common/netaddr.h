@@ -11,9 +11,6 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-/* Parses "a.b.c.d/len" (len 0 to 32). 0, or -EINVAL. */
-int ipv4_prefix_parse(const char *text, struct in_addr *net, unsigned *prefix);
-
 /* The netmask of a prefix length, in network byte order. */
 uint32_t ipv4_prefix_mask(unsigned prefix);
 

@@ -653,9 +653,9 @@ int config_check_system(struct sluice_config *cfg, char *err, size_t errlen)
 	const struct {
 		const char *key, *path;
 	} files[] = {
-	    {"server-cert", cfg->server_cert},
-	    /* A key in a token is sec's to open, with its PIN. */
-	    {"server-key", strncmp(cfg->server_key, "pkcs11:", 7) ? cfg->server_key : NULL},
+	    /* What is in a token is sec's to open, with its PIN. */
+	    {"server-cert", config_in_token(cfg->server_cert) ? NULL : cfg->server_cert},
+	    {"server-key", config_in_token(cfg->server_key) ? NULL : cfg->server_key},
 	    {"pin-file", cfg->pin_file},
 	    {"ocsp-response", cfg->ocsp_response},
 	    {"ca-cert", cfg->ca_cert},

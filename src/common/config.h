@@ -6,6 +6,7 @@
 
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <string.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -254,6 +255,12 @@ const struct config_key *config_key_find(const char *name);
 /* One key as --dump-config writes it ("" when unset). */
 char *config_key_text(TALLOC_CTX *ctx, const struct sluice_config *cfg,
 		      const struct config_key *key);
+/* True when path (server-cert, server-key) is a pkcs11: URL: an object in a token, which
+ * only sec opens. */
+static inline bool config_in_token(const char *path)
+{
+	return path && strncmp(path, "pkcs11:", 7) == 0;
+}
 /* True for ocserv keys that sluice does not implement (for a clearer error). */
 bool config_is_ocserv_key(const char *name);
 /* Writes "name = value", quoted where the parser would otherwise change it. */

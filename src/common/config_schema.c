@@ -968,7 +968,8 @@ const struct config_key config_keys[] = {
     {"state-dir", &t_path, OFF(state_dir), 0, 0, PATH_LEN_MAX, "/var/lib/sluice", SL,
      "directory for state such as the generated certificate of the built-in configuration"},
     {"server-cert", &t_path, OFF(server_cert), 0, 0, PATH_LEN_MAX, NULL, REQ | R,
-     "server certificate chain (PEM)"},
+     "server certificate chain (PEM), or a pkcs11: URL of the certificate in a token (sec "
+     "reads it with the key's PIN; its issuers are not sent)"},
     {"server-key", &t_path, OFF(server_key), 0, 0, PATH_LEN_MAX, NULL, REQ | R,
      "private key of the server certificate: a PEM file, or a pkcs11: URL of a key in a "
      "token (only sec uses it)"},

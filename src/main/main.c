@@ -29,8 +29,11 @@
 #include "main/reload.h"
 #include "main/server_cert.h"
 
-#define SEC_START_TIMEOUT_MS 60000
 #include "sec/sec.h"
+
+#define SEC_START_TIMEOUT_MS 60000
+/* MS_SEC_READY carries at most a token's certificate. */
+#define SEC_READY_MAX_PAYLOAD (SEC_TOKEN_CERT_MAX + 1024)
 
 /* Fixed, whatever the build prefix: these are the paths the documentation names. */
 #define DEFAULT_CONFIG    "/etc/sluice/sluiced.conf"
@@ -209,7 +212,7 @@ static int start_sec(struct main_ctx *m)
 	if (pid == 0) {
 		close(sp[0]);
 		fcntl(sp[1], F_SETFL, O_NONBLOCK);
-		sec_run(m->cfg, sp[1]);
+		sec_run(m->cfg, m->cert_pem, m->cert_pem_len, sp[1]);
 	}
 	close(sp[1]);
 	m->sec_pid = pid;
@@ -259,25 +262,61 @@ static void check_cert_file(const struct sluice_config *c)
 {
 	gnutls_datum_t pem;
 
-	if (gnutls_load_file(c->server_cert, &pem) < 0)
+	/* One in a token is checked when sec has read it, at start-up. */
+	if (config_in_token(c->server_cert) || gnutls_load_file(c->server_cert, &pem) < 0)
 		return;
 	main_server_cert_check((const char *)pem.data, pem.size, c);
 	gnutls_free(pem.data);
 }
 
-/* sec's word that it loaded the key; its own log line says why when it did not. A token
- * may take a while to answer. */
+/* server-cert from its file, for workers. */
+static int read_cert_file(struct main_ctx *m)
+{
+	gnutls_datum_t pem;
+	int ret = gnutls_load_file(m->cfg->server_cert, &pem);
+
+	if (ret < 0) {
+		log_err("server-cert %s: %s", m->cfg->server_cert, gnutls_strerror(ret));
+		return -EIO;
+	}
+	m->cert_pem = talloc_memdup(m, pem.data, pem.size);
+	m->cert_pem_len = pem.size;
+	gnutls_free(pem.data);
+	return m->cert_pem ? 0 : -ENOMEM;
+}
+
+/* The warnings about the certificate, and the OCSP response that must be its. */
+static int check_cert(struct main_ctx *m, char *err, size_t errlen)
+{
+	main_server_cert_check(m->cert_pem, m->cert_pem_len, m->cfg);
+	return main_load_ocsp(m, m->cfg, m->cert_pem, m->cert_pem_len, err, errlen);
+}
+
+/* sec's word that it loaded the key (and checked it against the certificate); its own
+ * log line says why when it did not. A token may take a while to answer. A certificate in
+ * a token comes with it. */
 static int wait_sec_ready(struct main_ctx *m)
 {
-	void *ready = NULL;
+	MsSecReady *ready = NULL;
 	int ret = ipc_recv_expect(m->sec_ch.fd, MS_TYPE__MS_SEC_READY, &ms_sec_ready__descriptor,
-				  64, m, &ready, NULL, 0, SEC_START_TIMEOUT_MS);
+				  SEC_READY_MAX_PAYLOAD, m, (void **)&ready, NULL, 0,
+				  SEC_START_TIMEOUT_MS);
 
 	if (ret < 0) {
 		log_err("sec did not start (%s); exiting",
 			ret == -ETIMEDOUT ? "no answer" : "it ended, see above");
 		kill(m->sec_pid, SIGTERM);
 		return ret;
+	}
+	if (config_in_token(m->cfg->server_cert)) {
+		if (!ready->has_cert_pem || !ready->cert_pem.len) {
+			log_err("sec did not send server-cert %s; exiting", m->cfg->server_cert);
+			kill(m->sec_pid, SIGTERM);
+			talloc_free(ready);
+			return -EBADMSG;
+		}
+		m->cert_pem = talloc_memdup(m, ready->cert_pem.data, ready->cert_pem.len);
+		m->cert_pem_len = ready->cert_pem.len;
 	}
 	talloc_free(ready);
 	return 0;
@@ -393,23 +432,13 @@ int main(int argc, char **argv)
 		log_err("worker program %s: %s", m->worker_path, strerror(errno));
 		return 1;
 	}
-	{
-		gnutls_datum_t pem;
-
-		ret = gnutls_load_file(m->cfg->server_cert, &pem);
-		if (ret < 0) {
-			log_err("server-cert %s: %s", m->cfg->server_cert, gnutls_strerror(ret));
-			return 1;
-		}
-		m->cert_pem = talloc_memdup(m, pem.data, pem.size);
-		m->cert_pem_len = pem.size;
-		gnutls_free(pem.data);
-	}
-	main_server_cert_check(m->cert_pem, m->cert_pem_len, m->cfg);
+	/* A certificate in a token comes from sec, once it has started. */
+	if (!config_in_token(m->cfg->server_cert) && read_cert_file(m) < 0)
+		return 1;
 	if (main_pools_start(m) < 0)
 		return 1;
 	if (main_load_client_ca(m, m->cfg, err, sizeof(err)) < 0 ||
-	    main_load_ocsp(m, m->cfg, m->cert_pem, m->cert_pem_len, err, sizeof(err)) < 0) {
+	    (m->cert_pem && check_cert(m, err, sizeof(err)) < 0)) {
 		log_err("%s", err);
 		return 1;
 	}
@@ -427,6 +456,11 @@ int main(int argc, char **argv)
 	/* Nothing listens before sec has the key: a bad key or PIN is a start-up error. */
 	if (wait_sec_ready(m) < 0)
 		return 1;
+	if (config_in_token(m->cfg->server_cert) && check_cert(m, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		kill(m->sec_pid, SIGTERM);
+		return 1;
+	}
 	if (m->cfg->worker_template && main_template_start(m) < 0)
 		log_warn("cannot start the worker template; workers are exec'd");
 	if (main_listen(m) < 0) {

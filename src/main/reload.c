@@ -68,16 +68,22 @@ static struct sluice_config *merge(struct main_ctx *m, const struct sluice_confi
 	return merged;
 }
 
+/* The new server-cert into pending_cert, or none when it is in a token: then sec reads it
+ * and main takes it from sec's answer to the reload. */
 static int read_cert(struct main_ctx *m, const char *path, char *err, size_t errlen)
 {
 	gnutls_datum_t pem;
-	int ret = gnutls_load_file(path, &pem);
+	int ret;
 
+	TALLOC_FREE(m->pending_cert);
+	m->pending_cert_len = 0;
+	if (config_in_token(path))
+		return 0;
+	ret = gnutls_load_file(path, &pem);
 	if (ret < 0) {
 		snprintf(err, errlen, "server-cert %s: %s", path, gnutls_strerror(ret));
 		return -EIO;
 	}
-	talloc_free(m->pending_cert);
 	m->pending_cert = talloc_memdup(m, pem.data, pem.size);
 	m->pending_cert_len = pem.size;
 	gnutls_free(pem.data);
@@ -214,8 +220,10 @@ int main_reload(struct main_ctx *m, char *err, size_t errlen)
 		merged = merge(m, next, err, errlen);
 		if (merged && read_cert(m, merged->server_cert, err, errlen) == 0 &&
 		    main_load_client_ca(m, merged, err, errlen) == 0 &&
-		    main_load_ocsp(m, merged, m->pending_cert, m->pending_cert_len, err, errlen) ==
-			0) {
+		    /* A token's certificate is checked against the one in use. */
+		    main_load_ocsp(m, merged, m->pending_cert ? m->pending_cert : m->cert_pem,
+				   m->pending_cert ? m->pending_cert_len : m->cert_pem_len, err,
+				   errlen) == 0) {
 			talloc_free(m->cfg);
 			m->cfg = merged;
 			if (!m->debug)
@@ -248,6 +256,16 @@ void main_reload_key_result(struct main_ctx *m, const MsReloadResult *r)
 			 r->reason ? r->reason : "sec refused the new key");
 		reload_event(m, false, why);
 		return;
+	}
+	if (config_in_token(m->cfg->server_cert)) {
+		if (!r->has_cert_pem || !r->cert_pem.len) {
+			reload_event(m, false, "sec loaded the key but sent no certificate; new "
+					       "connections keep the old certificate and key");
+			return;
+		}
+		m->pending_cert = talloc_memdup(m, r->cert_pem.data, r->cert_pem.len);
+		m->pending_cert_len = r->cert_pem.len;
+		main_server_cert_check(m->pending_cert, m->pending_cert_len, m->cfg);
 	}
 	talloc_free(m->cert_pem);
 	m->cert_pem = talloc_steal(m, m->pending_cert);

@@ -18,7 +18,8 @@
 #include "main/main.h"
 #include "sec/sec.h"
 
-#define SEC_CHANNEL_MAX_PAYLOAD 4096
+/* The largest is a reload's answer with a token's certificate (SEC_TOKEN_CERT_MAX). */
+#define SEC_CHANNEL_MAX_PAYLOAD (16 * 1024)
 #define MAIN_SEC_RUNNING          1u
 
 /* Exits: see sec_channel.h. */
@@ -97,8 +98,13 @@ void sec_reload(struct main_ctx *m)
 
 	r.generation = m->reload_gen;
 	r.server_key = m->cfg->server_key;
-	r.cert_pin.data = m->pending_pin;
-	r.cert_pin.len = TLS_PIN_LEN;
+	if (config_in_token(m->cfg->server_cert)) {
+		r.server_cert = m->cfg->server_cert;
+		r.cert_pin.len = 0;
+	} else {
+		r.cert_pin.data = m->pending_pin;
+		r.cert_pin.len = TLS_PIN_LEN;
+	}
 	r.auth_tries = m->cfg->auth_tries;
 	r.cookie_timeout = m->cfg->cookie_timeout;
 	r.max_same_clients = m->cfg->max_same_clients;

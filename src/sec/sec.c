@@ -161,7 +161,7 @@ static void sec_main_readable(struct ev_loop *loop, ev_io *io, int revents)
 	}
 }
 
-void sec_run(struct sluice_config *cfg, int main_fd)
+void sec_run(struct sluice_config *cfg, const char *cert_pem, size_t cert_len, int main_fd)
 {
 	struct sec_ctx *sec = talloc_zero(cfg, struct sec_ctx);
 	int ret;
@@ -185,7 +185,8 @@ void sec_run(struct sluice_config *cfg, int main_fd)
 	if (sec_otp_start(sec) < 0)
 		_exit(1);
 	sec->loop = ev_loop_new(EVFLAG_AUTO);
-	if (!sec->loop || sec_keys_load(sec) < 0 || sec_certs_reload(sec) < 0)
+	if (!sec->loop || sec_keys_load(sec) < 0 ||
+	    sec_keys_check_cert(sec, cert_pem, cert_len) < 0 || sec_certs_reload(sec) < 0)
 		_exit(1);
 	/* Before the first message from main: from here on sec serves. */
 	ret = sec_sandbox_install();
@@ -196,8 +197,12 @@ void sec_run(struct sluice_config *cfg, int main_fd)
 	{
 		MsSecReady ready = MS_SEC_READY__INIT;
 
+		ready.has_cert_pem = sec->token_cert != NULL;
+		ready.cert_pem.data = (uint8_t *)sec->token_cert;
+		ready.cert_pem.len = sec->token_cert_len;
 		if (ipc_send(main_fd, MS_TYPE__MS_SEC_READY, &ready.base, NULL, 0) < 0)
 			_exit(1);
+		TALLOC_FREE(sec->token_cert);
 	}
 	ipc_channel_init(&sec->main_ch, main_fd, sec_from_main,
 			 sizeof(sec_from_main) / sizeof(sec_from_main[0]), SEC_MAIN_MAX_PAYLOAD,

@@ -122,6 +122,9 @@ struct sec_worker {
  * and the sender exits. */
 #define SEC_QUEUE_LIMIT (16u * 1024 * 1024)
 
+/* A token's certificate as PEM fits in one message to main (its channel takes 16 KiB). */
+#define SEC_TOKEN_CERT_MAX (12 * 1024)
+
 struct sec_ctx {
 	struct ev_loop *loop;
 	struct sluice_config *cfg;
@@ -140,10 +143,14 @@ struct sec_ctx {
 	struct sec_cert_trust *trust; /* ca-cert and crl; NULL: no certificate authentication */
 	int otp_fd;                   /* channel to the OTP helper; -1: none (sec_otp.c) */
 	pid_t otp_pid;
+	char *token_cert; /* server-cert read from its token at start-up, for main; else NULL */
+	size_t token_cert_len;
 };
 
-/* Runs the sec module; never returns. */
-void sec_run(struct sluice_config *cfg, int main_fd) __attribute__((noreturn));
+/* Runs the sec module; never returns. cert_pem is server-cert as main read it (NULL when
+ * it is in a token). */
+void sec_run(struct sluice_config *cfg, const char *cert_pem, size_t cert_len, int main_fd)
+    __attribute__((noreturn));
 
 /* sec_privdrop.c: empties every capability set (the bounding set when CAP_SETPCAP
  * allows it), sets no-new-privs and no-dump, and proves that no capability is left. 0,
@@ -159,6 +166,10 @@ int sec_otp_sandbox_install(void);
 
 /* sec_keys.c */
 int sec_keys_load(struct sec_ctx *sec);
+/* After sec_keys_load: reads server-cert from its token when it is in one (into
+ * token_cert), else takes cert_pem, and checks that the key is the certificate's. 0, or
+ * -EINVAL (logged). */
+int sec_keys_check_cert(struct sec_ctx *sec, const char *cert_pem, size_t len);
 struct sec_key *sec_key_for(struct sec_ctx *sec, uint32_t generation);
 int sec_on_reload(void *ctx, void *msg, int *fds);
 

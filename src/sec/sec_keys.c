@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/pkcs11.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -173,6 +175,80 @@ static struct sec_key *key_load(struct sec_ctx *sec, const char *path, char *err
 	return key_check(k, path, err, errlen);
 }
 
+/* server-cert from its token (server-cert = pkcs11:...), as PEM allocated on ctx; NULL
+ * with err set. A certificate is a public object; one the token keeps private is read
+ * after a login with the key's PIN. */
+static char *token_cert(struct sec_ctx *sec, void *ctx, const char *url, size_t *len,
+			char *err, size_t errlen)
+{
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t pem = {NULL, 0};
+	char *out = NULL;
+	int ret;
+
+	gnutls_pkcs11_set_pin_function(pin_callback, sec);
+	if (gnutls_x509_crt_init(&crt) < 0) {
+		snprintf(err, errlen, "server-cert %s: out of memory", url);
+		return NULL;
+	}
+	ret = gnutls_x509_crt_import_url(crt, url, 0);
+	if (ret < 0)
+		ret = gnutls_x509_crt_import_url(crt, url, GNUTLS_PKCS11_OBJ_FLAG_LOGIN);
+	if (ret >= 0)
+		ret = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &pem);
+	gnutls_x509_crt_deinit(crt);
+	if (ret >= 0 && pem.size > SEC_TOKEN_CERT_MAX) {
+		snprintf(err, errlen, "server-cert %s: the certificate is over %d bytes", url,
+			 SEC_TOKEN_CERT_MAX);
+		gnutls_free(pem.data);
+		return NULL;
+	}
+	if (ret < 0) {
+		snprintf(err, errlen, "server-cert %s: %s", url,
+			 ret == GNUTLS_E_PKCS11_PIN_ERROR ? "the token refused the PIN (key-pin, pin-file)"
+							  : gnutls_strerror(ret));
+		return NULL;
+	}
+	out = talloc_memdup(ctx, pem.data, pem.size);
+	*len = pem.size;
+	gnutls_free(pem.data);
+	if (!out)
+		snprintf(err, errlen, "server-cert %s: out of memory", url);
+	return out;
+}
+
+/* Whether k is the private half of the first certificate of pem. */
+static bool key_matches(const struct sec_key *k, const char *pem, size_t len)
+{
+	uint8_t a[TLS_PIN_LEN], b[TLS_PIN_LEN];
+
+	return pem && tls_pin_privkey(k->key, a) == 0 && tls_pin_cert_pem(pem, len, b) == 0 &&
+	       memcmp(a, b, TLS_PIN_LEN) == 0;
+}
+
+int sec_keys_check_cert(struct sec_ctx *sec, const char *cert_pem, size_t len)
+{
+	const struct sluice_config *c = sec->cfg;
+	char err[512];
+
+	if (config_in_token(c->server_cert)) {
+		sec->token_cert = token_cert(sec, sec, c->server_cert, &sec->token_cert_len, err,
+					     sizeof(err));
+		if (!sec->token_cert) {
+			log_err("%s", err);
+			return -EINVAL;
+		}
+		cert_pem = sec->token_cert;
+		len = sec->token_cert_len;
+	}
+	if (!key_matches(sec->key, cert_pem, len)) {
+		log_err("server-key %s does not match server-cert %s", c->server_key,
+			c->server_cert);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int sec_keys_load(struct sec_ctx *sec)
 {
 	char err[512];
@@ -215,6 +291,8 @@ int sec_on_reload(void *ctx, void *msg, int *fds)
 	uint8_t pin[TLS_PIN_LEN];
 	char err[512] = "";
 	struct sec_key *k;
+	char *cert = NULL;
+	size_t cert_len = 0;
 
 	sec->cfg->auth_tries = req->auth_tries;
 	sec->cfg->cookie_timeout = req->cookie_timeout;
@@ -241,8 +319,25 @@ int sec_on_reload(void *ctx, void *msg, int *fds)
 	}
 	res.generation = req->generation;
 	k = key_load(sec, req->server_key, err, sizeof(err));
-	if (k && (req->cert_pin.len != TLS_PIN_LEN || tls_pin_privkey(k->key, pin) < 0 ||
-		  memcmp(pin, req->cert_pin.data, TLS_PIN_LEN) != 0)) {
+	if (k && req->server_cert) {
+		/* The certificate is in a token too: sec reads it and main takes it from the
+		 * answer. */
+		cert = token_cert(sec, sec, req->server_cert, &cert_len, err, sizeof(err));
+		if (!cert) {
+			talloc_free(k);
+			k = NULL;
+		} else if (!key_matches(k, cert, cert_len)) {
+			snprintf(err, sizeof(err), "server-key %s does not match server-cert %s",
+				 req->server_key, req->server_cert);
+			talloc_free(k);
+			k = NULL;
+		} else {
+			res.has_cert_pem = true;
+			res.cert_pem.data = (uint8_t *)cert;
+			res.cert_pem.len = cert_len;
+		}
+	} else if (k && (req->cert_pin.len != TLS_PIN_LEN || tls_pin_privkey(k->key, pin) < 0 ||
+			 memcmp(pin, req->cert_pin.data, TLS_PIN_LEN) != 0)) {
 		snprintf(err, sizeof(err), "server-key %s does not match server-cert",
 			 req->server_key);
 		talloc_free(k);
@@ -262,5 +357,6 @@ int sec_on_reload(void *ctx, void *msg, int *fds)
 		log_err("%s; keeping the old key", err);
 	}
 	sec_send_main(sec, MS_TYPE__MS_RELOAD_RESULT, &res.base);
+	talloc_free(cert);
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -513,6 +514,51 @@ START_TEST(test_sign_shapes)
 }
 END_TEST
 
+/* A self-signed certificate (PEM) for the key in the PEM key_pem. */
+static gnutls_datum_t self_signed(const gnutls_datum_t *key_pem_in)
+{
+	gnutls_x509_privkey_t xkey;
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t out = {NULL, 0};
+	time_t now = time(NULL);
+
+	ck_assert_int_ge(gnutls_x509_privkey_init(&xkey), 0);
+	ck_assert_int_ge(gnutls_x509_privkey_import2(xkey, key_pem_in, GNUTLS_X509_FMT_PEM, NULL, 0),
+			 0);
+	ck_assert_int_ge(gnutls_x509_crt_init(&crt), 0);
+	ck_assert_int_ge(gnutls_x509_crt_set_key(crt, xkey), 0);
+	ck_assert_int_ge(gnutls_x509_crt_set_serial(crt, "\x01", 1), 0);
+	ck_assert_int_ge(gnutls_x509_crt_set_activation_time(crt, now - 60), 0);
+	ck_assert_int_ge(gnutls_x509_crt_set_expiration_time(crt, now + 3600), 0);
+	ck_assert_int_ge(gnutls_x509_crt_set_version(crt, 3), 0);
+	ck_assert_int_ge(gnutls_x509_crt_sign2(crt, crt, xkey, GNUTLS_DIG_SHA256, 0), 0);
+	ck_assert_int_ge(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &out), 0);
+	gnutls_x509_crt_deinit(crt);
+	gnutls_x509_privkey_deinit(xkey);
+	return out;
+}
+
+/* At start-up sec refuses a server-key that is not server-cert's. */
+START_TEST(test_key_must_match_cert)
+{
+	char path[256];
+	gnutls_datum_t key, mine, other;
+
+	snprintf(path, sizeof(path), "%s/key.pem", dir);
+	ck_assert_int_ge(gnutls_load_file(path, &key), 0);
+	mine = self_signed(&key);
+	other = self_signed(&key_pem[KEY_P256]);
+	sec->cfg->server_cert = "cert.pem";
+	ck_assert_int_eq(sec_keys_check_cert(sec, (char *)mine.data, mine.size), 0);
+	ck_assert_int_eq(sec_keys_check_cert(sec, (char *)other.data, other.size), -EINVAL);
+	ck_assert_int_eq(sec_keys_check_cert(sec, "no certificate", 14), -EINVAL);
+	ck_assert_int_eq(sec_keys_check_cert(sec, NULL, 0), -EINVAL);
+	gnutls_free(key.data);
+	gnutls_free(mine.data);
+	gnutls_free(other.data);
+}
+END_TEST
+
 /* A reload brings the new tls-priorities; a string GnuTLS refuses keeps the old ones. */
 START_TEST(test_reload_changes_sign_policy)
 {
@@ -816,6 +862,7 @@ int main(void)
 	    {test_no_signing_after_handshake},
 	    {test_sign_shapes, true, sizeof(sign_cases) / sizeof(sign_cases[0])},
 	    {test_reload_changes_sign_policy},
+	    {test_key_must_match_cert},
 	    {test_tries_are_counted},
 	    {test_cookie_lifecycle},
 	    {test_ten_thousand_sessions},

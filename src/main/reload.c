@@ -152,8 +152,9 @@ static int check_ocsp(const gnutls_datum_t *resp, const char *cert_pem, size_t c
 			 "will refuse the server",
 			 path);
 	if (next_update != (time_t)-1 && next_update < time(NULL))
-		log_warn("ocsp-response %s is stale (its next update was due %lld s ago); "
-			 "fetch a new one and reload",
+		/* GnuTLS does not staple a response past its next update. */
+		log_warn("ocsp-response %s is stale (its next update was due %lld s ago) and is "
+			 "not stapled; fetch a new one and reload",
 			 path, (long long)(time(NULL) - next_update));
 	ret = 0;
 out:

@@ -37,7 +37,7 @@ const struct ipc_route sec_from_worker[] = {
     IPC_ROUTE_SW_HANDSHAKE_DONE(sec_on_handshake_done),
     IPC_ROUTE_SW_AUTH_REQ(sec_on_auth_req),
     IPC_ROUTE_SW_CERT_LOGIN(sec_on_cert_login),
-    IPC_ROUTE_SW_OTP_REQ(sec_on_otp_req),
+    IPC_ROUTE_SW_ANSWER_REQ(sec_on_answer_req),
 };
 const size_t sec_from_worker_n = sizeof(sec_from_worker) / sizeof(sec_from_worker[0]);
 

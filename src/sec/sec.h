@@ -93,7 +93,7 @@ enum sec_worker_state {
 	SECW_HANDSHAKE = 1 << 0,
 	SECW_AUTH = 1 << 1,
 	SECW_DONE = 1 << 2,
-	SECW_OTP = 1 << 3, /* the password passed; the one-time password is asked for */
+	SECW_MORE = 1 << 3, /* the password passed; the one-time password is asked for */
 };
 
 struct sec_worker {
@@ -110,7 +110,7 @@ struct sec_worker {
 	bool has_cert;            /* the client presented a certificate in the handshake */
 	struct sec_cert_id cert;  /* sec's verdict on it (cert.ok) */
 	const char *cert_why;     /* why it was refused; NULL when cert.ok */
-	char *otp_user;           /* SECW_OTP: whose password passed, */
+	char *otp_user;           /* SECW_MORE: whose password passed, */
 	char *otp_group;          /* the group it picked, */
 	const char *otp_methods;  /* and how ("password", "certificate+password") */
 	struct ipc_channel ch;
@@ -214,7 +214,7 @@ const char *sec_otp_check(struct sec_ctx *sec, TALLOC_CTX *tmp, const char *user
 int sec_on_cert_login(void *ctx, void *msg, int *fds);
 int sec_on_handshake_done(void *ctx, void *msg, int *fds);
 int sec_on_auth_req(void *ctx, void *msg, int *fds);
-int sec_on_otp_req(void *ctx, void *msg, int *fds);
+int sec_on_answer_req(void *ctx, void *msg, int *fds);
 
 /* sec_sessions.c */
 /* A session for a login, with what the user's and group's files set (conf's text

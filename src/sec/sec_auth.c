@@ -196,7 +196,7 @@ static const char *cert_for(const struct sec_worker *w, const char *user)
 }
 
 /* The password passed and plain has otp=: the client is asked for the code; what the
- * password settled waits here for it (sec_on_otp_req). */
+ * password settled waits here for it (sec_on_answer_req). */
 static int ask_otp(struct sec_worker *w, const char *user, const char *group, const char *methods)
 {
 	SwAuthReply reply = SW_AUTH_REPLY__INIT;
@@ -208,10 +208,10 @@ static int ask_otp(struct sec_worker *w, const char *user, const char *group, co
 	w->otp_methods = methods;
 	if (!w->otp_user || !w->otp_group)
 		return -ENOMEM;
-	w->state = SECW_OTP;
+	w->state = SECW_MORE;
 	log_info("worker %u: password of %s accepted; asking for the one-time password", w->id,
 		 user);
-	reply.result = SW_AUTH_RESULT__SW_AUTH_OTP;
+	reply.result = SW_AUTH_RESULT__SW_AUTH_MORE;
 	reply.message = "Please enter your one-time password.";
 	return ipc_send(w->ch.fd, SW_TYPE__SW_AUTH_REPLY, &reply.base, NULL, 0);
 }
@@ -261,10 +261,10 @@ int sec_on_auth_req(void *ctx, void *msg, int *fds)
 /* The one-time password of the user whose password passed. A wrong code is a failed
  * login like a wrong password (ban points, audit file) and counts against auth-tries;
  * the client is asked for the code again until they run out. */
-int sec_on_otp_req(void *ctx, void *msg, int *fds)
+int sec_on_answer_req(void *ctx, void *msg, int *fds)
 {
 	struct sec_worker *w = ctx;
-	SwOtpReq *req = msg;
+	SwAnswerReq *req = msg;
 	TALLOC_CTX *tmp;
 	struct sec_user_conf uc = {0};
 	bool cert = w->otp_methods && strstr(w->otp_methods, "certificate");
@@ -272,7 +272,7 @@ int sec_on_otp_req(void *ctx, void *msg, int *fds)
 	char *methods;
 	int ret;
 
-	/* Only ask_otp() moves a worker to SECW_OTP. */
+	/* Only ask_otp() moves a worker to SECW_MORE. */
 	if (!w->otp_user || !w->otp_group || !w->otp_methods)
 		return -EPROTO;
 	tmp = talloc_new(w);
@@ -281,7 +281,7 @@ int sec_on_otp_req(void *ctx, void *msg, int *fds)
 		talloc_free(tmp);
 		return -ENOMEM;
 	}
-	why = sec_otp_check(w->sec, tmp, w->otp_user, req->code);
+	why = sec_otp_check(w->sec, tmp, w->otp_user, req->answer);
 	if (why)
 		log_info("worker %u: one-time password of %s refused: %s", w->id, w->otp_user, why);
 	else

@@ -187,9 +187,10 @@ char *auth_xml_login_form(TALLOC_CTX *ctx, const char *message, const char *erro
 	return doc ? talloc_strdup_append_buffer(doc, "</form>\n</auth>\n</config-auth>\n") : NULL;
 }
 
-char *auth_xml_otp_form(TALLOC_CTX *ctx, const char *message, const char *error)
+char *auth_xml_second_form(TALLOC_CTX *ctx, const char *message, const char *error,
+			   const char *label, bool echo)
 {
-	char *doc = talloc_strdup(ctx, AUTH_REQUEST_OPEN);
+	char *doc = talloc_strdup(ctx, AUTH_REQUEST_OPEN), *esc;
 
 	if (doc)
 		doc = append_element(doc, "message", message);
@@ -197,10 +198,18 @@ char *auth_xml_otp_form(TALLOC_CTX *ctx, const char *message, const char *error)
 		doc = append_element(doc, "error", error);
 	if (doc == NULL)
 		return NULL;
-	return talloc_strdup_append_buffer(
-	    doc, "<form method=\"post\" action=\"/auth\">\n"
-		 "<input type=\"password\" name=\"secondary_password\" label=\"One-time password:\" />\n"
-		 "</form>\n</auth>\n</config-auth>\n");
+	esc = xml_escape(doc, label ? label : "One-time password:");
+	if (!esc) {
+		talloc_free(doc);
+		return NULL;
+	}
+	/* openconnect fills an input of this name from its token (--token-mode). */
+	return talloc_asprintf_append_buffer(
+	    doc,
+	    "<form method=\"post\" action=\"/auth\">\n"
+	    "<input type=\"%s\" name=\"secondary_password\" label=\"%s\" />\n"
+	    "</form>\n</auth>\n</config-auth>\n",
+	    echo ? "text" : "password", esc);
 }
 
 char *auth_xml_success(TALLOC_CTX *ctx)

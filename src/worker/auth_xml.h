@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdbool.h>
 #include <talloc.h>
 
 /* Decodes one UTF-8 sequence at S (LEN > 0 bytes available) into *CP. Returns the
@@ -34,10 +35,11 @@ struct auth_group {
 char *auth_xml_login_form(TALLOC_CTX *ctx, const char *message, const char *error,
 			  const char *banner, const struct auth_group *groups, size_t n_groups);
 
-/* The second form of a login with a one-time password: MESSAGE and the optional ERROR,
- * and one password input, "secondary_password", the name openconnect's --token-mode
- * fills with the code it generates. */
-char *auth_xml_otp_form(TALLOC_CTX *ctx, const char *message, const char *error);
+/* The second form of a login: MESSAGE and the optional ERROR, and one input,
+ * "secondary_password" (the name openconnect's --token-mode fills with the code it
+ * generates), labelled LABEL (NULL: a one-time password), shown as typed when ECHO. */
+char *auth_xml_second_form(TALLOC_CTX *ctx, const char *message, const char *error,
+			   const char *label, bool echo);
 
 /* Authentication succeeded: config-auth type="complete" with <auth id="success">.
  * The cookie travels in a Set-Cookie header added by the caller. */

@@ -138,16 +138,29 @@ static int relay_login(struct worker *w, uint16_t type, const ProtobufCMessage *
 		ret = ret < 0 ? ret : 1;
 		break;
 	}
-	case SW_AUTH_RESULT__SW_AUTH_OTP:
-		w->otp_pending = true;
-		ret = send_response(w, 200, NULL, auth_xml_otp_form(tmp, reply->message, NULL), true);
+	case SW_AUTH_RESULT__SW_AUTH_MORE:
+		w->more_pending = true;
+		talloc_free(w->more_label);
+		w->more_label = reply->prompt_label ? talloc_strdup(w, reply->prompt_label) : NULL;
+		w->more_echo = reply->has_prompt_echo && reply->prompt_echo;
+		ret = send_response(w, 200, NULL,
+				    auth_xml_second_form(tmp, reply->message, NULL, w->more_label,
+							 w->more_echo),
+				    true);
 		ret = ret < 0 ? ret : 1;
 		break;
 	case SW_AUTH_RESULT__SW_AUTH_RETRY:
-		/* A wrong one-time password asks for the code again, not for the password. */
+		/* A wrong one-time password asks for the code again, not for the password;
+		 * a backend's conversation that failed starts again from the login form. */
+		if (w->more_pending && w->more_label) {
+			w->more_pending = false;
+			TALLOC_FREE(w->more_label);
+		}
 		ret = send_response(w, 200, NULL,
-				    w->otp_pending ? auth_xml_otp_form(tmp, OTP_PROMPT, reply->message)
-						   : login_form(tmp, w, NULL, reply->message),
+				    w->more_pending
+					? auth_xml_second_form(tmp, OTP_PROMPT, reply->message, NULL,
+							       false)
+					: login_form(tmp, w, NULL, reply->message),
 				    true);
 		ret = ret < 0 ? ret : 1;
 		break;
@@ -171,19 +184,21 @@ static int handle_login(struct worker *w, const struct auth_body *ab, const char
 	return relay_login(w, SW_TYPE__SW_AUTH_REQ, &req.base);
 }
 
-/* The one-time password on the form sec asked for (openconnect sends the input's name,
+/* The answer on the second form sec asked for (openconnect sends the input's name,
  * secondary_password; a client that answers with a "password" field is taken too). */
-static int handle_otp(struct worker *w, struct auth_body *ab, bool keep_alive)
+static int handle_answer(struct worker *w, struct auth_body *ab, bool keep_alive)
 {
-	SwOtpReq req = SW_OTP_REQ__INIT;
+	SwAnswerReq req = SW_ANSWER_REQ__INIT;
 
-	req.code = ab->secondary_password ? ab->secondary_password : ab->password;
-	if (ab->type != AUTH_BODY_REPLY || !req.code)
-		return send_response(w, 200, NULL, auth_xml_otp_form(ab, OTP_PROMPT, NULL),
+	req.answer = ab->secondary_password ? ab->secondary_password : ab->password;
+	if (ab->type != AUTH_BODY_REPLY || !req.answer)
+		return send_response(w, 200, NULL,
+				     auth_xml_second_form(ab, w->more_label ? NULL : OTP_PROMPT, NULL,
+							  w->more_label, w->more_echo),
 				     keep_alive) < 0
 			   ? -EIO
 			   : keep_alive;
-	return relay_login(w, SW_TYPE__SW_OTP_REQ, &req.base);
+	return relay_login(w, SW_TYPE__SW_ANSWER_REQ, &req.base);
 }
 
 /* A certificate that may log its user in alone: sec decides, once per connection. */
@@ -220,8 +235,8 @@ static int handle_auth_request(struct worker *w, const struct http_request *req)
 			      auth_xml_failure(ab, "A client certificate is required to log in."),
 			      false);
 		ret = 0;
-	} else if (w->otp_pending) {
-		ret = handle_otp(w, ab, req->keep_alive);
+	} else if (w->more_pending) {
+		ret = handle_answer(w, ab, req->keep_alive);
 	} else if (w->init->cert_login && w->has_client_cert && !w->cert_login_tried) {
 		ret = handle_cert_login(w, ab, req->user_agent);
 	} else if (!w->init->password_login) {

@@ -52,7 +52,9 @@ struct worker {
 	unsigned link_mtu;    /* path MTU of the TCP connection */
 	bool has_client_cert;  /* the client presented a certificate (sec checks it) */
 	bool cert_login_tried; /* SW_CERT_LOGIN was sent on this connection */
-	bool otp_pending;      /* sec accepted the password and asks for the one-time one */
+	bool more_pending;     /* sec asks for a second form: the one-time password, or */
+	char *more_label;      /* what a backend asks (NULL for the one-time password), */
+	bool more_echo;        /* shown as typed */
 
 	/* tunnel, once main granted it */
 	bool tunnel_answered;

@@ -612,7 +612,8 @@ END_TEST
 START_TEST(test_otp_form)
 {
 	xmlNode *root, *auth, *form, *in;
-	xmlDoc *d = read_xml(auth_xml_otp_form(tctx, "Enter <the> code", "Login failed."));
+	xmlDoc *d = read_xml(
+	    auth_xml_second_form(tctx, "Enter <the> code", "Login failed.", NULL, false));
 
 	root = xmlDocGetRootElement(d);
 	assert_prop(root, "type", "auth-request");
@@ -626,11 +627,19 @@ START_TEST(test_otp_form)
 	in = child(form, "input");
 	assert_prop(in, "type", "password");
 	assert_prop(in, "name", "secondary_password");
+	assert_prop(in, "label", "One-time password:");
 	for (in = in->next; in; in = in->next)
 		ck_assert_int_ne(in->type, XML_ELEMENT_NODE);
 	xmlFreeDoc(d);
-	d = read_xml(auth_xml_otp_form(tctx, "code", NULL));
+	d = read_xml(auth_xml_second_form(tctx, "code", NULL, NULL, false));
 	ck_assert_ptr_null(child(child(xmlDocGetRootElement(d), "auth"), "error"));
+	xmlFreeDoc(d);
+	/* What a backend asks: its prompt as the label, escaped, as text when it echoes. */
+	d = read_xml(auth_xml_second_form(tctx, "Verification code", NULL, "Code <6 digits>:", true));
+	in = child(child(child(xmlDocGetRootElement(d), "auth"), "form"), "input");
+	assert_prop(in, "type", "text");
+	assert_prop(in, "name", "secondary_password");
+	assert_prop(in, "label", "Code <6 digits>:");
 	xmlFreeDoc(d);
 }
 END_TEST

@@ -648,6 +648,28 @@ static int check_readable(const struct sluice_config *cfg, const char *key, cons
 	return ret;
 }
 
+/* A PAM service without its file falls back to "other", which denies everyone on most
+ * systems: a login failure that the log would not explain. */
+static int check_pam_service(const struct sluice_config *cfg, char *err, size_t errlen)
+{
+	static const char *const dirs[] = {"/etc/pam.d", "/usr/lib/pam.d"};
+	char path[256];
+
+	if (!((cfg->auth_required | cfg->auth_alternatives) & CONFIG_AUTH_PASSWORD) ||
+	    cfg->password_backend != CONFIG_PW_PAM)
+		return 0;
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dirs[i], cfg->pam_service);
+		if (access(path, R_OK) == 0)
+			return 0;
+	}
+	snprintf(err, errlen,
+		 "%s: key 'auth': no PAM service file /etc/pam.d/%s (write one, for example "
+		 "from ocserv's /etc/pam.d/ocserv, or name another with pam[service=NAME])",
+		 cfg->file, cfg->pam_service);
+	return -ENOENT;
+}
+
 int config_check_system(struct sluice_config *cfg, char *err, size_t errlen)
 {
 	const struct {
@@ -692,7 +714,7 @@ int config_check_system(struct sluice_config *cfg, char *err, size_t errlen)
 		if (ret < 0)
 			return ret;
 	}
-	return 0;
+	return check_pam_service(cfg, err, errlen);
 }
 
 void config_dump(const struct sluice_config *cfg, FILE *out)

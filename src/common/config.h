@@ -14,8 +14,14 @@
 #include <talloc.h>
 
 enum config_auth_method {
-	CONFIG_AUTH_PLAIN = 1 << 0,
+	CONFIG_AUTH_PASSWORD = 1 << 0, /* a password method: plain or pam */
 	CONFIG_AUTH_CERT = 1 << 1,
+};
+
+/* Which backend checks the login form's password (one per configuration, as in ocserv). */
+enum config_password_backend {
+	CONFIG_PW_PLAIN = 0, /* plain[passwd=FILE], in sec */
+	CONFIG_PW_PAM,       /* pam[...], in sec's auth helpers */
 };
 
 struct sluice_config {
@@ -29,6 +35,11 @@ struct sluice_config {
 	size_t n_enable_auth;
 	unsigned auth_required;     /* enum config_auth_method bits of auth */
 	unsigned auth_alternatives; /* bits of enable-auth */
+	enum config_password_backend password_backend;
+	char *pam_service;          /* pam[service=NAME]; default "sluice" */
+	unsigned pam_gid_min;       /* pam[gid-min=N]: groups below it are not the user's */
+	unsigned auth_helpers;      /* auth helper processes at most */
+	unsigned auth_helper_timeout; /* seconds one step of a backend may take */
 	char *passwd_file;          /* of the plain method, wherever it is named */
 	char *otp_file;             /* its otp=: oath-toolkit users file; NULL: no OTP */
 	char *cert_user_oid;        /* where a certificate names its user: an OID or SAN(...) */

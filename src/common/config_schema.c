@@ -319,9 +319,69 @@ static int plain_files(struct config_arg *arg, const char *v, struct plain_opt *
 	return 0;
 }
 
+/* pam, or pam[gid-min=N,service=NAME] (either option, in any order): the options into
+ * cfg, or -EINVAL with why set. */
+static int parse_pam_options(struct config_arg *arg, const char *v)
+{
+	struct sluice_config *c = arg->cfg;
+	size_t len = strlen(v);
+	const char *opt, *end;
+
+	talloc_free(c->pam_service);
+	c->pam_service = talloc_strdup(c, "sluice");
+	c->pam_gid_min = 0;
+	if (!c->pam_service)
+		return -ENOMEM;
+	if (!v[3])
+		return 0;
+	if (v[3] != '[' || v[len - 1] != ']' || len < 6 || strchr(v + 4, '[') ||
+	    strchr(v + 4, ']') != v + len - 1)
+		return bad(arg, "'%.64s' is not pam or pam[gid-min=N,service=NAME]", v);
+	end = v + len - 1;
+	for (opt = v + 4; opt < end; opt += strcspn(opt, ",]") + 1) {
+		size_t olen = strcspn(opt, ",]");
+
+		if (olen > 8 && strncmp(opt, "gid-min=", 8) == 0) {
+			char num[16], *e;
+			unsigned long n;
+
+			if (olen - 8 >= sizeof(num))
+				return bad(arg, "gid-min in '%.64s' is not a group id", v);
+			memcpy(num, opt + 8, olen - 8);
+			num[olen - 8] = '\0';
+			errno = 0;
+			n = strtoul(num, &e, 10);
+			if (errno || *e || !isdigit((unsigned char)num[0]) || n > UINT32_MAX)
+				return bad(arg, "gid-min in '%.64s' is not a group id", v);
+			c->pam_gid_min = (unsigned)n;
+		} else if (olen > 8 && strncmp(opt, "service=", 8) == 0) {
+			char *name = talloc_strndup(c, opt + 8, olen - 8);
+
+			if (!name)
+				return -ENOMEM;
+			/* A file name in /etc/pam.d. */
+			if (strlen(name) > 64 || strspn(name, "abcdefghijklmnopqrstuvwxyz"
+							      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+						     strlen(name) ||
+			    name[0] == '.') {
+				talloc_free(name);
+				return bad(arg, "service in '%.64s' is not a PAM service name", v);
+			}
+			talloc_free(c->pam_service);
+			c->pam_service = name;
+		} else {
+			return bad(arg,
+				   "unsupported option '%.*s' of pam (sluice supports gid-min=N and "
+				   "service=NAME)",
+				   (int)(olen > 32 ? 32 : olen), opt);
+		}
+	}
+	return 0;
+}
+
 /* One method of auth or enable-auth: plain[passwd=FILE] or plain[passwd=FILE,otp=FILE]
- * (stored in that form) or certificate. A method may be named once in the two keys
- * together. */
+ * (stored in that form), pam[...] or certificate. A method may be named once in the two
+ * keys together, and only one password method (plain or pam) is allowed, as in ocserv. */
 static int parse_auth(struct config_arg *arg)
 {
 	const char *v = arg->value;
@@ -339,16 +399,36 @@ static int parse_auth(struct config_arg *arg)
 		*bits |= CONFIG_AUTH_CERT;
 		return list_add(arg, v);
 	}
+	if (mlen == 3 && strncmp(v, "pam", 3) == 0) {
+		if (named & CONFIG_AUTH_PASSWORD)
+			return bad(arg, "only one password method (plain or pam) may be named in "
+					"auth and enable-auth");
+		ret = parse_pam_options(arg, v);
+		if (ret < 0)
+			return ret;
+		text = talloc_asprintf(arg->cfg, "pam[gid-min=%u,service=%s]",
+				       arg->cfg->pam_gid_min, arg->cfg->pam_service);
+		if (!text)
+			return -ENOMEM;
+		ret = list_add(arg, text);
+		talloc_free(text);
+		if (ret < 0)
+			return ret;
+		*bits |= CONFIG_AUTH_PASSWORD;
+		arg->cfg->password_backend = CONFIG_PW_PAM;
+		return 0;
+	}
 	if (mlen != 5 || strncmp(v, "plain", 5) != 0)
 		return bad(arg,
 			   "unsupported authentication method '%.*s' (sluice supports "
-			   "plain[passwd=FILE,otp=FILE] and certificate)",
+			   "plain[passwd=FILE,otp=FILE], pam[gid-min=N,service=NAME] and certificate)",
 			   (int)(mlen > 32 ? 32 : mlen), v);
 	ret = plain_files(arg, v, &pwo, &otpo);
 	if (ret < 0)
 		return ret;
-	if (named & CONFIG_AUTH_PLAIN)
-		return bad(arg, "plain is named twice in auth and enable-auth");
+	if (named & CONFIG_AUTH_PASSWORD)
+		return bad(arg, "only one password method (plain or pam) may be named in auth and "
+				"enable-auth");
 	pw = talloc_strndup(arg->cfg, pwo.file, pwo.len);
 	if (pw && otpo.file)
 		otp = talloc_strndup(arg->cfg, otpo.file, otpo.len);
@@ -364,7 +444,8 @@ static int parse_auth(struct config_arg *arg)
 		talloc_free(otp);
 		return ret;
 	}
-	*bits |= CONFIG_AUTH_PLAIN;
+	*bits |= CONFIG_AUTH_PASSWORD;
+	arg->cfg->password_backend = CONFIG_PW_PLAIN;
 	talloc_free(arg->cfg->passwd_file);
 	arg->cfg->passwd_file = pw;
 	talloc_free(arg->cfg->otp_file);
@@ -912,13 +993,20 @@ static const struct config_type t_select_group = {"group[Label]", parse_select_g
 const struct config_key config_keys[] = {
     {"auth", &t_auth, OFF(auth), OFF(n_auth), 0, 2, NULL, REQ,
      "authentication, repeatable: plain[passwd=FILE] (a password file in ocpasswd format; "
-     "with ,otp=FILE also a one-time password from an oath-toolkit users file) "
-     "and/or certificate (a client certificate signed by ca-cert); every method named must "
-     "pass",
+     "with ,otp=FILE also a one-time password from an oath-toolkit users file), or "
+     "pam[gid-min=N,service=NAME] (the PAM service, default sluice; groups from NSS, those "
+     "below gid-min left out), and/or certificate (a client certificate signed by ca-cert); "
+     "every method named must pass",
      check_auth},
     {"enable-auth", &t_auth, OFF(enable_auth), OFF(n_enable_auth), 0, 2, NULL, 0,
      "an alternative to auth (repeatable, the same methods): one of them passing alone "
      "logs a user in"},
+    {"auth-helpers", &t_uint, OFF(auth_helpers), 0, 1, 256, "16", 0,
+     "auth helper processes (PAM logins) at most; a login that finds them all busy waits "
+     "for one, at most auth-helper-timeout"},
+    {"auth-helper-timeout", &t_uint, OFF(auth_helper_timeout), 0, 1, 25, "15", 0,
+     "seconds one step of a PAM login may take (a module that hangs is cut off and the "
+     "login fails); the user's own answers have auth-timeout"},
     {"cert-user-oid", &t_cert_oid, OFF(cert_user_oid), 0, 0, 0, "2.5.4.3", R,
      "where a client certificate names its user: an OID of its subject (2.5.4.3 the CN, "
      "0.9.2342.19200300.100.1.1 the UID) or SAN(rfc822name), SAN(dnsname), SAN(uri)"},

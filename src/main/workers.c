@@ -162,10 +162,10 @@ static int send_init(struct main_ctx *m, struct main_worker *w)
 	in.has_cert_login = in.has_password_login = in.has_cert_required = true;
 	in.cert_login = c->auth_required == CONFIG_AUTH_CERT ||
 			(c->auth_alternatives & CONFIG_AUTH_CERT);
-	in.password_login = (c->auth_required & CONFIG_AUTH_PLAIN) ||
-			    (c->auth_alternatives & CONFIG_AUTH_PLAIN);
+	in.password_login = (c->auth_required & CONFIG_AUTH_PASSWORD) ||
+			    (c->auth_alternatives & CONFIG_AUTH_PASSWORD);
 	in.cert_required = (c->auth_required & CONFIG_AUTH_CERT) &&
-			   !(c->auth_alternatives & CONFIG_AUTH_PLAIN);
+			   !(c->auth_alternatives & CONFIG_AUTH_PASSWORD);
 	ret = in.groups ? ipc_send(w->ch.fd, MW_TYPE__MW_INIT, &in.base, NULL, 0) : -ENOMEM;
 	talloc_free(tmp);
 	return ret;

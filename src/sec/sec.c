@@ -69,6 +69,7 @@ static void main_writable(struct ev_loop *loop, ev_io *io, int revents)
 
 static void sec_worker_free(struct sec_worker *w)
 {
+	sec_helpers_cancel(w);
 	DL_DELETE(w->sec->workers, w);
 	ev_io_stop(w->sec->loop, &w->io);
 	close(w->ch.fd);
@@ -171,6 +172,10 @@ void sec_run(struct sluice_config *cfg, const char *cert_pem, size_t cert_len, i
 	log_set_prefix("sec: ");
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
+	sec->cfg = cfg;
+	/* Before sec drops the capabilities some helpers need, and before any key. */
+	if (sec_helpers_start(sec) < 0)
+		_exit(1);
 	/* Before the key is read, so that start-up reads it with the rights of a reload. */
 	ret = sec_privdrop();
 	if (ret < 0) {

@@ -93,8 +93,11 @@ enum sec_worker_state {
 	SECW_HANDSHAKE = 1 << 0,
 	SECW_AUTH = 1 << 1,
 	SECW_DONE = 1 << 2,
-	SECW_MORE = 1 << 3, /* the password passed; the one-time password is asked for */
+	SECW_MORE = 1 << 3, /* a second form is out (one-time password, backend's prompt) */
+	SECW_WAIT = 1 << 4, /* an auth helper works on the login (sec_helpers.c) */
 };
+
+struct sec_helper;
 
 struct sec_worker {
 	struct sec_worker *next, *prev; /* sec->workers (utlist) */
@@ -113,6 +116,14 @@ struct sec_worker {
 	char *otp_user;           /* SECW_MORE: whose password passed, */
 	char *otp_group;          /* the group it picked, */
 	const char *otp_methods;  /* and how ("password", "certificate+password") */
+	/* A login in an auth helper's hands (sec_helpers.c): what the form carried, and the
+	 * helper that serves it, or the place in the queue for one. */
+	char *be_user, *be_group, *be_password;
+	struct sec_helper *helper;
+	struct sec_worker *qnext, *qprev; /* sec->login_queue (utlist) */
+	bool queued;
+	ev_tstamp queued_at;
+	bool backend_failed; /* the last verdict was the backend's failure, not the user's */
 	struct ipc_channel ch;
 	ev_io io;
 };
@@ -145,6 +156,15 @@ struct sec_ctx {
 	pid_t otp_pid;
 	char *token_cert; /* server-cert read from its token at start-up, for main; else NULL */
 	size_t token_cert_len;
+	/* auth helpers (sec_helpers.c): the launcher's channel (-1: none), the helpers, the
+	 * logins that wait for one */
+	int launcher_fd;
+	pid_t launcher_pid;
+	struct sec_helper *helpers;
+	unsigned n_helpers;
+	struct sec_worker *login_queue;
+	unsigned n_queued;
+	ev_timer queue_timer;
 };
 
 /* Runs the sec module; never returns. cert_pem is server-cert as main read it (NULL when
@@ -210,7 +230,28 @@ int sec_otp_start(struct sec_ctx *sec);
 const char *sec_otp_check(struct sec_ctx *sec, TALLOC_CTX *tmp, const char *user,
 			  const char *code);
 
+/* sec_helpers.c */
+/* Logins that wait for a free auth helper, beyond which a login is refused at once. */
+#define SEC_LOGIN_QUEUE_MAX 256
+/* Before sec drops its capabilities: forks the auth helper launcher when a backend
+ * needs it. 0 or a negative errno (logged). */
+int sec_helpers_start(struct sec_ctx *sec);
+/* Hands w's login (user, password, the group asked for) to an auth helper; the verdict
+ * comes later through sec_auth_backend_prompt and sec_auth_backend_done. */
+int sec_helpers_login(struct sec_worker *w, const char *user, const char *password,
+		      const char *group);
+/* The user's answer to the helper's prompt. */
+int sec_helpers_answer(struct sec_worker *w, const char *answer);
+/* w goes away: its helper ends the login (and exits), or its place in the queue goes. */
+void sec_helpers_cancel(struct sec_worker *w);
+
 /* sec_auth.c */
+/* A backend asks the user something more (SECW_WAIT -> SECW_MORE). */
+int sec_auth_backend_prompt(struct sec_worker *w, const char *text, bool echo);
+/* A backend's verdict on w's login: ok with the user's groups, or why not (backend_error:
+ * not the user's fault). */
+int sec_auth_backend_done(struct sec_worker *w, bool ok, const char *why, bool backend_error,
+			  char **groups, size_t n_groups);
 int sec_on_cert_login(void *ctx, void *msg, int *fds);
 int sec_on_handshake_done(void *ctx, void *msg, int *fds);
 int sec_on_auth_req(void *ctx, void *msg, int *fds);

@@ -51,20 +51,21 @@ static void report_auth(struct sec_worker *w, bool ok, const char *user, const c
 }
 
 /* The group a session gets: the one the client selected on the login form, which the
- * user must belong to (NULL when not); with no choice (or default-select-group's),
- * the user's first group; "*" in the file means none. */
-static const char *pick_group(const struct sluice_config *c, const struct passwd_entry *e,
-			      const char *wanted)
+ * user must belong to (NULL when not); with no choice (or default-select-group's), the
+ * user's first group when first_is_default (a password file's), else none; "*" in the
+ * file means none. */
+static const char *pick_group(const struct sluice_config *c, char **groups, size_t n,
+			      bool first_is_default, const char *wanted)
 {
 	if (wanted && *wanted &&
 	    !(c->default_select_group && strcmp(wanted, c->default_select_group) == 0)) {
-		for (size_t i = 0; i < e->n_groups; i++)
-			if (strcmp(e->groups[i], wanted) == 0)
-				return e->groups[i];
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(groups[i], wanted) == 0)
+				return groups[i];
 		return NULL;
 	}
-	if (e->n_groups > 0 && strcmp(e->groups[0], "*") != 0)
-		return e->groups[0];
+	if (first_is_default && n > 0 && strcmp(groups[0], "*") != 0)
+		return groups[0];
 	return "";
 }
 
@@ -172,6 +173,9 @@ static int answer(struct sec_worker *w, const char *user, const char *group,
 			reply.result = SW_AUTH_RESULT__SW_AUTH_FAIL;
 			reply.message = strcmp(why, "too many sessions") == 0
 					    ? "Too many sessions for this user."
+				       : w->backend_failed
+					    ? "The authentication service did not answer; try again "
+					      "later."
 					    : "Login failed.";
 		} else {
 			reply.result = SW_AUTH_RESULT__SW_AUTH_RETRY;
@@ -216,44 +220,98 @@ static int ask_otp(struct sec_worker *w, const char *user, const char *group, co
 	return ipc_send(w->ch.fd, SW_TYPE__SW_AUTH_REPLY, &reply.base, NULL, 0);
 }
 
+/* The password method's name in a session's auth_methods. */
+static const char *password_method(const struct sluice_config *c)
+{
+	return c->password_backend == CONFIG_PW_PAM ? "pam" : "password";
+}
+
+/* What follows the password check (why: NULL when it passed): the certificate when auth
+ * requires both, the group among the user's, the one-time password, the admission. */
+static int password_checked(struct sec_worker *w, TALLOC_CTX *tmp, const char *user,
+			    const char *wanted, const char *why, bool backend_error,
+			    char **groups, size_t n_groups, bool first_is_default)
+{
+	const struct sluice_config *c = w->sec->cfg;
+	bool alone = c->auth_required == CONFIG_AUTH_PASSWORD ||
+		     (c->auth_alternatives & CONFIG_AUTH_PASSWORD);
+	const char *methods = alone ? password_method(c)
+				    : talloc_asprintf(tmp, "certificate+%s", password_method(c));
+	struct sec_user_conf uc = {0};
+	const char *group = NULL;
+	bool final = backend_error;
+
+	if (!methods)
+		return -ENOMEM;
+	w->backend_failed = backend_error;
+	/* auth = a password method and certificate: the password's user must be the
+	 * certificate's. */
+	if (!why && !alone) {
+		why = cert_for(w, user);
+		final = why != NULL;
+	}
+	if (!why) {
+		group = !alone && c->cert_group_oid
+			    ? w->cert.group
+			    : pick_group(c, groups, n_groups, first_is_default, wanted);
+		/* The rest waits for the one-time password. */
+		if (c->otp_file && group)
+			return ask_otp(w, user, group, methods);
+		why = admit(w, tmp, user, group, alone ? NULL : &w->cert, &uc);
+	}
+	return answer(w, user, group, &uc, methods, why, final);
+}
+
 int sec_on_auth_req(void *ctx, void *msg, int *fds)
 {
 	struct sec_worker *w = ctx;
 	struct sec_ctx *sec = w->sec;
 	const struct sluice_config *c = sec->cfg;
 	SwAuthReq *req = msg;
-	TALLOC_CTX *tmp = talloc_new(w);
+	TALLOC_CTX *tmp;
 	struct passwd_entry e = {0};
-	struct sec_user_conf uc = {0};
-	bool alone = c->auth_required == CONFIG_AUTH_PLAIN || (c->auth_alternatives & CONFIG_AUTH_PLAIN);
-	bool with_cert = c->auth_required == (CONFIG_AUTH_PLAIN | CONFIG_AUTH_CERT);
-	const char *methods = with_cert && !alone ? "certificate+password" : "password";
-	const char *group = NULL, *why;
-	bool final = false;
+	const char *why = NULL;
 	int ret;
 
-	if (!alone && !with_cert)
+	if (!(c->auth_required & CONFIG_AUTH_PASSWORD) &&
+	    !(c->auth_alternatives & CONFIG_AUTH_PASSWORD))
 		why = "password login is not enabled";
-	else
+	else if (c->password_backend != CONFIG_PW_PLAIN)
+		return sec_helpers_login(w, req->username, req->password, req->group);
+	tmp = talloc_new(w);
+	if (!why)
 		why = check_password(sec, tmp, req->username, req->password, &e);
-	/* auth = plain and certificate: the password's user must be the certificate's. */
-	if (!why && !alone) {
-		why = cert_for(w, req->username);
-		final = why != NULL;
-	}
-	if (!why) {
-		group = with_cert && !alone && c->cert_group_oid ? w->cert.group
-								 : pick_group(c, &e, req->group);
-		/* The rest waits for the one-time password. */
-		if (c->otp_file && group) {
-			ret = ask_otp(w, req->username, group, methods);
-			talloc_free(tmp);
-			return ret;
-		}
-		why = admit(w, tmp, req->username, group, with_cert && !alone ? &w->cert : NULL,
-			    &uc);
-	}
-	ret = answer(w, req->username, group, &uc, methods, why, final);
+	ret = password_checked(w, tmp, req->username, req->group, why, false, e.groups,
+			       e.n_groups, true);
+	talloc_free(tmp);
+	return ret;
+}
+
+int sec_auth_backend_prompt(struct sec_worker *w, const char *text, bool echo)
+{
+	SwAuthReply reply = SW_AUTH_REPLY__INIT;
+
+	w->state = SECW_MORE;
+	reply.result = SW_AUTH_RESULT__SW_AUTH_MORE;
+	reply.message = (char *)text;
+	reply.prompt_label = (char *)text;
+	reply.has_prompt_echo = true;
+	reply.prompt_echo = echo;
+	return ipc_send(w->ch.fd, SW_TYPE__SW_AUTH_REPLY, &reply.base, NULL, 0);
+}
+
+int sec_auth_backend_done(struct sec_worker *w, bool ok, const char *why, bool backend_error,
+			  char **groups, size_t n_groups)
+{
+	TALLOC_CTX *tmp = talloc_new(w);
+	char *user = w->be_user ? talloc_strdup(tmp, w->be_user) : NULL;
+	char *wanted = w->be_group ? talloc_strdup(tmp, w->be_group) : NULL;
+	int ret;
+
+	/* A retry starts again from the login form. */
+	w->state = SECW_AUTH;
+	ret = password_checked(w, tmp, user ? user : "(unknown)", wanted, ok ? NULL : why,
+			       backend_error, groups, n_groups, false);
 	talloc_free(tmp);
 	return ret;
 }
@@ -272,7 +330,10 @@ int sec_on_answer_req(void *ctx, void *msg, int *fds)
 	char *methods;
 	int ret;
 
-	/* Only ask_otp() moves a worker to SECW_MORE. */
+	/* A backend's prompt: the answer goes to its helper. */
+	if (w->helper)
+		return sec_helpers_answer(w, req->answer);
+	/* Else only ask_otp() moves a worker to SECW_MORE. */
 	if (!w->otp_user || !w->otp_group || !w->otp_methods)
 		return -EPROTO;
 	tmp = talloc_new(w);
@@ -313,8 +374,8 @@ int sec_on_cert_login(void *ctx, void *msg, int *fds)
 	}
 	/* A refused certificate leaves a password login when one would pass alone. */
 	ret = answer(w, user, group, &uc, "certificate", why,
-		     !(c->auth_required == CONFIG_AUTH_PLAIN ||
-		       (c->auth_alternatives & CONFIG_AUTH_PLAIN)));
+		     !(c->auth_required == CONFIG_AUTH_PASSWORD ||
+		       (c->auth_alternatives & CONFIG_AUTH_PASSWORD)));
 	talloc_free(tmp);
 	return ret;
 }

@@ -379,7 +379,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sec->cfg->tls_priorities =
 	    "NORMAL:%SERVER_PRECEDENCE:%COMPAT:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1";
 	sec->cfg->auth_required = CONFIG_AUTH_CERT;
-	sec->cfg->auth_alternatives = CONFIG_AUTH_PLAIN;
+	sec->cfg->auth_alternatives = CONFIG_AUTH_PASSWORD;
 	sec->cfg->ca_cert = ca_path;
 	sec->cfg->cert_user_oid = "2.5.4.3";
 	sec->loop = ev_loop_new(EVFLAG_AUTO);

@@ -49,6 +49,8 @@ CA_CERT=
 TEST_FAILED=0
 # PIDs this run started (besides the server); cleanup stops only these.
 OWN_PIDS=()
+# Commands cleanup runs (on_cleanup), for what a test set up outside its work directory.
+CLEANUP_CMDS=()
 NAMESPACES=()
 declare -A CLIENT_PID=() CLIENT_LOG=() CLIENT_NS=() CLIENT_IF=()
 # Numbers the tun devices of successive clients.
@@ -259,9 +261,16 @@ cleanup()
 	for ns in "${NAMESPACES[@]}"; do
 		ip netns del "$ns" 2>/dev/null
 	done
+	for p in "${CLEANUP_CMDS[@]}"; do
+		eval "$p"
+	done
 	[ -n "$WORK" ] && rm -rf "$WORK"
 	exit "$rc"
 }
+
+# on_cleanup COMMAND: run COMMAND (a shell string) when the test ends, however it ends:
+# for the users, groups and files a test makes outside its work directory.
+on_cleanup() { CLEANUP_CMDS+=("$1"); }
 
 # Starts a test: checks the environment, installs the cleanup trap, creates the work
 # directory (traversable by run-as-user nobody) and the namespaces.

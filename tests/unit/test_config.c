@@ -256,7 +256,7 @@ START_TEST(test_builtin)
 	ck_assert_str_eq(cfg->file, "(built-in)");
 	ck_assert_uint_eq(cfg->n_auth, 1);
 	ck_assert_str_eq(cfg->auth[0], "plain[passwd=/etc/sluice/passwd]");
-	ck_assert_uint_eq(cfg->auth_required, CONFIG_AUTH_PLAIN);
+	ck_assert_uint_eq(cfg->auth_required, CONFIG_AUTH_PASSWORD);
 	ck_assert_str_eq(cfg->passwd_file, "/etc/sluice/passwd");
 	ck_assert_str_eq(cfg->server_cert, "/var/lib/sluice-x/server-cert.pem");
 	ck_assert_str_eq(cfg->server_key, "/var/lib/sluice-x/server-key.pem");

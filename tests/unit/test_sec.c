@@ -112,7 +112,7 @@ static void setup(void)
 	sec->cfg->server_key = talloc_strdup(sec, path);
 	snprintf(path, sizeof(path), "%s/passwd", dir);
 	sec->cfg->passwd_file = talloc_strdup(sec, path);
-	sec->cfg->auth_required = CONFIG_AUTH_PLAIN;
+	sec->cfg->auth_required = CONFIG_AUTH_PASSWORD;
 	sec->cfg->auth_tries = 3;
 	sec->cfg->max_same_clients = 1;
 	sec->cfg->cookie_timeout = 60;

@@ -104,7 +104,7 @@ static void setup(void)
 	sec->cfg->server_key = talloc_strdup(sec, path);
 	path_of(path, sizeof(path), "passwd");
 	sec->cfg->passwd_file = talloc_strdup(sec, path);
-	sec->cfg->auth_required = CONFIG_AUTH_PLAIN;
+	sec->cfg->auth_required = CONFIG_AUTH_PASSWORD;
 	path_of(path, sizeof(path), "users");
 	sec->cfg->config_per_user = talloc_strdup(sec, path);
 	sec->cfg->tls_priorities = talloc_strdup(sec, PRIO);

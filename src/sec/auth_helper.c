@@ -1,0 +1,220 @@
+/* The auth helper launcher and the loop of one helper (src/ipc/sec_auth.proto).
+ *
+ * sec forks the launcher first thing, while it still has root's capabilities and before
+ * it reads any key, so that nothing forked from it ever had a key in its memory. The
+ * launcher only forks: sec asks (SA_SPAWN), it makes a socket pair, forks a helper on one
+ * end and hands sec the other (SA_SPAWNED); children it does not wait for are reaped by
+ * the kernel (SA_NOCLDWAIT). It keeps CAP_SETUID and CAP_SETGID only, for backends that
+ * will run as an unprivileged user; a PAM helper drops every capability (sec_privdrop)
+ * and keeps root's uid, which pam_unix needs to read /etc/shadow.
+ *
+ * A helper serves one login at a time. Its own alarm bounds each step of a backend
+ * (auth-helper-timeout): a PAM module that hangs ends the helper, and sec sees its
+ * channel close. While it waits for the user's answer to a prompt, the wait is bounded by
+ * auth-timeout instead. */
+#include "config.h"
+
+#include "sec/auth_helper.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "ipc/ipc.h"
+#include "sec/sec.h"
+
+/* The channel's fd in the launcher and in every helper. */
+#define AUTH_CHANNEL_FD 3
+
+bool auth_helpers_needed(const struct sluice_config *c)
+{
+	return ((c->auth_required | c->auth_alternatives) & CONFIG_AUTH_PASSWORD) &&
+	       c->password_backend == CONFIG_PW_PAM;
+}
+
+struct helper_conv {
+	struct auth_conv conv;
+	unsigned step_timeout;   /* seconds a backend step may take */
+	unsigned answer_timeout; /* seconds the user has to answer */
+};
+
+/* Sends the prompt to sec and waits for the user's answer; the alarm is off meanwhile. */
+static char *ask(struct auth_conv *conv, TALLOC_CTX *ctx, const char *text, bool echo)
+{
+	struct helper_conv *hc = (struct helper_conv *)conv;
+	SaPrompt p = SA_PROMPT__INIT;
+	SaAnswer *a = NULL;
+	char *answer;
+
+	p.text = (char *)text;
+	p.echo = echo;
+	alarm(0);
+	if (ipc_send(AUTH_CHANNEL_FD, SA_TYPE__SA_PROMPT, &p.base, NULL, 0) < 0 ||
+	    ipc_recv_expect(AUTH_CHANNEL_FD, SA_TYPE__SA_ANSWER, &sa_answer__descriptor,
+			    AUTH_HELPER_MAX_PAYLOAD, ctx, (void **)&a, NULL, 0,
+			    (int)(hc->answer_timeout * 1000)) < 0)
+		_exit(0); /* sec gave up on this login (or on us): nothing to answer */
+	alarm(hc->step_timeout);
+	answer = a->answer;
+	talloc_steal(ctx, answer);
+	talloc_free(a);
+	return answer;
+}
+
+static void __attribute__((noreturn)) helper_run(const struct sluice_config *c)
+{
+	struct helper_conv hc = {.conv.ask = ask,
+				 .step_timeout = c->auth_helper_timeout,
+				 .answer_timeout = c->auth_timeout};
+
+	for (;;) {
+		TALLOC_CTX *tmp = talloc_new(NULL);
+		SaResult r = SA_RESULT__INIT;
+		SaLogin *l = NULL;
+		int ret = tmp ? ipc_recv_expect(AUTH_CHANNEL_FD, SA_TYPE__SA_LOGIN,
+						&sa_login__descriptor, AUTH_HELPER_MAX_PAYLOAD, tmp,
+						(void **)&l, NULL, 0, -1)
+			      : -ENOMEM;
+
+		if (ret == -ECONNRESET)
+			_exit(0);
+		if (ret < 0)
+			_exit(1);
+		hc.conv.password = l->password;
+		hc.conv.password_used = false;
+		/* Default action of SIGALRM: the helper ends, and sec fails the login. */
+		alarm(c->auth_helper_timeout);
+		auth_pam_login(c, tmp, l, &hc.conv, &r);
+		alarm(0);
+		explicit_bzero(l->password, strlen(l->password));
+		if (ipc_send(AUTH_CHANNEL_FD, SA_TYPE__SA_RESULT, &r.base, NULL, 0) < 0)
+			_exit(1);
+		talloc_free(tmp);
+	}
+}
+
+/* One helper, on its end of a new socket pair. */
+static void __attribute__((noreturn)) helper_start(const struct sluice_config *c, int fd)
+{
+	int ret;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGALRM, SIG_DFL);
+	if (dup2(fd, AUTH_CHANNEL_FD) < 0 || close_range(AUTH_CHANNEL_FD + 1, ~0U, 0) < 0)
+		_exit(1);
+	ret = sec_privdrop();
+	if (ret < 0) {
+		log_err("auth helper: cannot drop privileges: %s", strerror(-ret));
+		_exit(1);
+	}
+	helper_run(c);
+}
+
+/* The launcher's privileges: CAP_SETUID and CAP_SETGID alone (no other capability, none
+ * to get back through an execve), and no core dump. */
+static int launcher_privdrop(void)
+{
+	cap_value_t keep[] = {CAP_SETUID, CAP_SETGID};
+	cap_t caps = cap_init();
+	int ret = -ENOMEM;
+
+	if (!caps)
+		return ret;
+	if (cap_set_flag(caps, CAP_PERMITTED, 2, keep, CAP_SET) < 0 ||
+	    cap_set_flag(caps, CAP_EFFECTIVE, 2, keep, CAP_SET) < 0)
+		goto fail;
+	if (CAP_AMBIENT_SUPPORTED() && cap_reset_ambient() < 0)
+		goto fail;
+	if (cap_set_proc(caps) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		goto fail;
+	ret = 0;
+	goto out;
+fail:
+	ret = -errno;
+out:
+	cap_free(caps);
+	return ret;
+}
+
+static void __attribute__((noreturn)) launcher_run(struct sluice_config *c)
+{
+	struct sigaction sa = {.sa_handler = SIG_IGN, .sa_flags = SA_NOCLDWAIT};
+
+	sigaction(SIGCHLD, &sa, NULL);
+	for (;;) {
+		TALLOC_CTX *tmp = talloc_new(NULL);
+		SaSpawned s = SA_SPAWNED__INIT;
+		SaSpawn *req = NULL;
+		int sv[2], ret;
+		pid_t pid;
+
+		ret = tmp ? ipc_recv_expect(AUTH_CHANNEL_FD, SA_TYPE__SA_SPAWN,
+					    &sa_spawn__descriptor, 64, tmp, (void **)&req, NULL,
+					    0, -1)
+			  : -ENOMEM;
+		if (ret == -ECONNRESET)
+			_exit(0);
+		if (ret < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+			_exit(1);
+		pid = fork();
+		if (pid < 0)
+			_exit(1);
+		if (pid == 0) {
+			close(sv[0]);
+			helper_start(c, sv[1]);
+		}
+		close(sv[1]);
+		s.pid = (uint32_t)pid;
+		if (ipc_send(AUTH_CHANNEL_FD, SA_TYPE__SA_SPAWNED, &s.base, &sv[0], 1) < 0)
+			_exit(1);
+		close(sv[0]);
+		talloc_free(tmp);
+	}
+}
+
+int auth_launcher_start(struct sluice_config *c, int *fd, pid_t *pid)
+{
+	int sv[2], ret;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		ret = -errno;
+		log_err("auth helper launcher: socketpair: %s", strerror(errno));
+		return ret;
+	}
+	*pid = fork();
+	if (*pid < 0) {
+		ret = -errno;
+		log_err("auth helper launcher: fork: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return ret;
+	}
+	if (*pid == 0) {
+		/* It dies with sec, and its helpers die with it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		log_set_prefix("auth helper: ");
+		if (dup2(sv[1], AUTH_CHANNEL_FD) < 0 ||
+		    close_range(AUTH_CHANNEL_FD + 1, ~0U, 0) < 0)
+			_exit(1);
+		/* The token's PIN is sec's alone. */
+		if (c->key_pin)
+			explicit_bzero(c->key_pin, strlen(c->key_pin));
+		ret = launcher_privdrop();
+		if (ret < 0) {
+			log_err("cannot drop the launcher's privileges: %s", strerror(-ret));
+			_exit(1);
+		}
+		launcher_run(c);
+	}
+	close(sv[1]);
+	*fd = sv[0];
+	log_info("auth helper launcher started (pid %d)", (int)*pid);
+	return 0;
+}

@@ -683,6 +683,7 @@ int config_check_system(struct sluice_config *cfg, char *err, size_t errlen)
 	    {"ca-cert", cfg->ca_cert},
 	    {"auth", cfg->passwd_file},
 	    {"auth", cfg->otp_file},
+	    {"auth", cfg->password_backend == CONFIG_PW_RADIUS ? cfg->radius_config : NULL},
 	};
 	struct passwd *pw;
 	struct group *gr;

@@ -14,7 +14,7 @@
 #include <talloc.h>
 
 enum config_auth_method {
-	CONFIG_AUTH_PASSWORD = 1 << 0, /* a password method: plain or pam */
+	CONFIG_AUTH_PASSWORD = 1 << 0, /* a password method: plain, pam or radius */
 	CONFIG_AUTH_CERT = 1 << 1,
 };
 
@@ -22,6 +22,7 @@ enum config_auth_method {
 enum config_password_backend {
 	CONFIG_PW_PLAIN = 0, /* plain[passwd=FILE], in sec */
 	CONFIG_PW_PAM,       /* pam[...], in sec's auth helpers */
+	CONFIG_PW_RADIUS,    /* radius[...], in sec's auth helpers */
 };
 
 struct sluice_config {
@@ -38,6 +39,9 @@ struct sluice_config {
 	enum config_password_backend password_backend;
 	char *pam_service;          /* pam[service=NAME]; default "sluice" */
 	unsigned pam_gid_min;       /* pam[gid-min=N]: groups below it are not the user's */
+	char *radius_config;        /* radius[config=FILE]: radcli's configuration */
+	bool radius_groupconfig;    /* radius[groupconfig=true]: Class (or Filter-Id) is the group */
+	char *radius_nas_identifier; /* radius[nas-identifier=NAME]; NULL: radcli's own */
 	unsigned auth_helpers;      /* auth helper processes at most */
 	unsigned auth_helper_timeout; /* seconds one step of a backend may take */
 	char *passwd_file;          /* of the plain method, wherever it is named */

@@ -319,69 +319,173 @@ static int plain_files(struct config_arg *arg, const char *v, struct plain_opt *
 	return 0;
 }
 
-/* pam, or pam[gid-min=N,service=NAME] (either option, in any order): the options into
- * cfg, or -EINVAL with why set. */
-static int parse_pam_options(struct config_arg *arg, const char *v)
+/* The options of a method written "name[key=value,...]" (nlen: the name's length), each
+ * handed to fn; none when the method is written without brackets. 0, or fn's or the
+ * syntax's error (why set; form names the method's full form). */
+static int method_options(struct config_arg *arg, size_t nlen, const char *form,
+			  int (*fn)(struct config_arg *arg, const char *key, size_t klen,
+				    const char *val, size_t vlen))
 {
-	struct sluice_config *c = arg->cfg;
+	const char *v = arg->value, *opt, *end;
 	size_t len = strlen(v);
-	const char *opt, *end;
 
-	talloc_free(c->pam_service);
-	c->pam_service = talloc_strdup(c, "sluice");
-	c->pam_gid_min = 0;
-	if (!c->pam_service)
-		return -ENOMEM;
-	if (!v[3])
+	if (!v[nlen])
 		return 0;
-	if (v[3] != '[' || v[len - 1] != ']' || len < 6 || strchr(v + 4, '[') ||
-	    strchr(v + 4, ']') != v + len - 1)
-		return bad(arg, "'%.64s' is not pam or pam[gid-min=N,service=NAME]", v);
+	if (v[nlen] != '[' || v[len - 1] != ']' || len < nlen + 3 ||
+	    strchr(v + nlen + 1, '[') || strchr(v + nlen + 1, ']') != v + len - 1)
+		return bad(arg, "'%.64s' is not %s", v, form);
 	end = v + len - 1;
-	for (opt = v + 4; opt < end; opt += strcspn(opt, ",]") + 1) {
+	for (opt = v + nlen + 1; opt < end; opt += strcspn(opt, ",]") + 1) {
 		size_t olen = strcspn(opt, ",]");
+		const char *eq = memchr(opt, '=', olen);
+		int ret;
 
-		if (olen > 8 && strncmp(opt, "gid-min=", 8) == 0) {
-			char num[16], *e;
-			unsigned long n;
-
-			if (olen - 8 >= sizeof(num))
-				return bad(arg, "gid-min in '%.64s' is not a group id", v);
-			memcpy(num, opt + 8, olen - 8);
-			num[olen - 8] = '\0';
-			errno = 0;
-			n = strtoul(num, &e, 10);
-			if (errno || *e || !isdigit((unsigned char)num[0]) || n > UINT32_MAX)
-				return bad(arg, "gid-min in '%.64s' is not a group id", v);
-			c->pam_gid_min = (unsigned)n;
-		} else if (olen > 8 && strncmp(opt, "service=", 8) == 0) {
-			char *name = talloc_strndup(c, opt + 8, olen - 8);
-
-			if (!name)
-				return -ENOMEM;
-			/* A file name in /etc/pam.d. */
-			if (strlen(name) > 64 || strspn(name, "abcdefghijklmnopqrstuvwxyz"
-							      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
-						     strlen(name) ||
-			    name[0] == '.') {
-				talloc_free(name);
-				return bad(arg, "service in '%.64s' is not a PAM service name", v);
-			}
-			talloc_free(c->pam_service);
-			c->pam_service = name;
-		} else {
-			return bad(arg,
-				   "unsupported option '%.*s' of pam (sluice supports gid-min=N and "
-				   "service=NAME)",
-				   (int)(olen > 32 ? 32 : olen), opt);
-		}
+		if (!eq || eq == opt || eq + 1 == opt + olen)
+			return bad(arg, "'%.*s' in '%.64s' is not key=value (%s)",
+				   (int)(olen > 32 ? 32 : olen), opt, v, form);
+		ret = fn(arg, opt, (size_t)(eq - opt), eq + 1, (size_t)(opt + olen - eq - 1));
+		if (ret < 0)
+			return ret;
 	}
 	return 0;
 }
 
+static bool opt_is(const char *key, size_t klen, const char *name)
+{
+	return klen == strlen(name) && strncmp(key, name, klen) == 0;
+}
+
+/* A name made of letters, digits and "._-", not starting with a dot, at most max bytes:
+ * a PAM service (a file in /etc/pam.d) or a NAS-Identifier. */
+static bool plain_name(const char *s, size_t len, size_t max)
+{
+	static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
+
+	if (len == 0 || len > max || s[0] == '.')
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!strchr(ok, s[i]) || !s[i])
+			return false;
+	return true;
+}
+
+static int pam_option(struct config_arg *arg, const char *key, size_t klen, const char *val,
+		      size_t vlen)
+{
+	struct sluice_config *c = arg->cfg;
+
+	if (opt_is(key, klen, "gid-min")) {
+		char num[16], *e;
+		unsigned long n;
+
+		if (vlen >= sizeof(num) || !isdigit((unsigned char)val[0]))
+			return bad(arg, "gid-min in '%.64s' is not a group id", arg->value);
+		memcpy(num, val, vlen);
+		num[vlen] = '\0';
+		errno = 0;
+		n = strtoul(num, &e, 10);
+		if (errno || *e || n > UINT32_MAX)
+			return bad(arg, "gid-min in '%.64s' is not a group id", arg->value);
+		c->pam_gid_min = (unsigned)n;
+		return 0;
+	}
+	if (opt_is(key, klen, "service")) {
+		if (!plain_name(val, vlen, 64))
+			return bad(arg, "service in '%.64s' is not a PAM service name", arg->value);
+		talloc_free(c->pam_service);
+		c->pam_service = talloc_strndup(c, val, vlen);
+		return c->pam_service ? 0 : -ENOMEM;
+	}
+	return bad(arg, "unsupported option '%.*s' of pam (sluice supports gid-min=N and service=NAME)",
+		   (int)(klen > 32 ? 32 : klen), key);
+}
+
+static int radius_option(struct config_arg *arg, const char *key, size_t klen, const char *val,
+			 size_t vlen)
+{
+	struct sluice_config *c = arg->cfg;
+
+	if (opt_is(key, klen, "config")) {
+		if (vlen > PATH_LEN_MAX)
+			return bad(arg, "radcli configuration file name too long (at most %d bytes)",
+				   PATH_LEN_MAX);
+		talloc_free(c->radius_config);
+		c->radius_config = talloc_strndup(c, val, vlen);
+		return c->radius_config ? 0 : -ENOMEM;
+	}
+	if (opt_is(key, klen, "groupconfig")) {
+		if (vlen == 4 && strncmp(val, "true", 4) == 0)
+			c->radius_groupconfig = true;
+		else if (vlen == 5 && strncmp(val, "false", 5) == 0)
+			c->radius_groupconfig = false;
+		else
+			return bad(arg, "groupconfig in '%.64s' is not true or false", arg->value);
+		return 0;
+	}
+	if (opt_is(key, klen, "nas-identifier")) {
+		if (!plain_name(val, vlen, 64))
+			return bad(arg, "nas-identifier in '%.64s' is not a name of letters, digits "
+					"and ._-",
+				   arg->value);
+		talloc_free(c->radius_nas_identifier);
+		c->radius_nas_identifier = talloc_strndup(c, val, vlen);
+		return c->radius_nas_identifier ? 0 : -ENOMEM;
+	}
+	return bad(arg,
+		   "unsupported option '%.*s' of radius (sluice supports config=FILE, "
+		   "groupconfig=true|false and nas-identifier=NAME)",
+		   (int)(klen > 32 ? 32 : klen), key);
+}
+
+/* pam[gid-min=N,service=NAME] or radius[config=FILE,groupconfig=BOOL,nas-identifier=NAME]:
+ * the password method in cfg, its canonical text in the key's list. */
+static int parse_backend(struct config_arg *arg, enum config_password_backend be)
+{
+	struct sluice_config *c = arg->cfg;
+	char *text;
+	int ret;
+
+	if (be == CONFIG_PW_PAM) {
+		talloc_free(c->pam_service);
+		c->pam_service = talloc_strdup(c, "sluice");
+		c->pam_gid_min = 0;
+		if (!c->pam_service)
+			return -ENOMEM;
+		ret = method_options(arg, 3, "pam[gid-min=N,service=NAME]", pam_option);
+		text = ret < 0 ? NULL
+			       : talloc_asprintf(c, "pam[gid-min=%u,service=%s]", c->pam_gid_min,
+						 c->pam_service);
+	} else {
+		TALLOC_FREE(c->radius_config);
+		TALLOC_FREE(c->radius_nas_identifier);
+		c->radius_groupconfig = false;
+		ret = method_options(arg, 6, "radius[config=FILE,groupconfig=BOOL,nas-identifier=NAME]",
+				     radius_option);
+		if (ret == 0 && !c->radius_config)
+			return bad(arg, "radius needs radcli's configuration: radius[config=FILE]");
+		text = ret < 0 ? NULL
+			       : talloc_asprintf(c, "radius[config=%s,groupconfig=%s%s%s]",
+						 c->radius_config,
+						 c->radius_groupconfig ? "true" : "false",
+						 c->radius_nas_identifier ? ",nas-identifier=" : "",
+						 c->radius_nas_identifier ? c->radius_nas_identifier
+									  : "");
+	}
+	if (ret < 0)
+		return ret;
+	if (!text)
+		return -ENOMEM;
+	ret = list_add(arg, text);
+	talloc_free(text);
+	if (ret == 0)
+		c->password_backend = be;
+	return ret;
+}
+
 /* One method of auth or enable-auth: plain[passwd=FILE] or plain[passwd=FILE,otp=FILE]
- * (stored in that form), pam[...] or certificate. A method may be named once in the two
- * keys together, and only one password method (plain or pam) is allowed, as in ocserv. */
+ * (stored in that form), pam[...], radius[...] or certificate. A method may be named once
+ * in the two keys together, and only one password method (plain, pam or radius) is
+ * allowed, as in ocserv. */
 static int parse_auth(struct config_arg *arg)
 {
 	const char *v = arg->value;
@@ -399,36 +503,27 @@ static int parse_auth(struct config_arg *arg)
 		*bits |= CONFIG_AUTH_CERT;
 		return list_add(arg, v);
 	}
-	if (mlen == 3 && strncmp(v, "pam", 3) == 0) {
+	if ((mlen == 3 && strncmp(v, "pam", 3) == 0) || (mlen == 6 && strncmp(v, "radius", 6) == 0)) {
 		if (named & CONFIG_AUTH_PASSWORD)
-			return bad(arg, "only one password method (plain or pam) may be named in "
-					"auth and enable-auth");
-		ret = parse_pam_options(arg, v);
-		if (ret < 0)
-			return ret;
-		text = talloc_asprintf(arg->cfg, "pam[gid-min=%u,service=%s]",
-				       arg->cfg->pam_gid_min, arg->cfg->pam_service);
-		if (!text)
-			return -ENOMEM;
-		ret = list_add(arg, text);
-		talloc_free(text);
-		if (ret < 0)
-			return ret;
-		*bits |= CONFIG_AUTH_PASSWORD;
-		arg->cfg->password_backend = CONFIG_PW_PAM;
-		return 0;
+			return bad(arg, "only one password method (plain, pam or radius) may be "
+					"named in auth and enable-auth");
+		ret = parse_backend(arg, mlen == 3 ? CONFIG_PW_PAM : CONFIG_PW_RADIUS);
+		if (ret == 0)
+			*bits |= CONFIG_AUTH_PASSWORD;
+		return ret;
 	}
 	if (mlen != 5 || strncmp(v, "plain", 5) != 0)
 		return bad(arg,
 			   "unsupported authentication method '%.*s' (sluice supports "
-			   "plain[passwd=FILE,otp=FILE], pam[gid-min=N,service=NAME] and certificate)",
+			   "plain[passwd=FILE,otp=FILE], pam[gid-min=N,service=NAME], "
+			   "radius[config=FILE,groupconfig=BOOL,nas-identifier=NAME] and certificate)",
 			   (int)(mlen > 32 ? 32 : mlen), v);
 	ret = plain_files(arg, v, &pwo, &otpo);
 	if (ret < 0)
 		return ret;
 	if (named & CONFIG_AUTH_PASSWORD)
-		return bad(arg, "only one password method (plain or pam) may be named in auth and "
-				"enable-auth");
+		return bad(arg, "only one password method (plain, pam or radius) may be named in "
+				"auth and enable-auth");
 	pw = talloc_strndup(arg->cfg, pwo.file, pwo.len);
 	if (pw && otpo.file)
 		otp = talloc_strndup(arg->cfg, otpo.file, otpo.len);
@@ -995,18 +1090,19 @@ const struct config_key config_keys[] = {
      "authentication, repeatable: plain[passwd=FILE] (a password file in ocpasswd format; "
      "with ,otp=FILE also a one-time password from an oath-toolkit users file), or "
      "pam[gid-min=N,service=NAME] (the PAM service, default sluice; groups from NSS, those "
-     "below gid-min left out), and/or certificate (a client certificate signed by ca-cert); "
-     "every method named must pass",
+     "below gid-min left out), or radius[config=FILE,groupconfig=BOOL,nas-identifier=NAME] "
+     "(radcli's configuration; groupconfig: Class or Filter-Id names the group), and/or "
+     "certificate (a client certificate signed by ca-cert); every method named must pass",
      check_auth},
     {"enable-auth", &t_auth, OFF(enable_auth), OFF(n_enable_auth), 0, 2, NULL, 0,
      "an alternative to auth (repeatable, the same methods): one of them passing alone "
      "logs a user in"},
     {"auth-helpers", &t_uint, OFF(auth_helpers), 0, 1, 256, "16", 0,
-     "auth helper processes (PAM logins) at most; a login that finds them all busy waits "
-     "for one, at most auth-helper-timeout"},
+     "auth helper processes (PAM and RADIUS logins) at most; a login that finds them all "
+     "busy waits for one, at most auth-helper-timeout"},
     {"auth-helper-timeout", &t_uint, OFF(auth_helper_timeout), 0, 1, 25, "15", 0,
-     "seconds one step of a PAM login may take (a module that hangs is cut off and the "
-     "login fails); the user's own answers have auth-timeout"},
+     "seconds one step of a PAM or RADIUS login may take (a module or server that does not "
+     "answer is cut off and the login fails); the user's own answers have auth-timeout"},
     {"cert-user-oid", &t_cert_oid, OFF(cert_user_oid), 0, 0, 0, "2.5.4.3", R,
      "where a client certificate names its user: an OID of its subject (2.5.4.3 the CN, "
      "0.9.2342.19200300.100.1.1 the UID) or SAN(rfc822name), SAN(dnsname), SAN(uri)"},

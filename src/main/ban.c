@@ -278,12 +278,10 @@ void main_ban_on_event(struct main_ctx *m, const struct main_event *ev)
 		ban_worker_crash(m, ev);
 		return;
 	}
-	/* Only the client's own failures score: not a full server or a broken file. */
-	if (ev->kind != MEV_AUTH || ev->ok || !m->cfg->max_ban_score ||
-	    !m->cfg->ban_points_wrong_password || !ev->client_ip ||
-	    (ev->reason && (strcmp(ev->reason, "too many sessions") == 0 ||
-			    strcmp(ev->reason, "password file error") == 0 ||
-			    strcmp(ev->reason, "OTP file error") == 0)))
+	/* Only the client's own failures score: sec says which are not (a full server, a
+	 * broken file, a backend that did not answer). */
+	if (ev->kind != MEV_AUTH || ev->ok || ev->not_scored || !m->cfg->max_ban_score ||
+	    !m->cfg->ban_points_wrong_password || !ev->client_ip)
 		return;
 	if (netaddr_parse(ev->client_ip, &a) < 0)
 		return;

@@ -31,6 +31,7 @@ struct main_event {
 	const char *client_ip;       /* MEV_AUTH, MEV_BAN, MEV_UNBAN */
 	unsigned client_port;        /* MEV_AUTH */
 	const char *reason;          /* why: auth failure, end reason, reload error */
+	bool not_scored;             /* MEV_AUTH: a failure that is not the client's guess */
 	const char *detail;          /* MEV_WORKER_EXIT: how it ended; MEV_CTL: command */
 	uint64_t bytes_in, bytes_out;
 	long long duration;          /* seconds */

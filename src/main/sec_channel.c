@@ -176,7 +176,8 @@ static int on_auth_event(void *ctx, void *msg, int *fds)
 				.user = e->username,
 				.client_ip = e->client_ip,
 				.client_port = e->client_port,
-				.reason = e->reason};
+				.reason = e->reason,
+				.not_scored = e->has_not_scored && e->not_scored};
 
 	main_event(ctx, &ev);
 	return 0;

@@ -4,9 +4,10 @@
  * it reads any key, so that nothing forked from it ever had a key in its memory. The
  * launcher only forks: sec asks (SA_SPAWN), it makes a socket pair, forks a helper on one
  * end and hands sec the other (SA_SPAWNED); children it does not wait for are reaped by
- * the kernel (SA_NOCLDWAIT). It keeps CAP_SETUID and CAP_SETGID only, for backends that
- * will run as an unprivileged user; a PAM helper drops every capability (sec_privdrop)
- * and keeps root's uid, which pam_unix needs to read /etc/shadow.
+ * the kernel (SA_NOCLDWAIT). It keeps CAP_SETUID and CAP_SETGID only, for the RADIUS
+ * helpers, which read radcli's files as root and then run as run-as-user under their own
+ * seccomp filter; a PAM helper drops every capability (sec_privdrop) and keeps root's
+ * uid, which pam_unix needs to read /etc/shadow.
  *
  * A helper serves one login at a time. Its own alarm bounds each step of a backend
  * (auth-helper-timeout): a PAM module that hangs ends the helper, and sec sees its
@@ -17,6 +18,7 @@
 #include "sec/auth_helper.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/capability.h>
@@ -34,7 +36,36 @@
 bool auth_helpers_needed(const struct sluice_config *c)
 {
 	return ((c->auth_required | c->auth_alternatives) & CONFIG_AUTH_PASSWORD) &&
-	       c->password_backend == CONFIG_PW_PAM;
+	       c->password_backend != CONFIG_PW_PLAIN;
+}
+
+/* Text from a backend (a RADIUS server's Reply-Message, a PAM module's prompt) as sec
+ * takes it: no control characters but newlines, at most AUTH_HELPER_MAX_TEXT - 1 bytes
+ * (cut at a character boundary of UTF-8). */
+static char *clean_text(char *s)
+{
+	size_t n;
+
+	if (!s)
+		return s;
+	for (char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 && *p != '\n')
+			*p = ' ';
+	n = strlen(s);
+	if (n >= AUTH_HELPER_MAX_TEXT) {
+		n = AUTH_HELPER_MAX_TEXT - 1;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+		s[n] = '\0';
+	}
+	return s;
+}
+
+static void clean_result(SaResult *r)
+{
+	clean_text(r->reason);
+	for (size_t i = 0; i < r->n_groups; i++)
+		clean_text(r->groups[i]);
 }
 
 struct helper_conv {
@@ -51,8 +82,10 @@ static char *ask(struct auth_conv *conv, TALLOC_CTX *ctx, const char *text, bool
 	SaAnswer *a = NULL;
 	char *answer;
 
-	p.text = (char *)text;
+	p.text = clean_text(talloc_strdup(ctx, text));
 	p.echo = echo;
+	if (!p.text)
+		_exit(1);
 	alarm(0);
 	if (ipc_send(AUTH_CHANNEL_FD, SA_TYPE__SA_PROMPT, &p.base, NULL, 0) < 0 ||
 	    ipc_recv_expect(AUTH_CHANNEL_FD, SA_TYPE__SA_ANSWER, &sa_answer__descriptor,
@@ -89,13 +122,32 @@ static void __attribute__((noreturn)) helper_run(const struct sluice_config *c)
 		hc.conv.password_used = false;
 		/* Default action of SIGALRM: the helper ends, and sec fails the login. */
 		alarm(c->auth_helper_timeout);
-		auth_pam_login(c, tmp, l, &hc.conv, &r);
+		if (c->password_backend == CONFIG_PW_RADIUS)
+			auth_radius_login(c, tmp, l, &hc.conv, &r);
+		else
+			auth_pam_login(c, tmp, l, &hc.conv, &r);
 		alarm(0);
+		clean_result(&r);
 		explicit_bzero(l->password, strlen(l->password));
 		if (ipc_send(AUTH_CHANNEL_FD, SA_TYPE__SA_RESULT, &r.base, NULL, 0) < 0)
 			_exit(1);
 		talloc_free(tmp);
 	}
+}
+
+/* run-as-user and run-as-group, with no supplementary group, no capability left (the
+ * uid change clears them) and no way back to root. */
+static int helper_drop_to_user(const struct sluice_config *c)
+{
+	if (setgroups(0, NULL) < 0 || setresgid(c->gid, c->gid, c->gid) < 0 ||
+	    setresuid(c->uid, c->uid, c->uid) < 0)
+		return -errno;
+	if (c->uid != 0 && (setuid(0) == 0 || seteuid(0) == 0))
+		return -EPERM;
+	/* A uid change makes the process dumpable again. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return -errno;
+	return 0;
 }
 
 /* One helper, on its end of a new socket pair. */
@@ -108,7 +160,17 @@ static void __attribute__((noreturn)) helper_start(const struct sluice_config *c
 	signal(SIGALRM, SIG_DFL);
 	if (dup2(fd, AUTH_CHANNEL_FD) < 0 || close_range(AUTH_CHANNEL_FD + 1, ~0U, 0) < 0)
 		_exit(1);
-	ret = sec_privdrop();
+	if (c->password_backend == CONFIG_PW_RADIUS) {
+		/* radcli's files (the servers file holds the secret) are read as root; the
+		 * network is then talked to as run-as-user, under the helper's filter. */
+		if (auth_radius_prepare(c) < 0)
+			_exit(1);
+		ret = helper_drop_to_user(c);
+		if (ret == 0)
+			ret = auth_radius_sandbox_install();
+	} else {
+		ret = sec_privdrop();
+	}
 	if (ret < 0) {
 		log_err("auth helper: cannot drop privileges: %s", strerror(-ret));
 		_exit(1);

@@ -17,6 +17,9 @@
 #define AUTH_HELPER_MAX_GROUPS 512
 /* Longest prompt text, answer or group name a helper passes on. */
 #define AUTH_HELPER_MAX_TEXT 256
+/* Routes and DNS servers one RADIUS reply may bring. */
+#define AUTH_HELPER_MAX_ROUTES 64
+#define AUTH_HELPER_MAX_DNS    4
 
 /* How a backend asks the user something more during a login. */
 struct auth_conv {
@@ -31,6 +34,12 @@ struct auth_conv {
  * conversation on conv; fills r (ok, reason, groups on ctx). */
 void auth_pam_login(const struct sluice_config *c, TALLOC_CTX *ctx, const SaLogin *l,
 		    struct auth_conv *conv, SaResult *r);
+
+/* auth_radius.c: reads radcli's configuration (as root, before the helper drops its
+ * privileges); then one RADIUS login at a time, as auth_pam_login. */
+int auth_radius_prepare(const struct sluice_config *c);
+void auth_radius_login(const struct sluice_config *c, TALLOC_CTX *ctx, const SaLogin *l,
+		       struct auth_conv *conv, SaResult *r);
 
 /* Whether c names a backend that runs in auth helpers. */
 bool auth_helpers_needed(const struct sluice_config *c);

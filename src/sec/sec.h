@@ -119,6 +119,7 @@ struct sec_worker {
 	/* A login in an auth helper's hands (sec_helpers.c): what the form carried, and the
 	 * helper that serves it, or the place in the queue for one. */
 	char *be_user, *be_group, *be_password;
+	const char *be_conf; /* settings the backend sent (sec_backend_conf), for admit() */
 	struct sec_helper *helper;
 	struct sec_worker *qnext, *qprev; /* sec->login_queue (utlist) */
 	bool queued;
@@ -183,6 +184,8 @@ int sec_sandbox_install(void);
 /* The OTP helper's filter (sec_sandbox.c): what checking a code and writing the users
  * file back takes. */
 int sec_otp_sandbox_install(void);
+/* A RADIUS auth helper's filter (sec_sandbox.c), once it runs as run-as-user. */
+int auth_radius_sandbox_install(void);
 
 /* sec_keys.c */
 int sec_keys_load(struct sec_ctx *sec);
@@ -251,7 +254,7 @@ int sec_auth_backend_prompt(struct sec_worker *w, const char *text, bool echo);
 /* A backend's verdict on w's login: ok with the user's groups, or why not (backend_error:
  * not the user's fault). */
 int sec_auth_backend_done(struct sec_worker *w, bool ok, const char *why, bool backend_error,
-			  char **groups, size_t n_groups);
+			  char **groups, size_t n_groups, const char *conf);
 int sec_on_cert_login(void *ctx, void *msg, int *fds);
 int sec_on_handshake_done(void *ctx, void *msg, int *fds);
 int sec_on_auth_req(void *ctx, void *msg, int *fds);
@@ -266,7 +269,12 @@ struct sec_session *sec_session_new(struct sec_ctx *sec, const char *user, const
 /* sec_userconf.c: reads a user's and group's files, text allocated under ctx. 0, or
  * -EINVAL when one is invalid or unreadable (logged): the login must fail. */
 int sec_user_config(struct sec_ctx *sec, TALLOC_CTX *ctx, const char *user, const char *group,
-		    struct sec_user_conf *out);
+		    const char *backend, struct sec_user_conf *out);
+/* sec_backend_conf.c: what a RADIUS Access-Accept said (r), checked value by value, as
+ * per-user settings text over the user's files (under ctx; "" when nothing). Values that
+ * do not parse are dropped with a log line. */
+struct SaResult;
+char *sec_backend_conf(TALLOC_CTX *ctx, const char *user, const struct SaResult *r);
 /* The limits these files set, else the global ones. */
 unsigned sec_max_same_clients(const struct sec_ctx *sec, const struct sec_user_conf *uc);
 bool sec_deny_roaming(const struct sec_ctx *sec, const struct sec_user_conf *uc);

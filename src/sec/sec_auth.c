@@ -12,7 +12,8 @@
 #include "ipc/main_sec.pb-c.h"
 #include "ipc/sec_worker.pb-c.h"
 
-static void report_auth(struct sec_worker *w, bool ok, const char *user, const char *reason);
+static void report_auth(struct sec_worker *w, bool ok, const char *user, const char *reason,
+			bool not_scored);
 
 /* The handshake's client certificate is checked at once; a refused one is reported
  * (log, audit file, ban points) even if a password login may follow. */
@@ -31,16 +32,19 @@ int sec_on_handshake_done(void *ctx, void *msg, int *fds)
 
 		log_info("worker %u: client certificate %s refused: %s", w->id, w->cert.subject,
 			 w->cert_why);
-		report_auth(w, false, who ? who : "(certificate)", w->cert_why);
+		report_auth(w, false, who ? who : "(certificate)", w->cert_why, false);
 		talloc_free(who);
 	}
 	return 0;
 }
 
-static void report_auth(struct sec_worker *w, bool ok, const char *user, const char *reason)
+static void report_auth(struct sec_worker *w, bool ok, const char *user, const char *reason,
+			bool not_scored)
 {
 	MsAuthEvent ev = MS_AUTH_EVENT__INIT;
 
+	ev.has_not_scored = not_scored;
+	ev.not_scored = not_scored;
 	ev.worker_id = w->id;
 	ev.ok = ok;
 	ev.username = (char *)user;
@@ -125,7 +129,7 @@ static const char *admit(struct sec_worker *w, TALLOC_CTX *tmp, const char *user
 
 	if (!group)
 		return "not a member of the selected group";
-	if (sec_user_config(sec, tmp, user, group, uc) < 0)
+	if (sec_user_config(sec, tmp, user, group, w->be_conf, uc) < 0)
 		return "invalid per-user or per-group configuration";
 	if (cert && !pinned(uc->text, cert->sha256))
 		return "certificate not pinned for this user (cert-pin)";
@@ -163,11 +167,16 @@ static int answer(struct sec_worker *w, const char *user, const char *group,
 		reply.cookie.len = strlen(cookie);
 		reply.username = s->username;
 		reply.groupname = s->groupname;
-		report_auth(w, true, user, NULL);
+		report_auth(w, true, user, NULL, false);
 	} else {
 		final |= strcmp(why, "too many sessions") == 0;
 		w->tries++;
-		report_auth(w, false, user, why);
+		/* Only the client's own guesses score ban points: not a full server, a broken
+		 * file or a backend that did not answer. */
+		report_auth(w, false, user, why,
+			    w->backend_failed || strcmp(why, "too many sessions") == 0 ||
+				strcmp(why, "password file error") == 0 ||
+				strcmp(why, SEC_OTP_FILE_ERROR) == 0);
 		if (w->tries >= sec->cfg->auth_tries || final) {
 			w->state = SECW_DONE;
 			reply.result = SW_AUTH_RESULT__SW_AUTH_FAIL;
@@ -184,6 +193,7 @@ static int answer(struct sec_worker *w, const char *user, const char *group,
 	}
 	ret = ipc_send(w->ch.fd, SW_TYPE__SW_AUTH_REPLY, &reply.base, NULL, 0);
 	explicit_bzero(cookie, sizeof(cookie));
+	w->backend_failed = false;
 	return ret;
 }
 
@@ -223,7 +233,14 @@ static int ask_otp(struct sec_worker *w, const char *user, const char *group, co
 /* The password method's name in a session's auth_methods. */
 static const char *password_method(const struct sluice_config *c)
 {
-	return c->password_backend == CONFIG_PW_PAM ? "pam" : "password";
+	switch (c->password_backend) {
+	case CONFIG_PW_PAM:
+		return "pam";
+	case CONFIG_PW_RADIUS:
+		return "radius";
+	default:
+		return "password";
+	}
 }
 
 /* What follows the password check (why: NULL when it passed): the certificate when auth
@@ -301,7 +318,7 @@ int sec_auth_backend_prompt(struct sec_worker *w, const char *text, bool echo)
 }
 
 int sec_auth_backend_done(struct sec_worker *w, bool ok, const char *why, bool backend_error,
-			  char **groups, size_t n_groups)
+			  char **groups, size_t n_groups, const char *conf)
 {
 	TALLOC_CTX *tmp = talloc_new(w);
 	char *user = w->be_user ? talloc_strdup(tmp, w->be_user) : NULL;
@@ -310,8 +327,13 @@ int sec_auth_backend_done(struct sec_worker *w, bool ok, const char *why, bool b
 
 	/* A retry starts again from the login form. */
 	w->state = SECW_AUTH;
+	w->be_conf = conf;
+	/* A RADIUS user with groups from Class gets the first when none is chosen, as with
+	 * a password file; NSS groups (PAM) are too many for that. */
 	ret = password_checked(w, tmp, user ? user : "(unknown)", wanted, ok ? NULL : why,
-			       backend_error, groups, n_groups, false);
+			       backend_error, groups, n_groups,
+			       w->sec->cfg->password_backend == CONFIG_PW_RADIUS);
+	w->be_conf = NULL;
 	talloc_free(tmp);
 	return ret;
 }

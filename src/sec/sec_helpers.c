@@ -96,7 +96,7 @@ static void helper_failed(struct sec_helper *h, const char *why)
 	h->w = NULL;
 	helper_free(h);
 	if (w) {
-		sec_auth_backend_done(w, false, "the authentication backend failed", true, NULL, 0);
+		sec_auth_backend_done(w, false, "the authentication backend failed", true, NULL, 0, NULL);
 		forget_login(w);
 	}
 	dispatch_queue(sec);
@@ -225,7 +225,7 @@ static void queue_expired(struct ev_loop *loop, ev_timer *t, int revents)
 		queue_remove(w);
 		log_warn("worker %u: no free auth helper within %u s", w->id,
 			 sec->cfg->auth_helper_timeout);
-		sec_auth_backend_done(w, false, "no free authentication helper", true, NULL, 0);
+		sec_auth_backend_done(w, false, "no free authentication helper", true, NULL, 0, NULL);
 		forget_login(w);
 	}
 	queue_timer_arm(sec);
@@ -256,7 +256,7 @@ static void dispatch_queue(struct sec_ctx *sec)
 			struct sec_worker *w = sec->login_queue;
 
 			queue_remove(w);
-			sec_auth_backend_done(w, false, "no authentication helper", true, NULL, 0);
+			sec_auth_backend_done(w, false, "no authentication helper", true, NULL, 0, NULL);
 			forget_login(w);
 		}
 }
@@ -278,7 +278,7 @@ int sec_helpers_login(struct sec_worker *w, const char *user, const char *passwo
 	if (sec->n_queued >= SEC_LOGIN_QUEUE_MAX) {
 		log_warn("worker %u: %u logins wait for an auth helper already; refused", w->id,
 			 sec->n_queued);
-		ret = sec_auth_backend_done(w, false, "too many logins waiting", true, NULL, 0);
+		ret = sec_auth_backend_done(w, false, "too many logins waiting", true, NULL, 0, NULL);
 		forget_login(w);
 		return ret;
 	}
@@ -363,10 +363,12 @@ static int on_result(void *ctx, void *msg, int *fds)
 	struct sec_worker *w = h->w;
 	SaResult *r = msg;
 	const char *why = r->reason;
+	char *conf;
 
 	if (!w)
 		return -EPROTO;
-	if (r->n_groups > AUTH_HELPER_MAX_GROUPS || (why && !text_ok(why)))
+	if (r->n_groups > AUTH_HELPER_MAX_GROUPS || r->n_routes > AUTH_HELPER_MAX_ROUTES ||
+	    r->n_dns > AUTH_HELPER_MAX_DNS || (why && !text_ok(why)))
 		return -EPROTO;
 	for (size_t i = 0; i < r->n_groups; i++)
 		if (!text_ok(r->groups[i]) || !*r->groups[i] || strchr(r->groups[i], '\n'))
@@ -377,8 +379,11 @@ static int on_result(void *ctx, void *msg, int *fds)
 	w->helper = NULL;
 	if (!r->ok && !why)
 		why = "refused by the backend";
+	conf = r->ok ? sec_backend_conf(w, w->be_user, r) : NULL;
 	sec_auth_backend_done(w, r->ok, r->ok ? NULL : why,
-			      r->has_backend_error && r->backend_error, r->groups, r->n_groups);
+			      r->has_backend_error && r->backend_error, r->groups, r->n_groups,
+			      conf);
+	talloc_free(conf);
 	forget_login(w);
 	dispatch_queue(h->sec);
 	return 0;

@@ -193,6 +193,61 @@ static const struct sandbox_rule otp_rules[] = {
     SANITIZER_RULES
 };
 
+/* A RADIUS auth helper (auth_helper.c, auth_radius.c), running as run-as-user once it
+ * has read radcli's files: its channel to sec, UDP to the RADIUS servers (and the
+ * resolver when radcli's configuration names them by name), its alarm, and the log. */
+static const struct sandbox_rule radius_rules[] = {
+    /* Logins from sec, prompts and verdicts; the wait for the next login or an answer. */
+    ALLOW(recvmsg),
+    ALLOW(sendmsg),
+    ALLOW(poll),
+    ALLOW(ppoll),
+    ALLOW(close),
+    /* radcli's requests: a UDP socket per request, bound (bindaddr) and connected or
+     * sent to, and the wait for the answer. Only IPv4 and IPv6 datagram sockets; Unix
+     * sockets for syslog and for glibc's name service lookups (radcli looks up the
+     * radius service and the server's address: nscd, sssd). */
+    ALLOW_IF(socket, ARG(0, SCMP_CMP_EQ, AF_INET, 0),
+	     ARG(1, SCMP_CMP_MASKED_EQ, SOCK_TYPE_MASK, SOCK_DGRAM)),
+    ALLOW_IF(socket, ARG(0, SCMP_CMP_EQ, AF_INET6, 0),
+	     ARG(1, SCMP_CMP_MASKED_EQ, SOCK_TYPE_MASK, SOCK_DGRAM)),
+    ALLOW_IF(socket, ARG(0, SCMP_CMP_EQ, AF_UNIX, 0)),
+    ALLOW(bind),
+    ALLOW(connect),
+    ALLOW(getsockname),
+    ALLOW(setsockopt),
+    ALLOW(sendto),
+    ALLOW(recvfrom),
+    ALLOW(select),
+    ALLOW(pselect6),
+    ALLOW_IF(fcntl, ARG(1, SCMP_CMP_EQ, F_GETFL, 0)),
+    ALLOW_IF(fcntl, ARG(1, SCMP_CMP_EQ, F_SETFL, 0)),
+    /* The resolver, for a server named by name: read-only opens (resolv.conf, hosts). */
+    ALLOW_IF(openat, ARG(2, SCMP_CMP_MASKED_EQ, OPEN_WRITE_FLAGS, 0)),
+    ALLOW(read),
+    ALLOW(newfstatat),
+    ALLOW(lseek),
+    /* The log (stderr), the request authenticator's randomness, the clocks. */
+    ALLOW(write),
+    ALLOW(getrandom),
+    ALLOW(clock_gettime),
+    ALLOW(gettimeofday),
+    ALLOW(time),
+    ALLOW(getpid),
+    /* The helper's own deadline (alarm) per step. */
+    ALLOW(alarm),
+    ALLOW(setitimer),
+    /* glibc malloc (talloc, protobuf-c, radcli); never executable memory. */
+    ALLOW(brk),
+    ALLOW_IF(mmap, ARG(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)),
+    ALLOW(munmap),
+    ALLOW(mremap),
+    ALLOW_IF(futex, ARG(1, SCMP_CMP_MASKED_EQ, FUTEX_OP_MASK, FUTEX_WAKE)),
+    ABORT_RULES,
+    ALLOW(exit_group),
+    SANITIZER_RULES
+};
+
 /* sec_privdrop() sets no-new-privs; a filter must not be what does it. */
 static int nnp_set(void)
 {
@@ -215,4 +270,12 @@ int sec_otp_sandbox_install(void)
 	int ret = nnp_set();
 
 	return ret < 0 ? ret : sandbox_table_load(otp_rules, sizeof(otp_rules) / sizeof(otp_rules[0]));
+}
+
+int auth_radius_sandbox_install(void)
+{
+	int ret = nnp_set();
+
+	return ret < 0 ? ret
+		       : sandbox_table_load(radius_rules, sizeof(radius_rules) / sizeof(radius_rules[0]));
 }

@@ -72,11 +72,11 @@ static const char *setting(const char *text, const char *key, char *buf, size_t 
 }
 
 int sec_user_config(struct sec_ctx *sec, TALLOC_CTX *ctx, const char *user, const char *group,
-		    struct sec_user_conf *out)
+		    const char *backend, struct sec_user_conf *out)
 {
 	const struct sluice_config *c = sec->cfg;
 	TALLOC_CTX *tmp = talloc_new(ctx);
-	char *gtext, *utext, err[600], buf[16];
+	char *gtext, *utext, *files = NULL, err[600], buf[16];
 	const char *v;
 
 	out->text = NULL;
@@ -84,9 +84,15 @@ int sec_user_config(struct sec_ctx *sec, TALLOC_CTX *ctx, const char *user, cons
 	utext = gtext ? one_file(tmp, c->config_per_user, user, c->default_user_config, "user")
 		      : NULL;
 	if (utext) {
-		out->text = config_user_merge(ctx, gtext, utext, err, sizeof(err));
-		if (!out->text)
+		files = config_user_merge(tmp, gtext, utext, err, sizeof(err));
+		if (!files)
 			log_err("configuration of user '%s': %s", user, err);
+	}
+	/* What the backend (RADIUS) sent goes over the files. */
+	if (files) {
+		out->text = config_user_merge(ctx, files, backend, err, sizeof(err));
+		if (!out->text)
+			log_err("settings from the authentication backend for '%s': %s", user, err);
 	}
 	talloc_free(tmp);
 	if (!out->text)

@@ -193,13 +193,23 @@ START_TEST(test_ipv6_prefix_length)
 }
 END_TEST
 
+/* sec marks the failures that are not the client's guesses (a full server, a broken
+ * file, a backend that did not answer): they score nothing, whatever their reason. */
 START_TEST(test_not_the_clients_fault)
 {
-	struct main_event full = {
-	    .kind = MEV_AUTH, .client_ip = "198.18.0.2", .reason = "too many sessions"};
+	struct main_event full = {.kind = MEV_AUTH,
+				  .client_ip = "198.18.0.2",
+				  .reason = "too many sessions",
+				  .not_scored = true};
+	struct main_event down = {.kind = MEV_AUTH,
+				  .client_ip = "198.18.0.2",
+				  .reason = "RADIUS: no answer from the server",
+				  .not_scored = true};
 
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 5; i++) {
 		main_ban_on_event(m, &full);
+		main_ban_on_event(m, &down);
+	}
 	ck_assert_uint_eq(n_ban, 0);
 }
 END_TEST

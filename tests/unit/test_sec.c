@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/tls_pin.h"
 #include "ipc/main_sec.pb-c.h"
+#include "ipc/sec_auth.pb-c.h"
 #include "ipc/sec_worker.pb-c.h"
 
 #include "check_main.h"
@@ -559,6 +560,53 @@ START_TEST(test_key_must_match_cert)
 }
 END_TEST
 
+/* A RADIUS Access-Accept's values as per-user settings: each checked, the bad ones
+ * dropped, kbit/s turned into bytes/s, the address's network from its netmask. */
+START_TEST(test_backend_conf)
+{
+	TALLOC_CTX *ctx = talloc_new(NULL);
+	SaResult r = SA_RESULT__INIT;
+	char *routes[] = {"198.18.50.0/24", "not-a-net", "fd00:50::/64", "198.18.51.0/33"};
+	char *dns[] = {"198.18.0.53", "fd00::53", "999.1.1.1"};
+	char *text;
+
+	r.framed_ipv4 = "198.19.0.77";
+	r.framed_ipv4_netmask = "255.255.255.0";
+	r.routes = routes;
+	r.n_routes = 4;
+	r.dns = dns;
+	r.n_dns = 3;
+	r.has_session_timeout = true;
+	r.session_timeout = 3600;
+	r.has_interim_interval = true;
+	r.interim_interval = 0; /* 0: the server's own */
+	r.has_rx_kbps = true;
+	r.rx_kbps = 800;
+	r.has_tx_kbps = true;
+	r.tx_kbps = UINT32_MAX;
+	text = sec_backend_conf(ctx, "bob", &r);
+	ck_assert_str_eq(text, "explicit-ipv4 = 198.19.0.77\n"
+			       "ipv4-network = 198.19.0.0\n"
+			       "ipv4-netmask = 255.255.255.0\n"
+			       "route = 198.18.50.0/24\n"
+			       "route = fd00:50::/64\n"
+			       "dns = 198.18.0.53\n"
+			       "dns = fd00::53\n"
+			       "session-timeout = 3600\n"
+			       "rx-data-per-sec = 100000\n"
+			       "tx-data-per-sec = 4294967295\n");
+	/* A netmask that is not one, and an address that is not one. */
+	r = (SaResult)SA_RESULT__INIT;
+	r.framed_ipv4 = "198.19.0.77";
+	r.framed_ipv4_netmask = "255.0.255.0";
+	ck_assert_str_eq(sec_backend_conf(ctx, "bob", &r), "explicit-ipv4 = 198.19.0.77\n");
+	r.framed_ipv4 = "198.19.0.777";
+	r.framed_ipv6 = "fd00::77";
+	ck_assert_str_eq(sec_backend_conf(ctx, "bob", &r), "explicit-ipv6 = fd00::77\n");
+	talloc_free(ctx);
+}
+END_TEST
+
 /* A reload brings the new tls-priorities; a string GnuTLS refuses keeps the old ones. */
 START_TEST(test_reload_changes_sign_policy)
 {
@@ -863,6 +911,7 @@ int main(void)
 	    {test_sign_shapes, true, sizeof(sign_cases) / sizeof(sign_cases[0])},
 	    {test_reload_changes_sign_policy},
 	    {test_key_must_match_cert},
+	    {test_backend_conf},
 	    {test_tries_are_counted},
 	    {test_cookie_lifecycle},
 	    {test_ten_thousand_sessions},

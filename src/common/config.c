@@ -684,6 +684,7 @@ int config_check_system(struct sluice_config *cfg, char *err, size_t errlen)
 	    {"auth", cfg->passwd_file},
 	    {"auth", cfg->otp_file},
 	    {"auth", cfg->password_backend == CONFIG_PW_RADIUS ? cfg->radius_config : NULL},
+	    {"acct", cfg->acct_radius_config},
 	};
 	struct passwd *pw;
 	struct group *gr;

@@ -42,6 +42,9 @@ struct sluice_config {
 	char *radius_config;        /* radius[config=FILE]: radcli's configuration */
 	bool radius_groupconfig;    /* radius[groupconfig=true]: Class (or Filter-Id) is the group */
 	char *radius_nas_identifier; /* radius[nas-identifier=NAME]; NULL: radcli's own */
+	char *acct;                 /* acct's canonical text; NULL: no accounting */
+	char *acct_radius_config;   /* acct = radius[config=FILE] */
+	char *acct_nas_identifier;  /* acct = radius[nas-identifier=NAME] */
 	unsigned auth_helpers;      /* auth helper processes at most */
 	unsigned auth_helper_timeout; /* seconds one step of a backend may take */
 	char *passwd_file;          /* of the plain method, wherever it is named */

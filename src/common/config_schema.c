@@ -437,6 +437,63 @@ static int radius_option(struct config_arg *arg, const char *key, size_t klen, c
 		   (int)(klen > 32 ? 32 : klen), key);
 }
 
+static int acct_option(struct config_arg *arg, const char *key, size_t klen, const char *val,
+		       size_t vlen)
+{
+	struct sluice_config *c = arg->cfg;
+
+	if (opt_is(key, klen, "config")) {
+		if (vlen > PATH_LEN_MAX)
+			return bad(arg, "radcli configuration file name too long (at most %d bytes)",
+				   PATH_LEN_MAX);
+		talloc_free(c->acct_radius_config);
+		c->acct_radius_config = talloc_strndup(c, val, vlen);
+		return c->acct_radius_config ? 0 : -ENOMEM;
+	}
+	if (opt_is(key, klen, "nas-identifier")) {
+		if (!plain_name(val, vlen, 64))
+			return bad(arg, "nas-identifier in '%.64s' is not a name of letters, digits "
+					"and ._-",
+				   arg->value);
+		talloc_free(c->acct_nas_identifier);
+		c->acct_nas_identifier = talloc_strndup(c, val, vlen);
+		return c->acct_nas_identifier ? 0 : -ENOMEM;
+	}
+	return bad(arg,
+		   "unsupported option '%.*s' of radius accounting (sluice supports config=FILE and "
+		   "nas-identifier=NAME)",
+		   (int)(klen > 32 ? 32 : klen), key);
+}
+
+/* acct = radius[config=FILE,nas-identifier=NAME]: RADIUS accounting through radcli. */
+static int parse_acct(struct config_arg *arg)
+{
+	struct sluice_config *c = arg->cfg;
+	const char *v = arg->value;
+	char *text;
+	int ret;
+
+	if (strncmp(v, "radius", 6) != 0 || (v[6] && v[6] != '['))
+		return bad(arg, "unsupported accounting method '%.32s' (sluice supports "
+				"radius[config=FILE,nas-identifier=NAME])",
+			   v);
+	TALLOC_FREE(c->acct_radius_config);
+	TALLOC_FREE(c->acct_nas_identifier);
+	ret = method_options(arg, 6, "radius[config=FILE,nas-identifier=NAME]", acct_option);
+	if (ret < 0)
+		return ret;
+	if (!c->acct_radius_config)
+		return bad(arg, "radius accounting needs radcli's configuration: radius[config=FILE]");
+	text = talloc_asprintf(c, "radius[config=%s%s%s]", c->acct_radius_config,
+			       c->acct_nas_identifier ? ",nas-identifier=" : "",
+			       c->acct_nas_identifier ? c->acct_nas_identifier : "");
+	if (!text)
+		return -ENOMEM;
+	ret = set_string(arg, text);
+	talloc_free(text);
+	return ret;
+}
+
 /* pam[gid-min=N,service=NAME] or radius[config=FILE,groupconfig=BOOL,nas-identifier=NAME]:
  * the password method in cfg, its canonical text in the key's list. */
 static int parse_backend(struct config_arg *arg, enum config_password_backend be)
@@ -1031,6 +1088,7 @@ static const struct config_type t_account = {"name", parse_account, dump_string,
 static const struct config_type t_device = {"device prefix", parse_device, dump_string, false};
 static const struct config_type t_domains = {"domain names", parse_domains, dump_string, false};
 static const struct config_type t_auth = {"auth method", parse_auth, dump_list, true};
+static const struct config_type t_acct = {"accounting method", parse_acct, dump_string, false};
 static const struct config_type t_cert_pin = {"sha256:HEX", parse_cert_pin, dump_list, true};
 static const struct config_type t_cert_oid = {"OID or SAN(type)", parse_cert_oid, dump_string,
 					      false};
@@ -1097,6 +1155,10 @@ const struct config_key config_keys[] = {
     {"enable-auth", &t_auth, OFF(enable_auth), OFF(n_enable_auth), 0, 2, NULL, 0,
      "an alternative to auth (repeatable, the same methods): one of them passing alone "
      "logs a user in"},
+    {"acct", &t_acct, OFF(acct), 0, 0, 0, NULL, 0,
+     "accounting: radius[config=FILE,nas-identifier=NAME] sends RADIUS Accounting-Requests "
+     "(Start when a tunnel is up, Interim-Update every stats-report-time, Stop with its "
+     "bytes, packets, duration and cause) through radcli; unset: none"},
     {"auth-helpers", &t_uint, OFF(auth_helpers), 0, 1, 256, "16", 0,
      "auth helper processes (PAM and RADIUS logins) at most; a login that finds them all "
      "busy waits for one, at most auth-helper-timeout"},
@@ -1334,7 +1396,6 @@ const struct config_key *config_key_find(const char *name)
 
 /* ocserv keys (ocserv-reference.md §1) that sluice does not implement. */
 static const char *const ocserv_keys[] = {
-    "acct",
     "append-routes",
     "auto-select-group",
     "ban-points-kkdcp",

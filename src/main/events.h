@@ -34,6 +34,8 @@ struct main_event {
 	bool not_scored;             /* MEV_AUTH: a failure that is not the client's guess */
 	const char *detail;          /* MEV_WORKER_EXIT: how it ended; MEV_CTL: command */
 	uint64_t bytes_in, bytes_out;
+	uint64_t packets_in, packets_out; /* MEV_SESSION_END, from the TUN device */
+	unsigned end_reason;         /* MEV_SESSION_END: enum session_end_reason */
 	long long duration;          /* seconds */
 	int exit_status;             /* MEV_WORKER_EXIT: as from waitpid */
 	bool crash_before_auth;      /* MEV_WORKER_EXIT: a signal main did not send, before

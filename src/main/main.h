@@ -89,6 +89,7 @@ struct main_worker {
 	time_t login;           /* when sec accepted the password (a reconnect keeps it) */
 	time_t deadline;        /* session-timeout ends the session then; 0: none */
 	ev_timer session_timer; /* runs while the tunnel is up and deadline is set */
+	ev_timer acct_timer;    /* interim accounting records while the tunnel is up */
 	unsigned end_reason;     /* decided by main: terminate, timeout, re-use */
 	unsigned claimed_reason; /* what the worker said, if it may say so */
 	bool handed_over;        /* the worker got the TUN device (MW_TUNNEL_OK) */
@@ -124,6 +125,9 @@ struct main_ctx {
 	size_t ocsp_der_len;
 	pid_t sec_pid;
 	bool sec_failed;        /* the sec channel closed or broke: main exits 1 */
+	bool stopping;          /* sluiced stops: sessions end for that (acct.c) */
+	bool acct_flushing;     /* acct.c: main waits for sec's MS_ACCT_FLUSHED */
+	ev_timer acct_flush_timer;
 	struct ipc_channel sec_ch;
 	ev_io sec_io;
 	struct ipc_queue sec_q; /* what sec has not taken yet; sent when it can */

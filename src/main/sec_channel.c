@@ -125,6 +125,18 @@ void sec_reload(struct main_ctx *m)
 	send_sec(m, MS_TYPE__MS_RELOAD, &r.base, NULL, 0);
 }
 
+void sec_acct(struct main_ctx *m, const struct MsAcct *a)
+{
+	send_sec(m, MS_TYPE__MS_ACCT, &a->base, NULL, 0);
+}
+
+void sec_acct_flush(struct main_ctx *m)
+{
+	MsAcctFlush f = MS_ACCT_FLUSH__INIT;
+
+	send_sec(m, MS_TYPE__MS_ACCT_FLUSH, &f.base, NULL, 0);
+}
+
 void sec_session_list(struct main_ctx *m, uint32_t request_id, const char *prefix,
 		      const char *after)
 {
@@ -207,6 +219,14 @@ static int on_session_list_end(void *ctx, void *msg, int *fds)
 	return 0;
 }
 
+static int on_acct_flushed(void *ctx, void *msg, int *fds)
+{
+	struct main_ctx *m = ctx;
+
+	m->sec_replies->acct_flushed(m, msg);
+	return 0;
+}
+
 static const struct ipc_route main_from_sec[] = {
     IPC_ROUTE_MS_COOKIE_RESULT(on_cookie_result),
     IPC_ROUTE_MS_SESSION_EXPIRED(on_session_expired),
@@ -214,6 +234,7 @@ static const struct ipc_route main_from_sec[] = {
     IPC_ROUTE_MS_RELOAD_RESULT(on_reload_result),
     IPC_ROUTE_MS_SESSION_ENTRY(on_session_entry),
     IPC_ROUTE_MS_SESSION_LIST_END(on_session_list_end),
+    IPC_ROUTE_MS_ACCT_FLUSHED(on_acct_flushed),
 };
 
 static void sec_writable(struct ev_loop *loop, ev_io *io, int revents)

@@ -16,6 +16,7 @@ struct MsCookieResult;
 struct MsReloadResult;
 struct MsSessionEntry;
 struct MsSessionListEnd;
+struct MsAcctFlushed;
 
 /* Who takes sec's answers to main's requests; handed over at start-up (server.c), so
  * that this file, which every requester calls, calls none of them by name. */
@@ -24,6 +25,7 @@ struct sec_replies {
 	void (*key_result)(struct main_ctx *m, const struct MsReloadResult *r);
 	void (*session_entry)(struct main_ctx *m, const struct MsSessionEntry *e);
 	void (*session_list_end)(struct main_ctx *m, const struct MsSessionListEnd *e);
+	void (*acct_flushed)(struct main_ctx *m, const struct MsAcctFlushed *f);
 };
 
 /* Starts reading sec's replies; the channel's fd is m->sec_ch.fd. */
@@ -41,6 +43,10 @@ void sec_session_down(struct main_ctx *m, const char *sid, uint32_t worker_id, b
 /* MS_RELOAD: sec loads the key of m->cfg under generation m->reload_gen, if it matches
  * the pending certificate's pin (m->pending_pin). */
 void sec_reload(struct main_ctx *m);
+/* MS_ACCT: one accounting record; MS_ACCT_FLUSH: sluiced stops. */
+struct MsAcct;
+void sec_acct(struct main_ctx *m, const struct MsAcct *a);
+void sec_acct_flush(struct main_ctx *m);
 /* MS_SESSION_LIST: a batch of sessions for control request request_id. */
 void sec_session_list(struct main_ctx *m, uint32_t request_id, const char *prefix,
 		      const char *after);

@@ -17,6 +17,7 @@
 #include "main/ctl.h"
 #include "main/filter.h"
 #include "main/listeners.h"
+#include "main/acct.h"
 #include "main/audit.h"
 #include "main/metrics.h"
 #include "main/events.h"
@@ -95,10 +96,11 @@ static const struct sec_replies replies = {
     .key_result = main_reload_key_result,
     .session_entry = main_ctl_session_entry,
     .session_list_end = main_ctl_session_list_end,
+    .acct_flushed = main_acct_on_flushed,
 };
 static const main_event_sink sink_list[] = {
     main_ctl_on_event, audit_event, scripts_event, systemd_on_event, metrics_on_event,
-    main_ban_on_event,
+    main_ban_on_event, main_acct_on_event,
 };
 static const struct main_event_sinks sinks = {sink_list, sizeof(sink_list) / sizeof(sink_list[0])};
 
@@ -146,6 +148,7 @@ int main_run(struct main_ctx *m)
 
 	/* Shutting down: tell clients the session is over (so they do not reconnect),
 	 * give workers a moment to say so, then end whatever is left. */
+	m->stopping = true;
 	main_terminate_all(m);
 	for (int i = 0; i < 60 && m->n_workers; i++) {
 		int status;
@@ -164,6 +167,9 @@ int main_run(struct main_ctx *m)
 		else
 			m->sec_pid = 0;
 	}
+	/* The last Stop records go out before sec does. No new connection meanwhile. */
+	main_listeners_close(m);
+	main_acct_flush(m);
 	if (m->sec_pid)
 		kill(m->sec_pid, SIGTERM);
 	filter_stop(m);

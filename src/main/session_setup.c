@@ -19,6 +19,7 @@
 #include "common/text.h"
 #include "ipc/main_sec.pb-c.h"
 #include "ipc/main_worker.pb-c.h"
+#include "main/acct.h"
 #include "main/events.h"
 #include "main/filter.h"
 #include "main/iroute.h"
@@ -559,7 +560,7 @@ int session_on_session_end(void *ctx, void *msg, int *fds)
  * complete whether the worker ended cleanly, crashed or was killed. */
 static void session_end(struct main_worker *w, int status)
 {
-	uint64_t rx = 0, tx = 0, rxp, txp;
+	uint64_t rx = 0, tx = 0, rxp = 0, txp = 0;
 	unsigned reason = w->end_reason ? w->end_reason : w->claimed_reason;
 
 	if (!reason)
@@ -574,6 +575,9 @@ static void session_end(struct main_worker *w, int status)
 					.w = w,
 					.bytes_in = rx,
 					.bytes_out = tx,
+					.packets_in = rxp,
+					.packets_out = txp,
+					.end_reason = reason,
 					.duration = (long long)(time(NULL) - w->started),
 					.reason = session_end_reason_str(reason)};
 
@@ -603,6 +607,7 @@ void session_worker_freed(struct main_worker *w)
 	struct main_worker *next = w->successor;
 
 	ev_timer_stop(w->m->loop, &w->session_timer);
+	ev_timer_stop(w->m->loop, &w->acct_timer);
 	if (w->predecessor)
 		w->predecessor->successor = NULL;
 	if (!next)
@@ -616,4 +621,5 @@ void session_init(struct main_worker *w)
 {
 	ev_init(&w->session_timer, session_timeout);
 	w->session_timer.data = w;
+	main_acct_init(w);
 }

@@ -35,8 +35,9 @@
 
 bool auth_helpers_needed(const struct sluice_config *c)
 {
-	return ((c->auth_required | c->auth_alternatives) & CONFIG_AUTH_PASSWORD) &&
-	       c->password_backend != CONFIG_PW_PLAIN;
+	return (((c->auth_required | c->auth_alternatives) & CONFIG_AUTH_PASSWORD) &&
+		c->password_backend != CONFIG_PW_PLAIN) ||
+	       c->acct_radius_config;
 }
 
 /* Text from a backend (a RADIUS server's Reply-Message, a PAM module's prompt) as sec
@@ -135,6 +136,32 @@ static void __attribute__((noreturn)) helper_run(const struct sluice_config *c)
 	}
 }
 
+/* The accounting helper: one record at a time, each step bounded by the alarm. */
+static void __attribute__((noreturn)) acct_run(const struct sluice_config *c)
+{
+	for (;;) {
+		TALLOC_CTX *tmp = talloc_new(NULL);
+		SaAcctDone d = SA_ACCT_DONE__INIT;
+		SaAcct *req = NULL;
+		char why[128] = "";
+		int ret = tmp ? ipc_recv_expect(AUTH_CHANNEL_FD, SA_TYPE__SA_ACCT, &sa_acct__descriptor,
+						AUTH_HELPER_MAX_PAYLOAD, tmp, (void **)&req, NULL, 0, -1)
+			      : -ENOMEM;
+
+		if (ret == -ECONNRESET)
+			_exit(0);
+		if (ret < 0)
+			_exit(1);
+		alarm(c->auth_helper_timeout);
+		d.ok = auth_radius_account(c, req->record, why, sizeof(why)) == 0;
+		alarm(0);
+		d.reason = d.ok ? NULL : why;
+		if (ipc_send(AUTH_CHANNEL_FD, SA_TYPE__SA_ACCT_DONE, &d.base, NULL, 0) < 0)
+			_exit(1);
+		talloc_free(tmp);
+	}
+}
+
 /* run-as-user and run-as-group, with no supplementary group, no capability left (the
  * uid change clears them) and no way back to root. */
 static int helper_drop_to_user(const struct sluice_config *c)
@@ -150,8 +177,23 @@ static int helper_drop_to_user(const struct sluice_config *c)
 	return 0;
 }
 
-/* One helper, on its end of a new socket pair. */
-static void __attribute__((noreturn)) helper_start(const struct sluice_config *c, int fd)
+/* RADIUS (logins or accounting): radcli's files (the servers file holds the secret) are
+ * read as root; the network is then talked to as run-as-user, under the helper's
+ * filter. */
+static int radius_helper_setup(const struct sluice_config *c, const char *config)
+{
+	int ret;
+
+	if (auth_radius_prepare(config) < 0)
+		return -EINVAL;
+	ret = helper_drop_to_user(c);
+	return ret < 0 ? ret : auth_radius_sandbox_install();
+}
+
+/* One helper, on its end of a new socket pair: an accounting helper, or one that serves
+ * logins. */
+static void __attribute__((noreturn)) helper_start(const struct sluice_config *c, int fd,
+						   bool accounting)
 {
 	int ret;
 
@@ -160,21 +202,18 @@ static void __attribute__((noreturn)) helper_start(const struct sluice_config *c
 	signal(SIGALRM, SIG_DFL);
 	if (dup2(fd, AUTH_CHANNEL_FD) < 0 || close_range(AUTH_CHANNEL_FD + 1, ~0U, 0) < 0)
 		_exit(1);
-	if (c->password_backend == CONFIG_PW_RADIUS) {
-		/* radcli's files (the servers file holds the secret) are read as root; the
-		 * network is then talked to as run-as-user, under the helper's filter. */
-		if (auth_radius_prepare(c) < 0)
-			_exit(1);
-		ret = helper_drop_to_user(c);
-		if (ret == 0)
-			ret = auth_radius_sandbox_install();
-	} else {
+	if (accounting)
+		ret = radius_helper_setup(c, c->acct_radius_config);
+	else if (c->password_backend == CONFIG_PW_RADIUS)
+		ret = radius_helper_setup(c, c->radius_config);
+	else
 		ret = sec_privdrop();
-	}
 	if (ret < 0) {
-		log_err("auth helper: cannot drop privileges: %s", strerror(-ret));
+		log_err("auth helper: cannot set itself up: %s", strerror(-ret));
 		_exit(1);
 	}
+	if (accounting)
+		acct_run(c);
 	helper_run(c);
 }
 
@@ -230,7 +269,7 @@ static void __attribute__((noreturn)) launcher_run(struct sluice_config *c)
 			_exit(1);
 		if (pid == 0) {
 			close(sv[0]);
-			helper_start(c, sv[1]);
+			helper_start(c, sv[1], req->has_accounting && req->accounting);
 		}
 		close(sv[1]);
 		s.pid = (uint32_t)pid;

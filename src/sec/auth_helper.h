@@ -9,6 +9,7 @@
 #include <talloc.h>
 
 #include "common/config.h"
+#include "ipc/main_sec.pb-c.h"
 #include "ipc/sec_auth.pb-c.h"
 
 /* Largest message on a helper's or the launcher's channel. */
@@ -37,7 +38,11 @@ void auth_pam_login(const struct sluice_config *c, TALLOC_CTX *ctx, const SaLogi
 
 /* auth_radius.c: reads radcli's configuration (as root, before the helper drops its
  * privileges); then one RADIUS login at a time, as auth_pam_login. */
-int auth_radius_prepare(const struct sluice_config *c);
+int auth_radius_prepare(const char *config);
+/* One accounting record to the RADIUS server (radcli's tries included): 0, or a negative
+ * errno with why set. */
+int auth_radius_account(const struct sluice_config *c, const AcctRecord *r, char *why,
+			size_t len);
 void auth_radius_login(const struct sluice_config *c, TALLOC_CTX *ctx, const SaLogin *l,
 		       struct auth_conv *conv, SaResult *r);
 

@@ -92,15 +92,15 @@ static int load_secrets(const char *path)
 	return ret;
 }
 
-int auth_radius_prepare(const struct sluice_config *c)
+int auth_radius_prepare(const char *config)
 {
-	rh = rc_read_config(c->radius_config);
+	rh = rc_read_config(config);
 	if (!rh) {
 		log_err("radius: cannot read radcli configuration %s (see radcli's messages above)",
-			c->radius_config);
+			config);
 		return -EINVAL;
 	}
-	return load_secrets(c->radius_config);
+	return load_secrets(config);
 }
 
 static char *ipv4_text(TALLOC_CTX *ctx, uint32_t host_order)
@@ -340,4 +340,81 @@ void auth_radius_login(const struct sluice_config *c, TALLOC_CTX *ctx, const SaL
 		break;
 	}
 	rc_avpair_free(recv);
+}
+
+/* --- accounting ----------------------------------------------------------------------- */
+
+/* A 64-bit count as RADIUS carries it: the low 32 bits, and the gigawords. */
+static bool add_octets(VALUE_PAIR **send, int attr, int giga_attr, uint64_t v)
+{
+	uint32_t low = (uint32_t)v, high = (uint32_t)(v >> 32);
+
+	return rc_avpair_add(rh, send, attr, &low, -1, 0) &&
+	       rc_avpair_add(rh, send, giga_attr, &high, -1, 0);
+}
+
+static bool add_u32(VALUE_PAIR **send, int attr, bool has, uint32_t v)
+{
+	return !has || rc_avpair_add(rh, send, attr, &v, -1, 0);
+}
+
+static bool add_ipv6(VALUE_PAIR **send, const char *text)
+{
+	struct in6_addr a;
+
+	/* A Framed-IPv6-Address radcli's dictionary may not know: then none. */
+	if (!text || inet_pton(AF_INET6, text, &a) != 1)
+		return true;
+	rc_avpair_add(rh, send, PW_FRAMED_IPV6_ADDRESS, &a, sizeof(a), 0);
+	return true;
+}
+
+int auth_radius_account(const struct sluice_config *c, const AcctRecord *r, char *why, size_t len)
+{
+	VALUE_PAIR *send = NULL, *recv = NULL;
+	uint32_t status = r->status, service = PW_FRAMED, port_type = NAS_PORT_TYPE_VIRTUAL;
+	struct in_addr a4;
+	char msg[PW_MAX_MSG_SIZE] = "";
+	bool ok;
+	int ret;
+
+	ok = rc_avpair_add(rh, &send, PW_ACCT_STATUS_TYPE, &status, -1, 0) &&
+	     rc_avpair_add(rh, &send, PW_ACCT_SESSION_ID, r->sid, -1, 0) &&
+	     rc_avpair_add(rh, &send, PW_USER_NAME, r->username, -1, 0) &&
+	     rc_avpair_add(rh, &send, PW_CALLING_STATION_ID, r->client_ip, -1, 0) &&
+	     rc_avpair_add(rh, &send, PW_SERVICE_TYPE, &service, -1, 0) &&
+	     rc_avpair_add(rh, &send, PW_NAS_PORT_TYPE, &port_type, -1, 0) &&
+	     (!c->acct_nas_identifier ||
+	      rc_avpair_add(rh, &send, PW_NAS_IDENTIFIER, c->acct_nas_identifier, -1, 0));
+	if (ok && r->vpn_ipv4 && inet_pton(AF_INET, r->vpn_ipv4, &a4) == 1) {
+		uint32_t host = ntohl(a4.s_addr);
+
+		ok = rc_avpair_add(rh, &send, PW_FRAMED_IP_ADDRESS, &host, -1, 0) != NULL;
+	}
+	ok = ok && add_ipv6(&send, r->vpn_ipv6);
+	if (ok && r->status != PW_STATUS_START) {
+		ok = add_octets(&send, PW_ACCT_INPUT_OCTETS, PW_ACCT_INPUT_GIGAWORDS, r->octets_in) &&
+		     add_octets(&send, PW_ACCT_OUTPUT_OCTETS, PW_ACCT_OUTPUT_GIGAWORDS,
+				r->octets_out) &&
+		     add_u32(&send, PW_ACCT_INPUT_PACKETS, r->has_packets_in,
+			     r->packets_in > UINT32_MAX ? UINT32_MAX : (uint32_t)r->packets_in) &&
+		     add_u32(&send, PW_ACCT_OUTPUT_PACKETS, r->has_packets_out,
+			     r->packets_out > UINT32_MAX ? UINT32_MAX : (uint32_t)r->packets_out) &&
+		     add_u32(&send, PW_ACCT_SESSION_TIME, r->has_session_time, r->session_time) &&
+		     add_u32(&send, PW_ACCT_TERMINATE_CAUSE, r->has_terminate_cause,
+			     r->terminate_cause);
+	}
+	if (!ok) {
+		rc_avpair_free(send);
+		snprintf(why, len, "radcli cannot build the request");
+		return -ENOMEM;
+	}
+	ret = rc_aaa(rh, 0, send, &recv, msg, 0, PW_ACCOUNTING_REQUEST);
+	rc_avpair_free(send);
+	rc_avpair_free(recv);
+	if (ret == OK_RC)
+		return 0;
+	snprintf(why, len, "%s", ret == TIMEOUT_RC ? "no answer from the RADIUS server"
+						   : "the RADIUS server refused it");
+	return -EIO;
 }

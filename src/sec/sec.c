@@ -30,6 +30,8 @@ static const struct ipc_route sec_from_main[] = {
     IPC_ROUTE_MS_SESSION_DOWN(sec_on_session_down),
     IPC_ROUTE_MS_RELOAD(sec_on_reload),
     IPC_ROUTE_MS_SESSION_LIST(sec_on_session_list),
+    IPC_ROUTE_MS_ACCT(sec_on_acct),
+    IPC_ROUTE_MS_ACCT_FLUSH(sec_on_acct_flush),
 };
 
 const struct ipc_route sec_from_worker[] = {

@@ -166,6 +166,7 @@ struct sec_ctx {
 	struct sec_worker *login_queue;
 	unsigned n_queued;
 	ev_timer queue_timer;
+	struct sec_acct *acct; /* accounting (sec_acct.c); NULL: none */
 };
 
 /* Runs the sec module; never returns. cert_pem is server-cert as main read it (NULL when
@@ -247,6 +248,19 @@ int sec_helpers_login(struct sec_worker *w, const char *user, const char *passwo
 int sec_helpers_answer(struct sec_worker *w, const char *answer);
 /* w goes away: its helper ends the login (and exits), or its place in the queue goes. */
 void sec_helpers_cancel(struct sec_worker *w);
+/* A new helper (an accounting helper when accounting) from the launcher: its channel
+ * and pid. 0, or a negative errno (logged; the launcher is then given up). */
+int sec_launcher_spawn(struct sec_ctx *sec, bool accounting, int *fd, pid_t *pid);
+
+/* sec_acct.c: accounting records from main (acct = radius[...]), queued (at most
+ * SEC_ACCT_QUEUE_MAX) and sent one at a time by the accounting helper, each tried up
+ * to SEC_ACCT_TRIES times. */
+#define SEC_ACCT_QUEUE_MAX 100000
+#define SEC_ACCT_TRIES     3
+struct sec_acct;
+void sec_acct_init(struct sec_ctx *sec);
+int sec_on_acct(void *ctx, void *msg, int *fds);
+int sec_on_acct_flush(void *ctx, void *msg, int *fds);
 
 /* sec_auth.c */
 /* A backend asks the user something more (SECW_WAIT -> SECW_MORE). */

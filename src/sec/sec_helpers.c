@@ -123,36 +123,51 @@ static void helper_readable(struct ev_loop *loop, ev_io *io, int revents)
 		helper_failed(h, ipc_last_error());
 }
 
-/* A new helper from the launcher, or NULL (logged). */
-static struct sec_helper *helper_spawn(struct sec_ctx *sec)
+int sec_launcher_spawn(struct sec_ctx *sec, bool accounting, int *fd, pid_t *pid)
 {
 	SaSpawn req = SA_SPAWN__INIT;
 	SaSpawned *rep = NULL;
-	struct sec_helper *h;
-	char name[48];
-	int fd = -1, ret;
+	int ret;
 
 	if (sec->launcher_fd < 0)
-		return NULL;
-	h = talloc_zero(sec, struct sec_helper);
-	if (!h)
-		return NULL;
+		return -EPIPE;
+	req.has_accounting = accounting;
+	req.accounting = accounting;
 	ret = ipc_send(sec->launcher_fd, SA_TYPE__SA_SPAWN, &req.base, NULL, 0);
 	if (ret == 0)
 		ret = ipc_recv_expect(sec->launcher_fd, SA_TYPE__SA_SPAWNED,
-				      &sa_spawned__descriptor, 64, h, (void **)&rep, &fd, 1,
+				      &sa_spawned__descriptor, 64, sec, (void **)&rep, fd, 1,
 				      LAUNCHER_TIMEOUT_MS);
 	if (ret < 0) {
 		/* Out of step or gone: no helper until sluiced restarts. */
-		log_err("auth helper launcher (pid %d): %s; logins through it fail from now on",
+		log_err("auth helper launcher (pid %d): %s; no more helpers from now on",
 			(int)sec->launcher_pid, strerror(-ret));
 		close(sec->launcher_fd);
 		sec->launcher_fd = -1;
+		return ret;
+	}
+	*pid = (pid_t)rep->pid;
+	talloc_free(rep);
+	return 0;
+}
+
+/* A new helper from the launcher, or NULL (logged). */
+static struct sec_helper *helper_spawn(struct sec_ctx *sec)
+{
+	struct sec_helper *h;
+	char name[48];
+	pid_t pid;
+	int fd = -1;
+
+	h = talloc_zero(sec, struct sec_helper);
+	if (!h)
+		return NULL;
+	if (sec_launcher_spawn(sec, false, &fd, &pid) < 0) {
 		talloc_free(h);
 		return NULL;
 	}
 	h->sec = sec;
-	h->pid = (pid_t)rep->pid;
+	h->pid = pid;
 	h->state = SAS_IDLE;
 	snprintf(name, sizeof(name), "auth helper %d", (int)h->pid);
 	ipc_channel_init(&h->ch, fd, sec_from_helper,
@@ -394,6 +409,7 @@ int sec_helpers_start(struct sec_ctx *sec)
 	sec->launcher_fd = -1;
 	ev_init(&sec->queue_timer, queue_expired);
 	sec->queue_timer.data = sec;
+	sec_acct_init(sec);
 	if (!auth_helpers_needed(sec->cfg))
 		return 0;
 	return auth_launcher_start(sec->cfg, &sec->launcher_fd, &sec->launcher_pid);

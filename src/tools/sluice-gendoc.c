@@ -38,6 +38,7 @@ static const struct {
 	bool set; /* set in the sample although not required (one of several alternatives) */
 } examples[] = {
     {"auth", "plain[passwd=/etc/sluice/passwd]"},
+    {"acct", "radius[config=/etc/radcli/radiusclient.conf]"},
     {"listen-host", "192.0.2.1"},
     {"udp-listen-host", "192.0.2.1"},
     {"pid-file", "/run/sluiced.pid"},

@@ -320,15 +320,18 @@ radius_detail_has()
 	return 1
 }
 
-# radius_acct_value STATUS_TYPE ATTRIBUTE: prints the value of ATTRIBUTE (without the
-# quotes of a string) in the last record of the detail file whose Acct-Status-Type is
-# STATUS_TYPE (Start, Interim-Update, Stop, ...); returns 1 if there is none. A record is
+# radius_acct_value STATUS_TYPE ATTRIBUTE [SESSION_ID]: prints the value of ATTRIBUTE
+# (without the quotes of a string) in the last record of the detail file whose
+# Acct-Status-Type is STATUS_TYPE (Start, Interim-Update, Stop, ...) and, when given,
+# whose Acct-Session-Id is SESSION_ID; returns 1 if there is none. A record is
 # a time stamp line followed by one tab-indented "Name = value" line per attribute.
 radius_acct_value()
 {
-	awk -v st="$1" -v at="$2" '
+	awk -v st="$1" -v at="$2" -v sid="${3:-}" '
 		function finish() {
-			if (status == st) { found = (at in v); val = v[at] }
+			if (status == st && (sid == "" || v["Acct-Session-Id"] == sid)) {
+				found = (at in v); val = v[at]
+			}
 			delete v
 			status = ""
 		}
@@ -348,4 +351,29 @@ radius_acct_value()
 			if (!found) exit 1
 			print val
 		}' "$RADIUS_DETAIL" 2>/dev/null
+}
+
+# radius_client_config [TIMEOUT [RETRIES]]: radcli's configuration for sluiced, in
+# $WORK/radcli: this server for authentication and accounting, its secret in a servers
+# file (root's, 0600), and a dictionary with the Microsoft and Roaring Penguin vendor
+# attributes. Sets RADCLI_CONF.
+radius_client_config()
+{
+	local d=$WORK/radcli
+	mkdir -p "$d"
+	printf '%s %s\n' "$RADIUS_ADDR" "$RADIUS_SECRET" >"$d/servers"
+	chmod 600 "$d/servers"
+	printf '$INCLUDE /etc/radcli/%s\n' dictionary dictionary.microsoft \
+		dictionary.roaringpenguin >"$d/dictionary"
+	cat >"$d/radiusclient.conf" <<-EOF
+		authserver $RADIUS_ADDR:$RADIUS_AUTH_PORT
+		acctserver $RADIUS_ADDR:$RADIUS_ACCT_PORT
+		servers $d/servers
+		dictionary $d/dictionary
+		default_realm
+		radius_timeout ${1:-6}
+		radius_retries ${2:-1}
+		bindaddr *
+	EOF
+	RADCLI_CONF=$d/radiusclient.conf
 }

@@ -28,29 +28,11 @@ radius_start 'dan	Cleartext-Password := "dan-pw"
 	RP-Upstream-Speed-Limit := 800,
 	RP-Downstream-Speed-Limit := 1600
 '
-RC=$WORK/radcli
-mkdir -p "$RC"
-printf '%s %s\n' "$RADIUS_ADDR" "$RADIUS_SECRET" >"$RC/servers"
-chmod 600 "$RC/servers"
-cat >"$RC/dictionary" <<EOF
-\$INCLUDE /etc/radcli/dictionary
-\$INCLUDE /etc/radcli/dictionary.microsoft
-\$INCLUDE /etc/radcli/dictionary.roaringpenguin
-EOF
-cat >"$RC/radiusclient.conf" <<EOF
-authserver $RADIUS_ADDR:$RADIUS_AUTH_PORT
-acctserver $RADIUS_ADDR:$RADIUS_ACCT_PORT
-servers $RC/servers
-dictionary $RC/dictionary
-default_realm
-radius_timeout 6
-radius_retries 1
-bindaddr *
-EOF
+radius_client_config 6 1
 mkdir -p "$WORK/groups"
 echo "route = 198.18.60.0/24" >"$WORK/groups/staff"
 AUDIT=$WORK/audit.json
-write_config "auth = \"radius[config=$RC/radiusclient.conf,groupconfig=true,nas-identifier=sluice-test]\"
+write_config "auth = \"radius[config=$RADCLI_CONF,groupconfig=true,nas-identifier=sluice-test]\"
 enable-auth = certificate
 ca-cert = $CA_CERT
 config-per-group = $WORK/groups

@@ -685,6 +685,7 @@ int config_check_system(struct sluice_config *cfg, char *err, size_t errlen)
 	    {"auth", cfg->otp_file},
 	    {"auth", cfg->password_backend == CONFIG_PW_RADIUS ? cfg->radius_config : NULL},
 	    {"acct", cfg->acct_radius_config},
+	    {"radius-dae-secret-file", cfg->radius_dae_secret_file},
 	};
 	struct passwd *pw;
 	struct group *gr;

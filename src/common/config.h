@@ -45,6 +45,10 @@ struct sluice_config {
 	char *acct;                 /* acct's canonical text; NULL: no accounting */
 	char *acct_radius_config;   /* acct = radius[config=FILE] */
 	char *acct_nas_identifier;  /* acct = radius[nas-identifier=NAME] */
+	char *radius_dae_listen;    /* "ADDRESS:PORT" of the Disconnect/CoA listener; NULL: off */
+	char *radius_dae_secret_file; /* its shared secret (first line) */
+	char **radius_dae_clients;  /* addresses it takes requests from */
+	size_t n_radius_dae_clients;
 	unsigned auth_helpers;      /* auth helper processes at most */
 	unsigned auth_helper_timeout; /* seconds one step of a backend may take */
 	char *passwd_file;          /* of the plain method, wherever it is named */

@@ -605,6 +605,20 @@ static int parse_auth(struct config_arg *arg)
 	return 0;
 }
 
+/* The DAE listener needs its secret and at least one client. */
+static int check_dae(struct config_arg *arg)
+{
+	const struct sluice_config *c = arg->cfg;
+
+	if (!c->radius_dae_listen)
+		return 0;
+	if (!c->radius_dae_secret_file)
+		return bad(arg, "radius-dae-listen needs radius-dae-secret-file");
+	if (!c->n_radius_dae_clients)
+		return bad(arg, "radius-dae-listen needs at least one radius-dae-client");
+	return 0;
+}
+
 /* Certificate authentication needs the CA that signs the client certificates. */
 static int check_auth(struct config_arg *arg)
 {
@@ -1159,6 +1173,17 @@ const struct config_key config_keys[] = {
      "accounting: radius[config=FILE,nas-identifier=NAME] sends RADIUS Accounting-Requests "
      "(Start when a tunnel is up, Interim-Update every stats-report-time, Stop with its "
      "bytes, packets, duration and cause) through radcli; unset: none"},
+    {"radius-dae-listen", &t_host_port, OFF(radius_dae_listen), 0, 0, 64, NULL, 0,
+     "listen for RADIUS Disconnect-Request and CoA-Request (RFC 5176) on ADDRESS:PORT (UDP; "
+     "3799 is the usual port); unset: off. Needs radius-dae-secret-file and "
+     "radius-dae-client",
+     check_dae},
+    {"radius-dae-secret-file", &t_path, OFF(radius_dae_secret_file), 0, 0, PATH_LEN_MAX, NULL,
+     0, "file whose first line is the shared secret of radius-dae-listen (root's, mode 0600)"},
+    {"radius-dae-client", &t_ip_list, OFF(radius_dae_clients), OFF(n_radius_dae_clients), 0, 16,
+     NULL, 0,
+     "address a Disconnect-Request or CoA-Request may come from (repeatable); others are "
+     "dropped"},
     {"auth-helpers", &t_uint, OFF(auth_helpers), 0, 1, 256, "16", 0,
      "auth helper processes (PAM and RADIUS logins) at most; a login that finds them all "
      "busy waits for one, at most auth-helper-timeout"},

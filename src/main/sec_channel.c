@@ -137,6 +137,15 @@ void sec_acct_flush(struct main_ctx *m)
 	send_sec(m, MS_TYPE__MS_ACCT_FLUSH, &f.base, NULL, 0);
 }
 
+void sec_dae_result(struct main_ctx *m, uint32_t request_id, uint32_t matched)
+{
+	MsDaeResult r = MS_DAE_RESULT__INIT;
+
+	r.request_id = request_id;
+	r.matched = matched;
+	send_sec(m, MS_TYPE__MS_DAE_RESULT, &r.base, NULL, 0);
+}
+
 void sec_session_list(struct main_ctx *m, uint32_t request_id, const char *prefix,
 		      const char *after)
 {
@@ -227,6 +236,14 @@ static int on_acct_flushed(void *ctx, void *msg, int *fds)
 	return 0;
 }
 
+static int on_dae(void *ctx, void *msg, int *fds)
+{
+	struct main_ctx *m = ctx;
+
+	m->sec_replies->dae(m, msg);
+	return 0;
+}
+
 static const struct ipc_route main_from_sec[] = {
     IPC_ROUTE_MS_COOKIE_RESULT(on_cookie_result),
     IPC_ROUTE_MS_SESSION_EXPIRED(on_session_expired),
@@ -235,6 +252,7 @@ static const struct ipc_route main_from_sec[] = {
     IPC_ROUTE_MS_SESSION_ENTRY(on_session_entry),
     IPC_ROUTE_MS_SESSION_LIST_END(on_session_list_end),
     IPC_ROUTE_MS_ACCT_FLUSHED(on_acct_flushed),
+    IPC_ROUTE_MS_DAE(on_dae),
 };
 
 static void sec_writable(struct ev_loop *loop, ev_io *io, int revents)

@@ -17,6 +17,7 @@ struct MsReloadResult;
 struct MsSessionEntry;
 struct MsSessionListEnd;
 struct MsAcctFlushed;
+struct MsDae;
 
 /* Who takes sec's answers to main's requests; handed over at start-up (server.c), so
  * that this file, which every requester calls, calls none of them by name. */
@@ -26,6 +27,7 @@ struct sec_replies {
 	void (*session_entry)(struct main_ctx *m, const struct MsSessionEntry *e);
 	void (*session_list_end)(struct main_ctx *m, const struct MsSessionListEnd *e);
 	void (*acct_flushed)(struct main_ctx *m, const struct MsAcctFlushed *f);
+	void (*dae)(struct main_ctx *m, const struct MsDae *d);
 };
 
 /* Starts reading sec's replies; the channel's fd is m->sec_ch.fd. */
@@ -47,6 +49,8 @@ void sec_reload(struct main_ctx *m);
 struct MsAcct;
 void sec_acct(struct main_ctx *m, const struct MsAcct *a);
 void sec_acct_flush(struct main_ctx *m);
+/* MS_DAE_RESULT: a Disconnect or CoA request applied to matched tunnels. */
+void sec_dae_result(struct main_ctx *m, uint32_t request_id, uint32_t matched);
 /* MS_SESSION_LIST: a batch of sessions for control request request_id. */
 void sec_session_list(struct main_ctx *m, uint32_t request_id, const char *prefix,
 		      const char *after);

@@ -18,6 +18,7 @@
 #include "main/filter.h"
 #include "main/listeners.h"
 #include "main/acct.h"
+#include "main/dae.h"
 #include "main/audit.h"
 #include "main/metrics.h"
 #include "main/events.h"
@@ -97,6 +98,7 @@ static const struct sec_replies replies = {
     .session_entry = main_ctl_session_entry,
     .session_list_end = main_ctl_session_list_end,
     .acct_flushed = main_acct_on_flushed,
+    .dae = main_dae_on_request,
 };
 static const main_event_sink sink_list[] = {
     main_ctl_on_event, audit_event, scripts_event, systemd_on_event, metrics_on_event,

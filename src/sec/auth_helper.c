@@ -37,7 +37,7 @@ bool auth_helpers_needed(const struct sluice_config *c)
 {
 	return (((c->auth_required | c->auth_alternatives) & CONFIG_AUTH_PASSWORD) &&
 		c->password_backend != CONFIG_PW_PLAIN) ||
-	       c->acct_radius_config;
+	       c->acct_radius_config || c->radius_dae_listen;
 }
 
 /* Text from a backend (a RADIUS server's Reply-Message, a PAM module's prompt) as sec
@@ -177,6 +177,15 @@ static int helper_drop_to_user(const struct sluice_config *c)
 	return 0;
 }
 
+/* The DAE listener's drop: run-as-user under the RADIUS helpers' table (UDP, its
+ * channel). */
+static int dae_drop(const struct sluice_config *c)
+{
+	int ret = helper_drop_to_user(c);
+
+	return ret < 0 ? ret : auth_radius_sandbox_install();
+}
+
 /* RADIUS (logins or accounting): radcli's files (the servers file holds the secret) are
  * read as root; the network is then talked to as run-as-user, under the helper's
  * filter. */
@@ -193,8 +202,9 @@ static int radius_helper_setup(const struct sluice_config *c, const char *config
 /* One helper, on its end of a new socket pair: an accounting helper, or one that serves
  * logins. */
 static void __attribute__((noreturn)) helper_start(const struct sluice_config *c, int fd,
-						   bool accounting)
+						   const SaSpawn *req)
 {
+	bool accounting = req->has_accounting && req->accounting;
 	int ret;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -202,6 +212,8 @@ static void __attribute__((noreturn)) helper_start(const struct sluice_config *c
 	signal(SIGALRM, SIG_DFL);
 	if (dup2(fd, AUTH_CHANNEL_FD) < 0 || close_range(AUTH_CHANNEL_FD + 1, ~0U, 0) < 0)
 		_exit(1);
+	if (req->has_dae && req->dae)
+		dae_helper_run(c, AUTH_CHANNEL_FD, dae_drop);
 	if (accounting)
 		ret = radius_helper_setup(c, c->acct_radius_config);
 	else if (c->password_backend == CONFIG_PW_RADIUS)
@@ -269,7 +281,7 @@ static void __attribute__((noreturn)) launcher_run(struct sluice_config *c)
 			_exit(1);
 		if (pid == 0) {
 			close(sv[0]);
-			helper_start(c, sv[1], req->has_accounting && req->accounting);
+			helper_start(c, sv[1], req);
 		}
 		close(sv[1]);
 		s.pid = (uint32_t)pid;

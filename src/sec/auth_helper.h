@@ -46,6 +46,12 @@ int auth_radius_account(const struct sluice_config *c, const AcctRecord *r, char
 void auth_radius_login(const struct sluice_config *c, TALLOC_CTX *ctx, const SaLogin *l,
 		       struct auth_conv *conv, SaResult *r);
 
+/* dae_helper.c: the RADIUS Disconnect/CoA listener on channel: binds radius-dae-listen
+ * and reads its secret as root, then calls drop (privileges and filter) and serves;
+ * never returns. */
+void dae_helper_run(const struct sluice_config *c, int channel,
+		    int (*drop)(const struct sluice_config *c)) __attribute__((noreturn));
+
 /* Whether c names a backend that runs in auth helpers. */
 bool auth_helpers_needed(const struct sluice_config *c);
 

@@ -32,6 +32,7 @@ static const struct ipc_route sec_from_main[] = {
     IPC_ROUTE_MS_SESSION_LIST(sec_on_session_list),
     IPC_ROUTE_MS_ACCT(sec_on_acct),
     IPC_ROUTE_MS_ACCT_FLUSH(sec_on_acct_flush),
+    IPC_ROUTE_MS_DAE_RESULT(sec_on_dae_result),
 };
 
 const struct ipc_route sec_from_worker[] = {
@@ -192,7 +193,8 @@ void sec_run(struct sluice_config *cfg, const char *cert_pem, size_t cert_len, i
 	if (sec_otp_start(sec) < 0)
 		_exit(1);
 	sec->loop = ev_loop_new(EVFLAG_AUTO);
-	if (!sec->loop || sec_keys_load(sec) < 0 ||
+	/* The DAE helper binds its port and reads its secret before any key is loaded. */
+	if (!sec->loop || sec_dae_start(sec) < 0 || sec_keys_load(sec) < 0 ||
 	    sec_keys_check_cert(sec, cert_pem, cert_len) < 0 || sec_certs_reload(sec) < 0)
 		_exit(1);
 	/* Before the first message from main: from here on sec serves. */

@@ -167,6 +167,13 @@ struct sec_ctx {
 	unsigned n_queued;
 	ev_timer queue_timer;
 	struct sec_acct *acct; /* accounting (sec_acct.c); NULL: none */
+	int dae_fd;            /* the DAE helper's channel (sec_dae.c); -1: none */
+	pid_t dae_pid;
+	struct ipc_channel dae_ch;
+	ev_io dae_io;
+	ev_timer dae_restart;
+	unsigned dae_state;
+	uint32_t dae_request; /* the request main is working on */
 };
 
 /* Runs the sec module; never returns. cert_pem is server-cert as main read it (NULL when
@@ -248,9 +255,16 @@ int sec_helpers_login(struct sec_worker *w, const char *user, const char *passwo
 int sec_helpers_answer(struct sec_worker *w, const char *answer);
 /* w goes away: its helper ends the login (and exits), or its place in the queue goes. */
 void sec_helpers_cancel(struct sec_worker *w);
-/* A new helper (an accounting helper when accounting) from the launcher: its channel
- * and pid. 0, or a negative errno (logged; the launcher is then given up). */
-int sec_launcher_spawn(struct sec_ctx *sec, bool accounting, int *fd, pid_t *pid);
+/* A new helper of kind from the launcher: its channel and pid. 0, or a negative errno
+ * (logged; the launcher is then given up). */
+enum sec_helper_kind { SEC_HELPER_LOGIN, SEC_HELPER_ACCT, SEC_HELPER_DAE };
+int sec_launcher_spawn(struct sec_ctx *sec, enum sec_helper_kind kind, int *fd, pid_t *pid);
+
+/* sec_dae.c: the RADIUS Disconnect/CoA listener (radius-dae-listen), a helper whose
+ * checked requests sec relays to main; started once the loop runs, started again when
+ * it dies. */
+int sec_dae_start(struct sec_ctx *sec);
+int sec_on_dae_result(void *ctx, void *msg, int *fds);
 
 /* sec_acct.c: accounting records from main (acct = radius[...]), queued (at most
  * SEC_ACCT_QUEUE_MAX) and sent one at a time by the accounting helper, each tried up

@@ -133,7 +133,7 @@ static bool helper_ready(struct sec_acct *a)
 {
 	if (a->fd >= 0)
 		return true;
-	if (sec_launcher_spawn(a->sec, true, &a->fd, &a->pid) < 0)
+	if (sec_launcher_spawn(a->sec, SEC_HELPER_ACCT, &a->fd, &a->pid) < 0)
 		return false;
 	ipc_channel_init(&a->ch, a->fd, sec_from_acct, sizeof(sec_from_acct) / sizeof(sec_from_acct[0]),
 			 AUTH_HELPER_MAX_PAYLOAD, "accounting helper");

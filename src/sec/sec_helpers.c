@@ -123,7 +123,7 @@ static void helper_readable(struct ev_loop *loop, ev_io *io, int revents)
 		helper_failed(h, ipc_last_error());
 }
 
-int sec_launcher_spawn(struct sec_ctx *sec, bool accounting, int *fd, pid_t *pid)
+int sec_launcher_spawn(struct sec_ctx *sec, enum sec_helper_kind kind, int *fd, pid_t *pid)
 {
 	SaSpawn req = SA_SPAWN__INIT;
 	SaSpawned *rep = NULL;
@@ -131,8 +131,8 @@ int sec_launcher_spawn(struct sec_ctx *sec, bool accounting, int *fd, pid_t *pid
 
 	if (sec->launcher_fd < 0)
 		return -EPIPE;
-	req.has_accounting = accounting;
-	req.accounting = accounting;
+	req.has_accounting = req.accounting = kind == SEC_HELPER_ACCT;
+	req.has_dae = req.dae = kind == SEC_HELPER_DAE;
 	ret = ipc_send(sec->launcher_fd, SA_TYPE__SA_SPAWN, &req.base, NULL, 0);
 	if (ret == 0)
 		ret = ipc_recv_expect(sec->launcher_fd, SA_TYPE__SA_SPAWNED,
@@ -162,7 +162,7 @@ static struct sec_helper *helper_spawn(struct sec_ctx *sec)
 	h = talloc_zero(sec, struct sec_helper);
 	if (!h)
 		return NULL;
-	if (sec_launcher_spawn(sec, false, &fd, &pid) < 0) {
+	if (sec_launcher_spawn(sec, SEC_HELPER_LOGIN, &fd, &pid) < 0) {
 		talloc_free(h);
 		return NULL;
 	}
@@ -410,6 +410,7 @@ int sec_helpers_start(struct sec_ctx *sec)
 	ev_init(&sec->queue_timer, queue_expired);
 	sec->queue_timer.data = sec;
 	sec_acct_init(sec);
+	sec->dae_fd = -1;
 	if (!auth_helpers_needed(sec->cfg))
 		return 0;
 	return auth_launcher_start(sec->cfg, &sec->launcher_fd, &sec->launcher_pid);

@@ -39,6 +39,9 @@ static const struct {
 } examples[] = {
     {"auth", "plain[passwd=/etc/sluice/passwd]"},
     {"acct", "radius[config=/etc/radcli/radiusclient.conf]"},
+    {"radius-dae-listen", "192.0.2.1:3799"},
+    {"radius-dae-secret-file", "/etc/sluice/dae.secret"},
+    {"radius-dae-client", "192.0.2.10"},
     {"listen-host", "192.0.2.1"},
     {"udp-listen-host", "192.0.2.1"},
     {"pid-file", "/run/sluiced.pid"},

@@ -67,6 +67,20 @@ void shaping_start(struct tunnel *t)
 			 in->rx_per_sec, in->tx_per_sec);
 }
 
+int worker_on_limits(void *ctx, void *msg, int *fds)
+{
+	struct tunnel *t = ctx;
+	MwLimits *l = msg;
+	uint64_t now = clock_ns(t);
+
+	/* A paused direction resumes when its timer fires and finds the new level. */
+	bucket_init(&t->rx_bw, l->rx_per_sec, now);
+	bucket_init(&t->tx_bw, l->tx_per_sec, now);
+	log_info("bandwidth limits changed: rx %u bytes/s, tx %u bytes/s (0 = unlimited)",
+		 l->rx_per_sec, l->tx_per_sec);
+	return 0;
+}
+
 bool shaping_tx_spent(struct tunnel *t, size_t len)
 {
 	if (!bucket_take(&t->tx_bw, len, clock_ns(t)))

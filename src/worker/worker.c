@@ -44,6 +44,7 @@ static const struct ipc_route worker_from_main[] = {
     IPC_ROUTE_MW_TUNNEL_FAIL(worker_on_tunnel_fail),
     IPC_ROUTE_MW_TERMINATE(worker_on_terminate),
     IPC_ROUTE_MW_UDP(worker_on_udp),
+    IPC_ROUTE_MW_LIMITS(worker_on_limits),
 };
 
 /* Workers log through main: they open nothing of their own. */

@@ -107,6 +107,7 @@ int tunnel_run(struct worker *w);
 int worker_on_tunnel_ok(void *ctx, void *msg, int *fds);
 int worker_on_tunnel_fail(void *ctx, void *msg, int *fds);
 int worker_on_terminate(void *ctx, void *msg, int *fds);
+int worker_on_limits(void *ctx, void *msg, int *fds); /* shaping.c */
 void worker_exit(struct worker *w, int code) __attribute__((noreturn));
 
 #endif

@@ -29,6 +29,7 @@ HARNESSES=(
 	"passwd      | passwd                 | talloc libcrypt                    |"
 	"certs_state | certs common           | talloc                             |"
 	"otpfile     | passwd common          | talloc                             |"
+	"dae         | sec                    | gnutls                             |"
 	"ipc         | ipc                    | talloc libprotobuf-c               |"
 	"dtls_hello  | main                   |                                    |"
 	"dtls_frame  | worker                 |                                    |"

@@ -4,6 +4,7 @@
  * and how cookies, max-same-clients and logouts behave. */
 #include "config.h"
 #include "sec/sec.h"
+#include "sec/dae_packet.h"
 
 #include <check.h>
 #include <crypt.h>
@@ -607,6 +608,93 @@ START_TEST(test_backend_conf)
 }
 END_TEST
 
+/* A Disconnect/CoA request: header, attributes, and a Request Authenticator made with
+ * secret; its length. */
+static size_t dae_packet(uint8_t *pkt, uint8_t code, const uint8_t *attrs, size_t alen,
+			 const char *secret)
+{
+	uint8_t buf[512];
+	size_t len = 20 + alen;
+
+	pkt[0] = code;
+	pkt[1] = 9;
+	pkt[2] = (uint8_t)(len >> 8);
+	pkt[3] = (uint8_t)len;
+	memset(pkt + 4, 0, 16);
+	memcpy(pkt + 20, attrs, alen);
+	memcpy(buf, pkt, len);
+	memcpy(buf + len, secret, strlen(secret));
+	ck_assert_int_ge(gnutls_hash_fast(GNUTLS_DIG_MD5, buf, len + strlen(secret), pkt + 4), 0);
+	return len;
+}
+
+/* RFC 5176 requests as the DAE helper reads them, and its answers. */
+START_TEST(test_dae_packets)
+{
+	const time_t now = 1700000000;
+	uint8_t ts[6] = {55, 6, 0x65, 0x53, 0xf1, 0x00}; /* Event-Timestamp = now */
+	uint8_t a[128], pkt[256], reply[64], buf[128], md5[16];
+	struct dae_request req;
+	char why[160];
+	size_t n = 0, len, rlen;
+
+	/* Acct-Session-Id, Event-Timestamp: a good Disconnect-Request. */
+	a[n++] = 44;
+	a[n++] = 14;
+	memcpy(a + n, "0123456789ab", 12);
+	n += 12;
+	memcpy(a + n, ts, 6);
+	len = dae_packet(pkt, 40, a, n + 6, "s3cret");
+	ck_assert_int_eq(dae_parse(pkt, len, "s3cret", now, &req, why, sizeof(why)), 0);
+	ck_assert_str_eq(req.sid, "0123456789ab");
+	/* Another secret, a stale time, a short datagram: dropped without an answer. */
+	ck_assert_int_eq(dae_parse(pkt, len, "other", now, &req, why, sizeof(why)), -1);
+	ck_assert_int_eq(dae_parse(pkt, len, "s3cret", now + 301, &req, why, sizeof(why)), -1);
+	ck_assert_int_eq(dae_parse(pkt, len - 1, "s3cret", now, &req, why, sizeof(why)), -1);
+	/* The answer: Disconnect-ACK, its Response Authenticator over the request's. */
+	ck_assert_int_eq(dae_parse(pkt, len, "s3cret", now, &req, why, sizeof(why)), 0);
+	rlen = dae_reply(&req, 0, "s3cret", reply);
+	ck_assert_uint_eq(rlen, 20);
+	ck_assert_uint_eq(reply[0], 41);
+	ck_assert_uint_eq(reply[1], 9);
+	memcpy(buf, reply, 4);
+	memcpy(buf + 4, pkt + 4, 16);
+	memcpy(buf + 20, "s3cret", 6);
+	gnutls_hash_fast(GNUTLS_DIG_MD5, buf, 26, md5);
+	ck_assert_mem_eq(md5, reply + 4, 16);
+	/* A NAK carries the Error-Cause. */
+	rlen = dae_reply(&req, DAE_ERR_SESSION_NOT_FOUND, "s3cret", reply);
+	ck_assert_uint_eq(rlen, 26);
+	ck_assert_uint_eq(reply[0], 42);
+	ck_assert_uint_eq(reply[20], 101);
+	ck_assert_uint_eq(reply[25], DAE_ERR_SESSION_NOT_FOUND & 0xff);
+	/* Without Event-Timestamp: Missing-Attribute. */
+	len = dae_packet(pkt, 40, a, n, "s3cret");
+	ck_assert_int_eq(dae_parse(pkt, len, "s3cret", now, &req, why, sizeof(why)),
+			 DAE_ERR_MISSING_ATTRIBUTE);
+	/* A Disconnect-Request that also changes something: Unsupported-Attribute. */
+	memcpy(a + n, ts, 6);
+	memcpy(a + n + 6, (uint8_t[]){27, 6, 0, 0, 0, 60}, 6);
+	len = dae_packet(pkt, 40, a, n + 12, "s3cret");
+	ck_assert_int_eq(dae_parse(pkt, len, "s3cret", now, &req, why, sizeof(why)),
+			 DAE_ERR_UNSUPPORTED_ATTRIBUTE);
+	/* The same as a CoA-Request: a new Session-Timeout. */
+	len = dae_packet(pkt, 43, a, n + 12, "s3cret");
+	ck_assert_int_eq(dae_parse(pkt, len, "s3cret", now, &req, why, sizeof(why)), 0);
+	ck_assert(req.has_session_timeout);
+	ck_assert_uint_eq(req.session_timeout, 60);
+	/* An attribute sluice does not act on (Filter-Id): Unsupported-Attribute. */
+	memcpy(a + n + 12, (uint8_t[]){11, 4, 'x', 'y'}, 4);
+	len = dae_packet(pkt, 43, a, n + 16, "s3cret");
+	ck_assert_int_eq(dae_parse(pkt, len, "s3cret", now, &req, why, sizeof(why)),
+			 DAE_ERR_UNSUPPORTED_ATTRIBUTE);
+	/* An attribute whose length runs past the packet: dropped. */
+	a[n + 12 + 1] = 40;
+	len = dae_packet(pkt, 43, a, n + 16, "s3cret");
+	ck_assert_int_eq(dae_parse(pkt, len, "s3cret", now, &req, why, sizeof(why)), -1);
+}
+END_TEST
+
 /* A reload brings the new tls-priorities; a string GnuTLS refuses keeps the old ones. */
 START_TEST(test_reload_changes_sign_policy)
 {
@@ -912,6 +1000,7 @@ int main(void)
 	    {test_reload_changes_sign_policy},
 	    {test_key_must_match_cert},
 	    {test_backend_conf},
+	    {test_dae_packets},
 	    {test_tries_are_counted},
 	    {test_cookie_lifecycle},
 	    {test_ten_thousand_sessions},

@@ -954,7 +954,9 @@ static int check_ipv6_network(struct config_arg *arg)
 		inet_ntop(AF_INET6, net, text, sizeof(text));
 		return bad(arg, "host bits are set (did you mean %s/%u?)", text, cfg->ipv6_prefix);
 	}
-	if (cfg->ipv6_subnet_prefix < cfg->ipv6_prefix + 2)
+	/* A per-user or per-group file may set the pool alone: the clients' prefix length is
+	 * then the global one, checked when the session's configuration is derived. */
+	if (cfg->ipv6_subnet_prefix && cfg->ipv6_subnet_prefix < cfg->ipv6_prefix + 2)
 		return bad(arg,
 			   "/%u has no room for clients' /%u prefixes (ipv6-subnet-prefix must be "
 			   "at least 2 longer than the network's)",

@@ -387,6 +387,17 @@ START_TEST(test_user_files)
 				 "route = 198.18.101.0/24\n");
 	ck_assert_str_eq(config_user_merge(ctx, NULL, u, err, sizeof(err)), u);
 	ck_assert_str_eq(config_user_merge(ctx, "", "", err, sizeof(err)), "");
+	/* An IPv6 pool alone: its clients' prefix length is the global one (128 by
+	 * default), checked when the session's configuration is derived. */
+	merged = config_user_merge(ctx, NULL, "ipv6-network = fd00:19::/64\n", err, sizeof(err));
+	ck_assert_msg(merged, "%s", err);
+	eff = config_derive(ctx, load(ctx, base, err, sizeof(err)), merged, err, sizeof(err));
+	ck_assert_msg(eff, "%s", err);
+	ck_assert_uint_eq(eff->ipv6_prefix, 64);
+	ck_assert_uint_eq(eff->ipv6_subnet_prefix, 128);
+	ck_assert_ptr_null(config_derive(ctx, load(ctx, base, err, sizeof(err)),
+					 "ipv6-network = fd00:19::/127\n", err, sizeof(err)));
+	merged = config_user_merge(ctx, g, u, err, sizeof(err));
 
 	/* Over the global configuration: lists the files set replace the global ones. */
 	snprintf(global, sizeof(global), "%sroute = 198.18.109.0/24\ndns = 198.18.109.53\ndpd = 90\n",

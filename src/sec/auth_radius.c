@@ -190,6 +190,9 @@ static void accept_attributes(const struct sluice_config *c, TALLOC_CTX *ctx, VA
 		case PW_FRAMED_IPV6_ADDRESS:
 			r->framed_ipv6 = ipv6_text(ctx, vp, false);
 			break;
+		case PW_FRAMED_IPV6_PREFIX:
+			r->framed_ipv6_prefix = ipv6_text(ctx, vp, true);
+			break;
 		case PW_DNS_SERVER_IPV6_ADDRESS:
 			add_text(ctx, &r->dns, &r->n_dns, ipv6_text(ctx, vp, false), AUTH_HELPER_MAX_DNS);
 			break;

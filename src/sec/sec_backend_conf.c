@@ -6,6 +6,7 @@
  *   Framed-IP-Netmask            ipv4-network (the address's network) and ipv4-netmask
  *   Framed-Route                 route (one each)
  *   Framed-IPv6-Address          explicit-ipv6
+ *   Framed-IPv6-Prefix           ipv6-network (the user's IPv6 pool)
  *   MS-*-DNS-Server, DNS-Server-IPv6-Address   dns
  *   Session-Timeout              session-timeout
  *   Idle-Timeout                 idle-timeout
@@ -96,6 +97,26 @@ static void ipv4_lines(struct conf_text *t, const SaResult *r)
 	add_line(t, "ipv4-netmask", r->framed_ipv4_netmask);
 }
 
+/* Framed-IPv6-Prefix: the network the user's IPv6 addresses come from (a per-user
+ * ipv6-network, 16 to 126 bits as the key takes it). */
+static void ipv6_prefix_line(struct conf_text *t, const char *prefix)
+{
+	struct netaddr net;
+	unsigned len;
+	char text[NETADDR_PREFIX_STRLEN], addr[INET6_ADDRSTRLEN];
+
+	if (!prefix)
+		return;
+	if (netaddr_prefix_parse(prefix, &net, &len) < 0 || net.family != AF_INET6 || len < 16 ||
+	    len > 126) {
+		dropped(t, "Framed-IPv6-Prefix", prefix);
+		return;
+	}
+	netaddr_mask(&net, len);
+	snprintf(text, sizeof(text), "%s/%u", netaddr_text(&net, addr, sizeof(addr)), len);
+	add_line(t, "ipv6-network", text);
+}
+
 char *sec_backend_conf(TALLOC_CTX *ctx, const char *user, const struct SaResult *r)
 {
 	struct conf_text t = {talloc_strdup(ctx, ""), user ? user : "(unknown)"};
@@ -107,6 +128,7 @@ char *sec_backend_conf(TALLOC_CTX *ctx, const char *user, const struct SaResult 
 		else
 			dropped(&t, "Framed-IPv6-Address", r->framed_ipv6);
 	}
+	ipv6_prefix_line(&t, r->framed_ipv6_prefix);
 	for (size_t i = 0; i < r->n_routes; i++) {
 		struct netaddr net;
 		unsigned prefix;

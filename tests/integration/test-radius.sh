@@ -6,8 +6,8 @@
 # - alice: Access-Accept with Class "staff": the session's group, with its per-group file;
 # - a wrong password: Access-Reject, audited with the reason;
 # - bob: Framed-IP-Address and -Netmask, Framed-Route, MS-Primary-DNS-Server,
-#   Session-Timeout and Idle-Timeout become the session's address, route, DNS and
-#   timeouts; dan: RP-*-Speed-Limit become its bandwidth limits;
+#   Session-Timeout, Idle-Timeout and Framed-IPv6-Prefix become the session's address,
+#   route, DNS, timeouts and IPv6 pool; dan: RP-*-Speed-Limit become its bandwidth limits;
 # - carol: Access-Challenge as a second form, answered from stdin (the right and a wrong
 #   code);
 # - slow (FreeRADIUS answers after 10 s): alice with a RADIUS login and erin with a
@@ -85,11 +85,11 @@ ip=$(wait_tunnel b1 20) || fail "no tunnel for bob"
 unset VPNC_ENV_LOG
 [ "$ip" = 198.19.0.77 ] || fail "bob got $ip, not his Framed-IP-Address"
 for h in "X-CSTP-Split-Include: 198.18.50.0/24" "X-CSTP-DNS: 198.18.0.53" \
-	"X-CSTP-Idle-Timeout: 600" "X-CSTP-Session-Timeout: 3600"; do
+	"X-CSTP-Idle-Timeout: 600" "X-CSTP-Session-Timeout: 3600" "X-CSTP-Address-IP6: fd00:19::"; do
 	client_has b1 "$h" || fail "bob's client did not get '$h'"
 done
 out=$(ping_through "$NS_C1" "$(server_tun_ip "$ip")" 2) || fail "no traffic for bob: $out"
-log "bob: Framed-IP-Address $ip, Framed-Route, DNS and timeouts applied"
+log "bob: Framed-IP-Address $ip, Framed-Route, DNS, timeouts and an address from Framed-IPv6-Prefix applied"
 stop_client b1 INT
 
 # dan: the speed limits (kbit/s) as bandwidth limits (bytes/s).

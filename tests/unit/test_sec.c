@@ -604,6 +604,14 @@ START_TEST(test_backend_conf)
 	r.framed_ipv4 = "198.19.0.777";
 	r.framed_ipv6 = "fd00::77";
 	ck_assert_str_eq(sec_backend_conf(ctx, "bob", &r), "explicit-ipv6 = fd00::77\n");
+	/* Framed-IPv6-Prefix: the user's pool, as a network; a /128 or an IPv4 one is not. */
+	r = (SaResult)SA_RESULT__INIT;
+	r.framed_ipv6_prefix = "fd00:19::1/64";
+	ck_assert_str_eq(sec_backend_conf(ctx, "bob", &r), "ipv6-network = fd00:19::/64\n");
+	r.framed_ipv6_prefix = "fd00:19::1/128";
+	ck_assert_str_eq(sec_backend_conf(ctx, "bob", &r), "");
+	r.framed_ipv6_prefix = "198.19.0.0/24";
+	ck_assert_str_eq(sec_backend_conf(ctx, "bob", &r), "");
 	talloc_free(ctx);
 }
 END_TEST

@@ -650,24 +650,34 @@ static int check_readable(const struct sluice_config *cfg, const char *key, cons
 
 /* A PAM service without its file falls back to "other", which denies everyone on most
  * systems: a login failure that the log would not explain. */
-static int check_pam_service(const struct sluice_config *cfg, char *err, size_t errlen)
+static int check_pam_file(const struct sluice_config *cfg, const char *key,
+			  const char *service, char *err, size_t errlen)
 {
 	static const char *const dirs[] = {"/etc/pam.d", "/usr/lib/pam.d"};
 	char path[256];
 
-	if (!((cfg->auth_required | cfg->auth_alternatives) & CONFIG_AUTH_PASSWORD) ||
-	    cfg->password_backend != CONFIG_PW_PAM)
-		return 0;
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dirs[i], cfg->pam_service);
+		snprintf(path, sizeof(path), "%s/%s", dirs[i], service);
 		if (access(path, R_OK) == 0)
 			return 0;
 	}
 	snprintf(err, errlen,
-		 "%s: key 'auth': no PAM service file /etc/pam.d/%s (write one, for example "
+		 "%s: key '%s': no PAM service file /etc/pam.d/%s (write one, for example "
 		 "from ocserv's /etc/pam.d/ocserv, or name another with pam[service=NAME])",
-		 cfg->file, cfg->pam_service);
+		 cfg->file, key, service);
 	return -ENOENT;
+}
+
+static int check_pam_service(const struct sluice_config *cfg, char *err, size_t errlen)
+{
+	int ret = 0;
+
+	if (((cfg->auth_required | cfg->auth_alternatives) & CONFIG_AUTH_PASSWORD) &&
+	    cfg->password_backend == CONFIG_PW_PAM)
+		ret = check_pam_file(cfg, "auth", cfg->pam_service, err, errlen);
+	if (ret == 0 && cfg->acct_backend == CONFIG_ACCT_PAM)
+		ret = check_pam_file(cfg, "acct", cfg->acct_pam_service, err, errlen);
+	return ret;
 }
 
 int config_check_system(struct sluice_config *cfg, char *err, size_t errlen)

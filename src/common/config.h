@@ -43,6 +43,12 @@ struct sluice_config {
 	bool radius_groupconfig;    /* radius[groupconfig=true]: Class (or Filter-Id) is the group */
 	char *radius_nas_identifier; /* radius[nas-identifier=NAME]; NULL: radcli's own */
 	char *acct;                 /* acct's canonical text; NULL: no accounting */
+	enum config_acct_backend {
+		CONFIG_ACCT_NONE = 0,
+		CONFIG_ACCT_RADIUS, /* radius[config=FILE]: Accounting-Requests */
+		CONFIG_ACCT_PAM,    /* pam[service=NAME]: a PAM session per tunnel */
+	} acct_backend;
+	char *acct_pam_service;     /* acct = pam[service=NAME]; default "sluice" */
 	char *acct_radius_config;   /* acct = radius[config=FILE] */
 	char *acct_nas_identifier;  /* acct = radius[nas-identifier=NAME] */
 	char *radius_dae_listen;    /* "ADDRESS:PORT" of the Disconnect/CoA listener; NULL: off */

@@ -465,7 +465,49 @@ static int acct_option(struct config_arg *arg, const char *key, size_t klen, con
 		   (int)(klen > 32 ? 32 : klen), key);
 }
 
-/* acct = radius[config=FILE,nas-identifier=NAME]: RADIUS accounting through radcli. */
+static int acct_pam_option(struct config_arg *arg, const char *key, size_t klen,
+			   const char *val, size_t vlen)
+{
+	struct sluice_config *c = arg->cfg;
+
+	if (!opt_is(key, klen, "service"))
+		return bad(arg, "unsupported option '%.*s' of pam accounting (sluice supports "
+				"service=NAME)",
+			   (int)(klen > 32 ? 32 : klen), key);
+	if (!plain_name(val, vlen, 64))
+		return bad(arg, "service in '%.64s' is not a PAM service name", arg->value);
+	talloc_free(c->acct_pam_service);
+	c->acct_pam_service = talloc_strndup(c, val, vlen);
+	return c->acct_pam_service ? 0 : -ENOMEM;
+}
+
+/* acct = pam[service=NAME]: a PAM session (pam_open_session, pam_close_session) for
+ * every tunnel, as ocserv's acct = "pam". */
+static int parse_acct_pam(struct config_arg *arg)
+{
+	struct sluice_config *c = arg->cfg;
+	char *text;
+	int ret;
+
+	talloc_free(c->acct_pam_service);
+	c->acct_pam_service = talloc_strdup(c, "sluice");
+	if (!c->acct_pam_service)
+		return -ENOMEM;
+	ret = method_options(arg, 3, "pam[service=NAME]", acct_pam_option);
+	if (ret < 0)
+		return ret;
+	text = talloc_asprintf(c, "pam[service=%s]", c->acct_pam_service);
+	if (!text)
+		return -ENOMEM;
+	ret = set_string(arg, text);
+	talloc_free(text);
+	if (ret == 0)
+		c->acct_backend = CONFIG_ACCT_PAM;
+	return ret;
+}
+
+/* acct = radius[config=FILE,nas-identifier=NAME]: RADIUS accounting through radcli; or
+ * acct = pam[...]. */
 static int parse_acct(struct config_arg *arg)
 {
 	struct sluice_config *c = arg->cfg;
@@ -473,9 +515,13 @@ static int parse_acct(struct config_arg *arg)
 	char *text;
 	int ret;
 
+	TALLOC_FREE(c->acct_pam_service);
+	c->acct_backend = CONFIG_ACCT_NONE;
+	if (strncmp(v, "pam", 3) == 0 && (!v[3] || v[3] == '['))
+		return parse_acct_pam(arg);
 	if (strncmp(v, "radius", 6) != 0 || (v[6] && v[6] != '['))
 		return bad(arg, "unsupported accounting method '%.32s' (sluice supports "
-				"radius[config=FILE,nas-identifier=NAME])",
+				"radius[config=FILE,nas-identifier=NAME] and pam[service=NAME])",
 			   v);
 	TALLOC_FREE(c->acct_radius_config);
 	TALLOC_FREE(c->acct_nas_identifier);
@@ -491,6 +537,8 @@ static int parse_acct(struct config_arg *arg)
 		return -ENOMEM;
 	ret = set_string(arg, text);
 	talloc_free(text);
+	if (ret == 0)
+		c->acct_backend = CONFIG_ACCT_RADIUS;
 	return ret;
 }
 
@@ -1174,7 +1222,8 @@ const struct config_key config_keys[] = {
     {"acct", &t_acct, OFF(acct), 0, 0, 0, NULL, 0,
      "accounting: radius[config=FILE,nas-identifier=NAME] sends RADIUS Accounting-Requests "
      "(Start when a tunnel is up, Interim-Update every stats-report-time, Stop with its "
-     "bytes, packets, duration and cause) through radcli; unset: none"},
+     "bytes, packets, duration and cause) through radcli; pam[service=NAME] opens a PAM "
+     "session for every tunnel and closes it when the tunnel ends; unset: none"},
     {"radius-dae-listen", &t_host_port, OFF(radius_dae_listen), 0, 0, 64, NULL, 0,
      "listen for RADIUS Disconnect-Request and CoA-Request (RFC 5176) on ADDRESS:PORT (UDP; "
      "3799 is the usual port); unset: off. Needs radius-dae-secret-file and "

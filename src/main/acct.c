@@ -106,7 +106,7 @@ void main_acct_on_event(struct main_ctx *m, const struct main_event *ev)
 {
 	struct main_worker *w = (struct main_worker *)ev->w;
 
-	if (!m->cfg->acct_radius_config || !w)
+	if (m->cfg->acct_backend == CONFIG_ACCT_NONE || !w)
 		return;
 	if (ev->kind == MEV_SESSION_START) {
 		/* stats-report-time is the session's own: a user's file or the RADIUS
@@ -114,8 +114,11 @@ void main_acct_on_event(struct main_ctx *m, const struct main_event *ev)
 		double every = w->cfg->stats_report_time;
 
 		send_record(w, ACCT_START, NULL);
-		ev_timer_set(&w->acct_timer, every, every);
-		ev_timer_start(m->loop, &w->acct_timer);
+		/* A PAM session has nothing to say in between. */
+		if (m->cfg->acct_backend == CONFIG_ACCT_RADIUS) {
+			ev_timer_set(&w->acct_timer, every, every);
+			ev_timer_start(m->loop, &w->acct_timer);
+		}
 	} else if (ev->kind == MEV_SESSION_END) {
 		ev_timer_stop(m->loop, &w->acct_timer);
 		send_record(w, ACCT_STOP, ev);
@@ -131,7 +134,7 @@ static void flush_timeout(struct ev_loop *loop, ev_timer *t, int revents)
 
 void main_acct_flush(struct main_ctx *m)
 {
-	if (!m->cfg->acct_radius_config || !m->sec_pid || m->sec_failed)
+	if (m->cfg->acct_backend == CONFIG_ACCT_NONE || !m->sec_pid || m->sec_failed)
 		return;
 	log_info("accounting: waiting for the last records to be sent");
 	m->acct_flushing = true;

@@ -37,7 +37,7 @@ bool auth_helpers_needed(const struct sluice_config *c)
 {
 	return (((c->auth_required | c->auth_alternatives) & CONFIG_AUTH_PASSWORD) &&
 		c->password_backend != CONFIG_PW_PLAIN) ||
-	       c->acct_radius_config || c->radius_dae_listen;
+	       c->acct_backend != CONFIG_ACCT_NONE || c->radius_dae_listen;
 }
 
 /* Text from a backend (a RADIUS server's Reply-Message, a PAM module's prompt) as sec
@@ -153,7 +153,9 @@ static void __attribute__((noreturn)) acct_run(const struct sluice_config *c)
 		if (ret < 0)
 			_exit(1);
 		alarm(c->auth_helper_timeout);
-		d.ok = auth_radius_account(c, req->record, why, sizeof(why)) == 0;
+		d.ok = (c->acct_backend == CONFIG_ACCT_PAM
+				? auth_pam_account(c, req->record, why, sizeof(why))
+				: auth_radius_account(c, req->record, why, sizeof(why))) == 0;
 		alarm(0);
 		d.reason = d.ok ? NULL : why;
 		if (ipc_send(AUTH_CHANNEL_FD, SA_TYPE__SA_ACCT_DONE, &d.base, NULL, 0) < 0)
@@ -214,7 +216,9 @@ static void __attribute__((noreturn)) helper_start(const struct sluice_config *c
 		_exit(1);
 	if (req->has_dae && req->dae)
 		dae_helper_run(c, AUTH_CHANNEL_FD, dae_drop);
-	if (accounting)
+	if (accounting && c->acct_backend == CONFIG_ACCT_PAM)
+		ret = sec_privdrop();
+	else if (accounting)
 		ret = radius_helper_setup(c, c->acct_radius_config);
 	else if (c->password_backend == CONFIG_PW_RADIUS)
 		ret = radius_helper_setup(c, c->radius_config);

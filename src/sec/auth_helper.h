@@ -36,6 +36,11 @@ struct auth_conv {
 void auth_pam_login(const struct sluice_config *c, TALLOC_CTX *ctx, const SaLogin *l,
 		    struct auth_conv *conv, SaResult *r);
 
+/* auth_pam.c, acct = pam[...]: a Start record opens a PAM session for the tunnel, its
+ * Stop closes it (the handles live in the accounting helper). 0, or a negative errno
+ * with why set. */
+int auth_pam_account(const struct sluice_config *c, const AcctRecord *r, char *why, size_t len);
+
 /* auth_radius.c: reads radcli's configuration (as root, before the helper drops its
  * privileges); then one RADIUS login at a time, as auth_pam_login. */
 int auth_radius_prepare(const char *config);

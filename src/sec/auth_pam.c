@@ -5,7 +5,11 @@
  * the old one expired) is a second form with the prompt as its label, and the user's
  * answer goes back to PAM. Informational and error messages are shown above the next
  * prompt. The user's groups come from NSS (the primary group and the supplementary ones
- * of getgrouplist), those below gid-min left out, as ocserv does. */
+ * of getgrouplist), those below gid-min left out, as ocserv does.
+ *
+ * With acct = pam[...], the accounting helper opens a PAM session (pam_open_session)
+ * when a tunnel comes up and closes it when the tunnel ends; its handles stay in that
+ * helper in between, one per tunnel, keyed by the session id. */
 #include "config.h"
 
 #include "sec/auth_helper.h"
@@ -17,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <uthash.h>
 
 #include "common/log.h"
 
@@ -181,4 +186,93 @@ void auth_pam_login(const struct sluice_config *c, TALLOC_CTX *ctx, const SaLogi
 	else
 		r->reason = talloc_asprintf(ctx, "PAM: %s", pam_strerror(ph, ret));
 	pam_end(ph, ret);
+}
+
+/* --- acct = pam: one PAM session per tunnel ---------------------------------------- */
+
+/* PAM sessions open at once in one accounting helper (a tunnel each). */
+#define PAM_ACCT_MAX 100000
+
+struct pam_open {
+	UT_hash_handle hh;
+	char sid[64];
+	pam_handle_t *ph;
+};
+
+static struct pam_open *open_sessions;
+static unsigned n_open;
+
+/* A session needs no conversation: a module that asks gets no answer. */
+static int no_conversation(int n, const struct pam_message **msgs, struct pam_response **out,
+			   void *data)
+{
+	return PAM_CONV_ERR;
+}
+
+static int pam_acct_open(const struct sluice_config *c, const AcctRecord *r, char *why,
+			 size_t len)
+{
+	static struct pam_conv pc = {no_conversation, NULL};
+	struct pam_open *o;
+	int ret;
+
+	HASH_FIND_STR(open_sessions, r->sid, o);
+	if (o || strlen(r->sid) >= sizeof(o->sid) || n_open >= PAM_ACCT_MAX) {
+		snprintf(why, len, "session %s: %s", r->sid, o ? "already open" : "no room");
+		return -EEXIST;
+	}
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	snprintf(o->sid, sizeof(o->sid), "%s", r->sid);
+	ret = pam_start(c->acct_pam_service, r->username, &pc, &o->ph);
+	if (ret == PAM_SUCCESS) {
+		pam_set_item(o->ph, PAM_RHOST, r->client_ip);
+		pam_set_item(o->ph, PAM_TTY, "sluice");
+		ret = pam_open_session(o->ph, 0);
+	}
+	if (ret != PAM_SUCCESS) {
+		snprintf(why, len, "pam_open_session for %s: %s", r->username,
+			 pam_strerror(o->ph, ret));
+		if (o->ph)
+			pam_end(o->ph, ret);
+		free(o);
+		return -EIO;
+	}
+	HASH_ADD_STR(open_sessions, sid, o);
+	n_open++;
+	return 0;
+}
+
+static int pam_acct_close(const AcctRecord *r, char *why, size_t len)
+{
+	struct pam_open *o;
+	int ret;
+
+	HASH_FIND_STR(open_sessions, r->sid, o);
+	if (!o) {
+		/* Its open failed (logged then): nothing to close. */
+		return 0;
+	}
+	HASH_DEL(open_sessions, o);
+	n_open--;
+	ret = pam_close_session(o->ph, 0);
+	pam_end(o->ph, ret);
+	free(o);
+	if (ret != PAM_SUCCESS) {
+		snprintf(why, len, "pam_close_session for %s: %s", r->username,
+			 pam_strerror(NULL, ret));
+		return -EIO;
+	}
+	return 0;
+}
+
+int auth_pam_account(const struct sluice_config *c, const AcctRecord *r, char *why, size_t len)
+{
+	/* Acct-Status-Type: 1 Start, 2 Stop; nothing to do for the others. */
+	if (r->status == 1)
+		return pam_acct_open(c, r, why, len);
+	if (r->status == 2)
+		return pam_acct_close(r, why, len);
+	return 0;
 }

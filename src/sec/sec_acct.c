@@ -257,7 +257,7 @@ void sec_acct_init(struct sec_ctx *sec)
 {
 	struct sec_acct *a;
 
-	if (!sec->cfg->acct_radius_config)
+	if (sec->cfg->acct_backend == CONFIG_ACCT_NONE)
 		return;
 	a = talloc_zero(sec, struct sec_acct);
 	if (!a)

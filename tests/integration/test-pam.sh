@@ -10,7 +10,9 @@
 #   answers, and a prompt that echoes is answered from stdin;
 # - a PAM module that hangs (pam_exec running sleep) holds only its own login: another
 #   user logs in meanwhile, and the hung login fails after auth-helper-timeout;
-# - sluiced -t refuses a PAM service without its file.
+# - sluiced -t refuses a PAM service without its file;
+# - acct = pam[service=NAME]: a PAM session (pam_exec logs it) opened when the tunnel is
+#   up and closed when it ends.
 . "$(dirname "$0")/lib.sh"
 require_sluiced
 require_cmd useradd userdel groupadd groupdel chpasswd oathtool jq
@@ -33,7 +35,7 @@ for n in "$U" "$SLOW"; do
 	getent passwd "$n" >/dev/null && fail "user $n exists already"
 done
 on_cleanup "userdel $U 2>/dev/null; userdel $SLOW 2>/dev/null; groupdel $GN 2>/dev/null; groupdel $GS 2>/dev/null"
-on_cleanup "rm -f /etc/pam.d/$SVC /etc/pam.d/$SVC-otp /etc/pam.d/$SVC-hang"
+on_cleanup "rm -f /etc/pam.d/$SVC /etc/pam.d/$SVC-otp /etc/pam.d/$SVC-hang /etc/pam.d/$SVC-acct"
 on_cleanup "[ -s $WORK/slow.pid ] && kill \$(cat $WORK/slow.pid) 2>/dev/null"
 groupadd "$GN" || fail "groupadd $GN"
 groupadd -r "$GS" || fail "groupadd -r $GS"
@@ -63,6 +65,11 @@ chmod 755 "$WORK/hang.sh"
 printf 'auth required pam_exec.so quiet %s\nauth required pam_unix.so\naccount required pam_unix.so\n' \
 	"$WORK/hang.sh" >/etc/pam.d/$SVC-hang
 
+# acct = pam: pam_exec writes each session's open and close, with the user and host.
+printf '#!/bin/sh\necho "$PAM_TYPE $PAM_USER $PAM_RHOST" >>%s\n' "$WORK/sessions" >"$WORK/session.sh"
+chmod 755 "$WORK/session.sh"
+printf 'session required pam_exec.so %s\n' "$WORK/session.sh" >"/etc/pam.d/$SVC-acct"
+
 AUDIT=$WORK/audit.json
 pam_config()
 {
@@ -71,7 +78,8 @@ select-group = $GN
 select-group = $GS
 default-select-group = all
 audit-log = $AUDIT
-auth-helper-timeout = ${2:-15}"
+auth-helper-timeout = ${2:-15}
+${3:-}"
 }
 
 # A service without its file: sluiced -t says so.
@@ -143,4 +151,18 @@ stop_client c5 INT
 start_client c6 "$NS_C1" "$U" "$U-pw" --authgroup all
 wait_tunnel c6 20 >/dev/null || fail "no PAM login after a helper was cut off"
 stop_client c6 INT
+stop_server
+
+# acct = pam: a PAM session for the tunnel.
+pam_config "$SVC" 15 "acct = pam[service=$SVC-acct]"
+start_server
+start_client c7 "$NS_C1" "$U" "$U-pw" --authgroup all
+wait_tunnel c7 20 >/dev/null || fail "no tunnel with acct = pam"
+wait_output 10 grep -x "open_session $U $CLI_IP1" "$WORK/sessions" >/dev/null ||
+	fail "no PAM session opened for the tunnel: $(cat "$WORK/sessions" 2>&1)"
+grep -q close_session "$WORK/sessions" && fail "the PAM session closed while the tunnel is up"
+stop_client c7 INT
+wait_output 10 grep -x "close_session $U $CLI_IP1" "$WORK/sessions" >/dev/null ||
+	fail "the PAM session was not closed when the tunnel ended: $(cat "$WORK/sessions")"
+log "acct = pam: $(tr '\n' ';' <"$WORK/sessions")"
 pass

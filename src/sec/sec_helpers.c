@@ -110,17 +110,22 @@ static void helper_timeout(struct ev_loop *loop, ev_timer *t, int revents)
 						  : "the backend did not answer in time");
 }
 
-/* One message per wake-up: its handler may hand the helper to another login, or free
- * it. */
+/* One message per wake-up. A result frees the helper for the next login in the queue,
+ * which it is handed only here, once ipc_recv_dispatch is done with its channel: the
+ * hand-over fails when the helper ended right after its result, and frees the helper,
+ * channel and all. */
 static void helper_readable(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct sec_helper *h = io->data;
+	struct sec_ctx *sec = h->sec;
 	int ret = ipc_recv_dispatch(&h->ch, h->state, h);
 
 	if (ret == IPC_CLOSED)
 		helper_failed(h, "it ended");
 	else if (ret < 0 && ret != -EAGAIN)
 		helper_failed(h, ipc_last_error());
+	else if (ret >= 0)
+		dispatch_queue(sec);
 }
 
 /* A new helper from the launcher, or NULL (logged). */
@@ -380,7 +385,7 @@ static int on_result(void *ctx, void *msg, int *fds)
 	sec_auth_backend_done(w, r->ok, r->ok ? NULL : why,
 			      r->has_backend_error && r->backend_error, r->groups, r->n_groups);
 	forget_login(w);
-	dispatch_queue(h->sec);
+	/* helper_readable hands h the next login. */
 	return 0;
 }
 

@@ -31,17 +31,6 @@
 /* How long sec waits for the launcher to fork a helper. */
 #define LAUNCHER_TIMEOUT_MS 5000
 
-struct sec_helper {
-	struct sec_helper *next, *prev; /* sec->helpers (utlist) */
-	struct sec_ctx *sec;
-	pid_t pid;
-	unsigned state;
-	struct ipc_channel ch;
-	ev_io io;
-	ev_timer timer;
-	struct sec_worker *w; /* whose login it serves; NULL when idle */
-};
-
 static int on_prompt(void *ctx, void *msg, int *fds);
 static int on_result(void *ctx, void *msg, int *fds);
 
@@ -389,11 +378,16 @@ static int on_result(void *ctx, void *msg, int *fds)
 	return 0;
 }
 
-int sec_helpers_start(struct sec_ctx *sec)
+void sec_helpers_init(struct sec_ctx *sec)
 {
 	sec->launcher_fd = -1;
 	ev_init(&sec->queue_timer, queue_expired);
 	sec->queue_timer.data = sec;
+}
+
+int sec_helpers_start(struct sec_ctx *sec)
+{
+	sec_helpers_init(sec);
 	if (!auth_helpers_needed(sec->cfg))
 		return 0;
 	return auth_launcher_start(sec->cfg, &sec->launcher_fd, &sec->launcher_pid);

@@ -97,7 +97,17 @@ enum sec_worker_state {
 	SECW_WAIT = 1 << 4, /* an auth helper works on the login (sec_helpers.c) */
 };
 
-struct sec_helper;
+/* An auth helper as sec sees it (sec_helpers.c; its states are SAS_ there). */
+struct sec_helper {
+	struct sec_helper *next, *prev; /* sec->helpers (utlist) */
+	struct sec_ctx *sec;
+	pid_t pid;
+	unsigned state;
+	struct ipc_channel ch;
+	ev_io io;
+	ev_timer timer;       /* the bound of the step it is in; stopped when idle */
+	struct sec_worker *w; /* whose login it serves; NULL when idle */
+};
 
 struct sec_worker {
 	struct sec_worker *next, *prev; /* sec->workers (utlist) */
@@ -244,6 +254,9 @@ const char *sec_otp_check(struct sec_ctx *sec, TALLOC_CTX *tmp, const char *user
 /* sec_helpers.c */
 /* Logins that wait for a free auth helper, beyond which a login is refused at once. */
 #define SEC_LOGIN_QUEUE_MAX 256
+/* No launcher (launcher_fd -1) and the queue's timer ready; sec_helpers_start begins
+ * with it, and a test that plays the launcher calls it, then sets launcher_fd. */
+void sec_helpers_init(struct sec_ctx *sec);
 /* Before sec drops its capabilities: forks the auth helper launcher when a backend
  * needs it. 0 or a negative errno (logged). */
 int sec_helpers_start(struct sec_ctx *sec);

@@ -31,17 +31,6 @@
 /* How long sec waits for the launcher to fork a helper. */
 #define LAUNCHER_TIMEOUT_MS 5000
 
-struct sec_helper {
-	struct sec_helper *next, *prev; /* sec->helpers (utlist) */
-	struct sec_ctx *sec;
-	pid_t pid;
-	unsigned state;
-	struct ipc_channel ch;
-	ev_io io;
-	ev_timer timer;
-	struct sec_worker *w; /* whose login it serves; NULL when idle */
-};
-
 static int on_prompt(void *ctx, void *msg, int *fds);
 static int on_result(void *ctx, void *msg, int *fds);
 
@@ -110,17 +99,22 @@ static void helper_timeout(struct ev_loop *loop, ev_timer *t, int revents)
 						  : "the backend did not answer in time");
 }
 
-/* One message per wake-up: its handler may hand the helper to another login, or free
- * it. */
+/* One message per wake-up. A result frees the helper for the next login in the queue,
+ * which it is handed only here, once ipc_recv_dispatch is done with its channel: the
+ * hand-over fails when the helper ended right after its result, and frees the helper,
+ * channel and all. */
 static void helper_readable(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct sec_helper *h = io->data;
+	struct sec_ctx *sec = h->sec;
 	int ret = ipc_recv_dispatch(&h->ch, h->state, h);
 
 	if (ret == IPC_CLOSED)
 		helper_failed(h, "it ended");
 	else if (ret < 0 && ret != -EAGAIN)
 		helper_failed(h, ipc_last_error());
+	else if (ret >= 0)
+		dispatch_queue(sec);
 }
 
 int sec_launcher_spawn(struct sec_ctx *sec, enum sec_helper_kind kind, int *fd, pid_t *pid)
@@ -400,17 +394,22 @@ static int on_result(void *ctx, void *msg, int *fds)
 			      conf);
 	talloc_free(conf);
 	forget_login(w);
-	dispatch_queue(h->sec);
+	/* helper_readable hands h the next login. */
 	return 0;
 }
 
-int sec_helpers_start(struct sec_ctx *sec)
+void sec_helpers_init(struct sec_ctx *sec)
 {
 	sec->launcher_fd = -1;
 	ev_init(&sec->queue_timer, queue_expired);
 	sec->queue_timer.data = sec;
-	sec_acct_init(sec);
 	sec->dae_fd = -1;
+}
+
+int sec_helpers_start(struct sec_ctx *sec)
+{
+	sec_helpers_init(sec);
+	sec_acct_init(sec);
 	if (!auth_helpers_needed(sec->cfg))
 		return 0;
 	return auth_launcher_start(sec->cfg, &sec->launcher_fd, &sec->launcher_pid);

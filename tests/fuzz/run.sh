@@ -10,8 +10,9 @@
 #
 # Environment: top_srcdir (default: the repository), FUZZ_SECONDS (default 30, 20
 # under CI), FUZZ_OUT (build and run directory; default a new directory under /tmp,
-# removed unless something failed), CC (default clang). top_builddir is accepted and
-# not needed: nothing is taken from the main build.
+# removed unless something failed), FUZZ_ONLY (names of harnesses, separated by spaces:
+# only these are built and run; default all), CC (default clang). top_builddir is
+# accepted and not needed: nothing is taken from the main build.
 
 # name | archives of the fuzz build, a caller before what it calls (libsluice-NAME.a) |
 # pkg-config modules, and -lNAME for libraries without one (libev) | libFuzzer options
@@ -35,6 +36,7 @@ HARNESSES=(
 	"dtls_frame  | worker                 |                                    |"
 	"ctl         | main config common ipc | talloc libprotobuf-c gnutls inih libnftables jansson libsystemd libmicrohttpd -lev -lpthread |"
 	"sec_worker  | sec passwd config common ipc | talloc libprotobuf-c gnutls inih libcrypt libcap libseccomp liboath radcli -lev -lpam |"
+	"sec_helper  | sec passwd config common ipc | talloc libprotobuf-c gnutls inih libcrypt libcap libseccomp liboath radcli -lev -lpam |"
 	"main_worker | main config common ipc | talloc libprotobuf-c gnutls inih libnftables jansson libsystemd libmicrohttpd -lev -lpthread |"
 )
 
@@ -65,6 +67,18 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 trim() { sed 's/^[[:space:]]*//; s/[[:space:]]*$//' <<<"$1"; }
+
+if [ -n "${FUZZ_ONLY:-}" ]; then
+	kept=()
+	for row in "${HARNESSES[@]}"; do
+		[[ " $FUZZ_ONLY " = *" $(trim "${row%%|*}") "* ]] && kept+=("$row")
+	done
+	[ ${#kept[@]} -gt 0 ] || {
+		echo "fuzz: FUZZ_ONLY names no harness: $FUZZ_ONLY"
+		exit 1
+	}
+	HARNESSES=("${kept[@]}")
+fi
 
 # build_archives NAME...: copies the sources (without generated or built files) to
 # $build, configures them with $CC and makes src/libsluice-NAME.a for each NAME.

@@ -112,6 +112,8 @@ static void helper_gone(struct sec_acct *a, const char *why)
 	pump(a);
 }
 
+/* The next record goes out after the dispatch has returned: sending may fail and replace
+ * the helper, whose channel the dispatch still uses. */
 static void acct_readable(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct sec_acct *a = io->data;
@@ -121,6 +123,8 @@ static void acct_readable(struct ev_loop *loop, ev_io *io, int revents)
 		helper_gone(a, "it ended");
 	else if (ret < 0 && ret != -EAGAIN)
 		helper_gone(a, ipc_last_error());
+	else
+		pump(a);
 }
 
 static void acct_timeout(struct ev_loop *loop, ev_timer *t, int revents)
@@ -182,7 +186,6 @@ static int on_done(void *ctx, void *msg, int *fds)
 		retry_head(a, d->reason && strlen(d->reason) < AUTH_HELPER_MAX_TEXT
 				  ? d->reason
 				  : "refused");
-	pump(a);
 	return 0;
 }
 

@@ -74,7 +74,9 @@ void ipc_channel_init(struct ipc_channel *ch, int fd, const struct ipc_route *ro
  * unpack or lacks a required field), -EMSGSIZE oversize, -EBADMSG unknown type, -EPERM
  * wrong state or repeated IPC_ONCE, -EBADF wrong fd count, or the handler's error.
  * Every received fd is closed on error before the handler is called. On any negative
- * return except -EAGAIN, ipc_last_error() says what happened, naming the channel. */
+ * return except -EAGAIN, ipc_last_error() says what happened, naming the channel.
+ * ch is used again after the handler returns (its buffer is wiped): a handler must not
+ * free ch or call ipc_channel_init on it; work that may do so waits for the return. */
 int ipc_recv_dispatch(struct ipc_channel *ch, uint32_t state, void *ctx);
 
 /* Sends one message with nfds fds (MSG_NOSIGNAL, retries EINTR). Returns 0 or a negative

@@ -5,9 +5,10 @@
  * launcher only forks: sec asks (SA_SPAWN), it makes a socket pair, forks a helper on one
  * end and hands sec the other (SA_SPAWNED); children it does not wait for are reaped by
  * the kernel (SA_NOCLDWAIT). It keeps CAP_SETUID and CAP_SETGID only, for the RADIUS
- * helpers, which read radcli's files as root and then run as run-as-user under their own
- * seccomp filter; a PAM helper drops every capability (sec_privdrop) and keeps root's
- * uid, which pam_unix needs to read /etc/shadow.
+ * and LDAP helpers, which read their secrets as root (radcli's files; the LDAP service
+ * account's password and CAs) and then run as run-as-user under their own seccomp
+ * filter; a PAM helper drops every capability (sec_privdrop) and keeps root's uid, which
+ * pam_unix needs to read /etc/shadow.
  *
  * A helper serves one login at a time. Its own alarm bounds each step of a backend
  * (auth-helper-timeout): a PAM module that hangs ends the helper, and sec sees its
@@ -124,6 +125,8 @@ static void __attribute__((noreturn)) helper_run(const struct sluice_config *c)
 		alarm(c->auth_helper_timeout);
 		if (c->password_backend == CONFIG_PW_RADIUS)
 			auth_radius_login(c, tmp, l, &hc.conv, &r);
+		else if (c->password_backend == CONFIG_PW_LDAP)
+			auth_ldap_login(c, tmp, l, &hc.conv, &r);
 		else
 			auth_pam_login(c, tmp, l, &hc.conv, &r);
 		alarm(0);
@@ -150,6 +153,19 @@ static int helper_drop_to_user(const struct sluice_config *c)
 	return 0;
 }
 
+/* A backend that talks to the network: what it reads as root (prepare), then
+ * run-as-user under its own filter (sandbox). A prepare that fails ends the helper. */
+static int network_backend(const struct sluice_config *c,
+			   int (*prepare)(const struct sluice_config *c), int (*sandbox)(void))
+{
+	int ret;
+
+	if (prepare(c) < 0)
+		_exit(1);
+	ret = helper_drop_to_user(c);
+	return ret < 0 ? ret : sandbox();
+}
+
 /* One helper, on its end of a new socket pair. */
 static void __attribute__((noreturn)) helper_start(const struct sluice_config *c, int fd)
 {
@@ -160,17 +176,15 @@ static void __attribute__((noreturn)) helper_start(const struct sluice_config *c
 	signal(SIGALRM, SIG_DFL);
 	if (dup2(fd, AUTH_CHANNEL_FD) < 0 || close_range(AUTH_CHANNEL_FD + 1, ~0U, 0) < 0)
 		_exit(1);
-	if (c->password_backend == CONFIG_PW_RADIUS) {
-		/* radcli's files (the servers file holds the secret) are read as root; the
-		 * network is then talked to as run-as-user, under the helper's filter. */
-		if (auth_radius_prepare(c) < 0)
-			_exit(1);
-		ret = helper_drop_to_user(c);
-		if (ret == 0)
-			ret = auth_radius_sandbox_install();
-	} else {
+	/* radcli's files (the servers file holds the secret), and the LDAP service
+	 * account's password file and CAs, are read as root; the network is then talked to
+	 * as run-as-user, under the helper's filter. */
+	if (c->password_backend == CONFIG_PW_RADIUS)
+		ret = network_backend(c, auth_radius_prepare, auth_radius_sandbox_install);
+	else if (c->password_backend == CONFIG_PW_LDAP)
+		ret = network_backend(c, auth_ldap_prepare, auth_ldap_sandbox_install);
+	else
 		ret = sec_privdrop();
-	}
 	if (ret < 0) {
 		log_err("auth helper: cannot drop privileges: %s", strerror(-ret));
 		_exit(1);

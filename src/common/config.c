@@ -307,6 +307,10 @@ static int check_complete(struct load_ctx *lc)
 				    key->name, why);
 		if (ret < 0)
 			return fail(lc, ret, "%s: out of memory", lc->name);
+		/* A derived configuration would repeat the main file's warnings. */
+		if (arg.warning && lc->mode == LOAD_GLOBAL &&
+		    add_warning_at(lc, lc->lines[i], arg.warning) < 0)
+			return fail(lc, -ENOMEM, "%s: out of memory", lc->name);
 	}
 	return lc->mode == LOAD_GLOBAL ? check_families(lc) : 0;
 }
@@ -682,6 +686,8 @@ static int check_pam_service(const struct sluice_config *cfg, char *err, size_t 
 
 int config_check_system(struct sluice_config *cfg, char *err, size_t errlen)
 {
+	bool ldap = ((cfg->auth_required | cfg->auth_alternatives) & CONFIG_AUTH_PASSWORD) &&
+		    cfg->password_backend == CONFIG_PW_LDAP;
 	const struct {
 		const char *key, *path;
 	} files[] = {
@@ -696,6 +702,9 @@ int config_check_system(struct sluice_config *cfg, char *err, size_t errlen)
 	    {"auth", cfg->password_backend == CONFIG_PW_RADIUS ? cfg->radius_config : NULL},
 	    {"acct", cfg->acct_radius_config},
 	    {"radius-dae-secret-file", cfg->radius_dae_secret_file},
+	    /* What an LDAP helper reads as root when it starts. */
+	    {"ldap-bind-password-file", ldap ? cfg->ldap_bind_password_file : NULL},
+	    {"ldap-ca-cert", ldap ? cfg->ldap_ca_cert : NULL},
 	};
 	struct passwd *pw;
 	struct group *gr;

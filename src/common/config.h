@@ -14,7 +14,7 @@
 #include <talloc.h>
 
 enum config_auth_method {
-	CONFIG_AUTH_PASSWORD = 1 << 0, /* a password method: plain, pam or radius */
+	CONFIG_AUTH_PASSWORD = 1 << 0, /* a password method: plain, pam, radius or ldap */
 	CONFIG_AUTH_CERT = 1 << 1,
 };
 
@@ -23,6 +23,7 @@ enum config_password_backend {
 	CONFIG_PW_PLAIN = 0, /* plain[passwd=FILE], in sec */
 	CONFIG_PW_PAM,       /* pam[...], in sec's auth helpers */
 	CONFIG_PW_RADIUS,    /* radius[...], in sec's auth helpers */
+	CONFIG_PW_LDAP,      /* ldap, set up by the ldap-* keys, in sec's auth helpers */
 };
 
 struct sluice_config {
@@ -55,6 +56,20 @@ struct sluice_config {
 	char *radius_dae_secret_file; /* its shared secret (first line) */
 	char **radius_dae_clients;  /* addresses it takes requests from */
 	size_t n_radius_dae_clients;
+	/* auth = ldap: the directory and how users and their groups are found in it */
+	char *ldap_uri;             /* ldap:// or ldaps:// URIs, space-separated (failover) */
+	char *ldap_base;            /* where users are searched (subtree) */
+	char *ldap_bind_dn;         /* the service account; NULL: an anonymous search */
+	char *ldap_bind_password_file; /* its password (first line), read as root */
+	char *ldap_user_filter;     /* %s: the user name, escaped as RFC 4515 says */
+	char *ldap_group_attribute; /* of the user entry, naming groups; NULL: none */
+	char *ldap_group_filter;    /* a group search (%d: the user's DN, %s: the name) */
+	char *ldap_group_base;      /* where groups are searched; NULL: ldap_base */
+	char *ldap_group_name_attribute; /* the name of a group the search finds */
+	char *ldap_required_group;  /* NULL: any user the filter finds may log in */
+	bool ldap_starttls;         /* ldap:// URIs go over StartTLS */
+	char *ldap_ca_cert;         /* CAs the server's certificate must chain to */
+	unsigned ldap_timeout;      /* seconds per network operation and search */
 	unsigned auth_helpers;      /* auth helper processes at most */
 	unsigned auth_helper_timeout; /* seconds one step of a backend may take */
 	char *passwd_file;          /* of the plain method, wherever it is named */

@@ -1,5 +1,6 @@
 #include "config.h"
 #include "common/config.h"
+#include "common/config_ldap.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -542,8 +543,17 @@ static int parse_acct(struct config_arg *arg)
 	return ret;
 }
 
-/* pam[gid-min=N,service=NAME] or radius[config=FILE,groupconfig=BOOL,nas-identifier=NAME]:
- * the password method in cfg, its canonical text in the key's list. */
+/* ldap is set up by the ldap-* keys, which the man page and --dump-config show like
+ * every other key. */
+static int ldap_option(struct config_arg *arg, const char *key, size_t klen, const char *val,
+		       size_t vlen)
+{
+	return bad(arg, "ldap takes no options: the ldap-* keys set it up (ldap-uri, ldap-base, "
+			"...)");
+}
+
+/* pam[gid-min=N,service=NAME], radius[config=FILE,groupconfig=BOOL,nas-identifier=NAME] or
+ * ldap: the password method in cfg, its canonical text in the key's list. */
 static int parse_backend(struct config_arg *arg, enum config_password_backend be)
 {
 	struct sluice_config *c = arg->cfg;
@@ -560,6 +570,9 @@ static int parse_backend(struct config_arg *arg, enum config_password_backend be
 		text = ret < 0 ? NULL
 			       : talloc_asprintf(c, "pam[gid-min=%u,service=%s]", c->pam_gid_min,
 						 c->pam_service);
+	} else if (be == CONFIG_PW_LDAP) {
+		ret = method_options(arg, 4, "ldap", ldap_option);
+		text = ret < 0 ? NULL : talloc_strdup(c, "ldap");
 	} else {
 		TALLOC_FREE(c->radius_config);
 		TALLOC_FREE(c->radius_nas_identifier);
@@ -587,10 +600,20 @@ static int parse_backend(struct config_arg *arg, enum config_password_backend be
 	return ret;
 }
 
+/* The password methods that run in auth helpers, by the name auth gives them. */
+static const struct {
+	const char *name;
+	enum config_password_backend be;
+} helper_methods[] = {
+    {"pam", CONFIG_PW_PAM},
+    {"radius", CONFIG_PW_RADIUS},
+    {"ldap", CONFIG_PW_LDAP},
+};
+
 /* One method of auth or enable-auth: plain[passwd=FILE] or plain[passwd=FILE,otp=FILE]
- * (stored in that form), pam[...], radius[...] or certificate. A method may be named once
- * in the two keys together, and only one password method (plain, pam or radius) is
- * allowed, as in ocserv. */
+ * (stored in that form), pam[...], radius[...], ldap or certificate. A method may be
+ * named once in the two keys together, and only one password method (plain, pam, radius
+ * or ldap) is allowed, as in ocserv. */
 static int parse_auth(struct config_arg *arg)
 {
 	const char *v = arg->value;
@@ -608,11 +631,14 @@ static int parse_auth(struct config_arg *arg)
 		*bits |= CONFIG_AUTH_CERT;
 		return list_add(arg, v);
 	}
-	if ((mlen == 3 && strncmp(v, "pam", 3) == 0) || (mlen == 6 && strncmp(v, "radius", 6) == 0)) {
+	for (size_t i = 0; i < sizeof(helper_methods) / sizeof(helper_methods[0]); i++) {
+		if (mlen != strlen(helper_methods[i].name) ||
+		    strncmp(v, helper_methods[i].name, mlen) != 0)
+			continue;
 		if (named & CONFIG_AUTH_PASSWORD)
-			return bad(arg, "only one password method (plain, pam or radius) may be "
-					"named in auth and enable-auth");
-		ret = parse_backend(arg, mlen == 3 ? CONFIG_PW_PAM : CONFIG_PW_RADIUS);
+			return bad(arg, "only one password method (plain, pam, radius or ldap) may "
+					"be named in auth and enable-auth");
+		ret = parse_backend(arg, helper_methods[i].be);
 		if (ret == 0)
 			*bits |= CONFIG_AUTH_PASSWORD;
 		return ret;
@@ -621,14 +647,15 @@ static int parse_auth(struct config_arg *arg)
 		return bad(arg,
 			   "unsupported authentication method '%.*s' (sluice supports "
 			   "plain[passwd=FILE,otp=FILE], pam[gid-min=N,service=NAME], "
-			   "radius[config=FILE,groupconfig=BOOL,nas-identifier=NAME] and certificate)",
+			   "radius[config=FILE,groupconfig=BOOL,nas-identifier=NAME], ldap and "
+			   "certificate)",
 			   (int)(mlen > 32 ? 32 : mlen), v);
 	ret = plain_files(arg, v, &pwo, &otpo);
 	if (ret < 0)
 		return ret;
 	if (named & CONFIG_AUTH_PASSWORD)
-		return bad(arg, "only one password method (plain, pam or radius) may be named in "
-				"auth and enable-auth");
+		return bad(arg, "only one password method (plain, pam, radius or ldap) may be named "
+				"in auth and enable-auth");
 	pw = talloc_strndup(arg->cfg, pwo.file, pwo.len);
 	if (pw && otpo.file)
 		otp = talloc_strndup(arg->cfg, otpo.file, otpo.len);
@@ -667,6 +694,32 @@ static int check_dae(struct config_arg *arg)
 	return 0;
 }
 
+static bool ldap_in_use(const struct sluice_config *c)
+{
+	return ((c->auth_required | c->auth_alternatives) & CONFIG_AUTH_PASSWORD) &&
+	       c->password_backend == CONFIG_PW_LDAP;
+}
+
+/* auth = ldap needs to know the directory, and one LDAP operation must end before the
+ * helper's own deadline does, so that a server that does not answer is reported as such. */
+static int check_ldap(struct config_arg *arg)
+{
+	const struct sluice_config *c = arg->cfg;
+
+	if (!c->ldap_uri)
+		return bad(arg, "ldap needs ldap-uri, the directory's ldap:// or ldaps:// URI");
+	if (!c->ldap_base)
+		return bad(arg, "ldap needs ldap-base, the DN under which users are searched");
+	/* A simple bind with a DN and no password is an anonymous one that "succeeds". */
+	if (!c->ldap_bind_dn != !c->ldap_bind_password_file)
+		return bad(arg, "ldap-bind-dn and ldap-bind-password-file go together (neither: an "
+				"anonymous search)");
+	if (c->ldap_timeout >= c->auth_helper_timeout)
+		return bad(arg, "ldap-timeout (%u s) must be below auth-helper-timeout (%u s)",
+			   c->ldap_timeout, c->auth_helper_timeout);
+	return 0;
+}
+
 /* Certificate authentication needs the CA that signs the client certificates. */
 static int check_auth(struct config_arg *arg)
 {
@@ -675,6 +728,68 @@ static int check_auth(struct config_arg *arg)
 	if (((c->auth_required | c->auth_alternatives) & CONFIG_AUTH_CERT) && !c->ca_cert)
 		return bad(arg, "certificate authentication needs ca-cert, the CA that signs the "
 				"client certificates");
+	return ldap_in_use(c) ? check_ldap(arg) : 0;
+}
+
+static int parse_ldap_uri(struct config_arg *arg)
+{
+	const char *why;
+
+	if (strlen(arg->value) > arg->key->max)
+		return bad(arg, "too long (at most %u bytes)", arg->key->max);
+	why = config_ldap_uri_check(arg->value);
+	if (why)
+		return bad(arg, "'%.64s': %s", arg->value, why);
+	return set_string(arg, arg->value);
+}
+
+/* The ldap-* keys do nothing without auth = ldap: say so once, at ldap-uri. */
+static int check_ldap_uri(struct config_arg *arg)
+{
+	if (!ldap_in_use(arg->cfg))
+		arg->warning = "key 'ldap-uri': not used, as auth and enable-auth name no ldap "
+			       "method";
+	return 0;
+}
+
+/* ldap-user-filter takes the user name (%s); ldap-group-filter the user's DN (%d) and
+ * name. */
+static int parse_ldap_filter(struct config_arg *arg)
+{
+	bool group = strcmp(arg->key->name, "ldap-group-filter") == 0;
+	const char *why;
+
+	if (strlen(arg->value) > arg->key->max)
+		return bad(arg, "too long (at most %u bytes)", arg->key->max);
+	why = config_ldap_filter_check(arg->value, group ? "ds" : "s");
+	if (why)
+		return bad(arg, "'%.64s': %s (%s)", arg->value, why,
+			   group ? "%d is the user's DN, %s the user name, %% a literal %"
+				 : "%s is the user name, %% a literal %");
+	return set_string(arg, arg->value);
+}
+
+static int parse_ldap_attribute(struct config_arg *arg)
+{
+	const char *why;
+
+	if (strlen(arg->value) > arg->key->max)
+		return bad(arg, "too long (at most %u bytes)", arg->key->max);
+	why = config_ldap_attribute_check(arg->value);
+	if (why)
+		return bad(arg, "'%.64s': %s", arg->value, why);
+	return set_string(arg, arg->value);
+}
+
+/* Passwords in clear text: allowed (a test directory, a link that is already
+ * encrypted), never silently. */
+static int check_ldap_starttls(struct config_arg *arg)
+{
+	const struct sluice_config *c = arg->cfg;
+
+	if (!c->ldap_starttls && ldap_in_use(c) && c->ldap_uri && strstr(c->ldap_uri, "ldap://"))
+		arg->warning = "key 'ldap-starttls': false: passwords go to the ldap:// servers of "
+			       "ldap-uri in clear text";
 	return 0;
 }
 
@@ -1175,6 +1290,11 @@ static const struct config_type t_ipv6_net = {"IPv6 network", parse_ipv6_network
 					      false};
 static const struct config_type t_ipv6_len = {"number", parse_uint, dump_uint_set, false};
 static const struct config_type t_log_level = {"number", parse_log_level, dump_log_level, false};
+static const struct config_type t_ldap_uri = {"LDAP URIs", parse_ldap_uri, dump_string, false};
+static const struct config_type t_ldap_filter = {"LDAP filter", parse_ldap_filter, dump_string,
+						 false};
+static const struct config_type t_ldap_attribute = {"attribute name", parse_ldap_attribute,
+						    dump_string, false};
 /* A network behind one client (site-to-site), of either family, and not everything
  * (the client could then send from any address). */
 static int parse_iroute(struct config_arg *arg)
@@ -1213,8 +1333,9 @@ const struct config_key config_keys[] = {
      "with ,otp=FILE also a one-time password from an oath-toolkit users file), or "
      "pam[gid-min=N,service=NAME] (the PAM service, default sluice; groups from NSS, those "
      "below gid-min left out), or radius[config=FILE,groupconfig=BOOL,nas-identifier=NAME] "
-     "(radcli's configuration; groupconfig: Class or Filter-Id names the group), and/or "
-     "certificate (a client certificate signed by ca-cert); every method named must pass",
+     "(radcli's configuration; groupconfig: Class or Filter-Id names the group), or ldap "
+     "(a directory, set up by the ldap-* keys), and/or certificate (a client certificate "
+     "signed by ca-cert); every method named must pass",
      check_auth},
     {"enable-auth", &t_auth, OFF(enable_auth), OFF(n_enable_auth), 0, 2, NULL, 0,
      "an alternative to auth (repeatable, the same methods): one of them passing alone "
@@ -1236,11 +1357,52 @@ const struct config_key config_keys[] = {
      "address a Disconnect-Request or CoA-Request may come from (repeatable); others are "
      "dropped"},
     {"auth-helpers", &t_uint, OFF(auth_helpers), 0, 1, 256, "16", 0,
-     "auth helper processes (PAM and RADIUS logins) at most; a login that finds them all "
-     "busy waits for one, at most auth-helper-timeout"},
+     "auth helper processes (PAM, RADIUS and LDAP logins) at most; a login that finds them "
+     "all busy waits for one, at most auth-helper-timeout"},
     {"auth-helper-timeout", &t_uint, OFF(auth_helper_timeout), 0, 1, 25, "15", 0,
-     "seconds one step of a PAM or RADIUS login may take (a module or server that does not "
-     "answer is cut off and the login fails); the user's own answers have auth-timeout"},
+     "seconds one step of a PAM, RADIUS or LDAP login may take (a module or server that does "
+     "not answer is cut off and the login fails); the user's own answers have auth-timeout"},
+    {"ldap-uri", &t_ldap_uri, OFF(ldap_uri), 0, 0, 1024, NULL, SL,
+     "auth = ldap: the directory's servers, ldap://HOST[:PORT] (StartTLS, see ldap-starttls) "
+     "or ldaps://HOST[:PORT], several separated by spaces, tried in turn",
+     check_ldap_uri},
+    {"ldap-base", &t_string, OFF(ldap_base), 0, 0, 1024, NULL, SL,
+     "auth = ldap: the DN under which users are searched (the whole subtree)"},
+    {"ldap-bind-dn", &t_string, OFF(ldap_bind_dn), 0, 0, 1024, NULL, SL,
+     "auth = ldap: the service account that searches for users; unset: an anonymous search"},
+    {"ldap-bind-password-file", &t_path, OFF(ldap_bind_password_file), 0, 0, PATH_LEN_MAX,
+     NULL, SL,
+     "file whose first line is ldap-bind-dn's password (read as root when an auth helper "
+     "starts; make it root's, mode 0600)"},
+    {"ldap-user-filter", &t_ldap_filter, OFF(ldap_user_filter), 0, 0, 1024, "(uid=%s)", SL,
+     "the search filter that finds a user's entry; %s is the user name, escaped (RFC 4515), "
+     "%% a literal %; it must find exactly one entry (Active Directory: "
+     "(sAMAccountName=%s))"},
+    {"ldap-group-attribute", &t_ldap_attribute, OFF(ldap_group_attribute), 0, 0, 64, NULL, SL,
+     "an attribute of the user's entry that names the user's groups (memberOf, "
+     "departmentNumber); a value that is a DN names the group by its first RDN's value "
+     "(cn=staff,ou=groups,... is staff); unset: none"},
+    {"ldap-group-filter", &t_ldap_filter, OFF(ldap_group_filter), 0, 0, 1024, NULL, SL,
+     "a search for the user's groups under ldap-group-base: %d is the user's DN, %s the user "
+     "name (both escaped), e.g. (member=%d); unset: no search"},
+    {"ldap-group-base", &t_string, OFF(ldap_group_base), 0, 0, 1024, NULL, SL,
+     "the DN under which ldap-group-filter searches; unset: ldap-base"},
+    {"ldap-group-name-attribute", &t_ldap_attribute, OFF(ldap_group_name_attribute), 0, 0, 64,
+     "cn", SL, "the attribute of a group found by ldap-group-filter that is its name"},
+    {"ldap-required-group", &t_string, OFF(ldap_required_group), 0, 0, 255, NULL, SL,
+     "a group (from ldap-group-attribute or ldap-group-filter) a user must be in to log in; "
+     "unset: any user that ldap-user-filter finds"},
+    {"ldap-starttls", &t_bool, OFF(ldap_starttls), 0, 0, 0, "true", SL,
+     "ldap:// URIs go over StartTLS; false sends passwords in clear text to them (warned "
+     "about at load)",
+     check_ldap_starttls},
+    {"ldap-ca-cert", &t_path, OFF(ldap_ca_cert), 0, 0, PATH_LEN_MAX,
+     "/etc/ssl/certs/ca-certificates.crt", SL,
+     "CAs (PEM) that the LDAP server's certificate must chain to; the certificate must also "
+     "name the host of ldap-uri (verification cannot be turned off)"},
+    {"ldap-timeout", &t_uint, OFF(ldap_timeout), 0, 1, 24, "5", SL,
+     "seconds an LDAP server has to accept a connection, answer an operation or a search; "
+     "below auth-helper-timeout, which bounds the whole login"},
     {"cert-user-oid", &t_cert_oid, OFF(cert_user_oid), 0, 0, 0, "2.5.4.3", R,
      "where a client certificate names its user: an OID of its subject (2.5.4.3 the CN, "
      "0.9.2342.19200300.100.1.1 the UID) or SAN(rfc822name), SAN(dnsname), SAN(uri)"},

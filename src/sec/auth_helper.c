@@ -5,9 +5,10 @@
  * launcher only forks: sec asks (SA_SPAWN), it makes a socket pair, forks a helper on one
  * end and hands sec the other (SA_SPAWNED); children it does not wait for are reaped by
  * the kernel (SA_NOCLDWAIT). It keeps CAP_SETUID and CAP_SETGID only, for the RADIUS
- * helpers, which read radcli's files as root and then run as run-as-user under their own
- * seccomp filter; a PAM helper drops every capability (sec_privdrop) and keeps root's
- * uid, which pam_unix needs to read /etc/shadow.
+ * and LDAP helpers, which read their secrets as root (radcli's files; the LDAP service
+ * account's password and CAs) and then run as run-as-user under their own seccomp
+ * filter; a PAM helper drops every capability (sec_privdrop) and keeps root's uid, which
+ * pam_unix needs to read /etc/shadow.
  *
  * A helper serves one login at a time. Its own alarm bounds each step of a backend
  * (auth-helper-timeout): a PAM module that hangs ends the helper, and sec sees its
@@ -125,6 +126,8 @@ static void __attribute__((noreturn)) helper_run(const struct sluice_config *c)
 		alarm(c->auth_helper_timeout);
 		if (c->password_backend == CONFIG_PW_RADIUS)
 			auth_radius_login(c, tmp, l, &hc.conv, &r);
+		else if (c->password_backend == CONFIG_PW_LDAP)
+			auth_ldap_login(c, tmp, l, &hc.conv, &r);
 		else
 			auth_pam_login(c, tmp, l, &hc.conv, &r);
 		alarm(0);
@@ -179,13 +182,19 @@ static int helper_drop_to_user(const struct sluice_config *c)
 	return 0;
 }
 
+/* run-as-user, then the filter of a helper that talks to the network. */
+static int drop_and_filter(const struct sluice_config *c, int (*sandbox)(void))
+{
+	int ret = helper_drop_to_user(c);
+
+	return ret < 0 ? ret : sandbox();
+}
+
 /* The DAE listener's drop: run-as-user under the RADIUS helpers' table (UDP, its
  * channel). */
 static int dae_drop(const struct sluice_config *c)
 {
-	int ret = helper_drop_to_user(c);
-
-	return ret < 0 ? ret : auth_radius_sandbox_install();
+	return drop_and_filter(c, auth_radius_sandbox_install);
 }
 
 /* RADIUS (logins or accounting): radcli's files (the servers file holds the secret) are
@@ -193,12 +202,18 @@ static int dae_drop(const struct sluice_config *c)
  * filter. */
 static int radius_helper_setup(const struct sluice_config *c, const char *config)
 {
-	int ret;
-
 	if (auth_radius_prepare(config) < 0)
 		return -EINVAL;
-	ret = helper_drop_to_user(c);
-	return ret < 0 ? ret : auth_radius_sandbox_install();
+	return drop_and_filter(c, auth_radius_sandbox_install);
+}
+
+/* LDAP: the service account's password file and ldap-ca-cert's CAs are read as root; the
+ * directory is then talked to as run-as-user, under the LDAP helpers' filter. */
+static int ldap_helper_setup(const struct sluice_config *c)
+{
+	if (auth_ldap_prepare(c) < 0)
+		return -EINVAL;
+	return drop_and_filter(c, auth_ldap_sandbox_install);
 }
 
 /* One helper, on its end of a new socket pair: an accounting helper, or one that serves
@@ -222,6 +237,8 @@ static void __attribute__((noreturn)) helper_start(const struct sluice_config *c
 		ret = radius_helper_setup(c, c->acct_radius_config);
 	else if (c->password_backend == CONFIG_PW_RADIUS)
 		ret = radius_helper_setup(c, c->radius_config);
+	else if (c->password_backend == CONFIG_PW_LDAP)
+		ret = ldap_helper_setup(c);
 	else
 		ret = sec_privdrop();
 	if (ret < 0) {

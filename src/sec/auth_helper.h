@@ -1,6 +1,6 @@
 /* sec's auth helpers, from their own side: the launcher that forks them and the loop of
- * one helper (auth_helper.c), and the backends they run (auth_pam.c). sec's side of the
- * pool is sec_helpers.c. */
+ * one helper (auth_helper.c), and the backends they run (auth_pam.c, auth_radius.c,
+ * auth_ldap.c). sec's side of the pool is sec_helpers.c. */
 #ifndef SLUICE_AUTH_HELPER_H
 #define SLUICE_AUTH_HELPER_H
 
@@ -56,6 +56,13 @@ void auth_radius_login(const struct sluice_config *c, TALLOC_CTX *ctx, const SaL
  * never returns. */
 void dae_helper_run(const struct sluice_config *c, int channel,
 		    int (*drop)(const struct sluice_config *c)) __attribute__((noreturn));
+
+/* auth_ldap.c: reads the service account's password and ldap-ca-cert's CAs (as root,
+ * before the helper drops its privileges); then one LDAP login at a time, as
+ * auth_pam_login. */
+int auth_ldap_prepare(const struct sluice_config *c);
+void auth_ldap_login(const struct sluice_config *c, TALLOC_CTX *ctx, const SaLogin *l,
+		     struct auth_conv *conv, SaResult *r);
 
 /* Whether c names a backend that runs in auth helpers. */
 bool auth_helpers_needed(const struct sluice_config *c);

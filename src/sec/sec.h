@@ -204,6 +204,8 @@ int sec_sandbox_install(void);
 int sec_otp_sandbox_install(void);
 /* A RADIUS auth helper's filter (sec_sandbox.c), once it runs as run-as-user. */
 int auth_radius_sandbox_install(void);
+/* An LDAP auth helper's filter (sec_sandbox.c), once it runs as run-as-user. */
+int auth_ldap_sandbox_install(void);
 
 /* sec_keys.c */
 int sec_keys_load(struct sec_ctx *sec);

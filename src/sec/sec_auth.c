@@ -238,6 +238,8 @@ static const char *password_method(const struct sluice_config *c)
 		return "pam";
 	case CONFIG_PW_RADIUS:
 		return "radius";
+	case CONFIG_PW_LDAP:
+		return "ldap";
 	default:
 		return "password";
 	}
@@ -328,11 +330,13 @@ int sec_auth_backend_done(struct sec_worker *w, bool ok, const char *why, bool b
 	/* A retry starts again from the login form. */
 	w->state = SECW_AUTH;
 	w->be_conf = conf;
-	/* A RADIUS user with groups from Class gets the first when none is chosen, as with
-	 * a password file; NSS groups (PAM) are too many for that. */
+	/* A RADIUS user with groups from Class, or an LDAP user with groups from the
+	 * directory, gets the first when none is chosen, as with a password file; NSS groups
+	 * (PAM) are too many for that. */
 	ret = password_checked(w, tmp, user ? user : "(unknown)", wanted, ok ? NULL : why,
 			       backend_error, groups, n_groups,
-			       w->sec->cfg->password_backend == CONFIG_PW_RADIUS);
+			       w->sec->cfg->password_backend == CONFIG_PW_RADIUS ||
+				   w->sec->cfg->password_backend == CONFIG_PW_LDAP);
 	w->be_conf = NULL;
 	talloc_free(tmp);
 	return ret;

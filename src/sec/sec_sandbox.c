@@ -248,6 +248,74 @@ static const struct sandbox_rule radius_rules[] = {
     SANITIZER_RULES
 };
 
+/* An LDAP auth helper (auth_helper.c, auth_ldap.c), running as run-as-user once it has
+ * read the service account's password and the CAs: its channel to sec, one TCP
+ * connection per login to the directory (TLS by GnuTLS inside libldap), the resolver
+ * when ldap-uri names servers by name, its alarm, and the log; as test-ldap.sh saw it
+ * (strace of the helpers through every login it makes), plus the paths marked "not
+ * seen in the tests". libldap's own start-up (its SASL plug-ins, the host's name) and
+ * the TLS context (the CAs) happened before the filter, as root. */
+static const struct sandbox_rule ldap_rules[] = {
+    /* Logins from sec and verdicts; the wait for the next login. */
+    ALLOW(recvmsg),
+    ALLOW(sendmsg),
+    ALLOW(poll),
+    ALLOW(ppoll),
+    ALLOW(close),
+    /* The connection to a server: a TCP socket of either family, close-on-exec set by
+     * fcntl, keepalive and no-delay set, connected without blocking (O_NONBLOCK toggled
+     * by fcntl, poll, the outcome read with getpeername), shut down at the end. */
+    ALLOW_IF(socket, ARG(0, SCMP_CMP_EQ, AF_INET, 0),
+	     ARG(1, SCMP_CMP_MASKED_EQ, SOCK_TYPE_MASK, SOCK_STREAM)),
+    ALLOW_IF(socket, ARG(0, SCMP_CMP_EQ, AF_INET6, 0),
+	     ARG(1, SCMP_CMP_MASKED_EQ, SOCK_TYPE_MASK, SOCK_STREAM)),
+    ALLOW(connect),
+    ALLOW(getpeername),
+    ALLOW(setsockopt),
+    ALLOW(shutdown),
+    ALLOW_IF(fcntl, ARG(1, SCMP_CMP_EQ, F_GETFL, 0)),
+    ALLOW_IF(fcntl, ARG(1, SCMP_CMP_EQ, F_SETFL, 0)),
+    ALLOW_IF(fcntl, ARG(1, SCMP_CMP_EQ, F_SETFD, 0)),
+    /* glibc's resolver, for a server named by name: stat of nsswitch.conf and
+     * resolv.conf, read-only opens of hosts (seen in the tests); UDP sockets to the name
+     * servers, the A and AAAA queries sent at once (sendmmsg) or one by one, their
+     * answers (recvfrom); Unix sockets to nscd, and to syslog's /dev/log when sluiced
+     * runs in the background (not seen in the tests). */
+    ALLOW_IF(openat, ARG(2, SCMP_CMP_MASKED_EQ, OPEN_WRITE_FLAGS, 0)),
+    ALLOW(newfstatat),
+    ALLOW(lseek),
+    ALLOW_IF(socket, ARG(0, SCMP_CMP_EQ, AF_INET, 0),
+	     ARG(1, SCMP_CMP_MASKED_EQ, SOCK_TYPE_MASK, SOCK_DGRAM)),
+    ALLOW_IF(socket, ARG(0, SCMP_CMP_EQ, AF_INET6, 0),
+	     ARG(1, SCMP_CMP_MASKED_EQ, SOCK_TYPE_MASK, SOCK_DGRAM)),
+    ALLOW_IF(socket, ARG(0, SCMP_CMP_EQ, AF_UNIX, 0)),
+    ALLOW(sendmmsg),
+    ALLOW(sendto),
+    ALLOW(recvfrom),
+    /* The connection's bytes (libldap reads and writes the socket), the log (stderr). */
+    ALLOW(read),
+    ALLOW(write),
+    ALLOW(getpid),
+    /* GnuTLS's randomness (TLS handshakes), the clocks. */
+    ALLOW(getrandom),
+    ALLOW(clock_gettime),
+    ALLOW(gettimeofday),
+    ALLOW(time),
+    /* The helper's own deadline (alarm) per login. */
+    ALLOW(alarm),
+    ALLOW(setitimer),
+    /* glibc malloc (talloc, protobuf-c, libldap, GnuTLS); never executable memory. */
+    ALLOW(brk),
+    ALLOW_IF(mmap, ARG(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)),
+    ALLOW(munmap),
+    ALLOW(mremap),
+    /* GnuTLS's and libldap's one-time initialisations wake waiters (one thread). */
+    ALLOW_IF(futex, ARG(1, SCMP_CMP_MASKED_EQ, FUTEX_OP_MASK, FUTEX_WAKE)),
+    ABORT_RULES,
+    ALLOW(exit_group),
+    SANITIZER_RULES
+};
+
 /* sec_privdrop() sets no-new-privs; a filter must not be what does it. */
 static int nnp_set(void)
 {
@@ -278,4 +346,11 @@ int auth_radius_sandbox_install(void)
 
 	return ret < 0 ? ret
 		       : sandbox_table_load(radius_rules, sizeof(radius_rules) / sizeof(radius_rules[0]));
+}
+
+int auth_ldap_sandbox_install(void)
+{
+	int ret = nnp_set();
+
+	return ret < 0 ? ret : sandbox_table_load(ldap_rules, sizeof(ldap_rules) / sizeof(ldap_rules[0]));
 }

@@ -1,7 +1,8 @@
 /* sec's privilege drop and seccomp filter. A forked child drops and installs them as
  * sec_run() does, then does sec's real work through its handlers (a login with the
  * password and per-user files, a cookie check, a reload with a new key, signatures,
- * log lines) and must live; a forbidden system call must kill it with SIGSYS. */
+ * log lines) and must live; a forbidden system call must kill it with SIGSYS. The same
+ * for the filter of an LDAP auth helper (its connection to a server). */
 #include "config.h"
 #include "sec/sec.h"
 
@@ -17,6 +18,8 @@
 #include <grp.h>
 #include <liboath/oath.h>
 #include <linux/futex.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,6 +29,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -134,6 +138,7 @@ enum child_setup {
 	SETUP_NONE,
 	SETUP_PRIVDROP, /* sec_privdrop() */
 	SETUP_SEC,      /* sec_privdrop(), the key, sec_sandbox_install(): sec_run's order */
+	SETUP_LDAP,     /* sec_privdrop(), an LDAP auth helper's filter */
 };
 
 /* sec's set-up, in sec_run's order, up to the setup asked for. */
@@ -145,6 +150,8 @@ static void prepare(int setup)
 		CHILD_CHECK(sec_keys_load(sec) == 0);
 		CHILD_CHECK(sec_sandbox_install() == 0);
 	}
+	if (setup == SETUP_LDAP)
+		CHILD_CHECK(auth_ldap_sandbox_install() == 0);
 }
 
 static int run_child(enum child_setup setup, void (*fn)(void *), void *arg)
@@ -698,6 +705,97 @@ START_TEST(test_libev_refresh)
 }
 END_TEST
 
+/* What an LDAP helper does under its filter: a TCP connection to a server (here a
+ * listener of the test's, port in arg) without blocking, the resolver's files and its UDP
+ * socket, its alarm, randomness, memory. */
+static void do_ldap_work(void *arg)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = *(in_port_t *)arg};
+	struct pollfd p = {.events = POLLOUT};
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof(peer);
+	int one = 1, fd, flags;
+	char buf[16];
+	void *m;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	p.fd = fd = socket(AF_INET, SOCK_STREAM, 0);
+	CHILD_CHECK(fd >= 0 && fcntl(fd, F_SETFD, FD_CLOEXEC) == 0);
+	CHILD_CHECK(setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) == 0);
+	CHILD_CHECK((flags = fcntl(fd, F_GETFL)) >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0);
+	CHILD_CHECK(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 || errno == EINPROGRESS);
+	CHILD_CHECK(poll(&p, 1, 5000) == 1 && getpeername(fd, (struct sockaddr *)&peer, &len) == 0);
+	CHILD_CHECK(write(fd, "x", 1) == 1 && shutdown(fd, SHUT_RDWR) == 0 && close(fd) == 0);
+	CHILD_CHECK((fd = open("/etc/hosts", O_RDONLY | O_CLOEXEC)) >= 0);
+	CHILD_CHECK(read(fd, buf, sizeof(buf)) >= 0 && close(fd) == 0);
+	CHILD_CHECK(close(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) == 0);
+	alarm(30);
+	alarm(0);
+	CHILD_CHECK(getrandom(buf, sizeof(buf), 0) == sizeof(buf));
+	m = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHILD_CHECK(m != MAP_FAILED && munmap(m, 1 << 20) == 0);
+}
+
+START_TEST(test_ldap_helper_work)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t len = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(l, 4), 0);
+	ck_assert_int_eq(getsockname(l, (struct sockaddr *)&a, &len), 0);
+	assert_exited_ok(run_child(SETUP_LDAP, do_ldap_work, &a.sin_port));
+	close(l);
+}
+END_TEST
+
+static void do_listen(void *arg)
+{
+	listen(socket(AF_INET, SOCK_STREAM, 0), 1);
+}
+
+static void do_socket_raw(void *arg)
+{
+	socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+}
+
+static void do_socket_netlink(void *arg)
+{
+	socket(AF_NETLINK, SOCK_RAW, 0);
+}
+
+/* What an LDAP helper never does: it listens nowhere, has no raw or netlink socket,
+ * writes no file, starts nothing, changes no id. */
+static const struct {
+	const char *name;
+	void (*fn)(void *);
+} ldap_forbidden[] = {
+    {"bind", do_bind},
+    {"listen", do_listen},
+    {"socket AF_INET SOCK_RAW", do_socket_raw},
+    {"socket AF_NETLINK", do_socket_netlink},
+    {"execve", probe_execve},
+    {"fork", probe_fork},
+    {"ptrace", do_ptrace},
+    {"kill another process", probe_kill_parent},
+    {"setuid", do_setuid},
+    {"open for writing", do_open_write},
+    {"unlink", do_unlink},
+    {"mmap PROT_EXEC", probe_mmap_exec},
+    {"mprotect", do_mprotect},
+};
+
+START_TEST(test_ldap_helper_kills)
+{
+	pid_t self = getpid();
+	int status = run_child(SETUP_LDAP, ldap_forbidden[_i].fn, &self);
+	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS,
+		      "%s: not killed by SIGSYS (status 0x%x)", ldap_forbidden[_i].name, status);
+}
+END_TEST
+
 static void do_install_without_nnp(void *arg)
 {
 	CHILD_CHECK(sec_sandbox_install() == -EPERM);
@@ -722,6 +820,8 @@ int main(void)
 	    {test_forbidden_kills, true, sizeof(forbidden) / sizeof(forbidden[0]), is_root},
 	    {test_abort_still_works, .only_if = is_root},
 	    {test_libev_refresh, .only_if = is_root},
+	    {test_ldap_helper_work, .only_if = is_root},
+	    {test_ldap_helper_kills, true, sizeof(ldap_forbidden) / sizeof(ldap_forbidden[0]), is_root},
 	    {test_install_requires_nnp},
 	    {NULL},
 	};

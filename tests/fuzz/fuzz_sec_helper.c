@@ -645,6 +645,44 @@ static void helper_prompt(struct run *r, struct fake_helper *h, struct in *in)
 	prompt_sent(r, h, text, p.echo);
 }
 
+/* What a RADIUS Access-Accept brings (sec_backend_conf turns it into settings): values
+ * that parse, values that do not, and more routes or DNS servers than a result may carry. */
+static void radius_fields(SaResult *res, struct in *in)
+{
+	static const char *const v4[] = {"198.19.0.77", "255.255.255.0", "255.0.255.0",
+					 "999.1.1.1", "", "198.19.0.0"};
+	static const char *const nets[] = {"198.18.50.0/24", "fd00:50::/64", "0.0.0.0/0",
+					   "198.18.51.0/33", "x", "fd00:19::1/128"};
+	static const char *const v6[] = {"fd00::77", "fd00:19::/64", "::", "fd00::/8",
+					 "fd00::1/127", "not-v6"};
+	uint8_t pick = byte(in), n;
+
+	res->framed_ipv4 = (char *)v4[pick % 6];
+	res->framed_ipv4_netmask = (pick & 8) ? (char *)v4[(pick >> 4) % 6] : NULL;
+	res->framed_ipv6 = (pick & 16) ? (char *)v6[pick % 6] : NULL;
+	res->framed_ipv6_prefix = (pick & 32) ? (char *)v6[(pick >> 2) % 6] : NULL;
+	n = byte(in);
+	res->n_routes = (n & 0x80) ? AUTH_HELPER_MAX_ROUTES + (n & 1) : n % 4;
+	res->routes = calloc(res->n_routes ? res->n_routes : 1, sizeof(char *));
+	res->n_dns = (n & 0x40) ? AUTH_HELPER_MAX_DNS + 1 : (n >> 2) % 4;
+	res->dns = calloc(res->n_dns ? res->n_dns : 1, sizeof(char *));
+	if (!res->routes || !res->dns)
+		abort();
+	for (size_t i = 0; i < res->n_routes; i++)
+		res->routes[i] = (char *)nets[(n + i) % 6];
+	for (size_t i = 0; i < res->n_dns; i++)
+		res->dns[i] = (char *)v4[(n + i) % 6];
+	res->has_session_timeout = pick & 1;
+	res->session_timeout = byte(in) * 100u;
+	res->has_idle_timeout = pick & 2;
+	res->idle_timeout = byte(in);
+	res->has_interim_interval = pick & 4;
+	res->interim_interval = byte(in);
+	res->has_rx_kbps = res->has_tx_kbps = pick & 64;
+	res->rx_kbps = (uint32_t)byte(in) << 24;
+	res->tx_kbps = UINT32_MAX;
+}
+
 static void helper_result(struct run *r, struct fake_helper *h, struct in *in)
 {
 	static const char *const good[] = {"staff", "admins", "users", "*"};
@@ -690,10 +728,14 @@ static void helper_result(struct run *r, struct fake_helper *h, struct in *in)
 			    malformed ? (char *)bad[(pick + i) % 5] : (char *)good[(pick + i) % 4];
 		res.groups = groups;
 	}
+	if (how & 0x80)
+		radius_fields(&res, in);
 	if (ipc_send(h->peer, SA_TYPE__SA_RESULT, &res.base, NULL, 0) < 0)
 		abort();
 	result_sent(r, h, &res);
 	free(groups);
+	free(res.routes);
+	free(res.dns);
 }
 
 /* --- the launcher ---------------------------------------------------------------- */

@@ -16,6 +16,7 @@
 #include "main/audit.h"
 #include "main/events.h"
 #include "main/main.h"
+#include "main/sessions.h"
 #include "sec/sec.h"
 
 /* The largest is a reload's answer with a token's certificate (SEC_TOKEN_CERT_MAX). */
@@ -82,13 +83,16 @@ void sec_session_up(struct main_worker *w)
 	send_sec(w->m, MS_TYPE__MS_SESSION_UP, &up.base, NULL, 0);
 }
 
-void sec_session_down(struct main_ctx *m, const char *sid, uint32_t worker_id, bool invalidate)
+void sec_session_down(struct main_ctx *m, const char *sid, uint32_t worker_id,
+		      unsigned invalidate_reason)
 {
 	MsSessionDown d = MS_SESSION_DOWN__INIT;
 
 	d.sid = (char *)sid;
 	d.worker_id = worker_id;
-	d.invalidate = invalidate;
+	d.invalidate = invalidate_reason != 0;
+	d.has_reason = invalidate_reason != 0;
+	d.reason = invalidate_reason;
 	send_sec(m, MS_TYPE__MS_SESSION_DOWN, &d.base, NULL, 0);
 }
 
@@ -162,6 +166,7 @@ static int on_session_expired(void *ctx, void *msg, int *fds)
 	MsSessionExpired *e = msg;
 
 	main_pools_release(ctx, e->sid);
+	main_session_forget(ctx, e->sid);
 	return 0;
 }
 

@@ -38,8 +38,10 @@ int sec_worker_new(struct main_worker *w, int sec_end);
 void sec_cookie_check(struct main_worker *w, const uint8_t *cookie, size_t len);
 /* MS_SESSION_UP: w's tunnel of session sid is up. */
 void sec_session_up(struct main_worker *w);
-/* MS_SESSION_DOWN: worker_id no longer uses session sid; invalidate: the cookie dies. */
-void sec_session_down(struct main_ctx *m, const char *sid, uint32_t worker_id, bool invalidate);
+/* MS_SESSION_DOWN: worker_id no longer uses session sid; with an end reason that
+ * invalidates the session (not 0), the cookie dies. */
+void sec_session_down(struct main_ctx *m, const char *sid, uint32_t worker_id,
+		      unsigned invalidate_reason);
 /* MS_RELOAD: sec loads the key of m->cfg under generation m->reload_gen, if it matches
  * the pending certificate's pin (m->pending_pin). */
 void sec_reload(struct main_ctx *m);

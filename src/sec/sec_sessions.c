@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/session.h"
 #include "ipc/main_sec.pb-c.h"
 
 static void hex_encode(const uint8_t *in, size_t len, char *out)
@@ -328,7 +329,7 @@ int sec_on_session_down(void *ctx, void *msg, int *fds)
 	if (session_timed_out(s))
 		session_expire(s, "session timeout");
 	else if (m->invalidate)
-		session_expire(s, "user logged out");
+		session_expire(s, m->has_reason ? session_end_reason_str(m->reason) : "ended");
 	else
 		session_arm(s);
 	return 0;

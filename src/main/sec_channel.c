@@ -112,6 +112,8 @@ void sec_reload(struct main_ctx *m)
 	r.auth_tries = m->cfg->auth_tries;
 	r.cookie_timeout = m->cfg->cookie_timeout;
 	r.max_same_clients = m->cfg->max_same_clients;
+	r.has_max_same_clients_policy = true;
+	r.max_same_clients_policy = m->cfg->max_same_clients_policy;
 	r.deny_roaming = m->cfg->deny_roaming;
 	r.session_timeout = m->cfg->session_timeout;
 	r.config_per_user = m->cfg->config_per_user;
@@ -232,6 +234,14 @@ static int on_acct_flushed(void *ctx, void *msg, int *fds)
 	return 0;
 }
 
+static int on_session_replace(void *ctx, void *msg, int *fds)
+{
+	struct main_ctx *m = ctx;
+
+	m->sec_replies->session_replace(m, msg);
+	return 0;
+}
+
 static const struct ipc_route main_from_sec[] = {
     IPC_ROUTE_MS_COOKIE_RESULT(on_cookie_result),
     IPC_ROUTE_MS_SESSION_EXPIRED(on_session_expired),
@@ -240,6 +250,7 @@ static const struct ipc_route main_from_sec[] = {
     IPC_ROUTE_MS_SESSION_ENTRY(on_session_entry),
     IPC_ROUTE_MS_SESSION_LIST_END(on_session_list_end),
     IPC_ROUTE_MS_ACCT_FLUSHED(on_acct_flushed),
+    IPC_ROUTE_MS_SESSION_REPLACE(on_session_replace),
 };
 
 static void sec_writable(struct ev_loop *loop, ev_io *io, int revents)

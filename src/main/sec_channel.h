@@ -17,6 +17,7 @@ struct MsReloadResult;
 struct MsSessionEntry;
 struct MsSessionListEnd;
 struct MsAcctFlushed;
+struct MsSessionReplace;
 
 /* Who takes sec's answers to main's requests; handed over at start-up (server.c), so
  * that this file, which every requester calls, calls none of them by name. */
@@ -26,6 +27,8 @@ struct sec_replies {
 	void (*session_entry)(struct main_ctx *m, const struct MsSessionEntry *e);
 	void (*session_list_end)(struct main_ctx *m, const struct MsSessionListEnd *e);
 	void (*acct_flushed)(struct main_ctx *m, const struct MsAcctFlushed *f);
+	/* Not an answer: sec gave the session's place to a newer login (replace-oldest). */
+	void (*session_replace)(struct main_ctx *m, const struct MsSessionReplace *r);
 };
 
 /* Starts reading sec's replies; the channel's fd is m->sec_ch.fd. */

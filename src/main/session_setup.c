@@ -307,6 +307,20 @@ static void script_done(struct main_ctx *m, uint32_t worker_id, bool ok)
 			   "refused by the connect script");
 }
 
+/* A tunnel request of a session that main has ended for good is refused (failed, true):
+ * sec may have approved the cookie before it heard of the end, or the request waited for
+ * the session's older tunnel, which ended it. */
+static bool ended_for_good(struct main_worker *w)
+{
+	const struct main_session *s = main_session_find(w->m, w->sid);
+
+	if (!s || !s->ended)
+		return false;
+	setup_fail(w, LOG_NOTICE, 401, session_end_reason_str(s->ended),
+		   "the session has ended (%s)", session_end_reason_str(s->ended));
+	return true;
+}
+
 /* session-quota-bytes counts from the login: a new tunnel of the session goes on from
  * what the earlier ones moved (no other tunnel of it is up now), and one whose session
  * has no bytes left is refused, the session ended for good. 0, or -EDQUOT (failed). */
@@ -330,7 +344,7 @@ static void grant(struct main_worker *w)
 	struct main_ctx *m = w->m;
 	int ret;
 
-	if (quota_start(w) < 0)
+	if (ended_for_good(w) || quota_start(w) < 0)
 		return;
 	if (w->cfg->mtu)
 		w->mtu = w->cfg->mtu;
@@ -529,7 +543,6 @@ int session_on_cookie_result(struct main_ctx *m, const MsCookieResult *r)
 {
 	struct main_worker *w = main_find_worker(m, r->worker_id, 0);
 	struct main_worker *old;
-	const struct main_session *s;
 	char err[600];
 
 	if (!w || w->state != MWS_COOKIE) {
@@ -564,23 +577,34 @@ int session_on_cookie_result(struct main_ctx *m, const MsCookieResult *r)
 			   "the configuration of user '%s': %s", w->username, err);
 		return 0;
 	}
-	s = main_session_get(m, w->sid);
-	if (!s) {
+	if (!main_session_get(m, w->sid)) {
 		setup_fail(w, LOG_ERR, 503, "out of memory", "out of memory for main's sessions");
 		return 0;
 	}
-	/* sec may have approved the cookie before it heard that main ended the session. */
-	if (s->ended) {
-		setup_fail(w, LOG_NOTICE, 401, session_end_reason_str(s->ended),
-			   "the session has ended (%s)", session_end_reason_str(s->ended));
+	/* Before an older tunnel is ended for it: that one may be ending for good. */
+	if (ended_for_good(w))
 		return 0;
-	}
 	old = main_find_tunnel(m, w->sid);
 	if (old && old != w)
 		wait_for_predecessor(w, old);
 	else
 		grant(w);
 	return 0;
+}
+
+/* The tunnel of a replaced session ends like one that sluicectl disconnects; a newer
+ * request of the session waiting for it is refused when its turn comes (grant), and
+ * one that sec approved earlier but has not reached main yet, when it does. */
+void session_on_replace(struct main_ctx *m, const MsSessionReplace *r)
+{
+	struct main_worker *w = main_find_tunnel(m, r->sid);
+
+	main_session_end(m, r->sid, END_SESSION_REPLACED);
+	if (!w)
+		return;
+	log_info("%s: session %s replaced by a newer login of %s; ending it", w->label, w->sid,
+		 w->username);
+	main_terminate_worker(w, END_SESSION_REPLACED);
 }
 
 /* --- TUNNEL: counters, the end ---------------------------------------------------------- */

@@ -361,12 +361,14 @@ int sec_on_cookie_check(void *ctx, void *msg, int *fds)
 	} else if (sec_deny_roaming(sec, &s->conf) && strcmp(s->auth_ip, req->client_ip) != 0) {
 		res.http_code = 401;
 		res.reason = "cookie used from another address (deny-roaming)";
-	} else if (!s->in_use_by && !room_for(sec, s)) {
-		res.http_code = 503;
-		res.reason = "too many sessions for this user";
 	} else if (s->has_cert && !cert_presented(sec, s, req->worker_id)) {
 		res.http_code = 401;
 		res.reason = "the session's client certificate was not presented";
+	} else if (!s->in_use_by && !room_for(sec, s)) {
+		/* The last check: a request that could still be refused must not have ended
+		 * another session (replace-oldest). */
+		res.http_code = 503;
+		res.reason = "too many sessions for this user";
 	} else if (session_set_in_use(s, req->worker_id) < 0) {
 		res.http_code = 503;
 		res.reason = "sec is out of memory";

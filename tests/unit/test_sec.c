@@ -892,6 +892,39 @@ START_TEST(test_replace_oldest)
 }
 END_TEST
 
+/* A tunnel request that is refused for another reason (here: a certificate-bound
+ * session's certificate was not presented) replaces nothing. */
+START_TEST(test_refused_request_replaces_nothing)
+{
+	int peer[2];
+	struct sec_worker *w[2];
+	SwAuthReply *a[2];
+	struct sec_session *s, *tmp, *newer = NULL;
+	MsCookieResult *r;
+
+	for (int i = 0; i < 2; i++)
+		w[i] = new_worker((uint32_t)i + 1, &peer[i]);
+	sec->cfg->max_same_clients_policy = CONFIG_SAME_REPLACE_OLDEST;
+	a[0] = login(w[0], peer[0], "alice", "right");
+	a[1] = login(w[1], peer[1], "alice", "right");
+	ck_assert(check_cookie(1, a[0]->cookie.data, a[0]->cookie.len)->ok);
+	HASH_ITER(hh_sid, sec->sessions_by_sid, s, tmp)
+		if (!s->in_use_by)
+			newer = s;
+	ck_assert_ptr_nonnull(newer);
+	newer->has_cert = true;
+	memset(newer->cert_sha256, 0x5a, sizeof(newer->cert_sha256));
+	/* check_cookie takes sec's first message: a replacement would come before it */
+	r = check_cookie(2, a[1]->cookie.data, a[1]->cookie.len);
+	ck_assert(!r->ok);
+	ck_assert_uint_eq(r->http_code, 401);
+	ck_assert_uint_eq(sec_sessions_in_use(sec, "alice", NULL), 1);
+	ck_assert(check_cookie(11, a[0]->cookie.data, a[0]->cookie.len)->ok);
+	for (int i = 0; i < 2; i++)
+		close(peer[i]);
+}
+END_TEST
+
 /* The default policy refuses, and an older login never replaces a newer session. */
 START_TEST(test_refuse_and_no_older_replacement)
 {
@@ -1068,6 +1101,7 @@ int main(void)
 	    {test_cookie_lifecycle},
 	    {test_replace_oldest},
 	    {test_refuse_and_no_older_replacement},
+	    {test_refused_request_replaces_nothing},
 	    {test_ten_thousand_sessions},
 	    {test_expired_cookie_is_gone},
 	    {NULL},

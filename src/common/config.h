@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -16,6 +17,12 @@
 enum config_auth_method {
 	CONFIG_AUTH_PASSWORD = 1 << 0, /* a password method: plain, pam, radius or ldap */
 	CONFIG_AUTH_CERT = 1 << 1,
+};
+
+/* What a login does that would exceed max-same-clients (max-same-clients-policy). */
+enum config_same_clients_policy {
+	CONFIG_SAME_REFUSE = 0,         /* it is refused */
+	CONFIG_SAME_REPLACE_OLDEST = 1, /* the user's oldest session ends instead */
 };
 
 /* Which backend checks the login form's password (one per configuration, as in ocserv). */
@@ -117,6 +124,7 @@ struct sluice_config {
 	/* limits and timers (seconds) */
 	unsigned max_clients;       /* 0: unlimited */
 	unsigned max_same_clients;  /* 0: unlimited */
+	enum config_same_clients_policy max_same_clients_policy;
 	unsigned keepalive;
 	unsigned dpd;
 	unsigned mobile_dpd;
@@ -129,6 +137,7 @@ struct sluice_config {
 	unsigned stats_report_time;
 	unsigned rx_data_per_sec;   /* bytes/s from the client into the VPN; 0: unlimited */
 	unsigned tx_data_per_sec;   /* bytes/s from the VPN to the client; 0: unlimited */
+	uint64_t session_quota_bytes; /* bytes both ways from the login on; 0: no quota */
 
 	/* IP bans (main/ban.c) */
 	unsigned max_ban_score;     /* 0: no bans */

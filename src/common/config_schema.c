@@ -15,6 +15,8 @@
 
 #define TIMER_MAX (7 * 24 * 3600)
 #define SESSION_MAX (366 * 24 * 3600)
+/* session-quota-bytes: an exabyte, far from any wrap of a 64-bit sum. */
+#define BYTES_MAX 1000000000000000000ULL
 /* Every text value stays far below the line limit, so that a dump reads back. */
 #define PATH_LEN_MAX 1024
 /* ipv6-network's prefix length (lease.h: LEASE6_PREFIX_MIN). */
@@ -105,6 +107,41 @@ static int parse_uint(struct config_arg *arg)
 	if (ret == 0)
 		*(unsigned *)field(arg->cfg, arg->key) = v;
 	return ret;
+}
+
+/* A byte count (session-quota-bytes): decimal digits, 0 to BYTES_MAX. */
+static int parse_bytes(struct config_arg *arg)
+{
+	uint64_t v = 0;
+
+	for (const char *p = arg->value; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return bad(arg, "'%.64s' is not a number of bytes (expected 0 to %llu)",
+				   arg->value, BYTES_MAX);
+		if (v > BYTES_MAX)
+			continue; /* out of range already; never wraps */
+		v = v * 10 + (unsigned)(*p - '0');
+	}
+	if (v > BYTES_MAX)
+		return bad(arg, "%.32s is out of range (expected 0 to %llu)", arg->value, BYTES_MAX);
+	*(uint64_t *)field(arg->cfg, arg->key) = v;
+	return 0;
+}
+
+static const char *const same_clients_policy_name[] = {
+    [CONFIG_SAME_REFUSE] = "refuse",
+    [CONFIG_SAME_REPLACE_OLDEST] = "replace-oldest",
+};
+
+static int parse_same_clients_policy(struct config_arg *arg)
+{
+	for (unsigned i = 0; i < sizeof(same_clients_policy_name) / sizeof(char *); i++) {
+		if (strcmp(arg->value, same_clients_policy_name[i]) == 0) {
+			arg->cfg->max_same_clients_policy = (enum config_same_clients_policy)i;
+			return 0;
+		}
+	}
+	return bad(arg, "'%.64s' is not a policy (expected refuse or replace-oldest)", arg->value);
 }
 
 static int parse_mtu(struct config_arg *arg)
@@ -1213,6 +1250,19 @@ static void dump_uint(const struct sluice_config *cfg, const struct config_key *
 	fprintf(out, "%s = %u\n", key->name, *(const unsigned *)cfield(cfg, key));
 }
 
+static void dump_bytes(const struct sluice_config *cfg, const struct config_key *key, FILE *out)
+{
+	fprintf(out, "%s = %llu\n", key->name,
+		(unsigned long long)*(const uint64_t *)cfield(cfg, key));
+}
+
+static void dump_same_clients_policy(const struct sluice_config *cfg,
+				     const struct config_key *key, FILE *out)
+{
+	fprintf(out, "%s = %s\n", key->name,
+		same_clients_policy_name[cfg->max_same_clients_policy]);
+}
+
 static void dump_bool(const struct sluice_config *cfg, const struct config_key *key, FILE *out)
 {
 	fprintf(out, "%s = %s\n", key->name, *(const bool *)cfield(cfg, key) ? "true" : "false");
@@ -1279,6 +1329,10 @@ static const struct config_type t_ip = {"IP address", parse_ip_literal, dump_str
 static const struct config_type t_ipv4 = {"IPv4 address", parse_ipv4_literal, dump_string, false};
 static const struct config_type t_uint = {"number", parse_uint, dump_uint, false};
 static const struct config_type t_mtu = {"number", parse_mtu, dump_uint, false};
+static const struct config_type t_bytes = {"number of bytes", parse_bytes, dump_bytes, false};
+static const struct config_type t_same_policy = {"refuse or replace-oldest",
+						 parse_same_clients_policy,
+						 dump_same_clients_policy, false};
 static const struct config_type t_bool = {"boolean", parse_bool, dump_bool, false};
 static const struct config_type t_sandbox = {"boolean", parse_sandbox, dump_bool, false};
 static const struct config_type t_ipv4_net = {"IPv4 network", parse_ipv4_network, dump_ipv4_network,
@@ -1481,6 +1535,12 @@ const struct config_key config_keys[] = {
      "descriptors per client and warns at start-up when its limit is lower"},
     {"max-same-clients", &t_uint, OFF(max_same_clients), 0, 0, 1000000, "2", R | U,
      "sessions of one user at once, 0 = unlimited"},
+    {"max-same-clients-policy", &t_same_policy, OFF(max_same_clients_policy), 0, 0, 0, "refuse",
+     R | U | SL,
+     "what a login that would exceed max-same-clients does: refuse = it is refused; "
+     "replace-oldest = the user's oldest session (the one that logged in first) ends "
+     "with reason \"replaced by a newer login\", its cookie is invalidated, and the login "
+     "goes on"},
     {"keepalive", &t_uint, OFF(keepalive), 0, 1, TIMER_MAX, "32400", R | U,
      "seconds between keepalive packets"},
     {"dpd", &t_uint, OFF(dpd), 0, 1, TIMER_MAX, "90", R | U,
@@ -1508,6 +1568,11 @@ const struct config_key config_keys[] = {
     {"tx-data-per-sec", &t_uint, OFF(tx_data_per_sec), 0, 0, UINT_MAX, "0", R | U,
      "bytes per second a session may receive from the VPN (to its client), 0 = unlimited; "
      "the worker stops reading the session's TUN device while it is over it"},
+    {"session-quota-bytes", &t_bytes, OFF(session_quota_bytes), 0, 0, 0, "0", R | U | SL,
+     "bytes a session may move, both ways added, counted from the login over all its "
+     "tunnels (cookie reconnects included) from its TUN device, 0 = no quota; main ends "
+     "the session (reason \"quota exceeded\", the cookie invalidated) within a second of "
+     "its going beyond"},
     {"max-ban-score", &t_uint, OFF(max_ban_score), 0, 0, 1000000, "80", R,
      "score at which a client address is banned, 0 = no bans (no address is exempt, not "
      "even loopback or local ones)"},

@@ -23,9 +23,34 @@ const char *session_end_reason_str(unsigned reason)
 		return "session re-used by a newer connection";
 	case END_SESSION_TIMEOUT:
 		return "session timeout";
+	case END_QUOTA_EXCEEDED:
+		return "quota exceeded";
+	case END_SESSION_REPLACED:
+		return "replaced by a newer login";
 	default:
 		return "unspecified";
 	}
+}
+
+bool session_end_invalidates(unsigned reason)
+{
+	switch (reason) {
+	case END_USER_DISCONNECT:
+	case END_SERVER_TERMINATE:
+	case END_SESSION_TIMEOUT:
+	case END_QUOTA_EXCEEDED:
+	case END_SESSION_REPLACED:
+		return true;
+	default:
+		return false;
+	}
+}
+
+bool session_quota_exceeded(uint64_t quota, uint64_t earlier, uint64_t current)
+{
+	if (!quota)
+		return false;
+	return earlier > quota || current > quota - earlier;
 }
 
 const char *worker_exit_str(int code)

@@ -3,20 +3,33 @@
 #ifndef SLUICE_SESSION_H
 #define SLUICE_SESSION_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 enum sluice_end_reason {
 	END_UNKNOWN = 0,
 	END_USER_DISCONNECT = 1, /* client sent DISCONNECT 0xb0: cookie invalidated */
 	END_CLIENT_CLOSED = 2,   /* TLS closed or reset; cookie stays valid */
 	END_IDLE_TIMEOUT = 3,
 	END_DPD_TIMEOUT = 4,
-	END_SERVER_TERMINATE = 5, /* main asked the worker to end it */
-	END_ERROR = 6,            /* protocol or I/O error */
-	END_WORKER_DIED = 7,      /* the worker exited without saying why */
-	END_SESSION_REUSED = 8,   /* the same cookie opened a newer tunnel */
-	END_SESSION_TIMEOUT = 9,  /* session-timeout since the login: cookie invalidated */
+	END_SERVER_TERMINATE = 5,  /* main asked the worker to end it */
+	END_ERROR = 6,             /* protocol or I/O error */
+	END_WORKER_DIED = 7,       /* the worker exited without saying why */
+	END_SESSION_REUSED = 8,    /* the same cookie opened a newer tunnel */
+	END_SESSION_TIMEOUT = 9,   /* session-timeout since the login: cookie invalidated */
+	END_QUOTA_EXCEEDED = 10,   /* session-quota-bytes used up: cookie invalidated */
+	END_SESSION_REPLACED = 11, /* max-same-clients-policy = replace-oldest: a newer login
+				    * of the user took its place; cookie invalidated */
 };
 
 const char *session_end_reason_str(unsigned reason);
+/* True when a session that ends for reason is over for good: its cookie is invalidated,
+ * and a tunnel request with it is refused from the moment main decides so. */
+bool session_end_invalidates(unsigned reason);
+/* session-quota-bytes: true once a session has moved more than quota bytes, earlier of
+ * them in tunnels that ended and current in the one that is up (0: no quota). The sum
+ * does not wrap. */
+bool session_quota_exceeded(uint64_t quota, uint64_t earlier, uint64_t current);
 
 /* Exit codes of sluice-worker; main logs them by name (doc/sluice-worker.md). */
 enum worker_exit {

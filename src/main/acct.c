@@ -27,6 +27,7 @@ enum {
 	CAUSE_ADMIN_RESET = 6,
 	CAUSE_ADMIN_REBOOT = 7,
 	CAUSE_NAS_ERROR = 9,
+	CAUSE_PORT_PREEMPTED = 13,
 };
 
 static uint32_t terminate_cause(const struct main_ctx *m, unsigned reason)
@@ -38,6 +39,14 @@ static uint32_t terminate_cause(const struct main_ctx *m, unsigned reason)
 		return CAUSE_IDLE_TIMEOUT;
 	case END_SESSION_TIMEOUT:
 		return CAUSE_SESSION_TIMEOUT;
+	case END_QUOTA_EXCEEDED:
+		/* RFC 2866 has no cause for a used-up data allowance; the nearest is
+		 * Session-Timeout: the session's allowance, of bytes instead of seconds, ran
+		 * out. */
+		return CAUSE_SESSION_TIMEOUT;
+	case END_SESSION_REPLACED:
+		/* The session's place went to another login of its user (replace-oldest). */
+		return CAUSE_PORT_PREEMPTED;
 	case END_SERVER_TERMINATE:
 		/* sluicectl disconnect, or sluiced stopping */
 		return m->stopping ? CAUSE_ADMIN_REBOOT : CAUSE_ADMIN_RESET;

@@ -25,6 +25,7 @@
 #define MAIN_LABEL_MAX      (30 + MAIN_LABEL_USER_MAX + INET6_ADDRSTRLEN)
 
 struct main_template;
+struct main_session;
 
 /* Why a worker template was replaced by a new one (spawn.c). */
 enum main_rotation {
@@ -90,6 +91,8 @@ struct main_worker {
 	time_t deadline;        /* session-timeout ends the session then; 0: none */
 	ev_timer session_timer; /* runs while the tunnel is up and deadline is set */
 	ev_timer acct_timer;    /* interim accounting records while the tunnel is up */
+	ev_timer quota_timer;   /* session-quota-bytes: checks the TUN device's counters */
+	uint64_t quota_before;  /* bytes of the session's earlier tunnels (sessions.h) */
 	unsigned end_reason;     /* decided by main: terminate, timeout, re-use */
 	unsigned claimed_reason; /* what the worker said, if it may say so */
 	bool handed_over;        /* the worker got the TUN device (MW_TUNNEL_OK) */
@@ -155,6 +158,7 @@ struct main_ctx {
 	struct main_worker *workers;     /* all of them; kept by worker_index.c */
 	unsigned n_workers;
 	struct main_worker *by_id, *by_pid, *by_dtls_id, *by_sid; /* worker_index.c */
+	struct main_session *sessions;   /* sessions.c: what outlives a session's tunnels */
 	uint32_t next_id;
 	struct lease_pool *leases;       /* ipv4-network; NULL: unset */
 	struct lease_pool *leases6;      /* ipv6-network; NULL: unset */
@@ -189,6 +193,7 @@ struct main_ctx {
  *   session_setup.c  a session: tunnel request to tunnel up, and its end
  *   spawn.c          where a worker process comes from (template or exec)
  *   worker_index.c   the registry of workers and the indexes main finds them by
+ *   sessions.c       what main keeps of a session between its tunnels
  *   lease.c pools.c tun.c iroute.c   what a session is given
  *   scripts.c events.c audit*.c metrics.c ctl*.c systemd.c   what is reported */
 

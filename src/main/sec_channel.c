@@ -16,6 +16,7 @@
 #include "main/audit.h"
 #include "main/events.h"
 #include "main/main.h"
+#include "main/sessions.h"
 #include "sec/sec.h"
 
 /* The largest is a reload's answer with a token's certificate (SEC_TOKEN_CERT_MAX). */
@@ -82,13 +83,16 @@ void sec_session_up(struct main_worker *w)
 	send_sec(w->m, MS_TYPE__MS_SESSION_UP, &up.base, NULL, 0);
 }
 
-void sec_session_down(struct main_ctx *m, const char *sid, uint32_t worker_id, bool invalidate)
+void sec_session_down(struct main_ctx *m, const char *sid, uint32_t worker_id,
+		      unsigned invalidate_reason)
 {
 	MsSessionDown d = MS_SESSION_DOWN__INIT;
 
 	d.sid = (char *)sid;
 	d.worker_id = worker_id;
-	d.invalidate = invalidate;
+	d.invalidate = invalidate_reason != 0;
+	d.has_reason = invalidate_reason != 0;
+	d.reason = invalidate_reason;
 	send_sec(m, MS_TYPE__MS_SESSION_DOWN, &d.base, NULL, 0);
 }
 
@@ -108,6 +112,8 @@ void sec_reload(struct main_ctx *m)
 	r.auth_tries = m->cfg->auth_tries;
 	r.cookie_timeout = m->cfg->cookie_timeout;
 	r.max_same_clients = m->cfg->max_same_clients;
+	r.has_max_same_clients_policy = true;
+	r.max_same_clients_policy = m->cfg->max_same_clients_policy;
 	r.deny_roaming = m->cfg->deny_roaming;
 	r.session_timeout = m->cfg->session_timeout;
 	r.config_per_user = m->cfg->config_per_user;
@@ -171,6 +177,7 @@ static int on_session_expired(void *ctx, void *msg, int *fds)
 	MsSessionExpired *e = msg;
 
 	main_pools_release(ctx, e->sid);
+	main_session_forget(ctx, e->sid);
 	return 0;
 }
 
@@ -244,6 +251,14 @@ static int on_dae(void *ctx, void *msg, int *fds)
 	return 0;
 }
 
+static int on_session_replace(void *ctx, void *msg, int *fds)
+{
+	struct main_ctx *m = ctx;
+
+	m->sec_replies->session_replace(m, msg);
+	return 0;
+}
+
 static const struct ipc_route main_from_sec[] = {
     IPC_ROUTE_MS_COOKIE_RESULT(on_cookie_result),
     IPC_ROUTE_MS_SESSION_EXPIRED(on_session_expired),
@@ -253,6 +268,7 @@ static const struct ipc_route main_from_sec[] = {
     IPC_ROUTE_MS_SESSION_LIST_END(on_session_list_end),
     IPC_ROUTE_MS_ACCT_FLUSHED(on_acct_flushed),
     IPC_ROUTE_MS_DAE(on_dae),
+    IPC_ROUTE_MS_SESSION_REPLACE(on_session_replace),
 };
 
 static void sec_writable(struct ev_loop *loop, ev_io *io, int revents)

@@ -18,6 +18,7 @@ struct MsSessionEntry;
 struct MsSessionListEnd;
 struct MsAcctFlushed;
 struct MsDae;
+struct MsSessionReplace;
 
 /* Who takes sec's answers to main's requests; handed over at start-up (server.c), so
  * that this file, which every requester calls, calls none of them by name. */
@@ -28,6 +29,8 @@ struct sec_replies {
 	void (*session_list_end)(struct main_ctx *m, const struct MsSessionListEnd *e);
 	void (*acct_flushed)(struct main_ctx *m, const struct MsAcctFlushed *f);
 	void (*dae)(struct main_ctx *m, const struct MsDae *d);
+	/* Not an answer: sec gave the session's place to a newer login (replace-oldest). */
+	void (*session_replace)(struct main_ctx *m, const struct MsSessionReplace *r);
 };
 
 /* Starts reading sec's replies; the channel's fd is m->sec_ch.fd. */
@@ -40,8 +43,10 @@ int sec_worker_new(struct main_worker *w, int sec_end);
 void sec_cookie_check(struct main_worker *w, const uint8_t *cookie, size_t len);
 /* MS_SESSION_UP: w's tunnel of session sid is up. */
 void sec_session_up(struct main_worker *w);
-/* MS_SESSION_DOWN: worker_id no longer uses session sid; invalidate: the cookie dies. */
-void sec_session_down(struct main_ctx *m, const char *sid, uint32_t worker_id, bool invalidate);
+/* MS_SESSION_DOWN: worker_id no longer uses session sid; with an end reason that
+ * invalidates the session (not 0), the cookie dies. */
+void sec_session_down(struct main_ctx *m, const char *sid, uint32_t worker_id,
+		      unsigned invalidate_reason);
 /* MS_RELOAD: sec loads the key of m->cfg under generation m->reload_gen, if it matches
  * the pending certificate's pin (m->pending_pin). */
 void sec_reload(struct main_ctx *m);

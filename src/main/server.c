@@ -99,6 +99,7 @@ static const struct sec_replies replies = {
     .session_list_end = main_ctl_session_list_end,
     .acct_flushed = main_acct_on_flushed,
     .dae = main_dae_on_request,
+    .session_replace = session_on_replace,
 };
 static const main_event_sink sink_list[] = {
     main_ctl_on_event, audit_event, scripts_event, systemd_on_event, metrics_on_event,

@@ -26,10 +26,15 @@
 #include "main/main.h"
 #include "main/scripts.h"
 #include "main/sec_channel.h"
+#include "main/sessions.h"
 #include "main/tun.h"
 #include "main/workers.h"
 
 #define WORKER_STATS_INTERVAL_MIN 1
+/* Seconds between two reads of a tunnel's counters for session-quota-bytes: one netlink
+ * request per session with a quota. A session goes beyond its quota by at most what it
+ * moves in this time. */
+#define QUOTA_CHECK_INTERVAL 1.
 
 /* --- the failure path ------------------------------------------------------------------ */
 
@@ -52,9 +57,13 @@ static void setup_undo(struct main_worker *w)
 	if (w->predecessor)
 		w->predecessor->successor = NULL;
 	w->predecessor = NULL;
-	/* sec reserved the session for w; it ignores this when a newer tunnel has it. */
-	if (w->sid)
-		sec_session_down(w->m, w->sid, w->id, false);
+	/* sec reserved the session for w; it ignores this when a newer tunnel has it. A
+	 * session main ended for good dies in sec too, even if this request raced the end. */
+	if (w->sid) {
+		const struct main_session *s = main_session_find(w->m, w->sid);
+
+		sec_session_down(w->m, w->sid, w->id, s ? s->ended : 0);
+	}
 }
 
 /* The one way a set-up fails: log why, undo, answer the worker once (http_code and
@@ -298,11 +307,45 @@ static void script_done(struct main_ctx *m, uint32_t worker_id, bool ok)
 			   "refused by the connect script");
 }
 
+/* A tunnel request of a session that main has ended for good is refused (failed, true):
+ * sec may have approved the cookie before it heard of the end, or the request waited for
+ * the session's older tunnel, which ended it. */
+static bool ended_for_good(struct main_worker *w)
+{
+	const struct main_session *s = main_session_find(w->m, w->sid);
+
+	if (!s || !s->ended)
+		return false;
+	setup_fail(w, LOG_NOTICE, 401, session_end_reason_str(s->ended),
+		   "the session has ended (%s)", session_end_reason_str(s->ended));
+	return true;
+}
+
+/* session-quota-bytes counts from the login: a new tunnel of the session goes on from
+ * what the earlier ones moved (no other tunnel of it is up now), and one whose session
+ * has no bytes left is refused, the session ended for good. 0, or -EDQUOT (failed). */
+static int quota_start(struct main_worker *w)
+{
+	const struct main_session *s = main_session_find(w->m, w->sid);
+	unsigned long long quota = w->cfg->session_quota_bytes;
+
+	w->quota_before = s ? s->bytes : 0;
+	if (!session_quota_exceeded(quota, w->quota_before, 0))
+		return 0;
+	main_session_end(w->m, w->sid, END_QUOTA_EXCEEDED);
+	setup_fail(w, LOG_NOTICE, 401, "quota exceeded",
+		   "session-quota-bytes (%llu) used up: its tunnels moved %llu bytes", quota,
+		   (unsigned long long)w->quota_before);
+	return -EDQUOT;
+}
+
 static void grant(struct main_worker *w)
 {
 	struct main_ctx *m = w->m;
 	int ret;
 
+	if (ended_for_good(w) || quota_start(w) < 0)
+		return;
 	if (w->cfg->mtu)
 		w->mtu = w->cfg->mtu;
 	if (w->cfg->ipv4_prefix && lease4(w) < 0)
@@ -351,6 +394,27 @@ static void session_timeout(struct ev_loop *loop, ev_timer *t, int revents)
 
 	log_info("%s: session-timeout reached; ending session %s", w->label, w->sid);
 	main_terminate_worker(w, END_SESSION_TIMEOUT);
+}
+
+/* session-quota-bytes: the TUN device main holds counts what the tunnel moved, whatever
+ * the worker says. Beyond the quota, main ends the session for good. */
+static void quota_check(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct main_worker *w = t->data;
+	uint64_t rx, tx, rxp, txp, now;
+
+	if (tun_stats(w->device, &rx, &tx, &rxp, &txp) < 0)
+		return; /* read again at the next check */
+	now = rx > UINT64_MAX - tx ? UINT64_MAX : rx + tx;
+	if (!session_quota_exceeded(w->cfg->session_quota_bytes, w->quota_before, now))
+		return;
+	log_info("%s: session %s moved %llu bytes in this tunnel and %llu before, beyond its "
+		 "session-quota-bytes of %llu; ending it",
+		 w->label, w->sid, (unsigned long long)now,
+		 (unsigned long long)w->quota_before,
+		 (unsigned long long)w->cfg->session_quota_bytes);
+	ev_timer_stop(loop, t);
+	main_terminate_worker(w, END_QUOTA_EXCEEDED);
 }
 
 static void hand_over(struct main_worker *w)
@@ -441,6 +505,11 @@ static void hand_over(struct main_worker *w)
 			     0.);
 		ev_timer_start(m->loop, &w->session_timer);
 	}
+	/* Until the worker is gone, not only while it says the tunnel is up. */
+	if (c->session_quota_bytes) {
+		ev_timer_set(&w->quota_timer, QUOTA_CHECK_INTERVAL, QUOTA_CHECK_INTERVAL);
+		ev_timer_start(m->loop, &w->quota_timer);
+	}
 	sec_session_up(w);
 	{
 		struct main_event ev = {.kind = MEV_SESSION_START, .w = w, .ok = true};
@@ -479,7 +548,7 @@ int session_on_cookie_result(struct main_ctx *m, const MsCookieResult *r)
 	if (!w || w->state != MWS_COOKIE) {
 		/* The worker went away meanwhile: give the reservation back. */
 		if (r->ok && r->sid)
-			sec_session_down(m, r->sid, r->worker_id, false);
+			sec_session_down(m, r->sid, r->worker_id, 0);
 		return 0;
 	}
 	if (!r->ok) {
@@ -508,12 +577,34 @@ int session_on_cookie_result(struct main_ctx *m, const MsCookieResult *r)
 			   "the configuration of user '%s': %s", w->username, err);
 		return 0;
 	}
+	if (!main_session_get(m, w->sid)) {
+		setup_fail(w, LOG_ERR, 503, "out of memory", "out of memory for main's sessions");
+		return 0;
+	}
+	/* Before an older tunnel is ended for it: that one may be ending for good. */
+	if (ended_for_good(w))
+		return 0;
 	old = main_find_tunnel(m, w->sid);
 	if (old && old != w)
 		wait_for_predecessor(w, old);
 	else
 		grant(w);
 	return 0;
+}
+
+/* The tunnel of a replaced session ends like one that sluicectl disconnects; a newer
+ * request of the session waiting for it is refused when its turn comes (grant), and
+ * one that sec approved earlier but has not reached main yet, when it does. */
+void session_on_replace(struct main_ctx *m, const MsSessionReplace *r)
+{
+	struct main_worker *w = main_find_tunnel(m, r->sid);
+
+	main_session_end(m, r->sid, END_SESSION_REPLACED);
+	if (!w)
+		return;
+	log_info("%s: session %s replaced by a newer login of %s; ending it", w->label, w->sid,
+		 w->username);
+	main_terminate_worker(w, END_SESSION_REPLACED);
 }
 
 /* --- TUNNEL: counters, the end ---------------------------------------------------------- */
@@ -566,10 +657,14 @@ static void session_end(struct main_worker *w, int status)
 	if (!reason)
 		reason = (WIFEXITED(status) && WEXITSTATUS(status) == 0) ? END_CLIENT_CLOSED
 									 : END_WORKER_DIED;
+	ev_timer_stop(w->m->loop, &w->quota_timer);
 	if (tun_stats(w->device, &rx, &tx, &rxp, &txp) < 0) {
 		rx = w->bytes_in;
 		tx = w->bytes_out;
 	}
+	main_session_add_bytes(w->m, w->sid, rx > UINT64_MAX - tx ? UINT64_MAX : rx + tx);
+	if (session_end_invalidates(reason))
+		main_session_end(w->m, w->sid, reason);
 	{
 		struct main_event ev = {.kind = MEV_SESSION_END,
 					.w = w,
@@ -589,9 +684,7 @@ static void session_end(struct main_worker *w, int status)
 	tunnel_close(w);
 	if (reason != END_SESSION_REUSED)
 		/* An ended session must not come back with its cookie. */
-		sec_session_down(w->m, w->sid, w->id,
-				 reason == END_USER_DISCONNECT || reason == END_SERVER_TERMINATE ||
-				     reason == END_SESSION_TIMEOUT);
+		sec_session_down(w->m, w->sid, w->id, session_end_invalidates(reason) ? reason : 0);
 }
 
 void session_worker_exited(struct main_worker *w, int status)
@@ -608,6 +701,7 @@ void session_worker_freed(struct main_worker *w)
 
 	ev_timer_stop(w->m->loop, &w->session_timer);
 	ev_timer_stop(w->m->loop, &w->acct_timer);
+	ev_timer_stop(w->m->loop, &w->quota_timer);
 	if (w->predecessor)
 		w->predecessor->successor = NULL;
 	if (!next)
@@ -621,5 +715,7 @@ void session_init(struct main_worker *w)
 {
 	ev_init(&w->session_timer, session_timeout);
 	w->session_timer.data = w;
+	ev_init(&w->quota_timer, quota_check);
+	w->quota_timer.data = w;
 	main_acct_init(w);
 }

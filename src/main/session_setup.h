@@ -9,6 +9,8 @@
  *                                                -> end it, PREDECESSOR
  *                                              ok -> grant
  *   PREDECESSOR  the older tunnel to end       its worker freed -> grant
+ *                                              (refused there when main ended the
+ *                                              session meanwhile)
  *                                              a newer request of the cookie -> fail
  *   (grant)      pool, lease, TUN, iroutes     failure -> fail
  *                                              connect-script started -> SCRIPT
@@ -32,6 +34,7 @@
 struct main_ctx;
 struct main_worker;
 struct MsCookieResult;
+struct MsSessionReplace;
 
 /* Handlers of the worker channel (route table in workers.c); ctx is the worker. */
 int session_on_tunnel_req(void *ctx, void *msg, int *fds);
@@ -41,6 +44,9 @@ int session_on_session_end(void *ctx, void *msg, int *fds);
 /* sec's decision on the cookie of worker r->worker_id (sec_channel.c). 0, or -EPROTO
  * when sec's answer is malformed. */
 int session_on_cookie_result(struct main_ctx *m, const struct MsCookieResult *r);
+/* sec gave the place of session r->sid to a newer login of its user (replace-oldest):
+ * its tunnel ends, and no tunnel request reopens it. */
+void session_on_replace(struct main_ctx *m, const struct MsSessionReplace *r);
 
 /* w exited with status: its session is accounted, or its set-up undone. */
 void session_worker_exited(struct main_worker *w, int status);

@@ -25,6 +25,7 @@
 #include "main/main.h"
 #include "main/sec_channel.h"
 #include "main/session_setup.h"
+#include "main/sessions.h"
 
 #define MAIN_WORKER_MAX_PAYLOAD 4096
 #define WORKER_LOG_LINES        50
@@ -397,6 +398,9 @@ void main_terminate_worker(struct main_worker *w, unsigned reason)
 	t.reason = reason;
 	if (!w->end_reason)
 		w->end_reason = reason;
+	/* From now on no tunnel request may reopen the session (sessions.h). */
+	if (w->sid && session_end_invalidates(reason))
+		main_session_end(w->m, w->sid, reason);
 	if (!ev_is_active(&w->kill_timer)) {
 		ev_timer_set(&w->kill_timer, WORKER_TERMINATE_GRACE, 0.);
 		ev_timer_start(w->m->loop, &w->kill_timer);

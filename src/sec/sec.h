@@ -28,6 +28,7 @@ struct sec_user_conf {
 	int max_same_clients; /* -1: the global value */
 	int deny_roaming;     /* 0 or 1; -1: the global value */
 	long session_timeout; /* seconds; -1: the global value */
+	int same_clients_policy; /* enum config_same_clients_policy; -1: the global value */
 };
 
 /* Largest client certificate (DER) sec looks at. */
@@ -64,14 +65,21 @@ struct sec_session {
 	uint8_t cert_sha256[32];
 	uint32_t in_use_by; /* worker id with a live tunnel, 0 when none; set only by
 			     * sec_sessions.c, which counts it in sec->users_in_use */
+	/* max-same-clients-policy = replace-oldest took the session's place for a newer
+	 * login: it no longer counts, its cookie is refused, main ends its tunnel. */
+	bool replaced;
+	uint64_t login_seq; /* logins are numbered: the oldest has the smallest */
+	struct sec_session *use_next, *use_prev; /* its user's sessions that count (utlist) */
 	ev_timer expiry;
 };
 
-/* How many sessions of one user are in use (max-same-clients); only users with one. */
+/* How many sessions of one user are in use (max-same-clients), and which; only users
+ * with one. */
 struct sec_user_count {
 	UT_hash_handle hh;
 	char *username;
 	unsigned in_use;
+	struct sec_session *sessions; /* the in_use sessions, by use_next/use_prev */
 };
 
 /* A server key; the current and the previous generation are kept so that a worker
@@ -162,6 +170,7 @@ struct sec_ctx {
 	 * main's messages by its sid, in constant time whatever the number of sessions. */
 	struct sec_session *sessions_by_sid, *sessions_by_cookie;
 	struct sec_user_count *users_in_use;
+	uint64_t login_seq; /* of the newest session */
 	struct sec_cert_trust *trust; /* ca-cert and crl; NULL: no certificate authentication */
 	int otp_fd;                   /* channel to the OTP helper; -1: none (sec_otp.c) */
 	pid_t otp_pid;
@@ -322,10 +331,18 @@ char *sec_backend_conf(TALLOC_CTX *ctx, const char *user, const struct SaResult 
 unsigned sec_max_same_clients(const struct sec_ctx *sec, const struct sec_user_conf *uc);
 bool sec_deny_roaming(const struct sec_ctx *sec, const struct sec_user_conf *uc);
 unsigned sec_session_timeout(const struct sec_ctx *sec, const struct sec_user_conf *uc);
+enum config_same_clients_policy sec_same_clients_policy(const struct sec_ctx *sec,
+							const struct sec_user_conf *uc);
 
 /* Sessions of user in use (with a tunnel or reserved for one), except one. */
 unsigned sec_sessions_in_use(struct sec_ctx *sec, const char *user,
 			     const struct sec_session *except);
+/* max-same-clients-policy = replace-oldest: replaces user's oldest sessions in use that
+ * logged in before newer (NULL: a login that has no session yet) until fewer than max
+ * are left; sec refuses their cookies from now on and main ends their tunnels
+ * (MS_SESSION_REPLACE). False when that many cannot be replaced (nothing is then). */
+bool sec_sessions_make_room(struct sec_ctx *sec, const char *user, unsigned max,
+			    const struct sec_session *newer);
 int sec_on_cookie_check(void *ctx, void *msg, int *fds);
 int sec_on_session_up(void *ctx, void *msg, int *fds);
 int sec_on_session_down(void *ctx, void *msg, int *fds);

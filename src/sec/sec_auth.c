@@ -121,7 +121,8 @@ static bool pinned(const char *text, const uint8_t sha256[32])
 
 /* What a login that passed its methods still needs: the group, the user's files (and
  * their cert-pin, for a login that used cert), the session limit. NULL when it may go
- * on, else why not. */
+ * on, else why not. Every check of the login is done by now: with replace-oldest, the
+ * place of the user's oldest session goes to this login last of all (sec_sessions.c). */
 static const char *admit(struct sec_worker *w, TALLOC_CTX *tmp, const char *user,
 			 const char *group, const struct sec_cert_id *cert, struct sec_user_conf *uc)
 {
@@ -134,7 +135,9 @@ static const char *admit(struct sec_worker *w, TALLOC_CTX *tmp, const char *user
 	if (cert && !pinned(uc->text, cert->sha256))
 		return "certificate not pinned for this user (cert-pin)";
 	if (sec_max_same_clients(sec, uc) &&
-	    sec_sessions_in_use(sec, user, NULL) >= sec_max_same_clients(sec, uc))
+	    sec_sessions_in_use(sec, user, NULL) >= sec_max_same_clients(sec, uc) &&
+	    !(sec_same_clients_policy(sec, uc) == CONFIG_SAME_REPLACE_OLDEST &&
+	      sec_sessions_make_room(sec, user, sec_max_same_clients(sec, uc), NULL)))
 		return "too many sessions";
 	return NULL;
 }

@@ -297,6 +297,9 @@ int sec_on_reload(void *ctx, void *msg, int *fds)
 	sec->cfg->auth_tries = req->auth_tries;
 	sec->cfg->cookie_timeout = req->cookie_timeout;
 	sec->cfg->max_same_clients = req->max_same_clients;
+	sec->cfg->max_same_clients_policy =
+	    req->max_same_clients_policy == CONFIG_SAME_REPLACE_OLDEST ? CONFIG_SAME_REPLACE_OLDEST
+								       : CONFIG_SAME_REFUSE;
 	sec->cfg->deny_roaming = req->deny_roaming;
 	sec->cfg->session_timeout = req->session_timeout;
 	set_path(sec->cfg, &sec->cfg->config_per_user, req->config_per_user);

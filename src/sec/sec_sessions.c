@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/session.h"
 #include "ipc/main_sec.pb-c.h"
 
 static void hex_encode(const uint8_t *in, size_t len, char *out)
@@ -29,19 +30,22 @@ static void hex_encode(const uint8_t *in, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
-/* The only writer of in_use_by, so that each user's count of sessions in use stays
- * exact. 0, or -ENOMEM when the user could not be counted (s is then unchanged). */
-static int session_set_in_use(struct sec_session *s, uint32_t worker_id)
+/* Whether s takes one of its user's places (max-same-clients): a tunnel uses it, or is
+ * being set up for it, and it was not replaced. */
+static bool session_counts(const struct sec_session *s)
+{
+	return s->in_use_by && !s->replaced;
+}
+
+/* Adds s to its user's count and list of sessions in use, or takes it out. 0, or -ENOMEM
+ * when the user could not be counted (nothing changed then); taking out never fails. */
+static int user_count(struct sec_session *s, bool counts)
 {
 	struct sec_ctx *sec = s->sec;
 	struct sec_user_count *u, *found;
 
-	if (!s->in_use_by == !worker_id) {
-		s->in_use_by = worker_id; /* a newer tunnel of the session: counted already */
-		return 0;
-	}
 	HASH_FIND_STR(sec->users_in_use, s->username, u);
-	if (worker_id && !u) {
+	if (counts && !u) {
 		u = talloc_zero(sec, struct sec_user_count);
 		if (!u || !(u->username = talloc_strdup(u, s->username))) {
 			talloc_free(u);
@@ -54,15 +58,48 @@ static int session_set_in_use(struct sec_session *s, uint32_t worker_id)
 			return -ENOMEM;
 		}
 	}
-	if (worker_id) {
+	if (!u)
+		return 0;
+	if (counts) {
 		u->in_use++;
-	} else if (u && --u->in_use == 0) {
+		DL_APPEND2(u->sessions, s, use_prev, use_next);
+		return 0;
+	}
+	DL_DELETE2(u->sessions, s, use_prev, use_next);
+	if (--u->in_use == 0) {
 		/* Only users with sessions in use are kept. */
 		HASH_DELETE(hh, sec->users_in_use, u);
 		talloc_free(u);
 	}
+	return 0;
+}
+
+/* The only writer of in_use_by (as session_replace() is of replaced), so that each
+ * user's count of sessions in use stays exact. 0, or -ENOMEM when the user could not be
+ * counted (s is then unchanged). */
+static int session_set_in_use(struct sec_session *s, uint32_t worker_id)
+{
+	bool counts = worker_id && !s->replaced;
+
+	/* A newer tunnel of the session: counted already. */
+	if (counts != session_counts(s) && user_count(s, counts) < 0)
+		return -ENOMEM;
 	s->in_use_by = worker_id;
 	return 0;
+}
+
+/* replace-oldest: s no longer counts, its cookie is refused from now on, and main ends
+ * its tunnel; its end (MS_SESSION_DOWN) expires it. */
+static void session_replace(struct sec_session *s)
+{
+	MsSessionReplace m = MS_SESSION_REPLACE__INIT;
+
+	if (session_counts(s))
+		user_count(s, false);
+	s->replaced = true;
+	log_info("session %s of %s replaced by a newer login", s->sid, s->username);
+	m.sid = s->sid;
+	sec_send_main(s->sec, MS_TYPE__MS_SESSION_REPLACE, &m.base);
 }
 
 static void session_free(struct sec_session *s)
@@ -181,6 +218,7 @@ struct sec_session *sec_session_new(struct sec_ctx *sec, const char *user, const
 		return NULL;
 	}
 	s->created = time(NULL);
+	s->login_seq = ++sec->login_seq;
 	s->conf = *conf;
 	talloc_steal(s, conf->text);
 	/* Fixed at the login: neither a reconnect nor a reload moves it. */
@@ -201,9 +239,49 @@ unsigned sec_sessions_in_use(struct sec_ctx *sec, const char *user,
 
 	HASH_FIND_STR(sec->users_in_use, user, u);
 	n = u ? u->in_use : 0;
-	if (n && except && except->in_use_by && strcmp(except->username, user) == 0)
+	if (n && except && session_counts(except) && strcmp(except->username, user) == 0)
 		n--;
 	return n;
+}
+
+/* The session of user that logged in first among those that count, if it logged in
+ * before newer (NULL: any). */
+static struct sec_session *oldest_in_use(struct sec_ctx *sec, const char *user,
+					 const struct sec_session *newer)
+{
+	struct sec_user_count *u;
+	struct sec_session *s, *oldest = NULL;
+
+	HASH_FIND_STR(sec->users_in_use, user, u);
+	if (!u)
+		return NULL;
+	/* At most about max-same-clients of them. */
+	DL_FOREACH2(u->sessions, s, use_next)
+		if ((!newer || s->login_seq < newer->login_seq) &&
+		    (!oldest || s->login_seq < oldest->login_seq))
+			oldest = s;
+	return oldest;
+}
+
+bool sec_sessions_make_room(struct sec_ctx *sec, const char *user, unsigned max,
+			    const struct sec_session *newer)
+{
+	unsigned in_use = sec_sessions_in_use(sec, user, newer);
+	unsigned older = 0;
+	struct sec_user_count *u;
+	struct sec_session *s;
+
+	if (!max || in_use < max)
+		return true;
+	/* All or nothing: a login that cannot have a place takes none. */
+	HASH_FIND_STR(sec->users_in_use, user, u);
+	DL_FOREACH2(u->sessions, s, use_next)
+		older += s != newer && (!newer || s->login_seq < newer->login_seq);
+	if (in_use - older >= max)
+		return false;
+	while (sec_sessions_in_use(sec, user, newer) >= max)
+		session_replace(oldest_in_use(sec, user, newer));
+	return true;
 }
 
 /* The table is keyed by SHA-256 of the cookie: what a lookup's timing could tell about
@@ -245,6 +323,19 @@ static bool cert_presented(struct sec_ctx *sec, const struct sec_session *s, uin
 	       memcmp(w->cert.sha256, s->cert_sha256, sizeof(s->cert_sha256)) == 0;
 }
 
+/* Whether a tunnel of s, a session not in use, may be set up under max-same-clients:
+ * with replace-oldest, sessions of its user that logged in before it make room, so that
+ * the newest login wins also when two logins raced for the last place. */
+static bool room_for(struct sec_ctx *sec, const struct sec_session *s)
+{
+	unsigned max = sec_max_same_clients(sec, &s->conf);
+
+	if (!max || sec_sessions_in_use(sec, s->username, s) < max)
+		return true;
+	return sec_same_clients_policy(sec, &s->conf) == CONFIG_SAME_REPLACE_OLDEST &&
+	       sec_sessions_make_room(sec, s->username, max, s);
+}
+
 int sec_on_cookie_check(void *ctx, void *msg, int *fds)
 {
 	struct sec_ctx *sec = ctx;
@@ -257,6 +348,10 @@ int sec_on_cookie_check(void *ctx, void *msg, int *fds)
 	if (!s) {
 		res.http_code = 401;
 		res.reason = "unknown or expired cookie";
+	} else if (s->replaced) {
+		/* Its tunnel's end (MS_SESSION_DOWN) expires it. */
+		res.http_code = 401;
+		res.reason = "replaced by a newer login";
 	} else if (session_timed_out(s)) {
 		res.http_code = 401;
 		res.reason = "session timeout";
@@ -266,14 +361,14 @@ int sec_on_cookie_check(void *ctx, void *msg, int *fds)
 	} else if (sec_deny_roaming(sec, &s->conf) && strcmp(s->auth_ip, req->client_ip) != 0) {
 		res.http_code = 401;
 		res.reason = "cookie used from another address (deny-roaming)";
-	} else if (!s->in_use_by && sec_max_same_clients(sec, &s->conf) &&
-		   sec_sessions_in_use(sec, s->username, s) >=
-		       sec_max_same_clients(sec, &s->conf)) {
-		res.http_code = 503;
-		res.reason = "too many sessions for this user";
 	} else if (s->has_cert && !cert_presented(sec, s, req->worker_id)) {
 		res.http_code = 401;
 		res.reason = "the session's client certificate was not presented";
+	} else if (!s->in_use_by && !room_for(sec, s)) {
+		/* The last check: a request that could still be refused must not have ended
+		 * another session (replace-oldest). */
+		res.http_code = 503;
+		res.reason = "too many sessions for this user";
 	} else if (session_set_in_use(s, req->worker_id) < 0) {
 		res.http_code = 503;
 		res.reason = "sec is out of memory";
@@ -325,10 +420,12 @@ int sec_on_session_down(void *ctx, void *msg, int *fds)
 	if (!s || (s->in_use_by && s->in_use_by != m->worker_id))
 		return 0;
 	session_set_in_use(s, 0);
-	if (session_timed_out(s))
+	if (s->replaced)
+		session_expire(s, "replaced by a newer login");
+	else if (session_timed_out(s))
 		session_expire(s, "session timeout");
 	else if (m->invalidate)
-		session_expire(s, "user logged out");
+		session_expire(s, m->has_reason ? session_end_reason_str(m->reason) : "ended");
 	else
 		session_arm(s);
 	return 0;

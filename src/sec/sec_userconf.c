@@ -103,6 +103,10 @@ int sec_user_config(struct sec_ctx *sec, TALLOC_CTX *ctx, const char *user, cons
 	out->deny_roaming = v ? strcmp(v, "true") == 0 : -1;
 	v = setting(out->text, "session-timeout", buf, sizeof(buf));
 	out->session_timeout = v ? (long)strtoul(v, NULL, 10) : -1;
+	v = setting(out->text, "max-same-clients-policy", buf, sizeof(buf));
+	out->same_clients_policy = !v ? -1
+				   : strcmp(v, "replace-oldest") == 0 ? CONFIG_SAME_REPLACE_OLDEST
+								      : CONFIG_SAME_REFUSE;
 	return 0;
 }
 
@@ -120,4 +124,11 @@ bool sec_deny_roaming(const struct sec_ctx *sec, const struct sec_user_conf *uc)
 unsigned sec_session_timeout(const struct sec_ctx *sec, const struct sec_user_conf *uc)
 {
 	return uc->session_timeout >= 0 ? (unsigned)uc->session_timeout : sec->cfg->session_timeout;
+}
+
+enum config_same_clients_policy sec_same_clients_policy(const struct sec_ctx *sec,
+							const struct sec_user_conf *uc)
+{
+	return uc->same_clients_policy >= 0 ? (enum config_same_clients_policy)uc->same_clients_policy
+					    : sec->cfg->max_same_clients_policy;
 }

@@ -32,6 +32,9 @@ enum cstp_type {
 
 /* First payload byte of the DISCONNECT a client sends when the user quits. */
 #define CSTP_DISCONNECT_USER 0xb0
+/* First payload byte of a DISCONNECT the server sends with a reason text: no code of
+ * its own (openconnect prints it, and the text, and does not reconnect). */
+#define CSTP_DISCONNECT_SERVER 0x00
 
 struct cstp_frame {
 	uint8_t type;

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -276,11 +277,48 @@ static void tls_readable(struct ev_loop *loop, ev_io *io, int revents)
 		ev_feed_event(loop, io, EV_READ);
 }
 
+/* Waits, at most TERMINATE_FLUSH_S, until what is queued for the client's TLS socket is
+ * out: a busy tunnel's last frame would otherwise never leave (main kills a worker that
+ * lingers 5 s after its terminate, so the wait is bounded there too). */
+#define TERMINATE_FLUSH_S 1.
+static void flush_before_end(struct tunnel *t)
+{
+	struct pollfd p = {.fd = t->w->client_fd, .events = POLLOUT};
+	ev_tstamp until = ev_time() + TERMINATE_FLUSH_S;
+
+	for (;;) {
+		int left = (int)((until - ev_time()) * 1000);
+
+		tunnel_flush(t);
+		if (t->end_reason || (!t->tx_pending && !t->blocked) || left <= 0 ||
+		    poll(&p, 1, left) <= 0)
+			return;
+	}
+}
+
+/* main ends the session. For the reasons a user can act on (the quota is used up, a newer
+ * login took the session's place) the client gets a DISCONNECT with main's reason as its
+ * text, which openconnect shows; otherwise a TERMINATE. Either way it does not
+ * reconnect. The data frame that waits for the socket goes first. */
 int worker_on_terminate(void *ctx, void *msg, int *fds)
 {
 	struct tunnel *t = ctx;
+	MwTerminate *m = msg;
 
-	send_control(t, CSTP_TERMINATE, NULL, 0);
+	ev_io_stop(t->w->loop, &t->tun_rd);
+	flush_before_end(t);
+	if (m->reason == END_QUOTA_EXCEEDED || m->reason == END_SESSION_REPLACED) {
+		const char *why = session_end_reason_str(m->reason);
+		uint8_t payload[64];
+		size_t len = strnlen(why, sizeof(payload) - 1);
+
+		payload[0] = CSTP_DISCONNECT_SERVER;
+		memcpy(payload + 1, why, len);
+		send_control(t, CSTP_DISCONNECT, payload, (uint16_t)(len + 1));
+	} else {
+		send_control(t, CSTP_TERMINATE, NULL, 0);
+	}
+	flush_before_end(t);
 	tunnel_end(t, END_SERVER_TERMINATE, 0);
 	return 0;
 }

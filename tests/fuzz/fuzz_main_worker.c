@@ -1,8 +1,10 @@
 /* main as a compromised worker sees it: arbitrary sequences of worker messages (well
  * formed or not, with or without fds, in any state) go through main's real worker
  * channel, route table and session pipeline (workers.c, session_setup.c,
- * sec_channel.c), interleaved with sec's answers, connect-script results, terminates,
- * timers and worker exits, for up to three workers at once. Only what touches the
+ * sec_channel.c, sessions.c), interleaved with sec's answers and its own news (a session
+ * replaced by a newer login, a session expired), connect-script results, terminates,
+ * timers (session-timeout, session-quota-bytes with counters the input chooses, the kill
+ * after a terminate) and worker exits, for up to three workers at once. Only what touches the
  * system is a stand-in here: TUN devices, nftables, iroutes, scripts, signals and the
  * event sinks. After each input every worker has exited, and then main must hold no
  * worker, no session, no tunnel index entry and no descriptor more than before.
@@ -60,6 +62,7 @@ static const char *const user_configs[] = {
     "explicit-ipv6 = fd00:19::77\niroute = fd00:77::/48\n",
     "ipv6-network = fd00:19:1::/64\nipv6-subnet-prefix = 96\n",
     "ipv6-network = fd00:19::/120\n",
+    "session-quota-bytes = 1000\n",
 };
 
 static struct main_ctx *m;
@@ -103,9 +106,17 @@ int tun_create(const char *prefix, unsigned mtu, const struct tun_addrs *a, char
 	return open("/dev/null", O_RDWR | O_CLOEXEC);
 }
 
+/* What the TUN devices have counted, as the input says; 0: they cannot be read. */
+static uint64_t tun_bytes;
+
 int tun_stats(const char *name, uint64_t *rx, uint64_t *tx, uint64_t *rxp, uint64_t *txp)
 {
-	return -ENODEV;
+	if (!tun_bytes)
+		return -ENODEV;
+	*rx = tun_bytes;
+	*tx = tun_bytes / 2;
+	*rxp = *txp = 1;
+	return 0;
 }
 
 int filter_session_add(struct main_ctx *mc, struct main_worker *w)
@@ -244,6 +255,28 @@ static void sec_answers(struct input *in)
 	ev_run(m->loop, EVRUN_NOWAIT);
 }
 
+/* sec's own news: a session replaced by a newer login, or expired (one of the few sids
+ * the cookie answers use, whether main knows it or not). */
+static void sec_says(struct input *in)
+{
+	uint8_t how = byte(in);
+	char sid[8];
+
+	snprintf(sid, sizeof(sid), "s%u", (how >> 1) & 3);
+	if (how & 1) {
+		MsSessionReplace r = MS_SESSION_REPLACE__INIT;
+
+		r.sid = sid;
+		ipc_send(sec_peer, MS_TYPE__MS_SESSION_REPLACE, &r.base, NULL, 0);
+	} else {
+		MsSessionExpired e = MS_SESSION_EXPIRED__INIT;
+
+		e.sid = sid;
+		ipc_send(sec_peer, MS_TYPE__MS_SESSION_EXPIRED, &e.base, NULL, 0);
+	}
+	ev_run(m->loop, EVRUN_NOWAIT);
+}
+
 static struct fake *pick(struct input *in)
 {
 	struct fake *f = &fakes[byte(in) % MAX_WORKERS];
@@ -339,7 +372,8 @@ static void worker_exits(struct fake *f, int status)
 	drain(sec_peer, seen_by_sec);
 }
 
-static const struct sec_replies replies = {.cookie_result = session_on_cookie_result};
+static const struct sec_replies replies = {.cookie_result = session_on_cookie_result,
+					   .session_replace = session_on_replace};
 
 static void setup(void)
 {
@@ -372,7 +406,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t op = byte(&in);
 		struct fake *f = pick(&in);
 
-		switch (op % 9) {
+		switch (op % 10) {
 		case 0:
 		case 1:
 			worker_sends(&in, f);
@@ -401,10 +435,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 7:
 			main_terminate_worker(f->w, byte(&in) % 12);
 			break;
+		case 8:
+			sec_says(&in);
+			break;
 		default:
-			/* The timers: session-timeout, then the kill after a terminate. */
+			/* The timers: session-timeout, the quota, then the kill after a
+			 * terminate. */
+			tun_bytes = (uint64_t)byte(&in) * 8;
 			if (ev_is_active(&f->w->session_timer))
 				f->w->session_timer.cb(m->loop, &f->w->session_timer, EV_TIMER);
+			else if (ev_is_active(&f->w->quota_timer))
+				f->w->quota_timer.cb(m->loop, &f->w->quota_timer, EV_TIMER);
 			else if (ev_is_active(&f->w->kill_timer))
 				f->w->kill_timer.cb(m->loop, &f->w->kill_timer, EV_TIMER);
 			break;
@@ -416,9 +457,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			worker_exits(&fakes[i], 0);
 	for (size_t i = 0; i < 8; i++)
 		scripts[i].done = NULL;
+	/* sec expires every session in the end: main keeps nothing of them either, and the
+	 * next input starts afresh. */
+	for (unsigned i = 0; i < 4; i++) {
+		MsSessionExpired e = MS_SESSION_EXPIRED__INIT;
+		char sid[8];
+
+		snprintf(sid, sizeof(sid), "s%u", i);
+		e.sid = sid;
+		ipc_send(sec_peer, MS_TYPE__MS_SESSION_EXPIRED, &e.base, NULL, 0);
+	}
+	ev_run(m->loop, EVRUN_NOWAIT);
 	drain(sec_peer, NULL);
 	n_checks = 0;
-	if (m->n_workers || m->workers || m->by_sid || m->by_id || m->by_pid || sessions)
+	tun_bytes = 0;
+	if (m->n_workers || m->workers || m->by_sid || m->by_id || m->by_pid || sessions ||
+	    m->sessions)
 		abort();
 	if (fuzz_count_fds() != fds_before)
 		abort();

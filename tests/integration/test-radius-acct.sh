@@ -6,6 +6,9 @@
 #   stats-report-time, and on disconnect a Stop with User-Request, her session id (the
 #   sid of sluiced's log), and the byte counts of the audit file's session-end record;
 # - bob's worker killed with SIGKILL: a Stop (NAS-Error) all the same;
+# - dave's session ended by his session-quota-bytes: Stop with Session-Timeout; erin's
+#   first session replaced by her second login (replace-oldest): Stop with
+#   Port-Preempted;
 # - carol still connected when sluiced stops: her Stop (Admin-Reboot) is sent before
 #   sluiced exits;
 # - the accounting helper runs as nobody under its seccomp filter.
@@ -19,11 +22,17 @@ make_certs
 add_user alice alice-pw
 add_user bob bob-pw
 add_user carol carol-pw
+add_user dave dave-pw
+add_user erin erin-pw
+mkdir -p "$WORK/users"
+echo "session-quota-bytes = 20000" >"$WORK/users/dave"
+printf 'max-same-clients = 1\nmax-same-clients-policy = replace-oldest\n' >"$WORK/users/erin"
 radius_start
 radius_client_config 3 1
 AUDIT=$WORK/audit.json
 write_config "acct = \"radius[config=$RADCLI_CONF,nas-identifier=sluice-acct]\"
 stats-report-time = 2
+config-per-user = $WORK/users
 audit-log = $AUDIT"
 out=$("$(server_bin)" -t -c "$SERVER_CONF" 2>&1) || fail "sluiced -t: $out"
 start_server
@@ -74,6 +83,33 @@ wait_output 15 radius_acct_value Stop Acct-Terminate-Cause "$B" >/dev/null || fa
 	fail "bob's Stop cause: $(radius_acct_value Stop Acct-Terminate-Cause "$B")"
 stop_client b1 KILL
 log "bob's worker killed: Stop with NAS-Error"
+
+# dave's quota (20000 bytes): 30 pings of 1000 bytes each way go beyond it.
+start_client d1 "$NS_C1" dave dave-pw
+ip=$(wait_tunnel d1 20) || fail "no tunnel for dave"
+D=$(sid dave)
+srv=$(server_tun_ip "$ip") || fail "no server address for dave's tunnel"
+check_addr "$srv"
+ip netns exec "$NS_C1" ping -n -q -c 30 -i 0.05 -s 972 -W 1 "$srv" >/dev/null 2>&1
+wait_output 15 radius_acct_value Stop Acct-Terminate-Cause "$D" >/dev/null || fail "no Stop for dave"
+[ "$(radius_acct_value Stop Acct-Terminate-Cause "$D")" = Session-Timeout ] ||
+	fail "dave's Stop cause: $(radius_acct_value Stop Acct-Terminate-Cause "$D")"
+grep -q "session end: sid=$D .*reason=quota exceeded " "$SERVER_LOG" || fail "dave's session did not end by its quota"
+stop_client d1 KILL
+log "dave's quota: Stop with Session-Timeout"
+
+# erin's second login replaces her first session.
+start_client e1 "$NS_C1" erin erin-pw
+wait_tunnel e1 20 >/dev/null || fail "no tunnel for erin"
+E=$(sid erin)
+start_client e2 "$NS_C2" erin erin-pw
+wait_tunnel e2 20 >/dev/null || fail "no tunnel for erin's second login"
+wait_output 15 radius_acct_value Stop Acct-Terminate-Cause "$E" >/dev/null || fail "no Stop for erin's first session"
+[ "$(radius_acct_value Stop Acct-Terminate-Cause "$E")" = Port-Preempted ] ||
+	fail "erin's Stop cause: $(radius_acct_value Stop Acct-Terminate-Cause "$E")"
+stop_client e1 KILL
+stop_client e2 INT
+log "erin's replaced session: Stop with Port-Preempted"
 
 # The accounting helper: nobody, seccomp, no capabilities.
 hpid=$(sed -n 's/.*accounting helper started (pid \([0-9]*\)).*/\1/p' "$SERVER_LOG" | head -n 1)

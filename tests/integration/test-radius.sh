@@ -8,6 +8,8 @@
 # - bob: Framed-IP-Address and -Netmask, Framed-Route, MS-Primary-DNS-Server,
 #   Session-Timeout, Idle-Timeout and Framed-IPv6-Prefix become the session's address,
 #   route, DNS, timeouts and IPv6 pool; dan: RP-*-Speed-Limit become its bandwidth limits;
+# - quinn: Class "metered" is the group whose file sets session-quota-bytes: main ends
+#   the session once its traffic goes beyond it (reason "quota exceeded");
 # - carol: Access-Challenge as a second form, answered from stdin (the right and a wrong
 #   code);
 # - slow (FreeRADIUS answers after 10 s): alice with a RADIUS login and erin with a
@@ -27,10 +29,14 @@ make_client_cert erin erin
 radius_start 'dan	Cleartext-Password := "dan-pw"
 	RP-Upstream-Speed-Limit := 800,
 	RP-Downstream-Speed-Limit := 1600
+
+quinn	Cleartext-Password := "quinn-pw"
+	Class := "metered"
 '
 radius_client_config 6 1
 mkdir -p "$WORK/groups"
 echo "route = 198.18.60.0/24" >"$WORK/groups/staff"
+echo "session-quota-bytes = 40000" >"$WORK/groups/metered"
 AUDIT=$WORK/audit.json
 write_config "auth = \"radius[config=$RADCLI_CONF,groupconfig=true,nas-identifier=sluice-test]\"
 enable-auth = certificate
@@ -99,6 +105,21 @@ json=$(ctl --json show user dan)
 [ "$(jq -r '.[0]["Limit RX"]' <<<"$json")" = 100000 ] && [ "$(jq -r '.[0]["Limit TX"]' <<<"$json")" = 200000 ] ||
 	fail "dan's limits: $json"
 stop_client d1 INT
+
+# quinn: a quota through the group that Class names. 60 pings of 1000 bytes each way
+# move 120000 bytes, three times the quota.
+start_client q1 "$NS_C1" quinn quinn-pw
+ip=$(wait_tunnel q1 20) || fail "no tunnel for quinn"
+[ "$(ctl --json show user quinn | jq -r '.[0].Groupname')" = metered ] || fail "Class did not make quinn's group"
+srv=$(server_tun_ip "$ip") || fail "no server address for quinn's tunnel"
+check_addr "$srv"
+ip netns exec "$NS_C1" ping -n -q -c 60 -i 0.05 -s 972 -W 1 "$srv" >/dev/null 2>&1
+wait_client_exit q1 10
+[ $? = 124 ] && fail "quinn's session goes on beyond the group's quota"
+unset "CLIENT_PID[q1]"
+server_log_has "session end: .*user=quinn .*reason=quota exceeded " 5 ||
+	fail "quinn's session did not end with 'quota exceeded'"
+log "quinn: the quota of the group Class names ended the session"
 
 # carol: the challenge's Reply-Message is the second form; the answer goes back with
 # the State.

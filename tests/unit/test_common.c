@@ -1,5 +1,6 @@
 #include "config.h"
 #include "common/netaddr.h"
+#include "common/session.h"
 #include "common/text.h"
 
 #include <arpa/inet.h>
@@ -173,6 +174,46 @@ START_TEST(test_netaddr_prefix)
 }
 END_TEST
 
+/* Which end reasons invalidate the cookie, and their names in logs and the audit file. */
+START_TEST(test_end_reasons)
+{
+	ck_assert(session_end_invalidates(END_USER_DISCONNECT));
+	ck_assert(session_end_invalidates(END_SERVER_TERMINATE));
+	ck_assert(session_end_invalidates(END_SESSION_TIMEOUT));
+	ck_assert(session_end_invalidates(END_QUOTA_EXCEEDED));
+	ck_assert(session_end_invalidates(END_SESSION_REPLACED));
+	/* the client may come back with its cookie */
+	ck_assert(!session_end_invalidates(END_CLIENT_CLOSED));
+	ck_assert(!session_end_invalidates(END_IDLE_TIMEOUT));
+	ck_assert(!session_end_invalidates(END_DPD_TIMEOUT));
+	ck_assert(!session_end_invalidates(END_ERROR));
+	ck_assert(!session_end_invalidates(END_WORKER_DIED));
+	ck_assert(!session_end_invalidates(END_SESSION_REUSED));
+	ck_assert(!session_end_invalidates(END_UNKNOWN));
+	ck_assert(!session_end_invalidates(1000));
+	ck_assert_str_eq(session_end_reason_str(END_QUOTA_EXCEEDED), "quota exceeded");
+	ck_assert_str_eq(session_end_reason_str(END_SESSION_REPLACED), "replaced by a newer login");
+	ck_assert_str_eq(session_end_reason_str(1000), "unspecified");
+}
+END_TEST
+
+/* session-quota-bytes: more than the quota ends the session, exactly the quota does not;
+ * no sum wraps around. */
+START_TEST(test_quota_exceeded)
+{
+	ck_assert(!session_quota_exceeded(0, UINT64_MAX, UINT64_MAX));
+	ck_assert(!session_quota_exceeded(1000, 0, 0));
+	ck_assert(!session_quota_exceeded(1000, 0, 1000));
+	ck_assert(!session_quota_exceeded(1000, 400, 600));
+	ck_assert(session_quota_exceeded(1000, 400, 601));
+	ck_assert(session_quota_exceeded(1000, 0, 1001));
+	ck_assert(session_quota_exceeded(1000, 1001, 0));
+	ck_assert(session_quota_exceeded(1000, UINT64_MAX, UINT64_MAX));
+	ck_assert(session_quota_exceeded(UINT64_MAX - 1, UINT64_MAX - 1, 1));
+	ck_assert(!session_quota_exceeded(UINT64_MAX, UINT64_MAX - 1, 1));
+}
+END_TEST
+
 int main(void)
 {
 	const struct check_test tests[] = {
@@ -182,6 +223,8 @@ int main(void)
 	    {test_port_text},
 	    {test_from_sockaddr},
 	    {test_netaddr_prefix},
+	    {test_end_reasons},
+	    {test_quota_exceeded},
 	    {NULL},
 	};
 	const struct check_case cases[] = {

@@ -587,6 +587,55 @@ START_TEST(test_bandwidth_keys)
 }
 END_TEST
 
+/* session-quota-bytes (64-bit) and max-same-clients-policy: global and per user. */
+START_TEST(test_quota_policy_keys)
+{
+	TALLOC_CTX *ctx = talloc_new(NULL);
+	char err[512], global[1024];
+	struct sluice_config *cfg, *eff;
+	char *u;
+
+	cfg = load(ctx, base, err, sizeof(err));
+	ck_assert_msg(cfg, "%s", err);
+	ck_assert_uint_eq(cfg->session_quota_bytes, 0);
+	ck_assert_int_eq(cfg->max_same_clients_policy, CONFIG_SAME_REFUSE);
+	snprintf(global, sizeof(global),
+		 "%ssession-quota-bytes = 1000000000000000000\nmax-same-clients-policy = refuse\n",
+		 base);
+	cfg = load(ctx, global, err, sizeof(err));
+	ck_assert_msg(cfg, "%s", err);
+	ck_assert_uint_eq(cfg->session_quota_bytes, 1000000000000000000ULL);
+	snprintf(global, sizeof(global), "%ssession-quota-bytes = 1000000000000000001\n", base);
+	ck_assert_ptr_null(load(ctx, global, err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "out of range"));
+	snprintf(global, sizeof(global), "%ssession-quota-bytes = -1\n", base);
+	ck_assert_ptr_null(load(ctx, global, err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "is not a number of bytes"));
+	snprintf(global, sizeof(global), "%smax-same-clients-policy = Replace-Oldest\n", base);
+	ck_assert_ptr_null(load(ctx, global, err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "is not a policy"));
+
+	/* A group's file sets the quota, the user's file the policy and its own quota. */
+	u = config_user_merge(ctx, "session-quota-bytes = 5000000000\n",
+			      "max-same-clients-policy = replace-oldest\n", err, sizeof(err));
+	ck_assert_msg(u, "%s", err);
+	eff = config_derive(ctx, cfg, u, err, sizeof(err));
+	ck_assert_msg(eff, "%s", err);
+	ck_assert_uint_eq(eff->session_quota_bytes, 5000000000ULL);
+	ck_assert_int_eq(eff->max_same_clients_policy, CONFIG_SAME_REPLACE_OLDEST);
+	u = user_file(ctx, "session-quota-bytes = 200000\n", err, sizeof(err));
+	ck_assert_msg(u, "%s", err);
+	ck_assert_str_eq(u, "session-quota-bytes = 200000\n");
+	eff = config_derive(ctx, cfg, u, err, sizeof(err));
+	ck_assert_msg(eff, "%s", err);
+	ck_assert_uint_eq(eff->session_quota_bytes, 200000);
+	ck_assert_int_eq(eff->max_same_clients_policy, CONFIG_SAME_REFUSE);
+	ck_assert(!config_is_ocserv_key("session-quota-bytes"));
+	ck_assert(!config_is_ocserv_key("max-same-clients-policy"));
+	talloc_free(ctx);
+}
+END_TEST
+
 START_TEST(test_schema)
 {
 	char *mem = NULL;
@@ -672,6 +721,7 @@ int main(void)
 	    {test_user_files},
 	    {test_user_keys},
 	    {test_bandwidth_keys},
+	    {test_quota_policy_keys},
 	    {test_ipv6_keys},
 	    {NULL},
 	};

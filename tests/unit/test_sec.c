@@ -870,11 +870,196 @@ static void expect_expired(const char *sid)
 	talloc_free(exp);
 }
 
+/* sec's next message to main must be MS_SESSION_REPLACE of sid. */
+static void expect_replaced(const char *sid)
+{
+	MsSessionReplace *rep = NULL;
+
+	ck_assert_int_eq(ipc_recv_expect(main_peer, MS_TYPE__MS_SESSION_REPLACE,
+					 &ms_session_replace__descriptor, 4096, sec, (void **)&rep,
+					 NULL, 0, 1000),
+			 0);
+	ck_assert_str_eq(rep->sid, sid);
+	talloc_free(rep);
+}
+
+/* A login of alice that sec accepts after it gave the place of session sid to it. */
+static SwAuthReply *login_replacing(struct sec_worker *w, int peer, const char *sid)
+{
+	SwAuthReq req = SW_AUTH_REQ__INIT;
+	SwAuthReply *reply = NULL;
+	MsAuthEvent *ev = NULL;
+
+	req.username = "alice";
+	req.password = talloc_strdup(w, "right");
+	w->state = SECW_AUTH;
+	ck_assert_int_eq(sec_on_auth_req(w, &req, NULL), 0);
+	/* main hears of the replaced session before the login is reported or answered */
+	expect_replaced(sid);
+	ck_assert_int_eq(ipc_recv_expect(main_peer, MS_TYPE__MS_AUTH_EVENT,
+					 &ms_auth_event__descriptor, 4096, w, (void **)&ev, NULL, 0,
+					 1000),
+			 0);
+	ck_assert(ev->ok);
+	ck_assert_int_eq(ipc_recv_expect(peer, SW_TYPE__SW_AUTH_REPLY, &sw_auth_reply__descriptor,
+					 4096, w, (void **)&reply, NULL, 0, 5000),
+			 0);
+	ck_assert_int_eq(reply->result, SW_AUTH_RESULT__SW_AUTH_OK);
+	return reply;
+}
+
+/* max-same-clients = 1 with replace-oldest: a login takes the place of the user's
+ * session in use, whose cookie is refused at once and which expires when its tunnel
+ * ends; of two logins that raced for the place, the newer wins at the cookie check. */
+START_TEST(test_replace_oldest)
+{
+	int peer[4];
+	struct sec_worker *w[4];
+	SwAuthReply *a[4];
+	MsCookieResult *r;
+	MsCookieCheck cc = MS_COOKIE_CHECK__INIT;
+	char sid[4][SEC_SID_LEN + 1];
+
+	for (int i = 0; i < 4; i++)
+		w[i] = new_worker((uint32_t)i + 1, &peer[i]);
+	sec->cfg->max_same_clients_policy = CONFIG_SAME_REPLACE_OLDEST;
+	a[0] = login(w[0], peer[0], "alice", "right");
+	ck_assert_int_eq(a[0]->result, SW_AUTH_RESULT__SW_AUTH_OK);
+	r = check_cookie(1, a[0]->cookie.data, a[0]->cookie.len);
+	ck_assert(r->ok);
+	snprintf(sid[0], sizeof(sid[0]), "%s", r->sid);
+	ck_assert_uint_eq(sec_sessions_in_use(sec, "alice", NULL), 1);
+
+	/* The second login replaces the first session: it no longer counts, its cookie is
+	 * refused (main ends its tunnel), and its tunnel's end expires it. */
+	a[1] = login_replacing(w[1], peer[1], sid[0]);
+	ck_assert_uint_eq(sec_sessions_in_use(sec, "alice", NULL), 0);
+	r = check_cookie(11, a[0]->cookie.data, a[0]->cookie.len);
+	ck_assert(!r->ok);
+	ck_assert_uint_eq(r->http_code, 401);
+	ck_assert_str_eq(r->reason, "replaced by a newer login");
+	r = check_cookie(2, a[1]->cookie.data, a[1]->cookie.len);
+	ck_assert(r->ok);
+	snprintf(sid[1], sizeof(sid[1]), "%s", r->sid);
+	ck_assert_uint_eq(sec_sessions_in_use(sec, "alice", NULL), 1);
+	session_down(sid[0], 1, false);
+	expect_expired(sid[0]);
+	ck_assert_uint_eq(sec_sessions_in_use(sec, "alice", NULL), 1);
+
+	/* Two logins race for the place: the third replaces the second session, the fourth
+	 * finds a free place and replaces nothing. */
+	a[2] = login_replacing(w[2], peer[2], sid[1]);
+	a[3] = login(w[3], peer[3], "alice", "right");
+	ck_assert_int_eq(a[3]->result, SW_AUTH_RESULT__SW_AUTH_OK);
+	/* The older of them connects first and takes the place... */
+	r = check_cookie(3, a[2]->cookie.data, a[2]->cookie.len);
+	ck_assert(r->ok);
+	snprintf(sid[2], sizeof(sid[2]), "%s", r->sid);
+	/* ... which the newer takes over: sec tells main before it answers. */
+	cc.worker_id = 4;
+	cc.cookie.data = a[3]->cookie.data;
+	cc.cookie.len = a[3]->cookie.len;
+	cc.client_ip = "198.18.0.2";
+	ck_assert_int_eq(sec_on_cookie_check(sec, &cc, NULL), 0);
+	expect_replaced(sid[2]);
+	ck_assert_int_eq(ipc_recv_expect(main_peer, MS_TYPE__MS_COOKIE_RESULT,
+					 &ms_cookie_result__descriptor, 4096, sec, (void **)&r,
+					 NULL, 0, 1000),
+			 0);
+	ck_assert(r->ok);
+	snprintf(sid[3], sizeof(sid[3]), "%s", r->sid);
+	ck_assert_uint_eq(sec_sessions_in_use(sec, "alice", NULL), 1);
+	/* The replaced one cannot take the place back: it is the older login. */
+	r = check_cookie(13, a[2]->cookie.data, a[2]->cookie.len);
+	ck_assert(!r->ok);
+	ck_assert_str_eq(r->reason, "replaced by a newer login");
+	/* The second session's tunnel ends after main heard of the replacement. */
+	session_down(sid[1], 2, true);
+	expect_expired(sid[1]);
+	session_down(sid[2], 3, true);
+	expect_expired(sid[2]);
+	ck_assert_uint_eq(sec_sessions_in_use(sec, "alice", NULL), 1);
+	session_down(sid[3], 4, true);
+	expect_expired(sid[3]);
+	ck_assert_uint_eq(sec_sessions_in_use(sec, "alice", NULL), 0);
+	ck_assert_uint_eq(HASH_CNT(hh, sec->users_in_use), 0);
+	for (int i = 0; i < 4; i++)
+		close(peer[i]);
+}
+END_TEST
+
+/* A tunnel request that is refused for another reason (here: a certificate-bound
+ * session's certificate was not presented) replaces nothing. */
+START_TEST(test_refused_request_replaces_nothing)
+{
+	int peer[2];
+	struct sec_worker *w[2];
+	SwAuthReply *a[2];
+	struct sec_session *s, *tmp, *newer = NULL;
+	MsCookieResult *r;
+
+	for (int i = 0; i < 2; i++)
+		w[i] = new_worker((uint32_t)i + 1, &peer[i]);
+	sec->cfg->max_same_clients_policy = CONFIG_SAME_REPLACE_OLDEST;
+	a[0] = login(w[0], peer[0], "alice", "right");
+	a[1] = login(w[1], peer[1], "alice", "right");
+	ck_assert(check_cookie(1, a[0]->cookie.data, a[0]->cookie.len)->ok);
+	HASH_ITER(hh_sid, sec->sessions_by_sid, s, tmp)
+		if (!s->in_use_by)
+			newer = s;
+	ck_assert_ptr_nonnull(newer);
+	newer->has_cert = true;
+	memset(newer->cert_sha256, 0x5a, sizeof(newer->cert_sha256));
+	/* check_cookie takes sec's first message: a replacement would come before it */
+	r = check_cookie(2, a[1]->cookie.data, a[1]->cookie.len);
+	ck_assert(!r->ok);
+	ck_assert_uint_eq(r->http_code, 401);
+	ck_assert_uint_eq(sec_sessions_in_use(sec, "alice", NULL), 1);
+	ck_assert(check_cookie(11, a[0]->cookie.data, a[0]->cookie.len)->ok);
+	for (int i = 0; i < 2; i++)
+		close(peer[i]);
+}
+END_TEST
+
+/* The default policy refuses, and an older login never replaces a newer session. */
+START_TEST(test_refuse_and_no_older_replacement)
+{
+	int peer[3];
+	struct sec_worker *w[3];
+	SwAuthReply *a[3];
+	MsCookieResult *r;
+
+	for (int i = 0; i < 3; i++)
+		w[i] = new_worker((uint32_t)i + 1, &peer[i]);
+	ck_assert_int_eq(sec->cfg->max_same_clients_policy, CONFIG_SAME_REFUSE);
+	a[0] = login(w[0], peer[0], "alice", "right");
+	a[1] = login(w[1], peer[1], "alice", "right");
+	ck_assert(check_cookie(2, a[1]->cookie.data, a[1]->cookie.len)->ok);
+	/* refuse: the older session's tunnel and a third login are refused */
+	r = check_cookie(1, a[0]->cookie.data, a[0]->cookie.len);
+	ck_assert(!r->ok);
+	ck_assert_uint_eq(r->http_code, 503);
+	ck_assert_int_eq(login(w[2], peer[2], "alice", "right")->result,
+			 SW_AUTH_RESULT__SW_AUTH_FAIL);
+	/* replace-oldest: the older session still cannot take the newer one's place */
+	sec->cfg->max_same_clients_policy = CONFIG_SAME_REPLACE_OLDEST;
+	r = check_cookie(1, a[0]->cookie.data, a[0]->cookie.len);
+	ck_assert(!r->ok);
+	ck_assert_uint_eq(r->http_code, 503);
+	ck_assert_uint_eq(sec_sessions_in_use(sec, "alice", NULL), 1);
+	for (int i = 0; i < 3; i++)
+		close(peer[i]);
+}
+END_TEST
+
 static struct sec_session *scale_session(unsigned i, char cookie[2 * SEC_COOKIE_LEN + 1])
 {
 	/* no user or group file: the global values */
-	struct sec_user_conf conf = {
-	    .text = NULL, .max_same_clients = -1, .deny_roaming = -1, .session_timeout = -1};
+	struct sec_user_conf conf = {.text = NULL,
+				     .max_same_clients = -1,
+				     .deny_roaming = -1,
+				     .session_timeout = -1,
+				     .same_clients_policy = -1};
 	char user[32];
 	struct sec_session *s;
 
@@ -1011,6 +1196,9 @@ int main(void)
 	    {test_dae_packets},
 	    {test_tries_are_counted},
 	    {test_cookie_lifecycle},
+	    {test_replace_oldest},
+	    {test_refuse_and_no_older_replacement},
+	    {test_refused_request_replaces_nothing},
 	    {test_ten_thousand_sessions},
 	    {test_expired_cookie_is_gone},
 	    {NULL},

@@ -35,6 +35,10 @@
 #define RP_UPSTREAM_LIMIT     1 /* kbit/s, from the client */
 #define RP_DOWNSTREAM_LIMIT   2 /* kbit/s, to the client */
 #define NAS_PORT_TYPE_VIRTUAL 5
+/* CoovaChilli's data allowance, the attribute RADIUS servers use for one (no standard
+ * attribute has it). */
+#define VENDOR_CHILLISPOT     14559
+#define CHILLI_MAX_TOTAL      3 /* bytes in + out */
 
 static rc_handle *rh;
 
@@ -214,6 +218,10 @@ static void accept_attributes(const struct sluice_config *c, TALLOC_CTX *ctx, VA
 			break;
 		case VENDOR_ROARINGPENGUIN << 16 | RP_DOWNSTREAM_LIMIT:
 			set_uint(&r->tx_kbps, &r->has_tx_kbps, vp->lvalue);
+			break;
+		case VENDOR_CHILLISPOT << 16 | CHILLI_MAX_TOTAL:
+			r->has_quota_bytes = true;
+			r->quota_bytes = vp->lvalue;
 			break;
 		case PW_CLASS:
 			if (c->radius_groupconfig)

@@ -12,6 +12,7 @@
  *   Idle-Timeout                 idle-timeout
  *   Acct-Interim-Interval        stats-report-time
  *   RP-Upstream/Downstream-Speed-Limit (kbit/s)  rx-data-per-sec / tx-data-per-sec (bytes/s)
+ *   ChilliSpot-Max-Total-Octets  session-quota-bytes
  *
  * The helper talks to the network, so every value is checked here again: a value that
  * does not parse is dropped with a log line, and the text is parsed once more as a
@@ -153,5 +154,14 @@ char *sec_backend_conf(TALLOC_CTX *ctx, const char *user, const struct SaResult 
 		 r->rx_kbps > UINT32_MAX / 125 ? UINT32_MAX : r->rx_kbps * 125);
 	add_uint(&t, "tx-data-per-sec", r->has_tx_kbps,
 		 r->tx_kbps > UINT32_MAX / 125 ? UINT32_MAX : r->tx_kbps * 125);
+	if (r->has_quota_bytes && r->quota_bytes) {
+		char num[24];
+
+		snprintf(num, sizeof(num), "%llu",
+			 (unsigned long long)(r->quota_bytes > 1000000000000000000ull
+						  ? 1000000000000000000ull
+						  : r->quota_bytes));
+		add_line(&t, "session-quota-bytes", num);
+	}
 	return t.text;
 }

@@ -356,15 +356,19 @@ radius_acct_value()
 # radius_client_config [TIMEOUT [RETRIES]]: radcli's configuration for sluiced, in
 # $WORK/radcli: this server for authentication and accounting, its secret in a servers
 # file (root's, 0600), and a dictionary with the Microsoft and Roaring Penguin vendor
-# attributes. Sets RADCLI_CONF.
+# attributes and ChilliSpot-Max-Total-Octets. Sets RADCLI_CONF.
 radius_client_config()
 {
 	local d=$WORK/radcli
 	mkdir -p "$d"
 	printf '%s %s\n' "$RADIUS_ADDR" "$RADIUS_SECRET" >"$d/servers"
 	chmod 600 "$d/servers"
-	printf '$INCLUDE /etc/radcli/%s\n' dictionary dictionary.microsoft \
-		dictionary.roaringpenguin >"$d/dictionary"
+	{
+		printf '$INCLUDE /etc/radcli/%s\n' dictionary dictionary.microsoft \
+			dictionary.roaringpenguin
+		printf 'VENDOR ChilliSpot 14559\n'
+		printf 'ATTRIBUTE ChilliSpot-Max-Total-Octets 3 integer ChilliSpot\n'
+	} >"$d/dictionary"
 	cat >"$d/radiusclient.conf" <<-EOF
 		authserver $RADIUS_ADDR:$RADIUS_AUTH_PORT
 		acctserver $RADIUS_ADDR:$RADIUS_ACCT_PORT

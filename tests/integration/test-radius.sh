@@ -8,8 +8,9 @@
 # - bob: Framed-IP-Address and -Netmask, Framed-Route, MS-Primary-DNS-Server,
 #   Session-Timeout, Idle-Timeout and Framed-IPv6-Prefix become the session's address,
 #   route, DNS, timeouts and IPv6 pool; dan: RP-*-Speed-Limit become its bandwidth limits;
-# - quinn: Class "metered" is the group whose file sets session-quota-bytes: main ends
-#   the session once its traffic goes beyond it (reason "quota exceeded");
+# - quinn: Class "metered" is the group whose file sets session-quota-bytes, and rosa:
+#   ChilliSpot-Max-Total-Octets: main ends the session once its traffic goes beyond it
+#   (reason "quota exceeded");
 # - carol: Access-Challenge as a second form, answered from stdin (the right and a wrong
 #   code);
 # - slow (FreeRADIUS answers after 10 s): alice with a RADIUS login and erin with a
@@ -32,6 +33,9 @@ radius_start 'dan	Cleartext-Password := "dan-pw"
 
 quinn	Cleartext-Password := "quinn-pw"
 	Class := "metered"
+
+rosa	Cleartext-Password := "rosa-pw"
+	ChilliSpot-Max-Total-Octets := 40000
 '
 radius_client_config 6 1
 mkdir -p "$WORK/groups"
@@ -106,20 +110,27 @@ json=$(ctl --json show user dan)
 	fail "dan's limits: $json"
 stop_client d1 INT
 
-# quinn: a quota through the group that Class names. 60 pings of 1000 bytes each way
-# move 120000 bytes, three times the quota.
-start_client q1 "$NS_C1" quinn quinn-pw
-ip=$(wait_tunnel q1 20) || fail "no tunnel for quinn"
-[ "$(ctl --json show user quinn | jq -r '.[0].Groupname')" = metered ] || fail "Class did not make quinn's group"
-srv=$(server_tun_ip "$ip") || fail "no server address for quinn's tunnel"
-check_addr "$srv"
-ip netns exec "$NS_C1" ping -n -q -c 60 -i 0.05 -s 972 -W 1 "$srv" >/dev/null 2>&1
-wait_client_exit q1 10
-[ $? = 124 ] && fail "quinn's session goes on beyond the group's quota"
-unset "CLIENT_PID[q1]"
-server_log_has "session end: .*user=quinn .*reason=quota exceeded " 5 ||
-	fail "quinn's session did not end with 'quota exceeded'"
-log "quinn: the quota of the group Class names ended the session"
+# quota_ends USER WHAT: USER's session ends with "quota exceeded" once 60 pings of 1000
+# bytes each way (120000 bytes, three times the quota) went through.
+quota_ends()
+{
+	local ip srv
+	start_client "q-$1" "$NS_C1" "$1" "$1-pw"
+	ip=$(wait_tunnel "q-$1" 20) || fail "no tunnel for $1"
+	srv=$(server_tun_ip "$ip") || fail "no server address for $1's tunnel"
+	check_addr "$srv"
+	ip netns exec "$NS_C1" ping -n -q -c 60 -i 0.05 -s 972 -W 1 "$srv" >/dev/null 2>&1
+	wait_client_exit "q-$1" 10
+	[ $? = 124 ] && fail "$1's session goes on beyond $2"
+	unset "CLIENT_PID[q-$1]"
+	server_log_has "session end: .*user=$1 .*reason=quota exceeded " 5 ||
+		fail "$1's session did not end with 'quota exceeded'"
+	log "$1: $2 ended the session"
+}
+# quinn: a quota through the group that Class names; rosa: ChilliSpot-Max-Total-Octets.
+quota_ends quinn "the quota of the group Class names"
+grep -q "session start: .*user=quinn group=metered " "$SERVER_LOG" || fail "Class did not make quinn's group"
+quota_ends rosa "ChilliSpot-Max-Total-Octets"
 
 # carol: the challenge's Reply-Message is the second form; the answer goes back with
 # the State.

@@ -612,6 +612,13 @@ START_TEST(test_backend_conf)
 	ck_assert_str_eq(sec_backend_conf(ctx, "bob", &r), "");
 	r.framed_ipv6_prefix = "198.19.0.0/24";
 	ck_assert_str_eq(sec_backend_conf(ctx, "bob", &r), "");
+	/* ChilliSpot-Max-Total-Octets: the session's quota; 0 is none. */
+	r = (SaResult)SA_RESULT__INIT;
+	r.has_quota_bytes = true;
+	r.quota_bytes = 40000;
+	ck_assert_str_eq(sec_backend_conf(ctx, "rosa", &r), "session-quota-bytes = 40000\n");
+	r.quota_bytes = 0;
+	ck_assert_str_eq(sec_backend_conf(ctx, "rosa", &r), "");
 	talloc_free(ctx);
 }
 END_TEST

@@ -133,7 +133,7 @@ struct sec_worker {
 	const char *cert_why;     /* why it was refused; NULL when cert.ok */
 	char *otp_user;           /* SECW_MORE: whose password passed, */
 	char *otp_group;          /* the group it picked, */
-	const char *otp_methods;  /* and how ("password", "certificate+password") */
+	char *otp_methods;        /* and how ("password", "certificate+password") */
 	/* A login in an auth helper's hands (sec_helpers.c): what the form carried, and the
 	 * helper that serves it, or the place in the queue for one. */
 	char *be_user, *be_group, *be_password;

@@ -220,10 +220,12 @@ static int ask_otp(struct sec_worker *w, const char *user, const char *group, co
 
 	talloc_free(w->otp_user);
 	talloc_free(w->otp_group);
+	talloc_free(w->otp_methods);
+	/* Copies: the caller's strings live only as long as the request. */
 	w->otp_user = talloc_strdup(w, user);
 	w->otp_group = talloc_strdup(w, group);
-	w->otp_methods = methods;
-	if (!w->otp_user || !w->otp_group)
+	w->otp_methods = talloc_strdup(w, methods);
+	if (!w->otp_user || !w->otp_group || !w->otp_methods)
 		return -ENOMEM;
 	w->state = SECW_MORE;
 	log_info("worker %u: password of %s accepted; asking for the one-time password", w->id,

@@ -407,6 +407,40 @@ static bool plain_name(const char *s, size_t len, size_t max)
 	return true;
 }
 
+/* A string option's value into *dst (on the configuration). */
+static int opt_set(struct config_arg *arg, char **dst, const char *val, size_t vlen)
+{
+	talloc_free(*dst);
+	*dst = talloc_strndup(arg->cfg, val, vlen);
+	return *dst ? 0 : -ENOMEM;
+}
+
+/* config=FILE of radius[...] (logins or accounting): radcli's configuration. */
+static int opt_radcli_config(struct config_arg *arg, char **dst, const char *val, size_t vlen)
+{
+	if (vlen > PATH_LEN_MAX)
+		return bad(arg, "radcli configuration file name too long (at most %d bytes)",
+			   PATH_LEN_MAX);
+	return opt_set(arg, dst, val, vlen);
+}
+
+/* nas-identifier=NAME of radius[...]. */
+static int opt_nas_identifier(struct config_arg *arg, char **dst, const char *val, size_t vlen)
+{
+	if (!plain_name(val, vlen, 64))
+		return bad(arg, "nas-identifier in '%.64s' is not a name of letters, digits and ._-",
+			   arg->value);
+	return opt_set(arg, dst, val, vlen);
+}
+
+/* service=NAME of pam[...]: a file in /etc/pam.d. */
+static int opt_pam_service(struct config_arg *arg, char **dst, const char *val, size_t vlen)
+{
+	if (!plain_name(val, vlen, 64))
+		return bad(arg, "service in '%.64s' is not a PAM service name", arg->value);
+	return opt_set(arg, dst, val, vlen);
+}
+
 static int pam_option(struct config_arg *arg, const char *key, size_t klen, const char *val,
 		      size_t vlen)
 {
@@ -427,13 +461,8 @@ static int pam_option(struct config_arg *arg, const char *key, size_t klen, cons
 		c->pam_gid_min = (unsigned)n;
 		return 0;
 	}
-	if (opt_is(key, klen, "service")) {
-		if (!plain_name(val, vlen, 64))
-			return bad(arg, "service in '%.64s' is not a PAM service name", arg->value);
-		talloc_free(c->pam_service);
-		c->pam_service = talloc_strndup(c, val, vlen);
-		return c->pam_service ? 0 : -ENOMEM;
-	}
+	if (opt_is(key, klen, "service"))
+		return opt_pam_service(arg, &c->pam_service, val, vlen);
 	return bad(arg, "unsupported option '%.*s' of pam (sluice supports gid-min=N and service=NAME)",
 		   (int)(klen > 32 ? 32 : klen), key);
 }
@@ -443,14 +472,8 @@ static int radius_option(struct config_arg *arg, const char *key, size_t klen, c
 {
 	struct sluice_config *c = arg->cfg;
 
-	if (opt_is(key, klen, "config")) {
-		if (vlen > PATH_LEN_MAX)
-			return bad(arg, "radcli configuration file name too long (at most %d bytes)",
-				   PATH_LEN_MAX);
-		talloc_free(c->radius_config);
-		c->radius_config = talloc_strndup(c, val, vlen);
-		return c->radius_config ? 0 : -ENOMEM;
-	}
+	if (opt_is(key, klen, "config"))
+		return opt_radcli_config(arg, &c->radius_config, val, vlen);
 	if (opt_is(key, klen, "groupconfig")) {
 		if (vlen == 4 && strncmp(val, "true", 4) == 0)
 			c->radius_groupconfig = true;
@@ -460,15 +483,8 @@ static int radius_option(struct config_arg *arg, const char *key, size_t klen, c
 			return bad(arg, "groupconfig in '%.64s' is not true or false", arg->value);
 		return 0;
 	}
-	if (opt_is(key, klen, "nas-identifier")) {
-		if (!plain_name(val, vlen, 64))
-			return bad(arg, "nas-identifier in '%.64s' is not a name of letters, digits "
-					"and ._-",
-				   arg->value);
-		talloc_free(c->radius_nas_identifier);
-		c->radius_nas_identifier = talloc_strndup(c, val, vlen);
-		return c->radius_nas_identifier ? 0 : -ENOMEM;
-	}
+	if (opt_is(key, klen, "nas-identifier"))
+		return opt_nas_identifier(arg, &c->radius_nas_identifier, val, vlen);
 	return bad(arg,
 		   "unsupported option '%.*s' of radius (sluice supports config=FILE, "
 		   "groupconfig=true|false and nas-identifier=NAME)",
@@ -480,23 +496,10 @@ static int acct_option(struct config_arg *arg, const char *key, size_t klen, con
 {
 	struct sluice_config *c = arg->cfg;
 
-	if (opt_is(key, klen, "config")) {
-		if (vlen > PATH_LEN_MAX)
-			return bad(arg, "radcli configuration file name too long (at most %d bytes)",
-				   PATH_LEN_MAX);
-		talloc_free(c->acct_radius_config);
-		c->acct_radius_config = talloc_strndup(c, val, vlen);
-		return c->acct_radius_config ? 0 : -ENOMEM;
-	}
-	if (opt_is(key, klen, "nas-identifier")) {
-		if (!plain_name(val, vlen, 64))
-			return bad(arg, "nas-identifier in '%.64s' is not a name of letters, digits "
-					"and ._-",
-				   arg->value);
-		talloc_free(c->acct_nas_identifier);
-		c->acct_nas_identifier = talloc_strndup(c, val, vlen);
-		return c->acct_nas_identifier ? 0 : -ENOMEM;
-	}
+	if (opt_is(key, klen, "config"))
+		return opt_radcli_config(arg, &c->acct_radius_config, val, vlen);
+	if (opt_is(key, klen, "nas-identifier"))
+		return opt_nas_identifier(arg, &c->acct_nas_identifier, val, vlen);
 	return bad(arg,
 		   "unsupported option '%.*s' of radius accounting (sluice supports config=FILE and "
 		   "nas-identifier=NAME)",
@@ -512,11 +515,7 @@ static int acct_pam_option(struct config_arg *arg, const char *key, size_t klen,
 		return bad(arg, "unsupported option '%.*s' of pam accounting (sluice supports "
 				"service=NAME)",
 			   (int)(klen > 32 ? 32 : klen), key);
-	if (!plain_name(val, vlen, 64))
-		return bad(arg, "service in '%.64s' is not a PAM service name", arg->value);
-	talloc_free(c->acct_pam_service);
-	c->acct_pam_service = talloc_strndup(c, val, vlen);
-	return c->acct_pam_service ? 0 : -ENOMEM;
+	return opt_pam_service(arg, &c->acct_pam_service, val, vlen);
 }
 
 /* acct = pam[service=NAME]: a PAM session (pam_open_session, pam_close_session) for

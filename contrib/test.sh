@@ -21,7 +21,7 @@ PACKAGES=(build-essential autoconf automake libtool pkg-config libgnutls28-dev
 	libmicrohttpd-dev uthash-dev libnftables-dev openconnect iproute2 iputils-ping procps gnutls-bin iperf3 jq clang
 	libclang-rt-14-dev nftables mandoc python3 prometheus systemd e2fsprogs util-linux
 	systemd-container softhsm2 p11-kit openssl faketime libpam0g-dev libpam-modules libpam-oath passwd
-	libradcli-dev freeradius freeradius-utils libldap-dev slapd ldap-utils)
+	libradcli-dev freeradius freeradius-utils libldap-dev slapd ldap-utils haproxy)
 
 if [ "${SKIP_APT:-0}" != 1 ]; then
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

@@ -110,6 +110,7 @@ struct sluice_config {
 	unsigned worker_template_max_forks; /* then a new template; 0: no limit */
 	char *state_dir;
 	unsigned server_drain_ms;   /* on SIGTERM, keep sessions this long; 0: end at once */
+	bool listen_proxy_proto;    /* a PROXY protocol header precedes every TCP client */
 	char *metrics_listen;       /* "ADDRESS:PORT" of the metrics endpoint; NULL: off */
 
 	/* TLS */
@@ -124,6 +125,10 @@ struct sluice_config {
 	/* limits and timers (seconds) */
 	unsigned max_clients;       /* 0: unlimited */
 	unsigned max_same_clients;  /* 0: unlimited */
+	unsigned max_preauth_clients; /* connections not yet authenticated; 0: unlimited */
+	unsigned max_preauth_per_ip;  /* of them from one address or IPv6 prefix; 0: unlimited */
+	unsigned tls_handshake_timeout;
+	unsigned rate_limit_ms;       /* between accepts; 0: none */
 	enum config_same_clients_policy max_same_clients_policy;
 	unsigned keepalive;
 	unsigned dpd;

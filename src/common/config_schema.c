@@ -1472,6 +1472,14 @@ const struct config_key config_keys[] = {
     {"udp-port", &t_uint, OFF(udp_port), 0, 0, 65535, "0", 0, "UDP port for DTLS, 0 = DTLS off"},
     {"udp-listen-host", &t_ip, OFF(udp_listen_host), 0, 0, 0, NULL, 0,
      "IP address for DTLS; unset: the address each client connected to over TLS"},
+    {"listen-proxy-proto", &t_bool, OFF(listen_proxy_proto), 0, 0, 0, "false", 0,
+     "every TCP connection starts with a PROXY protocol header (version 1 or 2, as HAProxy's "
+     "send-proxy and send-proxy-v2 write it) that names the client; connections without a "
+     "valid one within 5 s are closed. Only for a listener that a load balancer alone can "
+     "reach"},
+    {"rate-limit-ms", &t_uint, OFF(rate_limit_ms), 0, 0, 60000, "0", R,
+     "at most one new TCP connection is accepted per this many milliseconds; the others "
+     "wait in the kernel's backlog. 0 = no limit"},
     {"dtls-psk", &t_bool, OFF(dtls_psk), 0, 0, 0, "true", R,
      "offer DTLS with a key derived from the TLS session (PSK-NEGOTIATE)"},
     {"dtls-legacy", &t_bool, OFF(dtls_legacy), 0, 0, 0, "true", R,
@@ -1530,7 +1538,8 @@ const struct config_key config_keys[] = {
     {"metrics-listen", &t_host_port, OFF(metrics_listen), 0, 0, 64, NULL, SL,
      "serve Prometheus metrics over HTTP on ADDRESS:PORT; unset: off"},
     {"max-clients", &t_uint, OFF(max_clients), 0, 0, 1000000, "1024", R,
-     "clients at once (logging in or with a tunnel), 0 = unlimited; main needs about 2 file "
+     "authenticated clients at once (setting up or with a tunnel), 0 = unlimited; those "
+     "still logging in count against max-preauth-clients. main needs about 2 file "
      "descriptors per client and warns at start-up when its limit is lower"},
     {"max-same-clients", &t_uint, OFF(max_same_clients), 0, 0, 1000000, "2", R | U,
      "sessions of one user at once, 0 = unlimited"},
@@ -1550,6 +1559,15 @@ const struct config_key config_keys[] = {
      "probe the path MTU with DPD packets"},
     {"auth-timeout", &t_uint, OFF(auth_timeout), 0, 1, TIMER_MAX, "240", R,
      "seconds allowed to complete authentication"},
+    {"tls-handshake-timeout", &t_uint, OFF(tls_handshake_timeout), 0, 1, TIMER_MAX, "10", R,
+     "seconds a new connection has for its TLS handshake"},
+    {"max-preauth-clients", &t_uint, OFF(max_preauth_clients), 0, 0, 1000000, "256", R,
+     "connections at once that have not authenticated yet (apart from max-clients), 0 = "
+     "unlimited; when it is reached, the oldest one past tls-handshake-timeout ends to make "
+     "room, and without one a new connection is refused"},
+    {"max-preauth-per-ip", &t_uint, OFF(max_preauth_per_ip), 0, 0, 1000000, "16", R,
+     "connections at once from one address (IPv6: one prefix of ban-ipv6-prefix bits) that "
+     "have not authenticated yet, 0 = unlimited; more are refused"},
     {"idle-timeout", &t_uint, OFF(idle_timeout), 0, 0, TIMER_MAX, "0", R | U,
      "seconds without traffic before disconnecting, 0 = off"},
     {"session-timeout", &t_uint, OFF(session_timeout), 0, 0, SESSION_MAX, "0", R | U,
@@ -1724,7 +1742,6 @@ static const char *const ocserv_keys[] = {
     "listen-clear-file",
     "listen-host-is-dyndns",
     "listen-netns",
-    "listen-proxy-proto",
     "match-tls-dtls-ciphers",
     "min-reauth-time",
     "mobile-idle-timeout",
@@ -1736,7 +1753,6 @@ static const char *const ocserv_keys[] = {
     "ping-leases",
     "pre-login-banner",
     "proxy-url",
-    "rate-limit-ms",
     "rekey-method",
     "rekey-time",
     "restrict-user-to-ports",

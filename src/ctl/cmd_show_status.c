@@ -14,12 +14,13 @@ static void on_status(const CtlStatus *s, void *data)
 	snprintf(uptime, sizeof(uptime), "%lldd %02lldh:%02lldm:%02llds", up / 86400,
 		 up / 3600 % 24, up / 60 % 60, up % 60);
 	*(json_t **)data = json_pack(
-	    "{s:s, s:I, s:I, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:I}", "Status", "online",
+	    "{s:s, s:I, s:I, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "Status", "online",
 	    "Server PID", (json_int_t)s->server_pid, "Sec-mod PID", (json_int_t)s->sec_pid,
 	    "Up since", since, "raw_up_since", (json_int_t)s->up_since, "uptime", uptime,
 	    "raw_uptime", (json_int_t)up, "Active sessions", (json_int_t)s->active_sessions,
 	    "Total sessions", (json_int_t)s->total_sessions, "Total authentication failures",
-	    (json_int_t)s->auth_failures, "Worker processes", (json_int_t)s->workers);
+	    (json_int_t)s->auth_failures, "Worker processes", (json_int_t)s->workers,
+	    "Connections logging in", (json_int_t)s->preauth);
 }
 
 static int run(const struct ctl_opts *o, const char *arg)

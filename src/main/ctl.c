@@ -26,6 +26,7 @@
 #include "main/events.h"
 #include "main/listeners.h"
 #include "main/main.h"
+#include "main/preauth.h"
 #include "main/reload.h"
 #include "main/systemd.h"
 
@@ -146,6 +147,8 @@ static int ctl_on_show_status(void *ctx, void *msg, int *fds)
 	s.total_sessions = ctl ? ctl->total_sessions : 0;
 	s.auth_failures = ctl ? ctl->auth_failures : 0;
 	s.workers = c->m->n_workers;
+	s.has_preauth = true;
+	s.preauth = main_preauth_count(c->m);
 	c->state = CONN_BUSY;
 	ret = ipc_send(c->ch.fd, CTL_TYPE__CTL_STATUS, &s.base, NULL, 0);
 	return ret < 0 ? ret : ctl_send_done(c, 0, NULL, 1);

@@ -18,6 +18,8 @@
 #include "common/log.h"
 #include "main/ban.h"
 #include "main/main.h"
+#include "main/preauth.h"
+#include "main/proxy_wait.h"
 #include "main/systemd.h"
 #include "main/workers.h"
 
@@ -40,6 +42,7 @@ struct main_listeners {
 	int reserve[FD_RESERVE]; /* eventfds that only hold a slot; -1: let go */
 	/* Paused: when to try again. Accepting within an episode: when it is over. */
 	ev_timer timer;
+	ev_timer rate; /* rate-limit-ms: until the next accept */
 	ev_tstamp interval;
 	bool paused;  /* the TCP listeners are not watched */
 	bool episode; /* from running short until CALM seconds of accepting */
@@ -122,6 +125,18 @@ static int reserve_take(struct main_listeners *l)
 	return ret;
 }
 
+/* The TCP listeners are watched unless descriptors ran short or rate-limit-ms holds
+ * the next accept back. */
+static void watch_listeners(struct main_ctx *m)
+{
+	struct main_listeners *l = m->listeners;
+
+	if (l->paused || ev_is_active(&l->rate))
+		return;
+	for (unsigned i = 0; i < m->n_listen; i++)
+		ev_io_start(m->loop, &m->listen_io[i]);
+}
+
 static void on_timer(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct main_ctx *m = t->data;
@@ -148,8 +163,7 @@ static void on_timer(struct ev_loop *loop, ev_timer *t, int revents)
 		return;
 	}
 	l->paused = false;
-	for (unsigned i = 0; i < m->n_listen; i++)
-		ev_io_start(loop, &m->listen_io[i]);
+	watch_listeners(m);
 	ev_timer_set(t, CALM, 0.);
 	ev_timer_start(loop, t);
 }
@@ -194,15 +208,49 @@ bool main_fd_shortage(struct main_ctx *m, ev_io *io, int err)
 	return true;
 }
 
+static void on_rate(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	watch_listeners(t->data);
+}
+
+bool main_admit_connection(struct main_ctx *m, int fd, const struct sockaddr_storage *peer,
+			   const struct sockaddr_storage *local)
+{
+	int one = 1, ret;
+
+	/* Before any TLS: a banned address costs main one accept and one close, and so
+	 * does one past its share of connections still logging in. */
+	if (main_ban_connection(m, peer) || main_preauth_admit(m, peer) < 0) {
+		close(fd);
+		return true;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	ret = main_spawn_worker(m, fd, peer, local);
+	if (main_fd_shortage(m, NULL, ret)) {
+		/* The reserve just let go takes this client; the next ones wait in the
+		 * backlog. */
+		if ((ret == -EMFILE || ret == -ENFILE) &&
+		    (ret = main_spawn_worker(m, fd, peer, local)) < 0)
+			log_warn("no worker for a connection: %s", strerror(-ret));
+		close(fd);
+		return false;
+	}
+	if (ret < 0)
+		log_warn("no worker for a connection: %s", strerror(-ret));
+	close(fd);
+	return true;
+}
+
 static void on_accept(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct main_ctx *m = io->data;
+	struct main_listeners *l = m->listeners;
+	unsigned batch = m->cfg->rate_limit_ms ? 1 : ACCEPT_BATCH;
 
-	for (int i = 0; i < ACCEPT_BATCH; i++) {
+	for (unsigned i = 0; i < batch; i++) {
 		struct sockaddr_storage peer, local;
 		socklen_t plen = sizeof(peer), llen = sizeof(local);
 		int fd = accept4(io->fd, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
-		int one = 1, ret;
 
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED &&
@@ -210,24 +258,21 @@ static void on_accept(struct ev_loop *loop, ev_io *io, int revents)
 				log_warn("accept: %s", strerror(errno));
 			return;
 		}
-		/* Before any TLS: a banned address costs main one accept and one close. */
-		if (main_ban_connection(m, &peer)) {
-			close(fd);
-			continue;
+		if (m->cfg->rate_limit_ms) {
+			for (unsigned j = 0; j < m->n_listen; j++)
+				ev_io_stop(loop, &m->listen_io[j]);
+			ev_timer_set(&l->rate, m->cfg->rate_limit_ms / 1000., 0.);
+			ev_timer_start(loop, &l->rate);
 		}
 		getsockname(fd, (struct sockaddr *)&local, &llen);
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		ret = main_spawn_worker(m, fd, &peer, &local);
-		if (main_fd_shortage(m, NULL, ret)) {
-			/* The reserve just let go takes this client; the next ones wait in the
-			 * backlog. */
-			if ((ret == -EMFILE || ret == -ENFILE) &&
-			    (ret = main_spawn_worker(m, fd, &peer, &local)) < 0)
-				log_warn("no worker for a connection: %s", strerror(-ret));
-			close(fd);
-			return;
+		/* The balancer's address is not the client's: bans and limits wait for the
+		 * header. */
+		if (m->cfg->listen_proxy_proto) {
+			main_proxy_wait(m, fd, &peer, &local);
+			continue;
 		}
-		close(fd);
+		if (!main_admit_connection(m, fd, &peer, &local))
+			return;
 	}
 }
 
@@ -329,6 +374,8 @@ int main_listeners_start(struct main_ctx *m)
 		l->reserve[i] = -1;
 	ev_init(&l->timer, on_timer);
 	l->timer.data = m;
+	ev_init(&l->rate, on_rate);
+	l->rate.data = m;
 	m->listeners = l;
 	ret = reserve_take(l);
 	if (ret < 0) {
@@ -345,6 +392,7 @@ int main_listeners_start(struct main_ctx *m)
 
 void main_listeners_close(struct main_ctx *m)
 {
+	main_proxy_close_all(m);
 	for (unsigned i = 0; i < m->n_listen; i++) {
 		ev_io_stop(m->loop, &m->listen_io[i]);
 		close(m->listen_fd[i]);
@@ -356,7 +404,9 @@ void main_fd_budget_check(struct main_ctx *m)
 {
 	unsigned long long limit = fd_limit(), per = MAIN_FDS_PER_CLIENT, base, fit;
 	long now = open_fds(), held = 0;
-	unsigned max = m->cfg->max_clients;
+	/* The sessions and the connections still logging in. */
+	unsigned sessions = m->cfg->max_clients, preauth = m->cfg->max_preauth_clients;
+	unsigned long long max = sessions && preauth ? (unsigned long long)sessions + preauth : 0;
 
 	if (now < 0 || !limit)
 		return;
@@ -367,19 +417,19 @@ void main_fd_budget_check(struct main_ctx *m)
 	base = (unsigned long long)(now > held ? now - held : 0) + FD_HEADROOM;
 	fit = limit > base ? (limit - base) / per : 0;
 	if (!max) {
-		log_info("file descriptors: %ld open, limit %llu; with max-clients = 0 (no limit) "
-			 "main runs out at about %llu clients",
+		log_info("file descriptors: %ld open, limit %llu; with max-clients or "
+			 "max-preauth-clients = 0 (no limit) main runs out at about %llu clients",
 			 now, limit, fit);
 	} else if (max <= fit) {
-		log_info("file descriptors: %ld open, limit %llu, enough for max-clients = %u", now,
-			 limit, max);
+		log_info("file descriptors: %ld open, limit %llu, enough for max-clients = %u and "
+			 "max-preauth-clients = %u",
+			 now, limit, sessions, preauth);
 	} else {
-		log_warn(
-		    "max-clients = %u needs about %llu file descriptors (%llu per client, %ld "
-		    "open now), more than the limit of %llu: past about %llu clients main stops "
-		    "accepting connections until some end; raise the limit (LimitNOFILE=, "
-		    "ulimit -n) or lower max-clients",
-		    max, base + max * per, per, now, limit, fit);
+		log_warn("max-clients = %u and max-preauth-clients = %u need about %llu file "
+			 "descriptors (%llu per client, %ld open now), more than the limit of "
+			 "%llu: past about %llu clients main stops accepting connections until "
+			 "some end; raise the limit (LimitNOFILE=, ulimit -n) or lower them",
+			 sessions, preauth, base + max * per, per, now, limit, fit);
 	}
 }
 

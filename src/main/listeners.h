@@ -9,6 +9,7 @@
 #include <ev.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 struct main_ctx;
 
@@ -20,6 +21,11 @@ struct main_ctx;
 int main_listen(struct main_ctx *m);
 /* Watches the listeners and sets descriptors aside for the time they run out. */
 int main_listeners_start(struct main_ctx *m);
+/* A new client connection, from peer (the client itself, or whom a PROXY header named)
+ * to local: bans, the budget of connections still logging in (preauth.h), then a
+ * worker. Takes fd. false: descriptors ran out, accept no more for now. */
+bool main_admit_connection(struct main_ctx *m, int fd, const struct sockaddr_storage *peer,
+			   const struct sockaddr_storage *local);
 /* server-drain-ms: the TCP listeners close for good. */
 void main_listeners_close(struct main_ctx *m);
 /* Logs the descriptor limit and warns when max-clients needs more descriptors than it. */

@@ -14,6 +14,7 @@
 
 #include "common/config.h"
 #include "common/hash.h"
+#include "common/netaddr.h"
 #include "ipc/ipc.h"
 #include "main/lease.h"
 
@@ -111,6 +112,11 @@ struct main_worker {
 	unsigned log_lines, log_dropped; /* lines in the window, lines dropped since */
 	uint32_t template_gen;           /* spawn.c: the template that forked it; 0: exec'd */
 	bool authenticated;              /* sec accepted its password or its cookie */
+	/* preauth.c: counted as logging in, under its address's key, oldest first */
+	bool preauth;
+	struct netaddr preauth_key;
+	ev_timer preauth_timer;
+	struct main_worker *pa_prev, *pa_next;
 	uint32_t signals_sent;           /* bit 1 << n: main sent it signal n */
 	/* worker_index.c: main's indexes; keys are the fields id, pid, dtls_id and sid */
 	UT_hash_handle hh_id, hh_pid, hh_dtls, hh_sid;
@@ -174,6 +180,8 @@ struct main_ctx {
 	struct main_metrics *metrics;    /* metrics.c; NULL: metrics-listen unset */
 	struct main_listeners *listeners; /* listeners.c; NULL until they are watched */
 	struct ban_table *bans;
+	struct main_preauth *preauth;    /* preauth.c: connections not yet authenticated */
+	struct main_proxy *proxy;        /* proxy_wait.c: connections awaiting a PROXY header */
 	struct main_filter *filter;      /* filter.c: the kernel's per-session policy */
 
 	/* reload.c */

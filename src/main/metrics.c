@@ -16,6 +16,7 @@
 #include "main/events.h"
 #include "main/listeners.h"
 #include "main/main.h"
+#include "main/preauth.h"
 
 #define MAX_REASONS     16 /* distinct auth failure reasons; the rest count as "other" */
 #define REASON_LEN      48
@@ -219,6 +220,9 @@ static char *page(TALLOC_CTX *ctx, struct main_ctx *m)
 	p = sample(p, fam, "family", "ipv6", v6);
 	p = metric(p, "sluice_workers", "gauge", "Worker processes, authenticating or in a tunnel.",
 		   m->n_workers);
+	p = metric(p, "sluice_preauth_connections", "gauge",
+		   "Connections that have not authenticated yet (max-preauth-clients).",
+		   main_preauth_count(m));
 	p = metric(p, "sluice_pending_cookie_checks", "gauge",
 		   "Tunnel requests waiting for the sec module's cookie check.", waiting);
 	p = metric(p, "sluice_secmod_queue_messages", "gauge",

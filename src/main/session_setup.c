@@ -539,6 +539,19 @@ static void wait_for_predecessor(struct main_worker *w, struct main_worker *old)
 	main_worker_signal(old, SIGKILL);
 }
 
+/* max-clients counts the sessions that have a tunnel or are getting one; a session's
+ * new tunnel replaces its old one (wait_for_predecessor) and needs no room. */
+static bool server_full(struct main_ctx *m, const struct main_worker *w)
+{
+	unsigned n = 0;
+
+	if (!m->cfg->max_clients)
+		return false;
+	for (const struct main_worker *o = m->workers; o; o = o->next)
+		n += o != w && (o->state & (MWS_SETUP | MWS_TUNNEL));
+	return n >= m->cfg->max_clients;
+}
+
 int session_on_cookie_result(struct main_ctx *m, const MsCookieResult *r)
 {
 	struct main_worker *w = main_find_worker(m, r->worker_id, 0);
@@ -559,7 +572,7 @@ int session_on_cookie_result(struct main_ctx *m, const MsCookieResult *r)
 	}
 	if (!r->sid || !r->username || !r->groupname)
 		return -EPROTO;
-	w->authenticated = true;
+	main_worker_authenticated(w);
 	w->sid = talloc_strdup(w, r->sid);
 	w->username = talloc_strdup(w, r->username);
 	w->groupname = talloc_strdup(w, r->groupname);
@@ -587,6 +600,10 @@ int session_on_cookie_result(struct main_ctx *m, const MsCookieResult *r)
 	old = main_find_tunnel(m, w->sid);
 	if (old && old != w)
 		wait_for_predecessor(w, old);
+	else if (server_full(m, w))
+		setup_fail(w, LOG_NOTICE, 503, "the server is full",
+			   "max-clients (%u) sessions are up or setting up; tunnel refused",
+			   m->cfg->max_clients);
 	else
 		grant(w);
 	return 0;

@@ -23,6 +23,7 @@
 #include "ipc/main_worker.routes.h"
 #include "main/events.h"
 #include "main/main.h"
+#include "main/preauth.h"
 #include "main/sec_channel.h"
 #include "main/session_setup.h"
 #include "main/sessions.h"
@@ -137,6 +138,8 @@ static int send_init(struct main_ctx *m, struct main_worker *w)
 	in.uid = c->uid;
 	in.gid = c->gid;
 	in.auth_timeout = c->auth_timeout;
+	in.has_tls_handshake_timeout = true;
+	in.tls_handshake_timeout = c->tls_handshake_timeout;
 	in.banner = c->banner;
 	in.client_ip = w->client_ip;
 	in.client_port = w->client_port;
@@ -255,10 +258,6 @@ int main_spawn_worker(struct main_ctx *m, int client_fd, const struct sockaddr_s
 	int mw[2], sw[2];
 	pid_t pid;
 
-	if (m->cfg->max_clients && m->n_workers >= m->cfg->max_clients) {
-		log_notice("max-clients (%u) reached: refusing a connection", m->cfg->max_clients);
-		return -EBUSY;
-	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, mw) < 0)
 		return -errno;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sw) < 0) {
@@ -290,6 +289,7 @@ int main_spawn_worker(struct main_ctx *m, int client_fd, const struct sockaddr_s
 		main_worker_free(m, w);
 		return -ENOMEM;
 	}
+	main_preauth_add(w);
 	if (send_init(m, w) < 0)
 		main_worker_kill(w, "cannot send the start-up message");
 	return 0;
@@ -344,6 +344,7 @@ static void describe_exit(int status, char *buf, size_t len)
 
 void main_worker_free(struct main_ctx *m, struct main_worker *w)
 {
+	main_preauth_done(w);
 	main_workers_remove(m, w);
 	ev_io_stop(m->loop, &w->io);
 	ev_timer_stop(m->loop, &w->kill_timer);
@@ -389,6 +390,12 @@ bool main_worker_exited(struct main_ctx *m, pid_t pid, int status)
 	session_worker_exited(w, status);
 	main_worker_free(m, w);
 	return true;
+}
+
+void main_worker_authenticated(struct main_worker *w)
+{
+	w->authenticated = true;
+	main_preauth_done(w);
 }
 
 void main_terminate_worker(struct main_worker *w, unsigned reason)

@@ -135,6 +135,7 @@ static unsigned ms_left(struct worker *w)
 int tls_handshake(struct worker *w)
 {
 	SwHandshakeDone done = SW_HANDSHAKE_DONE__INIT;
+	unsigned ms;
 	int ret;
 
 	/* No session tickets: resumption would need a ticket key shared by all workers,
@@ -151,7 +152,12 @@ int tls_handshake(struct worker *w)
 	gnutls_certificate_server_set_request(
 	    w->tls, w->init->has_client_ca_pem ? GNUTLS_CERT_REQUEST : GNUTLS_CERT_IGNORE);
 	gnutls_transport_set_int(w->tls, w->client_fd);
-	gnutls_handshake_set_timeout(w->tls, ms_left(w));
+	/* Short: a client that cannot finish its handshake holds a worker for nothing. */
+	ms = ms_left(w);
+	if (w->init->has_tls_handshake_timeout &&
+	    (uint64_t)w->init->tls_handshake_timeout * 1000 < ms)
+		ms = w->init->tls_handshake_timeout * 1000u;
+	gnutls_handshake_set_timeout(w->tls, ms);
 	do {
 		ret = gnutls_handshake(w->tls);
 	} while (ret < 0 && !gnutls_error_is_fatal(ret));

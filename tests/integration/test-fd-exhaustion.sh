@@ -23,14 +23,16 @@ OUT_RE='out of file descriptors \([0-9]+ open, limit [0-9]+\): not accepting con
 add_user bob bob-pw
 SERVER_NOFILE=48:$NOFILE
 setup_server "max-clients = 1000
+max-preauth-clients = 1000
+max-preauth-per-ip = 0
 max-same-clients = 0
 auth-timeout = 120"
 server_log_has 'sluiced ready' 5 || fail "sluiced did not get ready"
 soft=$(awk '/^Max open files/ { print $4 }' "/proc/$SERVER_PID/limits")
 [ "$soft" = "$NOFILE" ] || fail "sluiced's soft descriptor limit is $soft, not raised to $NOFILE"
-grep -Eq 'max-clients = 1000 needs about [0-9]+ file descriptors' "$SERVER_LOG" ||
+grep -Eq 'max-clients = 1000 and max-preauth-clients = 1000 need about [0-9]+ file descriptors' "$SERVER_LOG" ||
 	fail "no warning that max-clients needs more descriptors than the limit of $NOFILE"
-log "start-up: $(grep -E 'file descriptor limit raised|max-clients = 1000 needs' "$SERVER_LOG" |
+log "start-up: $(grep -E 'file descriptor limit raised|max-clients = 1000 and' "$SERVER_LOG" |
 	sed 's/.*sluiced[^:]*: //' | tr '\n' ' ')"
 
 fds_of() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }

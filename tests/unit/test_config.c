@@ -661,8 +661,8 @@ START_TEST(test_schema)
 	}
 	ck_assert_ptr_nonnull(strstr(mem, "udp-port\n\tnumber (0 to 65535); default: 0; needs a "
 					  "restart\n\tUDP port for DTLS, 0 = DTLS off\n"));
-	ck_assert(config_is_ocserv_key("rate-limit-ms"));
-	ck_assert_ptr_null(config_key_find("rate-limit-ms"));
+	ck_assert(config_is_ocserv_key("sec-mod-scale"));
+	ck_assert_ptr_null(config_key_find("sec-mod-scale"));
 	free(mem);
 }
 END_TEST

@@ -6,8 +6,8 @@
 # with send-proxy-v2, round robin for new clients and source affinity, plus a second
 # frontend (port 8443, send-proxy: version 1) to instance a. The instances announce
 # their own UDP ports (4441, 4442), so DTLS goes to them directly.
-#  1. Each client lands on its own instance; both instances see the clients' own
-#     addresses (sluicectl show users, the audit file, ban points of a wrong password),
+#  1. Each client lands on its own instance (client 2 over IPv6); both instances see
+#     the clients' own addresses (sluicectl show users, the audit file, ban points of a wrong password),
 #     never 127.0.0.1; DTLS comes up straight to each instance; traffic passes.
 #  2. A reconnect (the same client again) lands on the same instance.
 #  3. Version 1 through the second frontend gives the same.
@@ -18,6 +18,7 @@
 require_sluiced
 require_cmd haproxy jq python3
 CLIENT_DTLS=yes
+NET6=yes
 it_init
 require_ctl
 
@@ -33,7 +34,7 @@ instance()
 	check_addr "$pool"
 	write_config "listen-host = 127.0.0.1
 tcp-port = $tcp
-udp-listen-host = 0.0.0.0
+udp-listen-host = ::
 udp-port = $udp
 listen-proxy-proto = true
 device = $dev
@@ -99,15 +100,15 @@ instance_of() # USER: the instance that holds its session
 # 1. Two clients, one per instance, DTLS straight to each.
 start_client c1 "$NS_C1" alice alice-pw
 vpn1=$(wait_tunnel c1) || fail "client 1 got no tunnel through haproxy"
-start_client c2 "$NS_C2" bob bob-pw
+CLIENT_URL="https://[$SRV6_IP2]/" start_client c2 "$NS_C2" bob bob-pw
 vpn2=$(wait_tunnel c2) || fail "client 2 got no tunnel through haproxy"
 inst1=$(instance_of alice)
 inst2=$(instance_of bob)
-log "alice ($CLI_IP1) on instance '$inst1' with $vpn1, bob ($CLI_IP2) on '$inst2' with $vpn2"
+log "alice ($CLI_IP1) on instance '$inst1' with $vpn1, bob ($CLI6_IP2) on '$inst2' with $vpn2"
 [ -n "$inst1" ] && [ -n "$inst2" ] || fail "a session is on no instance"
 [ "$inst1" != "$inst2" ] || fail "both clients landed on instance $inst1"
 users_of "$inst1" | grep -qx "alice $CLI_IP1" || fail "instance $inst1 does not show alice at $CLI_IP1: $(users_of "$inst1")"
-users_of "$inst2" | grep -qx "bob $CLI_IP2" || fail "instance $inst2 does not show bob at $CLI_IP2: $(users_of "$inst2")"
+users_of "$inst2" | grep -qx "bob $CLI6_IP2" || fail "instance $inst2 does not show bob at $CLI6_IP2: $(users_of "$inst2")"
 for n in a b; do
 	if grep -q '127\.0\.0\.1' "$WORK/$n-audit.json"; then
 		fail "instance $n's audit file names the balancer's address: $(grep 127.0.0.1 "$WORK/$n-audit.json" | head -1)"
@@ -119,7 +120,7 @@ cs2=$(wait_dtls c2) || fail "client 2: no DTLS to its instance"
 log "DTLS: client 1 $cs1, client 2 $cs2"
 ip netns exec "$NS_SRV" ss -Hun state established "( sport = :4441 or sport = :4442 )" >"$WORK/udp.txt"
 grep -q "$CLI_IP1" "$WORK/udp.txt" || fail "no UDP socket of an instance is connected to client 1: $(cat "$WORK/udp.txt")"
-grep -q "$CLI_IP2" "$WORK/udp.txt" || fail "no UDP socket of an instance is connected to client 2"
+grep -q "$CLI6_IP2" "$WORK/udp.txt" || fail "no UDP socket of an instance is connected to client 2 (IPv6): $(cat "$WORK/udp.txt")"
 ping_through "$NS_C1" "$(server_tun_ip "$vpn1")" 3 >/dev/null || fail "no traffic through client 1's tunnel"
 ping_through "$NS_C2" "$(server_tun_ip "$vpn2")" 3 >/dev/null || fail "no traffic through client 2's tunnel"
 

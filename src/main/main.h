@@ -1,5 +1,6 @@
 /* sluiced main: the root process. It owns the listeners, the TUN devices, the IP leases
- * and the registry of workers and their sessions. It parses no client bytes. */
+ * and the registry of workers and their sessions. Of a client's bytes it reads only the
+ * PROXY header (proxy_proto.h) and a DTLS ClientHello's session id (dtls_hello.h). */
 #ifndef SLUICE_MAIN_H
 #define SLUICE_MAIN_H
 

@@ -268,7 +268,7 @@ static void on_accept(struct ev_loop *loop, ev_io *io, int revents)
 		/* The balancer's address is not the client's: bans and limits wait for the
 		 * header. */
 		if (m->cfg->listen_proxy_proto) {
-			main_proxy_wait(m, fd, &peer, &local);
+			main_proxy_wait(m, fd, &peer, &local, main_admit_connection);
 			continue;
 		}
 		if (!main_admit_connection(m, fd, &peer, &local))

@@ -12,7 +12,6 @@
 #include "common/log.h"
 #include "common/netaddr.h"
 #include "main/main.h"
-#include "main/workers.h"
 
 struct preauth_addr {
 	UT_hash_handle hh;
@@ -20,20 +19,24 @@ struct preauth_addr {
 	unsigned n;
 };
 
-enum { REFUSED_PER_IP, REFUSED_FULL, N_REFUSALS };
+enum { REFUSED_PER_IP, REFUSED_FULL, EVICTED, N_LOGGED };
 
 struct main_preauth {
 	struct main_worker *oldest; /* utlist DL through pa_prev/pa_next, oldest first */
 	unsigned n;
 	struct preauth_addr *by_addr;
-	time_t last_log[N_REFUSALS];
-	unsigned unlogged[N_REFUSALS];
+	main_preauth_signal_fn signal;
+	time_t last_log[N_LOGGED];
+	unsigned unlogged[N_LOGGED];
 };
 
-int main_preauth_init(struct main_ctx *m)
+int main_preauth_init(struct main_ctx *m, main_preauth_signal_fn signal)
 {
 	m->preauth = talloc_zero(m, struct main_preauth);
-	return m->preauth ? 0 : -ENOMEM;
+	if (!m->preauth)
+		return -ENOMEM;
+	m->preauth->signal = signal;
+	return 0;
 }
 
 /* What a client counts under: its address, or an IPv6 client's prefix, as for bans. */
@@ -57,9 +60,9 @@ static struct preauth_addr *find(struct main_preauth *p, const struct netaddr *k
 }
 
 /* One line a second per cause, with the count of those it did not log. */
-static void log_refusal(struct main_ctx *m, unsigned cause, const char *fmt, ...)
+static void log_limited(struct main_ctx *m, unsigned cause, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static void log_refusal(struct main_ctx *m, unsigned cause, const char *fmt, ...)
+static void log_limited(struct main_ctx *m, unsigned cause, const char *fmt, ...)
 {
 	struct main_preauth *p = m->preauth;
 	time_t now = (time_t)ev_now(m->loop);
@@ -74,7 +77,7 @@ static void log_refusal(struct main_ctx *m, unsigned cause, const char *fmt, ...
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	if (p->unlogged[cause])
-		log_notice("%s (and %u more refused like it before)", line, p->unlogged[cause]);
+		log_notice("%s (and %u more like it before)", line, p->unlogged[cause]);
 	else
 		log_notice("%s", line);
 	p->last_log[cause] = now;
@@ -94,7 +97,7 @@ int main_preauth_admit(struct main_ctx *m, const struct sockaddr_storage *peer)
 	e = find(p, &key);
 	if (c->max_preauth_per_ip && e && e->n >= c->max_preauth_per_ip) {
 		netaddr_text(&key, ip, sizeof(ip));
-		log_refusal(m, REFUSED_PER_IP,
+		log_limited(m, REFUSED_PER_IP,
 			    "connection from %s%s refused: max-preauth-per-ip (%u) of its "
 			    "connections are still logging in",
 			    ip, key.family == AF_INET6 ? " (prefix)" : "", c->max_preauth_per_ip);
@@ -103,17 +106,18 @@ int main_preauth_admit(struct main_ctx *m, const struct sockaddr_storage *peer)
 	if (!c->max_preauth_clients || p->n < c->max_preauth_clients)
 		return 0;
 	if (!old || ev_now(m->loop) - old->spawned < c->tls_handshake_timeout) {
-		log_refusal(m, REFUSED_FULL,
+		log_limited(m, REFUSED_FULL,
 			    "connection refused: max-preauth-clients (%u) connections are "
 			    "logging in, none of them for more than %u s",
 			    c->max_preauth_clients, c->tls_handshake_timeout);
 		return -EBUSY;
 	}
-	log_info("%s: max-preauth-clients (%u) reached; ending the oldest connection still "
-		 "logging in (%.0f s) for a new one",
-		 old->label, c->max_preauth_clients, ev_now(m->loop) - old->spawned);
-	main_worker_signal(old, SIGKILL);
+	log_limited(m, EVICTED,
+		    "%s: max-preauth-clients (%u) reached; ending the oldest connection still "
+		    "logging in (%.0f s) for a new one",
+		    old->label, c->max_preauth_clients, ev_now(m->loop) - old->spawned);
 	main_preauth_done(old);
+	p->signal(old, SIGKILL);
 	return 0;
 }
 
@@ -121,8 +125,10 @@ static void on_timeout(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct main_worker *w = t->data;
 
+	log_warn("%s: not authenticated %u s after its start (auth-timeout); killing it", w->label,
+		 w->m->cfg->auth_timeout + WORKER_AUTH_GRACE);
 	main_preauth_done(w);
-	main_worker_kill(w, "not authenticated within auth-timeout");
+	w->m->preauth->signal(w, SIGKILL);
 }
 
 void main_preauth_add(struct main_worker *w)
@@ -155,7 +161,7 @@ void main_preauth_add(struct main_worker *w)
 	p->n++;
 	/* The worker ends itself at auth-timeout; this is for one that does not. */
 	ev_timer_init(&w->preauth_timer, on_timeout,
-		      (ev_tstamp)m->cfg->auth_timeout + WORKER_TERMINATE_GRACE, 0.);
+		      (ev_tstamp)m->cfg->auth_timeout + WORKER_AUTH_GRACE, 0.);
 	w->preauth_timer.data = w;
 	ev_timer_start(m->loop, &w->preauth_timer);
 }
@@ -176,6 +182,12 @@ void main_preauth_done(struct main_worker *w)
 		HASH_DEL(p->by_addr, e);
 		talloc_free(e);
 	}
+}
+
+void main_preauth_authenticated(struct main_worker *w)
+{
+	w->authenticated = true;
+	main_preauth_done(w);
 }
 
 unsigned main_preauth_count(const struct main_ctx *m)

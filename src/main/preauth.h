@@ -19,14 +19,23 @@
 struct main_ctx;
 struct main_worker;
 
-int main_preauth_init(struct main_ctx *m);
+/* Seconds past auth-timeout before main ends a worker that has not authenticated. */
+#define WORKER_AUTH_GRACE 5
+
+/* How a worker is ended (workers.c's main_worker_signal). */
+typedef void (*main_preauth_signal_fn)(struct main_worker *w, int sig);
+
+int main_preauth_init(struct main_ctx *m, main_preauth_signal_fn signal);
 /* May a new connection from peer get a worker? 0, or -EBUSY (logged, at most once a
  * second per cause). Makes room by ending the oldest connection when it may. */
 int main_preauth_admit(struct main_ctx *m, const struct sockaddr_storage *peer);
 /* w was just spawned: it counts until main_preauth_done(). */
 void main_preauth_add(struct main_worker *w);
-/* w authenticated or is gone; again is harmless. */
+/* w is gone; again is harmless. */
 void main_preauth_done(struct main_worker *w);
+/* sec accepted w's password or cookie: from now on it is a client, no stranger (a crash
+ * is not a probe, workers.c), and it leaves the budget. */
+void main_preauth_authenticated(struct main_worker *w);
 /* How many connections have not authenticated yet. */
 unsigned main_preauth_count(const struct main_ctx *m);
 

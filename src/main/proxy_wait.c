@@ -12,7 +12,6 @@
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/netaddr.h"
-#include "main/listeners.h"
 #include "main/main.h"
 #include "main/proxy_proto.h"
 
@@ -23,6 +22,7 @@ struct proxy_conn {
 	ev_io io;
 	ev_timer timer;
 	struct sockaddr_storage peer, local; /* the balancer's side of the socket */
+	main_proxy_admit_fn admit;
 	bool local_cmd; /* a LOCAL header came: admitted once the client speaks */
 	size_t have;
 	uint8_t buf[PROXY_MAX];
@@ -71,15 +71,17 @@ static void refuse(struct proxy_conn *c, const char *why)
 	conn_free(c);
 }
 
-static void admit(struct proxy_conn *c, const struct sockaddr_storage *peer,
-		  const struct sockaddr_storage *local)
+static void hand_over(struct proxy_conn *c, const struct sockaddr_storage *peer,
+		      const struct sockaddr_storage *local)
 {
 	struct main_ctx *m = c->m;
+	main_proxy_admit_fn fn = c->admit;
+	struct sockaddr_storage p = *peer, l = *local;
 	int fd = c->fd;
 
 	c->fd = -1;
 	conn_free(c);
-	main_admit_connection(m, fd, peer, local);
+	fn(m, fd, &p, &l);
 }
 
 static void on_readable(struct ev_loop *loop, ev_io *io, int revents)
@@ -101,7 +103,7 @@ static void on_readable(struct ev_loop *loop, ev_io *io, int revents)
 		return;
 	}
 	if (c->local_cmd) {
-		admit(c, &c->peer, &c->local);
+		hand_over(c, &c->peer, &c->local);
 		return;
 	}
 	end = proxy_proto_header_end(c->buf, c->have + (size_t)n);
@@ -126,7 +128,7 @@ static void on_readable(struct ev_loop *loop, ev_io *io, int revents)
 		return;
 	}
 	if (!addrs.local) {
-		admit(c, &addrs.src, &addrs.dst);
+		hand_over(c, &addrs.src, &addrs.dst);
 		return;
 	}
 	/* The balancer's own connection: served under the socket's addresses once it
@@ -140,7 +142,7 @@ static void on_timeout(struct ev_loop *loop, ev_timer *t, int revents)
 }
 
 int main_proxy_wait(struct main_ctx *m, int fd, const struct sockaddr_storage *peer,
-		    const struct sockaddr_storage *local)
+		    const struct sockaddr_storage *local, main_proxy_admit_fn admit)
 {
 	struct main_proxy *p = m->proxy;
 	struct proxy_conn *c;
@@ -161,6 +163,7 @@ int main_proxy_wait(struct main_ctx *m, int fd, const struct sockaddr_storage *p
 	c->fd = fd;
 	c->peer = *peer;
 	c->local = *local;
+	c->admit = admit;
 	DL_APPEND(p->list, c);
 	p->n++;
 	ev_io_init(&c->io, on_readable, fd, EV_READ);

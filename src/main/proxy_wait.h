@@ -5,6 +5,7 @@
 #ifndef SLUICE_PROXY_WAIT_H
 #define SLUICE_PROXY_WAIT_H
 
+#include <stdbool.h>
 #include <sys/socket.h>
 
 struct main_ctx;
@@ -12,9 +13,15 @@ struct main_ctx;
 #define PROXY_WAIT_SECS 5.
 #define PROXY_WAIT_MAX  256
 
-/* Takes fd, accepted from peer on local. 0, or -ENOMEM (fd closed). */
+/* What happens to a connection once its header came (listeners.c's
+ * main_admit_connection): it takes fd, and the client's addresses. */
+typedef bool (*main_proxy_admit_fn)(struct main_ctx *m, int fd, const struct sockaddr_storage *peer,
+				    const struct sockaddr_storage *local);
+
+/* Takes fd, accepted from peer on local; admit gets it once its header came. 0, or
+ * -ENOMEM (fd closed). */
 int main_proxy_wait(struct main_ctx *m, int fd, const struct sockaddr_storage *peer,
-		    const struct sockaddr_storage *local);
+		    const struct sockaddr_storage *local, main_proxy_admit_fn admit);
 /* Closes every connection still waiting (server shutdown). */
 void main_proxy_close_all(struct main_ctx *m);
 

@@ -16,8 +16,8 @@
 #include "main/audit.h"
 #include "main/events.h"
 #include "main/main.h"
+#include "main/preauth.h"
 #include "main/sessions.h"
-#include "main/workers.h"
 #include "sec/sec.h"
 
 /* The largest is a reload's answer with a token's certificate (SEC_TOKEN_CERT_MAX). */
@@ -196,7 +196,7 @@ static int on_auth_event(void *ctx, void *msg, int *fds)
 	 * sec's answer and main reading this counts as unauthenticated: that mistake costs
 	 * a template and ban points, never a missed probe. */
 	if (w)
-		main_worker_authenticated(w);
+		main_preauth_authenticated(w);
 
 	/* The name the client typed, relayed by sec as it came. */
 	text_make_utf8(e->username);

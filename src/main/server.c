@@ -113,7 +113,7 @@ int main_run(struct main_ctx *m)
 	/* Not the default loop: that one reaps children itself, and main must see
 	 * every exit status. */
 	m->loop = ev_loop_new(EVFLAG_AUTO);
-	if (!m->loop || main_ban_init(m) < 0 || main_preauth_init(m) < 0)
+	if (!m->loop || main_ban_init(m) < 0 || main_preauth_init(m, main_worker_signal) < 0)
 		return -ENOMEM;
 	if (filter_start(m) < 0)
 		return -EPERM;

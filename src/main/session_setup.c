@@ -24,6 +24,7 @@
 #include "main/filter.h"
 #include "main/iroute.h"
 #include "main/main.h"
+#include "main/preauth.h"
 #include "main/scripts.h"
 #include "main/sec_channel.h"
 #include "main/sessions.h"
@@ -572,7 +573,7 @@ int session_on_cookie_result(struct main_ctx *m, const MsCookieResult *r)
 	}
 	if (!r->sid || !r->username || !r->groupname)
 		return -EPROTO;
-	main_worker_authenticated(w);
+	main_preauth_authenticated(w);
 	w->sid = talloc_strdup(w, r->sid);
 	w->username = talloc_strdup(w, r->username);
 	w->groupname = talloc_strdup(w, r->groupname);

@@ -392,12 +392,6 @@ bool main_worker_exited(struct main_ctx *m, pid_t pid, int status)
 	return true;
 }
 
-void main_worker_authenticated(struct main_worker *w)
-{
-	w->authenticated = true;
-	main_preauth_done(w);
-}
-
 void main_terminate_worker(struct main_worker *w, unsigned reason)
 {
 	MwTerminate t = MW_TERMINATE__INIT;

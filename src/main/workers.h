@@ -39,9 +39,6 @@ void main_worker_set_label(struct main_worker *w);
 void main_worker_signal(struct main_worker *w, int sig);
 /* Fail closed: a worker that broke the contract (why) is killed; main goes on. */
 void main_worker_kill(struct main_worker *w, const char *why);
-/* sec accepted w's password or cookie: from now on it is a client, no stranger; it
- * leaves the budget of connections logging in (preauth.h). */
-void main_worker_authenticated(struct main_worker *w);
 /* Ends a worker for reason (common/session.h), which main decided: a worker with a
  * tunnel gets MW_TERMINATE (its client a TERMINATE), others SIGTERM, and any worker
  * still there WORKER_TERMINATE_GRACE seconds later SIGKILL. */

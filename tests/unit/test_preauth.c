@@ -17,6 +17,11 @@
 
 static struct main_ctx *m;
 
+static void record_signal(struct main_worker *w, int sig)
+{
+	w->signals_sent |= 1u << sig;
+}
+
 static void setup(void)
 {
 	m = talloc_zero(NULL, struct main_ctx);
@@ -27,7 +32,7 @@ static void setup(void)
 	m->cfg->auth_timeout = 60;
 	m->cfg->ban_ipv6_prefix = 64;
 	m->loop = ev_loop_new(EVFLAG_AUTO);
-	ck_assert_int_eq(main_preauth_init(m), 0);
+	ck_assert_int_eq(main_preauth_init(m, record_signal), 0);
 }
 
 static void teardown(void)

@@ -26,6 +26,7 @@ static void same_request(const struct http_request *a, const struct http_request
 	if (a->body_len && memcmp(a->body, b->body, a->body_len) != 0)
 		abort();
 	same_str(a->path, b->path);
+	same_str(a->query, b->query);
 	same_str(a->cookie_webvpn, b->cookie_webvpn);
 	same_str(a->cstp_address, b->cstp_address);
 	same_str(a->cstp_address_ip6, b->cstp_address_ip6);

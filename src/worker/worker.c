@@ -101,7 +101,7 @@ static char *login_form(TALLOC_CTX *ctx, const struct worker *w, const char *mes
 		groups[i].value = w->init->groups[i]->value;
 		groups[i].label = w->init->groups[i]->label;
 	}
-	return auth_xml_login_form(ctx, message, error, w->init->banner, groups,
+	return auth_xml_login_form(ctx, NULL, message, error, w->init->banner, groups,
 				   w->init->n_groups);
 }
 
@@ -145,8 +145,8 @@ static int relay_login(struct worker *w, uint16_t type, const ProtobufCMessage *
 		w->more_label = reply->prompt_label ? talloc_strdup(w, reply->prompt_label) : NULL;
 		w->more_echo = reply->has_prompt_echo && reply->prompt_echo;
 		ret = send_response(w, 200, NULL,
-				    auth_xml_second_form(tmp, reply->message, NULL, w->more_label,
-							 w->more_echo),
+				    auth_xml_second_form(tmp, NULL, reply->message, NULL,
+							 w->more_label, w->more_echo),
 				    true);
 		ret = ret < 0 ? ret : 1;
 		break;
@@ -157,12 +157,12 @@ static int relay_login(struct worker *w, uint16_t type, const ProtobufCMessage *
 			w->more_pending = false;
 			TALLOC_FREE(w->more_label);
 		}
-		ret = send_response(w, 200, NULL,
-				    w->more_pending
-					? auth_xml_second_form(tmp, OTP_PROMPT, reply->message, NULL,
-							       false)
-					: login_form(tmp, w, NULL, reply->message),
-				    true);
+		ret = send_response(
+		    w, 200, NULL,
+		    w->more_pending
+			? auth_xml_second_form(tmp, NULL, OTP_PROMPT, reply->message, NULL, false)
+			: login_form(tmp, w, NULL, reply->message),
+		    true);
 		ret = ret < 0 ? ret : 1;
 		break;
 	default:
@@ -194,7 +194,8 @@ static int handle_answer(struct worker *w, struct auth_body *ab, bool keep_alive
 	req.answer = ab->secondary_password ? ab->secondary_password : ab->password;
 	if (ab->type != AUTH_BODY_REPLY || !req.answer)
 		return send_response(w, 200, NULL,
-				     auth_xml_second_form(ab, w->more_label ? NULL : OTP_PROMPT, NULL,
+				     auth_xml_second_form(ab, NULL,
+							  w->more_label ? NULL : OTP_PROMPT, NULL,
 							  w->more_label, w->more_echo),
 				     keep_alive) < 0
 			   ? -EIO

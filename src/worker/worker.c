@@ -592,7 +592,9 @@ static int handle_connect(struct worker *w, struct http_parser *hp, const struct
 		send_response(w, 404, NULL, NULL, false);
 		return 0;
 	}
-	if (!req->cookie_webvpn || !req->cookie_webvpn[0]) {
+	/* main would take a cookie longer than any it issues for a protocol violation. */
+	if (!req->cookie_webvpn || !req->cookie_webvpn[0] ||
+	    strlen(req->cookie_webvpn) > SESSION_COOKIE_MAX) {
 		send_response(w, 401, NULL, NULL, false);
 		return 0;
 	}

@@ -122,6 +122,11 @@ struct sluice_config {
 	char *ocsp_response;        /* DER OCSP response for server-cert, stapled; NULL: none */
 	char *tls_priorities;
 
+	/* camouflage: without the secret, clients see an ordinary web server */
+	bool camouflage;
+	char *camouflage_secret;    /* the URL query that lets clients in */
+	char *camouflage_realm;     /* of the decoy's 401; NULL: the decoy answers 404 */
+
 	/* limits and timers (seconds) */
 	unsigned max_clients;       /* 0: unlimited */
 	unsigned max_same_clients;  /* 0: unlimited */

@@ -22,6 +22,10 @@
 /* ipv6-network's prefix length (lease.h: LEASE6_PREFIX_MIN). */
 #define IPV6_NET_MIN 16
 #define IPV6_NET_MAX 126
+/* camouflage_secret: at most the worker's buffer (worker/camouflage.h: CAMO_SECRET_MAX);
+ * shorter than CAMO_SECRET_MIN earns a warning. */
+#define CAMO_SECRET_MAX 256
+#define CAMO_SECRET_MIN 16
 
 const char config_builtin_passwd[] = "/etc/sluice/passwd";
 /* An RFC 1918 range that home and office networks rarely use. */
@@ -893,6 +897,59 @@ static int parse_tls_priorities(struct config_arg *arg)
 	return set_string(arg, arg->value);
 }
 
+/* camouflage_secret is compared with the query of the request line byte for byte, as
+ * the client sends it: only what a URL query carries unescaped (RFC 3986, without '%',
+ * so that no client's percent-encoding can make two spellings of one secret). */
+static int parse_camo_secret(struct config_arg *arg)
+{
+	static const char punct[] = "-._~!$&'()*+,;=:@/?";
+
+	if (strlen(arg->value) > arg->key->max)
+		return bad(arg, "too long (at most %u characters)", arg->key->max);
+	for (const char *p = arg->value; *p; p++) {
+		char c = *p;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    strchr(punct, c))
+			continue;
+		return bad(arg,
+			   "'%c' (0x%02x) cannot stand unescaped in a URL query; use letters, digits "
+			   "and -._~!$&'()*+,;=:@/?",
+			   (unsigned char)c >= 0x20 && (unsigned char)c < 0x7f ? c : '?',
+			   (unsigned char)c);
+	}
+	return set_string(arg, arg->value);
+}
+
+/* camouflage_realm goes into WWW-Authenticate: Basic realm="..." as it is: printable
+ * ASCII without the quote and the backslash, which would need escaping there. */
+static int parse_camo_realm(struct config_arg *arg)
+{
+	if (strlen(arg->value) > arg->key->max)
+		return bad(arg, "too long (at most %u characters)", arg->key->max);
+	for (const char *p = arg->value; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e || *p == '"' || *p == '\\')
+			return bad(arg, "'%.64s': a realm is printable ASCII without '\"' and '\\'",
+				   arg->value);
+	return set_string(arg, arg->value);
+}
+
+/* Camouflage without its secret would let nobody in. */
+static int check_camouflage(struct config_arg *arg)
+{
+	const struct sluice_config *c = arg->cfg;
+
+	if (!c->camouflage)
+		return 0;
+	if (!c->camouflage_secret)
+		return bad(arg, "camouflage = true needs camouflage_secret, the URL query that lets "
+				"clients in (https://server/?SECRET)");
+	if (strlen(c->camouflage_secret) < CAMO_SECRET_MIN)
+		arg->warning = "key 'camouflage_secret': shorter than 16 characters, so a scanner "
+			       "may guess it; use 16 or more random characters";
+	return 0;
+}
+
 static int parse_ip_text(const char *s, int *family, unsigned char addr[16])
 {
 	if (inet_pton(AF_INET, s, addr) == 1) {
@@ -1343,6 +1400,9 @@ static const struct config_type t_ipv6_net = {"IPv6 network", parse_ipv6_network
 					      false};
 static const struct config_type t_ipv6_len = {"number", parse_uint, dump_uint_set, false};
 static const struct config_type t_log_level = {"number", parse_log_level, dump_log_level, false};
+static const struct config_type t_camo_secret = {"URL query", parse_camo_secret, dump_string,
+						 false};
+static const struct config_type t_camo_realm = {"text", parse_camo_realm, dump_string, false};
 static const struct config_type t_ldap_uri = {"LDAP URIs", parse_ldap_uri, dump_string, false};
 static const struct config_type t_ldap_filter = {"LDAP filter", parse_ldap_filter, dump_string,
 						 false};
@@ -1532,6 +1592,19 @@ const struct config_key config_keys[] = {
     {"tls-priorities", &t_tls, OFF(tls_priorities), 0, 0, 1024,
      "NORMAL:%SERVER_PRECEDENCE:%COMPAT:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1", R,
      "GnuTLS priority string for TLS and DTLS"},
+    {"camouflage", &t_bool, OFF(camouflage), 0, 0, 0, "false", R,
+     "hide the VPN: a request whose URL query is not camouflage_secret gets what a web server "
+     "with nothing to show answers (401 with camouflage_realm, else 404), malformed ones too; "
+     "clients connect to https://server/?SECRET, and reconnect with their session cookie",
+     check_camouflage},
+    {"camouflage_secret", &t_camo_secret, OFF(camouflage_secret), 0, 0, CAMO_SECRET_MAX, NULL,
+     R,
+     "the URL query that lets clients in when camouflage is on: letters, digits and "
+     "-._~!$&'()*+,;=:@/? (what a query carries unescaped); use 16 or more random "
+     "characters"},
+    {"camouflage_realm", &t_camo_realm, OFF(camouflage_realm), 0, 0, 128, NULL, R,
+     "realm of the decoy's 401 (WWW-Authenticate: Basic realm=\"...\"); unset: the decoy is "
+     "a 404"},
     {"server-drain-ms", &t_uint, OFF(server_drain_ms), 0, 0, 3600000, "0", R,
      "on SIGTERM: stop accepting connections, keep the sessions this many milliseconds, then "
      "end them (a load balancer's drain time)"},
@@ -1719,9 +1792,6 @@ static const char *const ocserv_keys[] = {
     "append-routes",
     "auto-select-group",
     "ban-points-kkdcp",
-    "camouflage",
-    "camouflage_realm",
-    "camouflage_secret",
     "cgroup",
     "chroot-dir",
     "cisco-client-compat",

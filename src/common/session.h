@@ -6,6 +6,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The longest cookie a tunnel request (MW_TUNNEL_REQ) may carry; sec issues far shorter
+ * ones, so a longer cookie is refused where it arrives. */
+#define SESSION_COOKIE_MAX 256
+
 enum sluice_end_reason {
 	END_UNKNOWN = 0,
 	END_USER_DISCONNECT = 1, /* client sent DISCONNECT 0xb0: cookie invalidated */

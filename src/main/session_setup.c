@@ -97,7 +97,7 @@ int session_on_tunnel_req(void *ctx, void *msg, int *fds)
 	struct main_worker *w = ctx;
 	MwTunnelReq *r = msg;
 
-	if (r->cookie.len == 0 || r->cookie.len > 256)
+	if (r->cookie.len == 0 || r->cookie.len > SESSION_COOKIE_MAX)
 		return -EPROTO;
 	w->hostname = talloc_strndup(w, r->hostname ? r->hostname : "", 255);
 	w->user_agent = talloc_strndup(w, r->user_agent ? r->user_agent : "", 255);

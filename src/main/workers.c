@@ -163,6 +163,10 @@ static int send_init(struct main_ctx *m, struct main_worker *w)
 		in.ocsp_der.data = m->ocsp_der;
 		in.ocsp_der.len = m->ocsp_der_len;
 	}
+	if (c->camouflage) {
+		in.camouflage_secret = c->camouflage_secret;
+		in.camouflage_realm = c->camouflage_realm;
+	}
 	in.has_cert_login = in.has_password_login = in.has_cert_required = true;
 	in.cert_login = c->auth_required == CONFIG_AUTH_CERT ||
 			(c->auth_alternatives & CONFIG_AUTH_CERT);

@@ -54,6 +54,8 @@ static const struct {
     {"key-pin", "123456"},
     {"pin-file", "/etc/sluice/token-pin"},
     {"ca-cert", "/etc/sluice/ca.pem"},
+    {"camouflage_secret", "replace-with-random-text"},
+    {"camouflage_realm", "Staff only"},
     {"enable-auth", "certificate"},
     {"ldap-uri", "ldaps://dc1.corp.example.com ldaps://dc2.corp.example.com"},
     {"ldap-base", "dc=corp,dc=example,dc=com"},

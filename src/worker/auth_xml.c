@@ -164,8 +164,26 @@ static char *append_groups(char *doc, const struct auth_group *groups, size_t n)
 	return doc ? talloc_strdup_append_buffer(doc, "</select>\n") : NULL;
 }
 
-char *auth_xml_login_form(TALLOC_CTX *ctx, const char *message, const char *error,
-			  const char *banner, const struct auth_group *groups, size_t n_groups)
+/* Appends the form's start tag: it posts to /auth, or to /auth?QUERY. Returns like
+ * append_element(). */
+static char *append_form_open(char *doc, const char *query)
+{
+	char *esc = NULL;
+
+	if (query && !(esc = xml_escape(doc, query))) {
+		talloc_free(doc);
+		return NULL;
+	}
+	doc = talloc_asprintf_append_buffer(doc, "<form method=\"post\" action=\"/auth%s%s\">\n",
+					    esc ? "?" : "", esc ? esc : "");
+	if (doc)
+		talloc_free(esc);
+	return doc;
+}
+
+char *auth_xml_login_form(TALLOC_CTX *ctx, const char *query, const char *message,
+			  const char *error, const char *banner, const struct auth_group *groups,
+			  size_t n_groups)
 {
 	char *doc;
 
@@ -177,18 +195,19 @@ char *auth_xml_login_form(TALLOC_CTX *ctx, const char *message, const char *erro
 		doc = append_element(doc, "error", error);
 	if (doc)
 		doc = append_element(doc, "banner", banner);
+	if (doc)
+		doc = append_form_open(doc, query);
 	if (doc == NULL)
 		return NULL;
 	doc = talloc_strdup_append_buffer(
-	    doc, "<form method=\"post\" action=\"/auth\">\n"
-		 "<input type=\"text\" name=\"username\" label=\"Username:\" />\n"
+	    doc, "<input type=\"text\" name=\"username\" label=\"Username:\" />\n"
 		 "<input type=\"password\" name=\"password\" label=\"Password:\" />\n");
 	doc = doc ? append_groups(doc, groups, n_groups) : NULL;
 	return doc ? talloc_strdup_append_buffer(doc, "</form>\n</auth>\n</config-auth>\n") : NULL;
 }
 
-char *auth_xml_second_form(TALLOC_CTX *ctx, const char *message, const char *error,
-			   const char *label, bool echo)
+char *auth_xml_second_form(TALLOC_CTX *ctx, const char *query, const char *message,
+			   const char *error, const char *label, bool echo)
 {
 	char *doc = talloc_strdup(ctx, AUTH_REQUEST_OPEN), *esc;
 
@@ -196,6 +215,8 @@ char *auth_xml_second_form(TALLOC_CTX *ctx, const char *message, const char *err
 		doc = append_element(doc, "message", message);
 	if (doc)
 		doc = append_element(doc, "error", error);
+	if (doc)
+		doc = append_form_open(doc, query);
 	if (doc == NULL)
 		return NULL;
 	esc = xml_escape(doc, label ? label : "One-time password:");
@@ -206,7 +227,6 @@ char *auth_xml_second_form(TALLOC_CTX *ctx, const char *message, const char *err
 	/* openconnect fills an input of this name from its token (--token-mode). */
 	return talloc_asprintf_append_buffer(
 	    doc,
-	    "<form method=\"post\" action=\"/auth\">\n"
 	    "<input type=\"%s\" name=\"secondary_password\" label=\"%s\" />\n"
 	    "</form>\n</auth>\n</config-auth>\n",
 	    echo ? "text" : "password", esc);

@@ -24,7 +24,9 @@ char *xml_escape(TALLOC_CTX *ctx, const char *s);
 
 /* The login form: config-auth type="auth-request" with <auth id="main">, the
  * optional MESSAGE, ERROR and BANNER (NULL = omitted), and a form posting to
- * /auth with a text input "username" and a password input "password". */
+ * /auth with a text input "username" and a password input "password". With QUERY
+ * set the forms post to /auth?QUERY instead (camouflage: a client that posts on a
+ * new connection must carry the secret again). */
 struct auth_group {
 	const char *value; /* sent back as group_list / <group-select> */
 	const char *label; /* shown */
@@ -32,14 +34,16 @@ struct auth_group {
 
 /* With n_groups > 0 the form also has the group selector (select name="group_list"),
  * one option per group in order. */
-char *auth_xml_login_form(TALLOC_CTX *ctx, const char *message, const char *error,
-			  const char *banner, const struct auth_group *groups, size_t n_groups);
+char *auth_xml_login_form(TALLOC_CTX *ctx, const char *query, const char *message,
+			  const char *error, const char *banner, const struct auth_group *groups,
+			  size_t n_groups);
 
 /* The second form of a login: MESSAGE and the optional ERROR, and one input,
  * "secondary_password" (the name openconnect's --token-mode fills with the code it
- * generates), labelled LABEL (NULL: a one-time password), shown as typed when ECHO. */
-char *auth_xml_second_form(TALLOC_CTX *ctx, const char *message, const char *error,
-			   const char *label, bool echo);
+ * generates), labelled LABEL (NULL: a one-time password), shown as typed when ECHO;
+ * it posts like the login form. */
+char *auth_xml_second_form(TALLOC_CTX *ctx, const char *query, const char *message,
+			   const char *error, const char *label, bool echo);
 
 /* Authentication succeeded: config-auth type="complete" with <auth id="success">.
  * The cookie travels in a Set-Cookie header added by the caller. */

@@ -185,7 +185,10 @@ static int parse_request_line(struct http_parser *p, const uint8_t *s, size_t n)
 	const uint8_t *query = memchr(s + t, '?', q - t);
 	size_t path_len = query ? (size_t)(query - (s + t)) : q - t;
 	p->req.path = talloc_strndup(p->strings, (const char *)s + t, path_len);
-	if (!p->req.path)
+	if (query)
+		p->req.query = talloc_strndup(p->strings, (const char *)query + 1,
+					      q - t - path_len - 1);
+	if (!p->req.path || (query && !p->req.query))
 		return fail(p, 500);
 	return 0;
 }

@@ -33,7 +33,8 @@ enum http_method { HTTP_GET, HTTP_POST, HTTP_CONNECT, HTTP_HEAD, HTTP_OTHER };
  * points into the parser's buffer and only until the next call on the parser. */
 struct http_request {
 	enum http_method method;
-	const char *path; /* request target up to '?', always starts with '/' */
+	const char *path;  /* request target up to '?', always starts with '/' */
+	const char *query; /* what follows the first '?' (may be ""); NULL without '?' */
 	unsigned minor;   /* HTTP/1.<minor>: 0 or 1 */
 	bool keep_alive;  /* HTTP/1.1 and no "Connection: close" */
 

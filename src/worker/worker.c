@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -87,8 +88,39 @@ static int send_response(struct worker *w, unsigned code, const char *headers, c
 	return ret;
 }
 
-/* Relays the credentials to sec and answers the client. Returns 1 to keep the
- * connection, 0 to close it, negative on failure. */
+/* When the decoy answer to a request read now may leave (camouflage.h). */
+static struct timespec decoy_due(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_nsec += (long)CAMO_DECOY_DELAY_MS * 1000000L;
+	t.tv_sec += t.tv_nsec / 1000000000L;
+	t.tv_nsec %= 1000000000L;
+	return t;
+}
+
+/* The decoy answer to req (NULL: a request that could not be parsed), sent at due. It
+ * keeps the connection as the client asked when may_keep, except after a CONNECT or a
+ * malformed request. Returns 1 to keep the connection, 0 to close it, negative on
+ * failure. */
+static int send_decoy(struct worker *w, const struct http_request *req, const struct timespec *due,
+		      bool may_keep)
+{
+	bool keep = may_keep && req && req->keep_alive && req->method != HTTP_CONNECT;
+	char *resp = camo_decoy(w, &w->camo, req && req->method == HTTP_HEAD, keep, time(NULL));
+	int ret;
+
+	if (!resp)
+		return -ENOMEM;
+	log_debug("camouflage: a request without the secret gets the decoy");
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, due, NULL) == EINTR)
+		;
+	ret = tls_send_all(w, resp, strlen(resp));
+	talloc_free(resp);
+	return ret < 0 ? ret : keep;
+}
+
 /* The login form, with the group selector main configured (select-group). */
 static char *login_form(TALLOC_CTX *ctx, const struct worker *w, const char *message,
 			const char *error)
@@ -101,8 +133,8 @@ static char *login_form(TALLOC_CTX *ctx, const struct worker *w, const char *mes
 		groups[i].value = w->init->groups[i]->value;
 		groups[i].label = w->init->groups[i]->label;
 	}
-	return auth_xml_login_form(ctx, message, error, w->init->banner, groups,
-				   w->init->n_groups);
+	return auth_xml_login_form(ctx, w->init->camouflage_secret, message, error, w->init->banner,
+				   groups, w->init->n_groups);
 }
 
 /* Sends a login request (SW_AUTH_REQ or SW_CERT_LOGIN) to sec and answers the client
@@ -145,7 +177,8 @@ static int relay_login(struct worker *w, uint16_t type, const ProtobufCMessage *
 		w->more_label = reply->prompt_label ? talloc_strdup(w, reply->prompt_label) : NULL;
 		w->more_echo = reply->has_prompt_echo && reply->prompt_echo;
 		ret = send_response(w, 200, NULL,
-				    auth_xml_second_form(tmp, reply->message, NULL, w->more_label,
+				    auth_xml_second_form(tmp, w->init->camouflage_secret,
+							 reply->message, NULL, w->more_label,
 							 w->more_echo),
 				    true);
 		ret = ret < 0 ? ret : 1;
@@ -157,12 +190,12 @@ static int relay_login(struct worker *w, uint16_t type, const ProtobufCMessage *
 			w->more_pending = false;
 			TALLOC_FREE(w->more_label);
 		}
-		ret = send_response(w, 200, NULL,
-				    w->more_pending
-					? auth_xml_second_form(tmp, OTP_PROMPT, reply->message, NULL,
-							       false)
-					: login_form(tmp, w, NULL, reply->message),
-				    true);
+		ret = send_response(
+		    w, 200, NULL,
+		    w->more_pending ? auth_xml_second_form(tmp, w->init->camouflage_secret,
+							   OTP_PROMPT, reply->message, NULL, false)
+				    : login_form(tmp, w, NULL, reply->message),
+		    true);
 		ret = ret < 0 ? ret : 1;
 		break;
 	default:
@@ -194,7 +227,8 @@ static int handle_answer(struct worker *w, struct auth_body *ab, bool keep_alive
 	req.answer = ab->secondary_password ? ab->secondary_password : ab->password;
 	if (ab->type != AUTH_BODY_REPLY || !req.answer)
 		return send_response(w, 200, NULL,
-				     auth_xml_second_form(ab, w->more_label ? NULL : OTP_PROMPT, NULL,
+				     auth_xml_second_form(ab, w->init->camouflage_secret,
+							  w->more_label ? NULL : OTP_PROMPT, NULL,
 							  w->more_label, w->more_echo),
 				     keep_alive) < 0
 			   ? -EIO
@@ -582,7 +616,10 @@ static char *connect_headers(struct worker *w, const struct http_request *req)
 	return h;
 }
 
-static int handle_connect(struct worker *w, struct http_parser *hp, const struct http_request *req)
+/* A CONNECT. decoy_at is set when camouflage lets it in only for a session cookie main
+ * accepts: a refusal then gets the decoy (at that time), not the VPN's answer. */
+static int handle_connect(struct worker *w, struct http_parser *hp, const struct http_request *req,
+			  const struct timespec *decoy_at)
 {
 	char *resp;
 	int ret;
@@ -591,12 +628,12 @@ static int handle_connect(struct worker *w, struct http_parser *hp, const struct
 		send_response(w, 404, NULL, NULL, false);
 		return 0;
 	}
-	if (!req->cookie_webvpn || !req->cookie_webvpn[0]) {
-		send_response(w, 401, NULL, NULL, false);
-		return 0;
-	}
-	ret = request_tunnel(w, req);
-	if (ret < 0) {
+	/* main would take a cookie longer than any it issues for a protocol violation. */
+	if (!req->cookie_webvpn || !req->cookie_webvpn[0] ||
+	    strlen(req->cookie_webvpn) > SESSION_COOKIE_MAX) {
+		w->fail_code = 401;
+		w->fail_reason = talloc_strdup(w, "no valid cookie");
+	} else if ((ret = request_tunnel(w, req)) < 0) {
 		log_err("tunnel request: %s", strerror(-ret));
 		worker_exit(w, WEXIT_IPC);
 	}
@@ -604,7 +641,11 @@ static int handle_connect(struct worker *w, struct http_parser *hp, const struct
 		char *hdr = talloc_asprintf(w, "X-Reason: %s\r\n", w->fail_reason);
 
 		log_info("tunnel refused (%u): %s", w->fail_code, w->fail_reason);
-		send_response(w, w->fail_code, w->fail_code == 503 ? hdr : NULL, NULL, false);
+		if (decoy_at)
+			send_decoy(w, req, decoy_at, false);
+		else
+			send_response(w, w->fail_code, w->fail_code == 503 ? hdr : NULL, NULL,
+				      false);
 		return 0;
 	}
 	w->early = talloc_size(w, WORKER_EARLY_MAX);
@@ -644,13 +685,22 @@ static int http_phase(struct worker *w)
 		ret = http_parser_feed(hp, buf, (size_t)n);
 		while (ret == HTTP_DONE) {
 			const struct http_request *req = http_parser_request(hp);
+			struct timespec due = decoy_due();
+			enum camo_verdict v = camo_decide(&w->camo, w->camo_passed, req);
 
+			if (v == CAMO_PASS)
+				w->camo_passed = true;
 			if (++served > MAX_HTTP_REQUESTS) {
-				send_response(w, 400, NULL, NULL, false);
+				if (v == CAMO_PASS)
+					send_response(w, 400, NULL, NULL, false);
+				else
+					send_decoy(w, req, &due, false);
 				return WEXIT_CLIENT;
 			}
-			if (req->method == HTTP_CONNECT)
-				ret = handle_connect(w, hp, req);
+			if (v == CAMO_DECOY)
+				ret = send_decoy(w, req, &due, true);
+			else if (req->method == HTTP_CONNECT)
+				ret = handle_connect(w, hp, req, v == CAMO_COOKIE ? &due : NULL);
 			else if (req->method == HTTP_POST || req->method == HTTP_GET)
 				ret = handle_auth_request(w, req);
 			else
@@ -661,10 +711,17 @@ static int http_phase(struct worker *w)
 		}
 		if (ret < 0) {
 			unsigned status = http_parser_status(hp);
+			struct timespec due = decoy_due();
 
-			log_info("bad HTTP request from %s: answering %u", w->init->client_ip,
-				 status);
-			send_response(w, status ? status : 400, NULL, NULL, false);
+			if (camo_decide(&w->camo, w->camo_passed, NULL) == CAMO_DECOY) {
+				log_info("bad HTTP request from %s: answering with the decoy",
+					 w->init->client_ip);
+				send_decoy(w, NULL, &due, false);
+			} else {
+				log_info("bad HTTP request from %s: answering %u",
+					 w->init->client_ip, status);
+				send_response(w, status ? status : 400, NULL, NULL, false);
+			}
 			return WEXIT_CLIENT;
 		}
 	}
@@ -720,6 +777,9 @@ int main(int argc, char **argv)
 	ipc_channel_init(&w->main_ch, WORKER_FD_MAIN, worker_from_main,
 			 sizeof(worker_from_main) / sizeof(worker_from_main[0]),
 			 WORKER_MAIN_MAX_PAYLOAD, "main");
+
+	if (camo_init(&w->camo, w->init->camouflage_secret, w->init->camouflage_realm) < 0)
+		worker_exit(w, WEXIT_INIT_MSG);
 
 	/* 2. libraries and public material, while files and syscalls are still allowed */
 	if (tls_init(w) < 0 || auth_body_init() < 0)

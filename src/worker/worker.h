@@ -13,6 +13,7 @@
 
 #include "ipc/ipc.h"
 #include "ipc/main_worker.pb-c.h"
+#include "worker/camouflage.h"
 #include "worker/cstp.h"
 
 #define WORKER_FD_CLIENT 3 /* the accepted TCP connection */
@@ -41,6 +42,8 @@ struct worker {
 	struct ipc_channel main_ch;
 	int sec_fd;
 	enum worker_state state;
+	struct camouflage camo;
+	bool camo_passed; /* a request of this connection passed camouflage */
 
 	/* TLS */
 	gnutls_session_t tls;

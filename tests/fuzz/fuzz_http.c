@@ -1,13 +1,36 @@
 /* Feeds the input to two parsers: at once, and in two pieces split where the
  * first byte says. Both must walk the same requests (http_parser_next) and
- * fail the same way, so the result cannot depend on how TLS records fall. */
+ * fail the same way, so the result cannot depend on how TLS records fall.
+ * Every request also goes through the camouflage decision, which must agree with
+ * a plain reading of its rules. */
 #include "config.h"
+#include "worker/camouflage.h"
 #include "worker/http.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#define SECRET "s3cr3t"
+
 static uint8_t left_a[HTTP_BUF_MAX], left_b[HTTP_BUF_MAX];
+
+static void check_camouflage(const struct http_request *r)
+{
+	static struct camouflage camo;
+	enum camo_verdict want = CAMO_DECOY;
+
+	if (!camo.on && camo_init(&camo, SECRET, NULL) < 0)
+		abort();
+	if (r->query && strcmp(r->query, SECRET) == 0)
+		want = CAMO_PASS;
+	else if (r->method == HTTP_CONNECT && strcmp(r->path, "/CSCOSSLC/tunnel") == 0 &&
+		 r->cookie_webvpn && r->cookie_webvpn[0])
+		want = CAMO_COOKIE;
+	if (camo_decide(&camo, false, r) != want)
+		abort();
+	if (camo_decide(&camo, true, r) != CAMO_PASS)
+		abort();
+}
 
 static void same_str(const char *a, const char *b)
 {
@@ -26,6 +49,7 @@ static void same_request(const struct http_request *a, const struct http_request
 	if (a->body_len && memcmp(a->body, b->body, a->body_len) != 0)
 		abort();
 	same_str(a->path, b->path);
+	same_str(a->query, b->query);
 	same_str(a->cookie_webvpn, b->cookie_webvpn);
 	same_str(a->cstp_address, b->cstp_address);
 	same_str(a->cstp_address_ip6, b->cstp_address_ip6);
@@ -70,6 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		const struct http_request *qa = http_parser_request(a);
 		same_request(qa, http_parser_request(b));
+		check_camouflage(qa);
 		if (qa->method == HTTP_CONNECT) {
 			size_t na = http_parser_take_leftover(a, left_a, sizeof(left_a));
 			size_t nb = 0, n;

@@ -783,12 +783,13 @@ udp_block()
 }
 
 # get_cookie NS USER PASSWORD: runs openconnect --authenticate and prints the cookie.
+# CLIENT_URL, when set, is the URL (as for start_client).
 get_cookie()
 {
 	local out
 	out=$(ip netns exec "$1" timeout 20 openconnect --authenticate --non-inter \
 		--passwd-on-stdin --user "$2" --servercert "$PIN" \
-		"$(server_url_for "$1")" <<<"$3" 2>>"$WORK/authenticate.log") ||
+		"${CLIENT_URL:-$(server_url_for "$1")}" <<<"$3" 2>>"$WORK/authenticate.log") ||
 		return 1
 	sed -n "s/^COOKIE='\(.*\)'\$/\1/p" <<<"$out"
 }

@@ -1,8 +1,9 @@
 #!/bin/bash
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 # Malformed HTTP on the TLS port (garbage, a truncated request, an oversized header
-# block, bad Content-Length values) gets an HTTP error status or a close, never a 2xx;
-# meanwhile a connected client keeps pinging and a new client can log in afterwards.
+# block, bad Content-Length values, a cookie longer than any valid one) gets an HTTP
+# error status or a close, never a 2xx; meanwhile a connected client keeps pinging and a
+# new client can log in afterwards.
 . "$(dirname "$0")/lib.sh"
 it_init
 require_cmd gnutls-cli
@@ -85,6 +86,15 @@ if [ $bad_cl -gt 0 ]; then
 	# ocserv 1.1.6 waits for a body it can never get instead of rejecting the header.
 	[ "$SERVER" = ocserv ] || fail "$bad_cl bad Content-Length requests were not rejected"
 	log "KNOWN DIFFERENCE: ocserv waited on $bad_cl bad Content-Length requests"
+fi
+
+# A cookie longer than any sec issues is refused by the worker itself; relayed, main would
+# end the worker for a protocol violation and the client would get no answer.
+printf 'CONNECT /CSCOSSLC/tunnel HTTP/1.1\r\nHost: vpn\r\nCookie: webvpn=%0300d\r\n\r\n' 0 \
+	>"$WORK/long-cookie.req"
+probe long-cookie
+if [ "$SERVER" = sluiced ] && [ "$OUTCOME" != "status 401" ]; then
+	fail "a CONNECT with a 300-byte cookie got '$OUTCOME', not 401"
 fi
 
 wait "$ping_pid"

@@ -393,7 +393,7 @@ START_TEST(test_no_syscalls_after_init)
 			if (parse(cases[i].ct, cases[i].body) != cases[i].want)
 				fails++;
 		if (xml_escape(tctx, "<&>") == NULL ||
-		    auth_xml_login_form(tctx, "m", "e", "b", NULL, 0) == NULL)
+		    auth_xml_login_form(tctx, NULL, "m", "e", "b", NULL, 0) == NULL)
 			fails++;
 		_exit(fails);
 	}
@@ -448,7 +448,8 @@ START_TEST(test_login_form)
 	char *doc;
 	xmlDoc *d;
 
-	doc = auth_xml_login_form(tctx, msg, "Login failed.", "Line 1\nLine 2\xc3\xa9", NULL, 0);
+	doc = auth_xml_login_form(tctx, NULL, msg, "Login failed.", "Line 1\nLine 2\xc3\xa9", NULL,
+				  0);
 	ck_assert_ptr_nonnull(doc);
 	d = read_xml(doc);
 	root = xmlDocGetRootElement(d);
@@ -477,7 +478,7 @@ START_TEST(test_login_form)
 	assert_prop(in, "name", "password");
 	xmlFreeDoc(d);
 
-	doc = auth_xml_login_form(tctx, NULL, NULL, NULL, NULL, 0);
+	doc = auth_xml_login_form(tctx, NULL, NULL, NULL, NULL, NULL, 0);
 	d = read_xml(doc);
 	auth = child(xmlDocGetRootElement(d), "auth");
 	ck_assert_ptr_null(child(auth, "message"));
@@ -486,7 +487,7 @@ START_TEST(test_login_form)
 	ck_assert_ptr_null(child(child(auth, "form"), "select"));
 	xmlFreeDoc(d);
 
-	ck_assert_ptr_null(auth_xml_login_form(tctx, "bad\x01", NULL, NULL, NULL, 0));
+	ck_assert_ptr_null(auth_xml_login_form(tctx, NULL, "bad\x01", NULL, NULL, NULL, 0));
 
 	/* The group selector: one option per group, value and label escaped. */
 	{
@@ -494,7 +495,7 @@ START_TEST(test_login_form)
 						    {"eng", "Engineering & \"Ops\""}};
 		xmlNode *sel, *opt;
 
-		doc = auth_xml_login_form(tctx, NULL, NULL, NULL, groups, 2);
+		doc = auth_xml_login_form(tctx, NULL, NULL, NULL, NULL, groups, 2);
 		d = read_xml(doc);
 		sel = child(child(child(xmlDocGetRootElement(d), "auth"), "form"), "select");
 		ck_assert_ptr_nonnull(sel);
@@ -513,9 +514,34 @@ START_TEST(test_login_form)
 			xmlFree(text);
 		}
 		xmlFreeDoc(d);
-		ck_assert_ptr_null(auth_xml_login_form(
-		    tctx, NULL, NULL, NULL, (const struct auth_group[]){{"x", "bad\x01"}}, 1));
+		ck_assert_ptr_null(
+		    auth_xml_login_form(tctx, NULL, NULL, NULL, NULL,
+					(const struct auth_group[]){{"x", "bad\x01"}}, 1));
 	}
+}
+END_TEST
+
+/* Camouflage: both forms post back to /auth with the secret as the query, escaped for
+ * the attribute and read back unchanged. */
+START_TEST(test_form_action_query)
+{
+	const char *query = "k&7'x=/?@";
+	xmlNode *form;
+	xmlDoc *d;
+	char *doc;
+
+	doc = auth_xml_login_form(tctx, query, NULL, NULL, NULL, NULL, 0);
+	ck_assert_ptr_nonnull(strstr(doc, "action=\"/auth?k&amp;7&apos;x=/?@\""));
+	d = read_xml(doc);
+	form = child(child(xmlDocGetRootElement(d), "auth"), "form");
+	assert_prop(form, "action", "/auth?k&7'x=/?@");
+	xmlFreeDoc(d);
+	d = read_xml(auth_xml_second_form(tctx, query, "code", NULL, NULL, false));
+	form = child(child(xmlDocGetRootElement(d), "auth"), "form");
+	assert_prop(form, "action", "/auth?k&7'x=/?@");
+	xmlFreeDoc(d);
+	ck_assert_ptr_null(auth_xml_login_form(tctx, "bad\x01", NULL, NULL, NULL, NULL, 0));
+	ck_assert_ptr_null(auth_xml_second_form(tctx, "bad\x01", "code", NULL, NULL, false));
 }
 END_TEST
 
@@ -613,7 +639,7 @@ START_TEST(test_otp_form)
 {
 	xmlNode *root, *auth, *form, *in;
 	xmlDoc *d = read_xml(
-	    auth_xml_second_form(tctx, "Enter <the> code", "Login failed.", NULL, false));
+	    auth_xml_second_form(tctx, NULL, "Enter <the> code", "Login failed.", NULL, false));
 
 	root = xmlDocGetRootElement(d);
 	assert_prop(root, "type", "auth-request");
@@ -631,11 +657,12 @@ START_TEST(test_otp_form)
 	for (in = in->next; in; in = in->next)
 		ck_assert_int_ne(in->type, XML_ELEMENT_NODE);
 	xmlFreeDoc(d);
-	d = read_xml(auth_xml_second_form(tctx, "code", NULL, NULL, false));
+	d = read_xml(auth_xml_second_form(tctx, NULL, "code", NULL, NULL, false));
 	ck_assert_ptr_null(child(child(xmlDocGetRootElement(d), "auth"), "error"));
 	xmlFreeDoc(d);
 	/* What a backend asks: its prompt as the label, escaped, as text when it echoes. */
-	d = read_xml(auth_xml_second_form(tctx, "Verification code", NULL, "Code <6 digits>:", true));
+	d = read_xml(
+	    auth_xml_second_form(tctx, NULL, "Verification code", NULL, "Code <6 digits>:", true));
 	in = child(child(child(xmlDocGetRootElement(d), "auth"), "form"), "input");
 	assert_prop(in, "type", "text");
 	assert_prop(in, "name", "secondary_password");
@@ -659,6 +686,7 @@ int main(void)
 	    {test_form_escapes},
 	    {test_duplicates},
 	    {test_login_form},
+	    {test_form_action_query},
 	    {test_success_failure},
 	    {test_escape_round_trip},
 	    {test_otp_reply},

@@ -173,6 +173,39 @@ START_TEST(test_warnings)
 }
 END_TEST
 
+/* A short camouflage secret is accepted with a warning; camouflage off is quiet about
+ * its other keys (ocserv's samples set them with camouflage = false). */
+START_TEST(test_camouflage_warning)
+{
+	TALLOC_CTX *ctx = talloc_new(NULL);
+	struct sluice_config *cfg;
+	char err[512];
+
+	cfg = load(ctx,
+		   talloc_asprintf(ctx, "%scamouflage = true\ncamouflage_secret = mysecretkey\n", base),
+		   err, sizeof(err));
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert(cfg->camouflage);
+	ck_assert_str_eq(cfg->camouflage_secret, "mysecretkey");
+	ck_assert_ptr_null(cfg->camouflage_realm);
+	ck_assert_uint_eq(cfg->n_warnings, 1);
+	ck_assert_str_eq(cfg->warnings[0], "t.conf:5: key 'camouflage_secret': shorter than 16 "
+					   "characters, so a scanner may guess it; use 16 or more "
+					   "random characters");
+	cfg = load(ctx,
+		   talloc_asprintf(ctx, "%scamouflage = true\ncamouflage_secret = %s\n", base,
+				   "0123456789abcdef"),
+		   err, sizeof(err));
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_uint_eq(cfg->n_warnings, 0);
+	cfg = load(ctx, talloc_asprintf(ctx, "%scamouflage_secret = x\n", base), err, sizeof(err));
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert(!cfg->camouflage);
+	ck_assert_uint_eq(cfg->n_warnings, 0);
+	talloc_free(ctx);
+}
+END_TEST
+
 /* Lines up to the limit are read whole; one more character is an error, never a
  * silent split into two lines. */
 START_TEST(test_line_length)
@@ -712,6 +745,7 @@ int main(void)
 	    {test_fields},
 	    {test_log_levels},
 	    {test_warnings},
+	    {test_camouflage_warning},
 	    {test_line_length},
 	    {test_quoting_round_trip},
 	    {test_file_errors},

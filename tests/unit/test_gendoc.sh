@@ -43,7 +43,7 @@ sample=$WORK/sample.config
 mapfile -t keys < <("$SLUICED" --help-config | grep -E '^[^[:space:]]')
 [ ${#keys[@]} -gt 0 ] || fail "sluiced --help-config lists no keys"
 for key in "${keys[@]}"; do
-	[[ $key =~ ^[a-z0-9-]+$ ]] || fail "unexpected key name '$key' in --help-config"
+	[[ $key =~ ^[a-z0-9_-]+$ ]] || fail "unexpected key name '$key' in --help-config"
 	grep -qxF ".B ${key//-/\\-}" "$man" || fail "key $key is missing from sluiced.8"
 	grep -qE "^#?$key = " "$sample" || fail "key $key is missing from sample.config"
 done
@@ -70,7 +70,7 @@ mapfile -t user_only < <("$SLUICED" --help-config |
 	awk '/^[^[:space:]]/ { key = $1 } /only in per-user and per-group files/ { print key }')
 [ ${#user_only[@]} -gt 0 ] || fail "sluiced --help-config names no per-user-only key"
 only_re=$(IFS='|'; echo "${user_only[*]}")
-sed -E "/^#($only_re) = /!s/^#([a-z0-9-]+ = )/\1/" "$sample" >"$WORK/all.config"
+sed -E "/^#($only_re) = /!s/^#([a-z0-9_-]+ = )/\1/" "$sample" >"$WORK/all.config"
 "$SLUICED" --dump-config -c "$WORK/all.config" >"$WORK/dump" 2>"$WORK/err" ||
 	fail "sample.config with every key uncommented does not load: $(cat "$WORK/err")"
 for key in "${keys[@]}"; do

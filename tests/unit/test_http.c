@@ -380,19 +380,24 @@ START_TEST(test_accepted_variants)
 		const char *req;
 		enum http_method method;
 		const char *path;
+		const char *query;
 		bool keep_alive;
 		size_t body_len;
 	} cases[] = {
-	    {"GET /x HTTP/1.1\nHost: a\n\n", HTTP_GET, "/x", true, 0},
-	    {"GET /x?a=b HTTP/1.1\r\n\r\n", HTTP_GET, "/x", true, 0},
-	    {"HEAD / HTTP/1.1\r\nConnection: keep-alive, Close\r\n\r\n", HTTP_HEAD, "/", false, 0},
+	    {"GET /x HTTP/1.1\nHost: a\n\n", HTTP_GET, "/x", NULL, true, 0},
+	    {"GET /x?a=b HTTP/1.1\r\n\r\n", HTTP_GET, "/x", "a=b", true, 0},
+	    {"POST /?s3cr3t HTTP/1.1\r\n\r\n", HTTP_POST, "/", "s3cr3t", true, 0},
+	    {"POST /auth?a?b/c? HTTP/1.1\r\n\r\n", HTTP_POST, "/auth", "a?b/c?", true, 0},
+	    {"GET /? HTTP/1.1\r\n\r\n", HTTP_GET, "/", "", true, 0},
+	    {"HEAD / HTTP/1.1\r\nConnection: keep-alive, Close\r\n\r\n", HTTP_HEAD, "/", NULL,
+	     false, 0},
 	    {"POST /p HTTP/1.0\r\ncontent-length: 3\r\nCONTENT-LENGTH: 003\r\n\r\nabc", HTTP_POST,
-	     "/p", false, 3},
-	    {"POST / HTTP/1.1\r\n\r\n", HTTP_POST, "/", true, 0},
+	     "/p", NULL, false, 3},
+	    {"POST / HTTP/1.1\r\n\r\n", HTTP_POST, "/", NULL, true, 0},
 	    {"OPTIONS / HTTP/1.1\r\nX-Unknown:\r\nx-cstp-mtu:\t1400 \r\n\r\n", HTTP_OTHER, "/",
-	     true, 0},
+	     NULL, true, 0},
 	    {"GET /profiles/x.xml:8443 HTTP/1.1\r\nConnection: close\r\n\r\n", HTTP_GET,
-	     "/profiles/x.xml:8443", false, 0},
+	     "/profiles/x.xml:8443", NULL, false, 0},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -403,6 +408,10 @@ START_TEST(test_accepted_variants)
 		const struct http_request *r = http_parser_request(p);
 		ck_assert_int_eq(r->method, cases[i].method);
 		ck_assert_str_eq(r->path, cases[i].path);
+		if (cases[i].query)
+			ck_assert_str_eq(r->query, cases[i].query);
+		else
+			ck_assert_ptr_null(r->query);
 		ck_assert_int_eq(r->keep_alive, cases[i].keep_alive);
 		ck_assert_uint_eq(r->body_len, cases[i].body_len);
 		ck_assert_uint_eq(http_parser_status(p), 0);

@@ -22,6 +22,8 @@ BURST=${BURST:-1500}
 
 add_user bob bob-pw
 setup_server "max-clients = 0
+max-preauth-clients = 0
+max-preauth-per-ip = 0
 auth-timeout = 60
 metrics-listen = 127.0.0.1:9199"
 # The metrics page's gauge of messages waiting for sec. Main answers between the

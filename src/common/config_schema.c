@@ -1578,7 +1578,9 @@ const struct config_key config_keys[] = {
     {"ban-time", &t_uint, OFF(ban_time), 0, 1, TIMER_MAX, "300", R,
      "seconds a banned address stays banned"},
     {"ban-reset-time", &t_uint, OFF(ban_reset_time), 0, 1, TIMER_MAX, "1200", R,
-     "seconds without new points after which an address's score is forgotten"},
+     "seconds in which an address's score drains by max-ban-score points (gradually, from "
+     "its last points; a score below max-ban-score is gone within this time, and any score "
+     "is forgotten after this long without new points)"},
     {"ban-points-wrong-password", &t_uint, OFF(ban_points_wrong_password), 0, 0, 1000000, "10", R,
      "points for a failed login"},
     {"ban-points-connection", &t_uint, OFF(ban_points_connection), 0, 0, 1000000, "1", R,

@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "common/netaddr.h"
+#include "main/ban_nft.h"
 #include "main/events.h"
 #include "main/main.h"
 
@@ -113,7 +114,8 @@ static unsigned points(uint64_t milli)
 }
 
 /* An entry past its ban, or not banned and drained to zero, has nothing left to say.
- * Returns true when it was freed. */
+ * Returns true when it was freed. The kernel's copy of a ban (ban_nft.h) times out by
+ * itself at the same moment. */
 static bool expire(struct main_ctx *m, struct ban_entry *e, time_t now)
 {
 	if (e->banned_until) {
@@ -224,6 +226,7 @@ static void add_points(struct main_ctx *m, struct ban_entry *e, unsigned add, ti
 	snprintf(why, sizeof(why), "score %u reached max-ban-score %u; banned for %u s",
 		 points(e->score), c->max_ban_score, c->ban_time);
 	main_event(m, &ev);
+	ban_nft_add(m, &e->key, e->banned_until);
 }
 
 int main_ban_init(struct main_ctx *m)
@@ -362,8 +365,10 @@ int main_ban_unban(struct main_ctx *m, const char *text)
 	/* An address names the entry it scores under; a prefix must be that entry's. */
 	if (!e || (len != netaddr_bits(&a) && len != e->prefix))
 		return -ENOENT;
-	if (e->banned_until)
+	if (e->banned_until) {
 		unban_event(m, e, "unbanned by the operator");
+		ban_nft_del(m, &e->key);
+	}
 	unlink_entry(m->bans, e);
 	return 0;
 }

@@ -174,6 +174,7 @@ struct main_ctx {
 	struct main_metrics *metrics;    /* metrics.c; NULL: metrics-listen unset */
 	struct main_listeners *listeners; /* listeners.c; NULL until they are watched */
 	struct ban_table *bans;
+	struct main_ban_nft *ban_nft;    /* ban_nft.c: the kernel's copy; NULL: none */
 	struct main_filter *filter;      /* filter.c: the kernel's per-session policy */
 
 	/* reload.c */

@@ -157,6 +157,7 @@ struct sluice_config {
 	unsigned ban_points_connection;
 	unsigned ban_points_worker_crash; /* a worker's crash before authentication */
 	unsigned ban_ipv6_prefix;         /* an IPv6 client scores for its prefix this long */
+	char *ban_nftables;               /* main/ban_nft.c: table "inet NAME"; NULL: none */
 
 	/* network */
 	char *device;               /* TUN name prefix, e.g. "vpns" */

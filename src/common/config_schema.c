@@ -270,6 +270,34 @@ static int parse_device(struct config_arg *arg)
 	return set_string(arg, arg->value);
 }
 
+/* ban-nftables: the name of the table sluiced makes, which goes into nft commands as it
+ * is: a letter, then letters, digits and '_', as nft takes a name without quotes. */
+static int parse_nft_table(struct config_arg *arg)
+{
+	const char *v = arg->value;
+
+	if (strlen(v) > arg->key->max)
+		return bad(arg, "'%.64s' is too long (at most %u characters)", v, arg->key->max);
+	if (!isalpha((unsigned char)v[0]))
+		return bad(arg, "'%.64s' is not a table name (it starts with a letter)", v);
+	for (const char *p = v; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_')
+			return bad(arg, "'%.64s' is not a table name (letters, digits, '_')", v);
+	return set_string(arg, v);
+}
+
+/* filter.c's table is "inet sluice_<device>": the two must not replace each other. */
+static int check_ban_nftables(struct config_arg *arg)
+{
+	const struct sluice_config *c = arg->cfg;
+
+	if (c->device && strncmp(c->ban_nftables, "sluice_", 7) == 0 &&
+	    strcmp(c->ban_nftables + 7, c->device) == 0)
+		return bad(arg, "'%s' is the table of the per-session packet policy of device "
+			   "'%s'; name another", c->ban_nftables, c->device);
+	return 0;
+}
+
 /* Space-separated DNS search domains, as ocserv accepts them. */
 static int parse_domains(struct config_arg *arg)
 {
@@ -1371,6 +1399,8 @@ static const struct config_type t_string = {"text", parse_string, dump_string, f
 static const struct config_type t_path = {"file name", parse_string, dump_string, false};
 static const struct config_type t_account = {"name", parse_account, dump_string, false};
 static const struct config_type t_device = {"device prefix", parse_device, dump_string, false};
+static const struct config_type t_nft_table = {"nftables table name", parse_nft_table, dump_string,
+					       false};
 static const struct config_type t_domains = {"domain names", parse_domains, dump_string, false};
 static const struct config_type t_auth = {"auth method", parse_auth, dump_list, true};
 static const struct config_type t_acct = {"accounting method", parse_acct, dump_string, false};
@@ -1669,7 +1699,9 @@ const struct config_key config_keys[] = {
     {"ban-time", &t_uint, OFF(ban_time), 0, 1, TIMER_MAX, "300", R,
      "seconds a banned address stays banned"},
     {"ban-reset-time", &t_uint, OFF(ban_reset_time), 0, 1, TIMER_MAX, "1200", R,
-     "seconds without new points after which an address's score is forgotten"},
+     "seconds in which an address's score drains by max-ban-score points (gradually, from "
+     "its last points; a score below max-ban-score is gone within this time, and any score "
+     "is forgotten after this long without new points)"},
     {"ban-points-wrong-password", &t_uint, OFF(ban_points_wrong_password), 0, 0, 1000000, "10", R,
      "points for a failed login"},
     {"ban-points-connection", &t_uint, OFF(ban_points_connection), 0, 0, 1000000, "1", R,
@@ -1681,6 +1713,13 @@ const struct config_key config_keys[] = {
      "an IPv6 client's points and ban count for its prefix of this many bits (128: for its "
      "address alone), as a host or site usually holds a whole /64; IPv4 clients score per "
      "address"},
+    {"ban-nftables", &t_nft_table, OFF(ban_nftables), 0, 0, 32, NULL, SL,
+     "nftables table (family inet) that sluiced makes at start-up and deletes when it "
+     "stops, in which the kernel drops new TCP connections and UDP datagrams to sluiced's "
+     "ports from banned addresses and IPv6 prefixes (sets ban4 and ban6, each element "
+     "timing out with its ban) before main sees them; a letter, then letters, digits, "
+     "'_'; read at start-up only; unset: main alone refuses banned addresses, at accept",
+     check_ban_nftables},
     {"device", &t_device, OFF(device), 0, 0, 10, "vpns", R,
      "prefix of the TUN device names (letters, digits, '-', '_'; at most 10)"},
     {"predictable-ips", &t_bool, OFF(predictable_ips), 0, 0, 0, "true", R,

@@ -9,12 +9,17 @@
 
 #include "common/log.h"
 #include "common/netaddr.h"
+#include "main/ban_nft.h"
 #include "main/events.h"
 #include "main/main.h"
 
 #define BAN_BUCKETS     1024
 #define BAN_MAX_ENTRIES 16384 /* bounds main's memory under a scan from many addresses */
 #define BAN_SWEEP_SECS  60.
+/* Scores are kept in thousandths of a point, so that one that drains a fraction of a
+ * point per second loses none of it to rounding. */
+#define MILLI     1000u
+#define SCORE_MAX ((uint64_t)UINT32_MAX * MILLI)
 /* "IPv6 (in IPv6/len)" */
 #define BAN_CLIENT_STRLEN (INET6_ADDRSTRLEN + NETADDR_PREFIX_STRLEN + 6)
 
@@ -25,8 +30,8 @@ struct ban_entry {
 	struct ban_entry *next;
 	struct netaddr key; /* host bits beyond prefix cleared */
 	unsigned prefix;    /* 32 for IPv4 */
-	unsigned score;
-	time_t last;
+	uint64_t score;     /* in thousandths of a point, as it was at last */
+	time_t last;        /* when it last scored (or tried to, while banned) */
 	time_t banned_since, banned_until;
 	time_t last_refusal_log;
 };
@@ -86,8 +91,31 @@ static void unban_event(struct main_ctx *m, const struct ban_entry *e, const cha
 	main_event(m, &ev);
 }
 
-/* An entry past its ban, or idle past ban-reset-time, has nothing left to say. Returns
- * true when it was freed. */
+/* e's score at now, in thousandths of a point. It drains at max-ban-score points per
+ * ban-reset-time from when it last scored, worked out when asked (no timer per entry); and
+ * one idle for all of ban-reset-time is zero whatever it was. That is ocserv's rule (a
+ * score is forgotten after ban-reset-time without new points) made gradual: a score below
+ * max-ban-score has drained by then anyway. */
+static uint64_t decayed(const struct sluice_config *c, const struct ban_entry *e, time_t now)
+{
+	uint64_t idle = now > e->last ? (uint64_t)(now - e->last) : 0, drained;
+
+	if (idle >= c->ban_reset_time)
+		return 0;
+	drained = idle * c->max_ban_score * MILLI / c->ban_reset_time;
+	return e->score > drained ? e->score - drained : 0;
+}
+
+/* Whole points as the log and the control tool show them: a fraction counts as a point
+ * until it has drained. */
+static unsigned points(uint64_t milli)
+{
+	return (unsigned)((milli + MILLI - 1) / MILLI);
+}
+
+/* An entry past its ban, or not banned and drained to zero, has nothing left to say.
+ * Returns true when it was freed. The kernel's copy of a ban (ban_nft.h) times out by
+ * itself at the same moment. */
 static bool expire(struct main_ctx *m, struct ban_entry *e, time_t now)
 {
 	if (e->banned_until) {
@@ -97,7 +125,7 @@ static bool expire(struct main_ctx *m, struct ban_entry *e, time_t now)
 		unlink_entry(m->bans, e);
 		return true;
 	}
-	if (now - e->last < (time_t)m->cfg->ban_reset_time)
+	if (decayed(m->cfg, e, now) > 0)
 		return false;
 	unlink_entry(m->bans, e);
 	return true;
@@ -168,24 +196,37 @@ static struct ban_entry *lookup(struct main_ctx *m, const struct netaddr *a, tim
 	return e;
 }
 
-static void add_points(struct main_ctx *m, struct ban_entry *e, unsigned points, time_t now)
+/* A score (thousandths) with add points more, bounded. */
+static uint64_t score_after(uint64_t score, unsigned add)
+{
+	uint64_t more = (uint64_t)add * MILLI;
+
+	return score > SCORE_MAX - more ? SCORE_MAX : score + more;
+}
+
+static void add_points(struct main_ctx *m, struct ban_entry *e, unsigned add, time_t now)
 {
 	const struct sluice_config *c = m->cfg;
 	char ip[NETADDR_PREFIX_STRLEN], why[96];
 	struct main_event ev = {.kind = MEV_BAN, .ok = true, .client_ip = ip, .reason = why};
 
+	/* What drained so far is settled, so that the score drains on from now. */
+	e->score = decayed(c, e, now);
 	e->last = now;
 	if (e->banned_until)
 		return;
-	e->score = e->score > UINT32_MAX - points ? UINT32_MAX : e->score + points;
-	if (e->score < c->max_ban_score)
+	e->score = score_after(e->score, add);
+	/* In whole points, as the score is shown: points that add up to max-ban-score ban
+	 * also when a fraction of one has drained between them. */
+	if (points(e->score) < c->max_ban_score)
 		return;
 	e->banned_since = now;
 	e->banned_until = now + (time_t)c->ban_time;
 	entry_text(e, ip, sizeof(ip));
-	snprintf(why, sizeof(why), "score %u reached max-ban-score %u; banned for %u s", e->score,
-		 c->max_ban_score, c->ban_time);
+	snprintf(why, sizeof(why), "score %u reached max-ban-score %u; banned for %u s",
+		 points(e->score), c->max_ban_score, c->ban_time);
 	main_event(m, &ev);
+	ban_nft_add(m, &e->key, e->banned_until);
 }
 
 int main_ban_init(struct main_ctx *m)
@@ -246,26 +287,27 @@ bool main_ban_connection(struct main_ctx *m, const struct sockaddr_storage *peer
  * the workers' address-space layout, or of a bug, costs the client's address. */
 static void ban_worker_crash(struct main_ctx *m, const struct main_event *ev)
 {
-	unsigned points = m->cfg->ban_points_worker_crash, score;
+	unsigned add = m->cfg->ban_points_worker_crash;
 	time_t now = (time_t)ev_now(m->loop);
+	uint64_t score;
 	char who[BAN_CLIENT_STRLEN];
 	struct ban_entry *e;
 	struct netaddr a;
 
-	if (!m->cfg->max_ban_score || !points || netaddr_parse(ev->w->client_ip, &a) < 0)
+	if (!m->cfg->max_ban_score || !add || netaddr_parse(ev->w->client_ip, &a) < 0)
 		return;
 	e = lookup(m, &a, now, true);
 	if (!e)
 		return;
 	/* Before add_points(), so that a ban it causes is logged after its reason. */
-	score = e->score;
+	score = decayed(m->cfg, e, now);
 	if (!e->banned_until)
-		score = score > UINT32_MAX - points ? UINT32_MAX : score + points;
+		score = score_after(score, add);
 	client_text(&a, e, who, sizeof(who));
 	log_notice("ban points: client=%s +%u for a worker crash before authentication "
 		   "(worker %d %s); score %u",
-		   who, points, (int)ev->w->pid, ev->detail, score);
-	add_points(m, e, points, now);
+		   who, add, (int)ev->w->pid, ev->detail, points(score));
+	add_points(m, e, add, now);
 }
 
 void main_ban_on_event(struct main_ctx *m, const struct main_event *ev)
@@ -298,7 +340,7 @@ void main_ban_list(struct main_ctx *m, bool banned_only,
 	sweep(m, now);
 	for (unsigned b = 0; b < BAN_BUCKETS; b++) {
 		for (struct ban_entry *e = m->bans->bucket[b]; e; e = e->next) {
-			struct ban_info info = {.score = e->score,
+			struct ban_info info = {.score = points(decayed(m->cfg, e, now)),
 						.last = e->last,
 						.banned_since = e->banned_since,
 						.banned_until = e->banned_until};
@@ -323,8 +365,10 @@ int main_ban_unban(struct main_ctx *m, const char *text)
 	/* An address names the entry it scores under; a prefix must be that entry's. */
 	if (!e || (len != netaddr_bits(&a) && len != e->prefix))
 		return -ENOENT;
-	if (e->banned_until)
+	if (e->banned_until) {
 		unban_event(m, e, "unbanned by the operator");
+		ban_nft_del(m, &e->key);
+	}
 	unlink_entry(m->bans, e);
 	return 0;
 }

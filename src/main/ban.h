@@ -2,7 +2,11 @@
  * connection at accept, per failed login (from MEV_AUTH events) and per worker that
  * crashed before authentication (MEV_WORKER_EXIT, sluice's own key); an address whose
  * score reaches max-ban-score is refused at accept, before any TLS, for ban-time
- * seconds. An IPv6 client scores for its prefix of ban-ipv6-prefix bits (default /64),
+ * seconds. A score drains at max-ban-score points per ban-reset-time, and is forgotten
+ * after ban-reset-time without new points (ocserv forgets it then, all at once); it is
+ * compared with max-ban-score in whole points, rounded up, as it is shown. A ban lasts
+ * its ban-time whatever its score does meanwhile.
+ * An IPv6 client scores for its prefix of ban-ipv6-prefix bits (default /64),
  * an IPv4 client (also one on the dual-stack listener, ::ffff:a.b.c.d) for its address.
  * Unlike ocserv, no address is exempt (not even loopback or local subnets): an operator
  * who wants none banned sets max-ban-score = 0. */
@@ -22,7 +26,7 @@ struct main_event;
 /* One entry as the control tool lists it. */
 struct ban_info {
 	char ip[NETADDR_PREFIX_STRLEN]; /* an address, or an IPv6 prefix "fd00:18:0:1::/64" */
-	unsigned score;
+	unsigned score;      /* as it has drained by now, in whole points (rounded up) */
 	time_t last;         /* when it last scored */
 	time_t banned_since; /* 0: not banned */
 	time_t banned_until;

@@ -8,60 +8,45 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
-#include <nftables/libnftables.h>
 #include <string.h>
 #include <talloc.h>
 
 #include "common/log.h"
 #include "common/netaddr.h"
 #include "main/main.h"
+#include "main/nft.h"
 
 struct main_filter {
-	struct nft_ctx *nft;
+	struct main_nft *nft;
 	char table[IFNAMSIZ + 16]; /* "inet sluice_<device>" */
 };
-
-/* One transaction: all of cmd or nothing. */
-static int run(struct main_filter *f, const char *what, const char *cmd)
-{
-	if (nft_run_cmd_from_buffer(f->nft, cmd) == 0)
-		return 0;
-	log_err("nftables: %s: %s", what, nft_ctx_get_error_buffer(f->nft));
-	return -EIO;
-}
 
 int filter_start(struct main_ctx *m)
 {
 	struct main_filter *f = talloc_zero(m, struct main_filter);
-	char *cmd;
+	char *body;
 	int ret;
 
-	if (!f)
-		return -ENOMEM;
-	f->nft = nft_ctx_new(NFT_CTX_DEFAULT);
-	if (!f->nft || nft_ctx_buffer_error(f->nft) < 0 || nft_ctx_buffer_output(f->nft) < 0) {
+	if (!f || !(f->nft = main_nft_new(f))) {
 		talloc_free(f);
 		return -ENOMEM;
 	}
 	snprintf(f->table, sizeof(f->table), "inet sluice_%s", m->cfg->device);
-	/* "add" then "delete" empties a table left by a previous run, and works when there
-	 * is none. Priority raw: a dropped packet never reaches conntrack. */
-	cmd = talloc_asprintf(f,
-			      "add table %1$s\n"
-			      "delete table %1$s\n"
-			      "add table %1$s\n"
-			      "add map %1$s sessions { type iface_index : verdict; }\n"
-			      "add chain %1$s prerouting { type filter hook prerouting priority raw; "
-			      "policy accept; }\n"
-			      "add rule %1$s prerouting iif vmap @sessions\n",
-			      f->table);
-	ret = cmd ? run(f, "cannot create the session filter table", cmd) : -ENOMEM;
+	/* Priority raw: a dropped packet never reaches conntrack. */
+	body = talloc_asprintf(f,
+			       "add map %1$s sessions { type iface_index : verdict; }\n"
+			       "add chain %1$s prerouting { type filter hook prerouting priority raw; "
+			       "policy accept; }\n"
+			       "add rule %1$s prerouting iif vmap @sessions\n",
+			       f->table);
+	ret = body ? main_nft_table_create(f->nft, "cannot create the session filter table",
+					   f->table, body)
+		   : -ENOMEM;
 	if (ret < 0) {
-		nft_ctx_free(f->nft);
 		talloc_free(f);
 		return ret;
 	}
-	talloc_free(cmd);
+	talloc_free(body);
 	m->filter = f;
 	log_info("nftables: per-session packet policy in table %s", f->table);
 	return 0;
@@ -70,13 +55,10 @@ int filter_start(struct main_ctx *m)
 void filter_stop(struct main_ctx *m)
 {
 	struct main_filter *f = m->filter;
-	char cmd[64];
 
 	if (!f)
 		return;
-	snprintf(cmd, sizeof(cmd), "delete table %s\n", f->table);
-	run(f, "cannot delete the session filter table", cmd);
-	nft_ctx_free(f->nft);
+	main_nft_table_delete(f->nft, "cannot delete the session filter table", f->table);
 	talloc_free(f);
 	m->filter = NULL;
 }
@@ -221,7 +203,8 @@ int filter_session_add(struct main_ctx *m, struct main_worker *w)
 		add(&b, "add rule %s s_%s meta nfproto ipv6 counter drop\n", b.table, b.device);
 	}
 	add(&b, "add element %1$s sessions { \"%2$s\" : jump s_%2$s }\n", b.table, b.device);
-	ret = b.cmd ? run(f, "cannot install the session's packet policy", b.cmd) : -ENOMEM;
+	ret = b.cmd ? main_nft_run(f->nft, "cannot install the session's packet policy", b.cmd)
+		    : -ENOMEM;
 	talloc_free(b.cmd);
 	/* A failed transaction made nothing. */
 	w->filtered = ret == 0 ? b.made : 0;
@@ -246,7 +229,7 @@ void filter_session_del(struct main_ctx *m, struct main_worker *w)
 			cmd = talloc_asprintf_append(cmd, "delete set %s %s_%s\n", f->table,
 						     set_names[i], w->device);
 	if (cmd)
-		run(f, "cannot remove the session's packet policy", cmd);
+		main_nft_run(f->nft, "cannot remove the session's packet policy", cmd);
 	talloc_free(cmd);
 	w->filtered = 0;
 }

@@ -183,6 +183,7 @@ struct main_ctx {
 	struct ban_table *bans;
 	struct main_preauth *preauth;    /* preauth.c: connections not yet authenticated */
 	struct main_proxy *proxy;        /* proxy_wait.c: connections awaiting a PROXY header */
+	struct main_ban_nft *ban_nft;    /* ban_nft.c: the kernel's copy; NULL: none */
 	struct main_filter *filter;      /* filter.c: the kernel's per-session policy */
 
 	/* reload.c */

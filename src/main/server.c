@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "main/ban.h"
+#include "main/ban_nft.h"
 #include "main/reload.h"
 #include "main/ctl.h"
 #include "main/filter.h"
@@ -144,6 +145,8 @@ int main_run(struct main_ctx *m)
 	if (m->cfg->metrics_listen && metrics_start(m) < 0)
 		return -EADDRNOTAVAIL;
 	main_fd_budget_check(m);
+	/* Last before the loop: no start-up failure leaves the table behind. */
+	ban_nft_start(m);
 	log_notice("sluiced ready");
 	systemd_ready(m);
 	ev_run(m->loop, 0);
@@ -177,5 +180,6 @@ int main_run(struct main_ctx *m)
 	if (m->sec_pid)
 		kill(m->sec_pid, SIGTERM);
 	filter_stop(m);
+	ban_nft_stop(m);
 	return 0;
 }

@@ -45,6 +45,7 @@ static const struct {
     {"listen-host", "192.0.2.1"},
     {"udp-listen-host", "192.0.2.1"},
     {"pid-file", "/run/sluiced.pid"},
+    {"ban-nftables", "sluice_bans"},
     {"occtl-socket-group", "vpnadmin"},
     {"metrics-listen", "127.0.0.1:9199"},
     {"worker-path", "/usr/local/libexec/sluice-worker"},

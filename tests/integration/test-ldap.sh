@@ -40,6 +40,8 @@ AUDIT=$WORK/audit.json
 ldap_config()
 {
 	local base
+	# ban-reset-time at its longest: 1000 points drain over a week, so that the scores
+	# the test compares do not move while it runs.
 	base="auth = ldap
 ldap-uri = $LDAP_URI
 ldap-base = $LDAP_BASE
@@ -53,6 +55,7 @@ auth-helper-timeout = 10
 config-per-group = $WORK/groups
 audit-log = $AUDIT
 max-ban-score = 1000
+ban-reset-time = 604800
 ban-points-wrong-password = 10
 ban-points-connection = 0"
 	write_config "$(awk -v ov="${1:-}" '

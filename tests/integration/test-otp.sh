@@ -39,9 +39,12 @@ HOTP/T30/6	carol	-	$KEY_C
 HOTP/T45 eve - $KEY_C
 EOF
 chmod 600 "$OTP"
+# ban-reset-time at its longest: 1000 points drain over a week, so that the scores
+# the test compares do not move while it runs.
 write_config "auth = \"plain[passwd=$PASSWD_FILE,otp=$OTP]\"
 audit-log = $AUDIT
 max-ban-score = 1000
+ban-reset-time = 604800
 ban-points-wrong-password = 10
 ban-points-connection = 0"
 

@@ -42,6 +42,8 @@ mkdir -p "$WORK/groups"
 echo "route = 198.18.60.0/24" >"$WORK/groups/staff"
 echo "session-quota-bytes = 40000" >"$WORK/groups/metered"
 AUDIT=$WORK/audit.json
+# ban-reset-time at its longest: 1000 points drain over a week, so that the scores
+# the test compares do not move while it runs.
 write_config "auth = \"radius[config=$RADCLI_CONF,groupconfig=true,nas-identifier=sluice-test]\"
 enable-auth = certificate
 ca-cert = $CA_CERT
@@ -49,6 +51,7 @@ config-per-group = $WORK/groups
 audit-log = $AUDIT
 auth-helper-timeout = 20
 max-ban-score = 1000
+ban-reset-time = 604800
 ban-points-wrong-password = 10
 ban-points-connection = 0"
 out=$("$(server_bin)" -t -c "$SERVER_CONF" 2>&1) || fail "sluiced -t: $out"

@@ -9,9 +9,9 @@
 # the audit file, sluicectl and the metrics say so.
 . "$(dirname "$0")/lib.sh"
 require_sluiced
-require_ctl
 require_cmd jq curl
 it_init
+require_ctl
 setup_server "max-ban-score = 40
 ban-points-connection = 0
 ban-points-wrong-password = 10

@@ -1,6 +1,6 @@
 /* The ban table (src/main/ban.c) with a main_ctx of its own: scores, bans, the
  * IPv4-mapped form of an IPv4 client, IPv6 clients scored per prefix, unban, listing,
- * expiry and the size bound. */
+ * scores that drain over time, expiry and the size bound. */
 #include "config.h"
 #include "main/ban.h"
 
@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "main/events.h"
 #include "main/main.h"
@@ -18,6 +17,14 @@
 
 static struct main_ctx *m;
 static unsigned n_ban, n_unban;
+static ev_tstamp fake_now;
+
+/* The clock as ban.c reads it: this stands in for libev's ev_now(), so that a test moves
+ * time on by as much as it needs without waiting for it. */
+ev_tstamp ev_now(struct ev_loop *loop)
+{
+	return fake_now;
+}
 
 /* The event hub as ban.c sees it: here it only counts. */
 void main_event(struct main_ctx *ctx, const struct main_event *ev)
@@ -41,6 +48,7 @@ static void setup(void)
 	m->loop = ev_loop_new(EVFLAG_AUTO);
 	ck_assert_int_eq(main_ban_init(m), 0);
 	n_ban = n_unban = 0;
+	fake_now = 1700000000.;
 }
 
 static void teardown(void)
@@ -249,10 +257,129 @@ START_TEST(test_ban_expires)
 	wrong_password("198.18.0.2");
 	wrong_password("198.18.0.2");
 	ck_assert(main_ban_connection(m, &a));
-	usleep(1100 * 1000);
-	ev_now_update(m->loop);
+	fake_now += 1;
 	ck_assert(!main_ban_connection(m, &a));
 	ck_assert_uint_eq(n_unban, 1);
+}
+END_TEST
+
+/* The listing of points: "ip score" of the one entry, or "" when there is none. */
+static const char *listed(char *buf)
+{
+	buf[0] = '\0';
+	main_ban_list(m, false, names, buf);
+	return buf;
+}
+
+/* max-ban-score 40 per ban-reset-time (1200 s) drains 1 point every 30 s: 20 points are
+ * 10 after a quarter of ban-reset-time and gone after half of it. A fraction of a point
+ * still shows as a point. */
+START_TEST(test_score_drains)
+{
+	char list[256];
+
+	m->cfg->max_ban_score = 40;
+	m->cfg->ban_points_connection = 0;
+	wrong_password("198.18.0.2");
+	wrong_password("198.18.0.2");
+	ck_assert_str_eq(listed(list), "198.18.0.2 20");
+	fake_now += 300;
+	ck_assert_str_eq(listed(list), "198.18.0.2 10");
+	fake_now += 1;
+	ck_assert_str_eq(listed(list), "198.18.0.2 10");
+	fake_now += 269;
+	ck_assert_str_eq(listed(list), "198.18.0.2 1");
+	fake_now += 30;
+	ck_assert_str_eq(listed(list), "");
+}
+END_TEST
+
+/* Points that have drained count no more: 20, half of it drained, then 20 more is 30, no
+ * ban at 40; the next 10 reach it. */
+START_TEST(test_drained_points_do_not_ban)
+{
+	struct sockaddr_storage a = v4("198.18.0.2");
+	char list[256];
+
+	m->cfg->max_ban_score = 40;
+	m->cfg->ban_points_connection = 0;
+	wrong_password("198.18.0.2");
+	wrong_password("198.18.0.2");
+	fake_now += 300;
+	wrong_password("198.18.0.2");
+	wrong_password("198.18.0.2");
+	ck_assert_str_eq(listed(list), "198.18.0.2 30");
+	ck_assert_uint_eq(n_ban, 0);
+	ck_assert(!main_ban_connection(m, &a));
+	/* It drains on from the last points, not from the first. */
+	fake_now += 150;
+	ck_assert_str_eq(listed(list), "198.18.0.2 25");
+	wrong_password("198.18.0.2");
+	ck_assert_uint_eq(n_ban, 0);
+	wrong_password("198.18.0.2");
+	ck_assert_uint_eq(n_ban, 1);
+	ck_assert(main_ban_connection(m, &a));
+}
+END_TEST
+
+/* Points that add up to max-ban-score ban, though a fraction of one drained between
+ * them: the score counts in whole points, rounded up, as it is shown. */
+START_TEST(test_whole_points_ban)
+{
+	char list[256];
+
+	m->cfg->max_ban_score = 40;
+	m->cfg->ban_points_connection = 0;
+	m->cfg->ban_points_wrong_password = 20;
+	wrong_password("198.18.0.2");
+	fake_now += 29;
+	ck_assert_str_eq(listed(list), "198.18.0.2 20");
+	wrong_password("198.18.0.2");
+	ck_assert_uint_eq(n_ban, 1);
+	ck_assert_str_eq(listed(list), "198.18.0.2 40");
+}
+END_TEST
+
+/* ocserv's rule still holds: a score idle for ban-reset-time is forgotten, also one above
+ * max-ban-score (which a reload that lowers it can leave), which draining alone would keep. */
+START_TEST(test_reset_time_forgets)
+{
+	char list[256];
+
+	m->cfg->max_ban_score = 100;
+	m->cfg->ban_points_connection = 0;
+	m->cfg->ban_points_wrong_password = 30;
+	wrong_password("fd00:18:0:1::2");
+	wrong_password("fd00:18:0:1::2");
+	ck_assert_str_eq(listed(list), "fd00:18:0:1::/64 60");
+	m->cfg->max_ban_score = 20;
+	fake_now += 1199;
+	ck_assert_str_eq(listed(list), "fd00:18:0:1::/64 41");
+	fake_now += 1;
+	ck_assert_str_eq(listed(list), "");
+}
+END_TEST
+
+/* A ban lasts ban-time, however far its score drains meanwhile. */
+START_TEST(test_ban_outlasts_its_score)
+{
+	struct sockaddr_storage a = v4("198.18.0.2");
+	char list[256];
+
+	m->cfg->ban_reset_time = 60;
+	m->cfg->ban_points_connection = 0;
+	wrong_password("198.18.0.2");
+	wrong_password("198.18.0.2");
+	ck_assert_uint_eq(n_ban, 1);
+	fake_now += 120;
+	ck_assert_str_eq(listed(list), "198.18.0.2 0");
+	ck_assert(main_ban_connection(m, &a));
+	fake_now += 179;
+	ck_assert(main_ban_connection(m, &a));
+	fake_now += 1;
+	ck_assert(!main_ban_connection(m, &a));
+	ck_assert_uint_eq(n_unban, 1);
+	ck_assert_str_eq(listed(list), "");
 }
 END_TEST
 
@@ -282,6 +409,11 @@ int main(void)
 	    {test_unban},
 	    {test_off},
 	    {test_ban_expires},
+	    {test_score_drains},
+	    {test_drained_points_do_not_ban},
+	    {test_whole_points_ban},
+	    {test_reset_time_forgets},
+	    {test_ban_outlasts_its_score},
 	    {test_table_is_bounded},
 	    {NULL},
 	};

@@ -214,13 +214,14 @@ static void on_rate(struct ev_loop *loop, ev_timer *t, int revents)
 }
 
 bool main_admit_connection(struct main_ctx *m, int fd, const struct sockaddr_storage *peer,
-			   const struct sockaddr_storage *local)
+			   const struct sockaddr_storage *local, bool balancer)
 {
 	int one = 1, ret;
 
 	/* Before any TLS: a banned address costs main one accept and one close, and so
-	 * does one past its share of connections still logging in. */
-	if (main_ban_connection(m, peer) || main_preauth_admit(m, peer) < 0) {
+	 * does one past its share of connections still logging in. The balancer's own
+	 * connections never score: a ban of its address would shut every client out. */
+	if ((!balancer && main_ban_connection(m, peer)) || main_preauth_admit(m, peer) < 0) {
 		close(fd);
 		return true;
 	}
@@ -271,7 +272,7 @@ static void on_accept(struct ev_loop *loop, ev_io *io, int revents)
 			main_proxy_wait(m, fd, &peer, &local, main_admit_connection);
 			continue;
 		}
-		if (!main_admit_connection(m, fd, &peer, &local))
+		if (!main_admit_connection(m, fd, &peer, &local, false))
 			return;
 	}
 }

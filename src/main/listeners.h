@@ -23,9 +23,10 @@ int main_listen(struct main_ctx *m);
 int main_listeners_start(struct main_ctx *m);
 /* A new client connection, from peer (the client itself, or whom a PROXY header named)
  * to local: bans, the budget of connections still logging in (preauth.h), then a
- * worker. Takes fd. false: descriptors ran out, accept no more for now. */
+ * worker. balancer: the load balancer's own connection (a PROXY LOCAL header), which
+ * scores no ban points. Takes fd. false: descriptors ran out, accept no more for now. */
 bool main_admit_connection(struct main_ctx *m, int fd, const struct sockaddr_storage *peer,
-			   const struct sockaddr_storage *local);
+			   const struct sockaddr_storage *local, bool balancer);
 /* server-drain-ms: the TCP listeners close for good. */
 void main_listeners_close(struct main_ctx *m);
 /* Logs the descriptor limit and warns when max-clients needs more descriptors than it. */

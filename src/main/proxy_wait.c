@@ -74,6 +74,7 @@ static void refuse(struct proxy_conn *c, const char *why)
 static void hand_over(struct proxy_conn *c, const struct sockaddr_storage *peer,
 		      const struct sockaddr_storage *local)
 {
+	bool balancer = c->local_cmd;
 	struct main_ctx *m = c->m;
 	main_proxy_admit_fn fn = c->admit;
 	struct sockaddr_storage p = *peer, l = *local;
@@ -81,7 +82,7 @@ static void hand_over(struct proxy_conn *c, const struct sockaddr_storage *peer,
 
 	c->fd = -1;
 	conn_free(c);
-	fn(m, fd, &p, &l);
+	fn(m, fd, &p, &l, balancer);
 }
 
 static void on_readable(struct ev_loop *loop, ev_io *io, int revents)

@@ -14,9 +14,10 @@ struct main_ctx;
 #define PROXY_WAIT_MAX  256
 
 /* What happens to a connection once its header came (listeners.c's
- * main_admit_connection): it takes fd, and the client's addresses. */
+ * main_admit_connection): it takes fd, and the client's addresses; balancer: a LOCAL
+ * header, the socket's own addresses. */
 typedef bool (*main_proxy_admit_fn)(struct main_ctx *m, int fd, const struct sockaddr_storage *peer,
-				    const struct sockaddr_storage *local);
+				    const struct sockaddr_storage *local, bool balancer);
 
 /* Takes fd, accepted from peer on local; admit gets it once its header came. 0, or
  * -ENOMEM (fd closed). */

@@ -12,7 +12,8 @@
 #  2. A reconnect (the same client again) lands on the same instance.
 #  3. Version 1 through the second frontend gives the same.
 #  4. A connection to an instance without a header, or with a malformed one, is closed
-#     before any TLS, with a log line that says why; HAProxy's health checks (a TCP
+#     before any TLS, with a log line that says why; one with a LOCAL header (the
+#     balancer's own) gets TLS and scores no ban points; HAProxy's health checks (a TCP
 #     connect without a header) leave no line above debug.
 . "$(dirname "$0")/lib.sh"
 require_sluiced
@@ -46,7 +47,7 @@ pid-file = $WORK/$name.pid
 audit-log = $WORK/$name-audit.json
 max-ban-score = 1000
 ban-points-wrong-password = 10
-ban-points-connection = 0
+ban-points-connection = 1
 auth-tries = 1"
 	mv "$SERVER_CONF" "$WORK/$name.conf"
 	INST_LOG[$name]=$WORK/$name.log
@@ -169,9 +170,24 @@ hello=$(printf '\x16\x03\x01\x00\x05\x01\x00\x00\x01\x00' | od -An -tx1 | tr -d 
 out=$(probe "$hello")
 [ -z "$out" ] || fail "a ClientHello without a PROXY header got an answer: $out"
 server_log_has 'closed: no PROXY protocol signature' 5 || fail "no log line for a connection without a header"
+sleep 1.1 # one such line a second
 out=$(probe "$(printf 'PROXY TCP4 198.18.0.9 198.18.0.1 01 443\r\n' | od -An -tx1 | tr -d ' \n')$hello")
 [ -z "$out" ] || fail "a malformed version 1 header got an answer: $out"
 server_log_has 'invalid port' 5 || fail "no log line for a malformed header"
+# The balancer's own connection (a version 2 LOCAL header) is served under the socket's
+# addresses and never scores: a ban of the balancer would shut every client out.
+ip netns exec "$NS_SRV" python3 - <<'PY' || fail "a connection with a LOCAL header got no TLS"
+import socket, ssl
+s = socket.create_connection(("127.0.0.1", 4431), timeout=8)
+s.sendall(bytes.fromhex("0d0a0d0a000d0a515549540a20000000"))
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+ctx.wrap_socket(s).close()
+PY
+points=$(ictl a --json show ip ban points)
+jq -e '[.[] | select(.IP == "127.0.0.1")] | length == 0' <<<"$points" >/dev/null ||
+	fail "the balancer's own connections scored ban points: $points"
 for n in a b; do
 	if grep -E 'notice|warn|err' "${INST_LOG[$n]}" | grep -q 'closed before its PROXY header'; then
 		fail "instance $n logs health checks above debug"

@@ -30,22 +30,35 @@ struct load_ctx {
 	unsigned *lines; /* per schema key: line where it was set, 0 if not */
 	bool indented;   /* the current line starts with white space */
 	bool seen_key;   /* a key line came before: inih continues it on indented lines */
-	char *err;
+	bool stop;       /* a [section]: the rest of the file is not read */
+	bool *bad;       /* per schema key: its value was refused (its checks are skipped) */
+	char *err;       /* the first problem */
 	size_t errlen;
-	int ret; /* first error; later ones are not reported */
+	config_report_fn report; /* every problem, when set */
+	void *report_data;
+	unsigned problems;
+	int ret; /* of the first problem */
 };
 
+/* A problem: reading goes on, so that one run names them all. */
 __attribute__((format(printf, 3, 4))) static int fail(struct load_ctx *lc, int ret, const char *fmt,
 						      ...)
 {
+	char line[CONFIG_PROBLEM_MAX];
 	va_list ap;
 
-	if (lc->ret)
-		return lc->ret;
 	va_start(ap, fmt);
-	vsnprintf(lc->err, lc->errlen, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	lc->ret = ret;
+	if (!lc->ret) {
+		snprintf(lc->err, lc->errlen, "%s", line);
+		lc->ret = ret;
+	}
+	if (lc->report && lc->problems < CONFIG_MAX_PROBLEMS)
+		lc->report(lc->report_data, line);
+	else if (lc->report && lc->problems == CONFIG_MAX_PROBLEMS)
+		lc->report(lc->report_data, "(more problems not listed)");
+	lc->problems++;
 	return ret;
 }
 
@@ -87,7 +100,7 @@ static char *read_line(char *str, int num, void *stream)
 	size_t n = 0, len;
 	const char *p;
 
-	if (lc->ret || lc->pos >= lc->end || num < 2)
+	if (lc->stop || lc->pos >= lc->end || num < 2)
 		return NULL;
 	lc->lineno++;
 	while (n < (size_t)num - 1 && lc->pos < lc->end) {
@@ -104,7 +117,11 @@ static char *read_line(char *str, int num, void *stream)
 	if (len > CONFIG_MAX_LINE) {
 		fail(lc, -EINVAL, "%s:%u: line too long (more than %d characters)", lc->name,
 		     lc->lineno, CONFIG_MAX_LINE);
-		return NULL;
+		/* The rest of it is no line of its own. */
+		while (lc->pos < lc->end && *lc->pos++ != '\n')
+			;
+		str[0] = '\0';
+		return str;
 	}
 	p = str;
 	if (lc->lineno == 1 && strncmp(p, "\xef\xbb\xbf", 3) == 0)
@@ -119,7 +136,16 @@ static char *read_line(char *str, int num, void *stream)
 		else
 			fail(lc, -EINVAL, "%s:%u: sections are not supported", lc->name,
 			     lc->lineno);
+		/* What follows belongs to the section: no more problems of the file. */
+		lc->stop = true;
 		return NULL;
+	}
+	/* inih would stop at such a line; it is named here, and the reading goes on. An
+	 * indented line continues the key before it, which inih checks. */
+	if (!lc->indented && *p && *p != '#' && *p != ';' && !strpbrk(p, "=:")) {
+		fail(lc, -EINVAL, "%s:%u: syntax error (expected key = value)", lc->name,
+		     lc->lineno);
+		str[0] = '\0';
 	}
 	return str;
 }
@@ -139,60 +165,55 @@ static int set_value(struct load_ctx *lc, const struct config_key *key, const ch
 	return 0;
 }
 
-/* inih handler: one "name = value" line. Returns nonzero to go on. */
-static int on_value(void *user, const char *section, const char *name, const char *value)
+/* One "name = value" line. */
+static int take_value(struct load_ctx *lc, const char *name, const char *value)
 {
-	struct load_ctx *lc = user;
 	const struct config_key *key;
 	size_t len = strlen(value), i;
 	char *unquoted = NULL;
 	int ret;
 
-	if (lc->ret)
-		return 0;
 	key = config_key_find(name);
 	if (!key) {
 		const char *p;
 
 		for (p = name; *p; p++) {
 			if (!isgraph((unsigned char)*p))
-				return !fail(lc, -EINVAL, "%s:%u: invalid key name", lc->name,
-					     lc->lineno);
+				return fail(lc, -EINVAL, "%s:%u: invalid key name", lc->name,
+					    lc->lineno);
 		}
 		if (config_is_ocserv_key(name))
-			return !fail(
-			    lc, -EINVAL,
-			    "%s:%u: key '%s' is an ocserv key that sluice does not support",
-			    lc->name, lc->lineno, name);
-		return !fail(lc, -EINVAL, "%s:%u: key '%.64s': unknown key", lc->name, lc->lineno,
-			     name);
+			return fail(lc, -EINVAL,
+				    "%s:%u: key '%s' is an ocserv key that sluice does not support",
+				    lc->name, lc->lineno, name);
+		return fail(lc, -EINVAL, "%s:%u: key '%.64s': unknown key", lc->name, lc->lineno,
+			    name);
 	}
 	if (lc->mode == LOAD_GLOBAL && (key->flags & CONFIG_USER_ONLY))
-		return !fail(lc, -EINVAL,
-			     "%s:%u: key '%s' is allowed only in per-user and per-group files",
-			     lc->name, lc->lineno, key->name);
+		return fail(lc, -EINVAL,
+			    "%s:%u: key '%s' is allowed only in per-user and per-group files",
+			    lc->name, lc->lineno, key->name);
 	if (lc->mode == LOAD_USER && !(key->flags & CONFIG_PER_USER))
-		return !fail(lc, -EINVAL,
-			     "%s:%u: key '%s' is not allowed in a per-user or per-group file",
-			     lc->name, lc->lineno, key->name);
+		return fail(lc, -EINVAL,
+			    "%s:%u: key '%s' is not allowed in a per-user or per-group file",
+			    lc->name, lc->lineno, key->name);
 	i = (size_t)(key - config_keys);
 	if (lc->indented && lc->seen_key && !key->type->list)
-		return !fail(
-		    lc, -EINVAL,
-		    "%s:%u: key '%s': takes one value, but this indented line continues it "
-		    "(as in ocserv)",
-		    lc->name, lc->lineno, key->name);
+		return fail(lc, -EINVAL,
+			    "%s:%u: key '%s': takes one value, but this indented line continues it "
+			    "(as in ocserv)",
+			    lc->name, lc->lineno, key->name);
 	lc->seen_key = true;
 	if (lc->lines[i] && !key->type->list)
-		return !fail(lc, -EINVAL, "%s:%u: key '%s': duplicate (already set on line %u)",
-			     lc->name, lc->lineno, key->name, lc->lines[i]);
+		return fail(lc, -EINVAL, "%s:%u: key '%s': duplicate (already set on line %u)",
+			    lc->name, lc->lineno, key->name, lc->lines[i]);
 	if (value[0] == '"') {
 		if (len < 2 || value[len - 1] != '"')
-			return !fail(lc, -EINVAL, "%s:%u: key '%s': unbalanced double quote",
-				     lc->name, lc->lineno, key->name);
+			return fail(lc, -EINVAL, "%s:%u: key '%s': unbalanced double quote",
+				    lc->name, lc->lineno, key->name);
 		unquoted = talloc_strndup(lc->cfg, value + 1, len - 2);
 		if (!unquoted)
-			return !fail(lc, -ENOMEM, "%s:%u: out of memory", lc->name, lc->lineno);
+			return fail(lc, -ENOMEM, "%s:%u: out of memory", lc->name, lc->lineno);
 		value = unquoted;
 	}
 	if (!*value)
@@ -205,7 +226,16 @@ static int on_value(void *user, const char *section, const char *name, const cha
 		ret = set_value(lc, key, value);
 	talloc_free(unquoted);
 	lc->lines[i] = lc->lineno;
-	return ret == 0;
+	lc->bad[i] = lc->bad[i] || ret < 0;
+	return ret;
+}
+
+/* inih handler: one "name = value" line. A problem is noted (fail) and the reading
+ * goes on, so that one run names them all. */
+static int on_value(void *user, const char *section, const char *name, const char *value)
+{
+	take_value(user, name, value);
+	return 1;
 }
 
 static int apply_defaults(struct load_ctx *lc)
@@ -240,7 +270,8 @@ static int check_family(struct load_ctx *lc, const char *name, const char *value
 	if (strcmp(value, "default") == 0 || (v6 ? lc->cfg->ipv6_prefix : lc->cfg->ipv4_prefix))
 		return 0;
 	text = talloc_asprintf(lc->cfg, "key '%s': '%s' is %s, but there is no %s: it is not used",
-			       name, value, v6 ? "IPv6" : "IPv4", v6 ? "ipv6-network" : "ipv4-network");
+			       name, value, v6 ? "IPv6" : "IPv4",
+			       v6 ? "ipv6-network" : "ipv4-network");
 	ret = text ? add_warning_at(lc, lc->lines[key_index(name)], text) : -ENOMEM;
 	talloc_free(text);
 	return ret;
@@ -255,8 +286,10 @@ static int check_families(struct load_ctx *lc)
 		char *const *items;
 		size_t n;
 	} lists[] = {
-	    {"route", c->routes, c->n_routes},   {"no-route", c->no_routes, c->n_no_routes},
-	    {"dns", c->dns, c->n_dns},           {"iroute", c->iroutes, c->n_iroutes},
+	    {"route", c->routes, c->n_routes},
+	    {"no-route", c->no_routes, c->n_no_routes},
+	    {"dns", c->dns, c->n_dns},
+	    {"iroute", c->iroutes, c->n_iroutes},
 	};
 
 	for (size_t k = 0; k < sizeof(lists) / sizeof(lists[0]); k++)
@@ -266,7 +299,7 @@ static int check_families(struct load_ctx *lc)
 	return 0;
 }
 
-static int check_complete(struct load_ctx *lc)
+static void check_complete(struct load_ctx *lc)
 {
 	const struct config_key *key;
 	char why[256] = "";
@@ -276,25 +309,27 @@ static int check_complete(struct load_ctx *lc)
 	for (i = 0; i < config_n_keys && lc->mode != LOAD_USER; i++) {
 		key = &config_keys[i];
 		if ((key->flags & CONFIG_REQUIRED) && !lc->lines[i])
-			return fail(lc, -EINVAL, "%s: missing required key '%s'", lc->name,
-				    key->name);
+			fail(lc, -EINVAL, "%s: missing required key '%s'", lc->name, key->name);
 	}
 	/* The pool is one value written as one or two keys: a file that changes it
 	 * names the network (its netmask alone would change nothing). */
 	if (lc->mode == LOAD_USER && lc->lines[key_index("ipv4-netmask")] &&
 	    !lc->lines[key_index("ipv4-network")])
-		return fail(lc, -EINVAL,
-			    "%s:%u: key 'ipv4-netmask': needs ipv4-network in the same file",
-			    lc->name, lc->lines[key_index("ipv4-netmask")]);
+		fail(lc, -EINVAL, "%s:%u: key 'ipv4-netmask': needs ipv4-network in the same file",
+		     lc->name, lc->lines[key_index("ipv4-netmask")]);
 	if (lc->mode == LOAD_USER && lc->lines[key_index("ipv6-prefix")] &&
 	    !lc->lines[key_index("ipv6-network")])
-		return fail(lc, -EINVAL,
-			    "%s:%u: key 'ipv6-prefix': needs ipv6-network in the same file",
-			    lc->name, lc->lines[key_index("ipv6-prefix")]);
+		fail(lc, -EINVAL, "%s:%u: key 'ipv6-prefix': needs ipv6-network in the same file",
+		     lc->name, lc->lines[key_index("ipv6-prefix")]);
 	if (lc->mode != LOAD_USER && !lc->lines[key_index("ipv4-network")] &&
 	    !lc->lines[key_index("ipv6-network")])
-		return fail(lc, -EINVAL,
-			    "%s: no address pool: set ipv4-network, ipv6-network or both", lc->name);
+		fail(lc, -EINVAL, "%s: no address pool: set ipv4-network, ipv6-network or both",
+		     lc->name);
+	/* A key's check weighs it against others: with a value refused (and left at its
+	 * default) it would name a problem that is only that one again. */
+	for (i = 0; i < config_n_keys; i++)
+		if (lc->bad[i])
+			return;
 	for (i = 0; i < config_n_keys; i++) {
 		struct config_arg arg = {lc->cfg, &config_keys[i], NULL, why, sizeof(why), NULL};
 
@@ -303,16 +338,17 @@ static int check_complete(struct load_ctx *lc)
 			continue;
 		ret = key->check(&arg);
 		if (ret == -EINVAL)
-			return fail(lc, ret, "%s:%u: key '%s': %s", lc->name, lc->lines[i],
-				    key->name, why);
-		if (ret < 0)
-			return fail(lc, ret, "%s: out of memory", lc->name);
+			fail(lc, ret, "%s:%u: key '%s': %s", lc->name, lc->lines[i], key->name,
+			     why);
+		else if (ret < 0)
+			fail(lc, ret, "%s: out of memory", lc->name);
 		/* A derived configuration would repeat the main file's warnings. */
-		if (arg.warning && lc->mode == LOAD_GLOBAL &&
-		    add_warning_at(lc, lc->lines[i], arg.warning) < 0)
-			return fail(lc, -ENOMEM, "%s: out of memory", lc->name);
+		else if (arg.warning && lc->mode == LOAD_GLOBAL &&
+			 add_warning_at(lc, lc->lines[i], arg.warning) < 0)
+			fail(lc, -ENOMEM, "%s: out of memory", lc->name);
 	}
-	return lc->mode == LOAD_GLOBAL ? check_families(lc) : 0;
+	if (lc->mode == LOAD_GLOBAL)
+		check_families(lc);
 }
 
 /* inih's switches are process-wide; they are set for the call and put back after, so
@@ -333,7 +369,8 @@ static int parse_text(struct load_ctx *lc)
 	ini_allow_multiline = true;
 	ini_allow_inline_comments = false;
 	ini_start_comment_prefixes = comment_prefixes;
-	ini_stop_on_first_error = true;
+	/* A problem is noted and the reading goes on (on_value). */
+	ini_stop_on_first_error = false;
 	ini_allow_no_value = false;
 	ini_allow_bom = true;
 	/* Debian's build keeps the line on the stack, sized by ini_max_line (default
@@ -352,52 +389,60 @@ static int parse_text(struct load_ctx *lc)
 	ini_use_stack = use_stack;
 	ini_max_line = max_line;
 
-	if (lc->ret)
-		return lc->ret;
+	/* inih's own: an indented line with no key before it (read_line names the
+	 * others). It tells only the first. */
 	if (ret > 0)
-		return fail(lc, -EINVAL, "%s:%d: syntax error (expected key = value)", lc->name,
-			    ret);
-	if (ret < 0)
-		return fail(lc, -ENOMEM, "%s: out of memory", lc->name);
-	return 0;
+		fail(lc, -EINVAL, "%s:%d: syntax error (expected key = value)", lc->name, ret);
+	else if (ret < 0)
+		fail(lc, -ENOMEM, "%s: out of memory", lc->name);
+	return lc->ret;
 }
 
 /* Reads text in the given mode. With lines, the per-key line numbers (0: not set)
  * stay allocated under the configuration and are returned there. */
 static struct sluice_config *load_text(TALLOC_CTX *ctx, const char *text, size_t len,
 				       const char *name, enum load_mode mode, unsigned **lines,
-				       char *err, size_t errlen)
+				       char *err, size_t errlen, config_report_fn report,
+				       void *report_data)
 {
 	struct load_ctx lc = {.mode = mode,
 			      .name = name,
 			      .pos = text,
 			      .end = text + len,
 			      .err = err,
-			      .errlen = errlen};
+			      .errlen = errlen,
+			      .report = report,
+			      .report_data = report_data};
 	int ret = -ENOMEM;
 
 	if (errlen)
 		err[0] = '\0';
 	lc.cfg = talloc_zero(ctx, struct sluice_config);
 	lc.lines = talloc_zero_array(lc.cfg, unsigned, config_n_keys);
-	if (!lc.cfg || !lc.lines || !(lc.cfg->file = talloc_strdup(lc.cfg, name))) {
+	lc.bad = talloc_zero_array(lc.cfg, bool, config_n_keys);
+	if (!lc.cfg || !lc.lines || !lc.bad || !(lc.cfg->file = talloc_strdup(lc.cfg, name))) {
 		fail(&lc, ret, "%s: out of memory", name);
 		goto fail;
 	}
 	/* A derived configuration is made of complete dumps: defaults are in them. */
 	ret = mode == LOAD_GLOBAL ? apply_defaults(&lc) : 0;
-	if (ret == 0)
-		ret = parse_text(&lc);
-	if (ret == 0)
-		ret = check_complete(&lc);
 	if (ret < 0)
 		goto fail;
+	parse_text(&lc);
+	check_complete(&lc);
+	if (lc.ret < 0)
+		goto fail;
+	talloc_free(lc.bad);
 	if (lines)
 		*lines = lc.lines;
 	else
 		talloc_free(lc.lines);
 	return lc.cfg;
 fail:
+	/* Without a list of them, the first says how many more there are. */
+	if (!report && lc.problems > 1 && errlen)
+		snprintf(err + strlen(err), errlen - strlen(err), " (and %u more problem%s)",
+			 lc.problems - 1, lc.problems > 2 ? "s" : "");
 	talloc_free(lc.cfg);
 	return NULL;
 }
@@ -405,7 +450,7 @@ fail:
 struct sluice_config *config_load_string(TALLOC_CTX *ctx, const char *text, const char *name,
 					 char *err, size_t errlen)
 {
-	return load_text(ctx, text, strlen(text), name, LOAD_GLOBAL, NULL, err, errlen);
+	return load_text(ctx, text, strlen(text), name, LOAD_GLOBAL, NULL, err, errlen, NULL, NULL);
 }
 
 /* The file's bytes, NUL-terminated, or NULL with err set. *missing tells ENOENT apart. */
@@ -458,18 +503,40 @@ fail:
 	return NULL;
 }
 
-struct sluice_config *config_load(TALLOC_CTX *ctx, const char *path, char *err, size_t errlen)
+static struct sluice_config *load_file(TALLOC_CTX *ctx, const char *path, char *err, size_t errlen,
+				       config_report_fn report, void *data)
 {
 	struct sluice_config *cfg;
+	unsigned *lines;
 	bool missing;
 	size_t n;
 	char *buf = read_file(ctx, path, &n, &missing, err, errlen);
 
-	if (!buf)
+	if (!buf) {
+		if (report)
+			report(data, err);
 		return NULL;
-	cfg = load_text(ctx, buf, n, path, LOAD_GLOBAL, NULL, err, errlen);
+	}
+	/* Where each key was set, for the problems only the system shows (a file that
+	 * cannot be read). */
+	cfg = load_text(ctx, buf, n, path, LOAD_GLOBAL, &lines, err, errlen, report, data);
+	if (cfg)
+		cfg->key_lines = lines;
 	talloc_free(buf);
 	return cfg;
+}
+
+struct sluice_config *config_load(TALLOC_CTX *ctx, const char *path, char *err, size_t errlen)
+{
+	return load_file(ctx, path, err, errlen, NULL, NULL);
+}
+
+struct sluice_config *config_load_report(TALLOC_CTX *ctx, const char *path, config_report_fn report,
+					 void *data)
+{
+	char err[CONFIG_PROBLEM_MAX];
+
+	return load_file(ctx, path, err, sizeof(err), report, data);
 }
 
 char *config_key_text(TALLOC_CTX *ctx, const struct sluice_config *cfg,
@@ -500,16 +567,15 @@ struct layer {
 /* The keys of layers over base (NULL: only the layers' keys), as configuration text
  * in schema order: a scalar comes from the last layer that sets it, a list is every
  * layer's items together. ipv4-netmask goes with ipv4-network, the pair it belongs to. */
-static void append_key(char **text, const struct sluice_config *cfg,
-		       const struct config_key *key)
+static void append_key(char **text, const struct sluice_config *cfg, const struct config_key *key)
 {
 	char *one = *text ? config_key_text(*text, cfg, key) : NULL;
 
 	*text = one ? talloc_strdup_append(*text, one) : NULL;
 }
 
-static char *compose(TALLOC_CTX *ctx, const struct sluice_config *base,
-		     const struct layer *layers, size_t n)
+static char *compose(TALLOC_CTX *ctx, const struct sluice_config *base, const struct layer *layers,
+		     size_t n)
 {
 	char *text = talloc_strdup(ctx, "");
 	size_t net = key_index("ipv4-network"), mask = key_index("ipv4-netmask");
@@ -538,7 +604,7 @@ static char *compose(TALLOC_CTX *ctx, const struct sluice_config *base,
 static int user_layer(TALLOC_CTX *ctx, const char *text, size_t len, const char *name,
 		      struct layer *l, char *err, size_t errlen)
 {
-	l->cfg = load_text(ctx, text, len, name, LOAD_USER, &l->lines, err, errlen);
+	l->cfg = load_text(ctx, text, len, name, LOAD_USER, &l->lines, err, errlen, NULL, NULL);
 	return l->cfg ? 0 : -EINVAL;
 }
 
@@ -557,6 +623,38 @@ char *config_user_file(TALLOC_CTX *ctx, const char *path, bool *missing, char *e
 	}
 	talloc_free(tmp);
 	return text;
+}
+
+struct counted {
+	config_report_fn report;
+	void *data;
+	unsigned n;
+};
+
+static void count_problem(void *data, const char *problem)
+{
+	struct counted *c = data;
+
+	c->n++;
+	c->report(c->data, problem);
+}
+
+unsigned config_check_user_file(const char *path, bool must_exist, config_report_fn report,
+				void *data)
+{
+	TALLOC_CTX *tmp = talloc_new(NULL);
+	struct counted c = {report, data, 0};
+	char err[CONFIG_PROBLEM_MAX];
+	bool missing;
+	size_t n;
+	char *buf = read_file(tmp, path, &n, &missing, err, sizeof(err));
+
+	if (!buf && (must_exist || !missing))
+		count_problem(&c, err);
+	else if (buf)
+		load_text(tmp, buf, n, path, LOAD_USER, NULL, err, sizeof(err), count_problem, &c);
+	talloc_free(tmp);
+	return c.n;
 }
 
 char *config_user_merge(TALLOC_CTX *ctx, const char *group, const char *user, char *err,
@@ -595,7 +693,7 @@ struct sluice_config *config_derive(TALLOC_CTX *ctx, const struct sluice_config 
 		snprintf(err, errlen, "out of memory");
 	else
 		cfg = load_text(ctx, text, strlen(text), base->file, LOAD_DERIVED, NULL, err,
-				errlen);
+				errlen, NULL, NULL);
 out:
 	talloc_free(tmp);
 	return cfg;
@@ -629,33 +727,54 @@ struct sluice_config *config_builtin(TALLOC_CTX *ctx, const char *state_dir, cha
 	return cfg;
 }
 
-static int check_readable(const struct sluice_config *cfg, const char *key, const char *path,
-			  char *err, size_t errlen)
+/* "FILE:LINE: key 'NAME'" (without the line when the key took its default) and what is
+ * wrong with it, told to report. */
+__attribute__((format(printf, 5, 6))) static void report_key(const struct sluice_config *cfg,
+							     config_report_fn report, void *data,
+							     const char *name, const char *fmt, ...)
+{
+	const struct config_key *key = config_key_find(name);
+	unsigned line = key && cfg->key_lines ? cfg->key_lines[key - config_keys] : 0;
+	char what[CONFIG_PROBLEM_MAX - 64], where[64];
+	char problem[CONFIG_PROBLEM_MAX + 64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (line)
+		snprintf(where, sizeof(where), ":%u", line);
+	else
+		where[0] = '\0';
+	snprintf(problem, sizeof(problem), "%s%s: key '%s': %s", cfg->file, where, name, what);
+	report(data, problem);
+}
+
+static unsigned check_readable(const struct sluice_config *cfg, const char *key, const char *path,
+			       config_report_fn report, void *data)
 {
 	struct stat st;
-	int fd, ret = 0;
+	unsigned bad = 0;
+	int fd;
 
 	/* O_NONBLOCK: a FIFO in place of a certificate must not hang the start. */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "%s: key '%s': cannot read '%s': %s", cfg->file, key, path,
-			 strerror(errno));
-		return ret;
+		report_key(cfg, report, data, key, "cannot read '%s': %s", path, strerror(errno));
+		return 1;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		ret = -EINVAL;
-		snprintf(err, errlen, "%s: key '%s': '%s' is not a regular file", cfg->file, key,
-			 path);
+		report_key(cfg, report, data, key, "'%s' is not a regular file", path);
+		bad = 1;
 	}
 	close(fd);
-	return ret;
+	return bad;
 }
 
 /* A PAM service without its file falls back to "other", which denies everyone on most
  * systems: a login failure that the log would not explain. */
-static int check_pam_file(const struct sluice_config *cfg, const char *key,
-			  const char *service, char *err, size_t errlen)
+static unsigned check_pam_file(const struct sluice_config *cfg, const char *key,
+			       const char *service, config_report_fn report, void *data)
 {
 	static const char *const dirs[] = {"/etc/pam.d", "/usr/lib/pam.d"};
 	char path[256];
@@ -665,26 +784,46 @@ static int check_pam_file(const struct sluice_config *cfg, const char *key,
 		if (access(path, R_OK) == 0)
 			return 0;
 	}
-	snprintf(err, errlen,
-		 "%s: key '%s': no PAM service file /etc/pam.d/%s (write one, for example "
-		 "from ocserv's /etc/pam.d/ocserv, or name another with pam[service=NAME])",
-		 cfg->file, key, service);
-	return -ENOENT;
+	report_key(cfg, report, data, key,
+		   "no PAM service file /etc/pam.d/%s (write one, for example from ocserv's "
+		   "/etc/pam.d/ocserv, or name another with pam[service=NAME])",
+		   service);
+	return 1;
 }
 
-static int check_pam_service(const struct sluice_config *cfg, char *err, size_t errlen)
+static unsigned check_pam_service(const struct sluice_config *cfg, config_report_fn report,
+				  void *data)
 {
-	int ret = 0;
+	unsigned bad = 0;
 
 	if (((cfg->auth_required | cfg->auth_alternatives) & CONFIG_AUTH_PASSWORD) &&
 	    cfg->password_backend == CONFIG_PW_PAM)
-		ret = check_pam_file(cfg, "auth", cfg->pam_service, err, errlen);
-	if (ret == 0 && cfg->acct_backend == CONFIG_ACCT_PAM)
-		ret = check_pam_file(cfg, "acct", cfg->acct_pam_service, err, errlen);
-	return ret;
+		bad += check_pam_file(cfg, "auth", cfg->pam_service, report, data);
+	if (cfg->acct_backend == CONFIG_ACCT_PAM)
+		bad += check_pam_file(cfg, "acct", cfg->acct_pam_service, report, data);
+	return bad;
 }
 
-int config_check_system(struct sluice_config *cfg, char *err, size_t errlen)
+/* run-as-user or run-as-group: 0 or 1 problem. */
+static unsigned check_id(struct sluice_config *cfg, bool user, config_report_fn report, void *data)
+{
+	const char *name = user ? cfg->run_as_user : cfg->run_as_group;
+	struct passwd *pw = NULL;
+	struct group *gr = NULL;
+
+	errno = 0;
+	if (user && (pw = getpwnam(name)))
+		cfg->uid = pw->pw_uid;
+	else if (!user && (gr = getgrnam(name)))
+		cfg->gid = gr->gr_gid;
+	if (pw || gr)
+		return 0;
+	report_key(cfg, report, data, user ? "run-as-user" : "run-as-group", "no %s '%s'%s%s",
+		   user ? "user" : "group", name, errno ? ": " : "", errno ? strerror(errno) : "");
+	return 1;
+}
+
+unsigned config_check_system_report(struct sluice_config *cfg, config_report_fn report, void *data)
 {
 	bool ldap = ((cfg->auth_required | cfg->auth_alternatives) & CONFIG_AUTH_PASSWORD) &&
 		    cfg->password_backend == CONFIG_PW_LDAP;
@@ -706,37 +845,40 @@ int config_check_system(struct sluice_config *cfg, char *err, size_t errlen)
 	    {"ldap-bind-password-file", ldap ? cfg->ldap_bind_password_file : NULL},
 	    {"ldap-ca-cert", ldap ? cfg->ldap_ca_cert : NULL},
 	};
-	struct passwd *pw;
-	struct group *gr;
-	size_t i;
-	int ret;
+	unsigned bad = check_id(cfg, true, report, data) + check_id(cfg, false, report, data);
 
-	errno = 0;
-	pw = getpwnam(cfg->run_as_user);
-	if (!pw) {
-		ret = errno ? -errno : -ENOENT;
-		snprintf(err, errlen, "%s: key 'run-as-user': no user '%s'%s%s", cfg->file,
-			 cfg->run_as_user, errno ? ": " : "", errno ? strerror(errno) : "");
-		return ret;
-	}
-	cfg->uid = pw->pw_uid;
-	errno = 0;
-	gr = getgrnam(cfg->run_as_group);
-	if (!gr) {
-		ret = errno ? -errno : -ENOENT;
-		snprintf(err, errlen, "%s: key 'run-as-group': no group '%s'%s%s", cfg->file,
-			 cfg->run_as_group, errno ? ": " : "", errno ? strerror(errno) : "");
-		return ret;
-	}
-	cfg->gid = gr->gr_gid;
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		if (!files[i].path)
-			continue;
-		ret = check_readable(cfg, files[i].key, files[i].path, err, errlen);
-		if (ret < 0)
-			return ret;
-	}
-	return check_pam_service(cfg, err, errlen);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (files[i].path)
+			bad += check_readable(cfg, files[i].key, files[i].path, report, data);
+	return bad + check_pam_service(cfg, report, data);
+}
+
+struct first_problem {
+	char *err;
+	size_t errlen;
+	unsigned n;
+};
+
+static void keep_first(void *data, const char *problem)
+{
+	struct first_problem *f = data;
+
+	if (f->n++ == 0)
+		snprintf(f->err, f->errlen, "%s", problem);
+}
+
+int config_check_system(struct sluice_config *cfg, char *err, size_t errlen)
+{
+	struct first_problem f = {err, errlen, 0};
+	size_t len;
+
+	if (config_check_system_report(cfg, keep_first, &f) == 0)
+		return 0;
+	len = strlen(err);
+	if (f.n > 1 && len < errlen)
+		snprintf(err + len, errlen - len, " (and %u more problem%s)", f.n - 1,
+			 f.n > 2 ? "s" : "");
+	return -EINVAL;
 }
 
 void config_dump(const struct sluice_config *cfg, FILE *out)

@@ -214,12 +214,23 @@ struct sluice_config {
 	/* non-fatal findings ("FILE:LINE: text"), for main to log after loading */
 	char **warnings;
 	size_t n_warnings;
+	unsigned *key_lines; /* of a main configuration: per schema key, its line (0: unset) */
 };
 
-/* Reads FILE. On error returns NULL and writes "FILE:LINE: key 'name': what is wrong"
- * (or "FILE: missing required key 'name'") into err. */
+/* Where a problem of a configuration is told: "FILE:LINE: key 'name': what is wrong", or
+ * "FILE: missing required key 'name'", one at a time. */
+typedef void (*config_report_fn)(void *data, const char *problem);
+/* A problem's line is at most this long; a file's first CONFIG_MAX_PROBLEMS are told. */
+#define CONFIG_PROBLEM_MAX  600
+#define CONFIG_MAX_PROBLEMS 100
+
+/* Reads FILE. On error returns NULL and writes the first problem into err, followed by
+ * " (and N more problems)" when there are more. */
 struct sluice_config *config_load(TALLOC_CTX *ctx, const char *path, char *err,
 				  size_t errlen);
+/* The same, telling every problem of the file to report (sluiced -t). */
+struct sluice_config *config_load_report(TALLOC_CTX *ctx, const char *path,
+					 config_report_fn report, void *data);
 
 /* Same from a string (tests and fuzzing); name stands in for the file name. */
 struct sluice_config *config_load_string(TALLOC_CTX *ctx, const char *text,
@@ -239,6 +250,10 @@ struct sluice_config *config_builtin(TALLOC_CTX *ctx, const char *state_dir,
 char *config_user_file(TALLOC_CTX *ctx, const char *path, bool *missing, char *err,
 		       size_t errlen);
 
+/* Tells report every problem of one such file (one that does not exist only when
+ * must_exist); returns how many. */
+unsigned config_check_user_file(const char *path, bool must_exist, config_report_fn report,
+				void *data);
 /* Reads every file in config-per-user and config-per-group and the default files;
  * report gets one line per problem ("FILE:LINE: key ...: ..."). Returns how many. */
 unsigned config_check_user_files(const struct sluice_config *cfg,
@@ -257,6 +272,9 @@ struct sluice_config *config_derive(TALLOC_CTX *ctx, const struct sluice_config 
 /* Checks what only the running system can tell: run-as user and group exist (and
  * fills uid/gid), certificate, key and password files are readable. */
 int config_check_system(struct sluice_config *cfg, char *err, size_t errlen);
+/* The same, telling every problem to report; returns how many. */
+unsigned config_check_system_report(struct sluice_config *cfg, config_report_fn report,
+				    void *data);
 
 /* Parses "a.b.c.d:PORT" or "[v6]:PORT" (metrics-listen). 0 or -EINVAL. */
 int config_host_port(const char *text, struct sockaddr_storage *ss, socklen_t *len);

@@ -10,22 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static unsigned check_file(const char *path, bool must_exist,
-			   void (*report)(void *data, const char *problem), void *data)
-{
-	TALLOC_CTX *tmp = talloc_new(NULL);
-	char err[600];
-	bool missing;
-	unsigned bad = 0;
-
-	if (!config_user_file(tmp, path, &missing, err, sizeof(err)) && (must_exist || !missing)) {
-		report(data, err);
-		bad = 1;
-	}
-	talloc_free(tmp);
-	return bad;
-}
-
 static unsigned check_dir(const char *key, const char *dir,
 			  void (*report)(void *data, const char *problem), void *data)
 {
@@ -46,7 +30,7 @@ static unsigned check_dir(const char *key, const char *dir,
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path))
 			continue;
-		bad += check_file(path, false, report, data);
+		bad += config_check_user_file(path, false, report, data);
 	}
 	closedir(d);
 	return bad;
@@ -62,8 +46,8 @@ unsigned config_check_user_files(const struct sluice_config *cfg,
 	if (cfg->config_per_group)
 		bad += check_dir("config-per-group", cfg->config_per_group, report, data);
 	if (cfg->default_user_config)
-		bad += check_file(cfg->default_user_config, true, report, data);
+		bad += config_check_user_file(cfg->default_user_config, true, report, data);
 	if (cfg->default_group_config)
-		bad += check_file(cfg->default_group_config, true, report, data);
+		bad += config_check_user_file(cfg->default_group_config, true, report, data);
 	return bad;
 }

@@ -188,10 +188,13 @@ static struct sluice_config *load_config(TALLOC_CTX *ctx, const char *path, bool
 			log_notice("%s does not exist: using the built-in default configuration "
 				   "(state in %s, users in %s)",
 				   path, cfg->state_dir, cfg->passwd_file);
+	} else if (plain_errors) {
+		/* sluiced -t prints every problem as "FILE:LINE: key 'NAME': ..." and
+		 * nothing else. */
+		return config_load_report(ctx, path, print_problem, NULL);
 	} else {
 		cfg = config_load(ctx, path, err, sizeof(err));
 	}
-	/* sluiced -t prints errors as "FILE:LINE: key 'NAME': ..." and nothing else. */
 	if (!cfg && plain_errors)
 		fprintf(stderr, "%s\n", err);
 	else if (!cfg)
@@ -388,13 +391,13 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (test) {
-		if (config_check_system(m->cfg, err, sizeof(err)) < 0) {
-			fprintf(stderr, "%s\n", err);
-			return 1;
-		}
-		if (config_check_user_files(m->cfg, print_problem, NULL) > 0)
-			return 1;
-		if (check_otp_file(m->cfg, true) != 0)
+		/* Every problem in one run: the system's, every per-user and per-group
+		 * file's, the OTP file's. */
+		unsigned bad = config_check_system_report(m->cfg, print_problem, NULL);
+
+		bad += config_check_user_files(m->cfg, print_problem, NULL);
+		bad += check_otp_file(m->cfg, true) != 0;
+		if (bad)
 			return 1;
 		check_cert_file(m->cfg);
 		printf("%s: configuration is valid\n", m->cfg->file);

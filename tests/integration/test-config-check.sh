@@ -2,7 +2,9 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 # sluiced only: "sluiced -t -c FILE" accepts a good file and rejects an unknown key, a
 # bad value and a missing required key, naming file, line and key; it warns (exit 0)
-# when server-cert expires within 30 days or does not name listen-host.
+# when server-cert expires within 30 days or does not name listen-host. A file with
+# several problems gets them all named in one run, with those of the system and of
+# the per-user files.
 . "$(dirname "$0")/lib.sh"
 require_sluiced
 bin=$(server_bin)
@@ -48,4 +50,39 @@ check "$WORK/unnamed.conf" 0 "server-cert .* does not name listen-host 198.18.9.
 
 grep -v '^auth = ' "$good" >"$WORK/missing.conf"
 check "$WORK/missing.conf" 1 "$WORK/missing.conf(:[0-9]+)?: (missing required key|key) 'auth'"
+
+# Every problem in one run: of the file (in its order), then of the system (files that
+# cannot be read, a run-as-user that does not exist), each with file, line and key, and
+# of every per-user file.
+mkdir "$WORK/users"
+printf 'route = 198.19.9.0/24\nrx-data-per-sec = lots\nno-such-user-key = 1\n' >"$WORK/users/alice"
+sed -e 's/^max-clients = .*/max-clients = many/' -e 's|^server-cert = .*|server-cert = /nonexistent/cert.pem|' \
+	-e 's/^run-as-user = .*/run-as-user = sluice-no-such-user/' "$good" >"$WORK/many.conf"
+{ echo "keepalive = 10"; echo "keepalive = 20"; echo "not a key line"; } >>"$WORK/many.conf"
+out=$("$bin" -t -c "$WORK/many.conf" 2>&1)
+log "many.conf: $(wc -l <<<"$out") lines"
+want=(
+	"many.conf:$(grep -n '^max-clients' "$WORK/many.conf" | cut -d: -f1): key 'max-clients': 'many' is not a number"
+	"many.conf:$(grep -n '^keepalive = 20' "$WORK/many.conf" | cut -d: -f1): key 'keepalive': duplicate"
+	"many.conf:$(grep -n '^not a key' "$WORK/many.conf" | cut -d: -f1): syntax error"
+)
+for w in "${want[@]}"; do
+	grep -qF -- "$w" <<<"$out" || fail "sluiced -t did not name: $w; it said: $out"
+done
+# The system's problems come once the file itself is valid.
+sed -i -e '/^keepalive = 10$/d' -e '/^keepalive = 20/d' -e '/^not a key line/d' -e 's/^max-clients = .*/max-clients = 16/' "$WORK/many.conf"
+echo "config-per-user = $WORK/users" >>"$WORK/many.conf"
+out=$("$bin" -t -c "$WORK/many.conf" 2>&1)
+rc=$?
+[ $rc = 1 ] || fail "many.conf: exit $rc"
+want=(
+	"many.conf:$(grep -n '^run-as-user' "$WORK/many.conf" | cut -d: -f1): key 'run-as-user': no user 'sluice-no-such-user'"
+	"many.conf:$(grep -n '^server-cert' "$WORK/many.conf" | cut -d: -f1): key 'server-cert': cannot read '/nonexistent/cert.pem'"
+	"$WORK/users/alice:2: key 'rx-data-per-sec'"
+	"$WORK/users/alice:3: key 'no-such-user-key'"
+)
+for w in "${want[@]}"; do
+	grep -qF -- "$w" <<<"$out" || fail "sluiced -t did not name: $w; it said: $out"
+done
+log "every problem in one run: $(wc -l <<<"$out") lines"
 pass

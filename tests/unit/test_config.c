@@ -74,6 +74,14 @@ static void assert_round_trip(TALLOC_CTX *ctx, const struct sluice_config *cfg)
 	ck_assert_str_eq(dump(ctx, again), first);
 }
 
+/* A report function: each problem appended to a talloc string, a line each. */
+static void collect(void *data, const char *problem)
+{
+	char **text = data;
+
+	*text = talloc_asprintf_append(*text, "%s\n", problem);
+}
+
 START_TEST(test_golden)
 {
 	TALLOC_CTX *ctx = talloc_new(NULL);
@@ -84,10 +92,22 @@ START_TEST(test_golden)
 
 	cfg = config_load(ctx, conf, err, sizeof(err));
 	if (strncmp(conf, "bad-", 4) == 0) {
+		/* The .err file lists every problem of the file, a line each, as sluiced -t
+		 * prints them; err holds the first and how many more there are. */
+		char *all = talloc_strdup(ctx, ""), *first;
+		unsigned n = 0;
+
 		want = read_text(ctx, talloc_asprintf(ctx, "%.*s.err", (int)stem, conf));
-		want[strcspn(want, "\n")] = '\0';
 		ck_assert_msg(cfg == NULL, "%s loaded but should fail", conf);
-		ck_assert_str_eq(err, want);
+		ck_assert_ptr_null(config_load_report(ctx, conf, collect, &all));
+		ck_assert_str_eq(all, want);
+		for (const char *p = want; *p; p++)
+			n += *p == '\n';
+		first = talloc_strndup(ctx, want, strcspn(want, "\n"));
+		if (n > 1)
+			first = talloc_asprintf_append(first, " (and %u more problem%s)", n - 1,
+						       n > 2 ? "s" : "");
+		ck_assert_str_eq(err, first);
 	} else {
 		want = read_text(ctx, talloc_asprintf(ctx, "%.*s.expected", (int)stem, conf));
 		ck_assert_msg(cfg != NULL, "%s: %s", conf, err);
@@ -181,9 +201,10 @@ START_TEST(test_camouflage_warning)
 	struct sluice_config *cfg;
 	char err[512];
 
-	cfg = load(ctx,
-		   talloc_asprintf(ctx, "%scamouflage = true\ncamouflage_secret = mysecretkey\n", base),
-		   err, sizeof(err));
+	cfg = load(
+	    ctx,
+	    talloc_asprintf(ctx, "%scamouflage = true\ncamouflage_secret = mysecretkey\n", base),
+	    err, sizeof(err));
 	ck_assert_msg(cfg != NULL, "%s", err);
 	ck_assert(cfg->camouflage);
 	ck_assert_str_eq(cfg->camouflage_secret, "mysecretkey");
@@ -307,7 +328,7 @@ END_TEST
 START_TEST(test_check_system)
 {
 	TALLOC_CTX *ctx = talloc_new(NULL);
-	char dir[] = "/tmp/sluice-test-config-XXXXXX", err[512];
+	char dir[] = "/tmp/sluice-test-config-XXXXXX", err[512], *problems;
 	struct sluice_config *cfg;
 	const char *names[] = {"cert.pem", "key.pem", "passwd"};
 	size_t i;
@@ -341,19 +362,33 @@ START_TEST(test_check_system)
 	cfg->ca_cert = NULL;
 
 	unlink(talloc_asprintf(ctx, "%s/passwd", dir));
-	ck_assert_int_eq(config_check_system(cfg, err, sizeof(err)), -ENOENT);
+	ck_assert_int_eq(config_check_system(cfg, err, sizeof(err)), -EINVAL);
 	ck_assert_str_eq(err,
 			 talloc_asprintf(ctx,
 					 "t.conf: key 'auth': cannot read '%s/passwd': No such "
 					 "file or directory",
 					 dir));
 
+	/* Every problem is found; err has the first and how many more there are. */
 	cfg->run_as_group = talloc_strdup(cfg, "sluice-no-such-group");
 	ck_assert_int_lt(config_check_system(cfg, err, sizeof(err)), 0);
-	ck_assert_str_eq(err, "t.conf: key 'run-as-group': no group 'sluice-no-such-group'");
+	ck_assert_str_eq(err, "t.conf: key 'run-as-group': no group 'sluice-no-such-group' "
+			      "(and 1 more problem)");
 	cfg->run_as_user = talloc_strdup(cfg, "sluice-no-such-user");
 	ck_assert_int_lt(config_check_system(cfg, err, sizeof(err)), 0);
-	ck_assert_str_eq(err, "t.conf: key 'run-as-user': no user 'sluice-no-such-user'");
+	ck_assert_str_eq(err, "t.conf: key 'run-as-user': no user 'sluice-no-such-user' "
+			      "(and 2 more problems)");
+	problems = talloc_strdup(ctx, "");
+	ck_assert_uint_eq(config_check_system_report(cfg, collect, &problems), 3);
+	ck_assert_str_eq(problems,
+			 talloc_asprintf(ctx,
+					 "t.conf: key 'run-as-user': no user "
+					 "'sluice-no-such-user'\n"
+					 "t.conf: key 'run-as-group': no group "
+					 "'sluice-no-such-group'\n"
+					 "t.conf: key 'auth': cannot read '%s/passwd': No such "
+					 "file or directory\n",
+					 dir));
 
 	for (i = 0; i < 2; i++)
 		unlink(talloc_asprintf(ctx, "%s/%s", dir, names[i]));
@@ -400,8 +435,8 @@ START_TEST(test_user_files)
 	ck_assert_ptr_null(user_file(ctx, "iroute = 0.0.0.0/0\n", err, sizeof(err)));
 	ck_assert_ptr_null(user_file(ctx, "cgroup = cpuset,cpu:test\n", err, sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, "ocserv key that sluice does not support"));
-	ck_assert_ptr_null(config_user_file(ctx, "/nonexistent/sluice-user", &missing, err,
-					    sizeof(err)));
+	ck_assert_ptr_null(
+	    config_user_file(ctx, "/nonexistent/sluice-user", &missing, err, sizeof(err)));
 	ck_assert(missing);
 	u = user_file(ctx, "# nothing\n", err, sizeof(err));
 	ck_assert_str_eq(u, "");
@@ -433,8 +468,8 @@ START_TEST(test_user_files)
 	merged = config_user_merge(ctx, g, u, err, sizeof(err));
 
 	/* Over the global configuration: lists the files set replace the global ones. */
-	snprintf(global, sizeof(global), "%sroute = 198.18.109.0/24\ndns = 198.18.109.53\ndpd = 90\n",
-		 base);
+	snprintf(global, sizeof(global),
+		 "%sroute = 198.18.109.0/24\ndns = 198.18.109.53\ndpd = 90\n", base);
 	cfg = load(ctx, global, err, sizeof(err));
 	ck_assert_msg(cfg, "%s", err);
 	eff = config_derive(ctx, cfg, merged, err, sizeof(err));
@@ -508,18 +543,21 @@ START_TEST(test_user_keys)
 	ck_assert_str_eq(eff->split_dns[0], "eng.example.com");
 	ck_assert(!config_is_ocserv_key("session-timeout"));
 	/* cert-pin: per user only, sha256: and 64 hex digits, kept in lower case. */
-	u = user_file(ctx,
-		      "cert-pin = SHA256:00112233445566778899AABBCCDDEEFF00112233445566778899aabbccddeeff\n",
-		      err, sizeof(err));
+	u = user_file(
+	    ctx,
+	    "cert-pin = SHA256:00112233445566778899AABBCCDDEEFF00112233445566778899aabbccddeeff\n",
+	    err, sizeof(err));
 	ck_assert_msg(u, "%s", err);
-	ck_assert_str_eq(u, "cert-pin = "
-			    "sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n");
+	ck_assert_str_eq(
+	    u, "cert-pin = "
+	       "sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n");
 	ck_assert_ptr_null(user_file(ctx, "cert-pin = sha256:0011\n", err, sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, "is not sha256: and 64 hex digits"));
-	ck_assert_ptr_null(user_file(ctx,
-				     "cert-pin = md5:00112233445566778899aabbccddeeff00112233445566778"
-				     "899aabbccddeeff\n",
-				     err, sizeof(err)));
+	ck_assert_ptr_null(
+	    user_file(ctx,
+		      "cert-pin = md5:00112233445566778899aabbccddeeff00112233445566778"
+		      "899aabbccddeeff\n",
+		      err, sizeof(err)));
 	snprintf(global, sizeof(global), "%scert-pin = sha256:%064d\n", base, 0);
 	ck_assert_ptr_null(load(ctx, global, err, sizeof(err)));
 	talloc_free(ctx);
@@ -550,8 +588,9 @@ START_TEST(test_ipv6_keys)
 	assert_round_trip(ctx, cfg);
 
 	/* A user's own pool with its length written apart, and a /128 per client. */
-	u = user_file(ctx, "ipv6-network = fd00:5::\nipv6-prefix = 112\nipv6-subnet-prefix = 128\n"
-			   "explicit-ipv6 = FD00:5::77\niroute = fd00:77::/48\n",
+	u = user_file(ctx,
+		      "ipv6-network = fd00:5::\nipv6-prefix = 112\nipv6-subnet-prefix = 128\n"
+		      "explicit-ipv6 = FD00:5::77\niroute = fd00:77::/48\n",
 		      err, sizeof(err));
 	ck_assert_msg(u, "%s", err);
 	eff = config_derive(ctx, cfg, u, err, sizeof(err));

@@ -165,6 +165,46 @@ static int set_value(struct load_ctx *lc, const struct config_key *key, const ch
 	return 0;
 }
 
+/* A name the schema does not have: an ocserv alias stands for its key; an ocserv key
+ * without effect here is accepted with a warning that says why; anything else is a
+ * problem. NULL: nothing more to do with the line. */
+static const struct config_key *other_key(struct load_ctx *lc, const char *name)
+{
+	const struct config_ocserv_key *o;
+	char *text;
+
+	for (const char *p = name; *p; p++) {
+		if (!isgraph((unsigned char)*p)) {
+			fail(lc, -EINVAL, "%s:%u: invalid key name", lc->name, lc->lineno);
+			return NULL;
+		}
+	}
+	o = config_ocserv_key(name);
+	if (!o) {
+		fail(lc, -EINVAL, "%s:%u: key '%.64s': unknown key", lc->name, lc->lineno, name);
+		return NULL;
+	}
+	if (o->kind == OCSERV_ALIAS)
+		return config_key_find(o->what);
+	if (o->kind == OCSERV_INERT && lc->mode == LOAD_GLOBAL) {
+		lc->seen_key = true;
+		text =
+		    talloc_asprintf(lc->cfg, "key '%s' has no effect in sluice: %s", name, o->what);
+		if (!text || add_warning(lc, text) < 0)
+			fail(lc, -ENOMEM, "%s:%u: out of memory", lc->name, lc->lineno);
+		talloc_free(text);
+		return NULL;
+	}
+	if (o->kind == OCSERV_INERT)
+		fail(lc, -EINVAL, "%s:%u: key '%s' is not allowed in a per-user or per-group file",
+		     lc->name, lc->lineno, name);
+	else
+		fail(lc, -EINVAL,
+		     "%s:%u: key '%s' is an ocserv key that sluice does not support%s%s", lc->name,
+		     lc->lineno, name, o->what ? ": " : "", o->what ? o->what : "");
+	return NULL;
+}
+
 /* One "name = value" line. */
 static int take_value(struct load_ctx *lc, const char *name, const char *value)
 {
@@ -174,21 +214,8 @@ static int take_value(struct load_ctx *lc, const char *name, const char *value)
 	int ret;
 
 	key = config_key_find(name);
-	if (!key) {
-		const char *p;
-
-		for (p = name; *p; p++) {
-			if (!isgraph((unsigned char)*p))
-				return fail(lc, -EINVAL, "%s:%u: invalid key name", lc->name,
-					    lc->lineno);
-		}
-		if (config_is_ocserv_key(name))
-			return fail(lc, -EINVAL,
-				    "%s:%u: key '%s' is an ocserv key that sluice does not support",
-				    lc->name, lc->lineno, name);
-		return fail(lc, -EINVAL, "%s:%u: key '%.64s': unknown key", lc->name, lc->lineno,
-			    name);
-	}
+	if (!key && !(key = other_key(lc, name)))
+		return lc->ret;
 	if (lc->mode == LOAD_GLOBAL && (key->flags & CONFIG_USER_ONLY))
 		return fail(lc, -EINVAL,
 			    "%s:%u: key '%s' is allowed only in per-user and per-group files",

@@ -162,6 +162,7 @@ struct sluice_config {
 	/* network */
 	char *device;               /* TUN name prefix, e.g. "vpns" */
 	bool predictable_ips;
+	bool ping_leases;           /* always false (config_schema.c) */
 	struct in_addr ipv4_network;
 	struct in_addr ipv4_netmask;
 	unsigned ipv4_prefix;       /* length of ipv4_netmask; 0: no IPv4 in the tunnel */
@@ -342,8 +343,18 @@ static inline bool config_in_token(const char *path)
 {
 	return path && strncmp(path, "pkcs11:", 7) == 0;
 }
-/* True for ocserv keys that sluice does not implement (for a clearer error). */
-bool config_is_ocserv_key(const char *name);
+/* An ocserv key that is not in the schema: an old name of a key (ALIAS, what: the
+ * key's name), one that tunes what ocserv has and sluice has not (INERT: accepted with a
+ * warning, what: why it has no effect), or one that sluice does not support (REFUSED,
+ * what: why, or NULL). */
+enum config_ocserv_kind { OCSERV_ALIAS, OCSERV_INERT, OCSERV_REFUSED };
+struct config_ocserv_key {
+	const char *name;
+	enum config_ocserv_kind kind;
+	const char *what;
+};
+/* NULL: no such ocserv key. */
+const struct config_ocserv_key *config_ocserv_key(const char *name);
 /* Writes "name = value", quoted where the parser would otherwise change it. */
 void config_print_value(FILE *out, const char *name, const char *value);
 

@@ -203,6 +203,22 @@ static int parse_sandbox(struct config_arg *arg)
 	return 0;
 }
 
+/* ocserv pings an address before it leases it, to find hosts that took one by hand;
+ * sluice leases only from its own pools and does not, so it takes only "false". */
+static int parse_ping_leases(struct config_arg *arg)
+{
+	bool on;
+	int ret = parse_bool_text(arg, &on);
+
+	if (ret < 0)
+		return ret;
+	if (on)
+		return bad(arg, "sluice does not ping an address before it leases it (its pools "
+				"must hold no other host's address); set it to false or remove it");
+	arg->cfg->ping_leases = false;
+	return 0;
+}
+
 static int parse_string(struct config_arg *arg)
 {
 	if (strlen(arg->value) > arg->key->max)
@@ -1421,6 +1437,7 @@ static const struct config_type t_same_policy = {"refuse or replace-oldest",
 						 dump_same_clients_policy, false};
 static const struct config_type t_bool = {"boolean", parse_bool, dump_bool, false};
 static const struct config_type t_sandbox = {"boolean", parse_sandbox, dump_bool, false};
+static const struct config_type t_ping_leases = {"boolean", parse_ping_leases, dump_bool, false};
 static const struct config_type t_ipv4_net = {"IPv4 network", parse_ipv4_network, dump_ipv4_network,
 					      false};
 static const struct config_type t_ipv4_mask = {"IPv4 netmask", parse_ipv4_netmask,
@@ -1720,6 +1737,9 @@ const struct config_key config_keys[] = {
      "timing out with its ban) before main sees them; a letter, then letters, digits, "
      "'_'; read at start-up only; unset: main alone refuses banned addresses, at accept",
      check_ban_nftables},
+    {"ping-leases", &t_ping_leases, OFF(ping_leases), 0, 0, 0, "false", R,
+     "ocserv's: ping an address before leasing it; sluice takes only false (its pools must "
+     "hold no other host's address)"},
     {"device", &t_device, OFF(device), 0, 0, 10, "vpns", R,
      "prefix of the TUN device names (letters, digits, '-', '_'; at most 10)"},
     {"predictable-ips", &t_bool, OFF(predictable_ips), 0, 0, 0, "true", R,
@@ -1826,65 +1846,65 @@ const struct config_key *config_key_find(const char *name)
 	return NULL;
 }
 
-/* ocserv keys (ocserv-reference.md §1) that sluice does not implement. */
-static const char *const ocserv_keys[] = {
-    "append-routes",
-    "auto-select-group",
-    "ban-points-kkdcp",
-    "cgroup",
-    "chroot-dir",
-    "cisco-client-compat",
-    "cisco-svc-client-compat",
-    "client-bypass-protocol",
-    "compression",
-    "compression-algo-priority",
-    "custom-header",
-    "dh-params",
-    "expose-iroutes",
-    "hostname",
-    "included-http-headers",
-    "ipv4-dns",
-    "ipv4-nbns",
-    "ipv6-dns",
-    "ipv6-nbns",
-    "kkdcp",
-    "listen-clear-file",
-    "listen-host-is-dyndns",
-    "listen-netns",
-    "match-tls-dtls-ciphers",
-    "min-reauth-time",
-    "mobile-idle-timeout",
-    "nbns",
-    "net-priority",
-    "no-compress-limit",
-    "output-buffer",
-    "persistent-cookies",
-    "ping-leases",
-    "pre-login-banner",
-    "proxy-url",
-    "rekey-method",
-    "rekey-time",
-    "restrict-user-to-ports",
-    "sec-mod-scale",
-    "select-group-by-url",
-    "server-stats-reset-time",
-    "srk-pin",
-    "srk-pin-file",
-    "tunnel-all-dns",
-    "tunnel_all_dns",
-    "use-occtl",
-    "use-seccomp",
-    "use-utmp",
-    "user-profile",
+/* ocserv keys (ocserv-reference.md §1) outside the schema, and what sluice does with each
+ * (config.h). */
+static const struct config_ocserv_key ocserv_keys[] = {
+    {"append-routes", OCSERV_REFUSED, NULL},
+    {"auto-select-group", OCSERV_REFUSED, NULL},
+    {"ban-points-kkdcp", OCSERV_REFUSED, NULL},
+    {"cgroup", OCSERV_REFUSED, NULL},
+    {"chroot-dir", OCSERV_INERT, "a worker opens no file at all once it runs (seccomp), which confines it more "
+	"than a chroot; main and sec need the system's files"},
+    {"cisco-client-compat", OCSERV_REFUSED, NULL},
+    {"cisco-svc-client-compat", OCSERV_REFUSED, NULL},
+    {"client-bypass-protocol", OCSERV_REFUSED, NULL},
+    {"compression", OCSERV_REFUSED, NULL},
+    {"compression-algo-priority", OCSERV_REFUSED, NULL},
+    {"custom-header", OCSERV_REFUSED, NULL},
+    {"dh-params", OCSERV_REFUSED, NULL},
+    {"expose-iroutes", OCSERV_REFUSED, NULL},
+    {"hostname", OCSERV_REFUSED, NULL},
+    {"included-http-headers", OCSERV_REFUSED, NULL},
+    {"ipv4-dns", OCSERV_REFUSED, NULL},
+    {"ipv4-nbns", OCSERV_REFUSED, NULL},
+    {"ipv6-dns", OCSERV_REFUSED, NULL},
+    {"ipv6-nbns", OCSERV_REFUSED, NULL},
+    {"kkdcp", OCSERV_REFUSED, NULL},
+    {"listen-clear-file", OCSERV_REFUSED, NULL},
+    {"listen-host-is-dyndns", OCSERV_REFUSED, NULL},
+    {"listen-netns", OCSERV_REFUSED, NULL},
+    {"match-tls-dtls-ciphers", OCSERV_REFUSED, NULL},
+    {"min-reauth-time", OCSERV_ALIAS, "ban-time"},
+    {"mobile-idle-timeout", OCSERV_REFUSED, NULL},
+    {"nbns", OCSERV_REFUSED, NULL},
+    {"net-priority", OCSERV_REFUSED, NULL},
+    {"no-compress-limit", OCSERV_REFUSED, NULL},
+    {"output-buffer", OCSERV_INERT, "the kernel sizes a worker's socket buffers"},
+    {"persistent-cookies", OCSERV_REFUSED, NULL},
+    {"pre-login-banner", OCSERV_REFUSED, NULL},
+    {"proxy-url", OCSERV_REFUSED, NULL},
+    {"rekey-method", OCSERV_REFUSED, "sluice does not rekey sessions yet; remove rekey-time and rekey-method"},
+    {"rekey-time", OCSERV_REFUSED, "sluice does not rekey sessions yet; remove rekey-time and rekey-method"},
+    {"restrict-user-to-ports", OCSERV_REFUSED, NULL},
+    {"sec-mod-scale", OCSERV_INERT, "sluice has one sec, whose slow work (PAM, RADIUS, LDAP) its auth helpers do in "
+	"parallel (auth-helpers)"},
+    {"select-group-by-url", OCSERV_REFUSED, NULL},
+    {"server-stats-reset-time", OCSERV_INERT, "sluicectl show status counts from the start; the metrics page (metrics-listen) "
+	"has counters to take rates over any period from"},
+    {"srk-pin", OCSERV_REFUSED, NULL},
+    {"srk-pin-file", OCSERV_REFUSED, NULL},
+    {"tunnel-all-dns", OCSERV_REFUSED, NULL},
+    {"tunnel_all_dns", OCSERV_REFUSED, NULL},
+    {"use-occtl", OCSERV_INERT, "the control socket (occtl-socket-file, root only) is always on"},
+    {"use-seccomp", OCSERV_ALIAS, "isolate-workers"},
+    {"use-utmp", OCSERV_INERT, "sessions are in the audit log (audit-log) and the journal, not in utmp"},
+    {"user-profile", OCSERV_REFUSED, NULL},
 };
 
-bool config_is_ocserv_key(const char *name)
+const struct config_ocserv_key *config_ocserv_key(const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(ocserv_keys) / sizeof(ocserv_keys[0]); i++) {
-		if (strcmp(ocserv_keys[i], name) == 0)
-			return true;
-	}
-	return false;
+	for (size_t i = 0; i < sizeof(ocserv_keys) / sizeof(ocserv_keys[0]); i++)
+		if (strcmp(ocserv_keys[i].name, name) == 0)
+			return &ocserv_keys[i];
+	return NULL;
 }

@@ -74,6 +74,14 @@ static void assert_round_trip(TALLOC_CTX *ctx, const struct sluice_config *cfg)
 	ck_assert_str_eq(dump(ctx, again), first);
 }
 
+/* An ocserv key that sluice refuses. */
+static bool ocserv_refused(const char *name)
+{
+	const struct config_ocserv_key *o = config_ocserv_key(name);
+
+	return o && o->kind == OCSERV_REFUSED;
+}
+
 /* A report function: each problem appended to a talloc string, a line each. */
 static void collect(void *data, const char *problem)
 {
@@ -189,6 +197,41 @@ START_TEST(test_warnings)
 	ck_assert_uint_eq(cfg->n_warnings, 1);
 	ck_assert_str_eq(cfg->warnings[0], "old-plain.conf:12: the worker sandbox cannot be turned "
 					   "off; isolate-workers = false is ignored");
+	talloc_free(ctx);
+}
+END_TEST
+
+/* ocserv's other names and the keys that have no effect in sluice: an alias sets its
+ * key (and counts as it for duplicates); an inert key is accepted with a warning that
+ * says why, in the main file only; a refused one says why when it can. */
+START_TEST(test_ocserv_keys)
+{
+	TALLOC_CTX *ctx = talloc_new(NULL);
+	struct sluice_config *cfg;
+	char err[512];
+
+	cfg = load(ctx,
+		   talloc_asprintf(ctx,
+				   "%smin-reauth-time = 600\nchroot-dir = /var/lib/ocserv\n"
+				   "use-occtl = true\nuse-seccomp = true\nping-leases = false\n",
+				   base),
+		   err, sizeof(err));
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_uint_eq(cfg->ban_time, 600);
+	ck_assert_uint_eq(cfg->n_warnings, 2);
+	ck_assert_ptr_nonnull(strstr(cfg->warnings[0], "key 'chroot-dir' has no effect in sluice: "
+						       "a worker opens no file at all"));
+	ck_assert_ptr_nonnull(strstr(cfg->warnings[1], "key 'use-occtl' has no effect in sluice"));
+	ck_assert_ptr_null(
+	    load(ctx, talloc_asprintf(ctx, "%sban-time = 60\nmin-reauth-time = 600\n", base), err,
+		 sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "key 'ban-time': duplicate"));
+	ck_assert_ptr_null(
+	    load(ctx, talloc_asprintf(ctx, "%sping-leases = true\n", base), err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "sluice does not ping an address before it leases it"));
+	ck_assert_ptr_null(
+	    load(ctx, talloc_asprintf(ctx, "%srekey-time = 3600\n", base), err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "does not support: sluice does not rekey sessions yet"));
 	talloc_free(ctx);
 }
 END_TEST
@@ -541,7 +584,7 @@ START_TEST(test_user_keys)
 	/* The file's domains replace the global ones, as for every repeatable key. */
 	ck_assert_uint_eq(eff->n_split_dns, 1);
 	ck_assert_str_eq(eff->split_dns[0], "eng.example.com");
-	ck_assert(!config_is_ocserv_key("session-timeout"));
+	ck_assert(!ocserv_refused("session-timeout"));
 	/* cert-pin: per user only, sha256: and 64 hex digits, kept in lower case. */
 	u = user_file(
 	    ctx,
@@ -618,7 +661,7 @@ START_TEST(test_ipv6_keys)
 	ck_assert_ptr_nonnull(strstr(err, "is not an IPv6 address"));
 	ck_assert_ptr_null(user_file(ctx, "iroute = fd00:77::\n", err, sizeof(err)));
 	ck_assert_ptr_null(user_file(ctx, "iroute = ::/0\n", err, sizeof(err)));
-	ck_assert(!config_is_ocserv_key("ipv6-network"));
+	ck_assert(!ocserv_refused("ipv6-network"));
 	talloc_free(ctx);
 }
 END_TEST
@@ -653,8 +696,8 @@ START_TEST(test_bandwidth_keys)
 	ck_assert_msg(eff, "%s", err);
 	ck_assert_uint_eq(eff->rx_data_per_sec, 125000);
 	ck_assert_uint_eq(eff->tx_data_per_sec, 250000);
-	ck_assert(!config_is_ocserv_key("rx-data-per-sec"));
-	ck_assert(!config_is_ocserv_key("tx-data-per-sec"));
+	ck_assert(!ocserv_refused("rx-data-per-sec"));
+	ck_assert(!ocserv_refused("tx-data-per-sec"));
 	talloc_free(ctx);
 }
 END_TEST
@@ -702,8 +745,8 @@ START_TEST(test_quota_policy_keys)
 	ck_assert_msg(eff, "%s", err);
 	ck_assert_uint_eq(eff->session_quota_bytes, 200000);
 	ck_assert_int_eq(eff->max_same_clients_policy, CONFIG_SAME_REFUSE);
-	ck_assert(!config_is_ocserv_key("session-quota-bytes"));
-	ck_assert(!config_is_ocserv_key("max-same-clients-policy"));
+	ck_assert(!ocserv_refused("session-quota-bytes"));
+	ck_assert(!ocserv_refused("max-same-clients-policy"));
 	talloc_free(ctx);
 }
 END_TEST
@@ -723,7 +766,7 @@ START_TEST(test_schema)
 		char *line = NULL;
 
 		ck_assert_ptr_eq(config_key_find(k->name), k);
-		ck_assert_msg(!config_is_ocserv_key(k->name), "%s listed as unsupported", k->name);
+		ck_assert_msg(!ocserv_refused(k->name), "%s listed as unsupported", k->name);
 		ck_assert_msg(k->help && *k->help, "%s has no help", k->name);
 		ck_assert_msg(!(k->flags & CONFIG_REQUIRED) || !k->def, "%s: required with default",
 			      k->name);
@@ -733,8 +776,8 @@ START_TEST(test_schema)
 	}
 	ck_assert_ptr_nonnull(strstr(mem, "udp-port\n\tnumber (0 to 65535); default: 0; needs a "
 					  "restart\n\tUDP port for DTLS, 0 = DTLS off\n"));
-	ck_assert(config_is_ocserv_key("sec-mod-scale"));
-	ck_assert_ptr_null(config_key_find("sec-mod-scale"));
+	ck_assert(ocserv_refused("kkdcp"));
+	ck_assert_ptr_null(config_key_find("kkdcp"));
 	free(mem);
 }
 END_TEST
@@ -785,6 +828,7 @@ int main(void)
 	    {test_log_levels},
 	    {test_warnings},
 	    {test_camouflage_warning},
+	    {test_ocserv_keys},
 	    {test_line_length},
 	    {test_quoting_round_trip},
 	    {test_file_errors},

@@ -183,6 +183,7 @@ struct sluice_config {
 	char **cert_pins;           /* "sha256:HEX" of the user's own client certificates */
 	size_t n_cert_pins;
 	bool no_udp;                /* no DTLS for the session */
+	bool client_bypass_protocol; /* X-CSTP-Client-Bypass-Protocol */
 	bool restrict_to_routes;    /* the worker drops packets to outside the routes */
 	char **iroutes;             /* networks behind a client (per-user files only) */
 	size_t n_iroutes;

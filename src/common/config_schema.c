@@ -1768,6 +1768,9 @@ const struct config_key config_keys[] = {
      "route through the VPN (repeatable): default, a.b.c.d/len, IPv6-address/len"},
     {"no-route", &t_route_list, OFF(no_routes), OFF(n_no_routes), 0, 256, NULL, R | U,
      "route excluded from the VPN (repeatable)"},
+    {"client-bypass-protocol", &t_bool, OFF(client_bypass_protocol), 0, 0, 0, "false", R | U,
+     "tells Cisco clients (X-CSTP-Client-Bypass-Protocol) that traffic of an address family "
+     "the session has no address of may bypass the tunnel; false: they drop it"},
     {"no-udp", &t_bool, OFF(no_udp), 0, 0, 0, "false", R | U,
      "no DTLS for the sessions it applies to (usually set in a per-user or per-group "
      "file): their data goes over TLS only"},
@@ -1857,7 +1860,6 @@ static const struct config_ocserv_key ocserv_keys[] = {
 	"than a chroot; main and sec need the system's files"},
     {"cisco-client-compat", OCSERV_REFUSED, NULL},
     {"cisco-svc-client-compat", OCSERV_REFUSED, NULL},
-    {"client-bypass-protocol", OCSERV_REFUSED, NULL},
     {"compression", OCSERV_REFUSED, NULL},
     {"compression-algo-priority", OCSERV_REFUSED, NULL},
     {"custom-header", OCSERV_REFUSED, NULL},

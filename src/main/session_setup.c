@@ -464,6 +464,8 @@ static void hand_over(struct main_worker *w)
 	}
 	ok.mtu = w->mtu;
 	ok.idle_timeout = c->idle_timeout;
+	ok.has_client_bypass_protocol = true;
+	ok.client_bypass_protocol = c->client_bypass_protocol;
 	ok.dpd = c->dpd;
 	ok.mobile_dpd = c->mobile_dpd;
 	ok.keepalive = c->keepalive;

@@ -606,6 +606,9 @@ static char *connect_headers(struct worker *w, const struct http_request *req)
 	append_header(&h, "X-CSTP-Disconnected-Timeout", num);
 	snprintf(num, sizeof(num), "%u", in->session_timeout);
 	append_header(&h, "X-CSTP-Session-Timeout", in->has_session_timeout ? num : "none");
+	append_header(&h, "X-CSTP-Client-Bypass-Protocol",
+		      in->has_client_bypass_protocol && in->client_bypass_protocol ? "true"
+										 : "false");
 	snprintf(num, sizeof(num), "%u", w->base_mtu);
 	append_header(&h, "X-CSTP-Base-MTU", num);
 	snprintf(num, sizeof(num), "%u", w->mtu);

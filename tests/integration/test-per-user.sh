@@ -31,6 +31,7 @@ cat >"$WORK/users/alice" <<EOF
 route = 198.18.100.0/24
 dns = 198.18.0.53
 iroute = $BEHIND
+client-bypass-protocol = true
 EOF
 cat >"$WORK/groups/eng" <<EOF
 route = 198.18.101.0/24
@@ -72,7 +73,8 @@ client_has() { grep -qF -- "$2" "${CLIENT_LOG[$1]}"; }
 start_client c1 "$NS_C1" alice alice-pw -v
 ip1=$(wait_tunnel c1 15) || fail "no tunnel for alice"
 for h in "X-CSTP-Split-Include: 198.18.100.0/24" "X-CSTP-Split-Include: 198.18.101.0/24" \
-	"X-CSTP-DNS: 198.18.0.53" "X-CSTP-DPD: 40" "X-CSTP-Keepalive: 30"; do
+	"X-CSTP-DNS: 198.18.0.53" "X-CSTP-DPD: 40" "X-CSTP-Keepalive: 30" \
+	"X-CSTP-Client-Bypass-Protocol: true"; do
 	client_has c1 "$h" || fail "alice's client did not get '$h'"
 done
 client_has c1 "X-CSTP-Split-Include: $POOL_NET/" &&
@@ -108,6 +110,7 @@ start_client c2 "$NS_C2" bob bob-pw -v
 wait_tunnel c2 15 >/dev/null || fail "no tunnel for bob"
 client_has c2 "X-CSTP-Split-Include: 198.18.102.0/24" || fail "bob did not get the default user route"
 client_has c2 "X-CSTP-Keepalive: 45" || fail "bob did not get the default group keepalive"
+client_has c2 "X-CSTP-Client-Bypass-Protocol: false" || fail "bob did not get client-bypass-protocol false"
 ctl --json show iroutes | jq -e 'length == 1' >/dev/null || fail "show iroutes lists bob"
 log "bob got default-user-config and default-group-config"
 

@@ -326,6 +326,32 @@ static int check_families(struct load_ctx *lc)
 	return 0;
 }
 
+/* cisco-client-compat = true brings what old Cisco clients need, as in ocserv: legacy
+ * DTLS, and TLS 1.3 off unless the file chooses tls-priorities itself. */
+static void cisco_compat(struct load_ctx *lc)
+{
+	struct sluice_config *c = lc->cfg;
+	unsigned line = lc->lines[key_index("cisco-client-compat")];
+	char *prio;
+
+	if (!c->cisco_client_compat)
+		return;
+	if (!c->dtls_legacy && add_warning_at(lc, line,
+					      "cisco-client-compat = true implies dtls-legacy = "
+					      "true; legacy DTLS is on") < 0)
+		fail(lc, -ENOMEM, "%s: out of memory", lc->name);
+	c->dtls_legacy = true;
+	if (lc->lines[key_index("tls-priorities")])
+		return;
+	prio = talloc_asprintf(c, "%s:-VERS-TLS1.3", c->tls_priorities);
+	if (!prio) {
+		fail(lc, -ENOMEM, "%s: out of memory", lc->name);
+		return;
+	}
+	talloc_free(c->tls_priorities);
+	c->tls_priorities = prio;
+}
+
 static void check_complete(struct load_ctx *lc)
 {
 	const struct config_key *key;
@@ -374,8 +400,10 @@ static void check_complete(struct load_ctx *lc)
 			 add_warning_at(lc, lc->lines[i], arg.warning) < 0)
 			fail(lc, -ENOMEM, "%s: out of memory", lc->name);
 	}
-	if (lc->mode == LOAD_GLOBAL)
+	if (lc->mode == LOAD_GLOBAL) {
 		check_families(lc);
+		cisco_compat(lc);
+	}
 }
 
 /* inih's switches are process-wide; they are set for the call and put back after, so

@@ -184,6 +184,7 @@ struct sluice_config {
 	size_t n_cert_pins;
 	bool no_udp;                /* no DTLS for the session */
 	bool client_bypass_protocol; /* X-CSTP-Client-Bypass-Protocol */
+	bool cisco_client_compat;   /* config.c: implies dtls-legacy; sec: cookie without cert */
 	bool restrict_to_routes;    /* the worker drops packets to outside the routes */
 	char **iroutes;             /* networks behind a client (per-user files only) */
 	size_t n_iroutes;

@@ -1591,6 +1591,11 @@ const struct config_key config_keys[] = {
      "offer DTLS with a key derived from the TLS session (PSK-NEGOTIATE)"},
     {"dtls-legacy", &t_bool, OFF(dtls_legacy), 0, 0, 0, "true", R,
      "offer Cisco's legacy DTLS (session resumption) to clients without PSK-NEGOTIATE"},
+    {"cisco-client-compat", &t_bool, OFF(cisco_client_compat), 0, 0, 0, "false", R,
+     "for old Cisco AnyConnect clients and openconnect before 7.08, as in ocserv: a "
+     "certificate session's cookie reconnects without the certificate (the cookie alone "
+     "proves the session), dtls-legacy is on, and without tls-priorities in the file TLS 1.3 "
+     "is off"},
     {"switch-to-tcp-timeout", &t_uint, OFF(switch_to_tcp_timeout), 0, 1, TIMER_MAX, "25", R,
      "seconds without a DTLS packet before traffic moves to the TLS channel"},
     {"run-as-user", &t_account, OFF(run_as_user), 0, 0, 32, "nobody", 0,
@@ -1858,7 +1863,6 @@ static const struct config_ocserv_key ocserv_keys[] = {
     {"cgroup", OCSERV_REFUSED, NULL},
     {"chroot-dir", OCSERV_INERT, "a worker opens no file at all once it runs (seccomp), which confines it more "
 	"than a chroot; main and sec need the system's files"},
-    {"cisco-client-compat", OCSERV_REFUSED, NULL},
     {"cisco-svc-client-compat", OCSERV_REFUSED, NULL},
     {"compression", OCSERV_REFUSED, NULL},
     {"compression-algo-priority", OCSERV_REFUSED, NULL},

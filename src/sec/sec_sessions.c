@@ -299,7 +299,8 @@ static struct sec_session *find_by_cookie(struct sec_ctx *sec, const uint8_t *co
 }
 
 /* A session logged in with a certificate is bound to it: the connection that brings its
- * cookie (openconnect opens a new one for the CONNECT) must present the same one. */
+ * cookie (openconnect opens a new one for the CONNECT) must present the same one, unless
+ * cisco-client-compat says the cookie alone will do, as old Cisco clients need. */
 static struct sec_worker *worker_by_id(struct sec_ctx *sec, uint32_t id)
 {
 	struct sec_worker *w;
@@ -361,7 +362,8 @@ int sec_on_cookie_check(void *ctx, void *msg, int *fds)
 	} else if (sec_deny_roaming(sec, &s->conf) && strcmp(s->auth_ip, req->client_ip) != 0) {
 		res.http_code = 401;
 		res.reason = "cookie used from another address (deny-roaming)";
-	} else if (s->has_cert && !cert_presented(sec, s, req->worker_id)) {
+	} else if (s->has_cert && !sec->cfg->cisco_client_compat &&
+		   !cert_presented(sec, s, req->worker_id)) {
 		res.http_code = 401;
 		res.reason = "the session's client certificate was not presented";
 	} else if (!s->in_use_by && !room_for(sec, s)) {

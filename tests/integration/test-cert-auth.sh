@@ -65,7 +65,7 @@ grep -q '"auth":"certificate"' "$AUDIT" || fail "the audit record does not say c
 log "alice logged in with her certificate: $ip"
 stop_client c1 INT
 # The session is bound to the certificate: its cookie alone, on a connection without
-# it, gets no tunnel.
+# it, gets no tunnel (unless cisco-client-compat, at the end).
 cookie=$(ip netns exec "$NS_C1" timeout 20 openconnect --authenticate --non-inter \
 	--servercert "$PIN" -c "$P/alice.pem" -k "$P/alice.key" "https://$SRV_IP1:$PORT/" \
 	</dev/null 2>>"$WORK/authenticate.log" | sed -n "s/^COOKIE='\(.*\)'\$/\1/p")
@@ -149,4 +149,21 @@ expect_refused c10 "the password without a certificate"
 USER_FOR=alice PASS_FOR=alice-pw cert_client c11 "$NS_C1" bob
 expect_refused c11 "alice's password with bob's certificate"
 server_log_has "certificate names another user" 5 || fail "no log of the other user's certificate"
+
+# cisco-client-compat = true: as for old Cisco clients, the cookie of a certificate login
+# reconnects without the certificate.
+stop_server
+write_config "auth = certificate
+ca-cert = $P/ca.pem
+cert-user-oid = 2.5.4.3
+cisco-client-compat = true"
+start_server
+cookie=$(ip netns exec "$NS_C1" timeout 20 openconnect --authenticate --non-inter \
+	--servercert "$PIN" -c "$P/alice.pem" -k "$P/alice.key" "https://$SRV_IP1:$PORT/" \
+	</dev/null 2>>"$WORK/authenticate.log" | sed -n "s/^COOKIE='\(.*\)'\$/\1/p")
+[ -n "$cookie" ] || fail "no cookie for alice's certificate: $(tail -n 3 "$WORK/authenticate.log")"
+start_cookie_client c12 "$NS_C1" "$cookie"
+wait_tunnel c12 15 >/dev/null || fail "cisco-client-compat: the certificate's cookie alone gave no tunnel"
+stop_client c12 INT
+log "cisco-client-compat: the certificate's cookie reconnects without the certificate"
 pass

@@ -232,6 +232,24 @@ START_TEST(test_ocserv_keys)
 	ck_assert_ptr_null(
 	    load(ctx, talloc_asprintf(ctx, "%srekey-time = 3600\n", base), err, sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, "does not support: sluice does not rekey sessions yet"));
+
+	/* cisco-client-compat: legacy DTLS on (with a warning if the file turned it off),
+	 * TLS 1.3 off only when the file does not choose tls-priorities itself. */
+	cfg = load(
+	    ctx, talloc_asprintf(ctx, "%scisco-client-compat = true\ndtls-legacy = false\n", base),
+	    err, sizeof(err));
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert(cfg->cisco_client_compat && cfg->dtls_legacy);
+	ck_assert_uint_eq(cfg->n_warnings, 1);
+	ck_assert_ptr_nonnull(strstr(cfg->warnings[0], "implies dtls-legacy = true"));
+	ck_assert_ptr_nonnull(strstr(cfg->tls_priorities, ":-VERS-TLS1.3"));
+	cfg = load(
+	    ctx,
+	    talloc_asprintf(ctx, "%scisco-client-compat = true\ntls-priorities = NORMAL\n", base),
+	    err, sizeof(err));
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_str_eq(cfg->tls_priorities, "NORMAL");
+	ck_assert_uint_eq(cfg->n_warnings, 0);
 	talloc_free(ctx);
 }
 END_TEST

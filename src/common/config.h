@@ -25,6 +25,12 @@ enum config_same_clients_policy {
 	CONFIG_SAME_REPLACE_OLDEST = 1, /* the user's oldest session ends instead */
 };
 
+/* How a long session's TLS keys are renewed (rekey-method). */
+enum config_rekey_method {
+	CONFIG_REKEY_SSL = 0,        /* TLS 1.3: a key update; TLS 1.2: the client reconnects */
+	CONFIG_REKEY_NEW_TUNNEL = 1, /* the client reconnects with its cookie */
+};
+
 /* Which backend checks the login form's password (one per configuration, as in ocserv). */
 enum config_password_backend {
 	CONFIG_PW_PLAIN = 0, /* plain[passwd=FILE], in sec */
@@ -140,6 +146,8 @@ struct sluice_config {
 	unsigned mobile_dpd;
 	bool try_mtu_discovery;
 	unsigned auth_timeout;
+	unsigned rekey_time;        /* seconds between key renewals; 0: none */
+	enum config_rekey_method rekey_method;
 	unsigned idle_timeout;      /* 0: off */
 	unsigned session_timeout;   /* seconds from the login; 0: none */
 	unsigned cookie_timeout;

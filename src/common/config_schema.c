@@ -148,6 +148,28 @@ static int parse_same_clients_policy(struct config_arg *arg)
 	return bad(arg, "'%.64s' is not a policy (expected refuse or replace-oldest)", arg->value);
 }
 
+static const char *const rekey_method_name[] = {
+    [CONFIG_REKEY_SSL] = "ssl",
+    [CONFIG_REKEY_NEW_TUNNEL] = "new-tunnel",
+};
+
+static int parse_rekey_method(struct config_arg *arg)
+{
+	for (unsigned i = 0; i < sizeof(rekey_method_name) / sizeof(char *); i++) {
+		if (strcmp(arg->value, rekey_method_name[i]) == 0) {
+			arg->cfg->rekey_method = (enum config_rekey_method)i;
+			return 0;
+		}
+	}
+	return bad(arg, "'%.64s' is not a method (expected ssl or new-tunnel)", arg->value);
+}
+
+static void dump_rekey_method(const struct sluice_config *cfg, const struct config_key *key,
+			      FILE *out)
+{
+	fprintf(out, "%s = %s\n", key->name, rekey_method_name[cfg->rekey_method]);
+}
+
 static int parse_mtu(struct config_arg *arg)
 {
 	unsigned v;
@@ -1435,6 +1457,8 @@ static const struct config_type t_bytes = {"number of bytes", parse_bytes, dump_
 static const struct config_type t_same_policy = {"refuse or replace-oldest",
 						 parse_same_clients_policy,
 						 dump_same_clients_policy, false};
+static const struct config_type t_rekey = {"ssl or new-tunnel", parse_rekey_method,
+					   dump_rekey_method, false};
 static const struct config_type t_bool = {"boolean", parse_bool, dump_bool, false};
 static const struct config_type t_sandbox = {"boolean", parse_sandbox, dump_bool, false};
 static const struct config_type t_ping_leases = {"boolean", parse_ping_leases, dump_bool, false};
@@ -1684,6 +1708,13 @@ const struct config_key config_keys[] = {
      "probe the path MTU with DPD packets"},
     {"auth-timeout", &t_uint, OFF(auth_timeout), 0, 1, TIMER_MAX, "240", R,
      "seconds allowed to complete authentication"},
+    {"rekey-time", &t_uint, OFF(rekey_time), 0, 0, TIMER_MAX, "172800", R,
+     "seconds after which a session's TLS keys are renewed, and again every so often, 0 = "
+     "never"},
+    {"rekey-method", &t_rekey, OFF(rekey_method), 0, 0, 0, "ssl", R,
+     "ssl = under TLS 1.3 a key update, which keeps the tunnel, its address and its DTLS "
+     "channel; under TLS 1.2 the client reconnects with its cookie (sluice does not "
+     "renegotiate); new-tunnel = the client always reconnects with its cookie"},
     {"tls-handshake-timeout", &t_uint, OFF(tls_handshake_timeout), 0, 1, TIMER_MAX, "10", R,
      "seconds a new connection has for its TLS handshake"},
     {"max-preauth-clients", &t_uint, OFF(max_preauth_clients), 0, 0, 1000000, "256", R,
@@ -1889,8 +1920,6 @@ static const struct config_ocserv_key ocserv_keys[] = {
     {"persistent-cookies", OCSERV_REFUSED, NULL},
     {"pre-login-banner", OCSERV_REFUSED, NULL},
     {"proxy-url", OCSERV_REFUSED, NULL},
-    {"rekey-method", OCSERV_REFUSED, "sluice does not rekey sessions yet; remove rekey-time and rekey-method"},
-    {"rekey-time", OCSERV_REFUSED, "sluice does not rekey sessions yet; remove rekey-time and rekey-method"},
     {"restrict-user-to-ports", OCSERV_REFUSED, NULL},
     {"sec-mod-scale", OCSERV_INERT, "sluice has one sec, whose slow work (PAM, RADIUS, LDAP) its auth helpers do in "
 	"parallel (auth-helpers)"},

@@ -466,6 +466,9 @@ static void hand_over(struct main_worker *w)
 	ok.idle_timeout = c->idle_timeout;
 	ok.has_client_bypass_protocol = true;
 	ok.client_bypass_protocol = c->client_bypass_protocol;
+	ok.has_rekey_time = ok.has_rekey_new_tunnel = true;
+	ok.rekey_time = c->rekey_time;
+	ok.rekey_new_tunnel = c->rekey_method == CONFIG_REKEY_NEW_TUNNEL;
 	ok.dpd = c->dpd;
 	ok.mobile_dpd = c->mobile_dpd;
 	ok.keepalive = c->keepalive;

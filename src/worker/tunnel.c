@@ -334,6 +334,37 @@ static void main_readable(struct ev_loop *loop, ev_io *io, int revents)
 	}
 }
 
+bool tunnel_key_update_applies(const struct worker *w)
+{
+	return w->sess->has_rekey_time && w->sess->rekey_time && !w->sess->rekey_new_tunnel &&
+	       gnutls_protocol_get_version(w->tls) == GNUTLS_TLS1_3;
+}
+
+/* A TLS 1.3 key update, which asks the client to renew its keys too: the tunnel, its
+ * address and its DTLS channel stay. Tried when nothing waits for the socket, so that
+ * the update's record has room; else at the next tick. */
+static void key_update(struct tunnel *t, ev_tstamp now)
+{
+	int ret;
+
+	if (t->tx_pending || t->blocked)
+		return;
+	ret = gnutls_session_key_update(t->w->tls, GNUTLS_KU_PEER);
+	t->rekey_again = ret == GNUTLS_E_AGAIN || ret == GNUTLS_E_INTERRUPTED;
+	if (t->rekey_again)
+		return;
+	if (ret < 0) {
+		log_info("TLS key update: %s", gnutls_strerror(ret));
+		tunnel_end(t, END_CLIENT_CLOSED, 0);
+		return;
+	}
+	t->last_rekey = now;
+	t->key_updates++;
+	log_info("TLS keys renewed (key update %u, rekey-time %u s)", t->key_updates,
+		 t->w->sess->rekey_time);
+	tunnel_flush(t);
+}
+
 static void tick(struct ev_loop *loop, ev_timer *timer, int revents)
 {
 	struct tunnel *t = timer->data;
@@ -360,6 +391,9 @@ static void tick(struct ev_loop *loop, ev_timer *timer, int revents)
 		dtls_tick(t, now);
 	if (in->stats_interval && now - t->last_stats >= in->stats_interval)
 		send_stats(t);
+	if (t->rekey_again ||
+	    (tunnel_key_update_applies(t->w) && now - t->last_rekey >= in->rekey_time))
+		key_update(t, now);
 }
 
 int tunnel_run(struct worker *w)
@@ -376,7 +410,7 @@ int tunnel_run(struct worker *w)
 	t->tx = tx;
 	t->w = w;
 	t->dpd = w->mobile ? w->sess->mobile_dpd : w->sess->dpd;
-	t->last_rx = t->last_data = t->last_stats = now;
+	t->last_rx = t->last_data = t->last_stats = t->last_rekey = now;
 	/* From here on every descriptor is drained until EAGAIN by the event loop. */
 	if (fcntl(w->client_fd, F_SETFL, fcntl(w->client_fd, F_GETFL) | O_NONBLOCK) < 0 ||
 	    tlsbuf_install(&t->io, t, w->tls, w->client_fd) < 0)

@@ -39,6 +39,9 @@ struct tunnel {
 	 * runs while its reading is paused. */
 	struct bucket rx_bw, tx_bw;
 	ev_timer rx_wait, tx_wait;
+	ev_tstamp last_rekey;   /* rekey-time: the tunnel's start or its last key update */
+	bool rekey_again;       /* a key update returned EAGAIN: it must be called again */
+	unsigned key_updates;
 };
 
 /* A packet from the client (either channel) goes to the TUN device if its source is
@@ -46,6 +49,9 @@ struct tunnel {
  * of the session's routes. */
 void tunnel_deliver(struct tunnel *t, const uint8_t *pkt, size_t len);
 void tunnel_end(struct tunnel *t, int reason, int exit_code);
+/* rekey-time with rekey-method = ssl under TLS 1.3: the worker renews the keys with a
+ * TLS key update every rekey-time seconds (the client too: it is asked to). */
+bool tunnel_key_update_applies(const struct worker *w);
 /* Writes out the records queued by this wakeup (TLS and DTLS). */
 void tunnel_flush(struct tunnel *t);
 

@@ -606,6 +606,13 @@ static char *connect_headers(struct worker *w, const struct http_request *req)
 	append_header(&h, "X-CSTP-Disconnected-Timeout", num);
 	snprintf(num, sizeof(num), "%u", in->session_timeout);
 	append_header(&h, "X-CSTP-Session-Timeout", in->has_session_timeout ? num : "none");
+	/* A key update needs TLS 1.3; otherwise the client renews its keys by reconnecting
+	 * with its cookie, at the time it is told (tunnel.c updates TLS 1.3 keys). */
+	if (in->rekey_time && !tunnel_key_update_applies(w)) {
+		snprintf(num, sizeof(num), "%u", in->rekey_time);
+		append_header(&h, "X-CSTP-Rekey-Time", num);
+		append_header(&h, "X-CSTP-Rekey-Method", "new-tunnel");
+	}
 	append_header(&h, "X-CSTP-Client-Bypass-Protocol",
 		      in->has_client_bypass_protocol && in->client_bypass_protocol ? "true"
 										 : "false");

@@ -230,8 +230,14 @@ START_TEST(test_ocserv_keys)
 	    load(ctx, talloc_asprintf(ctx, "%sping-leases = true\n", base), err, sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, "sluice does not ping an address before it leases it"));
 	ck_assert_ptr_null(
-	    load(ctx, talloc_asprintf(ctx, "%srekey-time = 3600\n", base), err, sizeof(err)));
-	ck_assert_ptr_nonnull(strstr(err, "does not support: sluice does not rekey sessions yet"));
+	    load(ctx, talloc_asprintf(ctx, "%srekey-method = tls\n", base), err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "expected ssl or new-tunnel"));
+	cfg = load(ctx,
+		   talloc_asprintf(ctx, "%srekey-time = 3600\nrekey-method = new-tunnel\n", base),
+		   err, sizeof(err));
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_uint_eq(cfg->rekey_time, 3600);
+	ck_assert_int_eq(cfg->rekey_method, CONFIG_REKEY_NEW_TUNNEL);
 
 	/* cisco-client-compat: legacy DTLS on (with a warning if the file turned it off),
 	 * TLS 1.3 off only when the file does not choose tls-priorities itself. */

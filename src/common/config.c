@@ -316,6 +316,7 @@ static int check_families(struct load_ctx *lc)
 	    {"route", c->routes, c->n_routes},
 	    {"no-route", c->no_routes, c->n_no_routes},
 	    {"dns", c->dns, c->n_dns},
+	    {"nbns", c->nbns, c->n_nbns},
 	    {"iroute", c->iroutes, c->n_iroutes},
 	};
 

@@ -180,6 +180,9 @@ struct sluice_config {
 	unsigned ipv6_subnet_prefix; /* length of the prefix each client gets */
 	char **dns;                 /* talloc array of strings */
 	size_t n_dns;
+	char **nbns;                /* NetBIOS name servers (X-CSTP-NBNS) */
+	size_t n_nbns;
+	bool tunnel_all_dns;        /* X-CSTP-Tunnel-All-DNS */
 	char **split_dns; /* domains resolved with dns (X-CSTP-Split-DNS) */
 	size_t n_split_dns;
 	char **routes;              /* normalised "a.b.c.d/len" or "default" */

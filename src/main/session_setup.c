@@ -477,6 +477,10 @@ static void hand_over(struct main_worker *w)
 				: WORKER_STATS_INTERVAL_MIN;
 	ok.n_dns = c->n_dns;
 	ok.dns = c->dns;
+	ok.n_nbns = c->n_nbns;
+	ok.nbns = c->nbns;
+	ok.has_tunnel_all_dns = true;
+	ok.tunnel_all_dns = c->tunnel_all_dns;
 	ok.n_routes = c->n_routes;
 	ok.routes = c->routes;
 	ok.n_no_routes = c->n_no_routes;

@@ -75,6 +75,7 @@ static const struct {
     {"explicit-ipv6", "2001:db8:1::77"},
     {"ipv4-netmask", "255.255.255.0"},
     {"dns", "192.0.2.53"},
+    {"nbns", "192.0.2.54"},
     {"split-dns", "corp.example.com"},
     {"route", "198.51.100.0/24"},
     {"no-route", "198.51.100.128/25"},

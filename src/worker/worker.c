@@ -569,6 +569,22 @@ static void route_headers(struct worker *w, char **h, const char *kind, char **i
 	}
 }
 
+/* DNS or NBNS servers of the families the session has addresses of; an IPv6 one as
+ * NAME-IP6 to a client that takes IPv6 in full (protocol.md). */
+static void server_headers(struct worker *w, char **h, const char *name, char **servers,
+			   size_t n)
+{
+	char name6[32];
+
+	snprintf(name6, sizeof(name6), "%s-IP6", name);
+	for (size_t i = 0; i < n; i++) {
+		bool v6 = strchr(servers[i], ':');
+
+		if (v6 ? w->has_ip6 : w->has_ip4)
+			append_header(h, v6 && w->full_ipv6 ? name6 : name, servers[i]);
+	}
+}
+
 static char *connect_headers(struct worker *w, const struct http_request *req)
 {
 	const MwInit *init = w->init;
@@ -583,13 +599,10 @@ static char *connect_headers(struct worker *w, const struct http_request *req)
 	}
 	if (w->has_ip6)
 		address6_headers(w, &h);
-	for (size_t i = 0; i < in->n_dns; i++) {
-		bool v6 = strchr(in->dns[i], ':');
-
-		if (v6 ? w->has_ip6 : w->has_ip4)
-			append_header(&h, v6 && w->full_ipv6 ? "X-CSTP-DNS-IP6" : "X-CSTP-DNS",
-				      in->dns[i]);
-	}
+	server_headers(w, &h, "X-CSTP-DNS", in->dns, in->n_dns);
+	server_headers(w, &h, "X-CSTP-NBNS", in->nbns, in->n_nbns);
+	if (in->has_tunnel_all_dns && in->tunnel_all_dns)
+		append_header(&h, "X-CSTP-Tunnel-All-DNS", "true");
 	if (init->default_domain)
 		append_header(&h, "X-CSTP-Default-Domain", init->default_domain);
 	for (size_t i = 0; i < in->n_split_dns; i++)

@@ -32,6 +32,9 @@ route = 198.18.100.0/24
 dns = 198.18.0.53
 iroute = $BEHIND
 client-bypass-protocol = true
+# ocserv's per-user spellings
+ipv4-nbns = 198.18.0.54
+tunnel_all_dns = true
 EOF
 cat >"$WORK/groups/eng" <<EOF
 route = 198.18.101.0/24
@@ -74,7 +77,8 @@ start_client c1 "$NS_C1" alice alice-pw -v
 ip1=$(wait_tunnel c1 15) || fail "no tunnel for alice"
 for h in "X-CSTP-Split-Include: 198.18.100.0/24" "X-CSTP-Split-Include: 198.18.101.0/24" \
 	"X-CSTP-DNS: 198.18.0.53" "X-CSTP-DPD: 40" "X-CSTP-Keepalive: 30" \
-	"X-CSTP-Client-Bypass-Protocol: true"; do
+	"X-CSTP-Client-Bypass-Protocol: true" "X-CSTP-NBNS: 198.18.0.54" \
+	"X-CSTP-Tunnel-All-DNS: true"; do
 	client_has c1 "$h" || fail "alice's client did not get '$h'"
 done
 client_has c1 "X-CSTP-Split-Include: $POOL_NET/" &&
@@ -111,6 +115,7 @@ wait_tunnel c2 15 >/dev/null || fail "no tunnel for bob"
 client_has c2 "X-CSTP-Split-Include: 198.18.102.0/24" || fail "bob did not get the default user route"
 client_has c2 "X-CSTP-Keepalive: 45" || fail "bob did not get the default group keepalive"
 client_has c2 "X-CSTP-Client-Bypass-Protocol: false" || fail "bob did not get client-bypass-protocol false"
+client_has c2 "X-CSTP-Tunnel-All-DNS" && fail "bob got tunnel-all-dns"
 ctl --json show iroutes | jq -e 'length == 1' >/dev/null || fail "show iroutes lists bob"
 log "bob got default-user-config and default-group-config"
 

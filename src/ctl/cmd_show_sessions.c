@@ -43,7 +43,7 @@ static int run(const struct ctl_opts *o, const char *arg)
 	int ret;
 
 	if (strcmp(arg, "all") != 0 && strcmp(arg, "valid") != 0) {
-		fprintf(stderr, "sluicectl: show sessions all|valid\n");
+		fprintf(stderr, "sluicectl: show sessions|cookies all|valid\n");
 		return CTL_USAGE;
 	}
 	list = json_array();
@@ -60,3 +60,7 @@ const struct ctl_command ctl_show_sec_sessions = {
     "all|valid",
     "sessions that can log in (all = valid: none is kept expired)",
     run};
+
+/* occtl's other name for the same list. */
+const struct ctl_command ctl_show_cookies = {
+    {"show", "cookies"}, "all|valid", "the same as show sessions (occtl's name)", run};

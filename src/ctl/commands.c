@@ -13,6 +13,7 @@ const struct ctl_command *const ctl_commands[] = {
     &ctl_show_id,
     &ctl_show_sec_sessions,
     &ctl_show_sec_session,
+    &ctl_show_cookies,
     &ctl_show_ip_bans,
     &ctl_show_ip_ban_points,
     &ctl_show_iroutes,

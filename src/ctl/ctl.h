@@ -46,7 +46,8 @@ struct ctl_command {
 
 extern const struct ctl_command ctl_show_iroutes, ctl_show_status, ctl_show_users, ctl_show_user, ctl_show_id,
     ctl_show_events, ctl_disconnect_user, ctl_disconnect_id, ctl_stop, ctl_reload, ctl_show_ip_bans,
-    ctl_show_ip_ban_points, ctl_unban_ip, ctl_show_sec_sessions, ctl_show_sec_session;
+    ctl_show_ip_ban_points, ctl_unban_ip, ctl_show_sec_sessions, ctl_show_sec_session,
+    ctl_show_cookies;
 
 /* commands.c */
 extern const struct ctl_command *const ctl_commands[];

@@ -16,8 +16,10 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: sluicectl [-j|--json] [-s|--socket-file FILE] [COMMAND...]\n"
-		   "Without a command, an interactive shell (help, exit).\n");
+	fprintf(f, "usage: sluicectl [-j|--json] [-n|--no-pager] [-s|--socket-file FILE] "
+		   "[COMMAND...]\n"
+		   "Without a command, an interactive shell (help, exit). sluicectl never pages "
+		   "its output; -n is taken as occtl takes it.\n");
 	ctl_help(f);
 }
 
@@ -121,6 +123,7 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"json", no_argument, NULL, 'j'},
+	    {"no-pager", no_argument, NULL, 'n'},
 	    {"socket-file", required_argument, NULL, 's'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -128,10 +131,12 @@ int main(int argc, char **argv)
 	struct ctl_opts o = {.socket_file = DEFAULT_SOCKET};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+js:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+jns:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			o.json = true;
+			break;
+		case 'n': /* occtl's: sluicectl writes to its output as it is, never to a pager */
 			break;
 		case 's':
 			o.socket_file = optarg;

@@ -38,6 +38,10 @@ sid=$(jq -r '.[] | select(.Username == "alice" and ."In use" == false) | ."Full 
 jq -e --arg ip "$CLI_IP1" '.[0]."Remote IP" == $ip and (.[0].Expires | length) > 1' \
 	"$WORK/sessions.json" >/dev/null || fail "address or expiry missing: $(cat "$WORK/sessions.json")"
 log "killed client's session $sid listed, not in use"
+# occtl's name for the same list, and its -n (no pager).
+ctl -n --json show cookies all >"$WORK/cookies.json" || fail "show cookies all failed"
+cmp -s <(jq -S 'map({"Full session", Username, State})' "$WORK/cookies.json") <(jq -S 'map({"Full session", Username, State})' "$WORK/sessions.json") ||
+	fail "show cookies all differs from show sessions valid: $(cat "$WORK/cookies.json")"
 
 ctl --json show session "$sid" >"$WORK/one.json" || fail "show session $sid failed"
 jq -e --arg sid "$sid" '.[0]."Full session" == $sid and .[0].Username == "alice"

@@ -66,6 +66,8 @@ struct main_worker {
 	/* the tunnel request, kept while sec checks the cookie */
 	char *hostname;
 	char *user_agent;
+	char *device_type;     /* X-AnyConnect-Identifier-DeviceType; "" when not sent */
+	char *device_platform; /* X-AnyConnect-Identifier-Platform; "" when not sent */
 	struct in_addr requested;
 	bool has_requested;
 	struct in6_addr requested6;

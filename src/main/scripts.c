@@ -102,6 +102,8 @@ static char **build_env(struct main_ctx *m, enum script_kind kind, const struct 
 	add_env(&env, &n, "REMOTE_HOSTNAME", w->hostname);
 	add_env(&env, &n, "DEVICE", w->device);
 	add_env(&env, &n, "USER_AGENT", w->user_agent);
+	add_env(&env, &n, "DEVICE_TYPE", w->device_type);
+	add_env(&env, &n, "DEVICE_PLATFORM", w->device_platform);
 	add_env(&env, &n, "IP_REAL", w->client_ip);
 	add_env(&env, &n, "IP_REAL_LOCAL", w->local_ip);
 	if (a.ip4[0]) {

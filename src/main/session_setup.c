@@ -101,11 +101,15 @@ int session_on_tunnel_req(void *ctx, void *msg, int *fds)
 		return -EPROTO;
 	w->hostname = talloc_strndup(w, r->hostname ? r->hostname : "", 255);
 	w->user_agent = talloc_strndup(w, r->user_agent ? r->user_agent : "", 255);
-	if (!w->hostname || !w->user_agent)
+	w->device_type = talloc_strndup(w, r->device_type ? r->device_type : "", 64);
+	w->device_platform = talloc_strndup(w, r->device_platform ? r->device_platform : "", 64);
+	if (!w->hostname || !w->user_agent || !w->device_type || !w->device_platform)
 		return -ENOMEM;
 	/* The client chose them; logs, JSON and scripts get valid UTF-8. */
 	text_make_utf8(w->hostname);
 	text_make_utf8(w->user_agent);
+	text_make_utf8(w->device_type);
+	text_make_utf8(w->device_platform);
 	w->has_requested =
 	    r->requested_ipv4 && inet_pton(AF_INET, r->requested_ipv4, &w->requested) == 1;
 	w->has_requested6 =

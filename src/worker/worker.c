@@ -487,6 +487,8 @@ static int request_tunnel(struct worker *w, const struct http_request *req)
 	m.cookie.len = strlen(req->cookie_webvpn);
 	m.hostname = (char *)req->cstp_hostname;
 	m.user_agent = (char *)req->user_agent;
+	m.device_type = (char *)req->device_type;
+	m.device_platform = (char *)req->platform;
 	m.requested_ipv4 = (char *)req->cstp_address;
 	m.requested_ipv6 = (char *)req->cstp_address_ip6;
 	/* openconnect --disable-ipv6 sends "IPv4" and no IPv6 capability. */

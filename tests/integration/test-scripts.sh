@@ -3,7 +3,8 @@
 # sluiced only: connect-script, disconnect-script and host-update-script with ocserv's
 # environment. A connect script that exits 1 refuses the login; one that hangs for
 # alice does not delay bob's login and is killed after script-timeout (alice is then
-# refused); the disconnect script sees REASON=disconnect and the STATS_* counters.
+# refused); the disconnect script sees REASON=disconnect and the STATS_* counters; a
+# mobile client's device type and platform reach the scripts.
 . "$(dirname "$0")/lib.sh"
 require_sluiced
 it_init
@@ -49,7 +50,8 @@ for _ in $(seq 1 100); do
 done
 [ -e "$OUT/alice.hang" ] || fail "alice's connect script did not start"
 t0=$(date +%s%N)
-start_client bob "$NS_C2" bob bob-pw
+# bob reports an Android device (X-AnyConnect-Identifier-*: DEVICE_TYPE, DEVICE_PLATFORM).
+start_client bob "$NS_C2" bob bob-pw --os=android
 ip_bob=$(wait_tunnel bob 15) || fail "no tunnel for bob while alice's script hangs"
 ms=$((($(date +%s%N) - t0) / 1000000))
 log "bob's tunnel $ip_bob after $ms ms while alice's script hangs"
@@ -65,6 +67,10 @@ wait_client_exit alice 15
 [ "$(envvar connect-bob IP_REMOTE)" = "$ip_bob" ] || fail "IP_REMOTE is not bob's $ip_bob"
 [ "$(envvar connect-bob OCSERV_ROUTES4)" = "$POOL_NET/$POOL_PREFIX" ] ||
 	fail "OCSERV_ROUTES4 is not $POOL_NET/$POOL_PREFIX"
+[ "$(envvar connect-bob DEVICE_TYPE)" = android ] && [ "$(envvar connect-bob DEVICE_PLATFORM)" = android ] ||
+	fail "DEVICE_TYPE/DEVICE_PLATFORM of bob's script: '$(envvar connect-bob DEVICE_TYPE)' '$(envvar connect-bob DEVICE_PLATFORM)'"
+grep -q '^DEVICE_TYPE=$' "$OUT/connect-carol.env" || fail "DEVICE_TYPE of carol, who sent none, is not empty"
+[ "$(envvar connect-bob VHOST)" = default ] || fail "VHOST of bob's script is not default"
 dev=$(envvar connect-bob DEVICE)
 case $dev in vpns*) ;; *) fail "DEVICE '$dev' of bob's connect script" ;; esac
 for _ in $(seq 1 50); do

@@ -204,6 +204,7 @@ struct sluice_config {
 	unsigned mtu;               /* 0: derive from the client's and the link's */
 	char *default_domain;
 	char *banner;
+	char *pre_login_banner;     /* on the login form; NULL: banner is */
 
 	/* the login form's group selector */
 	char **select_groups;       /* "name" or "name[Label]" */

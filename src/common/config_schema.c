@@ -1843,7 +1843,10 @@ const struct config_key config_keys[] = {
     {"default-domain", &t_domains, OFF(default_domain), 0, 0, 1024, NULL, R,
      "DNS search domains for clients (space-separated)"},
     {"banner", &t_string, OFF(banner), 0, 0, 1024, NULL, R,
-     "message shown to users after login (at most 1024 bytes)"},
+     "message shown to users after login (X-CSTP-Banner; at most 1024 bytes); without "
+     "pre-login-banner, also on the login form, since openconnect shows only that one"},
+    {"pre-login-banner", &t_string, OFF(pre_login_banner), 0, 0, 1024, NULL, R,
+     "message shown on the login form, before the user logs in (at most 1024 bytes)"},
     {"select-group", &t_select_group, OFF(select_groups), OFF(n_select_groups), 0, 128, NULL, R,
      "group users may choose on the login form (repeatable): NAME or NAME[Label]; a user "
      "who chooses a group they are not a member of is refused"},
@@ -1923,7 +1926,6 @@ static const struct config_ocserv_key ocserv_keys[] = {
     {"no-compress-limit", OCSERV_REFUSED, NULL},
     {"output-buffer", OCSERV_INERT, "the kernel sizes a worker's socket buffers"},
     {"persistent-cookies", OCSERV_REFUSED, NULL},
-    {"pre-login-banner", OCSERV_REFUSED, NULL},
     {"proxy-url", OCSERV_REFUSED, NULL},
     {"restrict-user-to-ports", OCSERV_REFUSED, NULL},
     {"sec-mod-scale", OCSERV_INERT, "sluice has one sec, whose slow work (PAM, RADIUS, LDAP) its auth helpers do in "

@@ -141,6 +141,7 @@ static int send_init(struct main_ctx *m, struct main_worker *w)
 	in.has_tls_handshake_timeout = true;
 	in.tls_handshake_timeout = c->tls_handshake_timeout;
 	in.banner = c->banner;
+	in.pre_login_banner = c->pre_login_banner;
 	in.client_ip = w->client_ip;
 	in.client_port = w->client_port;
 	in.local_ip = w->local_ip;

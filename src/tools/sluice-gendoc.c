@@ -91,6 +91,7 @@ static const struct {
     {"default-group-config", "/etc/sluice/defaults/group.conf"},
     {"default-domain", "example.com"},
     {"banner", "Welcome to the example.com VPN."},
+    {"pre-login-banner", "Authorized users only."},
     {"audit-log", "/var/log/sluice/audit.json"},
     {"connect-script", "/etc/sluice/connect.sh"},
     {"disconnect-script", "/etc/sluice/disconnect.sh"},

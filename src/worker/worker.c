@@ -133,7 +133,9 @@ static char *login_form(TALLOC_CTX *ctx, const struct worker *w, const char *mes
 		groups[i].value = w->init->groups[i]->value;
 		groups[i].label = w->init->groups[i]->label;
 	}
-	return auth_xml_login_form(ctx, w->init->camouflage_secret, message, error, w->init->banner,
+	return auth_xml_login_form(ctx, w->init->camouflage_secret, message, error,
+				   w->init->pre_login_banner ? w->init->pre_login_banner
+							     : w->init->banner,
 				   groups, w->init->n_groups);
 }
 

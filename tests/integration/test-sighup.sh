@@ -54,4 +54,18 @@ start_client d "$NS_C2" alice alice-pw
 expect_refused d "a second session after max-same-clients = 1"
 out=$(ping_through "$NS_C1" "$srv" 3) || fail "the session did not survive the reload: $out"
 log "max-same-clients reloaded in sec; live session still pings"
+
+# 4. pre-login-banner: on the login form, while banner comes after the login.
+sed -e 's/^banner = .*/banner = "after the login"/' "$WORK/good.conf" >"$SERVER_CONF"
+echo 'pre-login-banner = "read this before you log in"' >>"$SERVER_CONF"
+kill -HUP "$SERVER_PID"
+server_log_has "new connections use the certificate of generation 3" 5 ||
+	fail "the fourth reload did not complete"
+stop_client a INT
+start_client e "$NS_C2" alice alice-pw -v
+wait_tunnel e 15 >/dev/null || fail "no tunnel after the pre-login-banner reload"
+grep -q "^read this before you log in" "${CLIENT_LOG[e]}" || fail "the login form did not show pre-login-banner"
+grep -q "^after the login" "${CLIENT_LOG[e]}" && fail "the login form showed banner as well"
+grep -q "X-CSTP-Banner: after%20the%20login" "${CLIENT_LOG[e]}" || fail "banner was not sent after the login"
+log "pre-login-banner on the login form, banner after the login"
 pass

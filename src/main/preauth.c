@@ -30,11 +30,20 @@ struct main_preauth {
 	unsigned unlogged[N_LOGGED];
 };
 
+/* uthash's own table is malloc'd: it goes with the budget (the entries are talloc'd
+ * under it). */
+static int preauth_destroy(struct main_preauth *p)
+{
+	HASH_CLEAR(hh, p->by_addr);
+	return 0;
+}
+
 int main_preauth_init(struct main_ctx *m, main_preauth_signal_fn signal)
 {
 	m->preauth = talloc_zero(m, struct main_preauth);
 	if (!m->preauth)
 		return -ENOMEM;
+	talloc_set_destructor(m->preauth, preauth_destroy);
 	m->preauth->signal = signal;
 	return 0;
 }

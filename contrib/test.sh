@@ -23,11 +23,34 @@ PACKAGES=(build-essential autoconf automake libtool pkg-config libgnutls28-dev
 	systemd-container softhsm2 p11-kit openssl faketime libpam0g-dev libpam-modules libpam-oath passwd
 	libradcli-dev freeradius freeradius-utils libldap-dev slapd ldap-utils haproxy)
 
+# Packages whose services must not run on the test machine: ocserv and its tools are
+# what the tests compare sluice with (ocpasswd files, Debian's shipped ocserv.conf), and
+# its package would start the server. invoke-rc.d is told not to (policy-rc.d, unless
+# the machine has one already) while they install, and their units stay disabled.
+REFERENCE=(ocserv)
+install_without_starting()
+{
+	local policy=/usr/sbin/policy-rc.d own=0 rc u
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && own=1
+	fi
+	apt-get install -y -q --no-install-recommends "$@"
+	rc=$?
+	[ "$own" = 1 ] && rm -f "$policy"
+	if [ -d /run/systemd/system ]; then
+		for u in "$@"; do
+			systemctl disable --now "$u.service" "$u.socket" >/dev/null 2>&1
+		done
+	fi
+	return $rc
+}
+
 if [ "${SKIP_APT:-0}" != 1 ]; then
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 		say "installing packages"
 		export DEBIAN_FRONTEND=noninteractive
-		apt-get update -q && apt-get install -y -q --no-install-recommends "${PACKAGES[@]}" ||
+		{ apt-get update -q && apt-get install -y -q --no-install-recommends "${PACKAGES[@]}" &&
+			install_without_starting "${REFERENCE[@]}"; } ||
 			{
 				echo "apt-get failed"
 				exit 1

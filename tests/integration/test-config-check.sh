@@ -4,7 +4,7 @@
 # bad value and a missing required key, naming file, line and key; it warns (exit 0)
 # when server-cert expires within 30 days or does not name listen-host. A file with
 # several problems gets them all named in one run, with those of the system and of
-# the per-user files.
+# the per-user files. Debian's shipped ocserv.conf is taken.
 . "$(dirname "$0")/lib.sh"
 require_sluiced
 bin=$(server_bin)
@@ -85,4 +85,26 @@ for w in "${want[@]}"; do
 	grep -qF -- "$w" <<<"$out" || fail "sluiced -t did not name: $w; it said: $out"
 done
 log "every problem in one run: $(wc -l <<<"$out") lines"
+
+# Debian's shipped ocserv.conf (package ocserv, which contrib/test.sh installs), with
+# only the server-cert and server-key lines an operator adds (Debian leaves them out, and
+# ocserv refuses the file without them too): every key is taken; the keys that have no
+# effect here are named in a warning each; the one problem left is the password file it
+# names, which only an installed server has.
+deb=/etc/ocserv/ocserv.conf
+[ -r "$deb" ] || fail "$deb missing (Debian: apt-get install ocserv)"
+{ cat "$deb"; echo "server-cert = $SERVER_CERT"; echo "server-key = $SERVER_KEY"; } >"$WORK/debian.conf"
+out=$("$bin" -t -c "$WORK/debian.conf" 2>&1)
+problems=$(grep -v 'sluiced\[[0-9]*\]:' <<<"$out")
+want="$WORK/debian.conf:$(grep -n '^auth = ' "$WORK/debian.conf" | cut -d: -f1): key 'auth': cannot read '/etc/ocserv/passwd'"
+if [ -e /etc/ocserv/passwd ]; then
+	[ -z "$problems" ] || fail "Debian's ocserv.conf: $problems"
+else
+	[ "$(wc -l <<<"$problems")" = 1 ] && grep -qF -- "$want" <<<"$problems" ||
+		fail "Debian's ocserv.conf: not only the password file: $problems"
+fi
+for k in chroot-dir server-stats-reset-time use-occtl; do
+	grep -q "key '$k' has no effect in sluice: " <<<"$out" || fail "no warning for $k in Debian's file"
+done
+log "Debian's ocserv.conf: $(grep -c 'has no effect' <<<"$out") keys without effect, taken with a warning"
 pass

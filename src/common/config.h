@@ -149,6 +149,7 @@ struct sluice_config {
 	unsigned rekey_time;        /* seconds between key renewals; 0: none */
 	enum config_rekey_method rekey_method;
 	unsigned idle_timeout;      /* 0: off */
+	unsigned mobile_idle_timeout; /* of mobile clients; 0: idle_timeout */
 	unsigned session_timeout;   /* seconds from the login; 0: none */
 	unsigned cookie_timeout;
 	bool deny_roaming;

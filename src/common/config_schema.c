@@ -1726,6 +1726,9 @@ const struct config_key config_keys[] = {
      "have not authenticated yet, 0 = unlimited; more are refused"},
     {"idle-timeout", &t_uint, OFF(idle_timeout), 0, 0, TIMER_MAX, "0", R | U,
      "seconds without traffic before disconnecting, 0 = off"},
+    {"mobile-idle-timeout", &t_uint, OFF(mobile_idle_timeout), 0, 0, TIMER_MAX, "0", R | U,
+     "idle-timeout for mobile clients (those that say they run on Android or iOS), as "
+     "ocserv has it; 0 = the same as idle-timeout"},
     {"session-timeout", &t_uint, OFF(session_timeout), 0, 0, SESSION_MAX, "0", R | U,
      "seconds from the login after which the session ends and its cookie is invalidated "
      "(a cookie reconnect does not restart the clock), 0 = none"},
@@ -1921,7 +1924,6 @@ static const struct config_ocserv_key ocserv_keys[] = {
     {"ipv4-nbns", OCSERV_ALIAS, "nbns"},
     {"ipv6-nbns", OCSERV_ALIAS, "nbns"},
     {"tunnel_all_dns", OCSERV_ALIAS, "tunnel-all-dns"},
-    {"mobile-idle-timeout", OCSERV_REFUSED, NULL},
     {"net-priority", OCSERV_REFUSED, NULL},
     {"no-compress-limit", OCSERV_REFUSED, NULL},
     {"output-buffer", OCSERV_INERT, "the kernel sizes a worker's socket buffers"},

@@ -468,6 +468,8 @@ static void hand_over(struct main_worker *w)
 	}
 	ok.mtu = w->mtu;
 	ok.idle_timeout = c->idle_timeout;
+	ok.has_mobile_idle_timeout = true;
+	ok.mobile_idle_timeout = c->mobile_idle_timeout;
 	ok.has_client_bypass_protocol = true;
 	ok.client_bypass_protocol = c->client_bypass_protocol;
 	ok.has_rekey_time = ok.has_rekey_new_tunnel = true;

@@ -370,9 +370,10 @@ static void tick(struct ev_loop *loop, ev_timer *timer, int revents)
 	struct tunnel *t = timer->data;
 	const MwTunnelOk *in = t->w->sess;
 	ev_tstamp now = ev_now(loop);
+	unsigned idle = worker_idle_timeout(t->w);
 
-	if (in->idle_timeout && now - t->last_data > in->idle_timeout) {
-		log_info("idle for %u s: ending the session", in->idle_timeout);
+	if (idle && now - t->last_data > idle) {
+		log_info("idle for %u s: ending the session", idle);
 		send_control(t, CSTP_TERMINATE, NULL, 0);
 		tunnel_end(t, END_IDLE_TIMEOUT, 0);
 		return;

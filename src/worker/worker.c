@@ -470,6 +470,15 @@ static void compute_mtu(struct worker *w, const struct http_request *req, unsign
 	w->mtu = link - ip_udp - overhead;
 }
 
+unsigned worker_idle_timeout(const struct worker *w)
+{
+	const MwTunnelOk *in = w->sess;
+
+	if (w->mobile && in->has_mobile_idle_timeout && in->mobile_idle_timeout)
+		return in->mobile_idle_timeout;
+	return in->idle_timeout;
+}
+
 static bool is_mobile(const char *platform)
 {
 	return platform &&
@@ -617,8 +626,8 @@ static char *connect_headers(struct worker *w, const struct http_request *req)
 	append_header(&h, "X-CSTP-Keepalive", num);
 	snprintf(num, sizeof(num), "%u", w->mobile ? in->mobile_dpd : in->dpd);
 	append_header(&h, "X-CSTP-DPD", num);
-	snprintf(num, sizeof(num), "%u", in->idle_timeout);
-	append_header(&h, "X-CSTP-Idle-Timeout", in->idle_timeout ? num : "none");
+	snprintf(num, sizeof(num), "%u", worker_idle_timeout(w));
+	append_header(&h, "X-CSTP-Idle-Timeout", worker_idle_timeout(w) ? num : "none");
 	snprintf(num, sizeof(num), "%u", init->cookie_timeout);
 	append_header(&h, "X-CSTP-Disconnected-Timeout", num);
 	snprintf(num, sizeof(num), "%u", in->session_timeout);

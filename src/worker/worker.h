@@ -97,6 +97,8 @@ int tls_init(struct worker *w);
 int tls_handshake(struct worker *w);
 /* Sends all of buf as TLS records (blocking, for the HTTP phase). */
 int tls_send_all(struct worker *w, const void *buf, size_t len);
+/* The session's idle-timeout: mobile-idle-timeout for a mobile client, when set. */
+unsigned worker_idle_timeout(const struct worker *w);
 /* Receives one record or part of it, waiting until the auth deadline. */
 ssize_t tls_recv_deadline(struct worker *w, void *buf, size_t cap);
 

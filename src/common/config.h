@@ -184,6 +184,7 @@ struct sluice_config {
 	char **nbns;                /* NetBIOS name servers (X-CSTP-NBNS) */
 	size_t n_nbns;
 	bool tunnel_all_dns;        /* X-CSTP-Tunnel-All-DNS */
+	bool expose_iroutes;        /* the other users' iroutes as routes */
 	char **split_dns; /* domains resolved with dns (X-CSTP-Split-DNS) */
 	size_t n_split_dns;
 	char **routes;              /* normalised "a.b.c.d/len" or "default" */

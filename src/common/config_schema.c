@@ -1803,6 +1803,9 @@ const struct config_key config_keys[] = {
      "DNS server for clients (repeatable, IPv4 or IPv6)"},
     {"nbns", &t_ip_list, OFF(nbns), OFF(n_nbns), 0, 16, NULL, R | U,
      "NetBIOS name server (WINS) for clients (repeatable, IPv4 or IPv6)"},
+    {"expose-iroutes", &t_bool, OFF(expose_iroutes), 0, 0, 0, "false", R,
+     "a client also gets, as routes, the networks behind the other users' clients "
+     "(their iroutes) at the time it connects"},
     {"tunnel-all-dns", &t_bool, OFF(tunnel_all_dns), 0, 0, 0, "false", R | U,
      "tells clients (X-CSTP-Tunnel-All-DNS) to send every DNS query into the tunnel, "
      "split-dns or not"},
@@ -1910,7 +1913,6 @@ static const struct config_ocserv_key ocserv_keys[] = {
     {"compression-algo-priority", OCSERV_REFUSED, NULL},
     {"custom-header", OCSERV_REFUSED, NULL},
     {"dh-params", OCSERV_REFUSED, NULL},
-    {"expose-iroutes", OCSERV_REFUSED, NULL},
     {"hostname", OCSERV_REFUSED, NULL},
     {"included-http-headers", OCSERV_REFUSED, NULL},
     {"kkdcp", OCSERV_REFUSED, NULL},

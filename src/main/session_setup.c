@@ -422,12 +422,33 @@ static void quota_check(struct ev_loop *loop, ev_timer *t, int revents)
 	main_terminate_worker(w, END_QUOTA_EXCEEDED);
 }
 
+/* expose-iroutes: the session's routes and the networks behind the other users'
+ * clients (their iroutes), as ocserv sends them, under ctx; NULL: out of memory. */
+static char **routes_with_iroutes(TALLOC_CTX *ctx, const struct main_worker *w, size_t *n)
+{
+	const struct sluice_config *c = w->cfg;
+	char **routes = talloc_array(ctx, char *, c->n_routes);
+
+	*n = 0;
+	for (size_t i = 0; routes && i < c->n_routes; i++)
+		routes[(*n)++] = c->routes[i];
+	for (const struct main_worker *o = w->m->workers; routes && o; o = o->next) {
+		if (o == w || !o->iroutes_on || !o->cfg)
+			continue;
+		routes = talloc_realloc(ctx, routes, char *, *n + o->cfg->n_iroutes);
+		for (size_t i = 0; routes && i < o->cfg->n_iroutes; i++)
+			routes[(*n)++] = o->cfg->iroutes[i];
+	}
+	return routes;
+}
+
 static void hand_over(struct main_worker *w)
 {
 	struct main_ctx *m = w->m;
 	const struct sluice_config *c = w->cfg;
 	MwTunnelOk ok = MW_TUNNEL_OK__INIT;
 	uint8_t dtls_id[MAIN_DTLS_ID_LEN];
+	int ret;
 	char ip[INET_ADDRSTRLEN], local[INET_ADDRSTRLEN], mask[INET_ADDRSTRLEN];
 	char ip6[INET6_ADDRSTRLEN], local6[INET6_ADDRSTRLEN];
 
@@ -489,6 +510,10 @@ static void hand_over(struct main_worker *w)
 	ok.tunnel_all_dns = c->tunnel_all_dns;
 	ok.n_routes = c->n_routes;
 	ok.routes = c->routes;
+	if (c->expose_iroutes && !(ok.routes = routes_with_iroutes(w, w, &ok.n_routes))) {
+		main_worker_kill(w, "out of memory for its routes");
+		return;
+	}
 	ok.n_no_routes = c->n_no_routes;
 	ok.no_routes = c->no_routes;
 	ok.n_iroutes = c->n_iroutes;
@@ -508,7 +533,10 @@ static void hand_over(struct main_worker *w)
 		ok.session_timeout = left > 0 ? (uint32_t)left : 1;
 	}
 	/* On failure the worker is killed; its exit undoes the set-up. */
-	if (ipc_send(w->ch.fd, MW_TYPE__MW_TUNNEL_OK, &ok.base, &w->tun_fd, 1) < 0) {
+	ret = ipc_send(w->ch.fd, MW_TYPE__MW_TUNNEL_OK, &ok.base, &w->tun_fd, 1);
+	if (ok.routes != c->routes)
+		talloc_free(ok.routes);
+	if (ret < 0) {
 		main_worker_kill(w, "cannot pass the TUN device");
 		return;
 	}

@@ -60,7 +60,8 @@ add_user frank frank-pw
 add_user gina gina-pw
 dirs="config-per-user = $WORK/users
 config-per-group = $WORK/groups
-default-group-config = $WORK/default-group"
+default-group-config = $WORK/default-group
+expose-iroutes = true"
 write_config "$dirs
 default-user-config = $WORK/default-user"
 
@@ -116,6 +117,14 @@ client_has c2 "X-CSTP-Split-Include: 198.18.102.0/24" || fail "bob did not get t
 client_has c2 "X-CSTP-Keepalive: 45" || fail "bob did not get the default group keepalive"
 client_has c2 "X-CSTP-Client-Bypass-Protocol: false" || fail "bob did not get client-bypass-protocol false"
 client_has c2 "X-CSTP-Tunnel-All-DNS" && fail "bob got tunnel-all-dns"
+# expose-iroutes: bob gets the network behind alice's client as a route, and reaches it.
+client_has c2 "X-CSTP-Split-Include: $BEHIND" || fail "bob did not get alice's iroute $BEHIND"
+# (the test's vpnc-script adds only the pool's route: this one as a full script would;
+# the server forwards between its clients, as a VPN server's host is set up to)
+ip -n "$NS_C2" route add "$BEHIND" dev "${CLIENT_IF[c2]}" || fail "cannot route $BEHIND into bob's tunnel"
+ip netns exec "$NS_SRV" sysctl -qw net.ipv4.ip_forward=1 || fail "cannot turn on forwarding"
+out=$(ping_through "$NS_C2" $BEHIND_HOST 3) || fail "bob cannot reach the network behind alice: $out"
+log "expose-iroutes: bob reaches $BEHIND behind alice's client"
 ctl --json show iroutes | jq -e 'length == 1' >/dev/null || fail "show iroutes lists bob"
 log "bob got default-user-config and default-group-config"
 

@@ -199,6 +199,7 @@ struct sluice_config {
 	bool client_bypass_protocol; /* X-CSTP-Client-Bypass-Protocol */
 	bool cisco_client_compat;   /* config.c: implies dtls-legacy; sec: cookie without cert */
 	bool restrict_to_routes;    /* the worker drops packets to outside the routes */
+	char *restrict_to_ports;    /* canonical restrict-user-to-ports (common/ports.h); NULL */
 	char **iroutes;             /* networks behind a client (per-user files only) */
 	size_t n_iroutes;
 	char *route_add_cmd;        /* NULL: main adds iroutes itself */

@@ -1,5 +1,6 @@
 #include "config.h"
 #include "common/config.h"
+#include "common/ports.h"
 #include "common/config_ldap.h"
 
 #include <arpa/inet.h>
@@ -238,6 +239,32 @@ static int parse_ping_leases(struct config_arg *arg)
 		return bad(arg, "sluice does not ping an address before it leases it (its pools "
 				"must hold no other host's address); set it to false or remove it");
 	arg->cfg->ping_leases = false;
+	return 0;
+}
+
+/* restrict-user-to-ports, kept in the canonical form its dump writes. */
+static int parse_ports(struct config_arg *arg)
+{
+	struct port_list l;
+	char why[160], *text;
+
+	if (ports_parse(arg->value, &l, why, sizeof(why)) < 0)
+		return bad(arg, "%s", why);
+	text = talloc_strdup(arg->cfg, l.deny ? "!(" : "");
+	for (size_t i = 0; text && i < l.n; i++) {
+		text = talloc_asprintf_append(text, "%s%s(", i ? ", " : "",
+					      ports_proto_name(l.rules[i].proto));
+		if (text && ports_proto_has_port(l.rules[i].proto))
+			text = talloc_asprintf_append(text, "%u", l.rules[i].port);
+		if (text)
+			text = talloc_strdup_append(text, ")");
+	}
+	if (text && l.deny)
+		text = talloc_strdup_append(text, ")");
+	if (!text)
+		return -ENOMEM;
+	talloc_free(*(char **)field(arg->cfg, arg->key));
+	*(char **)field(arg->cfg, arg->key) = text;
 	return 0;
 }
 
@@ -1459,6 +1486,7 @@ static const struct config_type t_same_policy = {"refuse or replace-oldest",
 						 dump_same_clients_policy, false};
 static const struct config_type t_rekey = {"ssl or new-tunnel", parse_rekey_method,
 					   dump_rekey_method, false};
+static const struct config_type t_ports = {"ports", parse_ports, dump_string, false};
 static const struct config_type t_bool = {"boolean", parse_bool, dump_bool, false};
 static const struct config_type t_sandbox = {"boolean", parse_sandbox, dump_bool, false};
 static const struct config_type t_ping_leases = {"boolean", parse_ping_leases, dump_bool, false};
@@ -1830,6 +1858,11 @@ const struct config_key config_keys[] = {
     {"cert-pin", &t_cert_pin, OFF(cert_pins), OFF(n_cert_pins), 0, 16, NULL, R | U | UO | SL,
      "the user's own client certificate (repeatable): sha256: and the hex SHA-256 of its "
      "DER; with pins, a certificate login of the user passes only with one of them"},
+    {"restrict-user-to-ports", &t_ports, OFF(restrict_to_ports), 0, 0, 0, NULL, R | U,
+     "ocserv's: \"tcp(443), udp(53), icmp()\" lets clients reach only those protocols and "
+     "ports (tcp, udp, sctp take a port; icmp, icmpv6, esp an empty ()), \"!(tcp(25))\" "
+     "only keeps them from those; enforced by the kernel on the session's TUN device, and "
+     "it implies restrict-user-to-routes, as in ocserv"},
     {"restrict-user-to-routes", &t_bool, OFF(restrict_to_routes), 0, 0, 0, "false", R | U,
      "drop (and count) packets from clients to destinations outside their routes, except "
      "DNS (UDP and TCP port 53) to their dns servers; a no-route excludes, default or no "
@@ -1931,7 +1964,6 @@ static const struct config_ocserv_key ocserv_keys[] = {
     {"output-buffer", OCSERV_INERT, "the kernel sizes a worker's socket buffers"},
     {"persistent-cookies", OCSERV_REFUSED, NULL},
     {"proxy-url", OCSERV_REFUSED, NULL},
-    {"restrict-user-to-ports", OCSERV_REFUSED, NULL},
     {"sec-mod-scale", OCSERV_INERT, "sluice has one sec, whose slow work (PAM, RADIUS, LDAP) its auth helpers do in "
 	"parallel (auth-helpers)"},
     {"select-group-by-url", OCSERV_REFUSED, NULL},

@@ -13,6 +13,7 @@
 
 #include "common/log.h"
 #include "common/netaddr.h"
+#include "common/ports.h"
 #include "main/main.h"
 #include "main/nft.h"
 
@@ -159,7 +160,8 @@ static void family_rules(struct builder *b, const struct sluice_config *c, int f
 	add_elements(b, set0, family, c->iroutes, c->n_iroutes);
 	add(b, "add rule %1$s s_%2$s %3$s saddr != @%4$s_%2$s counter drop\n", b->table, d, ip,
 	    s_src);
-	if (!c->restrict_to_routes || has_default(c->routes, c->n_routes))
+	/* restrict-user-to-ports implies it, as in ocserv. */
+	if (!(c->restrict_to_routes || c->restrict_to_ports) || has_default(c->routes, c->n_routes))
 		return;
 	make_set(b, dns, family);
 	make_set(b, no, family);
@@ -174,6 +176,36 @@ static void family_rules(struct builder *b, const struct sluice_config *c, int f
 		    "add rule %1$s s_%2$s %3$s daddr @%5$s_%2$s counter drop\n"
 		    "add rule %1$s s_%2$s %3$s daddr != @%6$s_%2$s counter drop\n",
 		    b->table, d, ip, s_dns, s_no, s_to);
+}
+
+/* restrict-user-to-ports: the protocols and ports that pass (and then nothing else),
+ * or for a negation those that are dropped; after the source and route rules, so that
+ * DNS to the session's servers still passes. */
+static void port_rules(struct builder *b, const char *text)
+{
+	static const char *const l4[] = {
+	    [PORT_TCP] = "tcp",       [PORT_UDP] = "udp",          [PORT_SCTP] = "sctp",
+	    [PORT_ICMP] = "icmp",     [PORT_ICMPV6] = "ipv6-icmp", [PORT_ESP] = "esp",
+	};
+	struct port_list l;
+	char why[160];
+
+	/* The configuration checked it: a failure here is memory, or a bug. */
+	if (ports_parse(text, &l, why, sizeof(why)) < 0) {
+		log_err("restrict-user-to-ports '%s': %s", text, why);
+		TALLOC_FREE(b->cmd);
+		return;
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		const struct port_rule *r = &l.rules[i];
+
+		add(b, "add rule %s s_%s meta l4proto %s", b->table, b->device, l4[r->proto]);
+		if (ports_proto_has_port(r->proto))
+			add(b, " th dport %u", r->port);
+		add(b, " %s\n", l.deny ? "counter drop" : "accept");
+	}
+	if (!l.deny)
+		add(b, "add rule %s s_%s counter drop\n", b->table, b->device);
 }
 
 int filter_session_add(struct main_ctx *m, struct main_worker *w)
@@ -202,6 +234,8 @@ int filter_session_add(struct main_ctx *m, struct main_worker *w)
 	} else {
 		add(&b, "add rule %s s_%s meta nfproto ipv6 counter drop\n", b.table, b.device);
 	}
+	if (c->restrict_to_ports)
+		port_rules(&b, c->restrict_to_ports);
 	add(&b, "add element %1$s sessions { \"%2$s\" : jump s_%2$s }\n", b.table, b.device);
 	ret = b.cmd ? main_nft_run(f->nft, "cannot install the session's packet policy", b.cmd)
 		    : -ENOMEM;

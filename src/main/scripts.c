@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/ports.h"
 #include "main/events.h"
 #include "main/main.h"
 
@@ -82,6 +83,27 @@ static void add_list_env(char ***env, size_t *n, const char *name, char **items,
 }
 
 /* ocserv's variables (ocserv-reference.md §3), so that its scripts run unchanged. */
+/* restrict-user-to-ports as ocserv's scripts get it: OCSERV_ALLOW_PORTS or, for a
+ * negation, OCSERV_DENY_PORTS, "tcp 443 udp 53 icmp all". */
+static void add_ports_env(char ***env, size_t *n, const char *text)
+{
+	struct port_list l;
+	char why[160], *v;
+
+	if (!text || ports_parse(text, &l, why, sizeof(why)) < 0)
+		return;
+	v = talloc_strdup(*env, "");
+	for (size_t i = 0; v && i < l.n; i++) {
+		if (ports_proto_has_port(l.rules[i].proto))
+			v = talloc_asprintf_append(v, "%s%s %u", i ? " " : "",
+						   ports_proto_name(l.rules[i].proto), l.rules[i].port);
+		else
+			v = talloc_asprintf_append(v, "%s%s all", i ? " " : "",
+						   ports_proto_name(l.rules[i].proto));
+	}
+	add_env(env, n, l.deny ? "OCSERV_DENY_PORTS" : "OCSERV_ALLOW_PORTS", v);
+}
+
 static char **build_env(struct main_ctx *m, enum script_kind kind, const struct main_worker *w,
 			const struct main_event *ev)
 {
@@ -118,8 +140,9 @@ static char **build_env(struct main_ctx *m, enum script_kind kind, const struct 
 	add_list_env(&env, &n, "OCSERV_ROUTES", c->routes, c->n_routes);
 	add_list_env(&env, &n, "OCSERV_NO_ROUTES", c->no_routes, c->n_no_routes);
 	add_list_env(&env, &n, "OCSERV_DNS", c->dns, c->n_dns);
-	if (c->restrict_to_routes)
+	if (c->restrict_to_routes || c->restrict_to_ports)
 		add_env(&env, &n, "OCSERV_RESTRICT_TO_ROUTES", "1");
+	add_ports_env(&env, &n, c->restrict_to_ports);
 	if (kind == SCRIPT_DISCONNECT) {
 		add_env(&env, &n, "STATS_BYTES_IN",
 			talloc_asprintf(env, "%llu", (unsigned long long)ev->bytes_in));

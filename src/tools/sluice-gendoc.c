@@ -76,6 +76,7 @@ static const struct {
     {"ipv4-netmask", "255.255.255.0"},
     {"dns", "192.0.2.53"},
     {"nbns", "192.0.2.54"},
+    {"restrict-user-to-ports", "tcp(443), udp(53), icmp()"},
     {"split-dns", "corp.example.com"},
     {"route", "198.51.100.0/24"},
     {"no-route", "198.51.100.128/25"},

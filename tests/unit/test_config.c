@@ -1,5 +1,6 @@
 #include "config.h"
 #include "common/config.h"
+#include "common/ports.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -256,6 +257,47 @@ START_TEST(test_ocserv_keys)
 	ck_assert_msg(cfg != NULL, "%s", err);
 	ck_assert_str_eq(cfg->tls_priorities, "NORMAL");
 	ck_assert_uint_eq(cfg->n_warnings, 0);
+	talloc_free(ctx);
+}
+END_TEST
+
+/* restrict-user-to-ports: ocserv's syntax in, the canonical text out; bad lists refused. */
+START_TEST(test_ports)
+{
+	static const char *const bad[] = {
+	    "tcp()",     "tcp(0)",   "tcp(65536)", "icmp(1)", "http(80)", "tcp(80) udp(53)",
+	    "!(tcp(80)", "!tcp(80)", "tcp(80),",   "",        "tcp(80)x", "!(tcp(25)) x",
+	};
+	TALLOC_CTX *ctx = talloc_new(NULL);
+	struct sluice_config *cfg;
+	struct port_list l;
+	char err[512], why[160];
+
+	ck_assert_int_eq(ports_parse(" tcp( 443 ) ,udp(53),icmp(), icmpv6(),esp(), sctp(99)", &l,
+				     why, sizeof(why)),
+			 0);
+	ck_assert(!l.deny);
+	ck_assert_uint_eq(l.n, 6);
+	ck_assert_int_eq(l.rules[0].proto, PORT_TCP);
+	ck_assert_uint_eq(l.rules[0].port, 443);
+	ck_assert_int_eq(l.rules[3].proto, PORT_ICMPV6);
+	ck_assert_uint_eq(l.rules[5].port, 99);
+	ck_assert_int_eq(ports_parse("!( tcp(25), udp(137) )", &l, why, sizeof(why)), 0);
+	ck_assert(l.deny);
+	ck_assert_uint_eq(l.n, 2);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(ports_parse(bad[i], &l, why, sizeof(why)) == -EINVAL, "took '%s'",
+			      bad[i]);
+	cfg = load(
+	    ctx,
+	    talloc_asprintf(ctx, "%srestrict-user-to-ports = \"!( tcp(25) ,udp( 137 ))\"\n", base),
+	    err, sizeof(err));
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_str_eq(cfg->restrict_to_ports, "!(tcp(25), udp(137))");
+	ck_assert_ptr_null(load(ctx,
+				talloc_asprintf(ctx, "%srestrict-user-to-ports = tcp(0)\n", base),
+				err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "key 'restrict-user-to-ports': tcp needs a port"));
 	talloc_free(ctx);
 }
 END_TEST
@@ -853,6 +895,7 @@ int main(void)
 	    {test_warnings},
 	    {test_camouflage_warning},
 	    {test_ocserv_keys},
+	    {test_ports},
 	    {test_line_length},
 	    {test_quoting_round_trip},
 	    {test_file_errors},

@@ -521,7 +521,9 @@ static void hand_over(struct main_worker *w)
 	ok.n_split_dns = c->n_split_dns;
 	ok.split_dns = c->split_dns;
 	ok.has_restrict_to_routes = true;
-	ok.restrict_to_routes = c->restrict_to_routes;
+	/* restrict-user-to-ports implies it, as in ocserv. */
+	ok.restrict_to_routes = c->restrict_to_routes || c->restrict_to_ports;
+	ok.restrict_to_ports = c->restrict_to_ports;
 	ok.has_rx_per_sec = ok.has_tx_per_sec = true;
 	ok.rx_per_sec = c->rx_data_per_sec;
 	ok.tx_per_sec = c->tx_data_per_sec;

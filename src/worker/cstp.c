@@ -1,6 +1,8 @@
 #include "config.h"
 #include "worker/cstp.h"
 
+#include "common/ports.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -87,6 +89,28 @@ static bool is_dns(const uint8_t *pkt, size_t ihl, size_t total)
 	       (pkt[ihl + 2] << 8 | pkt[ihl + 3]) == 53;
 }
 
+/* restrict-user-to-ports for a packet of IP protocol proto whose transport header (len
+ * bytes) is at l4; a later fragment (first false) has no port to match. */
+static bool ports_ok(const struct port_list *l, unsigned proto, bool first, const uint8_t *l4,
+		     size_t len)
+{
+	static const uint8_t numbers[] = {
+	    [PORT_TCP] = 6,  [PORT_UDP] = 17,    [PORT_SCTP] = 132,
+	    [PORT_ICMP] = 1, [PORT_ICMPV6] = 58, [PORT_ESP] = 50,
+	};
+	bool match = false;
+
+	for (size_t i = 0; i < l->n && !match; i++) {
+		const struct port_rule *r = &l->rules[i];
+
+		if (numbers[r->proto] != proto)
+			continue;
+		match = !ports_proto_has_port(r->proto) ||
+			(first && len >= 4 && (l4[2] << 8 | l4[3]) == r->port);
+	}
+	return l->deny ? !match : match;
+}
+
 bool cstp_packet_dest_ok(const uint8_t *pkt, size_t len, const struct cstp_dest_filter *f)
 {
 	size_t total, ihl = ipv4_header(pkt, len, &total);
@@ -100,7 +124,10 @@ bool cstp_packet_dest_ok(const uint8_t *pkt, size_t len, const struct cstp_dest_
 			return true;
 	if (in_nets(dst, f->excluded, f->n_excluded))
 		return false;
-	return f->all || in_nets(dst, f->routes, f->n_routes);
+	if (!f->all && !in_nets(dst, f->routes, f->n_routes))
+		return false;
+	return !f->ports || ports_ok(f->ports, pkt[9], ((pkt[6] & 0x1f) << 8 | pkt[7]) == 0,
+				     pkt + ihl, total - ihl);
 }
 
 /* True for a well-formed IPv6 fixed header within len. */
@@ -123,8 +150,7 @@ bool cstp_packet6_link_local(const uint8_t *pkt, size_t len)
 
 	if (!ipv6_header(pkt, len))
 		return false;
-	return (pkt[8] == 0xfe && (pkt[9] & 0xc0) == 0x80) ||
-	       memcmp(pkt + 8, unspecified, 16) == 0;
+	return (pkt[8] == 0xfe && (pkt[9] & 0xc0) == 0x80) || memcmp(pkt + 8, unspecified, 16) == 0;
 }
 
 bool cstp_packet6_source_ok(const uint8_t *pkt, size_t len, const struct cstp_net6 *client,
@@ -148,7 +174,10 @@ bool cstp_packet6_dest_ok(const uint8_t *pkt, size_t len, const struct cstp_dest
 			return true;
 	if (in_nets6(dst, f->excluded6, f->n_excluded6))
 		return false;
-	return f->all6 || in_nets6(dst, f->routes6, f->n_routes6);
+	if (!f->all6 && !in_nets6(dst, f->routes6, f->n_routes6))
+		return false;
+	/* The protocol that follows the fixed header; extension headers are not walked. */
+	return !f->ports || ports_ok(f->ports, pkt[6], true, pkt + 40, len - 40);
 }
 
 bool cstp_disconnect_is_logout(const uint8_t *payload, size_t len)

@@ -71,6 +71,8 @@ struct cstp_net6 {
 };
 
 /* What restrict-user-to-routes lets a client reach, per family. */
+struct port_list;
+
 struct cstp_dest_filter {
 	bool all; /* "default" or no IPv4 route: every destination */
 	const struct cstp_net *routes;
@@ -86,6 +88,8 @@ struct cstp_dest_filter {
 	size_t n_excluded6;
 	const struct in6_addr *dns6;
 	size_t n_dns6;
+	/* restrict-user-to-ports (common/ports.h); NULL: every protocol and port */
+	const struct port_list *ports;
 };
 
 /* True for an IPv4 packet (checked as cstp_packet_source_ok checks it) that f lets

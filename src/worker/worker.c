@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/ports.h"
 #include "common/netaddr.h"
 #include "common/session.h"
 #include "ipc/sec_worker.pb-c.h"
@@ -377,6 +378,14 @@ static int parse_restriction(struct worker *w, const MwTunnelOk *m)
 	}
 	f->dns_be = dns;
 	f->dns6 = dns6;
+	if (m->restrict_to_ports) {
+		struct port_list *ports = talloc(f, struct port_list);
+		char why[160];
+
+		if (!ports || ports_parse(m->restrict_to_ports, ports, why, sizeof(why)) < 0)
+			return -EINVAL;
+		f->ports = ports;
+	}
 	w->restrict_to = f;
 	return 0;
 }

@@ -34,7 +34,7 @@ HARNESSES=(
 	"ipc         | ipc                    | talloc libprotobuf-c               |"
 	"dtls_hello  | main                   |                                    |"
 	"proxy_proto | main                   |                                    |"
-	"ports       | config                 |                                    |"
+	"ports       | common                 |                                    |"
 	"dtls_frame  | worker                 |                                    |"
 	"ctl         | main config common ipc | talloc libprotobuf-c gnutls inih libnftables jansson libsystemd libmicrohttpd -lev -lpthread |"
 	"sec_worker  | sec passwd config common ipc | talloc libprotobuf-c gnutls inih libcrypt libcap libseccomp liboath radcli ldap lber -lev -lpam |"

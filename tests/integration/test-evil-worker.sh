@@ -36,6 +36,10 @@ chmod 755 "$WORK/evil.sh"
 add_user rita rita-pw
 mkdir -p "$WORK/users"
 echo "restrict-user-to-routes = true" >"$WORK/users/rita"
+add_user pia pia-pw
+add_user uma uma-pw
+echo 'restrict-user-to-ports = "udp(9999)"' >"$WORK/users/pia"
+echo 'restrict-user-to-ports = "!(udp(9999))"' >"$WORK/users/uma"
 write_config "worker-template = false
 worker-path = $WORK/evil.sh
 config-per-user = $WORK/users
@@ -190,5 +194,19 @@ grep -q '^fd00:19::99 ' "$WORK/heard" && fail "a spoofed IPv6 source passed the 
 	fail "rita's packet outside her routes passed the kernel: $(cat "$WORK/heard")"
 [ "$(grep -c "^$rita6 " "$WORK/heard")" = 1 ] ||
 	fail "rita's IPv6 packet outside her routes passed the kernel: $(cat "$WORK/heard")"
+
+declare -A addr=()
+# 7. restrict-user-to-ports in the kernel, past a worker that does not enforce it: pia
+# may send only udp(9999), uma anything but it.
+for u in pia uma; do
+	run_scenario "ports-$u" login $u $u-pw tunnel spoof self local 9999 sleep 1
+	wait_output 10 awk -v h="== ports-$u" '$0 == h { s = 1; next } s && /^spoofed self -> / { f = 1 }
+		END { if (f) print "sent" }' "$WORK/evil.out" || fail "ports scenario of $u: $(tail -n 5 "$WORK/evil.out")"
+	addr[$u]=$(awk -v h="== ports-$u" '$0 == h { s = 1; next } s && /^tunnel ok / { print $4 }' "$WORK/evil.out")
+done
+wait_output 5 grep -x "${addr[pia]} evil-pkt" "$WORK/heard" ||
+	fail "pia's udp 9999 did not arrive: $(cat "$WORK/heard")"
+sleep 1
+grep -q "^${addr[uma]} " "$WORK/heard" && fail "uma's udp 9999 passed the kernel: $(cat "$WORK/heard")"
 log "heard: $(tr '\n' ';' <"$WORK/heard")"
 pass "main trusts no worker"

@@ -1,19 +1,21 @@
 #!/bin/bash
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
-# sluiced only: restrict-user-to-ports (ocserv's syntax), enforced by the kernel on the
-# session's TUN device, per user.
+# sluiced only: restrict-user-to-ports (ocserv's syntax), enforced by the worker and by
+# the kernel on the session's TUN device, per user.
 #  - pat may reach only tcp(8080) and icmp(): a ping to the server and a TCP connection
-#    to 8080 pass, one to 7070 is dropped (and counted in the session's chain);
+#    to 8080 pass, one to 7070 is dropped (by the worker, which counts it, with the same
+#    rules in the session's nftables chain behind it);
 #  - dan may reach everything but !(tcp(9090)): 7070 passes, 9090 is dropped;
 #  - bob, without the key, reaches all three;
 #  - the connect script gets OCSERV_ALLOW_PORTS / OCSERV_DENY_PORTS as ocserv gives them.
 . "$(dirname "$0")/lib.sh"
 require_sluiced
-require_cmd nft python3
+require_cmd nft python3 jq
 it_init
+require_ctl
 
 mkdir -p "$WORK/users"
-echo 'restrict-user-to-ports = "tcp(8080), icmp()"' >"$WORK/users/pat"
+printf 'restrict-user-to-ports = "tcp(8080), icmp()"\nstats-report-time = 1\n' >"$WORK/users/pat"
 echo 'restrict-user-to-ports = "!(tcp(9090))"' >"$WORK/users/dan"
 SCRIPT=$WORK/connect.sh
 printf '#!/bin/sh\nenv >"%s/connect-$USERNAME.env"\n' "$WORK" >"$SCRIPT"
@@ -66,15 +68,22 @@ srv=$(server_tun_ip "$ip") || fail "no server address for pat"
 ping_through "$NS_C1" "$srv" 2 >/dev/null || fail "pat's ping (icmp() allowed) failed"
 expect pat "$NS_C1" "$srv" 8080 yes
 expect pat "$NS_C1" "$srv" 7070 no
+# Both halves of the policy: the worker drops and counts (it sees the packet first), and
+# the kernel's chain for the session has the same rules behind it.
 ip netns exec "$NS_SRV" nft list table inet sluice_vpns >"$WORK/nft.txt" 2>&1
-grep -q 'tcp dport 8080 accept' "$WORK/nft.txt" || fail "no rule for tcp 8080: $(cat "$WORK/nft.txt")"
-grep -Eq 'counter packets [1-9][0-9]* bytes [0-9]+ drop' "$WORK/nft.txt" ||
-	fail "no drop counted for pat: $(cat "$WORK/nft.txt")"
+grep -q 'tcp dport 8080 accept' "$WORK/nft.txt" && grep -q 'meta l4proto icmp accept' "$WORK/nft.txt" ||
+	fail "no kernel rules for pat's ports: $(cat "$WORK/nft.txt")"
+for i in $(seq 1 30); do
+	n=$(ctl --json show user pat | jq '.[0]."Dropped outside routes"')
+	[ "${n:-0}" -ge 1 ] && break
+	sleep 0.2
+done
+[ "${n:-0}" -ge 1 ] || fail "the worker counted no dropped packet for pat: $(ctl --json show user pat)"
 [ "$(envvar pat OCSERV_ALLOW_PORTS)" = "tcp 8080 icmp all" ] ||
 	fail "OCSERV_ALLOW_PORTS of pat: '$(envvar pat OCSERV_ALLOW_PORTS)'"
 [ "$(envvar pat OCSERV_RESTRICT_TO_ROUTES)" = 1 ] || fail "restrict-user-to-ports does not imply restrict-user-to-routes"
 stop_client pat
-log "pat: icmp and tcp 8080 pass, tcp 7070 is dropped in the kernel"
+log "pat: icmp and tcp 8080 pass, tcp 7070 is dropped"
 
 start_client dan "$NS_C2" dan dan-pw
 ip=$(wait_tunnel dan 15) || fail "no tunnel for dan"

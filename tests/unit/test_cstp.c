@@ -1,5 +1,6 @@
 #include "config.h"
 #include "worker/cstp.h"
+#include "common/ports.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -221,8 +222,7 @@ static struct cstp_net6 net6(const char *addr, unsigned prefix)
 }
 
 /* An IPv6 packet of 60 bytes from src to dst, next header nh, destination port dport. */
-static void ipv6_packet(uint8_t p[60], const char *src, const char *dst, uint8_t nh,
-			unsigned dport)
+static void ipv6_packet(uint8_t p[60], const char *src, const char *dst, uint8_t nh, unsigned dport)
 {
 	memset(p, 0, 60);
 	p[0] = 0x60;
@@ -346,6 +346,56 @@ static size_t udp_to(uint8_t *p, const char *dst, unsigned dport)
 	return n;
 }
 
+/* restrict-user-to-ports, after the routes: an allow list passes only its protocols
+ * and ports, a deny list all but those; DNS to the session's servers passes either way. */
+START_TEST(test_dest_ports)
+{
+	uint8_t p[64], p6[64];
+	const struct cstp_net routes[] = {{inet_addr("198.18.0.0"), inet_addr("255.255.0.0")}};
+	const uint32_t dns[] = {inet_addr("198.18.53.53")};
+	struct cstp_dest_filter f = {false, routes, 1, NULL, 0, dns, 1};
+	struct port_list allow, deny;
+	char why[160];
+	size_t n;
+
+	ck_assert_int_eq(
+	    ports_parse("tcp(443), udp(9), icmp(), icmpv6()", &allow, why, sizeof(why)), 0);
+	ck_assert_int_eq(ports_parse("!(udp(9))", &deny, why, sizeof(why)), 0);
+	f.ports = &allow;
+	ck_assert(cstp_packet_dest_ok(p, udp_to(p, "198.18.7.1", 9), &f));
+	ck_assert(!cstp_packet_dest_ok(p, udp_to(p, "198.18.7.1", 10), &f));
+	ck_assert(!cstp_packet_dest_ok(p, udp_to(p, "198.19.7.1", 9), &f)); /* outside the routes */
+	ck_assert(cstp_packet_dest_ok(p, udp_to(p, "198.18.53.53", 53), &f)); /* DNS */
+	n = udp_to(p, "198.18.7.1", 443);
+	p[9] = 6;
+	ck_assert(cstp_packet_dest_ok(p, n, &f));
+	p[9] = 132; /* sctp is not in the list */
+	ck_assert(!cstp_packet_dest_ok(p, n, &f));
+	p[9] = 1;
+	ck_assert(cstp_packet_dest_ok(p, n, &f));
+	p[9] = 17;
+	p[22] = 0;
+	p[23] = 9;
+	p[7] = 1; /* a later fragment has no port: not in an allow list */
+	ck_assert(!cstp_packet_dest_ok(p, n, &f));
+	f.ports = &deny;
+	ck_assert(cstp_packet_dest_ok(p, n, &f)); /* nor in a deny list */
+	p[7] = 0;
+	ck_assert(!cstp_packet_dest_ok(p, n, &f));
+	ck_assert(cstp_packet_dest_ok(p, udp_to(p, "198.18.7.1", 10), &f));
+	/* IPv6: the protocol after the fixed header */
+	f.all6 = true;
+	ipv6_packet(p6, "fd00:1::5", "fd00:2::1", 17, 9);
+	ck_assert(!cstp_packet6_dest_ok(p6, sizeof(p6), &f));
+	f.ports = &allow;
+	ck_assert(cstp_packet6_dest_ok(p6, sizeof(p6), &f));
+	ipv6_packet(p6, "fd00:1::5", "fd00:2::1", 58, 0);
+	ck_assert(cstp_packet6_dest_ok(p6, sizeof(p6), &f));
+	ipv6_packet(p6, "fd00:1::5", "fd00:2::1", 6, 80);
+	ck_assert(!cstp_packet6_dest_ok(p6, sizeof(p6), &f));
+}
+END_TEST
+
 /* restrict-user-to-routes: routes allow, no-routes exclude, DNS servers get port 53. */
 START_TEST(test_dest_filter)
 {
@@ -410,8 +460,9 @@ int main(void)
 	    {test_disconnect},        {test_errors},
 	    {test_partial},           {test_stream},
 	    {test_source_ipv4},       {test_source_iroute},
-	    {test_source_ipv6}, {test_link_local_ipv6}, {test_dest_filter_ipv6},       {test_dest_filter},
-	    {NULL},
+	    {test_source_ipv6},       {test_link_local_ipv6},
+	    {test_dest_filter_ipv6},  {test_dest_filter},
+	    {test_dest_ports},        {NULL},
 	};
 	const struct check_case cases[] = {
 	    {"framing", NULL, NULL, 0, tests},

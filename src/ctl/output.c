@@ -70,6 +70,21 @@ json_t *ctl_user_json(const CtlUser *u)
 	    (json_int_t)u->tx_per_sec);
 	json_object_update(o, rest);
 	json_decref(rest);
+	/* occtl's names; averages in bytes a second over the connection's life */
+	{
+		long long up = (long long)time(NULL) - u->connected_at;
+
+		json_object_set_new(o, "Average RX",
+				    json_integer(up > 0 ? (json_int_t)(u->rx / (uint64_t)up) : 0));
+		json_object_set_new(o, "Average TX",
+				    json_integer(up > 0 ? (json_int_t)(u->tx / (uint64_t)up) : 0));
+	}
+	if (u->has_dpd)
+		json_object_set_new(o, "DPD", json_integer(u->dpd));
+	if (u->has_keepalive)
+		json_object_set_new(o, "KeepAlive", json_integer(u->keepalive));
+	set_opt(o, "TLS ciphersuite", u->tls_cipher && u->tls_cipher[0] ? u->tls_cipher : NULL);
+	set_opt(o, "DTLS cipher", u->dtls_cipher && u->dtls_cipher[0] ? u->dtls_cipher : NULL);
 	return o;
 }
 

@@ -79,6 +79,11 @@ static int send_user(struct main_ctl_conn *c, const struct main_worker *w)
 	u.split_dns = w->cfg->split_dns;
 	u.restrict_to_routes = w->cfg->restrict_to_routes;
 	u.route_dropped = w->route_dropped;
+	u.tls_cipher = (char *)w->tls_cipher;
+	u.dtls_cipher = (char *)w->dtls_cipher;
+	u.has_dpd = u.has_keepalive = true;
+	u.dpd = w->mobile ? w->cfg->mobile_dpd : w->cfg->dpd;
+	u.keepalive = w->cfg->keepalive;
 	u.rx_per_sec = w->cfg->rx_data_per_sec;
 	u.tx_per_sec = w->cfg->tx_data_per_sec;
 	/* Live counters from the TUN device main holds; the worker's periodic report is

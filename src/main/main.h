@@ -111,6 +111,9 @@ struct main_worker {
 	ev_tstamp last_udp_handoff;
 	ev_tstamp spawned;             /* accepted; metrics measure session set-up from here */
 	bool dtls;                     /* the last MW_STATS named a DTLS cipher */
+	char tls_cipher[96];           /* from MW_STATS, for sluicectl show user */
+	char dtls_cipher[96];
+	bool mobile;                   /* the client says it is a mobile (mobile-dpd) */
 	ev_tstamp log_window;          /* workers.c: start of its log-rate window */
 	unsigned log_lines, log_dropped; /* lines in the window, lines dropped since */
 	uint32_t template_gen;           /* spawn.c: the template that forked it; 0: exec'd */

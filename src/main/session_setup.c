@@ -115,6 +115,7 @@ int session_on_tunnel_req(void *ctx, void *msg, int *fds)
 	w->has_requested6 =
 	    r->requested_ipv6 && inet_pton(AF_INET6, r->requested_ipv6, &w->requested6) == 1;
 	w->wants_ipv6 = r->has_ipv6 && r->ipv6;
+	w->mobile = r->has_mobile && r->mobile;
 	w->mtu = r->mtu < 576 ? 576 : (r->mtu > 9000 ? 9000 : r->mtu);
 	w->state = MWS_COOKIE;
 	sec_cookie_check(w, r->cookie.data, r->cookie.len);
@@ -683,6 +684,12 @@ int session_on_stats(void *ctx, void *msg, int *fds)
 	w->spoofed = s->spoofed_dropped;
 	w->route_dropped = s->has_route_dropped ? s->route_dropped : 0;
 	w->dtls = s->dtls_cipher && s->dtls_cipher[0];
+	/* Shown as text: bounded and made valid UTF-8 like anything a worker says. */
+	snprintf(w->dtls_cipher, sizeof(w->dtls_cipher), "%s", w->dtls ? s->dtls_cipher : "");
+	if (s->tls_cipher)
+		snprintf(w->tls_cipher, sizeof(w->tls_cipher), "%s", s->tls_cipher);
+	text_make_utf8(w->dtls_cipher);
+	text_make_utf8(w->tls_cipher);
 	return 0;
 }
 

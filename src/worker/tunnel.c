@@ -36,6 +36,7 @@ static void send_stats(struct tunnel *t)
 	m.has_mtu = true;
 	m.mtu = t->w->mtu;
 	m.dtls_cipher = (char *)dtls_cipher(t);
+	m.tls_cipher = t->tls_cipher;
 	ipc_send(t->w->main_ch.fd, MW_TYPE__MW_STATS, &m.base, NULL, 0);
 	t->last_stats = ev_now(t->w->loop);
 }
@@ -412,6 +413,12 @@ int tunnel_run(struct worker *w)
 	t->w = w;
 	t->dpd = w->mobile ? w->sess->mobile_dpd : w->sess->dpd;
 	t->last_rx = t->last_data = t->last_stats = t->last_rekey = now;
+	{
+		char *desc = gnutls_session_get_desc(w->tls);
+
+		t->tls_cipher = talloc_strdup(t, desc ? desc : "");
+		gnutls_free(desc);
+	}
 	/* From here on every descriptor is drained until EAGAIN by the event loop. */
 	if (fcntl(w->client_fd, F_SETFL, fcntl(w->client_fd, F_GETFL) | O_NONBLOCK) < 0 ||
 	    tlsbuf_install(&t->io, t, w->tls, w->client_fd) < 0)
@@ -436,6 +443,8 @@ int tunnel_run(struct worker *w)
 	ev_io_start(w->loop, &t->tun_rd);
 	ev_io_start(w->loop, &t->main_rd);
 	ev_timer_start(w->loop, &t->tick);
+	/* main shows the TLS ciphersuite from the start (sluicectl show user). */
+	send_stats(t);
 	/* Records GnuTLS already decrypted would not wake the loop. */
 	if (!t->end_reason && gnutls_record_check_pending(w->tls))
 		tls_readable(w->loop, &t->tls_rd, EV_READ);

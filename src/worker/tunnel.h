@@ -42,6 +42,7 @@ struct tunnel {
 	ev_tstamp last_rekey;   /* rekey-time: the tunnel's start or its last key update */
 	bool rekey_again;       /* a key update returned EAGAIN: it must be called again */
 	unsigned key_updates;
+	char *tls_cipher; /* for main's show user */
 };
 
 /* A packet from the client (either channel) goes to the TUN device if its source is

@@ -49,6 +49,10 @@ for cmd in "show status" "show users" "show user alice" "show id $worker"; do
 done
 ctl --json show user alice | jq -e '.[0]."User-Agent" == "Open AnyConnect caf? ??"' >/dev/null ||
 	fail "non-UTF-8 user agent: $(ctl --json show user alice)"
+# occtl's fields: the TLS ciphersuite, DPD and KeepAlive (lib.sh: 90 and 30), averages.
+ctl --json show user alice | jq -e '(.[0]."TLS ciphersuite" | test("^\\(TLS1\\.[23]\\)")) and
+	.[0].DPD == 90 and .[0].KeepAlive == 30 and (.[0]."Average RX" | type) == "number"' >/dev/null ||
+	fail "show user lacks occtl's fields: $(ctl --json show user alice)"
 ctl --json show users | jq -e --arg ip "$ip1" \
 	'.[] | select(.Username == "alice" and .IPv4 == $ip)' >/dev/null ||
 	fail "show users --json does not list alice with $ip1"

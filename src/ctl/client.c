@@ -18,7 +18,7 @@
 #include "ipc/ctl.routes.h"
 
 #define CTL_MAX_PAYLOAD 4096
-#define CTLC_REPLY 1u
+#define CTLC_REPLY      1u
 #define CTL_TIMEOUT_MS  10000 /* for a reply; a stream waits as long as it runs */
 
 static volatile sig_atomic_t interrupted;
@@ -91,12 +91,9 @@ static int on_done(void *ctx, void *msg, int *fds)
 }
 
 static const struct ipc_route ctl_from_main[] = {
-    IPC_ROUTE_CTL_STATUS(on_status),
-    IPC_ROUTE_CTL_USER(on_user),
-    IPC_ROUTE_CTL_EVENT(on_event),
-    IPC_ROUTE_CTL_BAN(on_ban),
-    IPC_ROUTE_CTL_SESSION(on_session),
-    IPC_ROUTE_CTL_DONE(on_done),
+    IPC_ROUTE_CTL_STATUS(on_status),   IPC_ROUTE_CTL_USER(on_user),
+    IPC_ROUTE_CTL_EVENT(on_event),     IPC_ROUTE_CTL_BAN(on_ban),
+    IPC_ROUTE_CTL_SESSION(on_session), IPC_ROUTE_CTL_DONE(on_done),
 };
 
 static void say_refused(const struct ctl_opts *o, int err)
@@ -153,6 +150,7 @@ bool ctl_parse_id(const char *s, uint32_t *id)
 static int receive(const struct ctl_opts *o, struct ipc_channel *ch, struct ctl_reply *r)
 {
 	bool stream = r->on_event != NULL;
+	unsigned replies = 0;
 
 	while (!r->done) {
 		struct pollfd p = {.fd = ch->fd, .events = POLLIN};
@@ -167,6 +165,8 @@ static int receive(const struct ctl_opts *o, struct ipc_channel *ch, struct ctl_
 			return CTL_ERROR;
 		}
 		n = ipc_recv_dispatch(ch, CTLC_REPLY, r);
+		if (n >= 0)
+			replies++;
 		if (n == IPC_CLOSED) {
 			fprintf(stderr, "sluicectl: sluiced closed the connection\n");
 			return CTL_ERROR;
@@ -176,6 +176,10 @@ static int receive(const struct ctl_opts *o, struct ipc_channel *ch, struct ctl_
 			return CTL_ERROR;
 		}
 	}
+	if (o->debug)
+		fprintf(stderr, "sluicectl: debug: %u repl%s, the last one done%s%s\n", replies,
+			replies == 1 ? "y" : "ies", r->error ? ", error: " : "",
+			r->error ? strerror(r->error) : "");
 	if (r->error == EACCES) {
 		say_refused(o, EACCES);
 		return CTL_ERROR;
@@ -202,6 +206,9 @@ int ctl_request(const struct ctl_opts *o, uint16_t type, const ProtobufCMessage 
 	interrupted = 0;
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
+	if (o->debug)
+		fprintf(stderr, "sluicectl: debug: to %s: %s (type %u)\n", o->socket_file,
+			req->descriptor->name, type);
 	if (ipc_send(fd, type, req, NULL, 0) < 0) {
 		/* A refused caller finds the refusal waiting instead. */
 		ret = receive(o, &ch, r);

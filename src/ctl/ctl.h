@@ -18,6 +18,7 @@
 struct ctl_opts {
 	const char *socket_file;
 	bool json;
+	bool debug; /* --debug: the exchange with sluiced on stderr */
 };
 
 /* What a command wants done with each streamed reply; NULL: not expected. */

@@ -105,7 +105,8 @@ static const char *text(json_t *v, char *buf, size_t len)
 		json_t *item;
 
 		buf[0] = '\0';
-		json_array_foreach(v, i, item) {
+		json_array_foreach(v, i, item)
+		{
 			if (json_is_string(item) && used < len)
 				used += (size_t)snprintf(buf + used, len - used, "%s%s",
 							 i ? ", " : "", json_string_value(item));

@@ -16,8 +16,8 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: sluicectl [-j|--json] [-n|--no-pager] [-s|--socket-file FILE] "
-		   "[COMMAND...]\n"
+	fprintf(f, "usage: sluicectl [-j|--json] [-n|--no-pager] [-d|--debug] "
+		   "[-s|--socket-file FILE] [COMMAND...]\n"
 		   "Without a command, an interactive shell (help, exit). sluicectl never pages "
 		   "its output; -n is taken as occtl takes it.\n");
 	ctl_help(f);
@@ -122,21 +122,22 @@ static int shell(const struct ctl_opts *o)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"no-pager", no_argument, NULL, 'n'},
-	    {"socket-file", required_argument, NULL, 's'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"json", no_argument, NULL, 'j'},  {"no-pager", no_argument, NULL, 'n'},
+	    {"debug", no_argument, NULL, 'd'}, {"socket-file", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},  {NULL, 0, NULL, 0},
 	};
 	struct ctl_opts o = {.socket_file = DEFAULT_SOCKET};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+jns:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+jnds:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			o.json = true;
 			break;
 		case 'n': /* occtl's: sluicectl writes to its output as it is, never to a pager */
+			break;
+		case 'd':
+			o.debug = true;
 			break;
 		case 's':
 			o.socket_file = optarg;

@@ -62,6 +62,12 @@ out=$(ping_through "$NS_C1" "$(server_tun_ip "$ip1")" 3) || fail "no ping throug
 ctl --json show user alice | jq -e '.[0].RX >= 252 and .[0].TX >= 252' >/dev/null ||
 	fail "show user does not count the pings: $(ctl --json show user alice)"
 ctl --json show status | jq -e '."Active sessions" == 1' >/dev/null || fail "status: not 1 session"
+# --debug (occtl's): the exchange on stderr, the output unchanged.
+ctl --debug --json show status 2>"$WORK/debug.err" | jq -e '."Active sessions" == 1' >/dev/null ||
+	fail "show status --debug: its output changed"
+grep -q '^sluicectl: debug: to .*: CtlEmpty' "$WORK/debug.err" &&
+	grep -q '^sluicectl: debug: 2 replies, the last one done$' "$WORK/debug.err" ||
+	fail "--debug: $(cat "$WORK/debug.err")"
 ctl show users >"$WORK/users.txt" || fail "show users failed"
 grep -E "^$worker +alice .* $ip1 " "$WORK/users.txt" >/dev/null ||
 	fail "plain show users lacks alice: $(cat "$WORK/users.txt")"

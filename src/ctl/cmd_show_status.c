@@ -5,6 +5,26 @@
 #include <stdio.h>
 #include <time.h>
 
+/* occtl's names for what sluice has (tests/integration/test-occtl-keys.sh). sluice never
+ * resets its counters: they run from the start, which is the "last stats reset". */
+static void occtl_fields(json_t *o, const CtlStatus *s, const char *since, long long up)
+{
+	char age[32];
+
+	if (!o)
+		return;
+	ctl_format_age(up, age, sizeof(age));
+	json_object_set_new(o, "Sec-mod instance count", json_integer(1));
+	json_object_set_new(o, "_Up since", json_string(age));
+	json_object_set_new(o, "Last stats reset", json_string(since));
+	json_object_set_new(o, "_Last stats reset", json_string(age));
+	json_object_set_new(o, "raw_last_stats_reset", json_integer(s->up_since));
+	json_object_set_new(o, "Sessions handled", json_integer((json_int_t)s->total_sessions));
+	json_object_set_new(o, "Authentication failures",
+			    json_integer((json_int_t)s->auth_failures));
+	json_object_set_new(o, "IPs in ban list", json_integer(s->has_banned ? s->banned : 0));
+}
+
 static void on_status(const CtlStatus *s, void *data)
 {
 	char since[32], uptime[96];
@@ -21,6 +41,7 @@ static void on_status(const CtlStatus *s, void *data)
 	    "Total sessions", (json_int_t)s->total_sessions, "Total authentication failures",
 	    (json_int_t)s->auth_failures, "Worker processes", (json_int_t)s->workers,
 	    "Connections logging in", (json_int_t)s->preauth);
+	occtl_fields(*(json_t **)data, s, since, up);
 }
 
 static int run(const struct ctl_opts *o, const char *arg)

@@ -33,6 +33,73 @@ static void set_opt(json_t *o, const char *key, const char *s)
 		json_object_set_new(o, key, json_string(s));
 }
 
+/* "48 bytes", "1.5 KB", ... as occtl writes a count of bytes for people. */
+static void human_bytes(uint64_t n, char *buf, size_t len)
+{
+	static const char *const units[] = {"KB", "MB", "GB", "TB"};
+	double v = (double)n;
+	int u = -1;
+
+	while (v >= 1024 && u < 3) {
+		v /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, len, "%llu bytes", (unsigned long long)n);
+	else
+		snprintf(buf, len, "%.1f %s", v, units[u]);
+}
+
+void ctl_format_age(long long s, char *buf, size_t len)
+{
+	if (s < 0)
+		s = 0;
+	if (s < 60)
+		snprintf(buf, len, "%llds", s);
+	else if (s < 3600)
+		snprintf(buf, len, "%lldm:%02llds", s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%lldh:%02lldm", s / 3600, s / 60 % 60);
+	else
+		snprintf(buf, len, "%lldd:%02lldh", s / 86400, s / 3600 % 24);
+}
+
+/* The keys occtl has beside sluice's own (tests/integration/test-occtl-keys.sh). */
+static void user_occtl_fields(json_t *o, const CtlUser *u)
+{
+	json_t *ports = json_array();
+	char buf[64];
+
+	json_object_set_new(o, "vhost", json_string("default"));
+	json_object_set_new(o, "Location", json_string("unknown"));
+	set_opt(o, "Full session", u->sid);
+	if (u->sid) {
+		snprintf(buf, sizeof(buf), "%.6s", u->sid);
+		json_object_set_new(o, "Session", json_string(buf));
+	}
+	human_bytes(u->rx, buf, sizeof(buf));
+	json_object_set_new(o, "_RX", json_string(buf));
+	human_bytes(u->tx, buf, sizeof(buf));
+	json_object_set_new(o, "_TX", json_string(buf));
+	ctl_format_age((long long)time(NULL) - u->connected_at, buf, sizeof(buf));
+	json_object_set_new(o, "_Connected at", json_string(buf));
+	json_object_set_new(o, "NBNS", ctl_strings_json(u->nbns, u->n_nbns));
+	/* "tcp(443), udp(53)" as ["tcp(443)", "udp(53)"]; a negation keeps its "!(...)". */
+	for (const char *p = u->restrict_to_ports; ports && p && *p;) {
+		size_t n = strcspn(p, ",");
+		bool deny = p[0] == '!';
+
+		if (deny)
+			n = strlen(p);
+		json_array_append_new(ports, json_stringn(p, n));
+		p += n;
+		while (*p == ',' || *p == ' ')
+			p++;
+	}
+	if (ports)
+		json_object_set_new(o, "Restricted to ports", ports);
+}
+
 json_t *ctl_user_json(const CtlUser *u)
 {
 	char since[32], login[32];
@@ -79,6 +146,7 @@ json_t *ctl_user_json(const CtlUser *u)
 		json_object_set_new(o, "Average TX",
 				    json_integer(up > 0 ? (json_int_t)(u->tx / (uint64_t)up) : 0));
 	}
+	user_occtl_fields(o, u);
 	if (u->has_dpd)
 		json_object_set_new(o, "DPD", json_integer(u->dpd));
 	if (u->has_keepalive)

@@ -25,6 +25,7 @@
 #include "main/ctl_conn.h"
 #include "main/events.h"
 #include "main/listeners.h"
+#include "main/ban.h"
 #include "main/main.h"
 #include "main/preauth.h"
 #include "main/reload.h"
@@ -32,6 +33,11 @@
 
 #define CTL_MAX_PAYLOAD 4096
 #define CTL_MAX_CONNS   16
+
+static void count_ban(void *arg, const struct ban_info *b)
+{
+	(*(uint32_t *)arg)++;
+}
 
 static int ctl_on_show_status(void *ctx, void *msg, int *fds);
 static int ctl_on_show_events(void *ctx, void *msg, int *fds);
@@ -149,6 +155,8 @@ static int ctl_on_show_status(void *ctx, void *msg, int *fds)
 	s.workers = c->m->n_workers;
 	s.has_preauth = true;
 	s.preauth = main_preauth_count(c->m);
+	s.has_banned = true;
+	main_ban_list(c->m, true, count_ban, &s.banned);
 	c->state = CONN_BUSY;
 	ret = ipc_send(c->ch.fd, CTL_TYPE__CTL_STATUS, &s.base, NULL, 0);
 	return ret < 0 ? ret : ctl_send_done(c, 0, NULL, 1);

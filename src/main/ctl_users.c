@@ -81,6 +81,10 @@ static int send_user(struct main_ctl_conn *c, const struct main_worker *w)
 	u.route_dropped = w->route_dropped;
 	u.tls_cipher = (char *)w->tls_cipher;
 	u.dtls_cipher = (char *)w->dtls_cipher;
+	u.sid = w->sid;
+	u.n_nbns = w->cfg->n_nbns;
+	u.nbns = w->cfg->nbns;
+	u.restrict_to_ports = w->cfg->restrict_to_ports;
 	u.has_dpd = u.has_keepalive = true;
 	u.dpd = w->mobile ? w->cfg->mobile_dpd : w->cfg->dpd;
 	u.keepalive = w->cfg->keepalive;

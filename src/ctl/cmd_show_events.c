@@ -9,9 +9,9 @@ static void on_event(const CtlEvent *e, void *data)
 	const struct ctl_opts *o = data;
 
 	if (o->json) {
-		json_t *v = json_pack("{s:s, s:I, s:s, s:s}", "event",
-				      e->connect ? "connect" : "disconnect", "ID", (json_int_t)e->id,
-				      "Username", e->username, "Remote IP", e->remote_ip);
+		json_t *v = json_pack(
+		    "{s:s, s:I, s:s, s:s}", "event", e->connect ? "connect" : "disconnect", "ID",
+		    (json_int_t)e->id, "Username", e->username, "Remote IP", e->remote_ip);
 
 		if (e->ipv4)
 			json_object_set_new(v, "IPv4", json_string(e->ipv4));

@@ -10,14 +10,16 @@ static void on_user(const CtlUser *u, void *data)
 	json_array_append_new(
 	    data, json_pack("{s:I, s:s, s:s, s:s, s:s, s:o}", "ID", (json_int_t)u->id, "Username",
 			    u->username, "vhost", "default", "Device", u->device, "IP",
-			    u->ipv4 ? u->ipv4 : u->ipv6 ? u->ipv6 : "",
+			    u->ipv4   ? u->ipv4
+			    : u->ipv6 ? u->ipv6
+				      : "",
 			    "iRoutes", ctl_strings_json(u->iroutes, u->n_iroutes)));
 }
 
 static int run(const struct ctl_opts *o, const char *arg)
 {
-	static const char *const cols[] = {"ID", "Username", "vhost", "Device", "IP", "iRoutes",
-					   NULL};
+	static const char *const cols[] = {"ID", "Username", "vhost", "Device",
+					   "IP", "iRoutes",  NULL};
 	static const char *const heads[] = {"id", "user", "vhost", "device", "vpn-ip", "iroutes"};
 	CtlEmpty req = CTL_EMPTY__INIT;
 	json_t *rows = json_array();

@@ -5,6 +5,26 @@
 #include <stdio.h>
 #include <time.h>
 
+/* "NAME": "3m:07s" and "RAW": 187 */
+static void add_age(json_t *o, const char *name, const char *raw, uint64_t secs)
+{
+	char age[32];
+
+	ctl_format_age((long long)secs, age, sizeof(age));
+	json_object_set_new(o, name, json_string(age));
+	json_object_set_new(o, raw, json_integer((json_int_t)secs));
+}
+
+/* "NAME": "1.5 MB" and "RAW": 1572864 */
+static void add_bytes(json_t *o, const char *name, const char *raw, uint64_t n)
+{
+	char text[32];
+
+	ctl_format_bytes(n, text, sizeof(text));
+	json_object_set_new(o, name, json_string(text));
+	json_object_set_new(o, raw, json_integer((json_int_t)n));
+}
+
 /* occtl's names for what sluice has (tests/integration/test-occtl-keys.sh). sluice never
  * resets its counters: they run from the start, which is the "last stats reset". */
 static void occtl_fields(json_t *o, const CtlStatus *s, const char *since, long long up)
@@ -23,6 +43,17 @@ static void occtl_fields(json_t *o, const CtlStatus *s, const char *since, long 
 	json_object_set_new(o, "Authentication failures",
 			    json_integer((json_int_t)s->auth_failures));
 	json_object_set_new(o, "IPs in ban list", json_integer(s->has_banned ? s->banned : 0));
+	json_object_set_new(o, "Timed out sessions", json_integer((json_int_t)s->timed_out));
+	json_object_set_new(o, "Timed out (idle) sessions",
+			    json_integer((json_int_t)s->idle_timed_out));
+	json_object_set_new(o, "Closed due to error sessions",
+			    json_integer((json_int_t)s->error_closed));
+	add_age(o, "Average auth time", "raw_avg_auth_time", s->avg_auth_secs);
+	add_age(o, "Max auth time", "raw_max_auth_time", s->max_auth_secs);
+	add_age(o, "Average session time", "raw_avg_session_time", s->avg_session_secs);
+	add_age(o, "Max session time", "raw_max_session_time", s->max_session_secs);
+	add_bytes(o, "RX", "raw_rx", s->rx);
+	add_bytes(o, "TX", "raw_tx", s->tx);
 }
 
 static void on_status(const CtlStatus *s, void *data)

@@ -9,9 +9,8 @@ static void on_user(const CtlUser *u, void *data)
 
 static int run(const struct ctl_opts *o, const char *arg)
 {
-	static const char *const cols[] = {"ID",     "Username",     "Groupname", "Remote IP",
-					   "IPv4",   "IPv6",         "Device",    "Connected at",
-					   "State",  NULL};
+	static const char *const cols[] = {"ID",   "Username", "Groupname",    "Remote IP", "IPv4",
+					   "IPv6", "Device",   "Connected at", "State",     NULL};
 	static const char *const heads[] = {"id",      "user",   "group", "ip",    "vpn-ip",
 					    "vpn-ip6", "device", "since", "status"};
 	CtlEmpty req = CTL_EMPTY__INIT;

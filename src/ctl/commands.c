@@ -7,22 +7,10 @@
 #include <string.h>
 
 const struct ctl_command *const ctl_commands[] = {
-    &ctl_show_status,
-    &ctl_show_users,
-    &ctl_show_user,
-    &ctl_show_id,
-    &ctl_show_sec_sessions,
-    &ctl_show_sec_session,
-    &ctl_show_cookies,
-    &ctl_show_ip_bans,
-    &ctl_show_ip_ban_points,
-    &ctl_show_iroutes,
-    &ctl_show_events,
-    &ctl_disconnect_user,
-    &ctl_disconnect_id,
-    &ctl_unban_ip,
-    &ctl_reload,
-    &ctl_stop,
+    &ctl_show_status,        &ctl_show_users,       &ctl_show_user,    &ctl_show_id,
+    &ctl_show_sec_sessions,  &ctl_show_sec_session, &ctl_show_cookies, &ctl_show_ip_bans,
+    &ctl_show_ip_ban_points, &ctl_show_iroutes,     &ctl_show_events,  &ctl_disconnect_user,
+    &ctl_disconnect_id,      &ctl_unban_ip,         &ctl_reload,       &ctl_stop,
 };
 const size_t ctl_n_commands = sizeof(ctl_commands) / sizeof(ctl_commands[0]);
 

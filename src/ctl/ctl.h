@@ -84,6 +84,8 @@ int ctl_show_sessions(const struct ctl_opts *o, uint16_t type, const ProtobufCMe
 /* The common reply of a state-changing command. */
 int ctl_print_done(const struct ctl_opts *o, const struct ctl_reply *r, const char *what);
 void ctl_format_time(int64_t t, char *buf, size_t len);
+/* A count of bytes as occtl writes it for people: "48 bytes", "1.5 KB", ... */
+void ctl_format_bytes(uint64_t n, char *buf, size_t len);
 /* A duration as occtl writes it: "5s", "3m:07s", "2h:05m", "4d:03h". */
 void ctl_format_age(long long seconds, char *buf, size_t len);
 

@@ -33,8 +33,7 @@ static void set_opt(json_t *o, const char *key, const char *s)
 		json_object_set_new(o, key, json_string(s));
 }
 
-/* "48 bytes", "1.5 KB", ... as occtl writes a count of bytes for people. */
-static void human_bytes(uint64_t n, char *buf, size_t len)
+void ctl_format_bytes(uint64_t n, char *buf, size_t len)
 {
 	static const char *const units[] = {"KB", "MB", "GB", "TB"};
 	double v = (double)n;
@@ -77,9 +76,9 @@ static void user_occtl_fields(json_t *o, const CtlUser *u)
 		snprintf(buf, sizeof(buf), "%.6s", u->sid);
 		json_object_set_new(o, "Session", json_string(buf));
 	}
-	human_bytes(u->rx, buf, sizeof(buf));
+	ctl_format_bytes(u->rx, buf, sizeof(buf));
 	json_object_set_new(o, "_RX", json_string(buf));
-	human_bytes(u->tx, buf, sizeof(buf));
+	ctl_format_bytes(u->tx, buf, sizeof(buf));
 	json_object_set_new(o, "_TX", json_string(buf));
 	ctl_format_age((long long)time(NULL) - u->connected_at, buf, sizeof(buf));
 	json_object_set_new(o, "_Connected at", json_string(buf));

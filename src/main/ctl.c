@@ -25,6 +25,7 @@
 #include "main/ctl_conn.h"
 #include "main/events.h"
 #include "main/listeners.h"
+#include "common/session.h"
 #include "main/ban.h"
 #include "main/main.h"
 #include "main/preauth.h"
@@ -155,6 +156,22 @@ static int ctl_on_show_status(void *ctx, void *msg, int *fds)
 	s.workers = c->m->n_workers;
 	s.has_preauth = true;
 	s.preauth = main_preauth_count(c->m);
+	if (ctl) {
+		s.has_timed_out = s.has_idle_timed_out = s.has_error_closed = true;
+		s.timed_out = ctl->timed_out;
+		s.idle_timed_out = ctl->idle_timed_out;
+		s.error_closed = ctl->error_closed;
+		s.has_avg_session_secs = s.has_max_session_secs = true;
+		s.avg_session_secs = ctl->ended ? ctl->session_secs / ctl->ended : 0;
+		s.max_session_secs = ctl->max_session_secs;
+		s.has_avg_auth_secs = s.has_max_auth_secs = true;
+		s.avg_auth_secs =
+		    ctl->logins ? (uint64_t)(ctl->auth_secs / (double)ctl->logins) : 0;
+		s.max_auth_secs = (uint64_t)ctl->max_auth_secs;
+		s.has_rx = s.has_tx = true;
+		s.rx = ctl->rx;
+		s.tx = ctl->tx;
+	}
 	s.has_banned = true;
 	main_ban_list(c->m, true, count_ban, &s.banned);
 	c->state = CONN_BUSY;
@@ -415,14 +432,40 @@ static void stream_event(struct main_ctx *m, const struct main_event *ev)
 	}
 }
 
+/* occtl's figures of ended sessions: a session or DPD timeout counts as timed out, an
+ * idle one apart, a protocol error or a worker that died as closed due to error. */
+static void count_end(struct main_ctl *ctl, const struct main_event *ev)
+{
+	uint64_t secs = ev->duration > 0 ? (uint64_t)ev->duration : 0;
+
+	ctl->ended++;
+	ctl->timed_out +=
+	    ev->end_reason == END_SESSION_TIMEOUT || ev->end_reason == END_DPD_TIMEOUT;
+	ctl->idle_timed_out += ev->end_reason == END_IDLE_TIMEOUT;
+	ctl->error_closed += ev->end_reason == END_ERROR || ev->end_reason == END_WORKER_DIED;
+	ctl->session_secs += secs;
+	if (secs > ctl->max_session_secs)
+		ctl->max_session_secs = secs;
+	ctl->rx += ev->bytes_in;
+	ctl->tx += ev->bytes_out;
+}
+
 void main_ctl_on_event(struct main_ctx *m, const struct main_event *ev)
 {
 	if (!m->ctl)
 		return;
 	if (ev->kind == MEV_AUTH && !ev->ok)
 		m->ctl->auth_failures++;
+	if (ev->kind == MEV_AUTH && ev->ok && ev->auth_secs >= 0) {
+		m->ctl->logins++;
+		m->ctl->auth_secs += ev->auth_secs;
+		if (ev->auth_secs > m->ctl->max_auth_secs)
+			m->ctl->max_auth_secs = ev->auth_secs;
+	}
 	if (ev->kind == MEV_SESSION_START)
 		m->ctl->total_sessions++;
+	if (ev->kind == MEV_SESSION_END)
+		count_end(m->ctl, ev);
 	if (ev->kind == MEV_SESSION_START || ev->kind == MEV_SESSION_END)
 		stream_event(m, ev);
 }

@@ -59,6 +59,12 @@ struct main_ctl {
 	unsigned n_conns;
 	time_t up_since;
 	uint64_t total_sessions, auth_failures;
+	/* for show status, as occtl names them: how sessions ended, how long they and
+	 * logins took, the bytes of ended sessions */
+	uint64_t timed_out, idle_timed_out, error_closed, ended;
+	uint64_t session_secs, max_session_secs, rx, tx;
+	uint64_t logins;
+	double auth_secs, max_auth_secs;
 	uint32_t last_req; /* request ids for sec */
 };
 

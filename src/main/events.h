@@ -41,6 +41,7 @@ struct main_event {
 	bool crash_before_auth;      /* MEV_WORKER_EXIT: a signal main did not send, before
 				      * sec accepted the client's password or cookie */
 	uid_t uid;                   /* MEV_CTL: the caller */
+	double auth_secs;            /* MEV_AUTH accepted: from the accept to sec's yes; <0: ? */
 };
 
 /* Everything that consumes events besides the log, in the order they see them; handed

@@ -22,7 +22,7 @@
 
 /* The largest is a reload's answer with a token's certificate (SEC_TOKEN_CERT_MAX). */
 #define SEC_CHANNEL_MAX_PAYLOAD (16 * 1024)
-#define MAIN_SEC_RUNNING          1u
+#define MAIN_SEC_RUNNING        1u
 
 /* Exits: see sec_channel.h. */
 static void sec_lost(struct main_ctx *m, int err)
@@ -201,12 +201,13 @@ static int on_auth_event(void *ctx, void *msg, int *fds)
 	/* The name the client typed, relayed by sec as it came. */
 	text_make_utf8(e->username);
 	ev = (struct main_event){.kind = MEV_AUTH,
-				.ok = e->ok,
-				.user = e->username,
-				.client_ip = e->client_ip,
-				.client_port = e->client_port,
-				.reason = e->reason,
-				.not_scored = e->has_not_scored && e->not_scored};
+				 .ok = e->ok,
+				 .user = e->username,
+				 .client_ip = e->client_ip,
+				 .client_port = e->client_port,
+				 .reason = e->reason,
+				 .not_scored = e->has_not_scored && e->not_scored,
+				 .auth_secs = w ? ev_now(w->m->loop) - w->spawned : -1};
 
 	main_event(ctx, &ev);
 	return 0;

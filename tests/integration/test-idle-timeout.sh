@@ -19,6 +19,13 @@ server_log_has "session end: .* user=alice .*reason=idle timeout" 5 ||
 grep -Eq "terminate|Session terminated by server" "${CLIENT_LOG[a]}" ||
 	fail "the client was not told: $(tail -3 "${CLIENT_LOG[a]}")"
 log "idle session ended by the server (client exit $rc)"
+if [ "$SERVER" = sluiced ]; then
+	require_ctl
+	# occtl's figures of ended sessions
+	ctl --json show status | jq -e '."Timed out (idle) sessions" == 1 and ."Timed out sessions" == 0
+		and ."raw_max_session_time" >= 3 and ."raw_avg_auth_time" >= 0 and ."raw_tx" > 0' >/dev/null ||
+		fail "show status does not count the idle session: $(ctl --json show status)"
+fi
 
 # mobile-idle-timeout: a mobile client (openconnect --os=android) gets its own, told in
 # X-CSTP-Idle-Timeout; a desktop one keeps idle-timeout.

@@ -56,33 +56,52 @@ static void add_env(char ***env, size_t *n, const char *name, const char *value)
 	(*env)[*n] = NULL;
 }
 
-/* Space-separated list items; family 4 or 6 keeps only that family, 0 keeps all. */
-static char *join(TALLOC_CTX *ctx, char **items, size_t n, int family)
+/* An IPv4 network as ocserv's route variables write it: "a.b.c.d/m.m.m.m". */
+static char *netmask_form(TALLOC_CTX *ctx, const char *item)
+{
+	struct netaddr a;
+	unsigned len;
+	struct in_addr mask;
+	char net[INET_ADDRSTRLEN], m[INET_ADDRSTRLEN];
+
+	if (netaddr_prefix_parse(item, &a, &len) < 0 || a.family != AF_INET)
+		return talloc_strdup(ctx, item);
+	mask.s_addr = ipv4_prefix_mask(len);
+	inet_ntop(AF_INET, a.a, net, sizeof(net));
+	inet_ntop(AF_INET, &mask, m, sizeof(m));
+	return talloc_asprintf(ctx, "%s/%s", net, m);
+}
+
+/* Space-separated list items; family 4 or 6 keeps only that family, 0 keeps all;
+ * networks, IPv4 ones with their netmask as ocserv writes them. */
+static char *join(TALLOC_CTX *ctx, char **items, size_t n, int family, bool networks)
 {
 	char *s = talloc_strdup(ctx, "");
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; s && i < n; i++) {
 		bool v6 = strchr(items[i], ':') != NULL;
+		char *item;
 
 		if ((family == 4 && v6) || (family == 6 && !v6))
 			continue;
-		s = talloc_asprintf_append(s, "%s%s", *s ? " " : "", items[i]);
+		item = networks ? netmask_form(s, items[i]) : items[i];
+		s = talloc_asprintf_append(s, "%s%s", *s ? " " : "", item ? item : "");
 	}
 	return s;
 }
 
-static void add_list_env(char ***env, size_t *n, const char *name, char **items, size_t count)
+static void add_list_env(char ***env, size_t *n, const char *name, char **items, size_t count,
+			 bool networks)
 {
 	char var[32];
 
-	add_env(env, n, name, join(*env, items, count, 0));
+	add_env(env, n, name, join(*env, items, count, 0, networks));
 	snprintf(var, sizeof(var), "%s4", name);
-	add_env(env, n, var, join(*env, items, count, 4));
+	add_env(env, n, var, join(*env, items, count, 4, networks));
 	snprintf(var, sizeof(var), "%s6", name);
-	add_env(env, n, var, join(*env, items, count, 6));
+	add_env(env, n, var, join(*env, items, count, 6, networks));
 }
 
-/* ocserv's variables (ocserv-reference.md §3), so that its scripts run unchanged. */
 /* restrict-user-to-ports as ocserv's scripts get it: OCSERV_ALLOW_PORTS or, for a
  * negation, OCSERV_DENY_PORTS, "tcp 443 udp 53 icmp all". */
 static void add_ports_env(char ***env, size_t *n, const char *text)
@@ -104,6 +123,7 @@ static void add_ports_env(char ***env, size_t *n, const char *text)
 	add_env(env, n, l.deny ? "OCSERV_DENY_PORTS" : "OCSERV_ALLOW_PORTS", v);
 }
 
+/* ocserv's variables (ocserv-reference.md §3), so that its scripts run unchanged. */
 static char **build_env(struct main_ctx *m, enum script_kind kind, const struct main_worker *w,
 			const struct main_event *ev)
 {
@@ -137,9 +157,9 @@ static char **build_env(struct main_ctx *m, enum script_kind kind, const struct 
 		add_env(&env, &n, "IPV6_REMOTE", a.ip6);
 		add_env(&env, &n, "IPV6_PREFIX", talloc_asprintf(env, "%u", a.prefix6_len));
 	}
-	add_list_env(&env, &n, "OCSERV_ROUTES", c->routes, c->n_routes);
-	add_list_env(&env, &n, "OCSERV_NO_ROUTES", c->no_routes, c->n_no_routes);
-	add_list_env(&env, &n, "OCSERV_DNS", c->dns, c->n_dns);
+	add_list_env(&env, &n, "OCSERV_ROUTES", c->routes, c->n_routes, true);
+	add_list_env(&env, &n, "OCSERV_NO_ROUTES", c->no_routes, c->n_no_routes, true);
+	add_list_env(&env, &n, "OCSERV_DNS", c->dns, c->n_dns, false);
 	if (c->restrict_to_routes || c->restrict_to_ports)
 		add_env(&env, &n, "OCSERV_RESTRICT_TO_ROUTES", "1");
 	add_ports_env(&env, &n, c->restrict_to_ports);

@@ -185,6 +185,7 @@ struct sluice_config {
 	size_t n_nbns;
 	bool tunnel_all_dns;        /* X-CSTP-Tunnel-All-DNS */
 	bool expose_iroutes;        /* the other users' iroutes as routes */
+	bool persistent_cookies;    /* a logout keeps the cookie */
 	char **split_dns; /* domains resolved with dns (X-CSTP-Split-DNS) */
 	size_t n_split_dns;
 	char **routes;              /* normalised "a.b.c.d/len" or "default" */

@@ -1831,6 +1831,9 @@ const struct config_key config_keys[] = {
      "DNS server for clients (repeatable, IPv4 or IPv6)"},
     {"nbns", &t_ip_list, OFF(nbns), OFF(n_nbns), 0, 16, NULL, R | U,
      "NetBIOS name server (WINS) for clients (repeatable, IPv4 or IPv6)"},
+    {"persistent-cookies", &t_bool, OFF(persistent_cookies), 0, 0, 0, "false", R,
+     "a session's cookie survives the user's own logout (openconnect's SIGINT, a Cisco "
+     "client's Disconnect), as in ocserv; not recommended: a logout then ends nothing"},
     {"expose-iroutes", &t_bool, OFF(expose_iroutes), 0, 0, 0, "false", R,
      "a client also gets, as routes, the networks behind the other users' clients "
      "(their iroutes) at the time it connects"},
@@ -1962,7 +1965,6 @@ static const struct config_ocserv_key ocserv_keys[] = {
     {"net-priority", OCSERV_REFUSED, NULL},
     {"no-compress-limit", OCSERV_REFUSED, NULL},
     {"output-buffer", OCSERV_INERT, "the kernel sizes a worker's socket buffers"},
-    {"persistent-cookies", OCSERV_REFUSED, NULL},
     {"proxy-url", OCSERV_REFUSED, NULL},
     {"sec-mod-scale", OCSERV_INERT, "sluice has one sec, whose slow work (PAM, RADIUS, LDAP) its auth helpers do in "
 	"parallel (auth-helpers)"},

@@ -717,6 +717,15 @@ int session_on_session_end(void *ctx, void *msg, int *fds)
 	return 0;
 }
 
+/* Whether the session's cookie ends with its tunnel: a logout ends it, unless
+ * persistent-cookies keeps it as ocserv does. */
+static bool cookie_ends(const struct main_worker *w, unsigned reason)
+{
+	if (reason == END_USER_DISCONNECT && w->cfg && w->cfg->persistent_cookies)
+		return false;
+	return session_end_invalidates(reason);
+}
+
 /* Accounting happens here, in main, from the TUN device main still holds, so it is
  * complete whether the worker ended cleanly, crashed or was killed. */
 static void session_end(struct main_worker *w, int status)
@@ -733,7 +742,7 @@ static void session_end(struct main_worker *w, int status)
 		tx = w->bytes_out;
 	}
 	main_session_add_bytes(w->m, w->sid, rx > UINT64_MAX - tx ? UINT64_MAX : rx + tx);
-	if (session_end_invalidates(reason))
+	if (cookie_ends(w, reason))
 		main_session_end(w->m, w->sid, reason);
 	{
 		struct main_event ev = {.kind = MEV_SESSION_END,
@@ -754,7 +763,7 @@ static void session_end(struct main_worker *w, int status)
 	tunnel_close(w);
 	if (reason != END_SESSION_REUSED)
 		/* An ended session must not come back with its cookie. */
-		sec_session_down(w->m, w->sid, w->id, session_end_invalidates(reason) ? reason : 0);
+		sec_session_down(w->m, w->sid, w->id, cookie_ends(w, reason) ? reason : 0);
 }
 
 void session_worker_exited(struct main_worker *w, int status)

@@ -38,4 +38,19 @@ rc=$?
 [ $rc = 0 ] && fail "client with a logged-out cookie exited 0"
 [ -z "$(client_addr k3)" ] || fail "logged-out cookie opened a tunnel"
 log "cookie rejected after logout (client exit $rc)"
+stop_client k3
+
+# persistent-cookies = true (a reload): the cookie survives the logout.
+write_config "persistent-cookies = true"
+kill -HUP "$SERVER_PID"
+server_log_has "configuration reloaded" 5 || fail "the reload did not complete"
+cookie=$(get_cookie "$NS_C1" alice alice-pw) || fail "no cookie"
+start_cookie_client k4 "$NS_C1" "$cookie"
+wait_tunnel k4 15 >/dev/null || fail "no tunnel with the new cookie"
+stop_client k4 INT
+sleep 0.5
+start_cookie_client k5 "$NS_C1" "$cookie"
+wait_tunnel k5 15 >/dev/null || fail "persistent-cookies: the cookie did not survive the logout"
+stop_client k5
+log "persistent-cookies: the cookie reconnects after a logout"
 pass

@@ -130,14 +130,25 @@ void log_printf(int priority, const char *func, const char *fmt, ...)
 
 static struct main_worker workers[2];
 
+static char sock[64]; /* the control socket's path */
+
+/* The socket and its directory go when the fuzzer exits. */
+static void remove_socket(void)
+{
+	char dir[sizeof(sock)];
+
+	snprintf(dir, sizeof(dir), "%s", sock);
+	unlink(sock);
+	*strrchr(dir, '/') = '\0';
+	rmdir(dir);
+}
+
 static void setup(void)
 {
 	static const char *const names[] = {"alice", "bob"};
-	static char sock[64];
-
 	static char *routes[] = {"198.18.100.0/24"};
-	static struct sluice_config session_cfg = {.routes = routes, .n_routes = 1,
-						   .iroutes = routes, .n_iroutes = 1};
+	static struct sluice_config session_cfg = {
+	    .routes = routes, .n_routes = 1, .iroutes = routes, .n_iroutes = 1};
 
 	mc = talloc_zero(NULL, struct main_ctx);
 	mc->loop = ev_loop_new(EVFLAG_AUTO);
@@ -166,6 +177,7 @@ static void setup(void)
 	mc->cfg->occtl_socket_file = sock;
 	if (main_ctl_start(mc) < 0)
 		abort();
+	atexit(remove_socket);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -130,12 +130,17 @@ static char *read_line(char *str, int num, void *stream)
 	while (isspace((unsigned char)*p))
 		p++;
 	if (*p == '[') {
+		/* The section as written, up to its ']' (or the line's end). */
+		int end = (int)strcspn(p, "]\r\n");
+
+		end = p[end] == ']' ? end + 1 : end;
+		end = end > 80 ? 80 : end;
 		if (strncmp(p + 1, "vhost:", 6) == 0)
-			fail(lc, -EINVAL, "%s:%u: virtual hosts are not supported", lc->name,
-			     lc->lineno);
+			fail(lc, -EINVAL, "%s:%u: section %.*s: virtual hosts are not supported",
+			     lc->name, lc->lineno, end, p);
 		else
-			fail(lc, -EINVAL, "%s:%u: sections are not supported", lc->name,
-			     lc->lineno);
+			fail(lc, -EINVAL, "%s:%u: section %.*s: sections are not supported",
+			     lc->name, lc->lineno, end, p);
 		/* What follows belongs to the section: no more problems of the file. */
 		lc->stop = true;
 		return NULL;

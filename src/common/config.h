@@ -209,6 +209,8 @@ struct sluice_config {
 	char *default_domain;
 	char *banner;
 	char *pre_login_banner;     /* on the login form; NULL: banner is */
+	char **http_headers;        /* included-http-headers: "Name: value" lines */
+	size_t n_http_headers;
 
 	/* the login form's group selector */
 	char **select_groups;       /* "name" or "name[Label]" */

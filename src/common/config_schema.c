@@ -1027,6 +1027,50 @@ static int parse_camo_realm(struct config_arg *arg)
 	return set_string(arg, arg->value);
 }
 
+/* included-http-headers: one "Name: value" line of every HTTP response the worker
+ * sends before the tunnel. The worker writes it as it is, so what could end the line or
+ * the header block (CR, LF, any control byte) is refused here, as are the headers the
+ * worker writes itself: a second Content-Length or Connection would change how the
+ * client reads the response, a Set-Cookie or X-CSTP-/X-DTLS- header what it logs in
+ * with. The sum is bounded so that the worker's start-up message stays small. */
+#define HTTP_HEADER_MAX        1024
+#define HTTP_HEADERS_TOTAL_MAX 8192
+static int parse_http_header(struct config_arg *arg)
+{
+	static const char *const own[] = {"Content-Length", "Content-Type", "Connection",
+					  "Transfer-Encoding", "Set-Cookie", "X-Transcend-Version"};
+	const char *v = arg->value, *colon = v + strspn(v, "abcdefghijklmnopqrstuvwxyz"
+							  "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+							  "0123456789!#$%&'*+-.^_`|~");
+	char **items = *(char ***)field(arg->cfg, arg->key);
+	size_t n = *(size_t *)((char *)arg->cfg + arg->key->count_offset);
+	size_t total = strlen(v), name = (size_t)(colon - v);
+
+	if (name == 0 || *colon != ':')
+		return bad(arg, "'%.64s' is not a header line (expected Name: value, the name a "
+				"token of letters, digits and !#$%%&'*+-.^_`|~)", v);
+	for (const char *p = colon; *p; p++)
+		if ((unsigned char)*p < 0x20 ? *p != '\t' : *p == 0x7f)
+			return bad(arg, "the value of header '%.*s' holds a control character",
+				   (int)(name > 64 ? 64 : name), v);
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		if (strlen(own[i]) == name && strncasecmp(v, own[i], name) == 0)
+			return bad(arg, "header '%s' is the worker's own, not to be configured",
+				   own[i]);
+	if (strncasecmp(v, "X-CSTP-", 7) == 0 || strncasecmp(v, "X-DTLS-", 7) == 0)
+		return bad(arg, "header '%.*s': the X-CSTP- and X-DTLS- headers are the tunnel's",
+			   (int)(name > 64 ? 64 : name), v);
+	if (total > HTTP_HEADER_MAX)
+		return bad(arg, "header '%.*s' is too long (at most %d characters)",
+			   (int)(name > 64 ? 64 : name), v, HTTP_HEADER_MAX);
+	for (size_t i = 0; i < n; i++)
+		total += strlen(items[i]);
+	if (total > HTTP_HEADERS_TOTAL_MAX)
+		return bad(arg, "the header lines are too long together (at most %d characters)",
+			   HTTP_HEADERS_TOTAL_MAX);
+	return list_add(arg, v);
+}
+
 /* Camouflage without its secret would let nobody in. */
 static int check_camouflage(struct config_arg *arg)
 {
@@ -1501,6 +1545,8 @@ static const struct config_type t_ipv6_len = {"number", parse_uint, dump_uint_se
 static const struct config_type t_log_level = {"number", parse_log_level, dump_log_level, false};
 static const struct config_type t_camo_secret = {"URL query", parse_camo_secret, dump_string,
 						 false};
+static const struct config_type t_http_header_list = {"Name: value", parse_http_header, dump_list,
+							true};
 static const struct config_type t_camo_realm = {"text", parse_camo_realm, dump_string, false};
 static const struct config_type t_ldap_uri = {"LDAP URIs", parse_ldap_uri, dump_string, false};
 static const struct config_type t_ldap_filter = {"LDAP filter", parse_ldap_filter, dump_string,
@@ -1889,6 +1935,12 @@ const struct config_key config_keys[] = {
      "pre-login-banner, also on the login form, since openconnect shows only that one"},
     {"pre-login-banner", &t_string, OFF(pre_login_banner), 0, 0, 1024, NULL, R,
      "message shown on the login form, before the user logs in (at most 1024 bytes)"},
+    {"included-http-headers", &t_http_header_list, OFF(http_headers), OFF(n_http_headers), 0,
+     32, NULL, R,
+     "header line added to every HTTP response before the tunnel (repeatable), as "
+     "\"Name: value\", e.g. Strict-Transport-Security: max-age=31536000; at most 1024 "
+     "characters each, 8192 together; not to the CONNECT reply, not to camouflage's "
+     "decoy"},
     {"select-group", &t_select_group, OFF(select_groups), OFF(n_select_groups), 0, 128, NULL, R,
      "group users may choose on the login form (repeatable): NAME or NAME[Label]; a user "
      "who chooses a group they are not a member of is refused"},
@@ -1950,7 +2002,6 @@ static const struct config_ocserv_key ocserv_keys[] = {
     {"custom-header", OCSERV_REFUSED, NULL},
     {"dh-params", OCSERV_REFUSED, NULL},
     {"hostname", OCSERV_REFUSED, NULL},
-    {"included-http-headers", OCSERV_REFUSED, NULL},
     {"kkdcp", OCSERV_REFUSED, NULL},
     {"listen-clear-file", OCSERV_REFUSED, NULL},
     {"listen-host-is-dyndns", OCSERV_REFUSED, NULL},

@@ -142,6 +142,8 @@ static int send_init(struct main_ctx *m, struct main_worker *w)
 	in.tls_handshake_timeout = c->tls_handshake_timeout;
 	in.banner = c->banner;
 	in.pre_login_banner = c->pre_login_banner;
+	in.n_http_headers = c->n_http_headers;
+	in.http_headers = c->http_headers;
 	in.client_ip = w->client_ip;
 	in.client_port = w->client_port;
 	in.local_ip = w->local_ip;

@@ -57,6 +57,7 @@ static const struct {
     {"ca-cert", "/etc/sluice/ca.pem"},
     {"camouflage_secret", "replace-with-random-text"},
     {"camouflage_realm", "Staff only"},
+    {"included-http-headers", "Strict-Transport-Security: max-age=31536000"},
     {"enable-auth", "certificate"},
     {"ldap-uri", "ldaps://dc1.corp.example.com ldaps://dc2.corp.example.com"},
     {"ldap-base", "dc=corp,dc=example,dc=com"},

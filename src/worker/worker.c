@@ -66,10 +66,24 @@ void worker_exit(struct worker *w, int code)
 	_exit(code);
 }
 
+/* included-http-headers, as whole lines for http_response(); NULL when none. */
+static char *configured_headers(struct worker *w)
+{
+	char *h = NULL;
+
+	for (size_t i = 0; i < w->init->n_http_headers; i++) {
+		h = talloc_asprintf_append(h ? h : talloc_strdup(w, ""), "%s\r\n",
+					   w->init->http_headers[i]);
+		if (!h)
+			worker_exit(w, WEXIT_INIT_MSG);
+	}
+	return h;
+}
+
 static int send_response(struct worker *w, unsigned code, const char *headers, const char *xml,
 			 bool keep_alive)
 {
-	char *resp;
+	char *resp, *all = NULL;
 	int ret;
 
 	/* A document builder refuses text it cannot encode; the client must not get an
@@ -79,9 +93,19 @@ static int send_response(struct worker *w, unsigned code, const char *headers, c
 		code = 500;
 		keep_alive = false;
 	}
+	if (w->http_headers) {
+		all = talloc_asprintf(w, "%s%s", headers ? headers : "", w->http_headers);
+		if (!all)
+			return -ENOMEM;
+		headers = all;
+	}
 	resp = http_response(w, code, headers, xml ? "text/xml" : NULL, xml, xml ? strlen(xml) : 0,
 			     keep_alive);
 
+	if (all) {
+		explicit_bzero(all, strlen(all)); /* it may hold the Set-Cookie */
+		talloc_free(all);
+	}
 	if (!resp)
 		return -ENOMEM;
 	ret = tls_send_all(w, resp, strlen(resp));
@@ -825,6 +849,7 @@ int main(int argc, char **argv)
 
 	if (camo_init(&w->camo, w->init->camouflage_secret, w->init->camouflage_realm) < 0)
 		worker_exit(w, WEXIT_INIT_MSG);
+	w->http_headers = configured_headers(w);
 
 	/* 2. libraries and public material, while files and syscalls are still allowed */
 	if (tls_init(w) < 0 || auth_body_init() < 0)

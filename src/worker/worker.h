@@ -44,6 +44,7 @@ struct worker {
 	enum worker_state state;
 	struct camouflage camo;
 	bool camo_passed; /* a request of this connection passed camouflage */
+	char *http_headers; /* included-http-headers as "Name: value\r\n" lines; NULL: none */
 
 	/* TLS */
 	gnutls_session_t tls;

@@ -39,7 +39,7 @@ static void occtl_fields(json_t *o, const CtlStatus *s, const char *since, long 
 	json_object_set_new(o, "Last stats reset", json_string(since));
 	json_object_set_new(o, "_Last stats reset", json_string(age));
 	json_object_set_new(o, "raw_last_stats_reset", json_integer(s->up_since));
-	json_object_set_new(o, "Sessions handled", json_integer((json_int_t)s->total_sessions));
+	json_object_set_new(o, "Sessions handled", json_integer((json_int_t)s->ended));
 	json_object_set_new(o, "Authentication failures",
 			    json_integer((json_int_t)s->auth_failures));
 	json_object_set_new(o, "IPs in ban list", json_integer(s->has_banned ? s->banned : 0));
@@ -58,20 +58,21 @@ static void occtl_fields(json_t *o, const CtlStatus *s, const char *since, long 
 
 static void on_status(const CtlStatus *s, void *data)
 {
-	char since[32], uptime[96];
+	char since[32];
 	long long up = (long long)time(NULL) - s->up_since;
 
 	ctl_format_time(s->up_since, since, sizeof(since));
-	snprintf(uptime, sizeof(uptime), "%lldd %02lldh:%02lldm:%02llds", up / 86400,
-		 up / 3600 % 24, up / 60 % 60, up % 60);
+	/* As occtl: uptime in seconds; "Total sessions" (and "Sessions handled", since
+	 * nothing resets them) count the sessions that ended, "Sessions started" is
+	 * sluice's own. */
 	*(json_t **)data = json_pack(
-	    "{s:s, s:I, s:I, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "Status", "online",
+	    "{s:s, s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "Status", "online",
 	    "Server PID", (json_int_t)s->server_pid, "Sec-mod PID", (json_int_t)s->sec_pid,
-	    "Up since", since, "raw_up_since", (json_int_t)s->up_since, "uptime", uptime,
-	    "raw_uptime", (json_int_t)up, "Active sessions", (json_int_t)s->active_sessions,
-	    "Total sessions", (json_int_t)s->total_sessions, "Total authentication failures",
-	    (json_int_t)s->auth_failures, "Worker processes", (json_int_t)s->workers,
-	    "Connections logging in", (json_int_t)s->preauth);
+	    "Up since", since, "raw_up_since", (json_int_t)s->up_since, "uptime", (json_int_t)up,
+	    "Active sessions", (json_int_t)s->active_sessions, "Total sessions",
+	    (json_int_t)s->ended, "Sessions started", (json_int_t)s->total_sessions,
+	    "Total authentication failures", (json_int_t)s->auth_failures, "Worker processes",
+	    (json_int_t)s->workers, "Connections logging in", (json_int_t)s->preauth);
 	occtl_fields(*(json_t **)data, s, since, up);
 }
 

@@ -13,7 +13,9 @@ void ctl_format_time(int64_t t, char *buf, size_t len)
 	time_t tt = (time_t)t;
 	struct tm tm;
 
-	if (!localtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm))
+	/* occtl's format (minutes), which scripts written for occtl parse; the raw_ keys
+	 * have the second. */
+	if (!localtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M", &tm))
 		snprintf(buf, len, "%lld", (long long)t);
 }
 
@@ -109,7 +111,8 @@ json_t *ctl_user_json(const CtlUser *u)
 	ctl_format_time(u->connected_at, since, sizeof(since));
 	ctl_format_time(u->session_started, login, sizeof(login));
 	o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:s}", "ID", (json_int_t)u->id,
-		      "Username", u->username, "Groupname", u->groupname, "State", u->state,
+		      "Username", u->username, "Groupname",
+		      u->groupname[0] ? u->groupname : "(none)", "State", u->state,
 		      "Device", u->device, "MTU", (json_int_t)u->mtu, "Remote IP", u->remote_ip,
 		      "Remote Port", (json_int_t)u->remote_port, "Local Device IP", u->local_ip);
 	set_opt(o, "IPv4", u->ipv4);
@@ -136,14 +139,15 @@ json_t *ctl_user_json(const CtlUser *u)
 	    (json_int_t)u->tx_per_sec);
 	json_object_update(o, rest);
 	json_decref(rest);
-	/* occtl's names; averages in bytes a second over the connection's life */
+	/* occtl's names and form ("48 bytes/sec"): averages over the connection's life */
 	{
 		long long up = (long long)time(NULL) - u->connected_at;
+		char avg[48];
 
-		json_object_set_new(o, "Average RX",
-				    json_integer(up > 0 ? (json_int_t)(u->rx / (uint64_t)up) : 0));
-		json_object_set_new(o, "Average TX",
-				    json_integer(up > 0 ? (json_int_t)(u->tx / (uint64_t)up) : 0));
+		ctl_format_bytes(up > 0 ? u->rx / (uint64_t)up : 0, avg, sizeof(avg) - 4);
+		json_object_set_new(o, "Average RX", json_string(strcat(avg, "/sec")));
+		ctl_format_bytes(up > 0 ? u->tx / (uint64_t)up : 0, avg, sizeof(avg) - 4);
+		json_object_set_new(o, "Average TX", json_string(strcat(avg, "/sec")));
 	}
 	user_occtl_fields(o, u);
 	if (u->has_dpd)

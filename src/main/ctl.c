@@ -168,6 +168,8 @@ static int ctl_on_show_status(void *ctx, void *msg, int *fds)
 		s.avg_auth_secs =
 		    ctl->logins ? (uint64_t)(ctl->auth_secs / (double)ctl->logins) : 0;
 		s.max_auth_secs = (uint64_t)ctl->max_auth_secs;
+		s.has_ended = true;
+		s.ended = ctl->ended;
 		s.has_rx = s.has_tx = true;
 		s.rx = ctl->rx;
 		s.tx = ctl->tx;

@@ -51,7 +51,7 @@ ctl --json show user alice | jq -e '.[0]."User-Agent" == "Open AnyConnect caf? ?
 	fail "non-UTF-8 user agent: $(ctl --json show user alice)"
 # occtl's fields: the TLS ciphersuite, DPD and KeepAlive (lib.sh: 90 and 30), averages.
 ctl --json show user alice | jq -e '(.[0]."TLS ciphersuite" | test("^\\(TLS1\\.[23]\\)")) and
-	.[0].DPD == 90 and .[0].KeepAlive == 30 and (.[0]."Average RX" | type) == "number"' >/dev/null ||
+	.[0].DPD == 90 and .[0].KeepAlive == 30 and (.[0]."Average RX" | test("^[0-9.]+ [a-zA-Z]+/sec$"))' >/dev/null ||
 	fail "show user lacks occtl's fields: $(ctl --json show user alice)"
 ctl --json show users | jq -e --arg ip "$ip1" \
 	'.[] | select(.Username == "alice" and .IPv4 == $ip)' >/dev/null ||

@@ -94,7 +94,7 @@ start_client c1 "$NS_C1" "$U" "$U-pw" --authgroup all
 ip=$(wait_tunnel c1 20) || fail "no tunnel for a PAM login"
 json=$(ctl --json show user "$U") || fail "sluicectl show user failed"
 [ "$(jq -r '.[0].Authentication' <<<"$json")" = pam ] || fail "Authentication is not pam: $json"
-[ -z "$(jq -r '.[0].Groupname // empty' <<<"$json")" ] || fail "a group without a choice: $json"
+[ "$(jq -r '.[0].Groupname' <<<"$json")" = "(none)" ] || fail "a group without a choice: $json"
 server_log_has "auth helper started" 5 || fail "no auth helper started"
 log "PAM login with pam_unix: $ip"
 stop_client c1 INT

@@ -4,7 +4,8 @@
 # bad value and a missing required key, naming file, line and key; it warns (exit 0)
 # when server-cert expires within 30 days or does not name listen-host. A file with
 # several problems gets them all named in one run, with those of the system and of
-# the per-user files. Debian's shipped ocserv.conf is taken.
+# the per-user files. Debian's shipped ocserv.conf is taken, and so is the example of
+# ocserv's manual page but for its virtual host.
 . "$(dirname "$0")/lib.sh"
 require_sluiced
 bin=$(server_bin)
@@ -107,4 +108,40 @@ for k in chroot-dir server-stats-reset-time use-occtl; do
 	grep -q "key '$k' has no effect in sluice: " <<<"$out" || fail "no warning for $k in Debian's file"
 done
 log "Debian's ocserv.conf: $(grep -c 'has no effect' <<<"$out") keys without effect, taken with a warning"
+
+# The example configuration of Debian's ocserv manual page (section FILES), taken from
+# the installed page at each run: the .nf/.fi block after "ocserv's configuration file
+# format", with roff's \- and \. unescaped, its files pointed at the test's. Its
+# [vhost:www.example.com] section is the one problem (sluice has no virtual hosts);
+# without that section, and with the section's included-http-headers lines kept, every
+# key is taken, some with the warning that says why it has no effect.
+man=/usr/share/man/man8/ocserv.8.gz
+[ -r "$man" ] && [ -x /usr/sbin/ocserv ] || fail "$man or ocserv missing (Debian: apt-get install ocserv)"
+zcat "$man" | awk '/^\.SS "ocserv.s configuration file format"/ { f = 1 } f && /^\.fi$/ { exit }
+	f == 2 { print } f == 1 && /^\.nf$/ { f = 2 }' | sed -e 's/\\-/-/g' -e 's/\\\././g' |
+	sed -e "s|\./sample\.passwd|$PASSWD_FILE|" -e "s|\.\./tests/certs/ca\.pem|$CA_CERT|" \
+		-e "s|\.\./tests/certs/server-cert[^ ]*\.pem|$SERVER_CERT|" \
+		-e "s|\.\./tests/certs/server-key[^ ]*\.pem|$SERVER_KEY|" >"$WORK/manpage.conf"
+grep -q '^\[vhost:www\.example\.com\]$' "$WORK/manpage.conf" && grep -q '^auth = ' "$WORK/manpage.conf" ||
+	fail "no example configuration found in $man"
+grep -q '\\' "$WORK/manpage.conf" && fail "roff escapes left in the example: $(grep '\\' "$WORK/manpage.conf")"
+grep -q '\.\./tests/' "$WORK/manpage.conf" && fail "an example path not pointed at a test file"
+out=$("$bin" -t -c "$WORK/manpage.conf" 2>&1)
+rc=$?
+problems=$(grep -v 'sluiced\[[0-9]*\]:' <<<"$out")
+want="$WORK/manpage.conf:$(grep -n '^\[vhost:' "$WORK/manpage.conf" | cut -d: -f1): section [vhost:www.example.com]: virtual hosts are not supported"
+[ $rc = 1 ] && [ "$problems" = "$want" ] || fail "the manual page's example: exit $rc, not only the vhost: $problems"
+headers=$(sed -n '/^\[vhost:/,$p' "$WORK/manpage.conf" | grep '^included-http-headers = ')
+[ "$(wc -l <<<"$headers")" -ge 10 ] || fail "the example's included-http-headers lines are gone: $headers"
+{ sed '/^\[vhost:/,$d' "$WORK/manpage.conf"; echo "$headers"; } >"$WORK/manpage-novhost.conf"
+out=$("$bin" -t -c "$WORK/manpage-novhost.conf" 2>&1)
+rc=$?
+problems=$(grep -v -e 'sluiced\[[0-9]*\]:' -e ': configuration is valid$' <<<"$out")
+[ $rc = 0 ] && [ -z "$problems" ] || fail "the manual page's example without its vhost: exit $rc: $problems"
+for k in server-stats-reset-time use-occtl; do
+	grep -q "key '$k' has no effect in sluice: " <<<"$out" || fail "no warning for $k in the manual page's example"
+done
+"$bin" --dump-config -c "$WORK/manpage-novhost.conf" 2>/dev/null | grep '^included-http-headers = ' |
+	diff - <(sed 's/ *$//' <<<"$headers") >/dev/null || fail "the example's header lines are not taken as written"
+log "the manual page's example: the vhost is the one problem; without it every key is taken ($(grep -c 'sluiced\[' <<<"$out") warnings)"
 pass

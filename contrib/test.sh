@@ -18,7 +18,7 @@ say() { printf '\n==> %s\n' "$*"; }
 PACKAGES=(build-essential autoconf automake libtool pkg-config libgnutls28-dev
 	libev-dev libtalloc-dev libprotobuf-c-dev protobuf-c-compiler libseccomp-dev check
 	libcap-dev libinih-dev libcrypt-dev liboath-dev oathtool libxml2-dev libjansson-dev libsystemd-dev libedit-dev
-	libmicrohttpd-dev uthash-dev libnftables-dev openconnect iproute2 iputils-ping procps gnutls-bin iperf3 jq clang
+	libmicrohttpd-dev uthash-dev libnftables-dev liblz4-dev openconnect iproute2 iputils-ping procps gnutls-bin iperf3 jq clang
 	libclang-rt-14-dev nftables mandoc python3 prometheus systemd e2fsprogs util-linux
 	systemd-container softhsm2 p11-kit openssl faketime libpam0g-dev libpam-modules libpam-oath passwd
 	libradcli-dev freeradius freeradius-utils libldap-dev slapd ldap-utils haproxy)

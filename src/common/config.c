@@ -8,7 +8,9 @@
 #include <ini.h>
 #include <pwd.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -976,4 +978,48 @@ void config_print_schema(FILE *out)
 			fprintf(out, "; sluice only");
 		fprintf(out, "\n\t%s\n\n", key->help);
 	}
+}
+
+/* ocserv's default priorities: LZ4 is faster and usually compresses better. */
+static const struct {
+	const char *name;
+	unsigned priority;
+} compression_methods[CONFIG_COMPRESSION_METHODS] = {{"oc-lz4", 90}, {"lzs", 80}};
+
+bool config_compression_known(const char *name, size_t len)
+{
+	for (size_t i = 0; i < CONFIG_COMPRESSION_METHODS; i++)
+		if (strlen(compression_methods[i].name) == len &&
+		    strncasecmp(compression_methods[i].name, name, len) == 0)
+			return true;
+	return false;
+}
+
+size_t config_compression_order(const struct sluice_config *cfg,
+				const char *out[CONFIG_COMPRESSION_METHODS])
+{
+	unsigned prio[CONFIG_COMPRESSION_METHODS];
+	size_t i, j;
+
+	if (!cfg->compression)
+		return 0;
+	for (i = 0; i < CONFIG_COMPRESSION_METHODS; i++) {
+		size_t len = strlen(compression_methods[i].name);
+
+		prio[i] = compression_methods[i].priority;
+		out[i] = compression_methods[i].name;
+		/* the schema keeps "method:priority" in lower case; a later line wins */
+		for (j = 0; j < cfg->n_comp_priority; j++)
+			if (strncmp(cfg->comp_priority[j], out[i], len) == 0 &&
+			    cfg->comp_priority[j][len] == ':')
+				prio[i] = (unsigned)strtoul(cfg->comp_priority[j] + len + 1, NULL, 10);
+	}
+	/* two methods: one comparison orders them (the first wins a tie) */
+	if (prio[1] > prio[0]) {
+		const char *tmp = out[0];
+
+		out[0] = out[1];
+		out[1] = tmp;
+	}
+	return CONFIG_COMPRESSION_METHODS;
 }

@@ -186,6 +186,10 @@ struct sluice_config {
 	bool tunnel_all_dns;        /* X-CSTP-Tunnel-All-DNS */
 	bool expose_iroutes;        /* the other users' iroutes as routes */
 	bool persistent_cookies;    /* a logout keeps the cookie */
+	bool compression;           /* LZ4 and LZS over CSTP and DTLS, as the client offers */
+	unsigned no_compress_limit; /* packets of at most this many bytes go uncompressed */
+	char **comp_priority;       /* compression-algo-priority: "method:priority" */
+	size_t n_comp_priority;
 	char **split_dns; /* domains resolved with dns (X-CSTP-Split-DNS) */
 	size_t n_split_dns;
 	char **routes;              /* normalised "a.b.c.d/len" or "default" */
@@ -296,6 +300,14 @@ int config_check_system(struct sluice_config *cfg, char *err, size_t errlen);
 /* The same, telling every problem to report; returns how many. */
 unsigned config_check_system_report(struct sluice_config *cfg, config_report_fn report,
 				    void *data);
+
+/* The compression methods sluice has, by the names of X-CSTP-Accept-Encoding. */
+#define CONFIG_COMPRESSION_METHODS 2
+bool config_compression_known(const char *name, size_t len);
+/* The methods in the order the server prefers them (compression-algo-priority); fills
+ * out[] and returns how many (0 when compression is off). */
+size_t config_compression_order(const struct sluice_config *cfg,
+				const char *out[CONFIG_COMPRESSION_METHODS]);
 
 /* Parses "a.b.c.d:PORT" or "[v6]:PORT" (metrics-listen). 0 or -EINVAL. */
 int config_host_port(const char *text, struct sockaddr_storage *ss, socklen_t *len);

@@ -171,6 +171,26 @@ static void dump_rekey_method(const struct sluice_config *cfg, const struct conf
 	fprintf(out, "%s = %s\n", key->name, rekey_method_name[cfg->rekey_method]);
 }
 
+/* compression-algo-priority: METHOD:PRIORITY as in ocserv; a method with a higher
+ * priority is chosen first among those the client offers (config_compression_order). */
+static int parse_comp_priority(struct config_arg *arg)
+{
+	const char *v = arg->value, *colon = strchr(v, ':');
+	unsigned prio;
+	char canon[32];
+	int ret;
+
+	if (!colon || !config_compression_known(v, (size_t)(colon - v)))
+		return bad(arg, "'%.64s' is not METHOD:PRIORITY with a method of oc-lz4 or lzs", v);
+	ret = parse_number(arg, colon + 1, 1, 1000, &prio);
+	if (ret < 0)
+		return ret;
+	snprintf(canon, sizeof(canon), "%.*s:%u", (int)(colon - v), v, prio);
+	for (char *p = canon; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return list_add(arg, canon);
+}
+
 static int parse_mtu(struct config_arg *arg)
 {
 	unsigned v;
@@ -1530,6 +1550,8 @@ static const struct config_type t_same_policy = {"refuse or replace-oldest",
 						 dump_same_clients_policy, false};
 static const struct config_type t_rekey = {"ssl or new-tunnel", parse_rekey_method,
 					   dump_rekey_method, false};
+static const struct config_type t_comp_prio = {"METHOD:PRIORITY", parse_comp_priority, dump_list,
+					       true};
 static const struct config_type t_ports = {"ports", parse_ports, dump_string, false};
 static const struct config_type t_bool = {"boolean", parse_bool, dump_bool, false};
 static const struct config_type t_sandbox = {"boolean", parse_sandbox, dump_bool, false};
@@ -1689,6 +1711,17 @@ const struct config_key config_keys[] = {
      "offer DTLS with a key derived from the TLS session (PSK-NEGOTIATE)"},
     {"dtls-legacy", &t_bool, OFF(dtls_legacy), 0, 0, 0, "true", R,
      "offer Cisco's legacy DTLS (session resumption) to clients without PSK-NEGOTIATE"},
+    {"compression", &t_bool, OFF(compression), 0, 0, 0, "false", R,
+     "compress packets with LZ4 or LZS when the client offers them (openconnect does), over "
+     "TLS and DTLS; off by default: an attacker who can inject traffic into a session and "
+     "watch its encrypted sizes may learn secrets from how well they compress (CRIME, VORACLE)"},
+    {"no-compress-limit", &t_uint, OFF(no_compress_limit), 0, 0, 65535, "256", R,
+     "with compression, packets of at most this many bytes are sent uncompressed, so that "
+     "small latency-sensitive packets (VoIP, games) do not wait for the compressor"},
+    {"compression-algo-priority", &t_comp_prio, OFF(comp_priority), OFF(n_comp_priority), 0, 2,
+     NULL, R,
+     "METHOD:PRIORITY (repeatable), as in ocserv: of the methods the client offers, the "
+     "one with the highest priority is used; defaults oc-lz4:90 and lzs:80"},
     {"cisco-client-compat", &t_bool, OFF(cisco_client_compat), 0, 0, 0, "false", R,
      "for old Cisco AnyConnect clients and openconnect before 7.08, as in ocserv: a "
      "certificate session's cookie reconnects without the certificate (the cookie alone "
@@ -1997,8 +2030,6 @@ static const struct config_ocserv_key ocserv_keys[] = {
     {"chroot-dir", OCSERV_INERT, "a worker opens no file at all once it runs (seccomp), which confines it more "
 	"than a chroot; main and sec need the system's files"},
     {"cisco-svc-client-compat", OCSERV_REFUSED, NULL},
-    {"compression", OCSERV_REFUSED, NULL},
-    {"compression-algo-priority", OCSERV_REFUSED, NULL},
     {"custom-header", OCSERV_REFUSED, NULL},
     {"dh-params", OCSERV_REFUSED, NULL},
     {"hostname", OCSERV_REFUSED, NULL},
@@ -2014,7 +2045,6 @@ static const struct config_ocserv_key ocserv_keys[] = {
     {"ipv6-nbns", OCSERV_ALIAS, "nbns"},
     {"tunnel_all_dns", OCSERV_ALIAS, "tunnel-all-dns"},
     {"net-priority", OCSERV_REFUSED, NULL},
-    {"no-compress-limit", OCSERV_REFUSED, NULL},
     {"output-buffer", OCSERV_INERT, "the kernel sizes a worker's socket buffers"},
     {"proxy-url", OCSERV_REFUSED, NULL},
     {"sec-mod-scale", OCSERV_INERT, "sluice has one sec, whose slow work (PAM, RADIUS, LDAP) its auth helpers do in "

@@ -156,6 +156,10 @@ json_t *ctl_user_json(const CtlUser *u)
 		json_object_set_new(o, "KeepAlive", json_integer(u->keepalive));
 	set_opt(o, "TLS ciphersuite", u->tls_cipher && u->tls_cipher[0] ? u->tls_cipher : NULL);
 	set_opt(o, "DTLS cipher", u->dtls_cipher && u->dtls_cipher[0] ? u->dtls_cipher : NULL);
+	set_opt(o, "CSTP compression",
+		u->cstp_compression && u->cstp_compression[0] ? u->cstp_compression : NULL);
+	set_opt(o, "DTLS compression",
+		u->dtls_compression && u->dtls_compression[0] ? u->dtls_compression : NULL);
 	return o;
 }
 

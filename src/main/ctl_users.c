@@ -81,6 +81,8 @@ static int send_user(struct main_ctl_conn *c, const struct main_worker *w)
 	u.route_dropped = w->route_dropped;
 	u.tls_cipher = (char *)w->tls_cipher;
 	u.dtls_cipher = (char *)w->dtls_cipher;
+	u.cstp_compression = (char *)w->cstp_comp;
+	u.dtls_compression = (char *)w->dtls_comp;
 	u.sid = w->sid;
 	u.n_nbns = w->cfg->n_nbns;
 	u.nbns = w->cfg->nbns;

@@ -113,6 +113,8 @@ struct main_worker {
 	bool dtls;                     /* the last MW_STATS named a DTLS cipher */
 	char tls_cipher[96];           /* from MW_STATS, for sluicectl show user */
 	char dtls_cipher[96];
+	char cstp_comp[8];             /* compression method per channel; "" none */
+	char dtls_comp[8];
 	bool mobile;                   /* the client says it is a mobile (mobile-dpd) */
 	ev_tstamp log_window;          /* workers.c: start of its log-rate window */
 	unsigned log_lines, log_dropped; /* lines in the window, lines dropped since */

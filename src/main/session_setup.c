@@ -688,8 +688,14 @@ int session_on_stats(void *ctx, void *msg, int *fds)
 	snprintf(w->dtls_cipher, sizeof(w->dtls_cipher), "%s", w->dtls ? s->dtls_cipher : "");
 	if (s->tls_cipher)
 		snprintf(w->tls_cipher, sizeof(w->tls_cipher), "%s", s->tls_cipher);
+	snprintf(w->cstp_comp, sizeof(w->cstp_comp), "%s",
+		 s->cstp_compression ? s->cstp_compression : "");
+	snprintf(w->dtls_comp, sizeof(w->dtls_comp), "%s",
+		 s->dtls_compression ? s->dtls_compression : "");
 	text_make_utf8(w->dtls_cipher);
 	text_make_utf8(w->tls_cipher);
+	text_make_utf8(w->cstp_comp);
+	text_make_utf8(w->dtls_comp);
 	return 0;
 }
 

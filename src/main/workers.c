@@ -127,6 +127,7 @@ static int send_init(struct main_ctx *m, struct main_worker *w)
 {
 	struct sluice_config *c = m->cfg;
 	MwInit in = MW_INIT__INIT;
+	const char *compression[CONFIG_COMPRESSION_METHODS];
 	TALLOC_CTX *tmp = talloc_new(NULL);
 	int ret;
 
@@ -155,6 +156,10 @@ static int send_init(struct main_ctx *m, struct main_worker *w)
 	in.dtls_psk = c->dtls_psk;
 	in.dtls_legacy = c->dtls_legacy;
 	in.switch_to_tcp_timeout = c->switch_to_tcp_timeout;
+	in.n_compression = config_compression_order(c, compression);
+	in.compression = (char **)compression;
+	in.has_no_compress_limit = in.n_compression > 0;
+	in.no_compress_limit = c->no_compress_limit;
 	in.groups = group_options(tmp, c, &in.n_groups);
 	if (m->client_ca_pem) {
 		in.has_client_ca_pem = true;

@@ -51,6 +51,7 @@ static const struct {
     {"worker-path", "/usr/local/libexec/sluice-worker"},
     {"server-cert", "/etc/sluice/server-cert.pem"},
     {"server-key", "/etc/sluice/server-key.pem"},
+    {"compression-algo-priority", "lzs:100"},
     {"ocsp-response", "/etc/sluice/ocsp.der"},
     {"key-pin", "123456"},
     {"pin-file", "/etc/sluice/token-pin"},

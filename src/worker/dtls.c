@@ -18,6 +18,7 @@
 
 #include "common/log.h"
 #include "common/session.h"
+#include "worker/compress.h"
 #include "worker/dtls_frame.h"
 #include "worker/http.h"
 
@@ -191,6 +192,7 @@ void dtls_headers(struct worker *w, char **headers)
 	/* main gives every tunnel a DTLS id when its UDP port is open */
 	if (w->dtls_mode == DTLS_OFF || !w->has_dtls_id) {
 		w->dtls_mode = DTLS_OFF;
+		w->dtls_comp = NULL;
 		return;
 	}
 	hex_encode(w->dtls_id, sizeof(w->dtls_id), id_hex);
@@ -211,6 +213,8 @@ void dtls_headers(struct worker *w, char **headers)
 		snprintf(num, sizeof(num), "%u", w->mtu);
 		add_header(headers, "X-DTLS-MTU", num);
 	}
+	if (w->dtls_comp)
+		add_header(headers, "X-DTLS-Content-Encoding", comp_name(w->dtls_comp));
 }
 
 /* --- slots: one DTLS session each, on its own connected UDP socket ------------------ */
@@ -403,6 +407,9 @@ static void on_record(struct dtls_chan *d, uint8_t *rec, size_t len)
 	case DTLS_DATA:
 		tunnel_deliver(t, f.payload, f.len);
 		break;
+	case DTLS_COMPRESSED:
+		tunnel_deliver_compressed(t, t->w->dtls_comp, f.payload, f.len);
+		break;
 	case DTLS_DPD_REQ:
 		/* Echoed byte for byte: the client probes the path MTU this way. */
 		rec[0] = DTLS_DPD_RESP;
@@ -554,14 +561,19 @@ int dtls_start(struct tunnel *t)
 	return 0;
 }
 
-int dtls_send_packet(struct tunnel *t, uint8_t *buf, size_t len)
+bool dtls_ready(const struct tunnel *t)
+{
+	return t->dtls && t->dtls->usable && t->dtls->active;
+}
+
+int dtls_send_packet(struct tunnel *t, uint8_t *buf, size_t len, uint8_t type)
 {
 	struct dtls_chan *d = t->dtls;
 	ssize_t n;
 
-	if (!d->usable || !d->active)
+	if (!dtls_ready(t))
 		return -EAGAIN;
-	dtls_frame_put(buf, DTLS_DATA, len);
+	dtls_frame_put(buf, type, len);
 	n = gnutls_record_send(d->active->s, buf, len + 1);
 	if (n >= 0)
 		return 0;

@@ -13,6 +13,8 @@
 
 #include "common/log.h"
 #include "common/session.h"
+#include "worker/compress.h"
+#include "worker/dtls_frame.h"
 #include "worker/tunnel.h"
 
 void tunnel_end(struct tunnel *t, int reason, int exit_code)
@@ -37,6 +39,10 @@ static void send_stats(struct tunnel *t)
 	m.mtu = t->w->mtu;
 	m.dtls_cipher = (char *)dtls_cipher(t);
 	m.tls_cipher = t->tls_cipher;
+	if (t->w->cstp_comp)
+		m.cstp_compression = (char *)comp_name(t->w->cstp_comp);
+	if (t->w->dtls_comp)
+		m.dtls_compression = (char *)comp_name(t->w->dtls_comp);
 	ipc_send(t->w->main_ch.fd, MW_TYPE__MW_STATS, &m.base, NULL, 0);
 	t->last_stats = ev_now(t->w->loop);
 }
@@ -118,6 +124,39 @@ static void tls_writable(struct ev_loop *loop, ev_io *io, int revents)
 	tunnel_flush(io->data);
 }
 
+/* The packet compressed with m at t->zbuf + CSTP_HDR_LEN, when m is set, the packet is
+ * above no-compress-limit and it shrinks; else 0. */
+static size_t compress_out(struct tunnel *t, const struct comp_method *m, const uint8_t *pkt,
+			   size_t n)
+{
+	if (!m || n <= t->w->init->no_compress_limit)
+		return 0;
+	return comp_packet(m, t->zbuf + CSTP_HDR_LEN, CSTP_MAX_PAYLOAD, pkt, n);
+}
+
+/* One packet from the TUN device, read to t->tx + CSTP_HDR_LEN: over DTLS when it
+ * carries packets, else (or when it cannot take this one) as a CSTP frame. The DTLS
+ * header byte goes just before the packet, where CSTP's header ends, so neither channel
+ * copies an uncompressed packet. */
+static void send_packet(struct tunnel *t, size_t n)
+{
+	const struct worker *w = t->w;
+	uint8_t *pkt = t->tx + CSTP_HDR_LEN, *z = t->zbuf + CSTP_HDR_LEN;
+	bool over_dtls = dtls_ready(t);
+	size_t zlen = compress_out(t, over_dtls ? w->dtls_comp : w->cstp_comp, pkt, n);
+
+	if (over_dtls && dtls_send_packet(t, (zlen ? z : pkt) - DTLS_HDR_LEN, zlen ? zlen : n,
+					  zlen ? DTLS_COMPRESSED : DTLS_DATA) == 0)
+		return;
+	if (over_dtls && w->cstp_comp != w->dtls_comp)
+		zlen = compress_out(t, w->cstp_comp, pkt, n);
+	if (zlen)
+		memcpy(pkt, z, zlen);
+	cstp_put_header(t->tx, zlen ? CSTP_COMPRESSED : CSTP_DATA, (uint16_t)(zlen ? zlen : n));
+	t->tx_len = CSTP_HDR_LEN + (zlen ? zlen : n);
+	send_frame(t);
+}
+
 static void tun_readable(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct tunnel *t = io->data;
@@ -136,13 +175,7 @@ static void tun_readable(struct ev_loop *loop, ev_io *io, int revents)
 			break;
 		t->bytes_out += (uint64_t)n;
 		t->last_data = ev_now(loop);
-		/* The DTLS header byte goes just before the packet, where CSTP's header
-		 * ends, so neither channel copies the packet. */
-		if (!t->dtls || dtls_send_packet(t, t->tx + CSTP_HDR_LEN - 1, (size_t)n) < 0) {
-			cstp_put_header(t->tx, CSTP_DATA, (uint16_t)n);
-			t->tx_len = CSTP_HDR_LEN + (size_t)n;
-			send_frame(t);
-		}
+		send_packet(t, (size_t)n);
 		/* The only cost of tx-data-per-sec on an unlimited session: this test. */
 		if (t->tx_bw.rate && shaping_tx_spent(t, (size_t)n))
 			break;
@@ -193,6 +226,26 @@ void tunnel_deliver(struct tunnel *t, const uint8_t *pkt, size_t len)
 	t->last_data = ev_now(t->w->loop);
 }
 
+void tunnel_deliver_compressed(struct tunnel *t, const struct comp_method *m, const uint8_t *z,
+			       size_t len)
+{
+	int n;
+
+	if (!m) {
+		log_info("compressed packet, but compression was not negotiated");
+		tunnel_end(t, END_ERROR, WEXIT_CLIENT);
+		return;
+	}
+	n = comp_unpacket(m, t->unz, COMP_MAX_PACKET, z, len);
+	if (n < 0) {
+		log_info("a compressed packet (%s) from the client does not decompress",
+			 comp_name(m));
+		tunnel_end(t, END_ERROR, WEXIT_CLIENT);
+		return;
+	}
+	tunnel_deliver(t, t->unz, (size_t)n);
+}
+
 static void on_frame(struct tunnel *t, const struct cstp_frame *f)
 {
 	t->last_rx = ev_now(t->w->loop);
@@ -214,8 +267,8 @@ static void on_frame(struct tunnel *t, const struct cstp_frame *f)
 			   0);
 		break;
 	case CSTP_COMPRESSED:
-		log_info("compressed frame, but compression was not negotiated");
-		tunnel_end(t, END_ERROR, WEXIT_CLIENT);
+		dtls_cstp_data_seen(t);
+		tunnel_deliver_compressed(t, t->w->cstp_comp, f->payload, f->len);
 		break;
 	default:
 		log_debug("ignoring CSTP frame type %u", f->type);
@@ -410,6 +463,12 @@ int tunnel_run(struct worker *w)
 		return WEXIT_TUNNEL;
 	t->rx = rx;
 	t->tx = tx;
+	if (w->cstp_comp || w->dtls_comp) {
+		t->zbuf = talloc_size(t, CSTP_MAX_FRAME);
+		t->unz = talloc_size(t, COMP_MAX_PACKET);
+		if (!t->zbuf || !t->unz)
+			return WEXIT_TUNNEL;
+	}
 	t->w = w;
 	t->dpd = w->mobile ? w->sess->mobile_dpd : w->sess->dpd;
 	t->last_rx = t->last_data = t->last_stats = t->last_rekey = now;

@@ -43,12 +43,20 @@ struct tunnel {
 	bool rekey_again;       /* a key update returned EAGAIN: it must be called again */
 	unsigned key_updates;
 	char *tls_cipher; /* for main's show user */
+	/* Allocated only when a channel compresses: a compressed packet, after room for a
+	 * frame header (CSTP_MAX_FRAME), and a packet decompressed (COMP_MAX_PACKET). */
+	uint8_t *zbuf;
+	uint8_t *unz;
 };
 
 /* A packet from the client (either channel) goes to the TUN device if its source is
  * the client's own address and, with restrict-user-to-routes, its destination is one
  * of the session's routes. */
 void tunnel_deliver(struct tunnel *t, const uint8_t *pkt, size_t len);
+/* The same for a COMPRESSED frame of that channel's method; a frame that does not
+ * decompress, or one on a channel without compression, ends the session. */
+void tunnel_deliver_compressed(struct tunnel *t, const struct comp_method *m, const uint8_t *z,
+			       size_t len);
 void tunnel_end(struct tunnel *t, int reason, int exit_code);
 /* rekey-time with rekey-method = ssl under TLS 1.3: the worker renews the keys with a
  * TLS key update every rekey-time seconds (the client too: it is asked to). */
@@ -76,9 +84,12 @@ unsigned dtls_choose(struct worker *w, const struct http_request *req);
 void dtls_headers(struct worker *w, char **headers);
 int dtls_start(struct tunnel *t);
 int worker_on_udp(void *ctx, void *msg, int *fds);
-/* Sends one packet (at buf + 1, with one free byte before it) over DTLS; returns
- * -EAGAIN when DTLS is not usable now, so that the caller uses CSTP. */
-int dtls_send_packet(struct tunnel *t, uint8_t *buf, size_t len);
+/* DTLS carries packets now (else they go over CSTP). */
+bool dtls_ready(const struct tunnel *t);
+/* Sends one packet (at buf + 1, with one free byte before it) over DTLS as a frame of
+ * that type (DATA or COMPRESSED); returns -EAGAIN when DTLS cannot take it now, so
+ * that the caller uses CSTP. */
+int dtls_send_packet(struct tunnel *t, uint8_t *buf, size_t len, uint8_t type);
 void dtls_tick(struct tunnel *t, ev_tstamp now);
 void dtls_flush(struct tunnel *t);
 void dtls_cstp_data_seen(struct tunnel *t);

@@ -29,6 +29,7 @@
 #include "ipc/main_worker.routes.h"
 #include "worker/auth_body.h"
 #include "worker/auth_xml.h"
+#include "worker/compress.h"
 #include "worker/http.h"
 #include "worker/privdrop.h"
 #include "worker/sandbox.h"
@@ -527,6 +528,10 @@ static int request_tunnel(struct worker *w, const struct http_request *req)
 
 	w->mobile = is_mobile(req->platform);
 	compute_mtu(w, req, dtls_choose(w, req));
+	w->cstp_comp = comp_choose(req->cstp_accept_encoding, w->init->compression,
+				   w->init->n_compression);
+	w->dtls_comp = comp_choose(req->dtls_accept_encoding, w->init->compression,
+				   w->init->n_compression);
 	m.cookie.data = (uint8_t *)req->cookie_webvpn;
 	m.cookie.len = strlen(req->cookie_webvpn);
 	m.hostname = (char *)req->cstp_hostname;
@@ -681,6 +686,8 @@ static char *connect_headers(struct worker *w, const struct http_request *req)
 	append_header(&h, "X-CSTP-MTU", num);
 	if (init->banner && init->banner[0])
 		append_header(&h, "X-CSTP-Banner", percent_encode(h, init->banner));
+	if (w->cstp_comp)
+		append_header(&h, "X-CSTP-Content-Encoding", comp_name(w->cstp_comp));
 	dtls_headers(w, &h);
 	return h;
 }

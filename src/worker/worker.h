@@ -89,6 +89,8 @@ struct worker {
 	int dtls_mode;               /* enum dtls_mode in dtls.c; 0 = off */
 	unsigned dtls_legacy;        /* index of the legacy cipher */
 	uint8_t dtls_key[48];        /* PSK or legacy master secret */
+	/* compression = true: the method of each channel (compress.h); NULL: none */
+	const struct comp_method *cstp_comp, *dtls_comp;
 	uint8_t *early; /* CSTP bytes that arrived with the CONNECT request */
 	size_t n_early;
 };

@@ -37,6 +37,7 @@ HARNESSES=(
 	"ports       | common                 |                                    |"
 	"dtls_frame  | worker                 |                                    |"
 	"lzs         | worker                 |                                    | -max_len=20000"
+	"compress    | worker                 | liblz4                             |"
 	"ctl         | main config common ipc | talloc libprotobuf-c gnutls inih libnftables jansson libsystemd libmicrohttpd -lev -lpthread |"
 	"sec_worker  | sec passwd config common ipc | talloc libprotobuf-c gnutls inih libcrypt libcap libseccomp liboath radcli ldap lber -lev -lpam |"
 	"sec_helper  | sec passwd config common ipc | talloc libprotobuf-c gnutls inih libcrypt libcap libseccomp liboath radcli ldap lber -lev -lpam |"

@@ -387,6 +387,8 @@ struct config_ocserv_key {
 };
 /* NULL: no such ocserv key. */
 const struct config_ocserv_key *config_ocserv_key(const char *name);
+/* The whole table (for the documentation); *n: its length. */
+const struct config_ocserv_key *config_ocserv_keys(size_t *n);
 /* Writes "name = value", quoted where the parser would otherwise change it. */
 void config_print_value(FILE *out, const char *name, const char *value);
 

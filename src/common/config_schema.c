@@ -262,6 +262,19 @@ static int parse_ping_leases(struct config_arg *arg)
 	return 0;
 }
 
+/* ocserv's try-mtu-discovery lowers a session's MTU when its DTLS sends fail for size;
+ * sluice does not probe: taken, with a warning that says what happens instead. */
+static int parse_mtu_discovery(struct config_arg *arg)
+{
+	int ret = parse_bool_text(arg, &arg->cfg->try_mtu_discovery);
+
+	if (ret == 0 && arg->cfg->try_mtu_discovery)
+		arg->warning = "try-mtu-discovery has no effect: the tunnel MTU comes from the path "
+			       "MTU the client measured (X-CSTP-Base-MTU) less the DTLS cipher's "
+			       "overhead, and a packet too large for a DTLS datagram goes over TLS";
+	return ret;
+}
+
 /* restrict-user-to-ports, kept in the canonical form its dump writes. */
 static int parse_ports(struct config_arg *arg)
 {
@@ -1555,6 +1568,8 @@ static const struct config_type t_comp_prio = {"METHOD:PRIORITY", parse_comp_pri
 static const struct config_type t_ports = {"ports", parse_ports, dump_string, false};
 static const struct config_type t_bool = {"boolean", parse_bool, dump_bool, false};
 static const struct config_type t_sandbox = {"boolean", parse_sandbox, dump_bool, false};
+static const struct config_type t_mtu_discovery = {"boolean", parse_mtu_discovery, dump_bool,
+						   false};
 static const struct config_type t_ping_leases = {"boolean", parse_ping_leases, dump_bool, false};
 static const struct config_type t_ipv4_net = {"IPv4 network", parse_ipv4_network, dump_ipv4_network,
 					      false};
@@ -1625,21 +1640,21 @@ const struct config_key config_keys[] = {
      "(Start when a tunnel is up, Interim-Update every stats-report-time, Stop with its "
      "bytes, packets, duration and cause) through radcli; pam[service=NAME] opens a PAM "
      "session for every tunnel and closes it when the tunnel ends; unset: none"},
-    {"radius-dae-listen", &t_host_port, OFF(radius_dae_listen), 0, 0, 64, NULL, 0,
+    {"radius-dae-listen", &t_host_port, OFF(radius_dae_listen), 0, 0, 64, NULL, SL,
      "listen for RADIUS Disconnect-Request and CoA-Request (RFC 5176) on ADDRESS:PORT (UDP; "
      "3799 is the usual port); unset: off. Needs radius-dae-secret-file and "
      "radius-dae-client",
      check_dae},
     {"radius-dae-secret-file", &t_path, OFF(radius_dae_secret_file), 0, 0, PATH_LEN_MAX, NULL,
-     0, "file whose first line is the shared secret of radius-dae-listen (root's, mode 0600)"},
+     SL, "file whose first line is the shared secret of radius-dae-listen (root's, mode 0600)"},
     {"radius-dae-client", &t_ip_list, OFF(radius_dae_clients), OFF(n_radius_dae_clients), 0, 16,
-     NULL, 0,
+     NULL, SL,
      "address a Disconnect-Request or CoA-Request may come from (repeatable); others are "
      "dropped"},
-    {"auth-helpers", &t_uint, OFF(auth_helpers), 0, 1, 256, "16", 0,
+    {"auth-helpers", &t_uint, OFF(auth_helpers), 0, 1, 256, "16", SL,
      "auth helper processes (PAM, RADIUS and LDAP logins) at most; a login that finds them "
      "all busy waits for one, at most auth-helper-timeout"},
-    {"auth-helper-timeout", &t_uint, OFF(auth_helper_timeout), 0, 1, 25, "15", 0,
+    {"auth-helper-timeout", &t_uint, OFF(auth_helper_timeout), 0, 1, 25, "15", SL,
      "seconds one step of a PAM, RADIUS or LDAP login may take (a module or server that does "
      "not answer is cut off and the login fails); the user's own answers have auth-timeout"},
     {"ldap-uri", &t_ldap_uri, OFF(ldap_uri), 0, 0, 1024, NULL, SL,
@@ -1749,7 +1764,7 @@ const struct config_key config_keys[] = {
     {"worker-template", &t_bool, OFF(worker_template), 0, 0, 0, "true", SL,
      "fork workers from a pre-initialised template process: less memory per session, but "
      "all workers share one address-space layout; false: exec every worker"},
-    {"worker-template-max-forks", &t_uint, OFF(worker_template_max_forks), 0, 0, 1000000, "1000", R,
+    {"worker-template-max-forks", &t_uint, OFF(worker_template_max_forks), 0, 0, 1000000, "1000", R | SL,
      "workers one template forks before a freshly exec'd template (a new address-space "
      "layout) takes over, 0 = no limit; a template is also replaced at once when one of its "
      "workers dies on a signal before authentication"},
@@ -1811,8 +1826,9 @@ const struct config_key config_keys[] = {
      "seconds between dead peer detection probes"},
     {"mobile-dpd", &t_uint, OFF(mobile_dpd), 0, 1, TIMER_MAX, "1800", R | U,
      "dead peer detection interval for mobile clients (seconds)"},
-    {"try-mtu-discovery", &t_bool, OFF(try_mtu_discovery), 0, 0, 0, "false", R,
-     "probe the path MTU with DPD packets"},
+    {"try-mtu-discovery", &t_mtu_discovery, OFF(try_mtu_discovery), 0, 0, 0, "false", R,
+     "taken for ocserv's files; true has no effect and a warning: the tunnel MTU comes from "
+     "the client's path MTU, and packets too large for DTLS go over TLS"},
     {"auth-timeout", &t_uint, OFF(auth_timeout), 0, 1, TIMER_MAX, "240", R,
      "seconds allowed to complete authentication"},
     {"rekey-time", &t_uint, OFF(rekey_time), 0, 0, TIMER_MAX, "172800", R,
@@ -1822,13 +1838,13 @@ const struct config_key config_keys[] = {
      "ssl = under TLS 1.3 a key update, which keeps the tunnel, its address and its DTLS "
      "channel; under TLS 1.2 the client reconnects with its cookie (sluice does not "
      "renegotiate); new-tunnel = the client always reconnects with its cookie"},
-    {"tls-handshake-timeout", &t_uint, OFF(tls_handshake_timeout), 0, 1, TIMER_MAX, "10", R,
+    {"tls-handshake-timeout", &t_uint, OFF(tls_handshake_timeout), 0, 1, TIMER_MAX, "10", R | SL,
      "seconds a new connection has for its TLS handshake"},
-    {"max-preauth-clients", &t_uint, OFF(max_preauth_clients), 0, 0, 1000000, "256", R,
+    {"max-preauth-clients", &t_uint, OFF(max_preauth_clients), 0, 0, 1000000, "256", R | SL,
      "connections at once that have not authenticated yet (apart from max-clients), 0 = "
      "unlimited; when it is reached, the oldest one past tls-handshake-timeout ends to make "
      "room, and without one a new connection is refused"},
-    {"max-preauth-per-ip", &t_uint, OFF(max_preauth_per_ip), 0, 0, 1000000, "16", R,
+    {"max-preauth-per-ip", &t_uint, OFF(max_preauth_per_ip), 0, 0, 1000000, "16", R | SL,
      "connections at once from one address (IPv6: one prefix of ban-ipv6-prefix bits) that "
      "have not authenticated yet, 0 = unlimited; more are refused"},
     {"idle-timeout", &t_uint, OFF(idle_timeout), 0, 0, TIMER_MAX, "0", R | U,
@@ -1859,7 +1875,7 @@ const struct config_key config_keys[] = {
     {"max-ban-score", &t_uint, OFF(max_ban_score), 0, 0, 1000000, "80", R,
      "score at which a client address is banned, 0 = no bans (no address is exempt, not "
      "even loopback or local ones)"},
-    {"ban-time", &t_uint, OFF(ban_time), 0, 1, TIMER_MAX, "300", R,
+    {"ban-time", &t_uint, OFF(ban_time), 0, 1, TIMER_MAX, "300", R | SL,
      "seconds a banned address stays banned"},
     {"ban-reset-time", &t_uint, OFF(ban_reset_time), 0, 1, TIMER_MAX, "1200", R,
      "seconds in which an address's score drains by max-ban-score points (gradually, from "
@@ -1869,7 +1885,7 @@ const struct config_key config_keys[] = {
      "points for a failed login"},
     {"ban-points-connection", &t_uint, OFF(ban_points_connection), 0, 0, 1000000, "1", R,
      "points for every connection"},
-    {"ban-points-worker-crash", &t_uint, OFF(ban_points_worker_crash), 0, 0, 1000000, "20", R,
+    {"ban-points-worker-crash", &t_uint, OFF(ban_points_worker_crash), 0, 0, 1000000, "20", R | SL,
      "points for a worker that dies on a signal sluiced did not send (a crash) before its "
      "client authenticated"},
     {"ban-ipv6-prefix", &t_uint, OFF(ban_ipv6_prefix), 0, 32, 128, "64", SL,
@@ -2023,42 +2039,71 @@ const struct config_key *config_key_find(const char *name)
 /* ocserv keys (ocserv-reference.md §1) outside the schema, and what sluice does with each
  * (config.h). */
 static const struct config_ocserv_key ocserv_keys[] = {
-    {"append-routes", OCSERV_REFUSED, NULL},
+    {"always-require-cert", OCSERV_REFUSED,
+     "ocserv replaced it by cisco-client-compat; set that instead"},
+    {"append-routes", OCSERV_REFUSED,
+     "per-user and per-group routes replace the global ones, as with ocserv's default (false)"},
     {"auto-select-group", OCSERV_REFUSED, NULL},
-    {"ban-points-kkdcp", OCSERV_REFUSED, NULL},
-    {"cgroup", OCSERV_REFUSED, NULL},
+    {"ban-points-kkdcp", OCSERV_REFUSED,
+     "sluice has no Kerberos KDC proxy (kkdcp)"},
+    {"cgroup", OCSERV_REFUSED,
+     "workers are not placed in per-user cgroups; limit them with the systemd unit's resource settings"},
     {"chroot-dir", OCSERV_INERT, "a worker opens no file at all once it runs (seccomp), which confines it more "
 	"than a chroot; main and sec need the system's files"},
-    {"cisco-svc-client-compat", OCSERV_REFUSED, NULL},
-    {"custom-header", OCSERV_REFUSED, NULL},
-    {"dh-params", OCSERV_REFUSED, NULL},
+    {"cisco-svc-client-compat", OCSERV_REFUSED,
+     "the SVC protocol of Cisco IP phones is not supported"},
+    {"custom-header", OCSERV_REFUSED,
+     "extra headers in the tunnel's answer are not supported"},
+    {"debug-no-secmod-stats", OCSERV_INERT,
+     "sec keeps no statistics to turn off"},
+    {"dh-params", OCSERV_REFUSED,
+     "sluice takes no Diffie-Hellman parameter file; remove the line"},
     {"hostname", OCSERV_REFUSED, NULL},
-    {"kkdcp", OCSERV_REFUSED, NULL},
-    {"listen-clear-file", OCSERV_REFUSED, NULL},
-    {"listen-host-is-dyndns", OCSERV_REFUSED, NULL},
-    {"listen-netns", OCSERV_REFUSED, NULL},
-    {"match-tls-dtls-ciphers", OCSERV_REFUSED, NULL},
+    {"kkdcp", OCSERV_REFUSED,
+     "sluice has no Kerberos KDC proxy (gssapi logins are not supported)"},
+    {"listen-clear-file", OCSERV_REFUSED,
+     "sluice terminates TLS itself; a balancer in front passes connections with the PROXY protocol (listen-proxy-proto)"},
+    {"listen-host-is-dyndns", OCSERV_REFUSED,
+     "listen-host is resolved once, at start"},
+    {"listen-netns", OCSERV_REFUSED,
+     "start sluiced inside the namespace instead (ip netns exec, or NetworkNamespacePath= in its unit)"},
+    {"match-tls-dtls-ciphers", OCSERV_REFUSED,
+     "the DTLS cipher follows tls-priorities and the client's offer"},
     {"min-reauth-time", OCSERV_ALIAS, "ban-time"},
     {"ipv4-dns", OCSERV_ALIAS, "dns"},
     {"ipv6-dns", OCSERV_ALIAS, "dns"},
     {"ipv4-nbns", OCSERV_ALIAS, "nbns"},
     {"ipv6-nbns", OCSERV_ALIAS, "nbns"},
+    {"session-control", OCSERV_INERT,
+     "ocserv deprecated it and ignores it too"},
     {"tunnel_all_dns", OCSERV_ALIAS, "tunnel-all-dns"},
-    {"net-priority", OCSERV_REFUSED, NULL},
+    {"net-priority", OCSERV_REFUSED,
+     "a session's socket priority is not set"},
     {"output-buffer", OCSERV_INERT, "the kernel sizes a worker's socket buffers"},
     {"proxy-url", OCSERV_REFUSED, NULL},
     {"sec-mod-scale", OCSERV_INERT, "sluice has one sec, whose slow work (PAM, RADIUS, LDAP) its auth helpers do in "
 	"parallel (auth-helpers)"},
-    {"select-group-by-url", OCSERV_REFUSED, NULL},
+    {"select-group-by-url", OCSERV_REFUSED,
+     "the group is chosen in the login form (select-group)"},
     {"server-stats-reset-time", OCSERV_INERT, "sluicectl show status counts from the start; the metrics page (metrics-listen) "
 	"has counters to take rates over any period from"},
-    {"srk-pin", OCSERV_REFUSED, NULL},
-    {"srk-pin-file", OCSERV_REFUSED, NULL},
+    {"srk-pin", OCSERV_REFUSED,
+     "TPM keys are not supported; keys in PKCS#11 tokens are (server-key = pkcs11:...)"},
+    {"srk-pin-file", OCSERV_REFUSED,
+     "TPM keys are not supported; keys in PKCS#11 tokens are (server-key = pkcs11:...)"},
+    {"use-dbus", OCSERV_INERT,
+     "control goes through the occtl socket, which is always on (ocserv replaced use-dbus by use-occtl)"},
     {"use-occtl", OCSERV_INERT, "the control socket (occtl-socket-file, root only) is always on"},
     {"use-seccomp", OCSERV_ALIAS, "isolate-workers"},
     {"use-utmp", OCSERV_INERT, "sessions are in the audit log (audit-log) and the journal, not in utmp"},
     {"user-profile", OCSERV_REFUSED, NULL},
 };
+
+const struct config_ocserv_key *config_ocserv_keys(size_t *n)
+{
+	*n = sizeof(ocserv_keys) / sizeof(ocserv_keys[0]);
+	return ocserv_keys;
+}
 
 const struct config_ocserv_key *config_ocserv_key(const char *name)
 {

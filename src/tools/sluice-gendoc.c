@@ -4,10 +4,12 @@
  *
  *   sluice-gendoc man TEMPLATE   sluiced.8.in with its @CONFIG_KEYS@ line expanded
  *   sluice-gendoc sample         the commented sample configuration
+ *   sluice-gendoc ocserv         doc/ocserv-keys.md: what sluice does with each ocserv key
  *
  * Output goes to standard output; exit status 0, 1 on error, 2 on usage error. */
 #include "config.h"
 #include "common/config.h"
+#include "tools/gendoc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -49,9 +51,9 @@ static const struct {
     {"occtl-socket-group", "vpnadmin"},
     {"metrics-listen", "127.0.0.1:9199"},
     {"worker-path", "/usr/local/libexec/sluice-worker"},
+    {"compression-algo-priority", "lzs:100"},
     {"server-cert", "/etc/sluice/server-cert.pem"},
     {"server-key", "/etc/sluice/server-key.pem"},
-    {"compression-algo-priority", "lzs:100"},
     {"ocsp-response", "/etc/sluice/ocsp.der"},
     {"key-pin", "123456"},
     {"pin-file", "/etc/sluice/token-pin"},
@@ -446,8 +448,9 @@ static void usage(FILE *out)
 {
 	fputs("Usage: sluice-gendoc man TEMPLATE\n"
 	      "       sluice-gendoc sample\n"
-	      "Writes sluiced(8) from TEMPLATE, or the sample configuration, to standard "
-	      "output.\n",
+	      "       sluice-gendoc ocserv\n"
+	      "Writes sluiced(8) from TEMPLATE, the sample configuration, or the table of "
+	      "ocserv's keys (Markdown) to standard output.\n",
 	      out);
 }
 
@@ -459,6 +462,8 @@ int main(int argc, char **argv)
 		ret = write_man(argv[2], stdout);
 	} else if (argc == 2 && strcmp(argv[1], "sample") == 0) {
 		ret = write_sample(stdout);
+	} else if (argc == 2 && strcmp(argv[1], "ocserv") == 0) {
+		ret = gendoc_ocserv_keys(stdout);
 	} else if (argc == 2 && strcmp(argv[1], "--help") == 0) {
 		usage(stdout);
 		return EXIT_OK;

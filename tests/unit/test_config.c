@@ -195,8 +195,10 @@ START_TEST(test_warnings)
 
 	ck_assert_msg(cfg != NULL, "%s", err);
 	ck_assert(cfg->isolate_workers);
-	ck_assert_uint_eq(cfg->n_warnings, 1);
-	ck_assert_str_eq(cfg->warnings[0], "old-plain.conf:12: the worker sandbox cannot be turned "
+	ck_assert_uint_eq(cfg->n_warnings, 2);
+	ck_assert_ptr_nonnull(strstr(cfg->warnings[0], "old-plain.conf:9: try-mtu-discovery has no "
+						       "effect"));
+	ck_assert_str_eq(cfg->warnings[1], "old-plain.conf:12: the worker sandbox cannot be turned "
 					   "off; isolate-workers = false is ignored");
 	talloc_free(ctx);
 }
@@ -230,6 +232,15 @@ START_TEST(test_ocserv_keys)
 	ck_assert_ptr_null(
 	    load(ctx, talloc_asprintf(ctx, "%sping-leases = true\n", base), err, sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, "sluice does not ping an address before it leases it"));
+	/* try-mtu-discovery: false is silent, true warns that it does nothing */
+	cfg = load(ctx, talloc_asprintf(ctx, "%stry-mtu-discovery = false\n", base), err,
+		   sizeof(err));
+	ck_assert_msg(cfg != NULL && cfg->n_warnings == 0, "%s", err);
+	cfg = load(ctx, talloc_asprintf(ctx, "%stry-mtu-discovery = true\n", base), err,
+		   sizeof(err));
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_uint_eq(cfg->n_warnings, 1);
+	ck_assert_ptr_nonnull(strstr(cfg->warnings[0], "try-mtu-discovery has no effect"));
 	ck_assert_ptr_null(
 	    load(ctx, talloc_asprintf(ctx, "%srekey-method = tls\n", base), err, sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, "expected ssl or new-tunnel"));

@@ -121,6 +121,15 @@ for opt in "${copts[@]}"; do
 done
 log "all ${#ccmds[@]} commands and ${#copts[@]} options of sluice-certs --help are in sluice-certs.8"
 
+# doc/ocserv-keys.md is committed for people to read on the web: it must be what the code
+# makes of ocserv's keys now.
+"$GENDOC" ocserv >"$WORK/ocserv-keys.md" || fail "sluice-gendoc ocserv failed"
+diff -u "$top_srcdir/doc/ocserv-keys.md" "$WORK/ocserv-keys.md" >&2 ||
+	fail "doc/ocserv-keys.md is out of date: src/sluice-gendoc ocserv >doc/ocserv-keys.md"
+grep -c '^| `' "$WORK/ocserv-keys.md" | grep -qxE '[1-9][0-9]{2}' ||
+	fail "doc/ocserv-keys.md lists fewer than 100 keys"
+log "doc/ocserv-keys.md matches the code"
+
 if command -v mandoc >/dev/null; then
 	for page in "$man" "$top_srcdir/doc/sluice-passwd.8" "$ctlman" "$certsman"; do
 		out=$(mandoc -Tlint -W warning "$page" 2>&1)

@@ -1976,7 +1976,8 @@ const struct config_key config_keys[] = {
      "command that removes an iroute, as route-add-cmd; unset: the route goes with the "
      "device"},
     {"mtu", &t_mtu, OFF(mtu), 0, 0, 9000, "0", R | U,
-     "tunnel MTU, 576 to 9000; 0 = derive from the client's and the link's"},
+     "link MTU at most, as in ocserv (576 to 9000; 0: no limit): the tunnel MTU is the lower "
+     "of this and the client's path MTU, less the IP, UDP and DTLS overhead"},
     {"default-domain", &t_domains, OFF(default_domain), 0, 0, 1024, NULL, R,
      "DNS search domains for clients (space-separated)"},
     {"banner", &t_string, OFF(banner), 0, 0, 1024, NULL, R,

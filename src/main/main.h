@@ -74,6 +74,7 @@ struct main_worker {
 	bool has_requested6;
 	bool wants_ipv6; /* the client takes an IPv6 address */
 	unsigned mtu;
+	unsigned base_mtu; /* the link MTU that mtu was derived from */
 
 	/* the session, once sec approved its cookie */
 	struct sluice_config *cfg; /* global configuration with the user's and group's files */

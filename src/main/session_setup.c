@@ -117,6 +117,9 @@ int session_on_tunnel_req(void *ctx, void *msg, int *fds)
 	w->wants_ipv6 = r->has_ipv6 && r->ipv6;
 	w->mobile = r->has_mobile && r->mobile;
 	w->mtu = r->mtu < 576 ? 576 : (r->mtu > 9000 ? 9000 : r->mtu);
+	w->base_mtu = r->has_base_mtu && r->base_mtu > w->mtu && r->base_mtu <= 65535
+			      ? r->base_mtu
+			      : w->mtu;
 	w->state = MWS_COOKIE;
 	sec_cookie_check(w, r->cookie.data, r->cookie.len);
 	return 0;
@@ -352,8 +355,13 @@ static void grant(struct main_worker *w)
 
 	if (ended_for_good(w) || quota_start(w) < 0)
 		return;
-	if (w->cfg->mtu)
-		w->mtu = w->cfg->mtu;
+	/* As in ocserv, mtu caps the link MTU; the tunnel keeps the worker's overhead. */
+	if (w->cfg->mtu && w->cfg->mtu < w->base_mtu) {
+		unsigned overhead = w->base_mtu - w->mtu;
+
+		w->base_mtu = w->cfg->mtu;
+		w->mtu = w->base_mtu > overhead + 576 ? w->base_mtu - overhead : 576;
+	}
 	if (w->cfg->ipv4_prefix && lease4(w) < 0)
 		return;
 	if (lease6(w) < 0)
@@ -489,6 +497,8 @@ static void hand_over(struct main_worker *w)
 		ok.dtls_id.len = sizeof(w->dtls_id);
 	}
 	ok.mtu = w->mtu;
+	ok.has_base_mtu = true;
+	ok.base_mtu = w->base_mtu;
 	ok.idle_timeout = c->idle_timeout;
 	ok.has_mobile_idle_timeout = true;
 	ok.mobile_idle_timeout = c->mobile_idle_timeout;

@@ -459,6 +459,8 @@ int worker_on_tunnel_ok(void *ctx, void *msg, int *fds)
 	w->iroutes6 = iroutes.v6;
 	w->n_iroutes6 = iroutes.n6;
 	w->mtu = m->mtu;
+	if (m->has_base_mtu && m->base_mtu > m->mtu && m->base_mtu < w->base_mtu)
+		w->base_mtu = m->base_mtu;
 	w->sess = talloc_steal(w, m);
 	w->tun_fd = fds[0];
 	w->sid = talloc_strdup(w, m->sid);
@@ -545,6 +547,8 @@ static int request_tunnel(struct worker *w, const struct http_request *req)
 	m.ipv6 = !req->cstp_address_type || strstr(req->cstp_address_type, "IPv6");
 	w->full_ipv6 = req->cstp_full_ipv6 && strcasecmp(req->cstp_full_ipv6, "true") == 0;
 	m.mtu = w->mtu;
+	m.has_base_mtu = true;
+	m.base_mtu = w->base_mtu;
 	m.has_mobile = true;
 	m.mobile = w->mobile;
 	ret = ipc_send(WORKER_FD_MAIN, MW_TYPE__MW_TUNNEL_REQ, &m.base, NULL, 0);

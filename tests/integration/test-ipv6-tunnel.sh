@@ -129,8 +129,8 @@ wait_output 5 ip -n "$NS_SRV" -6 route show fd00:77::/48 dev "$dev" >/dev/null |
 stop_client c7 INT
 start_client c9 "$NS_C2" dave dave-pw
 wait_tunnel c9 15 >/dev/null || fail "no tunnel for dave"
-[ -z "$(client_addr6 c9)" ] || fail "dave got IPv6 with a tunnel MTU of 1200"
-server_log_has "tunnel MTU 1200 is below IPv6's minimum of 1280; no IPv6" 5 ||
+[ -z "$(client_addr6 c9)" ] || fail "dave got IPv6 with mtu = 1200"
+server_log_has "tunnel MTU 11[0-9][0-9] is below IPv6's minimum of 1280; no IPv6" 5 ||
 	fail "no log line says why dave has no IPv6"
 stop_client c9 INT
 export VPNC_ENV_LOG=$WORK/vpnc-env-carol

@@ -29,14 +29,13 @@ config-per-user = $WORK/users/"
 # Differences on purpose (or known, with where they are reported), by "WHERE/NAME": env/
 # the script's variable, hdr/ the X-CSTP header, and the occtl command/key.
 POOL="predictable-ips picks the pool address from a hash of the user name, each server its own"
-MTU="known: ocserv's mtu is the link MTU and the tunnel's is that minus the TLS/DTLS overhead, sluice's mtu is the tunnel MTU itself (a change to main's and the worker's MTU code; not made here)"
+MTU="both take mtu as the link MTU (X-CSTP-Base-MTU is the same); without DTLS sluice still leaves room for an AES-GCM DTLS record below it (protocol.md 7.2), ocserv only for the IP and UDP headers"
 ROUTE="ocserv writes routes as address/netmask, sluice keeps the prefix length as in the file; the client's routes are the same (env/CISCO_SPLIT_*)"
 declare -A INTENDED=(
 	[env/INTERNAL_IP4_ADDRESS]=$POOL
 	[env/INTERNAL_IP4_MTU]=$MTU
 	[hdr/X-CSTP-Address]=$POOL
 	[hdr/X-CSTP-MTU]=$MTU
-	[hdr/X-CSTP-Base-MTU]="$MTU; sluice sends the link MTU it sees (1500 here)"
 	[hdr/X-CSTP-Banner]="sluice percent-encodes the banner (protocol.md), which openconnect decodes: env/CISCO_BANNER is the same"
 	[hdr/X-CSTP-Split-Include]=$ROUTE
 	[hdr/X-CSTP-Split-Exclude]=$ROUTE

@@ -209,6 +209,7 @@ struct sluice_config {
 	char *default_domain;
 	char *banner;
 	char *pre_login_banner;     /* on the login form; NULL: banner is */
+	char *user_profile;         /* AnyConnect XML profile for clients (main/profile.h) */
 
 	/* the login form's group selector */
 	char **select_groups;       /* "name" or "name[Label]" */

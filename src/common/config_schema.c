@@ -1889,6 +1889,12 @@ const struct config_key config_keys[] = {
      "pre-login-banner, also on the login form, since openconnect shows only that one"},
     {"pre-login-banner", &t_string, OFF(pre_login_banner), 0, 0, 1024, NULL, R,
      "message shown on the login form, before the user logs in (at most 1024 bytes)"},
+    {"user-profile", &t_path, OFF(user_profile), 0, 0, PATH_LEN_MAX, NULL, R,
+     "AnyConnect XML client profile (at most 16 KiB): the login's success reply names it "
+     "(vpn-profile-manifest: /profiles/ and the file's name, its SHA-1), and a GET of it "
+     "with a valid session cookie gets the file (openconnect with --xmlconfig, Cisco "
+     "clients); main reads it at start-up and on every reload (one that cannot read it "
+     "keeps the one read before); global only, as in ocserv"},
     {"select-group", &t_select_group, OFF(select_groups), OFF(n_select_groups), 0, 128, NULL, R,
      "group users may choose on the login form (repeatable): NAME or NAME[Label]; a user "
      "who chooses a group they are not a member of is refused"},
@@ -1976,7 +1982,6 @@ static const struct config_ocserv_key ocserv_keys[] = {
     {"use-occtl", OCSERV_INERT, "the control socket (occtl-socket-file, root only) is always on"},
     {"use-seccomp", OCSERV_ALIAS, "isolate-workers"},
     {"use-utmp", OCSERV_INERT, "sessions are in the audit log (audit-log) and the journal, not in utmp"},
-    {"user-profile", OCSERV_REFUSED, NULL},
 };
 
 const struct config_ocserv_key *config_ocserv_key(const char *name)

@@ -17,6 +17,7 @@
 #include "main/events.h"
 #include "main/listeners.h"
 #include "main/main.h"
+#include "main/profile.h"
 #include "main/sec_channel.h"
 #include "main/server_cert.h"
 
@@ -230,6 +231,8 @@ int main_reload(struct main_ctx *m, char *err, size_t errlen)
 			if (!m->debug)
 				log_set_level(m->cfg->log_level);
 			send_reload(m);
+			/* It does not fail the reload: it keeps what it had, and says so. */
+			main_profile_load(m, false, err, errlen);
 			config_check_user_files(m->cfg, main_warn_user_file, NULL);
 			main_fd_budget_check(m);
 			ret = 0;

@@ -24,6 +24,7 @@
 #include "main/events.h"
 #include "main/main.h"
 #include "main/preauth.h"
+#include "main/profile.h"
 #include "main/sec_channel.h"
 #include "main/session_setup.h"
 #include "main/sessions.h"
@@ -127,6 +128,7 @@ static int send_init(struct main_ctx *m, struct main_worker *w)
 {
 	struct sluice_config *c = m->cfg;
 	MwInit in = MW_INIT__INIT;
+	MwProfile profile = MW_PROFILE__INIT;
 	TALLOC_CTX *tmp = talloc_new(NULL);
 	int ret;
 
@@ -154,6 +156,13 @@ static int send_init(struct main_ctx *m, struct main_worker *w)
 	in.dtls_legacy = c->dtls_legacy;
 	in.switch_to_tcp_timeout = c->switch_to_tcp_timeout;
 	in.groups = group_options(tmp, c, &in.n_groups);
+	if (m->profile) {
+		profile.uri = m->profile->uri;
+		profile.sha1 = m->profile->sha1;
+		profile.data.data = m->profile->data;
+		profile.data.len = m->profile->len;
+		in.user_profile = &profile;
+	}
 	if (m->client_ca_pem) {
 		in.has_client_ca_pem = true;
 		in.client_ca_pem.data = (uint8_t *)m->client_ca_pem;

@@ -215,6 +215,7 @@ struct sluice_config {
 	char **select_groups;       /* "name" or "name[Label]" */
 	size_t n_select_groups;
 	char *default_select_group; /* label of the choice "my own group"; NULL: none */
+	bool auto_select_group;     /* the choices are the groups auth knows (main/groups.h) */
 
 	/* per-user and per-group files, read by sec at login */
 	char *config_per_user;      /* directory: one file per user name */

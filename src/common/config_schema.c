@@ -1043,6 +1043,24 @@ static int check_camouflage(struct config_arg *arg)
 	return 0;
 }
 
+/* As ocserv: a backend without a group list leaves select-group's choices. */
+static int check_auto_select_group(struct config_arg *arg)
+{
+	const struct sluice_config *c = arg->cfg;
+	bool listed = ((c->auth_required | c->auth_alternatives) & CONFIG_AUTH_PASSWORD) &&
+		      (c->password_backend == CONFIG_PW_PLAIN || c->password_backend == CONFIG_PW_PAM);
+
+	if (!c->auto_select_group)
+		return 0;
+	if (!listed)
+		arg->warning = "key 'auto-select-group': only auth = plain and pam have groups to "
+			       "list (as in ocserv); the login form offers select-group's";
+	else if (c->n_select_groups)
+		arg->warning = "key 'auto-select-group': the login form offers the groups of auth, "
+			       "not select-group's (as in ocserv)";
+	return 0;
+}
+
 static int parse_ip_text(const char *s, int *family, unsigned char addr[16])
 {
 	if (inet_pton(AF_INET, s, addr) == 1) {
@@ -1901,6 +1919,13 @@ const struct config_key config_keys[] = {
     {"default-select-group", &t_string, OFF(default_select_group), 0, 0, 64, NULL, R,
      "label of an extra first choice on the login form that means the user's own "
      "(first) group"},
+    {"auto-select-group", &t_bool, OFF(auto_select_group), 0, 0, 0, "false", R,
+     "the login form's groups are all those auth knows, in place of select-group, as in "
+     "ocserv: with plain, every group of the password file; with pam, the system's groups "
+     "of gid-min and above; listed at start-up and on every reload (names of 1 to 32 "
+     "letters, digits, '.', '_', '-'; the first 128); a user who chooses a group they are "
+     "not a member of is refused",
+     check_auto_select_group},
     {"config-per-user", &t_path, OFF(config_per_user), 0, 0, PATH_LEN_MAX, NULL, R,
      "directory of per-user files, each named after its user; read at every login"},
     {"config-per-group", &t_path, OFF(config_per_group), 0, 0, PATH_LEN_MAX, NULL, R,
@@ -1945,7 +1970,6 @@ const struct config_key *config_key_find(const char *name)
  * (config.h). */
 static const struct config_ocserv_key ocserv_keys[] = {
     {"append-routes", OCSERV_REFUSED, NULL},
-    {"auto-select-group", OCSERV_REFUSED, NULL},
     {"ban-points-kkdcp", OCSERV_REFUSED, NULL},
     {"cgroup", OCSERV_REFUSED, NULL},
     {"chroot-dir", OCSERV_INERT, "a worker opens no file at all once it runs (seccomp), which confines it more "

@@ -25,6 +25,7 @@
 #include "common/otpfile.h"
 #include "ipc/main_sec.pb-c.h"
 #include "main/audit.h"
+#include "main/groups.h"
 #include "main/listeners.h"
 #include "main/profile.h"
 #include "main/reload.h"
@@ -465,6 +466,7 @@ int main(int argc, char **argv)
 		log_err("%s", err);
 		return 1;
 	}
+	main_auto_groups_load(m);
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 	if (!foreground && daemon(0, 0) < 0) {

@@ -15,6 +15,7 @@
 #include "common/tls_pin.h"
 #include "ipc/main_sec.pb-c.h"
 #include "main/events.h"
+#include "main/groups.h"
 #include "main/listeners.h"
 #include "main/main.h"
 #include "main/profile.h"
@@ -231,8 +232,9 @@ int main_reload(struct main_ctx *m, char *err, size_t errlen)
 			if (!m->debug)
 				log_set_level(m->cfg->log_level);
 			send_reload(m);
-			/* It does not fail the reload: it keeps what it had, and says so. */
+			/* Neither fails the reload: each keeps what it had, and says so. */
 			main_profile_load(m, false, err, errlen);
+			main_auto_groups_load(m);
 			config_check_user_files(m->cfg, main_warn_user_file, NULL);
 			main_fd_budget_check(m);
 			ret = 0;

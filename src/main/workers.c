@@ -22,6 +22,7 @@
 #include "ipc/main_worker.pb-c.h"
 #include "ipc/main_worker.routes.h"
 #include "main/events.h"
+#include "main/groups.h"
 #include "main/main.h"
 #include "main/preauth.h"
 #include "main/profile.h"
@@ -101,16 +102,20 @@ static void addr_to_text(const struct sockaddr_storage *ss, char *ip, size_t ipl
 	netaddr_text(&a, ip, iplen);
 }
 
-/* select-group and default-select-group as the form's choices, under ctx. */
-static MwGroupOption **group_options(TALLOC_CTX *ctx, const struct sluice_config *c, size_t *n)
+/* The form's choices, under ctx: default-select-group's, then select-group's, or the
+ * groups auth knows (auto-select-group). */
+static MwGroupOption **group_options(TALLOC_CTX *ctx, const struct main_ctx *m, size_t *n)
 {
+	const struct sluice_config *c = m->cfg;
 	size_t extra = c->default_select_group ? 1 : 0;
-	MwGroupOption **opts = talloc_array(ctx, MwGroupOption *, c->n_select_groups + extra);
+	char **names = m->auto_groups ? m->auto_groups->names : c->select_groups;
+	size_t n_names = m->auto_groups ? m->auto_groups->n : c->n_select_groups;
+	MwGroupOption **opts = talloc_array(ctx, MwGroupOption *, n_names + extra);
 
 	*n = 0;
-	for (size_t i = 0; opts && i < c->n_select_groups + extra; i++) {
+	for (size_t i = 0; opts && i < n_names + extra; i++) {
 		MwGroupOption *o = talloc(opts, MwGroupOption);
-		const char *v = i < extra ? c->default_select_group : c->select_groups[i - extra];
+		const char *v = i < extra ? c->default_select_group : names[i - extra];
 		const char *open = strchr(v, '[');
 
 		if (!o)
@@ -155,7 +160,7 @@ static int send_init(struct main_ctx *m, struct main_worker *w)
 	in.dtls_psk = c->dtls_psk;
 	in.dtls_legacy = c->dtls_legacy;
 	in.switch_to_tcp_timeout = c->switch_to_tcp_timeout;
-	in.groups = group_options(tmp, c, &in.n_groups);
+	in.groups = group_options(tmp, m, &in.n_groups);
 	if (m->profile) {
 		profile.uri = m->profile->uri;
 		profile.sha1 = m->profile->sha1;

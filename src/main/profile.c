@@ -56,8 +56,7 @@ static ssize_t read_all(int fd, uint8_t *buf, size_t max)
 	return (ssize_t)have;
 }
 
-struct main_profile *main_profile_read(TALLOC_CTX *ctx, const char *path, char *err,
-				       size_t errlen)
+struct main_profile *main_profile_read(TALLOC_CTX *ctx, const char *path, char *err, size_t errlen)
 {
 	struct main_profile *p = talloc_zero(ctx, struct main_profile);
 	uint8_t digest[20];
@@ -81,8 +80,8 @@ struct main_profile *main_profile_read(TALLOC_CTX *ctx, const char *path, char *
 		goto fail;
 	}
 	if (st.st_size > USER_PROFILE_MAX) {
-		snprintf(err, errlen, "%s: %lld bytes, larger than %d", path,
-			 (long long)st.st_size, USER_PROFILE_MAX);
+		snprintf(err, errlen, "%s: %lld bytes, larger than %d", path, (long long)st.st_size,
+			 USER_PROFILE_MAX);
 		goto fail;
 	}
 	p->data = talloc_size(p, USER_PROFILE_MAX + 1);

@@ -16,16 +16,15 @@
 #define USER_PROFILE_MAX (16 * 1024)
 
 struct main_profile {
-	char *uri;     /* "/profiles/" + the file's name, percent-encoded */
-	char *sha1;    /* 40 lower-case hex digits, as ocserv writes it */
+	char *uri;  /* "/profiles/" + the file's name, percent-encoded */
+	char *sha1; /* 40 lower-case hex digits, as ocserv writes it */
 	uint8_t *data;
 	size_t len;
 };
 
 /* Reads path: a regular file of 1 to USER_PROFILE_MAX bytes. The profile under ctx, or
  * NULL with err set ("PATH: why"). */
-struct main_profile *main_profile_read(TALLOC_CTX *ctx, const char *path, char *err,
-				       size_t errlen);
+struct main_profile *main_profile_read(TALLOC_CTX *ctx, const char *path, char *err, size_t errlen);
 
 struct main_ctx;
 /* The profile of m->cfg in m->profile. At start-up (start) a file that cannot be read is

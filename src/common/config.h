@@ -215,11 +215,13 @@ struct sluice_config {
 	char *pre_login_banner;     /* on the login form; NULL: banner is */
 	char **http_headers;        /* included-http-headers: "Name: value" lines */
 	size_t n_http_headers;
+	char *user_profile;         /* AnyConnect XML profile for clients (main/profile.h) */
 
 	/* the login form's group selector */
 	char **select_groups;       /* "name" or "name[Label]" */
 	size_t n_select_groups;
 	char *default_select_group; /* label of the choice "my own group"; NULL: none */
+	bool auto_select_group;     /* the choices are the groups auth knows (main/groups.h) */
 
 	/* per-user and per-group files, read by sec at login */
 	char *config_per_user;      /* directory: one file per user name */

@@ -1120,6 +1120,24 @@ static int check_camouflage(struct config_arg *arg)
 	return 0;
 }
 
+/* As ocserv: a backend without a group list leaves select-group's choices. */
+static int check_auto_select_group(struct config_arg *arg)
+{
+	const struct sluice_config *c = arg->cfg;
+	bool listed = ((c->auth_required | c->auth_alternatives) & CONFIG_AUTH_PASSWORD) &&
+		      (c->password_backend == CONFIG_PW_PLAIN || c->password_backend == CONFIG_PW_PAM);
+
+	if (!c->auto_select_group)
+		return 0;
+	if (!listed)
+		arg->warning = "key 'auto-select-group': only auth = plain and pam have groups to "
+			       "list (as in ocserv); the login form offers select-group's";
+	else if (c->n_select_groups)
+		arg->warning = "key 'auto-select-group': the login form offers the groups of auth, "
+			       "not select-group's (as in ocserv)";
+	return 0;
+}
+
 static int parse_ip_text(const char *s, int *family, unsigned char addr[16])
 {
 	if (inet_pton(AF_INET, s, addr) == 1) {
@@ -1991,12 +2009,25 @@ const struct config_key config_keys[] = {
      "\"Name: value\", e.g. Strict-Transport-Security: max-age=31536000; at most 1024 "
      "characters each, 8192 together; not to the CONNECT reply, not to camouflage's "
      "decoy"},
+    {"user-profile", &t_path, OFF(user_profile), 0, 0, PATH_LEN_MAX, NULL, R,
+     "AnyConnect XML client profile (at most 16 KiB): the login's success reply names it "
+     "(vpn-profile-manifest: /profiles/ and the file's name, its SHA-1), and a GET of it "
+     "with a valid session cookie gets the file (openconnect with --xmlconfig, Cisco "
+     "clients); main reads it at start-up and on every reload (one that cannot read it "
+     "keeps the one read before); global only, as in ocserv"},
     {"select-group", &t_select_group, OFF(select_groups), OFF(n_select_groups), 0, 128, NULL, R,
      "group users may choose on the login form (repeatable): NAME or NAME[Label]; a user "
      "who chooses a group they are not a member of is refused"},
     {"default-select-group", &t_string, OFF(default_select_group), 0, 0, 64, NULL, R,
      "label of an extra first choice on the login form that means the user's own "
      "(first) group"},
+    {"auto-select-group", &t_bool, OFF(auto_select_group), 0, 0, 0, "false", R,
+     "the login form's groups are all those auth knows, in place of select-group, as in "
+     "ocserv: with plain, every group of the password file; with pam, the system's groups "
+     "of gid-min and above; listed at start-up and on every reload (names of 1 to 32 "
+     "letters, digits, '.', '_', '-'; the first 128); a user who chooses a group they are "
+     "not a member of is refused",
+     check_auto_select_group},
     {"config-per-user", &t_path, OFF(config_per_user), 0, 0, PATH_LEN_MAX, NULL, R,
      "directory of per-user files, each named after its user; read at every login"},
     {"config-per-group", &t_path, OFF(config_per_group), 0, 0, PATH_LEN_MAX, NULL, R,
@@ -2044,7 +2075,6 @@ static const struct config_ocserv_key ocserv_keys[] = {
      "ocserv replaced it by cisco-client-compat; set that instead"},
     {"append-routes", OCSERV_REFUSED,
      "per-user and per-group routes replace the global ones, as with ocserv's default (false)"},
-    {"auto-select-group", OCSERV_REFUSED, NULL},
     {"ban-points-kkdcp", OCSERV_REFUSED,
      "sluice has no Kerberos KDC proxy (kkdcp)"},
     {"cgroup", OCSERV_REFUSED,
@@ -2097,7 +2127,6 @@ static const struct config_ocserv_key ocserv_keys[] = {
     {"use-occtl", OCSERV_INERT, "the control socket (occtl-socket-file, root only) is always on"},
     {"use-seccomp", OCSERV_ALIAS, "isolate-workers"},
     {"use-utmp", OCSERV_INERT, "sessions are in the audit log (audit-log) and the journal, not in utmp"},
-    {"user-profile", OCSERV_REFUSED, NULL},
 };
 
 const struct config_ocserv_key *config_ocserv_keys(size_t *n)

@@ -25,7 +25,9 @@
 #include "common/otpfile.h"
 #include "ipc/main_sec.pb-c.h"
 #include "main/audit.h"
+#include "main/groups.h"
 #include "main/listeners.h"
+#include "main/profile.h"
 #include "main/reload.h"
 #include "main/server_cert.h"
 
@@ -288,6 +290,23 @@ static int read_cert_file(struct main_ctx *m)
 	return m->cert_pem ? 0 : -ENOMEM;
 }
 
+/* sluiced -t: user-profile as main would read it. 0 or 1 problem. */
+static unsigned check_profile(const struct sluice_config *c)
+{
+	const struct config_key *key = config_key_find("user-profile");
+	unsigned line = c->key_lines ? c->key_lines[key - config_keys] : 0;
+	char err[400];
+	struct main_profile *p;
+
+	if (!c->user_profile)
+		return 0;
+	p = main_profile_read(NULL, c->user_profile, err, sizeof(err));
+	if (!p)
+		fprintf(stderr, "%s:%u: key 'user-profile': %s\n", c->file, line, err);
+	talloc_free(p);
+	return p ? 0 : 1;
+}
+
 /* The warnings about the certificate, and the OCSP response that must be its. */
 static int check_cert(struct main_ctx *m, char *err, size_t errlen)
 {
@@ -397,6 +416,7 @@ int main(int argc, char **argv)
 
 		bad += config_check_user_files(m->cfg, print_problem, NULL);
 		bad += check_otp_file(m->cfg, true) != 0;
+		bad += check_profile(m->cfg);
 		if (bad)
 			return 1;
 		check_cert_file(m->cfg);
@@ -441,10 +461,12 @@ int main(int argc, char **argv)
 	if (main_pools_start(m) < 0)
 		return 1;
 	if (main_load_client_ca(m, m->cfg, err, sizeof(err)) < 0 ||
-	    (m->cert_pem && check_cert(m, err, sizeof(err)) < 0)) {
+	    (m->cert_pem && check_cert(m, err, sizeof(err)) < 0) ||
+	    main_profile_load(m, true, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		return 1;
 	}
+	main_auto_groups_load(m);
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 	if (!foreground && daemon(0, 0) < 0) {

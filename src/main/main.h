@@ -141,6 +141,8 @@ struct main_ctx {
 	size_t client_ca_pem_len;
 	uint8_t *ocsp_der;               /* reload.c: ocsp-response for workers; NULL: none */
 	size_t ocsp_der_len;
+	struct main_profile *profile;    /* profile.c: user-profile for workers; NULL: none */
+	struct main_auto_groups *auto_groups; /* groups.c: auto-select-group; NULL: off */
 	pid_t sec_pid;
 	bool sec_failed;        /* the sec channel closed or broke: main exits 1 */
 	bool stopping;          /* sluiced stops: sessions end for that (acct.c) */

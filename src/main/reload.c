@@ -15,8 +15,10 @@
 #include "common/tls_pin.h"
 #include "ipc/main_sec.pb-c.h"
 #include "main/events.h"
+#include "main/groups.h"
 #include "main/listeners.h"
 #include "main/main.h"
+#include "main/profile.h"
 #include "main/sec_channel.h"
 #include "main/server_cert.h"
 
@@ -230,6 +232,9 @@ int main_reload(struct main_ctx *m, char *err, size_t errlen)
 			if (!m->debug)
 				log_set_level(m->cfg->log_level);
 			send_reload(m);
+			/* Neither fails the reload: each keeps what it had, and says so. */
+			main_profile_load(m, false, err, errlen);
+			main_auto_groups_load(m);
 			config_check_user_files(m->cfg, main_warn_user_file, NULL);
 			main_fd_budget_check(m);
 			ret = 0;

@@ -22,8 +22,10 @@
 #include "ipc/main_worker.pb-c.h"
 #include "ipc/main_worker.routes.h"
 #include "main/events.h"
+#include "main/groups.h"
 #include "main/main.h"
 #include "main/preauth.h"
+#include "main/profile.h"
 #include "main/sec_channel.h"
 #include "main/session_setup.h"
 #include "main/sessions.h"
@@ -100,16 +102,20 @@ static void addr_to_text(const struct sockaddr_storage *ss, char *ip, size_t ipl
 	netaddr_text(&a, ip, iplen);
 }
 
-/* select-group and default-select-group as the form's choices, under ctx. */
-static MwGroupOption **group_options(TALLOC_CTX *ctx, const struct sluice_config *c, size_t *n)
+/* The form's choices, under ctx: default-select-group's, then select-group's, or the
+ * groups auth knows (auto-select-group). */
+static MwGroupOption **group_options(TALLOC_CTX *ctx, const struct main_ctx *m, size_t *n)
 {
+	const struct sluice_config *c = m->cfg;
 	size_t extra = c->default_select_group ? 1 : 0;
-	MwGroupOption **opts = talloc_array(ctx, MwGroupOption *, c->n_select_groups + extra);
+	char **names = m->auto_groups ? m->auto_groups->names : c->select_groups;
+	size_t n_names = m->auto_groups ? m->auto_groups->n : c->n_select_groups;
+	MwGroupOption **opts = talloc_array(ctx, MwGroupOption *, n_names + extra);
 
 	*n = 0;
-	for (size_t i = 0; opts && i < c->n_select_groups + extra; i++) {
+	for (size_t i = 0; opts && i < n_names + extra; i++) {
 		MwGroupOption *o = talloc(opts, MwGroupOption);
-		const char *v = i < extra ? c->default_select_group : c->select_groups[i - extra];
+		const char *v = i < extra ? c->default_select_group : names[i - extra];
 		const char *open = strchr(v, '[');
 
 		if (!o)
@@ -128,6 +134,7 @@ static int send_init(struct main_ctx *m, struct main_worker *w)
 	struct sluice_config *c = m->cfg;
 	MwInit in = MW_INIT__INIT;
 	const char *compression[CONFIG_COMPRESSION_METHODS];
+	MwProfile profile = MW_PROFILE__INIT;
 	TALLOC_CTX *tmp = talloc_new(NULL);
 	int ret;
 
@@ -160,7 +167,14 @@ static int send_init(struct main_ctx *m, struct main_worker *w)
 	in.compression = (char **)compression;
 	in.has_no_compress_limit = in.n_compression > 0;
 	in.no_compress_limit = c->no_compress_limit;
-	in.groups = group_options(tmp, c, &in.n_groups);
+		in.groups = group_options(tmp, m, &in.n_groups);
+	if (m->profile) {
+		profile.uri = m->profile->uri;
+		profile.sha1 = m->profile->sha1;
+		profile.data.data = m->profile->data;
+		profile.data.len = m->profile->len;
+		in.user_profile = &profile;
+	}
 	if (m->client_ca_pem) {
 		in.has_client_ca_pem = true;
 		in.client_ca_pem.data = (uint8_t *)m->client_ca_pem;

@@ -41,6 +41,7 @@ const struct ipc_route sec_from_worker[] = {
     IPC_ROUTE_SW_AUTH_REQ(sec_on_auth_req),
     IPC_ROUTE_SW_CERT_LOGIN(sec_on_cert_login),
     IPC_ROUTE_SW_ANSWER_REQ(sec_on_answer_req),
+    IPC_ROUTE_SW_COOKIE_CHECK(sec_on_worker_cookie_check),
 };
 const size_t sec_from_worker_n = sizeof(sec_from_worker) / sizeof(sec_from_worker[0]);
 

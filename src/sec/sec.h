@@ -344,6 +344,7 @@ unsigned sec_sessions_in_use(struct sec_ctx *sec, const char *user,
 bool sec_sessions_make_room(struct sec_ctx *sec, const char *user, unsigned max,
 			    const struct sec_session *newer);
 int sec_on_cookie_check(void *ctx, void *msg, int *fds);
+int sec_on_worker_cookie_check(void *ctx, void *msg, int *fds);
 int sec_on_session_up(void *ctx, void *msg, int *fds);
 int sec_on_session_down(void *ctx, void *msg, int *fds);
 int sec_on_session_list(void *ctx, void *msg, int *fds);

@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/session.h"
 #include "ipc/main_sec.pb-c.h"
+#include "ipc/sec_worker.pb-c.h"
 
 static void hex_encode(const uint8_t *in, size_t len, char *out)
 {
@@ -337,35 +338,40 @@ static bool room_for(struct sec_ctx *sec, const struct sec_session *s)
 	       sec_sessions_make_room(sec, s->username, max, s);
 }
 
+/* Why the cookie of s (NULL: none matched) brought by that worker for that client address
+ * does not stand for a live session; NULL when it does. */
+static const char *cookie_refusal(struct sec_ctx *sec, const struct sec_session *s,
+				  const char *client_ip, uint32_t worker_id)
+{
+	if (!s)
+		return "unknown or expired cookie";
+	if (s->replaced)
+		return "replaced by a newer login"; /* its tunnel's end expires it */
+	if (session_timed_out(s))
+		return "session timeout";
+	if (sec_deny_roaming(sec, &s->conf) && strcmp(s->auth_ip, client_ip) != 0)
+		return "cookie used from another address (deny-roaming)";
+	if (s->has_cert && !sec->cfg->cisco_client_compat && !cert_presented(sec, s, worker_id))
+		return "the session's client certificate was not presented";
+	return NULL;
+}
+
 int sec_on_cookie_check(void *ctx, void *msg, int *fds)
 {
 	struct sec_ctx *sec = ctx;
 	MsCookieCheck *req = msg;
 	MsCookieResult res = MS_COOKIE_RESULT__INIT;
 	struct sec_session *s = find_by_cookie(sec, req->cookie.data, req->cookie.len);
+	const char *refused = cookie_refusal(sec, s, req->client_ip, req->worker_id);
 
 	res.worker_id = req->worker_id;
 	res.has_http_code = true;
-	if (!s) {
+	if (refused) {
 		res.http_code = 401;
-		res.reason = "unknown or expired cookie";
-	} else if (s->replaced) {
-		/* Its tunnel's end (MS_SESSION_DOWN) expires it. */
-		res.http_code = 401;
-		res.reason = "replaced by a newer login";
-	} else if (session_timed_out(s)) {
-		res.http_code = 401;
-		res.reason = "session timeout";
+		res.reason = (char *)refused;
 		/* A tunnel that still uses it ends it through main (MS_SESSION_DOWN). */
-		if (!s->in_use_by)
+		if (s && !s->replaced && session_timed_out(s) && !s->in_use_by)
 			session_expire(s, "session timeout");
-	} else if (sec_deny_roaming(sec, &s->conf) && strcmp(s->auth_ip, req->client_ip) != 0) {
-		res.http_code = 401;
-		res.reason = "cookie used from another address (deny-roaming)";
-	} else if (s->has_cert && !sec->cfg->cisco_client_compat &&
-		   !cert_presented(sec, s, req->worker_id)) {
-		res.http_code = 401;
-		res.reason = "the session's client certificate was not presented";
 	} else if (!s->in_use_by && !room_for(sec, s)) {
 		/* The last check: a request that could still be refused must not have ended
 		 * another session (replace-oldest). */
@@ -394,6 +400,24 @@ int sec_on_cookie_check(void *ctx, void *msg, int *fds)
 	}
 	sec_send_main(sec, MS_TYPE__MS_COOKIE_RESULT, &res.base);
 	return 0;
+}
+
+/* The client profile goes only to a client that holds a live session's cookie, as
+ * ocserv has it; the check changes nothing about the session. */
+int sec_on_worker_cookie_check(void *ctx, void *msg, int *fds)
+{
+	struct sec_worker *w = ctx;
+	SwCookieCheck *req = msg;
+	SwCookieReply reply = SW_COOKIE_REPLY__INIT;
+	const char *refused =
+	    cookie_refusal(w->sec, find_by_cookie(w->sec, req->cookie.data, req->cookie.len),
+			   w->client_ip, w->id);
+
+	if (refused)
+		log_info("worker %u (%s): client profile refused: %s", w->pid, w->client_ip,
+			 refused);
+	reply.ok = !refused;
+	return ipc_send(w->ch.fd, SW_TYPE__SW_COOKIE_REPLY, &reply.base, NULL, 0);
 }
 
 int sec_on_session_up(void *ctx, void *msg, int *fds)

@@ -97,6 +97,7 @@ static const struct {
     {"default-domain", "example.com"},
     {"banner", "Welcome to the example.com VPN."},
     {"pre-login-banner", "Authorized users only."},
+    {"user-profile", "/etc/sluice/profile.xml"},
     {"audit-log", "/var/log/sluice/audit.json"},
     {"connect-script", "/etc/sluice/connect.sh"},
     {"disconnect-script", "/etc/sluice/disconnect.sh"},

@@ -232,14 +232,32 @@ char *auth_xml_second_form(TALLOC_CTX *ctx, const char *query, const char *messa
 	    echo ? "text" : "password", esc);
 }
 
-char *auth_xml_success(TALLOC_CTX *ctx)
+char *auth_xml_success(TALLOC_CTX *ctx, const char *profile_uri, const char *profile_sha1)
 {
-	return talloc_strdup(ctx, AUTH_XML_HEAD
-			     "<config-auth client=\"vpn\" type=\"complete\">\n" AUTH_XML_VERSION
-			     "<auth id=\"success\">\n"
-			     "<title>SSL VPN Service</title>\n"
-			     "</auth>\n"
-			     "</config-auth>\n");
+	char *doc = talloc_strdup(ctx, AUTH_XML_HEAD
+				  "<config-auth client=\"vpn\" type=\"complete\">\n" AUTH_XML_VERSION
+				  "<auth id=\"success\">\n"
+				  "<title>SSL VPN Service</title>\n"
+				  "</auth>\n");
+	char *uri, *sha1;
+
+	/* The manifest as openconnect's parse_profile_node() and Cisco clients read it. */
+	if (doc && profile_uri && profile_sha1) {
+		uri = xml_escape(doc, profile_uri);
+		sha1 = xml_escape(doc, profile_sha1);
+		if (!uri || !sha1) {
+			talloc_free(doc);
+			return NULL;
+		}
+		doc = talloc_asprintf_append_buffer(
+		    doc,
+		    "<config client=\"vpn\" type=\"private\">\n<vpn-profile-manifest>\n"
+		    "<vpn rev=\"1.0\">\n<file type=\"profile\" service-type=\"user\">\n"
+		    "<uri>%s</uri>\n<hash type=\"sha1\">%s</hash>\n"
+		    "</file>\n</vpn>\n</vpn-profile-manifest>\n</config>\n",
+		    uri, sha1);
+	}
+	return doc ? talloc_strdup_append_buffer(doc, "</config-auth>\n") : NULL;
 }
 
 char *auth_xml_failure(TALLOC_CTX *ctx, const char *error)

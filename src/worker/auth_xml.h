@@ -45,9 +45,11 @@ char *auth_xml_login_form(TALLOC_CTX *ctx, const char *query, const char *messag
 char *auth_xml_second_form(TALLOC_CTX *ctx, const char *query, const char *message,
 			   const char *error, const char *label, bool echo);
 
-/* Authentication succeeded: config-auth type="complete" with <auth id="success">.
- * The cookie travels in a Set-Cookie header added by the caller. */
-char *auth_xml_success(TALLOC_CTX *ctx);
+/* Authentication succeeded: config-auth type="complete" with <auth id="success">, and
+ * with PROFILE_URI and PROFILE_SHA1 (hex; NULL: no profile) the vpn-profile-manifest that
+ * tells the client where to get its XML profile. The cookie travels in a Set-Cookie
+ * header added by the caller. */
+char *auth_xml_success(TALLOC_CTX *ctx, const char *profile_uri, const char *profile_sha1);
 
 /* Final failure: an auth-request whose <auth> holds only ERROR (NULL = a generic
  * text) and no inputs, so the client reports it and stops. */

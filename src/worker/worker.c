@@ -186,6 +186,7 @@ static int relay_login(struct worker *w, uint16_t type, const ProtobufCMessage *
 	}
 	switch (reply->result) {
 	case SW_AUTH_RESULT__SW_AUTH_OK: {
+		const MwProfile *profile = w->init->user_profile;
 		char *hdr;
 
 		if (!reply->has_cookie || reply->cookie.len == 0 || reply->cookie.len > 128) {
@@ -194,7 +195,10 @@ static int relay_login(struct worker *w, uint16_t type, const ProtobufCMessage *
 		}
 		hdr = talloc_asprintf(tmp, "Set-Cookie: webvpn=%.*s; Secure; HttpOnly\r\n",
 				      (int)reply->cookie.len, (const char *)reply->cookie.data);
-		ret = send_response(w, 200, hdr, auth_xml_success(tmp), true);
+		ret = send_response(w, 200, hdr,
+				    auth_xml_success(tmp, profile ? profile->uri : NULL,
+						     profile ? profile->sha1 : NULL),
+				    true);
 		explicit_bzero(hdr, strlen(hdr));
 		ret = ret < 0 ? ret : 1;
 		break;
@@ -781,6 +785,8 @@ static int http_phase(struct worker *w)
 				ret = send_decoy(w, req, &due, true);
 			else if (req->method == HTTP_CONNECT)
 				ret = handle_connect(w, hp, req, v == CAMO_COOKIE ? &due : NULL);
+			else if (req->method == HTTP_GET && worker_profile_path(req->path))
+				ret = worker_profile_get(w, req);
 			else if (req->method == HTTP_POST || req->method == HTTP_GET)
 				ret = handle_auth_request(w, req);
 			else
@@ -822,7 +828,7 @@ static MwInit *read_init(struct worker *w)
 	MwInit *init = NULL;
 	int ret =
 	    ipc_recv_expect(WORKER_FD_MAIN, MW_TYPE__MW_INIT, &mw_init__descriptor,
-			    WORKER_MAIN_MAX_PAYLOAD, w, (void **)&init, NULL, 0, INIT_TIMEOUT_MS);
+			    WORKER_INIT_MAX_PAYLOAD, w, (void **)&init, NULL, 0, INIT_TIMEOUT_MS);
 
 	return ret < 0 ? NULL : init;
 }

@@ -21,6 +21,8 @@
 #define WORKER_FD_SEC    5 /* SEQPACKET channel to sec (sec_worker.proto) */
 
 #define WORKER_MAIN_MAX_PAYLOAD (32 * 1024)
+/* MW_INIT: certificates, the group choices and a user-profile (main/profile.h) */
+#define WORKER_INIT_MAX_PAYLOAD (64 * 1024)
 #define WORKER_SEC_MAX_PAYLOAD  4096
 /* CSTP bytes the client may send together with its CONNECT request. */
 #define WORKER_EARLY_MAX (2 * 16384)
@@ -59,6 +61,8 @@ struct worker {
 	bool more_pending;     /* sec asks for a second form: the one-time password, or */
 	char *more_label;      /* what a backend asks (NULL for the one-time password), */
 	bool more_echo;        /* shown as typed */
+	bool profile_asked;    /* SW_COOKIE_CHECK was sent on this connection */
+	char *profile_cookie;  /* the session cookie sec accepted for the client profile */
 
 	/* tunnel, once main granted it */
 	bool tunnel_answered;
@@ -104,6 +108,12 @@ int tls_send_all(struct worker *w, const void *buf, size_t len);
 unsigned worker_idle_timeout(const struct worker *w);
 /* Receives one record or part of it, waiting until the auth deadline. */
 ssize_t tls_recv_deadline(struct worker *w, void *buf, size_t cap);
+
+/* profile.c: a GET of the client profile (user-profile) under /profiles/. */
+bool worker_profile_path(const char *path);
+struct http_request;
+/* Answers it; 1 to keep the connection, 0 to close it, negative on failure. */
+int worker_profile_get(struct worker *w, const struct http_request *req);
 
 /* template.c: runs the template; returns only in a newly forked worker. */
 void template_run(char *mode_arg);

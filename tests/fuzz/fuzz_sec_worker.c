@@ -9,7 +9,9 @@
  * handshake, never anything but what a handshake with its P-256 key asks for (sec_sign.c:
  * flags 0, an ECDSA algorithm for any curve or for P-256, the digest length of its
  * hash), never accept a password after its tries ran out, never log a certificate in
- * unless it was the real one, unchanged, and must leave no descriptor behind.
+ * unless it was the real one, unchanged, never accept a session cookie for the client
+ * profile (SW_COOKIE_CHECK) that it did not hand out, and must leave no descriptor
+ * behind.
  *
  * Input: a sequence of operations, one byte each, followed by their arguments. */
 #include "config.h"
@@ -29,6 +31,7 @@
 #include <gnutls/abstract.h>
 #include <gnutls/x509.h>
 
+#include "common/session.h"
 #include "ipc/sec_worker.pb-c.h"
 #include "sec/sec.h"
 
@@ -50,7 +53,12 @@ struct fake {
 	bool raw_sent;       /* a raw frame since: its shape is unknown */
 	bool real_cert;      /* its handshake relayed alice's certificate unchanged */
 	bool cert_login;     /* a certificate login was sent (its reply may bring a cookie) */
+	bool cookie_issued;  /* its last cookie check carried a cookie sec handed out */
 };
+
+/* The cookies sec handed out in this input's logins. */
+static char issued[4][SESSION_COOKIE_MAX + 1];
+static unsigned n_issued;
 
 /* A signature sec may make with the P-256 key for the default tls-priorities. */
 static bool p256_shape(const SwSignReq *r)
@@ -231,7 +239,18 @@ static void read_replies(struct fake *f)
 			if (r && r->has_cookie && f->cert_login && !f->real_cert)
 				abort();
 			f->cert_login = false;
+			if (r && r->has_cookie && r->cookie.len <= SESSION_COOKIE_MAX &&
+			    n_issued < 4) {
+				memcpy(issued[n_issued], r->cookie.data, r->cookie.len);
+				issued[n_issued++][r->cookie.len] = '\0';
+			}
 			sw_auth_reply__free_unpacked(r, NULL);
+		} else if (type == SW_TYPE__SW_COOKIE_REPLY) {
+			SwCookieReply *r = sw_cookie_reply__unpack(NULL, (size_t)n - 8, buf + 8);
+
+			if (r && r->ok && !f->cookie_issued)
+				abort(); /* only a live session's cookie gets the profile */
+			sw_cookie_reply__free_unpacked(r, NULL);
 		}
 	}
 }
@@ -266,7 +285,7 @@ static void new_worker(struct sec_ctx *sec, struct fake *f, uint32_t id)
 static void send_frame(struct fake *f, const uint8_t **p, size_t *left)
 {
 	uint8_t frame[8 + 256];
-	uint16_t type = byte(p, left) % 8;
+	uint16_t type = byte(p, left) % 10;
 	size_t len = byte(p, left);
 
 	if (len > *left)
@@ -337,6 +356,31 @@ static void send_well_formed(struct fake *f, const uint8_t **p, size_t *left)
 		}
 		ipc_send(f->peer, SW_TYPE__SW_HANDSHAKE_DONE, &d.base, NULL, 0);
 		f->handshake_done = true;
+	} else if ((what & 0x30) == 0x30) {
+		/* A cookie sec handed out, one with a character changed, or the input's. */
+		SwCookieCheck c = SW_COOKIE_CHECK__INIT;
+		char cookie[SESSION_COOKIE_MAX + 1];
+		uint8_t how = byte(p, left);
+
+		if (n_issued && how % 3 != 2) {
+			strcpy(cookie, issued[how % n_issued]);
+			if (how % 3 == 1 && cookie[0])
+				cookie[byte(p, left) % strlen(cookie)] ^= 1;
+			c.cookie.len = strlen(cookie);
+		} else {
+			c.cookie.len = byte(p, left);
+			c.cookie.len = c.cookie.len > *left ? *left : c.cookie.len;
+			memcpy(cookie, *p, c.cookie.len);
+			*p += c.cookie.len;
+			*left -= c.cookie.len;
+		}
+		c.cookie.data = (uint8_t *)cookie;
+		f->cookie_issued = false;
+		for (unsigned i = 0; i < n_issued; i++)
+			if (strlen(issued[i]) == c.cookie.len &&
+			    memcmp(issued[i], cookie, c.cookie.len) == 0)
+				f->cookie_issued = true;
+		ipc_send(f->peer, SW_TYPE__SW_COOKIE_CHECK, &c.base, NULL, 0);
 	} else if (what & 4) {
 		SwCertLogin c = SW_CERT_LOGIN__INIT;
 
@@ -369,6 +413,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		made = true;
 	}
 	fds_before = count_fds();
+	n_issued = 0;
 	sec = talloc_zero(NULL, struct sec_ctx);
 	sec->cfg = talloc_zero(sec, struct sluice_config);
 	sec->cfg->server_key = key_path;

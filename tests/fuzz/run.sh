@@ -38,11 +38,11 @@ HARNESSES=(
 	"dtls_frame  | worker                 |                                    |"
 	"lzs         | worker                 |                                    | -max_len=20000"
 	"compress    | worker                 | liblz4                             |"
-	"ctl         | main config common ipc | talloc libprotobuf-c gnutls inih libnftables jansson libsystemd libmicrohttpd -lev -lpthread |"
+	"ctl         | main config passwd common ipc | talloc libprotobuf-c gnutls inih libcrypt libnftables jansson libsystemd libmicrohttpd -lev -lpthread |"
 	"sec_worker  | sec passwd config common ipc | talloc libprotobuf-c gnutls inih libcrypt libcap libseccomp liboath radcli ldap lber -lev -lpam |"
 	"sec_helper  | sec passwd config common ipc | talloc libprotobuf-c gnutls inih libcrypt libcap libseccomp liboath radcli ldap lber -lev -lpam |"
 	"ldap_values | sec common             | talloc ldap lber                   |"
-	"main_worker | main config common ipc | talloc libprotobuf-c gnutls inih libnftables jansson libsystemd libmicrohttpd -lev -lpthread |"
+	"main_worker | main config passwd common ipc | talloc libprotobuf-c gnutls inih libcrypt libnftables jansson libsystemd libmicrohttpd -lev -lpthread |"
 )
 
 set -u

@@ -545,17 +545,50 @@ START_TEST(test_form_action_query)
 }
 END_TEST
 
+/* The manifest where openconnect's parse_profile_node() looks: config, then
+ * vpn-profile-manifest, vpn rev="1.0", file type="profile" service-type="user". */
+START_TEST(test_success_profile)
+{
+	const char *sha1 = "0123456789abcdef0123456789abcdef01234567";
+	xmlNode *root, *config, *file;
+	xmlDoc *d;
+
+	d = read_xml(auth_xml_success(tctx, "/profiles/a%20b&c.xml", sha1));
+	root = xmlDocGetRootElement(d);
+	assert_prop(child(root, "auth"), "id", "success");
+	config = child(root, "config");
+	ck_assert_ptr_nonnull(config);
+	assert_prop(config, "client", "vpn");
+	assert_prop(config, "type", "private");
+	config = child(config, "vpn-profile-manifest");
+	ck_assert_ptr_nonnull(config);
+	config = child(config, "vpn");
+	ck_assert_ptr_nonnull(config);
+	assert_prop(config, "rev", "1.0");
+	file = child(config, "file");
+	ck_assert_ptr_nonnull(file);
+	assert_prop(file, "type", "profile");
+	assert_prop(file, "service-type", "user");
+	assert_text(child(file, "uri"), "/profiles/a%20b&c.xml");
+	assert_text(child(file, "hash"), sha1);
+	assert_prop(child(file, "hash"), "type", "sha1");
+	xmlFreeDoc(d);
+	ck_assert_ptr_null(auth_xml_success(tctx, "/profiles/\x01", sha1));
+}
+END_TEST
+
 START_TEST(test_success_failure)
 {
 	xmlNode *root, *auth;
 	xmlDoc *d;
 
-	d = read_xml(auth_xml_success(tctx));
+	d = read_xml(auth_xml_success(tctx, NULL, NULL));
 	root = xmlDocGetRootElement(d);
 	assert_prop(root, "type", "complete");
 	auth = child(root, "auth");
 	assert_prop(auth, "id", "success");
 	ck_assert_ptr_nonnull(child(auth, "title"));
+	ck_assert_ptr_null(child(root, "config"));
 	xmlFreeDoc(d);
 
 	d = read_xml(auth_xml_failure(tctx, "No <entry> for you"));
@@ -688,6 +721,7 @@ int main(void)
 	    {test_login_form},
 	    {test_form_action_query},
 	    {test_success_failure},
+	    {test_success_profile},
 	    {test_escape_round_trip},
 	    {test_otp_reply},
 	    {test_otp_form},

@@ -347,6 +347,48 @@ START_TEST(test_camouflage_warning)
 }
 END_TEST
 
+static char *user_file(TALLOC_CTX *ctx, const char *text, char *err, size_t errlen);
+
+/* auto-select-group: quiet with plain or pam alone; with select-group too, or with a
+ * backend that lists no groups, a warning says which choices the form offers. user-profile
+ * is global only, as ocserv's documentation has it. */
+START_TEST(test_auto_select_group_profile)
+{
+	TALLOC_CTX *ctx = talloc_new(NULL);
+	struct sluice_config *cfg;
+	char err[512];
+
+	cfg = load(ctx, talloc_asprintf(ctx, "%sauto-select-group = true\n", base), err,
+		   sizeof(err));
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert(cfg->auto_select_group);
+	ck_assert_uint_eq(cfg->n_warnings, 0);
+	cfg = load(ctx,
+		   talloc_asprintf(ctx, "%sauto-select-group = true\nselect-group = eng\n", base),
+		   err, sizeof(err));
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_uint_eq(cfg->n_warnings, 1);
+	ck_assert_str_eq(cfg->warnings[0], "t.conf:5: key 'auto-select-group': the login form "
+					   "offers the groups of auth, not select-group's (as in "
+					   "ocserv)");
+	cfg = load(ctx,
+		   "auth = radius[config=/etc/radcli/radiusclient.conf]\nserver-cert = /c\n"
+		   "server-key = /k\nipv4-network = 198.19.0.0/24\nauto-select-group = true\n",
+		   err, sizeof(err));
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_uint_eq(cfg->n_warnings, 1);
+	ck_assert_ptr_nonnull(strstr(cfg->warnings[0], "only auth = plain and pam have groups"));
+
+	cfg = load(ctx, talloc_asprintf(ctx, "%suser-profile = /etc/sluice/profile.xml\n", base),
+		   err, sizeof(err));
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_str_eq(cfg->user_profile, "/etc/sluice/profile.xml");
+	ck_assert_ptr_null(user_file(ctx, "user-profile = /etc/sluice/p.xml\n", err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "key 'user-profile' is not allowed in a per-user"));
+	talloc_free(ctx);
+}
+END_TEST
+
 /* Lines up to the limit are read whole; one more character is an error, never a
  * silent split into two lines. */
 START_TEST(test_line_length)
@@ -905,6 +947,7 @@ int main(void)
 	    {test_log_levels},
 	    {test_warnings},
 	    {test_camouflage_warning},
+	    {test_auto_select_group_profile},
 	    {test_ocserv_keys},
 	    {test_ports},
 	    {test_line_length},

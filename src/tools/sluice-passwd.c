@@ -268,6 +268,26 @@ static char *real_path(TALLOC_CTX *ctx, const char *path)
 	return talloc_strdup(ctx, path);
 }
 
+/* A path that names no file to edit gets no lock file made beside it. */
+static int check_target(const struct edit *ed, const char *path)
+{
+	struct stat st;
+	int ret;
+
+	if (stat(path, &st) < 0) {
+		ret = -errno;
+		if (ret == -ENOENT && ed->o->action == ACT_SET)
+			return 0;
+		fail("%s: %s", path, strerror(-ret));
+		return ret;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fail("%s: not a regular file", path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int load_file(struct edit *ed, const char *path, char **buf, size_t *len, struct stat *st)
 {
 	char err[PATH_MAX + 256];
@@ -309,7 +329,10 @@ static int update(const struct opts *o, const struct passwd_entry *wanted, const
 	if (ed.ctx == NULL)
 		return -ENOMEM;
 	path = real_path(ed.ctx, o->path);
-	lock_path = path ? talloc_asprintf(ed.ctx, "%s.lock", path) : NULL;
+	ret = path ? check_target(&ed, path) : -ENOMEM;
+	if (ret < 0)
+		goto out;
+	lock_path = talloc_asprintf(ed.ctx, "%s.lock", path);
 	ret = lock_path ? tool_lock("sluice-passwd", lock_path) : -ENOMEM;
 	if (ret < 0)
 		goto out;

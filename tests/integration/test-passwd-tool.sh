@@ -129,6 +129,8 @@ expect 1 "empty password refused" "$BIN" -c "$F" alice </dev/null
 expect 1 "empty password refused" sh -c 'echo | "$0" -c "$1" alice' "$BIN" "$F"
 expect 1 "No such file" "$BIN" -c "$tmp/missing" -d alice
 expect 1 "not a regular file" "$BIN" -c "$tmp" -d alice
+# No lock file is left beside a path that names no password file.
+[ ! -e "$tmp.lock" ] && [ ! -e "$tmp/missing.lock" ] || fail "a lock file was made for a wrong path"
 [ "$(sha256sum "$F")" = "$sum" ] || fail "a failed command changed the file"
 
 printf 'ok:*:$1$a$b\nbroken-line\n' >"$tmp/bad"

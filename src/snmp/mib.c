@@ -89,7 +89,9 @@ static int server_handler(netsnmp_mib_handler *h, netsnmp_handler_registration *
 
 		if (r->processed)
 			continue;
-		switch (v->name[reg->rootoid_len]) {
+		/* The scalar group's helper has checked the OID: sluiceServer.N.0. (reg is
+		 * the instance's registration here, not the group's.) */
+		switch (v->name[v->name_length - 2]) {
 		case SERVER_STATUS:
 			set_int(v, c->reachable ? STATUS_RUNNING : STATUS_UNREACHABLE);
 			break;

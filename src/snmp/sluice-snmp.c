@@ -50,6 +50,8 @@ static bool parse_id(const char *s, unsigned long *id)
  * subagent does is fixed by its command line, and it may write no file. */
 static void agent_setup(const char *agentx)
 {
+	/* The subagent answers by number and translates nothing: no MIB files are read. */
+	setenv("MIBS", "", 1);
 	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_READ_CONFIGS, 1);
 	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_LOAD, 1);
 	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1);
@@ -152,6 +154,9 @@ int main(int argc, char **argv)
 	if (snmp_mib_register() < 0)
 		return 1;
 	init_snmp("sluice-snmp");
+	/* Again: init_snmp() sets its defaults over the one given before it. */
+	netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL,
+			   AGENTX_PING_SECS);
 	log_notice("serving SLUICE-MIB through the AgentX master at %s", agentx);
 	run();
 	snmp_shutdown("sluice-snmp");

@@ -10,7 +10,8 @@
 #include <time.h>
 
 #define SNMP_CACHE_SECS 2.0   /* a cache this young answers without asking main */
-#define SNMP_REPLY_MS   2000  /* main answers at once; this long means it is stuck */
+#define SNMP_REPLY_MS   300   /* main answers at once; this long means it is stuck (and
+                               * snmpd gives a subagent 1 s for the whole request) */
 #define SNMP_MAX_ROWS   65536 /* sessions kept; more are left out (and logged) */
 #define SNMP_TEXT_MAX   255   /* a string object's length (main already cuts to this) */
 

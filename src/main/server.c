@@ -48,7 +48,8 @@ static void on_sigchld(struct ev_loop *loop, ev_signal *s, int revents)
 			ev_break(loop, EVBREAK_ALL);
 			continue;
 		}
-		main_child_exited(m, pid, status);
+		if (!main_snmp_child_exited(m, pid, status))
+			main_child_exited(m, pid, status);
 	}
 }
 
@@ -173,10 +174,10 @@ int main_run(struct main_ctx *m)
 		}
 		if (pid < 0)
 			break;
-		if (pid != m->sec_pid)
-			main_child_exited(m, pid, status);
-		else
+		if (pid == m->sec_pid)
 			m->sec_pid = 0;
+		else if (!main_snmp_child_exited(m, pid, status))
+			main_child_exited(m, pid, status);
 	}
 	/* The last Stop records go out before sec does. No new connection meanwhile. */
 	main_listeners_close(m);

@@ -30,7 +30,6 @@
 #include "ipc/main_template.pb-c.h"
 #include "ipc/main_template.routes.h"
 #include "main/scripts.h"
-#include "main/snmp.h"
 
 #define MAIN_TEMPLATE_RUNNING 1u
 #define TEMPLATE_MAX_PAYLOAD  256
@@ -399,7 +398,7 @@ void main_child_exited(struct main_ctx *m, pid_t pid, int status)
 {
 	struct main_template *t;
 
-	if (scripts_child_exited(m, pid, status) || main_snmp_child_exited(m, pid, status))
+	if (scripts_child_exited(m, pid, status))
 		return;
 	t = template_by_pid(m, pid);
 	if (t) {

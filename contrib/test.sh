@@ -21,13 +21,15 @@ PACKAGES=(build-essential autoconf automake libtool pkg-config libgnutls28-dev
 	libmicrohttpd-dev uthash-dev libnftables-dev liblz4-dev openconnect iproute2 iputils-ping procps gnutls-bin iperf3 jq clang
 	libclang-rt-14-dev nftables mandoc python3 prometheus systemd e2fsprogs util-linux
 	systemd-container softhsm2 p11-kit openssl faketime libpam0g-dev libpam-modules libpam-oath passwd
-	libradcli-dev freeradius freeradius-utils libldap-dev slapd ldap-utils haproxy)
+	libradcli-dev freeradius freeradius-utils libldap-dev slapd ldap-utils haproxy
+	libsnmp-dev snmp)
 
 # Packages whose services must not run on the test machine: ocserv and its tools are
 # what the tests compare sluice with (ocpasswd files, Debian's shipped ocserv.conf), and
-# its package would start the server. invoke-rc.d is told not to (policy-rc.d, unless
+# its package would start the server; snmpd is the AgentX master that test-snmp.sh
+# starts itself, with its own configuration, and its package would start the system's. invoke-rc.d is told not to (policy-rc.d, unless
 # the machine has one already) while they install, and their units stay disabled.
-REFERENCE=(ocserv)
+REFERENCE=(ocserv snmpd)
 install_without_starting()
 {
 	local policy=/usr/sbin/policy-rc.d own=0 rc u

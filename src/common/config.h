@@ -118,6 +118,7 @@ struct sluice_config {
 	unsigned server_drain_ms;   /* on SIGTERM, keep sessions this long; 0: end at once */
 	bool listen_proxy_proto;    /* a PROXY protocol header precedes every TCP client */
 	char *metrics_listen;       /* "ADDRESS:PORT" of the metrics endpoint; NULL: off */
+	char *snmp_agentx;          /* snmpd's AgentX socket for sluice-snmp; NULL: off */
 
 	/* TLS */
 	char *server_cert;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
+#include <sys/un.h>
 
 #define TIMER_MAX (7 * 24 * 3600)
 #define SESSION_MAX (366 * 24 * 3600)
@@ -1211,6 +1212,25 @@ static int parse_host_port(struct config_arg *arg)
 	return set_string(arg, arg->value);
 }
 
+/* snmp-agentx: where snmpd's AgentX master listens, in net-snmp's transport syntax but
+ * only the two forms a master uses: a Unix socket (an absolute path, or unix:PATH) or
+ * tcp:ADDRESS:PORT. Checked here so that a typo fails sluiced -t, not the subagent. */
+static int parse_agentx(struct config_arg *arg)
+{
+	const char *v = arg->value;
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (strncmp(v, "unix:", 5) == 0)
+		v += 5;
+	if (v[0] == '/' && strlen(v) < sizeof(((struct sockaddr_un *)0)->sun_path))
+		return set_string(arg, arg->value);
+	if (strncmp(v, "tcp:", 4) == 0 && config_host_port(v + 4, &ss, &len) == 0)
+		return set_string(arg, arg->value);
+	return bad(arg, "'%.64s' is not an AgentX socket (an absolute path, unix:PATH or "
+		   "tcp:ADDRESS:PORT)", arg->value);
+}
+
 static int parse_ip_literal(struct config_arg *arg)
 {
 	unsigned char addr[16];
@@ -1571,6 +1591,8 @@ static const struct config_type t_tls = {"GnuTLS priorities", parse_tls_prioriti
 					 false};
 static const struct config_type t_host_port = {"address:port", parse_host_port, dump_string,
 						  false};
+static const struct config_type t_agentx = {"AgentX socket", parse_agentx, dump_string,
+					       false};
 static const struct config_type t_ip = {"IP address", parse_ip_literal, dump_string, false};
 static const struct config_type t_ipv4 = {"IPv4 address", parse_ipv4_literal, dump_string, false};
 static const struct config_type t_uint = {"number", parse_uint, dump_uint, false};
@@ -1826,6 +1848,9 @@ const struct config_key config_keys[] = {
      "end them (a load balancer's drain time)"},
     {"metrics-listen", &t_host_port, OFF(metrics_listen), 0, 0, 64, NULL, SL,
      "serve Prometheus metrics over HTTP on ADDRESS:PORT; unset: off"},
+    {"snmp-agentx", &t_agentx, OFF(snmp_agentx), 0, 0, 108, NULL, SL,
+     "run sluice-snmp, an unprivileged AgentX subagent (SLUICE-MIB), and connect it to "
+     "snmpd's master agent at this socket: a path, unix:PATH or tcp:ADDRESS:PORT; unset: off"},
     {"max-clients", &t_uint, OFF(max_clients), 0, 0, 1000000, "1024", R,
      "authenticated clients at once (setting up or with a tunnel), 0 = unlimited; those "
      "still logging in count against max-preauth-clients. main needs about 2 file "

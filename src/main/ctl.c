@@ -62,6 +62,15 @@ static const struct ipc_route main_from_ctl[] = {
     IPC_ROUTE_CTL_SHOW_SESSION(ctl_on_show_session),
 };
 
+/* sluice-snmp's connection (snmp.c): it reads what an SNMP manager may see, the same
+ * figures as `show status` and `show users`, and nothing else. A subagent that asked
+ * for anything more (a disconnect, a reload, sec's sessions) breaks its contract and
+ * loses the connection. */
+static const struct ipc_route main_from_snmp[] = {
+    IPC_ROUTE_CTL_SHOW_STATUS(ctl_on_show_status),
+    IPC_ROUTE_CTL_SHOW_USERS(ctl_on_show_users),
+};
+
 void ctl_conn_free(struct main_ctl_conn *c)
 {
 	struct main_ctl *ctl = c->m->ctl;
@@ -239,7 +248,9 @@ static void conn_readable(struct ev_loop *loop, ev_io *io, int revents)
 	main_ctl_conn_readable(io->data);
 }
 
-struct main_ctl_conn *main_ctl_conn_new(struct main_ctx *m, int sock, uint32_t uid)
+static struct main_ctl_conn *conn_new(struct main_ctx *m, int sock, uint32_t uid,
+				      const struct ipc_route *routes, size_t n_routes,
+				      const char *name)
 {
 	struct main_ctl_conn *c = talloc_zero(m->ctl, struct main_ctl_conn);
 
@@ -248,9 +259,7 @@ struct main_ctl_conn *main_ctl_conn_new(struct main_ctx *m, int sock, uint32_t u
 	c->m = m;
 	c->uid = uid;
 	c->state = CONN_IDLE;
-	ipc_channel_init(&c->ch, sock, main_from_ctl,
-			 sizeof(main_from_ctl) / sizeof(main_from_ctl[0]), CTL_MAX_PAYLOAD,
-			 "control connection");
+	ipc_channel_init(&c->ch, sock, routes, n_routes, CTL_MAX_PAYLOAD, name);
 	ev_io_init(&c->rio, conn_readable, sock, EV_READ);
 	ev_io_init(&c->wio, conn_writable, sock, EV_WRITE);
 	c->rio.data = c->wio.data = c;
@@ -260,6 +269,27 @@ struct main_ctl_conn *main_ctl_conn_new(struct main_ctx *m, int sock, uint32_t u
 		m->ctl->n_conns++;
 	}
 	return c;
+}
+
+struct main_ctl_conn *main_ctl_conn_new(struct main_ctx *m, int sock, uint32_t uid)
+{
+	return conn_new(m, sock, uid, main_from_ctl, sizeof(main_from_ctl) / sizeof(main_from_ctl[0]),
+			"control connection");
+}
+
+int main_ctl_conn_add_readonly(struct main_ctx *m, int sock, uint32_t uid)
+{
+	struct main_ctl_conn *c;
+
+	c = m->ctl ? conn_new(m, sock, uid, main_from_snmp,
+			      sizeof(main_from_snmp) / sizeof(main_from_snmp[0]), "sluice-snmp")
+		   : NULL;
+	if (!c) {
+		close(sock);
+		return m->ctl ? -ENOMEM : -ENOTCONN;
+	}
+	ev_io_start(m->loop, &c->rio);
+	return 0;
 }
 
 /* Refuses a caller with a reason it can show, then closes. */

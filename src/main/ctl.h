@@ -27,5 +27,8 @@ struct main_ctl_conn *main_ctl_conn_new(struct main_ctx *m, int sock, uint32_t u
 /* Handles what the peer sent; frees the connection when it is done or broke the
  * contract. Returns 0 while the connection lives, 1 when it was freed. */
 int main_ctl_conn_readable(struct main_ctl_conn *c);
+/* Serves sock (non-blocking, one end of a socketpair) as a read-only control connection:
+ * only CTL_SHOW_STATUS and CTL_SHOW_USERS (sluice-snmp). Takes sock; 0 or -errno. */
+int main_ctl_conn_add_readonly(struct main_ctx *m, int sock, uint32_t uid);
 
 #endif

@@ -425,6 +425,7 @@ int main(int argc, char **argv)
 	}
 	log_init("sluiced", foreground, debug ? LOG_DEBUG : m->cfg->log_level);
 	m->debug = debug;
+	m->foreground = foreground;
 	if (geteuid() != 0) {
 		log_err("sluiced must run as root (it creates TUN devices and drops privileges "
 			"per client)");

@@ -187,6 +187,7 @@ struct main_ctx {
 	unsigned n_scripts;
 	unsigned n_sessions;             /* tunnels up; kept by main_event() */
 	ev_timer drain;                  /* server-drain-ms after SIGTERM */
+	struct main_snmp *snmp;          /* sluice-snmp (snmp.c); NULL: snmp-agentx unset */
 	struct main_systemd *systemd;    /* systemd.c; NULL until first used */
 	struct main_metrics *metrics;    /* metrics.c; NULL: metrics-listen unset */
 	struct main_listeners *listeners; /* listeners.c; NULL until they are watched */
@@ -199,6 +200,7 @@ struct main_ctx {
 	/* reload.c */
 	char *config_path;   /* NULL: the built-in configuration */
 	bool debug;          /* -d: log-level does not apply */
+	bool foreground; /* -f: logs go to stderr (and so do the subagent's) */
 	uint32_t cert_gen;   /* generation of cert_pem (and of sec's key) */
 	uint32_t reload_gen; /* generation sec is loading; 0: none */
 	char *pending_cert;  /* the certificate of reload_gen */

@@ -26,6 +26,7 @@
 #include "main/events.h"
 #include "main/scripts.h"
 #include "main/sec_channel.h"
+#include "main/snmp.h"
 #include "main/session_setup.h"
 #include "main/systemd.h"
 #include "main/workers.h"
@@ -47,7 +48,8 @@ static void on_sigchld(struct ev_loop *loop, ev_signal *s, int revents)
 			ev_break(loop, EVBREAK_ALL);
 			continue;
 		}
-		main_child_exited(m, pid, status);
+		if (!main_snmp_child_exited(m, pid, status))
+			main_child_exited(m, pid, status);
 	}
 }
 
@@ -144,12 +146,15 @@ int main_run(struct main_ctx *m)
 	ev_signal_start(m->loop, &m->sig_hup);
 	if (m->cfg->metrics_listen && metrics_start(m) < 0)
 		return -EADDRNOTAVAIL;
+	if (main_snmp_start(m) < 0)
+		return -ENOMEM;
 	main_fd_budget_check(m);
 	/* Last before the loop: no start-up failure leaves the table behind. */
 	ban_nft_start(m);
 	log_notice("sluiced ready");
 	systemd_ready(m);
 	ev_run(m->loop, 0);
+	main_snmp_stop(m);
 	main_ctl_stop(m);
 	metrics_stop(m);
 
@@ -169,10 +174,10 @@ int main_run(struct main_ctx *m)
 		}
 		if (pid < 0)
 			break;
-		if (pid != m->sec_pid)
-			main_child_exited(m, pid, status);
-		else
+		if (pid == m->sec_pid)
 			m->sec_pid = 0;
+		else if (!main_snmp_child_exited(m, pid, status))
+			main_child_exited(m, pid, status);
 	}
 	/* The last Stop records go out before sec does. No new connection meanwhile. */
 	main_listeners_close(m);

@@ -50,6 +50,7 @@ static const struct {
     {"ban-nftables", "sluice_bans"},
     {"occtl-socket-group", "vpnadmin"},
     {"metrics-listen", "127.0.0.1:9199"},
+    {"snmp-agentx", "/var/agentx/master"},
     {"worker-path", "/usr/local/libexec/sluice-worker"},
     {"compression-algo-priority", "lzs:100"},
     {"server-cert", "/etc/sluice/server-cert.pem"},

@@ -393,7 +393,8 @@ static int raise_nofile(const struct options *o)
 	if (rl.rlim_max != RLIM_INFINITY && need > rl.rlim_max) {
 		fprintf(stderr,
 			"sluice-loadgen: %u sessions%s need about %lu descriptors, but the hard "
-			"limit (ulimit -Hn) is %llu: at most %llu sessions fit\n",
+			"limit (ulimit -Hn) is %llu: at most %llu sessions fit; run several "
+			"processes, each with its own --source addresses\n",
 			o->sessions, o->dtls ? " with DTLS" : "", need,
 			(unsigned long long)rl.rlim_max,
 			(unsigned long long)(rl.rlim_max > FD_RESERVE
@@ -482,6 +483,8 @@ static void on_second(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_tstamp now = ev_now(loop);
 
 	(void)revents;
+	if (lg->stopping)
+		return; /* the loop runs out its last iteration after end_run() */
 	if (lg->opt.progress && now - lg->last_progress >= lg->opt.progress - 0.01)
 		report_progress(lg);
 	if (all_done(lg)) {

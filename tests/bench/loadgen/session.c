@@ -202,7 +202,8 @@ void session_start(struct session *s)
 
 	s->attempts++;
 	lg->st.started++;
-	s->t_start = ev_now(lg->loop);
+	/* ev_time(), not the loop's cached time: a ramp starts many sessions at once */
+	s->t_start = ev_time();
 	s->state = SS_TCP;
 	s->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->fd < 0) {
@@ -393,10 +394,17 @@ static void on_eof(struct session *s)
 /* Reads what TLS has, a bounded number of records per wake-up. */
 static void on_readable(struct session *s)
 {
-	for (int i = 0; i < 32 && s->state >= SS_AUTH && s->state <= SS_TUNNEL; i++) {
+	for (int i = 0; s->state >= SS_AUTH && s->state <= SS_TUNNEL; i++) {
 		enum sess_state before = s->state;
 		ssize_t r;
 
+		/* Enough for one wake-up. What GnuTLS has read from the socket already would
+		 * not wake us again: come back for it in the next loop iteration. */
+		if (i == 32) {
+			if (gnutls_record_check_pending(s->tls))
+				ev_feed_event(s->lg->loop, &s->io, EV_READ);
+			return;
+		}
 		if (s->len == sizeof(s->buf)) {
 			session_fail(s, F_PROTOCOL);
 			return;

@@ -100,7 +100,7 @@ void tunnel_begin(struct session *s)
 	ev_tstamp now = ev_now(lg->loop);
 
 	s->state = SS_TUNNEL;
-	stats_latency(lg, (now - s->t_start) * 1000.);
+	stats_latency(lg, (ev_time() - s->t_start) * 1000.);
 	lg->st.established++;
 	if (++lg->st.held > lg->st.peak_held)
 		lg->st.peak_held = lg->st.held;

@@ -7,7 +7,8 @@
 # addresses), the report must add up (established, failures, latency percentiles in
 # order, pings answered; with DTLS every session on DTLS and the pings carried by UDP),
 # and after the run no session may be left. Then a run with a quarter of wrong
-# passwords: exactly those are counted as login_refused, and not retried.
+# passwords: exactly those are counted as login_refused, and not retried. The server is
+# accepted through --cafile too, and refused (tls) under the pin of another key.
 . "$(dirname "$0")/lib.sh"
 require_sluiced
 require_cmd jq
@@ -19,7 +20,7 @@ require_ctl
 N=100
 SOURCES=20
 PINGERS=20
-# keepalive and dpd short enough that both run within a run of ~15 s.
+# keepalive and dpd short enough that both run within a run of 20 s.
 setup_server "max-clients = 256
 max-same-clients = 0
 keepalive = 4
@@ -35,13 +36,16 @@ done
 TARGET=198.19.0.1
 check_addr $TARGET
 
+# How the load generator checks the server.
+VERIFY=(--pin "$PIN")
+
 # loadgen NAME ARGS...: runs the load generator in client namespace 1, in the
 # background (bounded by timeout); its report goes to $WORK/NAME.out.
 loadgen()
 {
 	local name=$1
 	shift
-	ip netns exec "$NS_C1" timeout 90 "$LOADGEN" --server "$SRV_IP1" --pin "$PIN" \
+	ip netns exec "$NS_C1" timeout 90 "$LOADGEN" --server "$SRV_IP1" "${VERIFY[@]}" \
 		--source "$src_first-$src_last" --user alice --password alice-pw \
 		--progress 2 "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
 	LOADGEN_PID=$!
@@ -118,7 +122,7 @@ check_report()
 	log "$1: $(grep 'loadgen: t=' "$WORK/$1.err" | tail -n 1)"
 }
 
-RUN_ARGS=(--sessions $N --rate 25 --duration 15 --ping-target $TARGET --ping-share 0.2
+RUN_ARGS=(--sessions $N --rate 25 --duration 20 --ping-target $TARGET --ping-share 0.2
 	--ping-interval 2 --json)
 
 # --- TLS only ---------------------------------------------------------------------------
@@ -158,6 +162,21 @@ grep -Eq '^failed +5$' "$out" || fail "badpw: other failures: $(cat "$out")"
 grep -Eq '^attempts started +20 \(retries 0\)$' "$out" || fail "badpw: wrong passwords retried: $(cat "$out")"
 wait_users 0 15
 log "badpw: 15 established, 5 login_refused, none retried"
+
+# --- the server's certificate is checked ---------------------------------------------------
+VERIFY=(--cafile "$CA_CERT")
+loadgen cafile --sessions 2 --rate 10 --duration 3 --json
+wait_loadgen cafile 20
+jq -e '.established == 2 and .failed == 0' "$WORK/cafile.out" >/dev/null ||
+	fail "cafile: sessions not established with the CA: $(cat "$WORK/cafile.out")"
+# A pin of another key (the CA's): every session fails in TLS, nothing is sent.
+VERIFY=(--pin "$(compute_pin "$CA_CERT")")
+loadgen badpin --sessions 2 --rate 10 --duration 3 --json
+wait_loadgen badpin 20
+jq -e '.established == 0 and .failures.tls == 2' "$WORK/badpin.out" >/dev/null ||
+	fail "badpin: a server with another key accepted: $(cat "$WORK/badpin.out")"
+VERIFY=(--pin "$PIN")
+log "cafile: 2 established; a wrong pin: 2 tls failures"
 
 # --- a target that does not fit the descriptor limit is refused before anything runs ------
 (ulimit -n 64 && ip netns exec "$NS_C1" "$LOADGEN" --server "$SRV_IP1" --pin "$PIN" \

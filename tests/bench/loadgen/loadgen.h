@@ -67,6 +67,7 @@ struct stats {
 	unsigned held;        /* tunnels up now */
 	unsigned peak_held;
 	unsigned held_at_end; /* tunnels up when the run ended, before the logout */
+	double ramp_s;        /* from the start to the last tunnel established */
 	unsigned failed[F_COUNT];
 	unsigned retries;
 	unsigned logged_out; /* tunnels ended by our DISCONNECT at the end */

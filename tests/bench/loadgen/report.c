@@ -66,6 +66,7 @@ static void report_text(struct loadgen *lg, FILE *out, ev_tstamp elapsed)
 	fprintf(out, "attempts started      %u (retries %u)\n", st->started, st->retries);
 	fprintf(out, "established           %u\n", st->established);
 	fprintf(out, "held at the end       %u (peak %u)\n", st->held_at_end, st->peak_held);
+	fprintf(out, "last established at   %.1f s\n", st->ramp_s);
 	fprintf(out, "logged out            %u\n", st->logged_out);
 	fprintf(out, "failed                %u\n", failed_total(st));
 	for (int i = 0; i < F_COUNT; i++)
@@ -95,11 +96,12 @@ static void report_json(struct loadgen *lg, FILE *out, ev_tstamp elapsed)
 	fprintf(out,
 		"},\"latency_ms\":{\"n\":%zu,\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,"
 		"\"max\":%.3f},\"pings\":{\"sent\":%llu,\"answered\":%llu},"
-		"\"dtls\":{\"enabled\":%s,\"up\":%u,\"failed\":%u},\"duration_s\":%.3f}\n",
+		"\"dtls\":{\"enabled\":%s,\"up\":%u,\"failed\":%u},\"ramp_s\":%.3f,"
+		"\"duration_s\":%.3f}\n",
 		st->n_latency, percentile(st, 50), percentile(st, 90), percentile(st, 99),
 		percentile(st, 100), (unsigned long long)st->pings_sent,
 		(unsigned long long)st->pings_answered, lg->opt.dtls ? "true" : "false",
-		st->dtls_up, st->dtls_failed, elapsed);
+		st->dtls_up, st->dtls_failed, st->ramp_s, elapsed);
 }
 
 void report_final(struct loadgen *lg, FILE *out)

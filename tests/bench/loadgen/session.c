@@ -108,6 +108,12 @@ static void session_close(struct session *s)
 		TALLOC_FREE(s->jar[i]);
 	TALLOC_FREE(s->webvpn);
 	s->len = s->out_len = 0;
+	/* what the last CONNECT answer said must not carry over to a retry */
+	s->addr.s_addr = 0;
+	s->keepalive = s->dpd = s->base_mtu = 0;
+	s->dtls_port = s->dtls_keepalive = s->dtls_dpd = 0;
+	s->app_id_len = 0;
+	s->dtls_psk = false;
 	s->auth_steps = 0;
 	s->sent_password = false;
 	s->ping_waiting = false;

@@ -101,6 +101,7 @@ void tunnel_begin(struct session *s)
 
 	s->state = SS_TUNNEL;
 	stats_latency(lg, (ev_time() - s->t_start) * 1000.);
+	lg->st.ramp_s = ev_time() - lg->t0;
 	lg->st.established++;
 	if (++lg->st.held > lg->st.peak_held)
 		lg->st.peak_held = lg->st.held;

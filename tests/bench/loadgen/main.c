@@ -70,6 +70,8 @@ static const char usage_text[] =
     "  --ping-interval S        seconds between a session's pings (default 5)\n"
     "  --ping-loss-limit N      unanswered pings in a row that fail a session\n"
     "                           (ping_lost; default 3)\n"
+    "  (Each share is spread evenly over the session numbers; one session can be in\n"
+    "  both, and a session with a wrong password never gets to ping.)\n"
     "\n"
     "Output:\n"
     "  --progress S             a progress line on stderr every S seconds (default 5,\n"

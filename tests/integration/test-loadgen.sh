@@ -122,7 +122,7 @@ check_report()
 	log "$1: $(grep 'loadgen: t=' "$WORK/$1.err" | tail -n 1)"
 }
 
-RUN_ARGS=(--sessions $N --rate 25 --duration 20 --ping-target $TARGET --ping-share 0.2
+RUN_ARGS=(--sessions "$N" --rate 25 --duration 20 --ping-target "$TARGET" --ping-share 0.2
 	--ping-interval 2 --json)
 
 # --- TLS only ---------------------------------------------------------------------------

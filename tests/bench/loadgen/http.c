@@ -243,11 +243,12 @@ char *auth_init_request(TALLOC_CTX *ctx, struct session *s)
 	    ctx,
 	    XML_HEAD
 	    "<config-auth client=\"vpn\" type=\"init\" aggregate-auth-version=\"2\">\n" CLIENT_INFO
-	    "%s%s%s<group-access>https://%s/</group-access>\n</config-auth>\n",
+	    "%s%s%s<group-access>https://%s%s</group-access>\n</config-auth>\n",
 	    group ? "<group-select>" : "", group ? xml_escape(ctx, group) : "",
-	    group ? "</group-select>\n" : "", xml_escape(ctx, s->lg->opt.host));
+	    group ? "</group-select>\n" : "", xml_escape(ctx, s->lg->opt.host),
+	    xml_escape(ctx, s->lg->opt.path));
 
-	return body ? xml_post(ctx, s, "/", body) : NULL;
+	return body ? xml_post(ctx, s, s->lg->opt.path, body) : NULL;
 }
 
 char *connect_request(TALLOC_CTX *ctx, struct session *s)

@@ -49,6 +49,7 @@ struct options {
 	bool has_pin_spki, has_pin_cert;
 	const char *cafile;
 	const char *priority;
+	const char *path; /* of the URL a user would give: where the login starts */
 	const char *user, *password, *group;
 	unsigned users; /* user names user0..user{N-1} when > 0 */
 	struct in_addr *sources;

@@ -40,6 +40,9 @@ static const char usage_text[] =
     "  --pin sha256:HEX         ... or of its certificate (DER); may be given with the\n"
     "                           other form, then both must match\n"
     "  --cafile FILE            verify the server's chain against these CAs and --host\n"
+    "  --path PATH              the path of the URL a user would give, where the\n"
+    "                           login starts, e.g. /?SECRET for a camouflaged\n"
+    "                           server (default /)\n"
     "  --priority STRING        GnuTLS priorities (default openconnect's: " OC_PRIORITY ")\n"
     "\n"
     "Login:\n"
@@ -90,6 +93,7 @@ enum {
 	O_PIN,
 	O_CAFILE,
 	O_PRIORITY,
+	O_PATH,
 	O_USER,
 	O_USERS,
 	O_PASSWORD,
@@ -118,6 +122,7 @@ static const struct option long_opts[] = {
     {"pin", required_argument, NULL, O_PIN},
     {"cafile", required_argument, NULL, O_CAFILE},
     {"priority", required_argument, NULL, O_PRIORITY},
+    {"path", required_argument, NULL, O_PATH},
     {"user", required_argument, NULL, O_USER},
     {"users", required_argument, NULL, O_USERS},
     {"password", required_argument, NULL, O_PASSWORD},
@@ -280,7 +285,8 @@ static void parse_options(struct options *o, int argc, char **argv)
 			      .progress = 5,
 			      .ping_interval = 5,
 			      .ping_loss_limit = 3,
-			      .priority = OC_PRIORITY};
+			      .priority = OC_PRIORITY,
+			      .path = "/"};
 	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
 		switch (c) {
 		case O_SERVER:
@@ -294,6 +300,9 @@ static void parse_options(struct options *o, int argc, char **argv)
 			break;
 		case O_CAFILE:
 			o->cafile = optarg;
+			break;
+		case O_PATH:
+			o->path = optarg;
 			break;
 		case O_PRIORITY:
 			o->priority = optarg;
@@ -363,6 +372,8 @@ static void parse_options(struct options *o, int argc, char **argv)
 			usage_error("%s", "unknown option");
 		}
 	}
+	if (o->path[0] != '/' || strpbrk(o->path, " \r\n"))
+		usage_error("--path '%s' must start with / and hold no space", o->path);
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
 	if (!o->server.sin_family)

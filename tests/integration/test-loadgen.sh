@@ -2,16 +2,18 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 # sluiced only: the scale benchmark's load generator (tests/bench/sluice-loadgen) against
 # the real server. 100 sessions from 20 source addresses of the client namespace, a
-# fifth of them pinging the server's tunnel address: first TLS only, then with DTLS.
-# sluicectl must show the 100 sessions (one per loadgen hostname, from the 20
-# addresses), the report must add up (established, failures, latency percentiles in
-# order, pings answered; with DTLS every session on DTLS and the pings carried by UDP),
-# and after the run no session may be left. Then a run with a quarter of wrong
+# fifth of them pinging the server's tunnel address: first TLS only, then with DTLS,
+# each run held for a few seconds once all are up and then ended with SIGTERM (the
+# load generator logs out and reports). sluicectl must show the 100 sessions (one per
+# loadgen hostname, from the 20 addresses), the report must add up (established,
+# failures, latency percentiles in order, pings answered; with DTLS every session on
+# DTLS and the pings carried by UDP), and after the run no session may be left. Then a run with a quarter of wrong
 # passwords: exactly those are counted as login_refused, and not retried. The server is
 # accepted through --cafile too, and refused (tls) under the pin of another key.
 . "$(dirname "$0")/lib.sh"
 require_sluiced
 require_cmd jq
+require_cmd openssl
 LOADGEN=$top_builddir/tests/bench/sluice-loadgen
 it_init
 [ -x "$LOADGEN" ] || fail "no $LOADGEN; build first"
@@ -20,11 +22,18 @@ require_ctl
 N=100
 SOURCES=20
 PINGERS=20
-# keepalive and dpd short enough that both run within a run of 20 s.
-setup_server "max-clients = 256
+# alice's password as a SHA-512 crypt hash: sluice-passwd's yescrypt costs sec tens of
+# milliseconds a login, one login at a time, which would make the ramp of 100 logins
+# take as long as the machine is busy. keepalive and dpd are short enough that both
+# run while the sessions are held.
+make_certs
+PASSWD_FILE=$WORK/passwd
+echo "alice:*:$(openssl passwd -6 alice-pw)" >"$PASSWD_FILE" || fail "no SHA-512 crypt hash"
+write_config "max-clients = 256
 max-same-clients = 0
-keepalive = 4
-dpd = 8"
+keepalive = 3
+dpd = 5"
+start_server
 
 src_first=198.18.0.10
 src_last=198.18.0.$((10 + SOURCES - 1))
@@ -69,7 +78,8 @@ wait_loadgen()
 # users_count: the number of sessions sluicectl shows.
 users_count() { ctl --json show users | jq length; }
 
-# wait_users COUNT SECONDS: waits until sluicectl shows COUNT sessions.
+# wait_users COUNT SECONDS [NAME]: waits until sluicectl shows COUNT sessions; on
+# failure shows what run NAME's load generator printed.
 wait_users()
 {
 	local i n
@@ -78,8 +88,12 @@ wait_users()
 		[ "$n" = "$1" ] && return 0
 		sleep 0.5
 	done
+	[ -n "${3:-}" ] && tail -n 30 "$WORK/$3.err" "$WORK/$3.out"
 	fail "sluicectl shows $n sessions after $2 s, expected $1"
 }
+
+# Seconds a run holds its N sessions once sluicectl shows them all.
+HOLD=6
 
 # check_held NAME: while the run holds its sessions, sluicectl shows all N, each from
 # one of the source addresses, each with its own loadgen hostname, all with TARGET as
@@ -87,7 +101,7 @@ wait_users()
 check_held()
 {
 	local j
-	wait_users $N 20
+	wait_users $N 40 "$1"
 	j=$(ctl --json show users) || fail "$1: sluicectl show users failed"
 	[ "$(jq '[.[].Hostname] | unique | length' <<<"$j")" = $N ] ||
 		fail "$1: not $N distinct loadgen hostnames"
@@ -111,9 +125,9 @@ check_report()
 	jq -e --argjson n $N '.latency_ms | .n == $n and .p50 > 0 and .p50 <= .p90 and
 		.p90 <= .p99 and .p99 <= .max' "$r" >/dev/null ||
 		fail "$1: latency percentiles out of order: $(jq -c .latency_ms "$r")"
-	# Every pinger has pinged (how often depends on how fast the ramp went on this
-	# machine) and had its pings answered; only its last may still be in flight when
-	# the run ends. A lost one would have shown as failures.ping_lost.
+	# Every pinger has pinged (every 2 s while held) and had its pings answered; only
+	# its last may still be in flight when the run ends. A lost one would have shown
+	# as failures.ping_lost.
 	jq -e --argjson p $PINGERS '.pings | .sent >= $p and .answered >= $p and
 		.answered >= .sent - $p' "$r" >/dev/null ||
 		fail "$1: pings not answered: $(jq -c .pings "$r")"
@@ -122,14 +136,24 @@ check_report()
 	log "$1: $(grep 'loadgen: t=' "$WORK/$1.err" | tail -n 1)"
 }
 
-RUN_ARGS=(--sessions "$N" --rate 25 --duration 20 --ping-target "$TARGET" --ping-share 0.2
-	--ping-interval 2 --json)
+# run_held NAME ARGS...: a run of N sessions (--duration only bounds it): waits until
+# sluicectl shows them all, holds them HOLD seconds, then ends the run with SIGTERM, on
+# which the load generator logs every session out and reports.
+run_held()
+{
+	local name=$1
+	shift
+	loadgen "$name" --sessions "$N" --rate 25 --duration 90 --ping-target "$TARGET" \
+		--ping-share 0.2 --ping-interval 2 --json "$@"
+	check_held "$name"
+	sleep $HOLD
+	kill -TERM "$LOADGEN_PID"
+	wait_loadgen "$name" 20
+	check_report "$name"
+}
 
 # --- TLS only ---------------------------------------------------------------------------
-loadgen tls "${RUN_ARGS[@]}"
-check_held tls
-wait_loadgen tls 40
-check_report tls
+run_held tls
 jq -e '.dtls.enabled == false and .dtls.up == 0' "$WORK/tls.out" >/dev/null ||
 	fail "tls: DTLS used without --dtls"
 wait_users 0 15
@@ -137,10 +161,7 @@ log "tls: every session gone after the run"
 
 # --- with DTLS --------------------------------------------------------------------------
 udp_in0=$(udp_counters | awk '{ print $1 }')
-loadgen dtls "${RUN_ARGS[@]}" --dtls
-check_held dtls
-wait_loadgen dtls 40
-check_report dtls
+run_held dtls --dtls
 jq -e --argjson n $N '.dtls.enabled and .dtls.up == $n and .dtls.failed == 0' \
 	"$WORK/dtls.out" >/dev/null || fail "dtls: not every session on DTLS: $(jq -c .dtls "$WORK/dtls.out")"
 # The pings went over UDP: the server received at least a datagram per ping.
@@ -153,8 +174,11 @@ wait_users 0 15
 log "dtls: $udp_in datagrams for $sent pings; every session gone after the run"
 
 # --- a quarter of wrong passwords, on purpose ----------------------------------------------
-loadgen badpw --sessions 20 --rate 20 --duration 6 --bad-password-share 0.25 --retry 2
-wait_loadgen badpw 30
+loadgen badpw --sessions 20 --rate 20 --duration 90 --bad-password-share 0.25 --retry 2
+wait_users 15 30 badpw
+sleep 1 # a wrong password that were retried would be seen by now
+kill -TERM "$LOADGEN_PID"
+wait_loadgen badpw 20
 out=$WORK/badpw.out
 grep -Eq '^established +15$' "$out" || fail "badpw: not 15 established: $(cat "$out")"
 grep -Eq '^  login_refused +5$' "$out" || fail "badpw: not 5 login_refused: $(cat "$out")"
@@ -165,14 +189,17 @@ log "badpw: 15 established, 5 login_refused, none retried"
 
 # --- the server's certificate is checked ---------------------------------------------------
 VERIFY=(--cafile "$CA_CERT")
-loadgen cafile --sessions 2 --rate 10 --duration 3 --json
+loadgen cafile --sessions 2 --rate 10 --duration 90 --json
+wait_users 2 30 cafile
+kill -TERM "$LOADGEN_PID"
 wait_loadgen cafile 20
 jq -e '.established == 2 and .failed == 0' "$WORK/cafile.out" >/dev/null ||
 	fail "cafile: sessions not established with the CA: $(cat "$WORK/cafile.out")"
 # A pin of another key (the CA's): every session fails in TLS, nothing is sent.
 VERIFY=(--pin "$(compute_pin "$CA_CERT")")
-loadgen badpin --sessions 2 --rate 10 --duration 3 --json
-wait_loadgen badpin 20
+# (the run stops by itself once every session has failed)
+loadgen badpin --sessions 2 --rate 10 --duration 90 --json
+wait_loadgen badpin 30
 jq -e '.established == 0 and .failures.tls == 2' "$WORK/badpin.out" >/dev/null ||
 	fail "badpin: a server with another key accepted: $(cat "$WORK/badpin.out")"
 VERIFY=(--pin "$PIN")

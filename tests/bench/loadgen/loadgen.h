@@ -91,7 +91,7 @@ struct loadgen {
 	ev_timer ramp, progress, end;
 	ev_signal sigint, sigterm;
 	bool stopping;
-	unsigned open; /* sessions with a socket still open */
+	unsigned open; /* sockets open, TCP and UDP */
 	struct stats st;
 	unsigned last_established;
 	ev_tstamp last_progress;
@@ -102,7 +102,6 @@ struct session *session_new(struct loadgen *lg, unsigned idx);
 void session_start(struct session *s);
 /* Ends the session at the end of the run: DISCONNECT if its tunnel is up. */
 void session_logout(struct session *s);
-bool session_open(const struct session *s);
 
 /* report.c */
 void report_progress(struct loadgen *lg);

@@ -50,10 +50,11 @@ void report_progress(struct loadgen *lg)
 
 	fprintf(stderr,
 		"loadgen: t=%.0fs started=%u established=%u held=%u failed=%u rate=%.1f/s "
-		"pings=%llu/%llu\n",
+		"pings=%llu/%llu sockets=%u\n",
 		now - lg->t0, st->started, st->established, st->held, failed_total(st),
 		dt > 0 ? (st->established - lg->last_established) / dt : 0.,
-		(unsigned long long)st->pings_answered, (unsigned long long)st->pings_sent);
+		(unsigned long long)st->pings_answered, (unsigned long long)st->pings_sent,
+		lg->open);
 	lg->last_established = st->established;
 	lg->last_progress = now;
 }

@@ -57,11 +57,6 @@ struct session *session_new(struct loadgen *lg, unsigned idx)
 	return s;
 }
 
-bool session_open(const struct session *s)
-{
-	return s->fd >= 0;
-}
-
 static void set_io(struct session *s, int events)
 {
 	if (s->io.events == events && ev_is_active(&s->io))

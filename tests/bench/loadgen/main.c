@@ -460,7 +460,9 @@ static void end_run(struct loadgen *lg)
 static void on_ramp(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct loadgen *lg = w->data;
-	double due = (ev_now(loop) - lg->t0) * lg->opt.rate + 1;
+	/* session k is due at k / rate seconds (the time is never negative: the cast is
+	 * floor()) */
+	unsigned long due = (unsigned long)((ev_now(loop) - lg->t0) * lg->opt.rate) + 1;
 
 	(void)revents;
 	while (lg->next < lg->opt.sessions && lg->next < due) {

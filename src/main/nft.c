@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <nftables/libnftables.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "common/log.h"
@@ -39,15 +40,35 @@ struct main_nft *main_nft_new(TALLOC_CTX *ctx)
 	return n;
 }
 
+/* libnftables fails a whole command with EINTR ("Interrupted system call") when a
+ * netlink dump it reads its cache with comes back marked interrupted (NLM_F_DUMP_INTR),
+ * as seen under load; nothing is wrong with the command, so it is run again, a bounded
+ * number of times. */
+#define NFT_TRIES 4
+
+static bool interrupted(const char *err, int saved_errno)
+{
+	return saved_errno == EINTR || strstr(err, strerror(EINTR)) != NULL;
+}
+
 int main_nft_run(struct main_nft *n, const char *what, const char *cmd)
 {
-	const char *err;
+	const char *err = "";
 
-	if (nft_run_cmd_from_buffer(n->ctx, cmd) == 0)
-		return 0;
-	err = nft_ctx_get_error_buffer(n->ctx);
-	if (!err)
-		err = "";
+	for (int i = 0; i < NFT_TRIES; i++) {
+		int saved;
+
+		errno = 0;
+		if (nft_run_cmd_from_buffer(n->ctx, cmd) == 0)
+			return 0;
+		saved = errno;
+		err = nft_ctx_get_error_buffer(n->ctx);
+		if (!err)
+			err = "";
+		if (!interrupted(err, saved))
+			break;
+		log_debug("nftables: %s: interrupted (try %d of %d)", what, i + 1, NFT_TRIES);
+	}
 	/* nft's first line says what failed; the next ones quote the command and point
 	 * into it, which only a debug log needs. */
 	log_err("nftables: %s: %.*s", what, (int)strcspn(err, "\n"), err);

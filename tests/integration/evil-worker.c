@@ -33,6 +33,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/inet_csum.h"
 #include "common/session.h"
 #include "ipc/ipc.h"
 #include "ipc/main_worker.pb-c.h"
@@ -176,18 +177,10 @@ static void send_log(const char *text)
 	ipc_send(FD_MAIN, MW_TYPE__MW_LOG, &l.base, NULL, 0);
 }
 
+/* The checksum as the header stores it (network order). */
 static uint16_t csum(const void *data, size_t len)
 {
-	const uint8_t *p = data;
-	uint32_t sum = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)(p[len - 1] << 8);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons((uint16_t)~sum);
+	return htons(inet_csum(data, len));
 }
 
 /* An IPv6 UDP packet, its checksum over the pseudo-header. */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
+#include "common/inet_csum.h"
 
 #define SKIP     77
 #define PING_LEN 60
@@ -110,18 +111,6 @@ START_TEST(test_create_two)
 }
 END_TEST
 
-static uint16_t csum(const uint8_t *p, size_t len)
-{
-	uint32_t sum = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
 
 static void put16(uint8_t *p, uint16_t v)
 {
@@ -140,12 +129,12 @@ static void make_ping(uint8_t pkt[PING_LEN], struct in_addr src, struct in_addr 
 	pkt[9] = IPPROTO_ICMP;
 	memcpy(pkt + 12, &src, 4);
 	memcpy(pkt + 16, &dst, 4);
-	put16(pkt + 10, csum(pkt, 20));
+	put16(pkt + 10, inet_csum(pkt, 20));
 	pkt[20] = 8;
 	put16(pkt + 24, 0x5c5c);
 	put16(pkt + 26, 1);
 	memset(pkt + 28, 0xa5, PING_LEN - 28);
-	put16(pkt + 22, csum(pkt + 20, PING_LEN - 20));
+	put16(pkt + 22, inet_csum(pkt + 20, PING_LEN - 20));
 }
 
 static void stats(const char *name, uint64_t v[4])
@@ -286,7 +275,7 @@ static void make_ping6(uint8_t pkt[PING_LEN], const struct in6_addr *src,
 	put16(pseudo + 34, (uint16_t)plen);
 	pseudo[39] = IPPROTO_ICMPV6;
 	memcpy(pseudo + 40, pkt + 40, plen);
-	put16(pkt + 42, csum(pseudo, 40 + plen));
+	put16(pkt + 42, inet_csum(pseudo, 40 + plen));
 }
 
 /* A dual-stack device: the server's IPv6 address on it, the client's prefix routed to

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "common/inet_csum.h"
+
 enum {
 	PKT_DATA = 0,
 	PKT_DPD_REQ = 3,
@@ -115,18 +117,6 @@ void tunnel_begin(struct session *s)
 	session_rearm(s);
 }
 
-static uint16_t csum(const uint8_t *p, size_t len)
-{
-	uint32_t sum = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)(p[len - 1] << 8);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
 
 static void put16(uint8_t *p, uint16_t v)
 {
@@ -148,12 +138,12 @@ static void build_ping(const struct session *s, uint8_t pkt[PING_LEN])
 	pkt[9] = 1; /* ICMP */
 	memcpy(pkt + 12, &s->addr, 4);
 	memcpy(pkt + 16, &s->lg->opt.ping_target, 4);
-	put16(pkt + 10, csum(pkt, 20));
+	put16(pkt + 10, inet_csum(pkt, 20));
 	icmp[0] = 8; /* echo request */
 	put16(icmp + 4, (uint16_t)s->idx);
 	put16(icmp + 6, s->ping_seq);
 	memcpy(icmp + 8, "sluice-loadgen..", PING_PAYLOAD);
-	put16(icmp + 2, csum(icmp, 8 + PING_PAYLOAD));
+	put16(icmp + 2, inet_csum(icmp, 8 + PING_PAYLOAD));
 }
 
 void tunnel_on_packet(struct session *s, const uint8_t *pkt, size_t len)
@@ -161,10 +151,10 @@ void tunnel_on_packet(struct session *s, const uint8_t *pkt, size_t len)
 	const uint8_t *icmp = pkt + 20;
 
 	if (!s->ping_waiting || len != PING_LEN || pkt[0] != 0x45 || pkt[9] != 1 ||
-	    csum(pkt, 20) != 0 || memcmp(pkt + 12, &s->lg->opt.ping_target, 4) != 0 ||
+	    inet_csum(pkt, 20) != 0 || memcmp(pkt + 12, &s->lg->opt.ping_target, 4) != 0 ||
 	    memcmp(pkt + 16, &s->addr, 4) != 0)
 		return;
-	if (icmp[0] != 0 || csum(icmp, len - 20) != 0 ||
+	if (icmp[0] != 0 || inet_csum(icmp, len - 20) != 0 ||
 	    (icmp[4] << 8 | icmp[5]) != (uint16_t)s->idx ||
 	    (icmp[6] << 8 | icmp[7]) != s->ping_seq ||
 	    memcmp(icmp + 8, "sluice-loadgen..", PING_PAYLOAD) != 0)

@@ -24,7 +24,8 @@ if [ "${SKIP_APT:-0}" != 1 ] && command -v apt-get >/dev/null; then
 		build-essential autoconf automake libtool pkg-config libgnutls28-dev \
 		libev-dev libtalloc-dev libprotobuf-c-dev protobuf-c-compiler libseccomp-dev \
 		libcap-dev check libinih-dev libcrypt-dev libxml2-dev libjansson-dev libedit-dev \
-		libsystemd-dev libmicrohttpd-dev uthash-dev libnftables-dev liblz4-dev libsnmp-dev openconnect iproute2 iputils-ping \
+		libsystemd-dev libmicrohttpd-dev uthash-dev libnftables-dev liblz4-dev libsnmp-dev liboath-dev libradcli-dev libldap-dev \
+		libpam0g-dev openconnect iproute2 iputils-ping \
 		procps gnutls-bin || exit 1
 fi
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/passwd.h"
 #include "sec/auth_helper.h"
 #include "ipc/sec_auth.pb-c.h"
 #include "ipc/sec_auth.routes.h"
@@ -347,6 +348,9 @@ int sec_helpers_hash(struct sec_worker *w, const char *user, const char *passwor
 		return ret;
 	}
 	w->be_hash = talloc_strdup(w, hash);
+	/* The copy above is the only one sec keeps (hash may be the entry's own). */
+	if (entry->hash)
+		explicit_bzero(entry->hash, strlen(entry->hash));
 	w->be_entry = talloc_steal(w, entry);
 	w->be_why = why;
 	if (!w->be_hash) {

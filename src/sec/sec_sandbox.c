@@ -318,8 +318,8 @@ static const struct sandbox_rule ldap_rules[] = {
 
 /* A helper of plain auth (auth_helper.c), running as run-as-user: it receives a crypt
  * hash and a password from sec, hashes (libcrypt's crypt_rn: memory only; yescrypt's
- * blocks by mmap) and answers. Nothing else: no file, no socket of its own, no signal
- * but its own alarm. */
+ * blocks by mmap) and answers. Nothing else: no file (an open fails), no socket of its
+ * own, no signal but its own alarm. */
 static const struct sandbox_rule hash_rules[] = {
     /* Hashes from sec and the answers; the wait for the next one. */
     ALLOW(recvmsg),
@@ -337,6 +337,11 @@ static const struct sandbox_rule hash_rules[] = {
 	    ARG(1, SCMP_CMP_MASKED_EQ, SOCK_TYPE_MASK, SOCK_STREAM)),
     ALLOW(connect),
     ALLOW(sendto),
+    /* A log line's timestamp: glibc's localtime loads /etc/localtime on first use (in
+     * a helper whose parent never logged). No file is opened here: every open fails
+     * quietly and the time is then UTC. */
+    FAIL_IF(openat, EACCES, ARG(2, SCMP_CMP_MASKED_EQ, 0, 0)),
+    FAIL_IF(newfstatat, EACCES, ARG(3, SCMP_CMP_MASKED_EQ, 0, 0)),
     /* The clocks of log timestamps (the vDSO's fallbacks). */
     ALLOW(clock_gettime),
     ALLOW(gettimeofday),

@@ -1692,11 +1692,12 @@ const struct config_key config_keys[] = {
      "address a Disconnect-Request or CoA-Request may come from (repeatable); others are "
      "dropped"},
     {"auth-helpers", &t_uint, OFF(auth_helpers), 0, 1, 256, "16", SL,
-     "auth helper processes (PAM, RADIUS and LDAP logins) at most; a login that finds them "
-     "all busy waits for one, at most auth-helper-timeout"},
+     "auth helper processes (PAM, RADIUS and LDAP logins; plain auth's password hashes) at "
+     "most; a login that finds them all busy waits for one, at most auth-helper-timeout"},
     {"auth-helper-timeout", &t_uint, OFF(auth_helper_timeout), 0, 1, 25, "15", SL,
-     "seconds one step of a PAM, RADIUS or LDAP login may take (a module or server that does "
-     "not answer is cut off and the login fails); the user's own answers have auth-timeout"},
+     "seconds one step of a PAM, RADIUS or LDAP login, or one password hash of plain auth, "
+     "may take (a module or server that does not answer, or a hash that takes longer, is cut "
+     "off and the login fails); the user's own answers have auth-timeout"},
     {"ldap-uri", &t_ldap_uri, OFF(ldap_uri), 0, 0, 1024, NULL, SL,
      "auth = ldap: the directory's servers, ldap://HOST[:PORT] (StartTLS, see ldap-starttls) "
      "or ldaps://HOST[:PORT], several separated by spaces, tried in turn",

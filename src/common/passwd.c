@@ -439,14 +439,14 @@ static const char *hash_with(struct crypt_data *cd, const char *password, const 
 	return res == NULL || res[0] == '*' ? NULL : res;
 }
 
-int passwd_verify(const struct passwd_entry *e, const char *password)
+int passwd_verify_hash(const char *hash, const char *password)
 {
 	struct crypt_data *cd;
 	const char *res;
 	bool too_long;
 	int ret;
 
-	if (e == NULL || e->hash == NULL || password == NULL)
+	if (hash == NULL || password == NULL)
 		return -EINVAL;
 	cd = talloc_zero(NULL, struct crypt_data);
 	if (cd == NULL)
@@ -454,16 +454,41 @@ int passwd_verify(const struct passwd_entry *e, const char *password)
 	/* A huge password would make SHA-crypt slow; hash an empty one instead so the
 	 * answer still takes the usual time. */
 	too_long = strnlen(password, PASSWD_MAX_PASSWORD + 1) > PASSWD_MAX_PASSWORD;
-	res = hash_with(cd, too_long ? "" : password, e->hash);
+	res = hash_with(cd, too_long ? "" : password, hash);
 	if (res == NULL)
 		ret = -EINVAL;
-	else if (!equal_ct(res, e->hash) || too_long || e->locked)
+	else if (!equal_ct(res, hash) || too_long)
 		ret = -EACCES;
 	else
 		ret = 0;
 	explicit_bzero(cd, sizeof(*cd));
 	talloc_free(cd);
 	return ret;
+}
+
+int passwd_verify(const struct passwd_entry *e, const char *password)
+{
+	int ret;
+
+	if (e == NULL)
+		return -EINVAL;
+	ret = passwd_verify_hash(e->hash, password);
+	return ret == 0 && e->locked ? -EACCES : ret;
+}
+
+/* The built-in setting, made once: "" when libcrypt makes none. */
+static const char *builtin_setting(void)
+{
+	if (dummy_builtin[0] == '\0' &&
+	    crypt_gensalt_rn("$y$", 0, NULL, 0, dummy_builtin, sizeof(dummy_builtin)) == NULL &&
+	    crypt_gensalt_rn("$6$", 0, NULL, 0, dummy_builtin, sizeof(dummy_builtin)) == NULL)
+		dummy_builtin[0] = '\0';
+	return dummy_builtin;
+}
+
+const char *passwd_dummy_hash(void)
+{
+	return dummy_from_file[0] != '\0' ? dummy_from_file : builtin_setting();
 }
 
 void passwd_verify_dummy(const char *password)
@@ -476,14 +501,10 @@ void passwd_verify_dummy(const char *password)
 	if (pw == NULL || strnlen(pw, PASSWD_MAX_PASSWORD + 1) > PASSWD_MAX_PASSWORD)
 		pw = "";
 	if (dummy_from_file[0] == '\0' || hash_with(cd, pw, dummy_from_file) == NULL) {
-		if (dummy_builtin[0] == '\0' &&
-		    crypt_gensalt_rn("$y$", 0, NULL, 0, dummy_builtin, sizeof(dummy_builtin)) ==
-			NULL &&
-		    crypt_gensalt_rn("$6$", 0, NULL, 0, dummy_builtin, sizeof(dummy_builtin)) ==
-			NULL)
-			dummy_builtin[0] = '\0';
-		if (dummy_builtin[0] != '\0')
-			hash_with(cd, pw, dummy_builtin);
+		const char *setting = builtin_setting();
+
+		if (setting[0] != '\0')
+			hash_with(cd, pw, setting);
 	}
 	explicit_bzero(cd, sizeof(*cd));
 	talloc_free(cd);

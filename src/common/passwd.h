@@ -62,6 +62,15 @@ int passwd_lookup(TALLOC_CTX *ctx, const char *path, const char *user, struct pa
  * cannot use the hash; -ENOMEM. Takes the same time for locked and unlocked entries. */
 int passwd_verify(const struct passwd_entry *e, const char *password);
 
+/* passwd_verify() for a bare crypt(5) hash (no lock marker): 0 when password matches,
+ * -EACCES when it does not or is longer than PASSWD_MAX_PASSWORD, -EINVAL when libcrypt
+ * cannot use the hash, -ENOMEM. What sec's auth helpers run for plain auth. */
+int passwd_verify_hash(const char *hash, const char *password);
+
+/* The hash passwd_verify_dummy() works with (see there), for a process that hashes
+ * elsewhere: "" when libcrypt makes no setting at all. */
+const char *passwd_dummy_hash(void);
+
 /* Spends about the time of passwd_verify() for an unknown user, so that timing does not
  * tell which users exist. It hashes with the first hash of the file most recently read
  * by passwd_lookup() (same algorithm and cost as the file's users), or with a built-in

@@ -8,7 +8,9 @@
  * and LDAP helpers, which read their secrets as root (radcli's files; the LDAP service
  * account's password and CAs) and then run as run-as-user under their own seccomp
  * filter; a PAM helper drops every capability (sec_privdrop) and keeps root's uid, which
- * pam_unix needs to read /etc/shadow.
+ * pam_unix needs to read /etc/shadow. With plain auth the helpers only compute password
+ * hashes that sec hands them (sec reads the password file): they run as run-as-user
+ * under their own filter, and are never root.
  *
  * A helper serves one login at a time. Its own alarm bounds each step of a backend
  * (auth-helper-timeout): a PAM module that hangs ends the helper, and sec sees its
@@ -28,6 +30,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/passwd.h"
 #include "ipc/ipc.h"
 #include "sec/sec.h"
 
@@ -36,8 +39,8 @@
 
 bool auth_helpers_needed(const struct sluice_config *c)
 {
-	return (((c->auth_required | c->auth_alternatives) & CONFIG_AUTH_PASSWORD) &&
-		c->password_backend != CONFIG_PW_PLAIN) ||
+	/* plain auth too: its password hashes are computed in helpers. */
+	return ((c->auth_required | c->auth_alternatives) & CONFIG_AUTH_PASSWORD) ||
 	       c->acct_backend != CONFIG_ACCT_NONE || c->radius_dae_listen;
 }
 
@@ -139,6 +142,35 @@ static void __attribute__((noreturn)) helper_run(const struct sluice_config *c)
 	}
 }
 
+/* A helper of plain auth: one hash at a time, each bounded by the alarm (a hash with an
+ * absurd cost parameter ends the helper, and sec fails that login). It knows nothing of
+ * the password file; password and hash are wiped once answered. */
+static void __attribute__((noreturn)) hash_run(const struct sluice_config *c)
+{
+	for (;;) {
+		TALLOC_CTX *tmp = talloc_new(NULL);
+		SaHashResult r = SA_HASH_RESULT__INIT;
+		SaHash *req = NULL;
+		int ret = tmp ? ipc_recv_expect(AUTH_CHANNEL_FD, SA_TYPE__SA_HASH,
+						&sa_hash__descriptor, AUTH_HELPER_MAX_PAYLOAD, tmp,
+						(void **)&req, NULL, 0, -1)
+			      : -ENOMEM;
+
+		if (ret == -ECONNRESET)
+			_exit(0);
+		if (ret < 0)
+			_exit(1);
+		alarm(c->auth_helper_timeout);
+		r.match = passwd_verify_hash(req->hash, req->password) == 0;
+		alarm(0);
+		explicit_bzero(req->password, strlen(req->password));
+		explicit_bzero(req->hash, strlen(req->hash));
+		if (ipc_send(AUTH_CHANNEL_FD, SA_TYPE__SA_HASH_RESULT, &r.base, NULL, 0) < 0)
+			_exit(1);
+		talloc_free(tmp);
+	}
+}
+
 /* The accounting helper: one record at a time, each step bounded by the alarm. */
 static void __attribute__((noreturn)) acct_run(const struct sluice_config *c)
 {
@@ -216,6 +248,16 @@ static int ldap_helper_setup(const struct sluice_config *c)
 	return drop_and_filter(c, auth_ldap_sandbox_install);
 }
 
+/* plain auth's hashes: nothing to read as root; run-as-user (never root: a hash is
+ * attacker-chosen work and libcrypt parses the password file's text), then the hash
+ * helpers' filter. */
+static int hash_helper_setup(const struct sluice_config *c)
+{
+	if (c->uid == 0 || c->gid == 0)
+		return -EPERM;
+	return drop_and_filter(c, auth_hash_sandbox_install);
+}
+
 /* One helper, on its end of a new socket pair: an accounting helper, or one that serves
  * logins. */
 static void __attribute__((noreturn)) helper_start(const struct sluice_config *c, int fd,
@@ -239,6 +281,8 @@ static void __attribute__((noreturn)) helper_start(const struct sluice_config *c
 		ret = radius_helper_setup(c, c->radius_config);
 	else if (c->password_backend == CONFIG_PW_LDAP)
 		ret = ldap_helper_setup(c);
+	else if (c->password_backend == CONFIG_PW_PLAIN)
+		ret = hash_helper_setup(c);
 	else
 		ret = sec_privdrop();
 	if (ret < 0) {
@@ -247,6 +291,8 @@ static void __attribute__((noreturn)) helper_start(const struct sluice_config *c
 	}
 	if (accounting)
 		acct_run(c);
+	if (c->password_backend == CONFIG_PW_PLAIN)
+		hash_run(c);
 	helper_run(c);
 }
 

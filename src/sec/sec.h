@@ -15,6 +15,8 @@
 #include "common/hash.h"
 #include "ipc/ipc.h"
 
+struct passwd_entry; /* common/passwd.h */
+
 #define SEC_MAX_SIGNS  8  /* signatures one handshake may ask for */
 #define SEC_COOKIE_LEN 32 /* random bytes; sent as 64 hex digits */
 #define SEC_SID_LEN    12 /* hex digits of SHA-256(cookie) naming a session */
@@ -137,6 +139,12 @@ struct sec_worker {
 	/* A login in an auth helper's hands (sec_helpers.c): what the form carried, and the
 	 * helper that serves it, or the place in the queue for one. */
 	char *be_user, *be_group, *be_password;
+	/* plain auth: the hash the helper checks the password against (the user's, or the
+	 * dummy one), the verdict sec reached from the file alone (NULL: the hash decides),
+	 * and the user's entry (its groups). */
+	char *be_hash;
+	const char *be_why;
+	struct passwd_entry *be_entry;
 	const char *be_conf; /* settings the backend sent (sec_backend_conf), for admit() */
 	struct sec_helper *helper;
 	struct sec_worker *qnext, *qprev; /* sec->login_queue (utlist) */
@@ -215,6 +223,9 @@ int sec_otp_sandbox_install(void);
 int auth_radius_sandbox_install(void);
 /* An LDAP auth helper's filter (sec_sandbox.c), once it runs as run-as-user. */
 int auth_ldap_sandbox_install(void);
+/* The filter of an auth helper that checks plain auth's password hashes (sec_sandbox.c),
+ * once it runs as run-as-user: its channel, memory, its alarm and the log. */
+int auth_hash_sandbox_install(void);
 
 /* sec_keys.c */
 int sec_keys_load(struct sec_ctx *sec);
@@ -275,6 +286,14 @@ int sec_helpers_start(struct sec_ctx *sec);
  * comes later through sec_auth_backend_prompt and sec_auth_backend_done. */
 int sec_helpers_login(struct sec_worker *w, const char *user, const char *password,
 		      const char *group);
+/* plain auth: hands an auth helper the check of w's password against hash (the user's
+ * from the password file, or the dummy one); the verdict comes back in
+ * sec_auth_hash_done(), or as a failed login when no helper answers. why: the verdict
+ * the file alone settled (unknown user, locked), which the hash only hides; entry: the
+ * user's (moves under w). */
+int sec_helpers_hash(struct sec_worker *w, const char *user, const char *password,
+		     const char *group, const char *hash, const char *why,
+		     struct passwd_entry *entry);
 /* The user's answer to the helper's prompt. */
 int sec_helpers_answer(struct sec_worker *w, const char *answer);
 /* w goes away: its helper ends the login (and exits), or its place in the queue goes. */
@@ -307,6 +326,8 @@ int sec_auth_backend_prompt(struct sec_worker *w, const char *text, bool echo);
  * not the user's fault). */
 int sec_auth_backend_done(struct sec_worker *w, bool ok, const char *why, bool backend_error,
 			  char **groups, size_t n_groups, const char *conf);
+/* An auth helper's answer to sec_helpers_hash(): whether the password matched. */
+int sec_auth_hash_done(struct sec_worker *w, bool match);
 int sec_on_cert_login(void *ctx, void *msg, int *fds);
 int sec_on_handshake_done(void *ctx, void *msg, int *fds);
 int sec_on_auth_req(void *ctx, void *msg, int *fds);

@@ -73,30 +73,38 @@ static const char *pick_group(const struct sluice_config *c, char **groups, size
 	return "";
 }
 
-/* Checks the password. Returns NULL when it is right, else the reason for the log. */
-static const char *check_password(struct sec_ctx *sec, TALLOC_CTX *tmp, const char *user,
-				  const char *password, struct passwd_entry *e)
+/* plain auth: looks user up in the password file and hands an auth helper the hash to
+ * check the password against. A user the file cannot admit (unknown, locked, an unusable
+ * file) gets the dummy hash, the same work as a real user, so that the time of the answer
+ * does not tell who exists; the verdict is then settled already. */
+static int plain_login(struct sec_worker *w, const SwAuthReq *req)
 {
+	struct sec_ctx *sec = w->sec;
+	struct passwd_entry *e = talloc_zero(w, struct passwd_entry);
+	const char *password = req->password, *hash, *why = NULL;
 	char err[256] = "";
-	int ret = passwd_lookup(tmp, sec->cfg->passwd_file, user, e, err, sizeof(err));
+	int ret;
 
+	if (!e)
+		return -ENOMEM;
+	ret = passwd_lookup(e, sec->cfg->passwd_file, req->username, e, err, sizeof(err));
 	if (ret == -ENOENT) {
-		/* Same work as for a real user, so timing does not tell who exists. */
-		passwd_verify_dummy(password);
-		return "unknown user";
-	}
-	if (ret < 0) {
+		why = "unknown user";
+	} else if (ret < 0) {
 		log_err("password file: %s", err[0] ? err : strerror(-ret));
-		passwd_verify_dummy(password);
-		return "password file error";
+		why = "password file error";
+	} else if (e->locked) {
+		why = "account locked";
 	}
-	if (e->locked) {
-		passwd_verify_dummy(password);
-		return "account locked";
+	hash = why ? passwd_dummy_hash() : e->hash;
+	/* A huge password would make SHA-crypt slow; an empty one is hashed instead (as
+	 * passwd_verify does), and it cannot pass. */
+	if (strnlen(password, PASSWD_MAX_PASSWORD + 1) > PASSWD_MAX_PASSWORD) {
+		password = "";
+		if (!why)
+			why = "wrong password";
 	}
-	if (passwd_verify(e, password) < 0)
-		return "wrong password";
-	return NULL;
+	return sec_helpers_hash(w, req->username, password, req->group, hash, why, e);
 }
 
 /* With cert-pin in the user's files, a certificate login passes only with one of them
@@ -289,24 +297,18 @@ static int password_checked(struct sec_worker *w, TALLOC_CTX *tmp, const char *u
 int sec_on_auth_req(void *ctx, void *msg, int *fds)
 {
 	struct sec_worker *w = ctx;
-	struct sec_ctx *sec = w->sec;
-	const struct sluice_config *c = sec->cfg;
+	const struct sluice_config *c = w->sec->cfg;
 	SwAuthReq *req = msg;
 	TALLOC_CTX *tmp;
-	struct passwd_entry e = {0};
-	const char *why = NULL;
 	int ret;
 
-	if (!(c->auth_required & CONFIG_AUTH_PASSWORD) &&
-	    !(c->auth_alternatives & CONFIG_AUTH_PASSWORD))
-		why = "password login is not enabled";
-	else if (c->password_backend != CONFIG_PW_PLAIN)
-		return sec_helpers_login(w, req->username, req->password, req->group);
+	if (c->auth_required & CONFIG_AUTH_PASSWORD || c->auth_alternatives & CONFIG_AUTH_PASSWORD)
+		return c->password_backend == CONFIG_PW_PLAIN
+			   ? plain_login(w, req)
+			   : sec_helpers_login(w, req->username, req->password, req->group);
 	tmp = talloc_new(w);
-	if (!why)
-		why = check_password(sec, tmp, req->username, req->password, &e);
-	ret = password_checked(w, tmp, req->username, req->group, why, false, e.groups,
-			       e.n_groups, true);
+	ret = password_checked(w, tmp, req->username, req->group,
+			       "password login is not enabled", false, NULL, 0, true);
 	talloc_free(tmp);
 	return ret;
 }
@@ -343,6 +345,22 @@ int sec_auth_backend_done(struct sec_worker *w, bool ok, const char *why, bool b
 			       w->sec->cfg->password_backend == CONFIG_PW_RADIUS ||
 				   w->sec->cfg->password_backend == CONFIG_PW_LDAP);
 	w->be_conf = NULL;
+	talloc_free(tmp);
+	return ret;
+}
+
+int sec_auth_hash_done(struct sec_worker *w, bool match)
+{
+	TALLOC_CTX *tmp = talloc_new(w);
+	const struct passwd_entry *e = w->be_entry;
+	const char *why = w->be_why ? w->be_why : match ? NULL : "wrong password";
+	int ret;
+
+	if (!tmp)
+		return -ENOMEM;
+	w->state = SECW_AUTH;
+	ret = password_checked(w, tmp, w->be_user, w->be_group, why, false,
+			       e ? e->groups : NULL, e ? e->n_groups : 0, true);
 	talloc_free(tmp);
 	return ret;
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/passwd.h"
 #include "sec/auth_helper.h"
 #include "ipc/sec_auth.pb-c.h"
 #include "ipc/sec_auth.routes.h"
@@ -26,6 +27,7 @@
 #define SAS_IDLE     (1u << 0)
 #define SAS_BUSY     (1u << 1) /* a login or an answer is with the backend */
 #define SAS_PROMPTED (1u << 2) /* the helper waits for the user's answer */
+#define SAS_HASHING  (1u << 3) /* a password hash (plain auth) is with the helper */
 /* Past the helper's own alarm, so that a helper that ends itself is seen as such. */
 #define HELPER_GRACE 2.0
 /* How long sec waits for the launcher to fork a helper. */
@@ -33,17 +35,27 @@
 
 static int on_prompt(void *ctx, void *msg, int *fds);
 static int on_result(void *ctx, void *msg, int *fds);
+static int on_hash_result(void *ctx, void *msg, int *fds);
 
 static const struct ipc_route sec_from_helper[] = {
     IPC_ROUTE_SA_PROMPT(on_prompt),
     IPC_ROUTE_SA_RESULT(on_result),
+    IPC_ROUTE_SA_HASH_RESULT(on_hash_result),
 };
+
+static void wipe(char **s)
+{
+	if (*s)
+		explicit_bzero(*s, strlen(*s));
+	TALLOC_FREE(*s);
+}
 
 static void forget_login(struct sec_worker *w)
 {
-	if (w->be_password)
-		explicit_bzero(w->be_password, strlen(w->be_password));
-	TALLOC_FREE(w->be_password);
+	wipe(&w->be_password);
+	wipe(&w->be_hash);
+	TALLOC_FREE(w->be_entry);
+	w->be_why = NULL;
 	TALLOC_FREE(w->be_user);
 	TALLOC_FREE(w->be_group);
 	w->helper = NULL;
@@ -179,26 +191,37 @@ static struct sec_helper *helper_spawn(struct sec_ctx *sec)
 	return h;
 }
 
-/* h (idle) takes w's login. */
+/* h (idle) takes w's login: a backend's (SA_LOGIN) or a hash to check (SA_HASH). */
 static int helper_take(struct sec_helper *h, struct sec_worker *w)
 {
 	SaLogin l = SA_LOGIN__INIT;
+	SaHash hash = SA_HASH__INIT;
+	bool hashing = w->be_hash != NULL;
 	int ret;
 
-	l.username = w->be_user;
-	l.password = w->be_password;
-	l.client_ip = w->client_ip;
-	ret = ipc_send(h->ch.fd, SA_TYPE__SA_LOGIN, &l.base, NULL, 0);
-	/* The helper has it now; sec keeps no password. */
-	explicit_bzero(w->be_password, strlen(w->be_password));
-	TALLOC_FREE(w->be_password);
+	if (hashing) {
+		hash.hash = w->be_hash;
+		hash.password = w->be_password;
+		ret = ipc_send(h->ch.fd, SA_TYPE__SA_HASH, &hash.base, NULL, 0);
+	} else {
+		l.username = w->be_user;
+		l.password = w->be_password;
+		l.client_ip = w->client_ip;
+		ret = ipc_send(h->ch.fd, SA_TYPE__SA_LOGIN, &l.base, NULL, 0);
+	}
+	/* The helper has it now; sec keeps no password and no hash. */
+	wipe(&w->be_password);
+	wipe(&w->be_hash);
 	h->w = w;
 	w->helper = h;
 	if (ret < 0) {
 		helper_failed(h, strerror(-ret));
 		return 0;
 	}
-	h->state = SAS_BUSY;
+	h->state = hashing ? SAS_HASHING : SAS_BUSY;
+	if (hashing)
+		log_info("worker %u: password of %s to auth helper %d", w->id, w->be_user,
+			 (int)h->pid);
 	arm(h, h->sec->cfg->auth_helper_timeout + HELPER_GRACE);
 	return 0;
 }
@@ -270,19 +293,12 @@ static void dispatch_queue(struct sec_ctx *sec)
 		}
 }
 
-int sec_helpers_login(struct sec_worker *w, const char *user, const char *password,
-		      const char *group)
+/* w's login, its be_ fields set, waits for a helper. */
+static int enqueue(struct sec_worker *w)
 {
 	struct sec_ctx *sec = w->sec;
 	int ret;
 
-	w->be_user = talloc_strdup(w, user);
-	w->be_password = talloc_strdup(w, password);
-	w->be_group = group ? talloc_strdup(w, group) : NULL;
-	if (!w->be_user || !w->be_password || (group && !w->be_group)) {
-		forget_login(w);
-		return -ENOMEM;
-	}
 	w->state = SECW_WAIT;
 	if (sec->n_queued >= SEC_LOGIN_QUEUE_MAX) {
 		log_warn("worker %u: %u logins wait for an auth helper already; refused", w->id,
@@ -297,6 +313,51 @@ int sec_helpers_login(struct sec_worker *w, const char *user, const char *passwo
 	sec->n_queued++;
 	dispatch_queue(sec);
 	return 0;
+}
+
+/* What the form carried, for the helper and for the verdict. */
+static int keep_form(struct sec_worker *w, const char *user, const char *password,
+		     const char *group)
+{
+	w->be_user = talloc_strdup(w, user);
+	w->be_password = talloc_strdup(w, password);
+	w->be_group = group ? talloc_strdup(w, group) : NULL;
+	if (!w->be_user || !w->be_password || (group && !w->be_group)) {
+		forget_login(w);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int sec_helpers_login(struct sec_worker *w, const char *user, const char *password,
+		      const char *group)
+{
+	int ret = keep_form(w, user, password, group);
+
+	return ret < 0 ? ret : enqueue(w);
+}
+
+int sec_helpers_hash(struct sec_worker *w, const char *user, const char *password,
+		     const char *group, const char *hash, const char *why,
+		     struct passwd_entry *entry)
+{
+	int ret = keep_form(w, user, password, group);
+
+	if (ret < 0) {
+		talloc_free(entry);
+		return ret;
+	}
+	w->be_hash = talloc_strdup(w, hash);
+	/* The copy above is the only one sec keeps (hash may be the entry's own). */
+	if (entry->hash)
+		explicit_bzero(entry->hash, strlen(entry->hash));
+	w->be_entry = talloc_steal(w, entry);
+	w->be_why = why;
+	if (!w->be_hash) {
+		forget_login(w);
+		return -ENOMEM;
+	}
+	return enqueue(w);
 }
 
 int sec_helpers_answer(struct sec_worker *w, const char *answer)
@@ -393,6 +454,24 @@ static int on_result(void *ctx, void *msg, int *fds)
 			      r->has_backend_error && r->backend_error, r->groups, r->n_groups,
 			      conf);
 	talloc_free(conf);
+	forget_login(w);
+	/* helper_readable hands h the next login. */
+	return 0;
+}
+
+static int on_hash_result(void *ctx, void *msg, int *fds)
+{
+	struct sec_helper *h = ctx;
+	struct sec_worker *w = h->w;
+	SaHashResult *r = msg;
+
+	if (!w)
+		return -EPROTO;
+	ev_timer_stop(h->sec->loop, &h->timer);
+	h->state = SAS_IDLE;
+	h->w = NULL;
+	w->helper = NULL;
+	sec_auth_hash_done(w, r->match);
 	forget_login(w);
 	/* helper_readable hands h the next login. */
 	return 0;

@@ -4,7 +4,7 @@
  * sluice makes (sluice-passwd run as root, the built-in state directory) and reads them
  * as their owner without CAP_DAC_OVERRIDE or CAP_DAC_READ_SEARCH; a file of another
  * owner needs read permission for root's groups or for others. Nothing
- * else sec does (signing, password hashing, its sockets, its timers) needs a
+ * else sec does (signing, password file lookups, its sockets, its timers) needs a
  * capability. The OTP helper it forks (sec_otp.c) inherits all of this; it replaces the
  * OTP users file by a new file in the same directory, which root's uid may do without a
  * capability in a directory root owns. */

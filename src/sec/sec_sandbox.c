@@ -316,6 +316,51 @@ static const struct sandbox_rule ldap_rules[] = {
     SANITIZER_RULES
 };
 
+/* A helper of plain auth (auth_helper.c), running as run-as-user: it receives a crypt
+ * hash and a password from sec, hashes (libcrypt's crypt_rn: memory only; yescrypt's
+ * blocks by mmap) and answers. Nothing else: no file (an open fails), no socket of its
+ * own, no signal but its own alarm. */
+static const struct sandbox_rule hash_rules[] = {
+    /* Hashes from sec and the answers; the wait for the next one. */
+    ALLOW(recvmsg),
+    ALLOW(sendmsg),
+    ALLOW(poll),
+    ALLOW(ppoll),
+    ALLOW(close),
+    /* The log (stderr), and syslog() when sluiced runs in the background: datagram
+     * Unix sockets to /dev/log, as in sec's table; not seen in the tests. */
+    ALLOW(write),
+    ALLOW(getpid),
+    ALLOW_IF(socket, ARG(0, SCMP_CMP_EQ, AF_UNIX, 0),
+	     ARG(1, SCMP_CMP_MASKED_EQ, SOCK_TYPE_MASK, SOCK_DGRAM)),
+    FAIL_IF(socket, EACCES, ARG(0, SCMP_CMP_EQ, AF_UNIX, 0),
+	    ARG(1, SCMP_CMP_MASKED_EQ, SOCK_TYPE_MASK, SOCK_STREAM)),
+    ALLOW(connect),
+    ALLOW(sendto),
+    /* A log line's timestamp: glibc's localtime loads /etc/localtime on first use (in
+     * a helper whose parent never logged). No file is opened here: every open fails
+     * quietly and the time is then UTC. */
+    FAIL_IF(openat, EACCES, ARG(2, SCMP_CMP_MASKED_EQ, 0, 0)),
+    FAIL_IF(newfstatat, EACCES, ARG(3, SCMP_CMP_MASKED_EQ, 0, 0)),
+    /* The clocks of log timestamps (the vDSO's fallbacks). */
+    ALLOW(clock_gettime),
+    ALLOW(gettimeofday),
+    ALLOW(time),
+    /* The helper's own deadline (alarm) per hash. */
+    ALLOW(alarm),
+    ALLOW(setitimer),
+    /* glibc malloc (talloc, protobuf-c, libcrypt's state and yescrypt's 16 MiB block);
+     * never executable memory. */
+    ALLOW(brk),
+    ALLOW_IF(mmap, ARG(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)),
+    ALLOW(munmap),
+    ALLOW(mremap),
+    ALLOW_IF(futex, ARG(1, SCMP_CMP_MASKED_EQ, FUTEX_OP_MASK, FUTEX_WAKE)),
+    ABORT_RULES,
+    ALLOW(exit_group),
+    SANITIZER_RULES
+};
+
 /* sec_privdrop() sets no-new-privs; a filter must not be what does it. */
 static int nnp_set(void)
 {
@@ -353,4 +398,11 @@ int auth_ldap_sandbox_install(void)
 	int ret = nnp_set();
 
 	return ret < 0 ? ret : sandbox_table_load(ldap_rules, sizeof(ldap_rules) / sizeof(ldap_rules[0]));
+}
+
+int auth_hash_sandbox_install(void)
+{
+	int ret = nnp_set();
+
+	return ret < 0 ? ret : sandbox_table_load(hash_rules, sizeof(hash_rules) / sizeof(hash_rules[0]));
 }

@@ -16,6 +16,14 @@
  * refuse a worker that kept the contract, nor keep one that broke it; must tell main of
  * every login it accepts; and must leave no descriptor and no talloc object behind.
  *
+ * An input that starts with 'H' runs sec with plain auth instead of PAM: its helpers
+ * only check password hashes (SA_HASH, SA_HASH_RESULT). Then sec must hand a helper the
+ * hash of the user's line (alice) or the dummy one (any other user: bob, whose line is
+ * locked, is the file's first, so his hash is the dummy), with the password the worker
+ * sent; accept only alice, and only on a match the helper sent while it served her
+ * login; and end a helper that answers a hash out of turn, answers with garbage or an
+ * oversized frame, or sends what only a backend's login allows (prompt, result).
+ *
  * Input: a sequence of operations, two bytes each (what, and which worker or helper),
  * followed by their arguments; after each, sec runs what is ready and the harness reads
  * and checks all that sec sent. */
@@ -33,6 +41,9 @@
 
 #include <gnutls/x509.h>
 
+#include <crypt.h>
+
+#include "common/passwd.h"
 #include "ipc/main_sec.pb-c.h"
 #include "ipc/sec_auth.pb-c.h"
 #include "ipc/sec_worker.pb-c.h"
@@ -45,7 +56,9 @@
 #define N_HELPERS (N_SPAWNS + 4)
 
 static char dir[] = "/tmp/fuzz-sech.XXXXXX";
-static char key_path[64];
+static char key_path[64], passwd_path[64];
+/* plain mode: alice's hash (password "right") and bob's (locked; the dummy). */
+static char alice_hash[CRYPT_OUTPUT_SIZE], bob_hash[CRYPT_OUTPUT_SIZE];
 
 struct fake_worker {
 	struct sec_worker *w; /* NULL: none in this slot (yet, or any more) */
@@ -79,6 +92,7 @@ struct fake_helper {
 enum spawn_kind { SPAWN_GOOD, SPAWN_DEAD, SPAWN_PIPE, SPAWN_BAD };
 
 struct run {
+	bool plain; /* plain auth: the helpers check hashes */
 	struct sec_ctx *sec;
 	int main_peer;
 	int launcher; /* the launcher's end; -1 once either side closed */
@@ -145,6 +159,25 @@ static void make_key(void)
 		abort();
 	fclose(f);
 	gnutls_free(pem.data);
+	{
+		/* The cheapest SHA-crypt: the fuzzer never hashes, only sec's lookup reads it. */
+		struct crypt_data cd = {0};
+		char line[2 * CRYPT_OUTPUT_SIZE + 64];
+
+		if (!crypt_r("right", "$5$rounds=1000$fuzzalice", &cd))
+			abort();
+		snprintf(alice_hash, sizeof(alice_hash), "%s", cd.output);
+		if (!crypt_r("right", "$5$rounds=1000$fuzzbob", &cd))
+			abort();
+		snprintf(bob_hash, sizeof(bob_hash), "%s", cd.output);
+		snprintf(passwd_path, sizeof(passwd_path), "%s/passwd", dir);
+		snprintf(line, sizeof(line), "bob:staff:!%s\nalice:staff,admins:%s\n", bob_hash,
+			 alice_hash);
+		f = fopen(passwd_path, "w");
+		if (!f || fwrite(line, 1, strlen(line), f) != strlen(line))
+			abort();
+		fclose(f);
+	}
 	gnutls_x509_privkey_deinit(xkey);
 }
 
@@ -244,12 +277,14 @@ static void check_reply(struct run *r, struct fake_worker *f, const SwAuthReply 
 	switch (rep->result) {
 	case SW_AUTH_RESULT__SW_AUTH_OK: {
 		bool asked = f->group && *f->group;
+		/* With no group asked, a password file's user gets the first of the file's. */
+		const char *deflt = r->plain ? "staff" : "";
 
 		/* Only the helper's acceptance logs in, and only the user it was asked
 		 * about, with the group asked for when the helper listed it. */
 		if (!f->accepted || !rep->has_cookie || rep->cookie.len != 2 * SEC_COOKIE_LEN ||
 		    !rep->username || strcmp(rep->username, f->user) != 0 || !rep->groupname ||
-		    strcmp(rep->groupname, asked ? f->group : "") != 0 ||
+		    strcmp(rep->groupname, asked ? f->group : deflt) != 0 ||
 		    (asked && !f->group_listed))
 			abort();
 		r->ok_replies++;
@@ -425,6 +460,41 @@ static void got_answer(struct run *r, struct fake_helper *h, const SaAnswer *a)
 	h->prompted = false;
 }
 
+/* plain mode: the helper of pid 5000 + slot is fake helper slot (queue_spawn); sec's
+ * record of it names the login it handed over, which the hash must be for. */
+static void got_hash(struct run *r, struct fake_helper *h, const SaHash *req)
+{
+	const struct sec_helper *sh;
+	struct fake_worker *f = NULL;
+	const char *want;
+
+	if (!r->plain || h->serving >= 0)
+		abort(); /* a hash to a PAM helper, or to a helper that serves one */
+	for (sh = r->sec->helpers; sh; sh = sh->next)
+		if (sh->pid == (pid_t)(5000 + (h - r->fh)))
+			break;
+	if (!sh || !sh->w)
+		abort();
+	for (int i = 0; i < N_WORKERS; i++)
+		if (r->fw[i].w == sh->w)
+			f = &r->fw[i];
+	if (!f || !f->in_login || f->more)
+		abort();
+	for (int i = 0; i < N_HELPERS; i++)
+		if (r->fh[i].state == FH_LIVE && r->fh[i].serving == f - r->fw)
+			abort();
+	/* alice's own hash; anyone else's login costs the dummy one: the file's first
+	 * (bob's), or libcrypt's setting when no file was read yet (a name the lookup
+	 * refuses before it reads). */
+	want = strcmp(f->user, "alice") == 0 ? alice_hash : passwd_dummy_hash();
+	if (strcmp(req->hash, want) != 0 || strcmp(req->password, f->password) != 0 ||
+	    (want != alice_hash && strcmp(want, alice_hash) == 0) ||
+	    (want != alice_hash && want[0] == '$' && want[1] == '5' && strcmp(want, bob_hash) != 0))
+		abort();
+	h->serving = (int)(f - r->fw);
+	h->prompted = false;
+}
+
 /* What sec sent the helpers: logins and answers, or the end of their channel. */
 static void read_helpers(struct run *r)
 {
@@ -444,10 +514,17 @@ static void read_helpers(struct run *r)
 			}
 			if (n < IPC_HDR_LEN)
 				abort();
-			if (le16(buf) == SA_TYPE__SA_LOGIN) {
+			if (le16(buf) == SA_TYPE__SA_HASH) {
+				SaHash *q = sa_hash__unpack(NULL, len, buf + IPC_HDR_LEN);
+
+				if (!q)
+					abort();
+				got_hash(r, h, q);
+				sa_hash__free_unpacked(q, NULL);
+			} else if (le16(buf) == SA_TYPE__SA_LOGIN) {
 				SaLogin *l = sa_login__unpack(NULL, len, buf + IPC_HDR_LEN);
 
-				if (!l)
+				if (!l || r->plain)
 					abort();
 				got_login(r, h, l);
 				sa_login__free_unpacked(l, NULL);
@@ -516,8 +593,8 @@ static void prompt_sent(struct run *r, struct fake_helper *h, const char *text, 
 {
 	struct fake_worker *f;
 
-	if (h->serving < 0 || h->prompted)
-		return;
+	if (h->serving < 0 || h->prompted || r->plain)
+		return; /* plain: a prompt to a hash ends the helper */
 	h->prompted = true;
 	f = &r->fw[h->serving];
 	if (!contract_text(text))
@@ -531,7 +608,7 @@ static void prompt_sent(struct run *r, struct fake_helper *h, const char *text, 
  * well-formed acceptance may log the user in. */
 static void result_sent(struct run *r, struct fake_helper *h, const SaResult *res)
 {
-	if (h->serving >= 0 && !h->prompted && res->ok && contract_result(res)) {
+	if (h->serving >= 0 && !h->prompted && res->ok && contract_result(res) && !r->plain) {
 		struct fake_worker *f = &r->fw[h->serving];
 
 		f->accepted = true;
@@ -544,12 +621,29 @@ static void result_sent(struct run *r, struct fake_helper *h, const SaResult *re
 	h->prompted = false;
 }
 
+/* plain mode: a match logs in only alice, and only while her hash is out (sec ends a
+ * helper that answers out of turn). */
+static void hash_result_sent(struct run *r, struct fake_helper *h, bool match)
+{
+	if (r->plain && h->serving >= 0 && match &&
+	    strcmp(r->fw[h->serving].user, "alice") == 0) {
+		struct fake_worker *f = &r->fw[h->serving];
+
+		f->accepted = true;
+		/* alice's groups in the file */
+		f->group_listed = f->group && (strcmp(f->group, "staff") == 0 ||
+					       strcmp(f->group, "admins") == 0);
+	}
+	h->serving = -1;
+	h->prompted = false;
+}
+
 /* A frame of the input's bytes; the header is right or wrong as the input says, and it
  * may carry a descriptor. When sec would route it, it is the prompt or result it says. */
 static void helper_raw(struct run *r, struct fake_helper *h, struct in *in)
 {
 	uint8_t frame[IPC_HDR_LEN + 1024];
-	uint8_t type = byte(in) % 8, how = byte(in);
+	uint8_t type = byte(in) % 16, how = byte(in);
 	size_t len = byte(in), i;
 	bool attach = how & 2, bad_len = how & 8;
 	int sp[2] = {-1, -1};
@@ -610,7 +704,46 @@ static void helper_raw(struct run *r, struct fake_helper *h, struct in *in)
 		if (res)
 			result_sent(r, h, res);
 		sa_result__free_unpacked(res, NULL);
+	} else if (type == SA_TYPE__SA_HASH_RESULT) {
+		SaHashResult *res = sa_hash_result__unpack(NULL, len, frame + IPC_HDR_LEN);
+
+		if (res)
+			hash_result_sent(r, h, res->match);
+		sa_hash_result__free_unpacked(res, NULL);
 	}
+}
+
+/* plain mode's answer: a match or not, well-formed; a frame past the channel's bound
+ * (sec refuses it whole, and the helper goes); or a result without its required field. */
+static void helper_hash_result(struct run *r, struct fake_helper *h, struct in *in)
+{
+	static uint8_t big[IPC_HDR_LEN + AUTH_HELPER_MAX_PAYLOAD + 64];
+	SaHashResult res = SA_HASH_RESULT__INIT;
+	uint8_t how = byte(in);
+
+	if ((how & 6) == 2) {
+		size_t len = AUTH_HELPER_MAX_PAYLOAD + 1 + byte(in) % 32;
+
+		memset(big, 0, sizeof(big));
+		big[0] = SA_TYPE__SA_HASH_RESULT;
+		big[4] = (uint8_t)(len & 0xff);
+		big[5] = (uint8_t)(len >> 8);
+		memset(big + IPC_HDR_LEN, 0x08, len); /* field 1, varint, again and again */
+		if (send(h->peer, big, IPC_HDR_LEN + len, MSG_NOSIGNAL) < 0)
+			abort();
+		return;
+	}
+	if ((how & 6) == 4) {
+		uint8_t hdr[IPC_HDR_LEN] = {SA_TYPE__SA_HASH_RESULT, 0, 0, 0, 0, 0, 0, 0};
+
+		if (ipc_send_packed(h->peer, hdr, sizeof(hdr), NULL, 0) < 0)
+			abort();
+		return;
+	}
+	res.match = how & 1;
+	if (ipc_send(h->peer, SA_TYPE__SA_HASH_RESULT, &res.base, NULL, 0) < 0)
+		abort();
+	hash_result_sent(r, h, res.match);
 }
 
 static void helper_prompt(struct run *r, struct fake_helper *h, struct in *in)
@@ -749,7 +882,8 @@ static void queue_spawn(struct run *r, enum spawn_kind kind, struct in *in)
 
 	if (r->launcher < 0 || r->fifo_n == N_SPAWNS)
 		return;
-	s.pid = 5000 + r->fifo_n;
+	/* A good helper's pid names its slot (got_hash). */
+	s.pid = 6000 + r->fifo_n;
 	if (kind == SPAWN_PIPE) {
 		if (pipe2(sp, O_CLOEXEC) < 0)
 			abort();
@@ -763,6 +897,7 @@ static void queue_spawn(struct run *r, enum spawn_kind kind, struct in *in)
 				slot = i;
 		if (slot < 0)
 			abort();
+		s.pid = 5000 + slot;
 		/* fall through */
 	case SPAWN_DEAD:
 	case SPAWN_PIPE:
@@ -960,18 +1095,20 @@ static void settle(struct run *r)
 		queue_spawn(r, SPAWN_GOOD, NULL);
 }
 
-static void setup(struct run *r)
+static void setup(struct run *r, bool plain)
 {
 	struct sec_ctx *sec;
 	int sp[2];
 
 	memset(r, 0, sizeof(*r));
+	r->plain = plain;
 	for (int i = 0; i < N_HELPERS; i++)
 		r->fh[i].peer = -1;
 	sec = r->sec = talloc_zero(NULL, struct sec_ctx);
 	sec->cfg = talloc_zero(sec, struct sluice_config);
 	sec->cfg->server_key = key_path;
-	sec->cfg->password_backend = CONFIG_PW_PAM;
+	sec->cfg->password_backend = plain ? CONFIG_PW_PLAIN : CONFIG_PW_PAM;
+	sec->cfg->passwd_file = passwd_path;
 	sec->cfg->pam_service = "sluice";
 	sec->cfg->auth_required = CONFIG_AUTH_PASSWORD;
 	sec->cfg->auth_helpers = 2;
@@ -1050,7 +1187,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		made = true;
 	}
 	fds_before = count_fds();
-	setup(&r);
+	/* 'H': plain auth, whose helpers check hashes. */
+	if (in.left && *in.p == 'H') {
+		byte(&in);
+		setup(&r, true);
+	} else {
+		setup(&r, false);
+	}
 	while (in.left) {
 		uint8_t op = byte(&in), arg = byte(&in);
 		struct fake_worker *f = &r.fw[arg % N_WORKERS];
@@ -1077,6 +1220,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				helper_raw(&r, h, &in);
 			else if (op % 10 == 4)
 				helper_prompt(&r, h, &in);
+			else if (op % 10 == 5 && r.plain && (arg & 0x40))
+				helper_hash_result(&r, h, &in);
 			else if (op % 10 == 5)
 				helper_result(&r, h, &in);
 			/* A helper that ends right after its last message: sec finds both

@@ -433,6 +433,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	sec->main_ch.fd = sp[0];
 	sec->main_q.limit = SEC_QUEUE_LIMIT;
+	/* No auth helper launcher: a password login fails at once, as with a launcher that
+	 * is gone (its hash is checked in a helper; fuzz_sec_helper.c plays them). */
+	sec_helpers_init(sec);
 	new_worker(sec, &fakes[0], 1);
 	new_worker(sec, &fakes[1], 2);
 

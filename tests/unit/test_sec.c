@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/passwd.h"
 #include "common/tls_pin.h"
 #include "ipc/main_sec.pb-c.h"
 #include "ipc/sec_auth.pb-c.h"
@@ -33,6 +34,9 @@
 static char dir[] = "/tmp/sluice-test-sec.XXXXXX";
 static struct sec_ctx *sec;
 static int main_peer; /* what sec sends to main arrives here */
+/* plain auth hashes in an auth helper: the test plays the launcher (one helper's channel
+ * waits for sec's SA_SPAWN) and that helper. */
+static int launcher_peer, helper_peer;
 static gnutls_pubkey_t pubkey;
 
 /* Keys of every type sec loads, generated once before the tests fork. */
@@ -84,7 +88,7 @@ static void setup(void)
 	gnutls_privkey_t pkey;
 	gnutls_datum_t pem;
 	struct crypt_data cd = {0};
-	char salt[CRYPT_GENSALT_OUTPUT_SIZE], line[512], path[256];
+	char salt[CRYPT_GENSALT_OUTPUT_SIZE], line[1024], path[256];
 	int sp[2];
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -105,7 +109,7 @@ static void setup(void)
 
 	ck_assert_ptr_nonnull(crypt_gensalt_rn("$y$", 0, NULL, 0, salt, sizeof(salt)));
 	ck_assert_ptr_nonnull(crypt_r("right", salt, &cd));
-	snprintf(line, sizeof(line), "alice:staff:%s\n", cd.output);
+	snprintf(line, sizeof(line), "alice:staff:%s\nlocky:staff:!%s\n", cd.output, cd.output);
 	write_file("passwd", line, strlen(line));
 
 	sec = talloc_zero(NULL, struct sec_ctx);
@@ -126,6 +130,25 @@ static void setup(void)
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp), 0);
 	sec->main_ch.fd = sp[0];
 	main_peer = sp[1];
+	sec->cfg->auth_helpers = 1;
+	sec->cfg->auth_helper_timeout = 15;
+	sec->cfg->auth_timeout = 60;
+	sec_helpers_init(sec);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp), 0);
+	sec->launcher_fd = sp[0];
+	sec->launcher_pid = 4242;
+	launcher_peer = sp[1];
+	/* The helper sec gets at its first SA_SPAWN. */
+	{
+		SaSpawned s = SA_SPAWNED__INIT;
+		int hp[2];
+
+		ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, hp), 0);
+		s.pid = 4343;
+		ck_assert_int_eq(ipc_send(launcher_peer, SA_TYPE__SA_SPAWNED, &s.base, &hp[0], 1), 0);
+		close(hp[0]);
+		helper_peer = hp[1];
+	}
 }
 
 static void teardown(void)
@@ -134,6 +157,11 @@ static void teardown(void)
 
 	close(sec->main_ch.fd);
 	close(main_peer);
+	if (helper_peer >= 0)
+		close(helper_peer);
+	close(launcher_peer);
+	if (sec->launcher_fd >= 0)
+		close(sec->launcher_fd);
 	ev_loop_destroy(sec->loop);
 	gnutls_pubkey_deinit(pubkey);
 	/* The sessions are freed with sec, the tables' own memory is not. */
@@ -752,26 +780,206 @@ START_TEST(test_reload_changes_sign_policy)
 }
 END_TEST
 
-static SwAuthReply *login(struct sec_worker *w, int peer, const char *user, const char *pw)
+/* sec's SA_HASH to its helper, as the helper reads it. */
+static SaHash *hash_request(TALLOC_CTX *ctx)
 {
-	SwAuthReq req = SW_AUTH_REQ__INIT;
+	SaHash *h = NULL;
+
+	ck_assert_int_eq(ipc_recv_expect(helper_peer, SA_TYPE__SA_HASH, &sa_hash__descriptor,
+					 8192, ctx, (void **)&h, NULL, 0, 1000),
+			 0);
+	return h;
+}
+
+static void hash_answer(bool match)
+{
+	SaHashResult r = SA_HASH_RESULT__INIT;
+
+	r.match = match;
+	ck_assert_int_eq(ipc_send(helper_peer, SA_TYPE__SA_HASH_RESULT, &r.base, NULL, 0), 0);
+}
+
+/* sec's answer to the worker, once its loop has run what is ready. */
+static SwAuthReply *auth_reply(struct sec_worker *w, int peer, MsAuthEvent **evp)
+{
 	SwAuthReply *reply = NULL;
 	MsAuthEvent *ev = NULL;
 
-	req.username = (char *)user;
-	req.password = talloc_strdup(w, pw);
-	w->state = SECW_AUTH;
-	ck_assert_int_eq(sec_on_auth_req(w, &req, NULL), 0);
-	ck_assert_int_eq(ipc_recv_expect(peer, SW_TYPE__SW_AUTH_REPLY, &sw_auth_reply__descriptor,
-					 4096, w, (void **)&reply, NULL, 0, 5000),
-			 0);
+	for (int i = 0; i < 100 && !reply; i++) {
+		ev_run(sec->loop, EVRUN_NOWAIT);
+		if (ipc_recv_expect(peer, SW_TYPE__SW_AUTH_REPLY, &sw_auth_reply__descriptor,
+				    4096, w, (void **)&reply, NULL, 0, 10) < 0)
+			reply = NULL;
+	}
+	ck_assert_ptr_nonnull(reply);
 	ck_assert_int_eq(ipc_recv_expect(main_peer, MS_TYPE__MS_AUTH_EVENT,
 					 &ms_auth_event__descriptor, 4096, w, (void **)&ev, NULL, 0,
 					 1000),
 			 0);
 	ck_assert_int_eq(ev->ok, reply->result == SW_AUTH_RESULT__SW_AUTH_OK);
+	if (evp)
+		*evp = ev;
 	return reply;
 }
+
+static void auth_req(struct sec_worker *w, const char *user, const char *pw)
+{
+	SwAuthReq req = SW_AUTH_REQ__INIT;
+
+	req.username = (char *)user;
+	req.password = talloc_strdup(w, pw);
+	w->state = SECW_AUTH;
+	ck_assert_int_eq(sec_on_auth_req(w, &req, NULL), 0);
+	/* sec does not hash: the login waits for its helper. */
+	ck_assert_int_eq(w->state, SECW_WAIT);
+}
+
+/* A plain login, its hash checked by the test's helper as a real one does. */
+static SwAuthReply *login(struct sec_worker *w, int peer, const char *user, const char *pw)
+{
+	SaHash *h;
+
+	auth_req(w, user, pw);
+	h = hash_request(w);
+	ck_assert_str_eq(h->password, pw);
+	hash_answer(passwd_verify_hash(h->hash, h->password) == 0);
+	return auth_reply(w, peer, NULL);
+}
+
+/* plain auth: sec looks the user up and hands its helper the user's hash and the
+ * password; the helper's match decides, and sec keeps neither once the helper has them. */
+START_TEST(test_hash_match_in_helper)
+{
+	int peer;
+	struct sec_worker *w = new_worker(1, &peer);
+	struct passwd_entry e = {0};
+	char err[128];
+	SwAuthReply *r;
+	SaHash *h;
+	uint8_t b;
+
+	ck_assert_int_eq(passwd_lookup(w, sec->cfg->passwd_file, "alice", &e, err, sizeof(err)), 0);
+	auth_req(w, "alice", "right");
+	ck_assert_ptr_null(w->be_password);
+	ck_assert_ptr_null(w->be_hash);
+	h = hash_request(w);
+	ck_assert_str_eq(h->hash, e.hash);
+	ck_assert_str_eq(h->password, "right");
+	/* No verdict before the helper's. */
+	ev_run(sec->loop, EVRUN_NOWAIT);
+	ck_assert_int_eq(recv(peer, &b, 1, MSG_DONTWAIT), -1);
+	ck_assert_int_eq(w->state, SECW_WAIT);
+	hash_answer(true);
+	r = auth_reply(w, peer, NULL);
+	ck_assert_int_eq(r->result, SW_AUTH_RESULT__SW_AUTH_OK);
+	ck_assert_str_eq(r->username, "alice");
+	ck_assert_str_eq(r->groupname, "staff");
+	ck_assert_uint_eq(sec->n_helpers, 1); /* free for the next login */
+	close(peer);
+}
+END_TEST
+
+START_TEST(test_hash_mismatch_in_helper)
+{
+	int peer;
+	struct sec_worker *w = new_worker(1, &peer);
+	MsAuthEvent *ev;
+	SaHash *h;
+
+	auth_req(w, "alice", "wrong");
+	h = hash_request(w);
+	ck_assert_str_eq(h->password, "wrong");
+	hash_answer(false);
+	ck_assert_int_eq(auth_reply(w, peer, &ev)->result, SW_AUTH_RESULT__SW_AUTH_RETRY);
+	ck_assert_str_eq(ev->reason, "wrong password");
+	ck_assert(!ev->not_scored);
+	close(peer);
+}
+END_TEST
+
+/* An unknown or locked user costs the helper a hash too (the dummy one, never the locked
+ * user's), and no answer of the helper lets them in. */
+START_TEST(test_hash_dummy_for_unknown_and_locked)
+{
+	static const char *const users[] = {"nobody-here", "locky"};
+	static const char *const reasons[] = {"unknown user", "account locked"};
+	int peer;
+	struct sec_worker *w = new_worker(1, &peer);
+
+	sec->cfg->auth_tries = 10;
+	for (int i = 0; i < 2; i++) {
+		MsAuthEvent *ev;
+		SaHash *h;
+
+		auth_req(w, users[i], "right");
+		h = hash_request(w);
+		ck_assert_str_eq(h->hash, passwd_dummy_hash());
+		ck_assert_str_eq(h->password, "right");
+		hash_answer(true);
+		ck_assert_int_eq(auth_reply(w, peer, &ev)->result, SW_AUTH_RESULT__SW_AUTH_RETRY);
+		ck_assert_str_eq(ev->reason, reasons[i]);
+	}
+	close(peer);
+}
+END_TEST
+
+/* A helper that dies, or takes longer than auth-helper-timeout, fails that login (not the
+ * user's fault: no ban points), and goes. */
+START_TEST(test_hash_helper_dies_or_times_out)
+{
+	int peer;
+	struct sec_worker *w = new_worker(1, &peer);
+	MsAuthEvent *ev;
+	SwAuthReply *r;
+
+	auth_req(w, "alice", "right");
+	hash_request(w);
+	if (_i == 0) {
+		close(helper_peer);
+		helper_peer = -1;
+	} else {
+		ck_assert_ptr_nonnull(sec->helpers);
+		ck_assert(ev_is_active(&sec->helpers->timer));
+		ev_feed_event(sec->loop, &sec->helpers->timer, EV_TIMER);
+	}
+	r = auth_reply(w, peer, &ev);
+	ck_assert_int_eq(r->result, SW_AUTH_RESULT__SW_AUTH_FAIL);
+	ck_assert(ev->not_scored);
+	ck_assert_uint_eq(sec->n_helpers, 0);
+	ck_assert_ptr_null(w->helper);
+	close(peer);
+}
+END_TEST
+
+/* A hash answer out of turn, or a backend's result to a hash, ends the helper. */
+START_TEST(test_hash_answer_out_of_state)
+{
+	int peer;
+	struct sec_worker *w = new_worker(1, &peer);
+	SaResult res = SA_RESULT__INIT;
+
+	ck_assert_int_eq(login(w, peer, "alice", "right")->result, SW_AUTH_RESULT__SW_AUTH_OK);
+	ck_assert_uint_eq(sec->n_helpers, 1);
+	if (_i == 0) {
+		hash_answer(true); /* no hash is out */
+		ev_run(sec->loop, EVRUN_NOWAIT);
+		ck_assert_uint_eq(sec->n_helpers, 0);
+	} else {
+		struct sec_worker *w2;
+		int peer2;
+
+		w2 = new_worker(2, &peer2);
+		auth_req(w2, "alice", "wrong");
+		hash_request(w2);
+		res.ok = true; /* a backend's verdict, to a hash */
+		ck_assert_int_eq(ipc_send(helper_peer, SA_TYPE__SA_RESULT, &res.base, NULL, 0), 0);
+		ck_assert_int_eq(auth_reply(w2, peer2, NULL)->result, SW_AUTH_RESULT__SW_AUTH_FAIL);
+		ck_assert_uint_eq(sec->n_helpers, 0);
+		close(peer2);
+	}
+	close(peer);
+}
+END_TEST
 
 START_TEST(test_tries_are_counted)
 {
@@ -896,11 +1104,15 @@ static SwAuthReply *login_replacing(struct sec_worker *w, int peer, const char *
 	SwAuthReq req = SW_AUTH_REQ__INIT;
 	SwAuthReply *reply = NULL;
 	MsAuthEvent *ev = NULL;
+	SaHash *h;
 
 	req.username = "alice";
 	req.password = talloc_strdup(w, "right");
 	w->state = SECW_AUTH;
 	ck_assert_int_eq(sec_on_auth_req(w, &req, NULL), 0);
+	h = hash_request(w);
+	hash_answer(passwd_verify_hash(h->hash, h->password) == 0);
+	ev_run(sec->loop, EVRUN_NOWAIT);
 	/* main hears of the replaced session before the login is reported or answered */
 	expect_replaced(sid);
 	ck_assert_int_eq(ipc_recv_expect(main_peer, MS_TYPE__MS_AUTH_EVENT,
@@ -1201,6 +1413,11 @@ int main(void)
 	    {test_key_must_match_cert},
 	    {test_backend_conf},
 	    {test_dae_packets},
+	    {test_hash_match_in_helper},
+	    {test_hash_mismatch_in_helper},
+	    {test_hash_dummy_for_unknown_and_locked},
+	    {test_hash_helper_dies_or_times_out, true, 2},
+	    {test_hash_answer_out_of_state, true, 2},
 	    {test_tries_are_counted},
 	    {test_cookie_lifecycle},
 	    {test_replace_oldest},

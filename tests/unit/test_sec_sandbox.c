@@ -40,8 +40,10 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/passwd.h"
 #include "common/tls_pin.h"
 #include "ipc/main_sec.pb-c.h"
+#include "ipc/sec_auth.pb-c.h"
 #include "ipc/sec_worker.pb-c.h"
 
 #include "check_main.h"
@@ -139,6 +141,7 @@ enum child_setup {
 	SETUP_PRIVDROP, /* sec_privdrop() */
 	SETUP_SEC,      /* sec_privdrop(), the key, sec_sandbox_install(): sec_run's order */
 	SETUP_LDAP,     /* sec_privdrop(), an LDAP auth helper's filter */
+	SETUP_HASH,     /* sec_privdrop(), the filter of plain auth's hash helpers */
 };
 
 /* sec's set-up, in sec_run's order, up to the setup asked for. */
@@ -152,6 +155,8 @@ static void prepare(int setup)
 	}
 	if (setup == SETUP_LDAP)
 		CHILD_CHECK(auth_ldap_sandbox_install() == 0);
+	if (setup == SETUP_HASH)
+		CHILD_CHECK(auth_hash_sandbox_install() == 0);
 }
 
 static int run_child(enum child_setup setup, void (*fn)(void *), void *arg)
@@ -293,9 +298,17 @@ static void *take(int fd, uint16_t type, const ProtobufCMessageDescriptor *desc,
 
 /* sec_run's order (privileges, key, filter), then the work of a day through sec's
  * handlers. */
+struct sec_work {
+	int worker_pair[2]; /* made before the filter, as main makes it */
+	int helper_peer;    /* the auth helper the launcher (the test) handed sec */
+};
+
 static void do_sec_work(void *arg)
 {
-	int *worker_pair = arg; /* made before the filter, as main makes it */
+	struct sec_work *sw = arg;
+	int *worker_pair = sw->worker_pair;
+	SaHashResult hr = SA_HASH_RESULT__INIT;
+	SaHash *hreq;
 	struct sec_worker *w = talloc_zero(sec, struct sec_worker);
 	MsWorkerNew nw = MS_WORKER_NEW__INIT;
 	SwSignReq sreq = SW_SIGN_REQ__INIT;
@@ -337,11 +350,17 @@ static void do_sec_work(void *arg)
 	sig = take(peer, SW_TYPE__SW_SIGN_REPLY, &sw_sign_reply__descriptor, 0, NULL);
 	CHILD_CHECK(sig->ok && sig->has_signature);
 
-	/* a login: the password file, yescrypt, the per-user file, a cookie */
+	/* a login: the password file, the hash to an auth helper (the launcher's answer
+	 * waits), its verdict through sec's loop, the per-user file, a cookie */
 	w->state = SECW_AUTH;
 	auth.username = "alice";
 	auth.password = talloc_strdup(w, "right");
 	CHILD_CHECK(sec_on_auth_req(w, &auth, NULL) == 0);
+	hreq = take(sw->helper_peer, SA_TYPE__SA_HASH, &sa_hash__descriptor, 0, NULL);
+	CHILD_CHECK(strcmp(hreq->password, "right") == 0);
+	hr.match = passwd_verify_hash(hreq->hash, hreq->password) == 0;
+	CHILD_CHECK(ipc_send(sw->helper_peer, SA_TYPE__SA_HASH_RESULT, &hr.base, NULL, 0) == 0);
+	ev_run(sec->loop, EVRUN_NOWAIT);
 	reply = take(peer, SW_TYPE__SW_AUTH_REPLY, &sw_auth_reply__descriptor, 0, NULL);
 	CHILD_CHECK(reply->result == SW_AUTH_RESULT__SW_AUTH_OK);
 	talloc_free(take(main_peer, MS_TYPE__MS_AUTH_EVENT, &ms_auth_event__descriptor, 0, NULL));
@@ -402,12 +421,28 @@ static void do_sec_work(void *arg)
 
 START_TEST(test_sec_work_under_filter)
 {
-	int sp[2];
+	SaSpawned spawned = SA_SPAWNED__INIT;
+	struct sec_work sw;
+	int lp[2], hp[2];
 
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp), 0);
-	assert_exited_ok(run_child(SETUP_SEC, do_sec_work, sp));
-	close(sp[0]);
-	close(sp[1]);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sw.worker_pair), 0);
+	/* The launcher's answer to sec's first SA_SPAWN waits on its channel. */
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, lp), 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, hp), 0);
+	spawned.pid = 4343;
+	ck_assert_int_eq(ipc_send(lp[1], SA_TYPE__SA_SPAWNED, &spawned.base, &hp[0], 1), 0);
+	close(hp[0]);
+	sec->cfg->auth_helpers = 1;
+	sec->cfg->auth_helper_timeout = 15;
+	sec_helpers_init(sec);
+	sec->launcher_fd = lp[0];
+	sw.helper_peer = hp[1];
+	assert_exited_ok(run_child(SETUP_SEC, do_sec_work, &sw));
+	close(sw.worker_pair[0]);
+	close(sw.worker_pair[1]);
+	close(lp[0]);
+	close(lp[1]);
+	close(hp[1]);
 }
 END_TEST
 
@@ -796,6 +831,101 @@ START_TEST(test_ldap_helper_kills)
 }
 END_TEST
 
+/* What a hash helper of plain auth does under its filter: the request from sec on its
+ * channel, yescrypt (16 MiB by mmap) and SHA-512 crypt of a right and a wrong password,
+ * the answer, its alarm, a log line. */
+struct hash_work {
+	int sp[2];
+	char yescrypt[CRYPT_OUTPUT_SIZE], sha512[CRYPT_OUTPUT_SIZE];
+};
+
+static void do_hash_work(void *arg)
+{
+	struct hash_work *hw = arg;
+	SaHashResult r = SA_HASH_RESULT__INIT;
+	SaHashResult *back = NULL;
+	TALLOC_CTX *tmp = talloc_new(NULL);
+
+	alarm(30);
+	CHILD_CHECK(passwd_verify_hash(hw->yescrypt, "right") == 0);
+	CHILD_CHECK(passwd_verify_hash(hw->yescrypt, "wrong") == -EACCES);
+	CHILD_CHECK(passwd_verify_hash(hw->sha512, "right") == 0);
+	CHILD_CHECK(passwd_verify_hash(hw->sha512, "wrong") == -EACCES);
+	CHILD_CHECK(passwd_verify_hash("*not-a-hash", "right") < 0);
+	alarm(0);
+	r.match = true;
+	CHILD_CHECK(ipc_send(hw->sp[0], SA_TYPE__SA_HASH_RESULT, &r.base, NULL, 0) == 0);
+	CHILD_CHECK(ipc_recv_expect(hw->sp[1], SA_TYPE__SA_HASH_RESULT,
+				    &sa_hash_result__descriptor, 64, tmp, (void **)&back, NULL, 0,
+				    1000) == 0 &&
+		    back->match);
+	/* A log line (its timestamp's time zone file cannot be opened: UTC then), and every
+	 * other open, fails quietly. */
+	log_err("a log line under the hash helpers' filter");
+	CHILD_CHECK(open("/etc/hosts", O_RDONLY | O_CLOEXEC) < 0 && errno == EACCES);
+	CHILD_CHECK(open("/tmp/sluice-hash-helper-x", O_WRONLY | O_CREAT, 0600) < 0 &&
+		    errno == EACCES);
+	talloc_free(tmp);
+}
+
+static void make_hash_work(struct hash_work *hw)
+{
+	struct crypt_data cd = {0};
+	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, hw->sp), 0);
+	ck_assert_ptr_nonnull(crypt_gensalt_rn("$y$", 0, NULL, 0, salt, sizeof(salt)));
+	ck_assert_ptr_nonnull(crypt_r("right", salt, &cd));
+	snprintf(hw->yescrypt, sizeof(hw->yescrypt), "%s", cd.output);
+	ck_assert_ptr_nonnull(crypt_gensalt_rn("$6$", 0, NULL, 0, salt, sizeof(salt)));
+	ck_assert_ptr_nonnull(crypt_r("right", salt, &cd));
+	snprintf(hw->sha512, sizeof(hw->sha512), "%s", cd.output);
+}
+
+START_TEST(test_hash_helper_work)
+{
+	struct hash_work hw;
+
+	make_hash_work(&hw);
+	assert_exited_ok(run_child(SETUP_HASH, do_hash_work, &hw));
+	close(hw.sp[0]);
+	close(hw.sp[1]);
+}
+END_TEST
+
+static void do_socket_unix_seqpacket(void *arg)
+{
+	socket(AF_UNIX, SOCK_SEQPACKET, 0);
+}
+
+/* What a hash helper never does: it has no socket but syslog's, starts nothing, changes
+ * no id, signals no one (and opens no file: that fails, do_hash_work). */
+static const struct {
+	const char *name;
+	void (*fn)(void *);
+} hash_forbidden[] = {
+    {"socket AF_INET", do_socket_inet},
+    {"socket AF_UNIX SOCK_SEQPACKET", do_socket_unix_seqpacket},
+    {"bind", do_bind},
+    {"execve", probe_execve},
+    {"fork", probe_fork},
+    {"ptrace", do_ptrace},
+    {"kill another process", probe_kill_parent},
+    {"setuid", do_setuid},
+    {"unlink", do_unlink},
+    {"mmap PROT_EXEC", probe_mmap_exec},
+    {"mprotect", do_mprotect},
+};
+
+START_TEST(test_hash_helper_kills)
+{
+	pid_t self = getpid();
+	int status = run_child(SETUP_HASH, hash_forbidden[_i].fn, &self);
+	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS,
+		      "%s: not killed by SIGSYS (status 0x%x)", hash_forbidden[_i].name, status);
+}
+END_TEST
+
 static void do_install_without_nnp(void *arg)
 {
 	CHILD_CHECK(sec_sandbox_install() == -EPERM);
@@ -822,6 +952,8 @@ int main(void)
 	    {test_libev_refresh, .only_if = is_root},
 	    {test_ldap_helper_work, .only_if = is_root},
 	    {test_ldap_helper_kills, true, sizeof(ldap_forbidden) / sizeof(ldap_forbidden[0]), is_root},
+	    {test_hash_helper_work, .only_if = is_root},
+	    {test_hash_helper_kills, true, sizeof(hash_forbidden) / sizeof(hash_forbidden[0]), is_root},
 	    {test_install_requires_nnp},
 	    {NULL},
 	};

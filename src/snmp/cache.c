@@ -227,7 +227,8 @@ static void refresh(void)
 		view->reachable = false;
 		return;
 	}
-	qsort(next->rows, next->n_rows, sizeof(next->rows[0]), cmp_row);
+	if (next->n_rows > 1) /* no table at all when no session is up */
+		qsort(next->rows, next->n_rows, sizeof(next->rows[0]), cmp_row);
 	/* Counter64 objects never go back: a session's final count (read from its TUN
 	 * device at the end) may differ a little from its last report. */
 	next->rx += live_rx;

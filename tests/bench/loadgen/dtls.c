@@ -142,7 +142,8 @@ int dtls_send(struct session *s, uint8_t type, const void *payload, size_t len)
 	if (!dtls_up(s) || len > sizeof(rec) - 1)
 		return -ENOTCONN;
 	rec[0] = type;
-	memcpy(rec + 1, payload, len);
+	if (len) /* keepalives and DPD carry nothing, and payload NULL */
+		memcpy(rec + 1, payload, len);
 	r = gnutls_record_send(s->dtls->s, rec, 1 + len);
 	if (r < 0)
 		return -EIO; /* a datagram lost; the next one is tried anew */

@@ -92,7 +92,8 @@ static int cstp_send(struct session *s, uint8_t type, const void *payload, size_
 	f[5] = (uint8_t)len;
 	f[6] = type;
 	f[7] = 0;
-	memcpy(f + CSTP_HDR, payload, len);
+	if (len) /* control frames may carry nothing, and payload NULL */
+		memcpy(f + CSTP_HDR, payload, len);
 	return session_tls_send(s, f, CSTP_HDR + len);
 }
 

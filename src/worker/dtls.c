@@ -135,11 +135,6 @@ static void hex_encode(const uint8_t *in, size_t n, char *out)
 		snprintf(out + 2 * i, 3, "%02X", in[i]);
 }
 
-static void add_header(char **h, const char *name, const char *value)
-{
-	*h = talloc_asprintf_append(*h, "%s: %s\r\n", name, value);
-}
-
 unsigned dtls_choose(struct worker *w, const struct http_request *req)
 {
 	MwInit *in = w->init;
@@ -197,24 +192,24 @@ void dtls_headers(struct worker *w, char **headers)
 	}
 	hex_encode(w->dtls_id, sizeof(w->dtls_id), id_hex);
 	snprintf(num, sizeof(num), "%u", in->udp_port);
-	add_header(headers, "X-DTLS-Port", num);
+	worker_add_header(headers, "X-DTLS-Port", num);
 	snprintf(num, sizeof(num), "%u", w->mobile ? w->sess->mobile_dpd : w->sess->dpd);
-	add_header(headers, "X-DTLS-DPD", num);
+	worker_add_header(headers, "X-DTLS-DPD", num);
 	snprintf(num, sizeof(num), "%u", w->sess->keepalive);
-	add_header(headers, "X-DTLS-Keepalive", num);
+	worker_add_header(headers, "X-DTLS-Keepalive", num);
 	if (w->dtls_mode == DTLS_PSK) {
-		add_header(headers, "X-DTLS-CipherSuite", "PSK-NEGOTIATE");
-		add_header(headers, "X-DTLS-App-ID", id_hex);
+		worker_add_header(headers, "X-DTLS-CipherSuite", "PSK-NEGOTIATE");
+		worker_add_header(headers, "X-DTLS-App-ID", id_hex);
 	} else {
 		const struct legacy_cipher *c = &legacy_ciphers[w->dtls_legacy];
 
-		add_header(headers, c->header, c->name);
-		add_header(headers, "X-DTLS-Session-ID", id_hex);
+		worker_add_header(headers, c->header, c->name);
+		worker_add_header(headers, "X-DTLS-Session-ID", id_hex);
 		snprintf(num, sizeof(num), "%u", w->mtu);
-		add_header(headers, "X-DTLS-MTU", num);
+		worker_add_header(headers, "X-DTLS-MTU", num);
 	}
 	if (w->dtls_comp)
-		add_header(headers, "X-DTLS-Content-Encoding", comp_name(w->dtls_comp));
+		worker_add_header(headers, "X-DTLS-Content-Encoding", comp_name(w->dtls_comp));
 }
 
 /* --- slots: one DTLS session each, on its own connected UDP socket ------------------ */

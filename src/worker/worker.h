@@ -121,6 +121,11 @@ void template_run(char *mode_arg);
 /* tunnel.c: runs the CSTP loop until the session ends; returns the exit code. */
 int tunnel_run(struct worker *w);
 
+/* connect_reply.c: the headers of the answer to a granted CONNECT */
+char *worker_connect_headers(struct worker *w);
+/* Appends "name: value\r\n" to the talloc string *h. */
+void worker_add_header(char **h, const char *name, const char *value);
+
 /* worker.c */
 int worker_on_tunnel_ok(void *ctx, void *msg, int *fds);
 int worker_on_tunnel_fail(void *ctx, void *msg, int *fds);

@@ -9,21 +9,8 @@ static void on_event(const CtlEvent *e, void *data)
 	const struct ctl_opts *o = data;
 
 	if (o->json) {
-		json_t *v = json_pack(
-		    "{s:s, s:I, s:s, s:s}", "event", e->connect ? "connect" : "disconnect", "ID",
-		    (json_int_t)e->id, "Username", e->username, "Remote IP", e->remote_ip);
+		json_t *v = ctl_event_json(e);
 
-		if (e->ipv4)
-			json_object_set_new(v, "IPv4", json_string(e->ipv4));
-		if (e->ipv6)
-			json_object_set_new(v, "IPv6", json_string(e->ipv6));
-
-		if (!e->connect) {
-			json_object_set_new(v, "reason", json_string(e->reason ? e->reason : ""));
-			json_object_set_new(v, "raw_duration", json_integer(e->duration));
-			json_object_set_new(v, "RX", json_integer((json_int_t)e->rx));
-			json_object_set_new(v, "TX", json_integer((json_int_t)e->tx));
-		}
 		/* One compact object per line, so that a consumer can act per event. */
 		json_dumpf(v, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
 		fputc('\n', stdout);

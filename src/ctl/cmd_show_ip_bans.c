@@ -4,19 +4,7 @@
 
 static void on_ban(const CtlBan *b, void *data)
 {
-	char since[32], until[32];
-	json_t *row = json_pack("{s:s, s:I, s:I}", "IP", b->ip, "Score", (json_int_t)b->score,
-				"raw_last", (json_int_t)b->last);
-
-	if (row && b->has_until) {
-		ctl_format_time(b->since, since, sizeof(since));
-		ctl_format_time(b->until, until, sizeof(until));
-		json_object_set_new(row, "Since", json_string(since));
-		json_object_set_new(row, "Expires", json_string(until));
-		json_object_set_new(row, "raw_since", json_integer(b->since));
-		json_object_set_new(row, "raw_expires", json_integer(b->until));
-	}
-	json_array_append_new(data, row);
+	json_array_append_new(data, ctl_ban_json(b));
 }
 
 int ctl_show_bans(const struct ctl_opts *o, uint16_t type)

@@ -5,28 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define SHORT_SID 6 /* occtl's "Session" is a prefix of the full id */
-
-json_t *ctl_session_json(const CtlSession *s)
-{
-	char created[32], expires[32] = "-", sid[SHORT_SID + 1];
-	json_t *v;
-
-	snprintf(sid, sizeof(sid), "%s", s->sid);
-	ctl_format_time(s->created, created, sizeof(created));
-	if (s->has_expires)
-		ctl_format_time(s->expires, expires, sizeof(expires));
-	v = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:I}", "Session", sid,
-		      "Full session", s->sid, "Created", created, "Expires", expires, "State",
-		      s->in_use_by ? "authenticated" : "disconnected", "Username", s->username,
-		      "Groupname", s->groupname, "Remote IP", s->remote_ip, "In use",
-		      s->in_use_by != 0, "in_use", (json_int_t)s->in_use_by, "raw_created",
-		      (json_int_t)s->created);
-	if (v && s->has_expires)
-		json_object_set_new(v, "raw_expires", json_integer(s->expires));
-	return v;
-}
-
 static void on_session(const CtlSession *s, void *data)
 {
 	json_array_append_new(data, ctl_session_json(s));

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ctl/exchange.h"
+#include "ctl/json.h"
 #include "ipc/ctl.pb-c.h"
 
 /* Exit codes scripts rely on. */
@@ -19,21 +21,6 @@ struct ctl_opts {
 	const char *socket_file;
 	bool json;
 	bool debug; /* --debug: the exchange with sluiced on stderr */
-};
-
-/* What a command wants done with each streamed reply; NULL: not expected. */
-struct ctl_reply {
-	void (*on_status)(const CtlStatus *s, void *data);
-	void (*on_user)(const CtlUser *u, void *data);
-	void (*on_event)(const CtlEvent *e, void *data);
-	void (*on_ban)(const CtlBan *b, void *data);
-	void (*on_session)(const CtlSession *s, void *data);
-	void *data;
-	/* filled from CTL_DONE */
-	bool done;
-	int error;
-	char message[256];
-	uint32_t count;
 };
 
 #define CTL_MAX_WORDS 4 /* "show ip ban points" */
@@ -64,15 +51,10 @@ int ctl_request(const struct ctl_opts *o, uint16_t type, const ProtobufCMessage 
 /* Parses a worker id; false when it is not a positive 32-bit number. */
 bool ctl_parse_id(const char *s, uint32_t *id);
 
-/* output.c: one record is a JSON object, printed as JSON or as aligned "key: value"
- * lines (raw_* keys are for scripts only); lists as a JSON array or a table. */
-json_t *ctl_user_json(const CtlUser *u);
-/* A JSON array of strings. */
-json_t *ctl_strings_json(char **items, size_t n);
 /* show ip bans / show ip ban points: the addresses main lists, as a table. */
 int ctl_show_bans(const struct ctl_opts *o, uint16_t type);
-/* show sessions / show session: sec's sessions (cookies), occtl's keys. */
-json_t *ctl_session_json(const CtlSession *s);
+/* output.c: one record (a JSON object of json.c) printed as JSON or as aligned
+ * "key: value" lines (raw_* keys are for scripts only); lists as a JSON array or a table. */
 void ctl_print_record(const struct ctl_opts *o, json_t *obj);
 /* Several records in detail (a JSON array with --json, as occtl prints them). */
 void ctl_print_records(const struct ctl_opts *o, json_t *array);
@@ -83,10 +65,5 @@ void ctl_print_json(json_t *v);
 int ctl_show_sessions(const struct ctl_opts *o, uint16_t type, const ProtobufCMessage *req);
 /* The common reply of a state-changing command. */
 int ctl_print_done(const struct ctl_opts *o, const struct ctl_reply *r, const char *what);
-void ctl_format_time(int64_t t, char *buf, size_t len);
-/* A count of bytes as occtl writes it for people: "48 bytes", "1.5 KB", ... */
-void ctl_format_bytes(uint64_t n, char *buf, size_t len);
-/* A duration as occtl writes it: "5s", "3m:07s", "2h:05m", "4d:03h". */
-void ctl_format_age(long long seconds, char *buf, size_t len);
 
 #endif

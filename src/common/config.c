@@ -1,5 +1,6 @@
 #include "config.h"
 #include "common/config.h"
+#include "common/manage_access.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -867,6 +868,23 @@ static unsigned check_pam_service(const struct sluice_config *cfg, config_report
 	return bad;
 }
 
+/* The management API's grants, as sluice-manage will read them: 0 or 1 problem. */
+static unsigned check_manage_access(struct sluice_config *cfg, config_report_fn report,
+				    void *data)
+{
+	struct manage_access *a = NULL;
+	char err[512];
+
+	if (!cfg->manage_listen)
+		return 0;
+	if (manage_access_load(NULL, cfg->manage_access, &a, err, sizeof(err)) < 0) {
+		report_key(cfg, report, data, "manage-access", "%s", err);
+		return 1;
+	}
+	talloc_free(a);
+	return 0;
+}
+
 /* run-as-user or run-as-group: 0 or 1 problem. */
 static unsigned check_id(struct sluice_config *cfg, bool user, config_report_fn report, void *data)
 {
@@ -904,6 +922,9 @@ unsigned config_check_system_report(struct sluice_config *cfg, config_report_fn 
 	    {"auth", cfg->password_backend == CONFIG_PW_RADIUS ? cfg->radius_config : NULL},
 	    {"acct", cfg->acct_radius_config},
 	    {"radius-dae-secret-file", cfg->radius_dae_secret_file},
+	    {"manage-cert", cfg->manage_listen ? cfg->manage_cert : NULL},
+	    {"manage-key", cfg->manage_listen ? cfg->manage_key : NULL},
+	    {"manage-ca", cfg->manage_listen ? cfg->manage_ca : NULL},
 	    /* What an LDAP helper reads as root when it starts. */
 	    {"ldap-bind-password-file", ldap ? cfg->ldap_bind_password_file : NULL},
 	    {"ldap-ca-cert", ldap ? cfg->ldap_ca_cert : NULL},
@@ -913,7 +934,7 @@ unsigned config_check_system_report(struct sluice_config *cfg, config_report_fn 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		if (files[i].path)
 			bad += check_readable(cfg, files[i].key, files[i].path, report, data);
-	return bad + check_pam_service(cfg, report, data);
+	return bad + check_pam_service(cfg, report, data) + check_manage_access(cfg, report, data);
 }
 
 struct first_problem {

@@ -119,6 +119,11 @@ struct sluice_config {
 	bool listen_proxy_proto;    /* a PROXY protocol header precedes every TCP client */
 	char *metrics_listen;       /* "ADDRESS:PORT" of the metrics endpoint; NULL: off */
 	char *snmp_agentx;          /* snmpd's AgentX socket for sluice-snmp; NULL: off */
+	char *manage_listen;        /* "ADDRESS:PORT" of the management API; NULL: off */
+	char *manage_cert;          /* its TLS certificate and key (PEM), never server-key */
+	char *manage_key;
+	char *manage_ca;            /* CA of admin client certificates; NULL: tokens only */
+	char *manage_access;        /* the grants (common/manage_access.h) */
 
 	/* TLS */
 	char *server_cert;

@@ -887,6 +887,24 @@ static int check_ldap(struct config_arg *arg)
 	return 0;
 }
 
+/* The management API needs its own certificate and key: server-key stays sec's. */
+static int check_manage(struct config_arg *arg)
+{
+	const struct sluice_config *c = arg->cfg;
+
+	if (!c->manage_listen)
+		return 0;
+	if (!c->manage_cert || !c->manage_key)
+		return bad(arg, "manage-listen needs manage-cert and manage-key, the API's own "
+				"certificate and key (PEM files)");
+	if (config_in_token(c->manage_key))
+		return bad(arg, "manage-key must be a PEM file: keys in a token are for sec alone");
+	if (c->server_key && strcmp(c->manage_key, c->server_key) == 0)
+		return bad(arg, "manage-key must not be server-key: the VPN's private key never "
+				"leaves sec; give the API a key of its own");
+	return 0;
+}
+
 /* Certificate authentication needs the CA that signs the client certificates. */
 static int check_auth(struct config_arg *arg)
 {
@@ -1849,6 +1867,22 @@ const struct config_key config_keys[] = {
      "end them (a load balancer's drain time)"},
     {"metrics-listen", &t_host_port, OFF(metrics_listen), 0, 0, 64, NULL, SL,
      "serve Prometheus metrics over HTTP on ADDRESS:PORT; unset: off"},
+    {"manage-listen", &t_host_port, OFF(manage_listen), 0, 0, 64, NULL, SL,
+     "serve the management API and web dashboard over HTTPS on ADDRESS:PORT (sluice-manage, "
+     "an unprivileged process); unset: off. Needs manage-cert and manage-key; callers are "
+     "granted in manage-access",
+     check_manage},
+    {"manage-cert", &t_path, OFF(manage_cert), 0, 0, PATH_LEN_MAX, NULL, R | SL,
+     "the management API's TLS certificate chain (PEM)"},
+    {"manage-key", &t_path, OFF(manage_key), 0, 0, PATH_LEN_MAX, NULL, R | SL,
+     "the management API's private key (PEM file, not server-key)"},
+    {"manage-ca", &t_path, OFF(manage_ca), 0, 0, PATH_LEN_MAX, NULL, R | SL,
+     "CA whose client certificates may call the management API (their common names are "
+     "granted in manage-access); unset: bearer tokens only"},
+    {"manage-access", &t_path, OFF(manage_access), 0, 0, PATH_LEN_MAX,
+     "/etc/sluice/manage-access", R | SL,
+     "who may call the management API, with the read or admin role: tokens (kept as "
+     "SHA-256) and certificate names, written by sluice-access; root's, mode 0600"},
     {"snmp-agentx", &t_agentx, OFF(snmp_agentx), 0, 0, 108, NULL, SL,
      "run sluice-snmp, an unprivileged AgentX subagent (SLUICE-MIB), and connect it to "
      "snmpd's master agent at this socket: a path, unix:PATH or tcp:ADDRESS:PORT; unset: off"},

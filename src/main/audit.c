@@ -158,6 +158,10 @@ static json_t *build_record(const struct main_event *ev)
 	case MEV_CTL:
 		set_str(o, "command", ev->detail);
 		set_int(o, "uid", ev->uid);
+		if (ev->actor) {
+			set_str(o, "via", "manage");
+			set_str(o, "actor", ev->actor);
+		}
 		set_str(o, "result", ev->ok ? "done" : "failed");
 		break;
 	case MEV_BAN:

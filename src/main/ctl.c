@@ -44,6 +44,7 @@ static int ctl_on_show_status(void *ctx, void *msg, int *fds);
 static int ctl_on_show_events(void *ctx, void *msg, int *fds);
 static int ctl_on_stop(void *ctx, void *msg, int *fds);
 static int ctl_on_reload(void *ctx, void *msg, int *fds);
+static int ctl_on_actor(void *ctx, void *msg, int *fds);
 
 static const struct ipc_route main_from_ctl[] = {
     IPC_ROUTE_CTL_SHOW_STATUS(ctl_on_show_status),
@@ -66,6 +67,27 @@ static const struct ipc_route main_from_ctl[] = {
  * figures as `show status` and `show users`, and nothing else. A subagent that asked
  * for anything more (a disconnect, a reload, sec's sessions) breaks its contract and
  * loses the connection. */
+/* sluice-manage's connection (manage.c): what the management API offers, which is
+ * sluicectl's requests but stop; before each state-changing one it names the caller
+ * (CTL_ACTOR) for the audit log. Roles (read or admin) are sluice-manage's to enforce:
+ * its grants never reach main. */
+static const struct ipc_route main_from_manage[] = {
+    IPC_ROUTE_CTL_SHOW_STATUS(ctl_on_show_status),
+    IPC_ROUTE_CTL_SHOW_USERS(ctl_on_show_users),
+    IPC_ROUTE_CTL_SHOW_USER(ctl_on_show_user),
+    IPC_ROUTE_CTL_SHOW_ID(ctl_on_show_id),
+    IPC_ROUTE_CTL_SHOW_EVENTS(ctl_on_show_events),
+    IPC_ROUTE_CTL_DISCONNECT_USER(ctl_on_disconnect_user),
+    IPC_ROUTE_CTL_DISCONNECT_ID(ctl_on_disconnect_id),
+    IPC_ROUTE_CTL_RELOAD(ctl_on_reload),
+    IPC_ROUTE_CTL_SHOW_IP_BANS(ctl_on_show_ip_bans),
+    IPC_ROUTE_CTL_SHOW_IP_BAN_POINTS(ctl_on_show_ip_ban_points),
+    IPC_ROUTE_CTL_UNBAN_IP(ctl_on_unban_ip),
+    IPC_ROUTE_CTL_SHOW_SESSIONS(ctl_on_show_sessions),
+    IPC_ROUTE_CTL_SHOW_SESSION(ctl_on_show_session),
+    IPC_ROUTE_CTL_ACTOR(ctl_on_actor),
+};
+
 static const struct ipc_route main_from_snmp[] = {
     IPC_ROUTE_CTL_SHOW_STATUS(ctl_on_show_status),
     IPC_ROUTE_CTL_SHOW_USERS(ctl_on_show_users),
@@ -104,6 +126,7 @@ int ctl_send_done(struct main_ctl_conn *c, int error, const char *message, uint3
 	d.message = (char *)message;
 	d.count = count;
 	c->state = CONN_IDLE;
+	TALLOC_FREE(c->actor); /* named again for the next request */
 	return ipc_send(c->ch.fd, CTL_TYPE__CTL_DONE, &d.base, NULL, 0);
 }
 
@@ -203,6 +226,10 @@ void ctl_audit(struct main_ctl_conn *c, const char *what, bool ok)
 {
 	struct main_event ev = {.kind = MEV_CTL, .detail = what, .uid = c->uid, .ok = ok};
 
+	/* An API request without its caller is recorded as such, never as the socket's. */
+	if (c->manage)
+		ev.actor = c->actor ? c->actor : "unnamed";
+
 	main_event(c->m, &ev);
 }
 
@@ -230,6 +257,23 @@ static int ctl_on_reload(void *ctx, void *msg, int *fds)
 	if (ret < 0)
 		return ctl_send_done(c, -ret, err, 0);
 	return ctl_send_done(c, 0, "configuration applied", 1);
+}
+
+/* The name is sluice-manage's word, so it is cut and made printable before it reaches
+ * the log and the audit file. */
+static int ctl_on_actor(void *ctx, void *msg, int *fds)
+{
+	struct main_ctl_conn *c = ctx;
+	const CtlName *n = msg;
+
+	talloc_free(c->actor);
+	c->actor = talloc_strndup(c, n->name, CTL_TEXT_MAX);
+	if (!c->actor)
+		return -ENOMEM;
+	for (char *p = c->actor; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			*p = '?';
+	return 0;
 }
 
 int main_ctl_conn_readable(struct main_ctl_conn *c)
@@ -271,19 +315,33 @@ static struct main_ctl_conn *conn_new(struct main_ctx *m, int sock, uint32_t uid
 	return c;
 }
 
-struct main_ctl_conn *main_ctl_conn_new(struct main_ctx *m, int sock, uint32_t uid)
-{
-	return conn_new(m, sock, uid, main_from_ctl, sizeof(main_from_ctl) / sizeof(main_from_ctl[0]),
-			"control connection");
-}
-
-int main_ctl_conn_add_readonly(struct main_ctx *m, int sock, uint32_t uid)
+struct main_ctl_conn *main_ctl_conn_new(struct main_ctx *m, int sock, uint32_t uid,
+				       enum ctl_peer peer)
 {
 	struct main_ctl_conn *c;
 
-	c = m->ctl ? conn_new(m, sock, uid, main_from_snmp,
-			      sizeof(main_from_snmp) / sizeof(main_from_snmp[0]), "sluice-snmp")
-		   : NULL;
+	switch (peer) {
+	case CTL_PEER_SNMP:
+		return conn_new(m, sock, uid, main_from_snmp,
+				sizeof(main_from_snmp) / sizeof(main_from_snmp[0]), "sluice-snmp");
+	case CTL_PEER_MANAGE:
+		c = conn_new(m, sock, uid, main_from_manage,
+			     sizeof(main_from_manage) / sizeof(main_from_manage[0]),
+			     "sluice-manage");
+		if (c)
+			c->manage = true;
+		return c;
+	default:
+		return conn_new(m, sock, uid, main_from_ctl,
+				sizeof(main_from_ctl) / sizeof(main_from_ctl[0]),
+				"control connection");
+	}
+}
+
+int main_ctl_conn_add_child(struct main_ctx *m, int sock, uint32_t uid, enum ctl_peer peer)
+{
+	struct main_ctl_conn *c = m->ctl ? main_ctl_conn_new(m, sock, uid, peer) : NULL;
+
 	if (!c) {
 		close(sock);
 		return m->ctl ? -ENOMEM : -ENOTCONN;
@@ -334,7 +392,7 @@ static void on_accept(struct ev_loop *loop, ev_io *io, int revents)
 			refuse(fd, EBUSY, "too many control connections");
 			continue;
 		}
-		c = main_ctl_conn_new(m, fd, cred.uid);
+		c = main_ctl_conn_new(m, fd, cred.uid, CTL_PEER_ADMIN);
 		if (!c) {
 			close(fd);
 			continue;

@@ -21,14 +21,22 @@ struct MsSessionListEnd;
 void main_ctl_session_entry(struct main_ctx *m, const struct MsSessionEntry *e);
 void main_ctl_session_list_end(struct main_ctx *m, const struct MsSessionListEnd *end);
 
-/* Served on an accepted connection; exposed for the fuzz harness. sock: the accepted,
- * non-blocking connection; uid/gid its peer's credentials. */
-struct main_ctl_conn *main_ctl_conn_new(struct main_ctx *m, int sock, uint32_t uid);
+/* Who is at the other end of a control connection, which decides its routes. */
+enum ctl_peer {
+	CTL_PEER_ADMIN,  /* sluicectl on the control socket: every request */
+	CTL_PEER_SNMP,   /* sluice-snmp: CTL_SHOW_STATUS and CTL_SHOW_USERS only */
+	CTL_PEER_MANAGE, /* sluice-manage: sluicectl's requests but stop, each state-changing
+			  * one after a CTL_ACTOR naming its caller */
+};
+/* A connection served on sock (accepted, or main's end of a socketpair; non-blocking);
+ * exposed for the fuzz harness. uid: the peer's. */
+struct main_ctl_conn *main_ctl_conn_new(struct main_ctx *m, int sock, uint32_t uid,
+				       enum ctl_peer peer);
 /* Handles what the peer sent; frees the connection when it is done or broke the
  * contract. Returns 0 while the connection lives, 1 when it was freed. */
 int main_ctl_conn_readable(struct main_ctl_conn *c);
-/* Serves sock (non-blocking, one end of a socketpair) as a read-only control connection:
- * only CTL_SHOW_STATUS and CTL_SHOW_USERS (sluice-snmp). Takes sock; 0 or -errno. */
-int main_ctl_conn_add_readonly(struct main_ctx *m, int sock, uint32_t uid);
+/* Serves sock (non-blocking, main's end of a socketpair with a child) for peer. Takes
+ * sock; 0 or -errno. */
+int main_ctl_conn_add_child(struct main_ctx *m, int sock, uint32_t uid, enum ctl_peer peer);
 
 #endif

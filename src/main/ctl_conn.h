@@ -33,6 +33,8 @@ struct main_ctl_conn {
 	ev_io rio, wio;
 	uint32_t uid;
 	uint32_t state;
+	bool manage;  /* sluice-manage's connection: CTL_ACTOR names each caller */
+	char *actor;  /* its caller for the request under way (CTL_ACTOR); NULL: none */
 	bool events;           /* `show events`: CTL_EVENT until the peer closes */
 	uint32_t cursor;       /* next worker to list has a lower id (the list is newest first) */
 	uint32_t only_id;      /* `show id`: that worker only */

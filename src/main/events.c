@@ -53,8 +53,12 @@ static void event_log(struct main_ctx *m, const struct main_event *ev)
 			log_err("configuration reload rejected: %s", ev->reason);
 		break;
 	case MEV_CTL:
-		log_notice("control command from uid %u: %s (%s)", (unsigned)ev->uid, ev->detail,
-			   ev->ok ? "done" : "failed");
+		if (ev->actor)
+			log_notice("control command from the management API (%s): %s (%s)",
+				   ev->actor, ev->detail, ev->ok ? "done" : "failed");
+		else
+			log_notice("control command from uid %u: %s (%s)", (unsigned)ev->uid,
+				   ev->detail, ev->ok ? "done" : "failed");
 		break;
 	case MEV_BAN:
 		log_notice("ban: client=%s banned: %s", ev->client_ip, ev->reason);

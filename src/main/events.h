@@ -40,7 +40,9 @@ struct main_event {
 	int exit_status;             /* MEV_WORKER_EXIT: as from waitpid */
 	bool crash_before_auth;      /* MEV_WORKER_EXIT: a signal main did not send, before
 				      * sec accepted the client's password or cookie */
-	uid_t uid;                   /* MEV_CTL: the caller */
+	uid_t uid;                   /* MEV_CTL: the caller (sluice-manage's uid for the API) */
+	const char *actor;           /* MEV_CTL: the API caller's grant, as sluice-manage
+				      * says (token:NAME, cert:CN); NULL: the control socket */
 	double auth_secs;            /* MEV_AUTH accepted: from the accept to sec's yes; <0: ? */
 };
 

@@ -187,7 +187,8 @@ struct main_ctx {
 	unsigned n_scripts;
 	unsigned n_sessions;             /* tunnels up; kept by main_event() */
 	ev_timer drain;                  /* server-drain-ms after SIGTERM */
-	struct main_snmp *snmp;          /* sluice-snmp (snmp.c); NULL: snmp-agentx unset */
+	struct aux_proc *snmp;           /* sluice-snmp (snmp.c); NULL: snmp-agentx unset */
+	struct main_manage *manage;      /* sluice-manage (manage.c); NULL: manage-listen unset */
 	struct main_systemd *systemd;    /* systemd.c; NULL until first used */
 	struct main_metrics *metrics;    /* metrics.c; NULL: metrics-listen unset */
 	struct main_listeners *listeners; /* listeners.c; NULL until they are watched */

@@ -26,6 +26,7 @@
 #include "main/events.h"
 #include "main/scripts.h"
 #include "main/sec_channel.h"
+#include "main/manage.h"
 #include "main/snmp.h"
 #include "main/session_setup.h"
 #include "main/systemd.h"
@@ -48,7 +49,8 @@ static void on_sigchld(struct ev_loop *loop, ev_signal *s, int revents)
 			ev_break(loop, EVBREAK_ALL);
 			continue;
 		}
-		if (!main_snmp_child_exited(m, pid, status))
+		if (!main_snmp_child_exited(m, pid, status) &&
+		    !main_manage_child_exited(m, pid, status))
 			main_child_exited(m, pid, status);
 	}
 }
@@ -107,7 +109,7 @@ static const struct sec_replies replies = {
 };
 static const main_event_sink sink_list[] = {
     main_ctl_on_event, audit_event, scripts_event, systemd_on_event, metrics_on_event,
-    main_ban_on_event, main_acct_on_event,
+    main_ban_on_event, main_acct_on_event, main_manage_on_event,
 };
 static const struct main_event_sinks sinks = {sink_list, sizeof(sink_list) / sizeof(sink_list[0])};
 
@@ -148,6 +150,8 @@ int main_run(struct main_ctx *m)
 		return -EADDRNOTAVAIL;
 	if (main_snmp_start(m) < 0)
 		return -ENOMEM;
+	if (main_manage_start(m) < 0)
+		return -EADDRNOTAVAIL;
 	main_fd_budget_check(m);
 	/* Last before the loop: no start-up failure leaves the table behind. */
 	ban_nft_start(m);
@@ -155,6 +159,7 @@ int main_run(struct main_ctx *m)
 	systemd_ready(m);
 	ev_run(m->loop, 0);
 	main_snmp_stop(m);
+	main_manage_stop(m);
 	main_ctl_stop(m);
 	metrics_stop(m);
 
@@ -176,7 +181,8 @@ int main_run(struct main_ctx *m)
 			break;
 		if (pid == m->sec_pid)
 			m->sec_pid = 0;
-		else if (!main_snmp_child_exited(m, pid, status))
+		else if (!main_snmp_child_exited(m, pid, status) &&
+		    !main_manage_child_exited(m, pid, status))
 			main_child_exited(m, pid, status);
 	}
 	/* The last Stop records go out before sec does. No new connection meanwhile. */

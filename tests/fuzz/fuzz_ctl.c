@@ -1,7 +1,8 @@
-/* main's control request path: one datagram from a (credential-checked) sluicectl goes
- * through the control channel's framing and route table and its handler runs against
- * two live sessions; the reply is streamed and drained. Then the peer closes and the
- * connection must be freed. Aborts if any fd is left open afterwards. */
+/* main's control request path: one datagram from a (credential-checked) sluicectl,
+ * sluice-snmp or sluice-manage goes through the control channel's framing and that
+ * peer's route table, and its handler runs against two live sessions; the reply is
+ * streamed and drained. Then the peer closes and the connection must be freed. Aborts
+ * if any fd is left open afterwards. */
 #include "config.h"
 #include "fuzz_input.h"
 
@@ -194,9 +195,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	base = fuzz_count_fds();
 	if (size > 8192 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sp) < 0)
 		return 0;
-	if (size)
-		send(sp[1], data, size, 0);
-	c = main_ctl_conn_new(mc, sp[0], 0);
+	/* The first byte picks the peer: each has its own routes (sluice-manage's with
+	 * CTL_ACTOR), the rest is the datagram. */
+	if (size > 1)
+		send(sp[1], data + 1, size - 1, 0);
+	c = main_ctl_conn_new(mc, sp[0], 0,
+			      size && (data[0] % 3) == 1   ? CTL_PEER_MANAGE
+			      : size && (data[0] % 3) == 2 ? CTL_PEER_SNMP
+							   : CTL_PEER_ADMIN);
 	if (!c)
 		abort();
 	for (int i = 0; i < 8; i++) {

@@ -38,6 +38,8 @@ HARNESSES=(
 	"dtls_frame  | worker                 |                                    |"
 	"lzs         | worker                 |                                    | -max_len=20000"
 	"compress    | worker                 | liblz4                             |"
+	"manage_api  | manage common          | talloc jansson gnutls              |"
+	"manage_access | common               | talloc gnutls                      |"
 	"ctl         | main config passwd common ipc | talloc libprotobuf-c gnutls inih libcrypt libnftables jansson libsystemd libmicrohttpd -lev -lpthread |"
 	"sec_worker  | sec passwd config common ipc | talloc libprotobuf-c gnutls inih libcrypt libcap libseccomp liboath radcli ldap lber -lev -lpam |"
 	"sec_helper  | sec passwd config common ipc | talloc libprotobuf-c gnutls inih libcrypt libcap libseccomp liboath radcli ldap lber -lev -lpam |"

@@ -40,6 +40,9 @@ bool limits_allow(const struct sockaddr *addr);
 /* Counts a request that failed authentication against addr. */
 void limits_auth_failed(const struct sockaddr *addr);
 
+/* sandbox.c: installs the seccomp filter (no-new-privs must be set). 0 or -errno. */
+int manage_sandbox_install(void);
+
 struct http_config {
 	int listen_fd;
 	const char *cert_pem, *key_pem, *ca_pem; /* ca_pem NULL: tokens only */

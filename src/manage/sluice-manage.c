@@ -2,7 +2,8 @@
  * main starts it when manage-listen is set (src/main/manage.c) with fd 3 and fd 4 its
  * control connections (requests; the events stream) and fd 5 the bound listener.
  * Start-up order, fixed: read the certificate, key, CA and grants as root; drop to
- * run-as-user, no-new-privs and limits; only then accept a connection. A change to any
+ * run-as-user, no-new-privs and limits; the seccomp filter (sandbox.c); only then
+ * start threads and accept a connection. A change to any
  * of those files takes a restart, which main does on reload.
  *
  * Usage (by main): sluice-manage --uid UID --gid GID --cert PEM --key PEM
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -133,6 +135,13 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	backend_init(MANAGE_REQ_FD);
+	/* Before the filter: glibc reads the time zone for the log's timestamps once. */
+	tzset();
+	ret = manage_sandbox_install();
+	if (ret < 0) {
+		log_err("cannot install the seccomp filter: %s", strerror(-ret));
+		return 1;
+	}
 	if (stream_start(MANAGE_EVENTS_FD) < 0 || http_start(&hc) < 0)
 		return 1;
 	log_notice("serving the management API (%zu grant%s)", grants->n,

@@ -15,35 +15,10 @@
 
 #include "common/sandbox_table.h"
 
-/* Open flags that create, truncate or grant write access. O_TMPFILE without its
- * O_DIRECTORY bit, which alone is a harmless read-only flag. */
-#define OPEN_WRITE_FLAGS (O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | (O_TMPFILE & ~O_DIRECTORY))
-/* The futex command without the private and clock flags; the kernel reads op as an int. */
-#define FUTEX_OP_MASK (0xffffffffu & (unsigned int)FUTEX_CMD_MASK)
-/* A socket's type without SOCK_CLOEXEC and SOCK_NONBLOCK. */
-#define SOCK_TYPE_MASK (0xffffffffu & ~(unsigned int)(SOCK_CLOEXEC | SOCK_NONBLOCK))
-
 /* Both tables below (sec's and its OTP helper's) end with these. */
 /* clang-format off */
 #define ABORT_RULES \
 	ALLOW(rt_sigprocmask), ALLOW(gettid), ALLOW_TO_SELF(tgkill, 1u << 0 | 1u << 1)
-#ifdef SLUICE_SANITIZERS
-/* A --enable-sanitizers build only, never a production one: what the sanitizer runtimes
- * call, as in the worker's filter (src/worker/sandbox.c). ASan, before every call that
- * does not return (_exit, abort), reads the alternate signal stack (reading only); its
- * allocator hands freed memory back to the kernel (seen in the tests); its report reads
- * /proc/self/maps with the old open syscall (read-only). UBSan's first report looks up
- * /proc/self/exe. The symbolizer of a report opens the binaries (read-only, as allowed)
- * and sets close-on-exec on them. */
-#define SANITIZER_RULES \
-	ALLOW_IF(sigaltstack, ARG(0, SCMP_CMP_EQ, 0, 0)), \
-	ALLOW(madvise), \
-	ALLOW_IF(open, ARG(1, SCMP_CMP_MASKED_EQ, OPEN_WRITE_FLAGS, 0)), \
-	ALLOW(readlink), \
-	ALLOW_IF(fcntl, ARG(1, SCMP_CMP_EQ, F_SETFD, 0)),
-#else
-#define SANITIZER_RULES
-#endif
 /* clang-format on */
 
 /* Everything sec may do once it serves, as the integration tests saw it (strace of sec

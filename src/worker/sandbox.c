@@ -13,12 +13,6 @@
 
 #include "common/sandbox_table.h"
 
-/* Open flags that create, truncate or grant write access. O_TMPFILE without its
- * O_DIRECTORY bit, which alone is a harmless read-only flag. */
-#define OPEN_WRITE_FLAGS (O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | (O_TMPFILE & ~O_DIRECTORY))
-/* The futex command without the private and clock flags; the kernel reads op as an int. */
-#define FUTEX_OP_MASK (0xffffffffu & (unsigned int)FUTEX_CMD_MASK)
-
 /* Everything the worker may do once it reads client bytes. Anything not listed kills
  * the process: socket, socketpair, connect, bind, listen, accept, execve, execveat,
  * fork, vfork, clone, ptrace, mount, the set*id family, prctl, open for writing... */
@@ -126,18 +120,7 @@ static const struct sandbox_rule sandbox_rules[] = {
     ALLOW(exit_group),
     ALLOW(exit),
 
-#ifdef SLUICE_SANITIZERS
-    /* A --enable-sanitizers build only, never a production one. */
-    /* ASan, before every call that does not return (_exit, abort, longjmp): it reads
-     * the alternate signal stack to unpoison it. Reading only, no new stack. */
-    ALLOW_IF(sigaltstack, ARG(0, SCMP_CMP_EQ, 0, 0)),
-    /* ASan's report reads /proc/self/maps through the open syscall, which glibc does
-     * not use on x86_64: its opens are openat, whose rule above is unchanged (so the
-     * symbolizer cannot read the binary; the tests name the frames). Read-only. */
-    ALLOW_IF(open, ARG(1, SCMP_CMP_MASKED_EQ, OPEN_WRITE_FLAGS, 0)),
-    /* UBSan's first report looks up the program's path (/proc/self/exe). */
-    ALLOW(readlink),
-#endif
+    SANITIZER_RULES
 };
 
 int sandbox_install(void)

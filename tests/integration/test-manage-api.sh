@@ -98,6 +98,8 @@ MPID=$(manage_pid)
 [ -n "$MPID" ] || fail "no sluice-manage child of sluiced"
 uid=$(awk '/^Uid:/ {print $2}' "/proc/$MPID/status")
 [ "$uid" = "$(id -u nobody)" ] || fail "sluice-manage runs as uid $uid"
+grep -Eq '^Seccomp:[[:space:]]+2$' "/proc/$MPID/status" || fail "sluice-manage has no seccomp filter"
+grep -Eq '^NoNewPrivs:[[:space:]]+1$' "/proc/$MPID/status" || fail "sluice-manage lacks no-new-privs"
 
 # api METHOD PATH [curl options...]: prints the body; HTTP status in $WORK/status.
 api()
@@ -290,4 +292,5 @@ code=$(ip netns exec "$NS_C2" curl -s -o /dev/null -w '%{http_code}' --cacert "$
 api GET /api/status "${admin[@]}" >/dev/null
 expect 200 "another address, not limited"
 log "10 failed logins from one address: 429 for it, others unaffected"
+grep -q "sluice-manage (pid [0-9]*) killed by signal 31" "$SERVER_LOG" && fail "sluice-manage hit its seccomp filter"
 pass

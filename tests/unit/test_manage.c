@@ -1,12 +1,17 @@
-/* The management API's grants file (src/common/manage_access.c) and its request layer
- * (src/manage/api.c): what a grants line may be and how a bad one is named; the file's
- * owner and mode; tokens found in constant time and only in their exact form; and
- * which route, role, method, content type and body give which call or status. */
+/* The management API's grants file (src/common/manage_access.c), its request layer
+ * (src/manage/api.c) and its seccomp filter (src/manage/sandbox.c): what a grants line
+ * may be and how a bad one is named; the file's owner and mode; tokens found only in
+ * their exact form; which route, role, method, content type and body give which call
+ * or status; and that the filtered process may start threads but not processes,
+ * programs, executable memory or files to write. */
 #include "config.h"
 #include "common/manage_access.h"
 #include "manage/api.h"
 
 #include <check.h>
+#include <pthread.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,6 +21,8 @@
 #include <unistd.h>
 
 #include "check_main.h"
+#include "manage/manage.h"
+#include "sandbox_child.h"
 
 static TALLOC_CTX *ctx;
 
@@ -276,6 +283,59 @@ START_TEST(test_api_routes)
 }
 END_TEST
 
+static void filtered(int setup)
+{
+	CHILD_CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
+	CHILD_CHECK(manage_sandbox_install() == 0);
+}
+
+static void *thread_body(void *arg)
+{
+	return arg;
+}
+
+/* What every request needs: threads (by clone, once clone3 is refused), memory, time. */
+static void probe_threads(void *arg)
+{
+	pthread_t t;
+	void *out = NULL;
+	void *block = malloc(1 << 20);
+	struct timespec ts;
+
+	CHILD_CHECK(block != NULL);
+	CHILD_CHECK(pthread_create(&t, NULL, thread_body, block) == 0);
+	CHILD_CHECK(pthread_join(t, &out) == 0 && out == block);
+	free(block);
+	CHILD_CHECK(clock_gettime(CLOCK_REALTIME, &ts) == 0);
+}
+
+static void probe_open_write(void *arg)
+{
+	open("/tmp/sluice-manage-probe", O_WRONLY | O_CREAT, 0600);
+	_exit(1); /* not reached */
+}
+
+static void probe_open_read(void *arg)
+{
+	/* refused quietly, not killed */
+	CHILD_CHECK(open("/etc/hostname", O_RDONLY) < 0 && errno == EACCES);
+}
+
+START_TEST(test_sandbox)
+{
+	assert_exited_ok(child_run(filtered, 0, probe_threads, NULL));
+	assert_exited_ok(child_run(filtered, 0, probe_open_read, NULL));
+	assert_killed_by(child_run(filtered, 0, probe_execve, NULL), SIGSYS);
+	assert_killed_by(child_run(filtered, 0, probe_fork, NULL), SIGSYS);
+	assert_killed_by(child_run(filtered, 0, probe_mmap_exec, NULL), SIGSYS);
+	assert_killed_by(child_run(filtered, 0, probe_open_write, NULL), SIGSYS);
+	assert_killed_by(child_run(filtered, 0, probe_abort, NULL), SIGABRT);
+#ifdef __x86_64__
+	assert_killed_by(child_run(filtered, 0, probe_x32_syscall, NULL), SIGSYS);
+#endif
+}
+END_TEST
+
 int main(void)
 {
 	const struct check_test tests[] = {
@@ -285,6 +345,7 @@ int main(void)
 	    {test_tokens},
 	    {test_load_mode},
 	    {test_api_routes},
+	    {test_sandbox},
 	    {NULL},
 	};
 	const struct check_case cases[] = {

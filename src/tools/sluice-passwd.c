@@ -1,5 +1,7 @@
 /* sluice-passwd: adds, changes, deletes, locks and unlocks users of a password file in
- * the ocpasswd format, with the options of ocpasswd where they overlap. */
+ * the ocpasswd format, with the options of ocpasswd where they overlap; and sets a
+ * user's groups alone (-G) or lists the users (-L), which ocpasswd cannot. sluiced runs
+ * it for the management API's account changes. */
 #include "config.h"
 #include "common/passwd.h"
 #include "tools/tool_file.h"
@@ -21,7 +23,7 @@
 
 enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 
-enum action { ACT_SET, ACT_DELETE, ACT_LOCK, ACT_UNLOCK };
+enum action { ACT_SET, ACT_DELETE, ACT_LOCK, ACT_UNLOCK, ACT_GROUPS, ACT_LIST };
 
 struct opts {
 	const char *path;
@@ -63,15 +65,21 @@ static void fail(const char *fmt, ...)
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: sluice-passwd [-c FILE] [-g GROUP[,GROUP...]] [-d | -l | -u] USERNAME\n"
+		   "       sluice-passwd [-c FILE] -G GROUP[,GROUP...]|* USERNAME\n"
+		   "       sluice-passwd [-c FILE] -L\n"
 		   "\n"
-		   "Without -d, -l or -u, adds USERNAME or changes its password. The password\n"
+		   "Without -d, -l, -u or -G, adds USERNAME or changes its password. The password\n"
 		   "is read twice from the terminal, or as one line from standard input.\n"
 		   "\n"
 		   "  -c, --passwd=FILE       password file (default " DEFAULT_PASSWD_FILE ")\n"
 		   "  -g, --groupname=GROUPS  set the user's groups (comma separated)\n"
+		   "  -G, --set-groups=GROUPS set an existing user's groups and nothing else\n"
+		   "                          (* for none)\n"
 		   "  -d, --delete            delete the user\n"
 		   "  -l, --lock              lock the user\n"
 		   "  -u, --unlock            unlock the user\n"
+		   "  -L, --list              list the users, one line each: NAME:GROUPS:locked\n"
+		   "                          or NAME:GROUPS:active (no hashes)\n"
 		   "  -h, --help              show this help and exit\n"
 		   "  -v, --version           show the version and exit\n"
 		   "\n"
@@ -84,13 +92,14 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	    {"passwd", required_argument, NULL, 'c'}, {"groupname", required_argument, NULL, 'g'},
 	    {"delete", no_argument, NULL, 'd'},       {"lock", no_argument, NULL, 'l'},
 	    {"unlock", no_argument, NULL, 'u'},       {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'v'},      {NULL, 0, NULL, 0},
+	    {"version", no_argument, NULL, 'v'},      {"set-groups", required_argument, NULL, 'G'},
+	    {"list", no_argument, NULL, 'L'},         {NULL, 0, NULL, 0},
 	};
 	int c, n_actions = 0;
 
 	o->path = DEFAULT_PASSWD_FILE;
 	o->action = ACT_SET;
-	while ((c = getopt_long(argc, argv, "c:g:dluhv", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:g:G:dluLhv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			o->path = optarg;
@@ -110,6 +119,15 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->action = ACT_UNLOCK;
 			n_actions++;
 			break;
+		case 'G':
+			o->action = ACT_GROUPS;
+			o->groups = optarg;
+			n_actions++;
+			break;
+		case 'L':
+			o->action = ACT_LIST;
+			n_actions++;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(EXIT_OK);
@@ -121,14 +139,18 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		}
 	}
 	if (n_actions > 1) {
-		fail("-d, -l and -u exclude each other");
+		fail("-d, -l, -u, -G and -L exclude each other");
 		return -EINVAL;
 	}
-	if (n_actions == 1 && o->groups != NULL) {
+	if (n_actions == 1 && o->groups != NULL && o->action != ACT_GROUPS) {
 		fail("-g only goes with adding a user or changing a password");
 		return -EINVAL;
 	}
-	if (optind != argc - 1) {
+	if (o->action == ACT_LIST && optind != argc) {
+		fail("-L takes no user name");
+		return -EINVAL;
+	}
+	if (o->action != ACT_LIST && optind != argc - 1) {
 		fail(optind == argc ? "no user name given" : "more than one user name given");
 		return -EINVAL;
 	}
@@ -136,7 +158,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		fail("empty file name");
 		return -EINVAL;
 	}
-	o->user = argv[optind];
+	o->user = o->action == ACT_LIST ? "" : argv[optind];
 	return 0;
 }
 
@@ -241,10 +263,15 @@ static int edit_on_line(void *arg, unsigned lineno, const char *line, size_t len
 		break;
 	case ACT_SET:
 		e.hash = (char *)ed->hash;
+		/* -g with a password sets the groups as -G does */
+		__attribute__((fallthrough));
+	case ACT_GROUPS:
 		if (ed->o->groups != NULL) {
 			e.groups = ed->wanted->groups;
 			e.n_groups = ed->wanted->n_groups;
 		}
+		break;
+	case ACT_LIST:
 		break;
 	}
 	return out_entry(ed, &e);
@@ -378,6 +405,44 @@ out:
 	return ret;
 }
 
+/* -L: every user with groups and state, never a hash. */
+static int list_on_line(void *arg, unsigned lineno, const char *line, size_t len, const char *user,
+			size_t user_len)
+{
+	struct passwd_entry e;
+
+	if (user == NULL)
+		return 0;
+	if (passwd_parse_line(arg, line, len, &e) < 0)
+		return -ENOMEM;
+	printf("%s:", e.user);
+	for (size_t i = 0; i < e.n_groups; i++)
+		printf("%s%s", i ? "," : "", e.groups[i]);
+	printf(":%s\n", e.locked ? "locked" : "active");
+	return 0;
+}
+
+static int list_users(const struct opts *o)
+{
+	struct edit ed = {.o = o};
+	char err[PATH_MAX + 256], *buf;
+	size_t len;
+	struct stat st;
+	int ret;
+
+	ed.ctx = talloc_new(NULL);
+	if (ed.ctx == NULL)
+		return -ENOMEM;
+	ret = load_file(&ed, o->path, &buf, &len, &st);
+	if (ret == 0 && (ret = passwd_scan(o->path, buf, len, list_on_line, ed.ctx, err,
+					   sizeof(err))) == -EINVAL)
+		fail("%s", err);
+	if (fflush(stdout) != 0 && ret == 0)
+		ret = -EIO;
+	talloc_free(ed.ctx);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	static char pw[PASSWD_MAX_PASSWORD + 1], again[PASSWD_MAX_PASSWORD + 1];
@@ -393,6 +458,8 @@ int main(int argc, char **argv)
 		fputs("Try 'sluice-passwd --help' for more information.\n", stderr);
 		return EXIT_USAGE;
 	}
+	if (o.action == ACT_LIST)
+		return list_users(&o) < 0 ? EXIT_ERROR : EXIT_OK;
 	if (strchr(o.user, ':') != NULL || (o.groups != NULL && strchr(o.groups, ':') != NULL)) {
 		fail("user and group names must not contain ':'");
 		return EXIT_USAGE;

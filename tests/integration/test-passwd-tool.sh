@@ -160,6 +160,26 @@ expect 2 "--help" "$BIN" --bogus alice
 "$BIN" --version | grep -q 'sluice' || fail "--version"
 [ "$(sha256sum "$F")" = "$sum" ] || fail "a usage error changed the file"
 
+# --- -G sets groups alone, -L lists without hashes ------------------------------------------
+echo 'grp pw' | "$BIN" -c "$F" -g old1 gina || fail "add gina"
+h=$(field gina 3)
+"$BIN" -c "$F" -G new1,new2 gina || fail "-G gina"
+[ "$(field gina 2)" = "new1,new2" ] || fail "-G groups: $(field gina 2)"
+[ "$(field gina 3)" = "$h" ] || fail "-G changed the hash"
+"$BIN" -c "$F" -l gina || fail "lock gina"
+"$BIN" -c "$F" -G '*' gina || fail "-G * gina"
+[ "$(field gina 2)" = "*" ] || fail "-G *: $(field gina 2)"
+[ "$(field gina 3)" = "!$h" ] || fail "-G unlocked or changed the hash: $(field gina 3)"
+"$BIN" -c "$F" -L >"$tmp/list" || fail "-L"
+grep -qx 'gina::locked' "$tmp/list" || fail "-L: $(cat "$tmp/list")"
+grep -q '\$' "$tmp/list" && fail "-L printed a hash"
+[ "$(wc -l <"$tmp/list")" = "$(grep -cv '^#' "$F")" ] || fail "-L: not one line per user"
+sum=$(sha256sum "$F")
+expect 1 "no user 'nobody'" "$BIN" -c "$F" -G g nobody
+expect 2 "-L takes no user name" "$BIN" -c "$F" -L gina
+expect 2 "exclude each other" "$BIN" -c "$F" -G g -d gina
+[ "$(sha256sum "$F")" = "$sum" ] || fail "a refused -G changed the file"
+
 # --- a file written by ocpasswd is read and changed without damage ----------------------------
 if [ -x "$OCPASSWD" ]; then
 	O="$tmp/ocpasswd"

@@ -62,6 +62,16 @@ static int on_session(void *ctx, void *msg, int *fds)
 	return 0;
 }
 
+static int on_account(void *ctx, void *msg, int *fds)
+{
+	struct ctl_reply *r = ctx;
+
+	if (!r->on_account)
+		return -EBADMSG;
+	r->on_account(msg, r->data);
+	return 0;
+}
+
 static int on_done(void *ctx, void *msg, int *fds)
 {
 	struct ctl_reply *r = ctx;
@@ -78,6 +88,7 @@ static const struct ipc_route ctl_from_main[] = {
     IPC_ROUTE_CTL_STATUS(on_status),   IPC_ROUTE_CTL_USER(on_user),
     IPC_ROUTE_CTL_EVENT(on_event),     IPC_ROUTE_CTL_BAN(on_ban),
     IPC_ROUTE_CTL_SESSION(on_session), IPC_ROUTE_CTL_DONE(on_done),
+    IPC_ROUTE_CTL_ACCOUNT(on_account),
 };
 
 void ctl_channel_init(struct ipc_channel *ch, int fd, const char *peer)

@@ -23,6 +23,7 @@ struct ctl_reply {
 	void (*on_event)(const CtlEvent *e, void *data);
 	void (*on_ban)(const CtlBan *b, void *data);
 	void (*on_session)(const CtlSession *s, void *data);
+	void (*on_account)(const CtlAccount *a, void *data);
 	void *data;
 	/* filled from CTL_DONE */
 	bool done;

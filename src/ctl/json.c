@@ -294,3 +294,9 @@ json_t *ctl_event_json(const CtlEvent *e)
 	}
 	return v;
 }
+
+json_t *ctl_account_json(const CtlAccount *a)
+{
+	return json_pack("{s:s, s:o, s:b}", "Username", a->name, "Groups",
+			 ctl_strings_json(a->groups, a->n_groups), "Locked", a->locked);
+}

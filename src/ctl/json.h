@@ -19,6 +19,8 @@ json_t *ctl_session_json(const CtlSession *s);
 json_t *ctl_ban_json(const CtlBan *b);
 /* One session start ("event": "connect") or end ("disconnect", with counters). */
 json_t *ctl_event_json(const CtlEvent *e);
+/* One user of the password file: name, groups, locked (never a hash). */
+json_t *ctl_account_json(const CtlAccount *a);
 /* A JSON array of strings. */
 json_t *ctl_strings_json(char **items, size_t n);
 

@@ -86,6 +86,8 @@ static const struct ipc_route main_from_manage[] = {
     IPC_ROUTE_CTL_SHOW_SESSIONS(ctl_on_show_sessions),
     IPC_ROUTE_CTL_SHOW_SESSION(ctl_on_show_session),
     IPC_ROUTE_CTL_ACTOR(ctl_on_actor),
+    IPC_ROUTE_CTL_SHOW_ACCOUNTS(ctl_on_show_accounts),
+    IPC_ROUTE_CTL_ACCOUNT_CHANGE(ctl_on_account_change),
 };
 
 static const struct ipc_route main_from_snmp[] = {
@@ -161,6 +163,8 @@ static void conn_writable(struct ev_loop *loop, ev_io *io, int revents)
 
 	if (c->sess_req)
 		ret = ctl_pump_sessions(c);
+	else if (c->accounts)
+		ret = ctl_pump_accounts(c);
 	else if (c->bans)
 		ret = ctl_pump_bans(c);
 	else

@@ -49,6 +49,11 @@ struct main_ctl_conn {
 	bool sess_batch_end, sess_more;
 	struct sess_item *queue, **queue_tail;
 	uint32_t sent;
+	/* The management API's accounts: the sluice-passwd run under way (its request id),
+	 * and the users it listed, sent while the socket takes them. */
+	uint32_t acct_req;
+	struct CtlAccount *accounts;
+	size_t n_accounts;
 };
 
 struct main_ctl {
@@ -92,9 +97,12 @@ bool ctl_in_tunnel(const struct main_worker *w);
 int ctl_pump_users(struct main_ctl_conn *c);
 int ctl_pump_bans(struct main_ctl_conn *c);
 int ctl_pump_sessions(struct main_ctl_conn *c);
+int ctl_pump_accounts(struct main_ctl_conn *c);
 
 /* Request handlers (ctx: the connection), named in ctl.c's route table. */
 int ctl_on_show_users(void *ctx, void *msg, int *fds);
+int ctl_on_show_accounts(void *ctx, void *msg, int *fds);
+int ctl_on_account_change(void *ctx, void *msg, int *fds);
 int ctl_on_show_user(void *ctx, void *msg, int *fds);
 int ctl_on_show_id(void *ctx, void *msg, int *fds);
 int ctl_on_disconnect_user(void *ctx, void *msg, int *fds);

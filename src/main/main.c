@@ -88,25 +88,23 @@ static void usage(FILE *out)
 		     "  -v, --version        print the version\n");
 }
 
-/* Finds sluice-worker: the configured path, else beside this executable (so a build
- * tree runs without installing), else the installed libexec directory. */
-static char *find_worker(TALLOC_CTX *ctx, const struct sluice_config *cfg)
+/* Finds one of sluice's programs: beside this executable (so a build tree runs without
+ * installing), else in the directory it is installed in. */
+static char *find_program(TALLOC_CTX *ctx, const char *name, const char *installed)
 {
 	char self[PATH_MAX];
-	ssize_t n;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
-	if (cfg->worker_path)
-		return talloc_strdup(ctx, cfg->worker_path);
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n > 0) {
 		char *path;
 
 		self[n] = '\0';
-		path = talloc_asprintf(ctx, "%s/sluice-worker", dirname(self));
-		if (access(path, X_OK) == 0)
+		path = talloc_asprintf(ctx, "%s/%s", dirname(self), name);
+		if (path && access(path, X_OK) == 0)
 			return path;
+		talloc_free(path);
 	}
-	return talloc_strdup(ctx, LIBEXECDIR "/sluice-worker");
+	return talloc_asprintf(ctx, "%s/%s", installed, name);
 }
 
 static int write_pem(const char *path, mode_t mode, const gnutls_datum_t *d)
@@ -451,7 +449,9 @@ int main(int argc, char **argv)
 		return 1;
 	if (strcmp(m->cfg->file, "(built-in)") != 0)
 		m->config_path = talloc_strdup(m, path);
-	m->worker_path = find_worker(m, m->cfg);
+	m->worker_path = m->cfg->worker_path ? talloc_strdup(m, m->cfg->worker_path)
+						 : find_program(m, "sluice-worker", LIBEXECDIR);
+	m->passwd_tool = find_program(m, "sluice-passwd", BINDIR);
 	if (access(m->worker_path, X_OK) != 0) {
 		log_err("worker program %s: %s", m->worker_path, strerror(errno));
 		return 1;

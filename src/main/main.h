@@ -135,6 +135,7 @@ struct main_ctx {
 	struct ev_loop *loop;
 	struct sluice_config *cfg;
 	char *worker_path;
+	char *passwd_tool;               /* sluice-passwd, for the management API's accounts */
 	char *cert_pem;
 	size_t cert_pem_len;
 	char *client_ca_pem;             /* reload.c: ca-cert for workers; NULL: not asked */

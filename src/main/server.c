@@ -27,6 +27,7 @@
 #include "main/scripts.h"
 #include "main/sec_channel.h"
 #include "main/manage.h"
+#include "main/tool_run.h"
 #include "main/snmp.h"
 #include "main/session_setup.h"
 #include "main/systemd.h"
@@ -50,7 +51,7 @@ static void on_sigchld(struct ev_loop *loop, ev_signal *s, int revents)
 			continue;
 		}
 		if (!main_snmp_child_exited(m, pid, status) &&
-		    !main_manage_child_exited(m, pid, status))
+		    !main_manage_child_exited(m, pid, status) && !tool_child_exited(m, pid, status))
 			main_child_exited(m, pid, status);
 	}
 }

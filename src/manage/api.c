@@ -34,12 +34,18 @@ static const struct route routes[] = {
     {"/api/disconnect", API_DISCONNECT_USER, true},
     {"/api/unban", API_UNBAN, true},
     {"/api/reload", API_RELOAD, true},
+    {"/api/accounts", API_ACCOUNTS, false},
+    {"/api/accounts/set", API_ACCOUNT_SET, true},
+    {"/api/accounts/lock", API_ACCOUNT_LOCK, true},
+    {"/api/accounts/unlock", API_ACCOUNT_UNLOCK, true},
+    {"/api/accounts/delete", API_ACCOUNT_DELETE, true},
+    {"/api/accounts/groups", API_ACCOUNT_GROUPS, true},
 };
 
 int api_op_changes(enum api_op op)
 {
 	return op == API_DISCONNECT_USER || op == API_DISCONNECT_ID || op == API_UNBAN ||
-	       op == API_RELOAD;
+	       op == API_RELOAD || op >= API_ACCOUNT_SET;
 }
 
 /* A user name as main accepts one: 1 to 255 bytes, no control characters. */
@@ -186,6 +192,85 @@ static unsigned parse_unban(const struct api_request *req, struct api_call *call
 	return st;
 }
 
+/* A name for the password file: what a login may use, and nothing its format or the
+ * tool's command line would read otherwise (':' ',' a leading '#', '-' or blank). */
+static bool account_name_ok(const char *s, size_t len, bool group)
+{
+	if (!name_ok(s, len) || strlen(s) != len || s[0] == '#' || s[0] == '-' || s[0] == ' ')
+		return false;
+	return !memchr(s, ':', len) && !(group && memchr(s, ',', len));
+}
+
+/* A string member of body into out (size bytes), checked by ok; false if it is not. */
+static bool take_string(json_t *body, const char *key, char *out, size_t size,
+			bool (*ok)(const char *, size_t, bool), bool group)
+{
+	json_t *v = json_object_get(body, key);
+	const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+	size_t len = s ? json_string_length(v) : 0;
+
+	if (!s || len >= size || !ok(s, len, group))
+		return false;
+	memcpy(out, s, len + 1);
+	return true;
+}
+
+/* A password: 1 to 1024 bytes on one line, no NUL. */
+static bool password_ok(const char *s, size_t len, bool unused)
+{
+	if (len == 0 || len > API_PASSWORD_MAX || strlen(s) != len)
+		return false;
+	return !memchr(s, '\n', len) && !memchr(s, '\r', len);
+}
+
+static unsigned parse_account(const struct api_request *req, struct api_call *call,
+			      const char **why)
+{
+	static const char *const set_keys[] = {"user", "password", "groups", NULL};
+	static const char *const group_keys[] = {"user", "groups", NULL};
+	static const char *const user_keys[] = {"user", NULL};
+	const char *const *keys = call->op == API_ACCOUNT_SET      ? set_keys
+				  : call->op == API_ACCOUNT_GROUPS ? group_keys
+								   : user_keys;
+	json_t *body = NULL, *groups, *g;
+	size_t i;
+	unsigned st = body_object(req, keys, &body, why);
+
+	if (st != 200)
+		return st;
+	st = 200;
+	groups = json_object_get(body, "groups");
+	if (!take_string(body, "user", call->arg, sizeof(call->arg), account_name_ok, false))
+		st = fail(why, "\"user\" must be a user name (no ':', not starting with '#' or '-')",
+			  400);
+	else if (call->op == API_ACCOUNT_SET &&
+		 !take_string(body, "password", call->password, sizeof(call->password),
+			      password_ok, false))
+		st = fail(why, "\"password\" must be 1 to 1024 characters on one line", 400);
+	else if (call->op == API_ACCOUNT_GROUPS && !groups)
+		st = fail(why, "\"groups\" is missing (an array of names; [] for none)", 400);
+	else if (groups && (!json_is_array(groups) || json_array_size(groups) > API_GROUPS_MAX))
+		st = fail(why, "\"groups\" must be an array of at most 64 group names", 400);
+	if (st == 200 && groups) {
+		call->set_groups = true;
+		json_array_foreach(groups, i, g)
+		{
+			const char *s = json_is_string(g) ? json_string_value(g) : NULL;
+			size_t len = s ? json_string_length(g) : 0;
+
+			if (!s || len > API_NAME_MAX || !account_name_ok(s, len, true)) {
+				st = fail(why, "a group name must not hold ':' or ',' (nor start with "
+					       "'#' or '-')",
+					  400);
+				break;
+			}
+			memcpy(call->groups[call->n_groups++], s, len + 1);
+		}
+	}
+	json_decref(body);
+	return st;
+}
+
 static unsigned parse_reload(const struct api_request *req, const char **why)
 {
 	static const char *const keys[] = {NULL};
@@ -246,7 +331,9 @@ unsigned api_parse(const struct api_request *req, struct api_call *call, const c
 		return parse_disconnect(req, call, why);
 	case API_UNBAN:
 		return parse_unban(req, call, why);
-	default:
+	case API_RELOAD:
 		return parse_reload(req, why);
+	default:
+		return parse_account(req, call, why);
 	}
 }

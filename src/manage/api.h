@@ -5,6 +5,7 @@
 #ifndef SLUICE_MANAGE_API_H
 #define SLUICE_MANAGE_API_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,7 +29,16 @@ enum api_op {
 	API_DISCONNECT_ID,
 	API_UNBAN,
 	API_RELOAD,
+	API_ACCOUNTS,        /* the password file's users */
+	API_ACCOUNT_SET,     /* add a user or set its password (and groups) */
+	API_ACCOUNT_LOCK,
+	API_ACCOUNT_UNLOCK,
+	API_ACCOUNT_DELETE,
+	API_ACCOUNT_GROUPS,
 };
+
+#define API_GROUPS_MAX   64
+#define API_PASSWORD_MAX 1024
 
 struct api_request {
 	const char *method;
@@ -45,6 +55,11 @@ struct api_call {
 	enum api_op op;
 	char arg[API_NAME_MAX + 1]; /* user name, session id prefix or address */
 	uint32_t id;
+	/* account changes */
+	char password[API_PASSWORD_MAX + 1]; /* API_ACCOUNT_SET; wiped by the caller */
+	char groups[API_GROUPS_MAX][API_NAME_MAX + 1];
+	size_t n_groups;
+	bool set_groups; /* API_ACCOUNT_SET: "groups" was given */
 };
 
 /* Fills call and returns 200, or returns the HTTP status to answer (400, 403, 404, 405,

@@ -46,10 +46,18 @@ static void add_ban(const CtlBan *b, void *data)
 	json_array_append_new(*(json_t **)data, ctl_ban_json(b));
 }
 
+static void add_account(const CtlAccount *a, void *data)
+{
+	json_array_append_new(*(json_t **)data, ctl_account_json(a));
+}
+
 /* What sluicectl says when main's reply has no message. */
 static const char *changed_word(enum api_op op)
 {
-	return op == API_UNBAN ? "unbanned" : op == API_RELOAD ? "reload" : "disconnected";
+	return op == API_UNBAN	    ? "unbanned"
+	       : op == API_RELOAD   ? "reload"
+	       : op >= API_ACCOUNT_SET ? "done"
+				    : "disconnected";
 }
 
 static json_t *error_json(const char *text)
@@ -66,18 +74,60 @@ static unsigned refusal_status(int error)
 		return 404;
 	case EINVAL:
 		return 400;
+	case ENOTSUP:
+		return 409;
+	case EBUSY:
+		return 503;
 	default:
 		return 500;
 	}
 }
 
-/* The request of call and where its replies go. */
-static void prepare(const struct api_call *call, uint16_t *type, CtlName *name, CtlId *id,
-		    CtlIp *ip, ProtobufCMessage **req, struct ctl_reply *r)
-{
-	static CtlEmpty empty = CTL_EMPTY__INIT;
+/* The payloads a request may take. */
+struct payloads {
+	CtlEmpty empty;
+	CtlName name;
+	CtlId id;
+	CtlIp ip;
+	CtlAccountChange account;
+	char *groups[API_GROUPS_MAX];
+};
 
-	*req = &empty.base;
+static void account_change(const struct api_call *call, struct payloads *p, uint16_t *type,
+			   ProtobufCMessage **req)
+{
+	static const CtlAccountAction actions[] = {
+	    [API_ACCOUNT_SET] = CTL_ACCOUNT_ACTION__CTL_ACCOUNT_SET,
+	    [API_ACCOUNT_LOCK] = CTL_ACCOUNT_ACTION__CTL_ACCOUNT_LOCK,
+	    [API_ACCOUNT_UNLOCK] = CTL_ACCOUNT_ACTION__CTL_ACCOUNT_UNLOCK,
+	    [API_ACCOUNT_DELETE] = CTL_ACCOUNT_ACTION__CTL_ACCOUNT_DELETE,
+	    [API_ACCOUNT_GROUPS] = CTL_ACCOUNT_ACTION__CTL_ACCOUNT_GROUPS,
+	};
+
+	*type = CTL_TYPE__CTL_ACCOUNT_CHANGE;
+	*req = &p->account.base;
+	p->account.action = actions[call->op];
+	p->account.name = (char *)call->arg;
+	if (call->op == API_ACCOUNT_SET) {
+		p->account.password = (char *)call->password;
+		p->account.has_set_groups = true;
+		p->account.set_groups = call->set_groups;
+	}
+	for (size_t i = 0; i < call->n_groups; i++)
+		p->groups[i] = (char *)call->groups[i];
+	p->account.groups = p->groups;
+	p->account.n_groups = call->n_groups;
+}
+
+/* The request of call and where its replies go. */
+static void prepare(const struct api_call *call, struct payloads *p, uint16_t *type,
+		    ProtobufCMessage **req, struct ctl_reply *r)
+{
+	CtlName *name = &p->name;
+	CtlId *id = &p->id;
+	CtlIp *ip = &p->ip;
+
+	*req = &p->empty.base;
 	switch (call->op) {
 	case API_STATUS:
 		*type = CTL_TYPE__CTL_SHOW_STATUS;
@@ -127,6 +177,17 @@ static void prepare(const struct api_call *call, uint16_t *type, CtlName *name, 
 	case API_RELOAD:
 		*type = CTL_TYPE__CTL_RELOAD;
 		break;
+	case API_ACCOUNTS:
+		*type = CTL_TYPE__CTL_SHOW_ACCOUNTS;
+		r->on_account = add_account;
+		break;
+	case API_ACCOUNT_SET:
+	case API_ACCOUNT_LOCK:
+	case API_ACCOUNT_UNLOCK:
+	case API_ACCOUNT_DELETE:
+	case API_ACCOUNT_GROUPS:
+		account_change(call, p, type, req);
+		break;
 	case API_EVENTS:
 	case API_WHOAMI:
 		*type = 0; /* answered by http.c itself */
@@ -136,20 +197,20 @@ static void prepare(const struct api_call *call, uint16_t *type, CtlName *name, 
 
 unsigned backend_call(const struct api_call *call, const char *actor, json_t **out)
 {
-	CtlName name = CTL_NAME__INIT, who = CTL_NAME__INIT;
-	CtlId id = CTL_ID__INIT;
-	CtlIp ip = CTL_IP__INIT;
+	struct payloads p = {.empty = CTL_EMPTY__INIT, .name = CTL_NAME__INIT, .id = CTL_ID__INIT,
+			     .ip = CTL_IP__INIT, .account = CTL_ACCOUNT_CHANGE__INIT};
+	CtlName who = CTL_NAME__INIT;
 	ProtobufCMessage *req;
 	struct ctl_reply r = {0};
 	json_t *result = call->op == API_STATUS ? NULL : json_array();
 	enum ctl_exchange_result x = CTLX_OK;
 	uint16_t type = 0;
 
-	name.name = ip.ip = (char *)call->arg;
-	id.id = call->id;
+	p.name.name = p.ip.ip = (char *)call->arg;
+	p.id.id = call->id;
 	who.name = (char *)actor;
 	r.data = &result;
-	prepare(call, &type, &name, &id, &ip, &req, &r);
+	prepare(call, &p, &type, &req, &r);
 	if (!type) {
 		json_decref(result);
 		*out = error_json("not a request for main");

@@ -212,6 +212,7 @@ static enum MHD_Result answer(struct MHD_Connection *c, struct request *rq, cons
 				 json_pack("{s:s, s:s}", "identity", rq->actor, "role",
 					   manage_role_name(rq->role)));
 	status = backend_call(&call, rq->actor, &out);
+	explicit_bzero(call.password, sizeof(call.password));
 	return send_json(c, status, out);
 }
 
@@ -252,9 +253,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
-	if (*con_cls)
+	struct request *rq = *con_cls;
+
+	if (rq) {
 		atomic_fetch_sub(&in_flight, 1);
-	free(*con_cls);
+		explicit_bzero(rq->body, rq->body_len); /* may hold a password */
+	}
+	free(rq);
 	*con_cls = NULL;
 }
 

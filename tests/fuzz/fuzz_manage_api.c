@@ -3,7 +3,9 @@
  * bytes, the method, path, the name, id and sid query arguments, the content type and
  * the body. Whatever the bytes: the status is one api_parse may give; a call it accepts
  * is within the caller's role and carries only what main accepts (a printable name of
- * at most 255 bytes, a nonzero id, an address or prefix for unban). */
+ * at most 255 bytes, a nonzero id, an address or prefix for unban; for the password
+ * file, names without ':' that sluice-passwd cannot take for an option or a comment,
+ * groups without ',' and a password on one line). */
 #include "config.h"
 #include "fuzz_input.h"
 
@@ -87,6 +89,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		break;
 	}
+	case API_ACCOUNT_SET:
+	case API_ACCOUNT_LOCK:
+	case API_ACCOUNT_UNLOCK:
+	case API_ACCOUNT_DELETE:
+	case API_ACCOUNT_GROUPS:
+		if (!call.arg[0] || strchr(call.arg, ':') || strchr("#- ", call.arg[0]))
+			abort();
+		if (call.op == API_ACCOUNT_SET &&
+		    (!call.password[0] || strpbrk(call.password, "\r\n")))
+			abort();
+		if (call.n_groups > API_GROUPS_MAX || (call.n_groups && !call.set_groups))
+			abort();
+		for (size_t i = 0; i < call.n_groups; i++)
+			if (!call.groups[i][0] || strpbrk(call.groups[i], ":,\n") ||
+			    strchr("#- ", call.groups[i][0]))
+				abort();
+		break;
 	case API_SESSION:
 		if (strlen(call.arg) < 1 || strlen(call.arg) > 12)
 			abort();

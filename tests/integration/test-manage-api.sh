@@ -236,6 +236,55 @@ jq -e -s 'map(select(.event == "control" and .via == "manage" and .actor == "tok
 	fail "audit log: $(grep control "$AUDIT")"
 log "disconnect through the API ended alice's session; events stream and audit log show it"
 
+# Accounts of the password file: listed without hashes; a user added through the API
+# logs in with the real client, is locked out and let in again, gets new groups and is
+# deleted; a read caller changes nothing; the password is in no log.
+api GET /api/accounts "${reader[@]}" >"$WORK/accounts.json"
+expect 200 "accounts"
+jq -e 'map(.Username) | sort == ["alice", "bob"]' "$WORK/accounts.json" >/dev/null || fail "accounts: $(cat "$WORK/accounts.json")"
+grep -q '\$' "$WORK/accounts.json" && fail "accounts show a hash"
+api POST /api/accounts/set "${reader[@]}" "${json[@]}" -d '{"user":"carol","password":"carol-pw"}' >/dev/null
+expect 403 "account change with the read role"
+for bad in '{"user":"a:b","password":"x"}' '{"user":"-x","password":"x"}' '{"user":"#c","password":"x"}' \
+	'{"user":"carol"}' '{"user":"carol","password":"a\nb"}' '{"user":"carol","password":"x","groups":["a,b"]}' \
+	'{"user":"carol","password":"x","groups":"staff"}'; do
+	api POST /api/accounts/set "${admin[@]}" "${json[@]}" -d "$bad" >/dev/null
+	expect 400 "account set $bad"
+done
+api POST /api/accounts/set "${admin[@]}" "${json[@]}" -d '{"user":"carol","password":"carol-pw 2","groups":["staff"]}' >"$WORK/set.json"
+expect 200 "add carol"
+api GET /api/accounts "${admin[@]}" | jq -e '.[] | select(.Username == "carol" and .Groups == ["staff"] and .Locked == false)' >/dev/null ||
+	fail "carol not listed: $(cat "$WORK/body")"
+start_client c "$NS_C1" carol "carol-pw 2"
+wait_tunnel c 15 >/dev/null || fail "carol, added through the API, has no tunnel"
+stop_client c
+api POST /api/accounts/lock "${admin[@]}" "${json[@]}" -d '{"user":"carol"}' >/dev/null
+expect 200 "lock carol"
+start_client c2 "$NS_C1" carol "carol-pw 2"
+expect_refused c2 "carol, locked through the API"
+api POST /api/accounts/unlock "${admin[@]}" "${json[@]}" -d '{"user":"carol"}' >/dev/null
+expect 200 "unlock carol"
+api POST /api/accounts/groups "${admin[@]}" "${json[@]}" -d '{"user":"carol","groups":["ops","staff"]}' >/dev/null
+expect 200 "set carol's groups"
+api GET /api/accounts "${admin[@]}" | jq -e '.[] | select(.Username == "carol" and .Groups == ["ops","staff"] and .Locked == false)' >/dev/null ||
+	fail "carol's groups: $(cat "$WORK/body")"
+start_client c3 "$NS_C1" carol "carol-pw 2"
+wait_tunnel c3 15 >/dev/null || fail "carol, unlocked and regrouped, has no tunnel"
+stop_client c3
+api POST /api/accounts/delete "${admin[@]}" "${json[@]}" -d '{"user":"carol"}' >/dev/null
+expect 200 "delete carol"
+api POST /api/accounts/delete "${admin[@]}" "${json[@]}" -d '{"user":"carol"}' >/dev/null
+expect 404 "delete carol again"
+api GET /api/accounts "${admin[@]}" | jq -e 'map(.Username) | index("carol") == null' >/dev/null || fail "carol still listed"
+grep -q '^carol:' "$PASSWD_FILE" && fail "carol still in the password file"
+for i in $(seq 1 30); do grep -q 'delete carol' "$AUDIT" 2>/dev/null && break; sleep 0.1; done
+jq -e -s 'map(select(.event == "control" and .actor == "token:ops" and (.command | startswith("account: "))))
+	| map(.command) == ["account: set password of carol to groups staff", "account: lock carol",
+	"account: unlock carol", "account: set groups of carol to groups ops,staff", "account: delete carol",
+	"account: delete carol"]' "$AUDIT" >/dev/null || fail "audit of account changes: $(grep account "$AUDIT")"
+grep -q 'carol-pw' "$SERVER_LOG" "$AUDIT" && fail "the password reached a log"
+log "accounts: listed without hashes; added, locked, unlocked, regrouped and deleted through the API, with the real client and the audit log"
+
 # Disconnect by id with the admin certificate; unban; reload.
 BID=$(api GET /api/users "${admin[@]}" | jq -r '.[] | select(.Username == "bob") | .ID')
 api GET /api/whoami --cert "$d/c-admin.pem" --key "$d/c-admin.key" |

@@ -19,7 +19,7 @@ nm "$archive" | python3 -c '
 import collections, sys
 allowed = [
     {"workers", "session_setup", "spawn"},  # a worker, its session, where it comes from
-    {"ctl", "ctl_users", "ctl_bans", "ctl_sessions"},  # the control socket, its commands
+    {"ctl", "ctl_users", "ctl_bans", "ctl_sessions", "ctl_accounts"},  # the control socket, its commands
 ]
 defs, uses, cur = {}, collections.defaultdict(set), None
 for line in sys.stdin:

@@ -278,6 +278,50 @@ START_TEST(test_api_routes)
 	ck_assert_uint_eq(api_parse(&q, &c, &why), 400);
 	q.q_sid = "xyz";
 	ck_assert_uint_eq(api_parse(&q, &c, &why), 400);
+	/* accounts */
+	ck_assert_uint_eq(call_api("GET", "/api/accounts", MANAGE_ROLE_READ, NULL, NULL, &c), 200);
+	ck_assert_uint_eq(call_api("POST", "/api/accounts/set", MANAGE_ROLE_READ, J,
+				   "{\"user\":\"u\",\"password\":\"p\"}", &c),
+			  403);
+	ck_assert_uint_eq(call_api("POST", "/api/accounts/set", MANAGE_ROLE_ADMIN, J,
+				   "{\"user\":\"u\",\"password\":\"p w\",\"groups\":[\"a\",\"b\"]}", &c),
+			  200);
+	ck_assert_int_eq(c.op, API_ACCOUNT_SET);
+	ck_assert_str_eq(c.password, "p w");
+	ck_assert(c.set_groups);
+	ck_assert_uint_eq(c.n_groups, 2);
+	ck_assert_str_eq(c.groups[1], "b");
+	ck_assert_uint_eq(call_api("POST", "/api/accounts/set", MANAGE_ROLE_ADMIN, J,
+				   "{\"user\":\"u\",\"password\":\"p\"}", &c),
+			  200);
+	ck_assert(!c.set_groups);
+	ck_assert_uint_eq(call_api("POST", "/api/accounts/groups", MANAGE_ROLE_ADMIN, J,
+				   "{\"user\":\"u\",\"groups\":[]}", &c),
+			  200);
+	ck_assert(c.set_groups && c.n_groups == 0);
+	ck_assert_uint_eq(call_api("POST", "/api/accounts/groups", MANAGE_ROLE_ADMIN, J,
+				   "{\"user\":\"u\"}", &c),
+			  400);
+	ck_assert_uint_eq(call_api("POST", "/api/accounts/lock", MANAGE_ROLE_ADMIN, J,
+				   "{\"user\":\"u\",\"password\":\"p\"}", &c),
+			  400);
+	ck_assert_uint_eq(call_api("POST", "/api/accounts/delete", MANAGE_ROLE_ADMIN, J,
+				   "{\"user\":\"-rf\"}", &c),
+			  400);
+	ck_assert_uint_eq(call_api("POST", "/api/accounts/delete", MANAGE_ROLE_ADMIN, J,
+				   "{\"user\":\"a:b\"}", &c),
+			  400);
+	ck_assert_uint_eq(call_api("POST", "/api/accounts/set", MANAGE_ROLE_ADMIN, J,
+				   "{\"user\":\"u\",\"password\":\"\"}", &c),
+			  400);
+	ck_assert_uint_eq(call_api("POST", "/api/accounts/set", MANAGE_ROLE_ADMIN, J,
+				   "{\"user\":\"u\",\"password\":\"p\",\"groups\":[\"x,y\"]}", &c),
+			  400);
+	ck_assert_uint_eq(call_api("POST", "/api/accounts/set", MANAGE_ROLE_ADMIN, J,
+				   "{\"user\":\"u\",\"password\":\"p\",\"groups\":[1]}", &c),
+			  400);
+	ck_assert(api_op_changes(API_ACCOUNT_GROUPS));
+	ck_assert(!api_op_changes(API_ACCOUNTS));
 	ck_assert(api_op_changes(API_RELOAD));
 	ck_assert(!api_op_changes(API_EVENTS));
 }

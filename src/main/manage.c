@@ -2,6 +2,7 @@
  *   fd 3: its request connection to main's control routes (CTL_PEER_MANAGE),
  *   fd 4: a second one, on which it follows CTL_SHOW_EVENTS for its event streams,
  *   fd 5: the manage-listen socket, which main binds once and keeps across restarts,
+ *   fd 6: audit-log, opened read-only, when there is one (users' histories),
  * and the paths it reads as root before it drops to run-as-user. */
 #include "config.h"
 
@@ -29,7 +30,7 @@
  * the process, which is the only way a dropped process reads root's files again. */
 struct files_seen {
 	char paths[1024];
-	struct stat st[4];
+	struct stat st[5];
 };
 
 struct main_manage {
@@ -40,19 +41,24 @@ struct main_manage {
 
 static void see_files(const struct sluice_config *cfg, struct files_seen *f)
 {
-	const char *p[4] = {cfg->manage_cert, cfg->manage_key, cfg->manage_ca, cfg->manage_access};
+	/* audit-log: a rotation (a new file at the path) takes a new descriptor. */
+	const char *p[5] = {cfg->manage_cert, cfg->manage_key, cfg->manage_ca, cfg->manage_access,
+			    cfg->audit_log};
 
 	memset(f, 0, sizeof(*f));
-	snprintf(f->paths, sizeof(f->paths), "%s\n%s\n%s\n%s", p[0] ? p[0] : "",
-		 p[1] ? p[1] : "", p[2] ? p[2] : "", p[3] ? p[3] : "");
-	for (int i = 0; i < 4; i++)
+	snprintf(f->paths, sizeof(f->paths), "%s\n%s\n%s\n%s\n%s", p[0] ? p[0] : "",
+		 p[1] ? p[1] : "", p[2] ? p[2] : "", p[3] ? p[3] : "", p[4] ? p[4] : "");
+	for (int i = 0; i < 5; i++)
 		if (p[i] && stat(p[i], &f->st[i]) == 0) {
-			/* only what tells a changed file apart */
-			struct stat keep = {.st_dev = f->st[i].st_dev, .st_ino = f->st[i].st_ino,
-					    .st_size = f->st[i].st_size,
-					    .st_mtim = f->st[i].st_mtim,
-					    .st_ctim = f->st[i].st_ctim};
+			/* only what tells a changed file apart; the audit log grows all the
+			 * time, and only a new file there matters */
+			struct stat keep = {.st_dev = f->st[i].st_dev, .st_ino = f->st[i].st_ino};
 
+			if (i < 4) {
+				keep.st_size = f->st[i].st_size;
+				keep.st_mtim = f->st[i].st_mtim;
+				keep.st_ctim = f->st[i].st_ctim;
+			}
 			f->st[i] = keep;
 		}
 }
@@ -81,7 +87,7 @@ static pid_t start_manage(struct aux_proc *a)
 	char uid[16], gid[16];
 	char *argv[20] = {"sluice-manage", "--uid", uid, "--gid", gid, "--cert", cfg->manage_cert,
 			  "--key", cfg->manage_key, "--access", cfg->manage_access};
-	int argc = 11, fds[3] = {-1, -1, mg->listen_fd}, mine[2] = {-1, -1};
+	int argc = 11, fds[4] = {-1, -1, mg->listen_fd, -1}, mine[2] = {-1, -1}, audit = -1;
 	pid_t pid = -1;
 
 	if (cfg->manage_ca) {
@@ -90,7 +96,17 @@ static pid_t start_manage(struct aux_proc *a)
 	}
 	if (a->m->foreground)
 		argv[argc++] = "--stderr";
+	/* Created if the writer has not yet: it opens the same path for appending. */
+	if (cfg->audit_log) {
+		audit = open(cfg->audit_log, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+		if (audit < 0)
+			log_warn("sluice-manage: audit-log %s: %s; no user histories",
+				 cfg->audit_log, strerror(errno));
+		else
+			argv[argc++] = "--audit";
+	}
 	argv[argc] = NULL;
+	fds[3] = audit;
 	snprintf(uid, sizeof(uid), "%u", (unsigned)cfg->uid);
 	snprintf(gid, sizeof(gid), "%u", (unsigned)cfg->gid);
 	if (serve_pair(a->m, &fds[0], &mine[0]) < 0 || serve_pair(a->m, &fds[1], &mine[1]) < 0) {
@@ -98,7 +114,7 @@ static pid_t start_manage(struct aux_proc *a)
 		goto out;
 	}
 	see_files(cfg, &mg->seen);
-	pid = aux_spawn(a, argv, fds, 3);
+	pid = aux_spawn(a, argv, fds, audit >= 0 ? 4 : 3);
 	if (pid < 0)
 		goto out;
 	for (int i = 0; i < 2; i++) {
@@ -114,6 +130,8 @@ static pid_t start_manage(struct aux_proc *a)
 	}
 	log_info("sluice-manage started (pid %d, https://%s/)", (int)pid, cfg->manage_listen);
 out:
+	if (audit >= 0)
+		close(audit);
 	for (int i = 0; i < 2; i++) {
 		if (fds[i] >= 0)
 			close(fds[i]);

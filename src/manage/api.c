@@ -31,6 +31,7 @@ static const struct route routes[] = {
     {"/api/ban-points", API_BAN_POINTS, false},
     {"/api/events", API_EVENTS, false},
     {"/api/whoami", API_WHOAMI, false},
+    {"/api/history", API_HISTORY, false},
     {"/api/disconnect", API_DISCONNECT_USER, true},
     {"/api/unban", API_UNBAN, true},
     {"/api/reload", API_RELOAD, true},
@@ -287,6 +288,7 @@ static unsigned parse_query(const struct api_request *req, struct api_call *call
 {
 	switch (call->op) {
 	case API_USER:
+	case API_HISTORY:
 		if (!req->q_name || !name_ok(req->q_name, strlen(req->q_name)))
 			return fail(why, "?name= must be a user name", 400);
 		snprintf(call->arg, sizeof(call->arg), "%s", req->q_name);

@@ -25,6 +25,7 @@ enum api_op {
 	API_BAN_POINTS,
 	API_EVENTS,     /* a server-sent-event stream */
 	API_WHOAMI,     /* the caller's grant and role */
+	API_HISTORY,    /* ?name=: the user's records in the audit log */
 	API_DISCONNECT_USER,
 	API_DISCONNECT_ID,
 	API_UNBAN,

@@ -190,6 +190,7 @@ static void prepare(const struct api_call *call, struct payloads *p, uint16_t *t
 		break;
 	case API_EVENTS:
 	case API_WHOAMI:
+	case API_HISTORY:
 		*type = 0; /* answered by http.c itself */
 		break;
 	}

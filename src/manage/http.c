@@ -27,6 +27,7 @@
 #define HTTP_IDLE_SECS    10
 #define HTTP_MEMORY       (32 * 1024) /* request line and headers, per connection */
 #define HTTP_ACTOR_MAX    (6 + MANAGE_CN_MAX)
+#define HTTP_HISTORY_MAX  100 /* records of a user's history */
 
 #define HTTP_DRAIN_SECS   5 /* on SIGTERM, for the requests under way to be answered */
 
@@ -211,6 +212,10 @@ static enum MHD_Result answer(struct MHD_Connection *c, struct request *rq, cons
 		return send_json(c, 200,
 				 json_pack("{s:s, s:s}", "identity", rq->actor, "role",
 					   manage_role_name(rq->role)));
+	if (call.op == API_HISTORY) {
+		status = history_for(call.arg, HTTP_HISTORY_MAX, &out);
+		return out ? send_json(c, status, out) : MHD_NO;
+	}
 	status = backend_call(&call, rq->actor, &out);
 	explicit_bzero(call.password, sizeof(call.password));
 	return send_json(c, status, out);

@@ -15,6 +15,7 @@
 #define MANAGE_REQ_FD    3 /* control requests to main */
 #define MANAGE_EVENTS_FD 4 /* main's event stream */
 #define MANAGE_LISTEN_FD 5 /* manage-listen, bound by main */
+#define MANAGE_AUDIT_FD  6 /* audit-log, read-only (with --audit) */
 
 /* backend.c: runs call for the caller named actor (audited by main when the call
  * changes something). Returns the HTTP status and sets *out to the JSON to send: the
@@ -39,6 +40,11 @@ void stream_stop(void);
 bool limits_allow(const struct sockaddr *addr);
 /* Counts a request that failed authentication against addr. */
 void limits_auth_failed(const struct sockaddr *addr);
+
+/* history.c: the audit log's records about user, at most limit, newest first, as a JSON
+ * array in *out (or {"error": ...}); the HTTP status. Thread-safe (pread only). */
+void history_init(int fd);
+unsigned history_for(const char *user, size_t limit, json_t **out);
 
 /* sandbox.c: installs the seccomp filter (no-new-privs must be set). 0 or -errno. */
 int manage_sandbox_install(void);

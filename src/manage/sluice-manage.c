@@ -1,13 +1,14 @@
 /* sluice-manage: the management API (and, from the same listener, the web dashboard).
  * main starts it when manage-listen is set (src/main/manage.c) with fd 3 and fd 4 its
- * control connections (requests; the events stream) and fd 5 the bound listener.
+ * control connections (requests; the events stream), fd 5 the bound listener and, with
+ * --audit, fd 6 the audit log opened read-only.
  * Start-up order, fixed: read the certificate, key, CA and grants as root; drop to
  * run-as-user, no-new-privs and limits; the seccomp filter (sandbox.c); only then
  * start threads and accept a connection. A change to any
  * of those files takes a restart, which main does on reload.
  *
  * Usage (by main): sluice-manage --uid UID --gid GID --cert PEM --key PEM
- *                  --access FILE [--ca PEM] [--stderr] */
+ *                  --access FILE [--ca PEM] [--audit] [--stderr] */
 #include "config.h"
 
 #include <errno.h>
@@ -76,14 +77,15 @@ int main(int argc, char **argv)
 	    {"uid", required_argument, NULL, 'u'},    {"gid", required_argument, NULL, 'g'},
 	    {"cert", required_argument, NULL, 'c'},   {"key", required_argument, NULL, 'k'},
 	    {"ca", required_argument, NULL, 'a'},     {"access", required_argument, NULL, 'x'},
-	    {"stderr", no_argument, NULL, 'e'},       {NULL, 0, NULL, 0},
+	    {"stderr", no_argument, NULL, 'e'},       {"audit", no_argument, NULL, 'A'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *uid_s = NULL, *gid_s = NULL, *cert = NULL, *key = NULL, *ca = NULL,
 		   *access_path = NULL;
 	struct http_config hc = {.listen_fd = MANAGE_LISTEN_FD};
 	struct manage_access *grants = NULL;
 	unsigned long uid, gid;
-	bool to_stderr = false;
+	bool to_stderr = false, audit = false;
 	char err[512];
 	sigset_t sigs;
 	int c, sig, ret;
@@ -97,17 +99,18 @@ int main(int argc, char **argv)
 		case 'a': ca = optarg; break;
 		case 'x': access_path = optarg; break;
 		case 'e': to_stderr = true; break;
+		case 'A': audit = true; break;
 		default: return 2;
 		}
 	}
 	log_init("sluice-manage", to_stderr, LOG_INFO);
 	if (!parse_id(uid_s, &uid) || !parse_id(gid_s, &gid) || !cert || !key || !access_path ||
 	    optind != argc || !is_socket(MANAGE_REQ_FD) || !is_socket(MANAGE_EVENTS_FD) ||
-	    !is_socket(MANAGE_LISTEN_FD)) {
+	    !is_socket(MANAGE_LISTEN_FD) || (audit && fcntl(MANAGE_AUDIT_FD, F_GETFD) < 0)) {
 		log_err("usage: sluice-manage --uid UID --gid GID --cert PEM --key PEM --access FILE "
-			"[--ca PEM] [--stderr], with fds %d-%d from sluiced (sluiced starts it when "
-			"manage-listen is set)",
-			MANAGE_REQ_FD, MANAGE_LISTEN_FD);
+			"[--ca PEM] [--audit] [--stderr], with fds %d-%d from sluiced (and %d with "
+			"--audit: the audit log; sluiced starts it when manage-listen is set)",
+			MANAGE_REQ_FD, MANAGE_LISTEN_FD, MANAGE_AUDIT_FD);
 		return 2;
 	}
 	/* Root's files, while root. */
@@ -135,6 +138,7 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	backend_init(MANAGE_REQ_FD);
+	history_init(audit ? MANAGE_AUDIT_FD : -1);
 	/* Before the filter: glibc reads the time zone for the log's timestamps once. */
 	tzset();
 	ret = manage_sandbox_install();

@@ -234,7 +234,16 @@ for i in $(seq 1 30); do grep -q '"actor"' "$AUDIT" 2>/dev/null && break; sleep 
 jq -e -s 'map(select(.event == "control" and .via == "manage" and .actor == "token:ops"
 	and (.command | test("disconnect user alice")))) | length == 1' "$AUDIT" >/dev/null ||
 	fail "audit log: $(grep control "$AUDIT")"
-log "disconnect through the API ended alice's session; events stream and audit log show it"
+for i in $(seq 1 30); do
+	api GET "/api/history?name=alice" "${reader[@]}" >"$WORK/history.json"
+	jq -e '.[0].event == "session-end"' "$WORK/history.json" >/dev/null 2>&1 && break
+	sleep 0.2
+done
+jq -e '.[0].event == "session-end" and .[0].user == "alice" and .[0].bytes_in > 0
+	and any(.[]; .event == "session-start") and any(.[]; .event == "auth" and .result == "success")
+	and all(.[]; .user == "alice")' "$WORK/history.json" >/dev/null || fail "history of alice: $(cat "$WORK/history.json")"
+api GET "/api/history?name=nobody" "${reader[@]}" | jq -e 'length == 0' >/dev/null || fail "history of nobody: $(cat "$WORK/body")"
+log "disconnect through the API ended alice's session; events stream, audit log and alice's history show it"
 
 # Accounts of the password file: listed without hashes; a user added through the API
 # logs in with the real client, is locked out and let in again, gets new groups and is

@@ -327,6 +327,48 @@ START_TEST(test_api_routes)
 }
 END_TEST
 
+/* A log of n records, alternating users a and b, each padded to pad bytes so that
+ * lines cross the reader's 64 KiB blocks at every offset; then the newest 100 of a. */
+START_TEST(test_history)
+{
+	char path[] = "/tmp/sluice-test-audit.XXXXXX";
+	int fd = mkstemp(path), n = 3000 + _i * 7, pad = 50 + _i * 97;
+	FILE *f = fdopen(fd, "w");
+	json_t *out = NULL;
+	size_t k;
+	json_t *v;
+
+	ck_assert_ptr_nonnull(f);
+	for (int i = 0; i < n; i++)
+		fprintf(f, "{\"event\":\"auth\",\"user\":\"%s\",\"seq\":%d,\"pad\":\"%*s\"}\n",
+			i % 2 ? "b" : "a", i, pad, "");
+	fprintf(f, "{\"event\":\"auth\",\"user\":\"a\",\"seq\":%d}", n); /* no newline */
+	fflush(f);
+	history_init(fd);
+	ck_assert_uint_eq(history_for("a", 100, &out), 200);
+	ck_assert_uint_eq(json_array_size(out), 100);
+	json_array_foreach(out, k, v)
+	{
+		/* newest first: n, then the even ones below it */
+		int want = k == 0 ? n : (n - 1) - ((n - 1) % 2) - 2 * ((int)k - 1);
+
+		if (n % 2 == 0 && k > 0)
+			want = n - 2 * (int)k;
+		ck_assert_int_eq(json_integer_value(json_object_get(v, "seq")), want);
+		ck_assert_str_eq(json_string_value(json_object_get(v, "user")), "a");
+	}
+	json_decref(out);
+	ck_assert_uint_eq(history_for("nobody", 100, &out), 200);
+	ck_assert_uint_eq(json_array_size(out), 0);
+	json_decref(out);
+	fclose(f);
+	unlink(path);
+	history_init(-1);
+	ck_assert_uint_eq(history_for("a", 100, &out), 409);
+	json_decref(out);
+}
+END_TEST
+
 static void filtered(int setup)
 {
 	CHILD_CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
@@ -390,6 +432,7 @@ int main(void)
 	    {test_load_mode},
 	    {test_api_routes},
 	    {test_sandbox},
+	    {test_history, true, 8},
 	    {NULL},
 	};
 	const struct check_case cases[] = {

@@ -22,7 +22,7 @@ PACKAGES=(build-essential autoconf automake libtool pkg-config libgnutls28-dev
 	libclang-rt-14-dev nftables mandoc python3 prometheus systemd e2fsprogs util-linux
 	systemd-container softhsm2 p11-kit openssl faketime libpam0g-dev libpam-modules libpam-oath passwd
 	libradcli-dev freeradius freeradius-utils libldap-dev slapd ldap-utils haproxy
-	libsnmp-dev snmp)
+	libsnmp-dev snmp chromium)
 
 # Packages whose services must not run on the test machine: ocserv and its tools are
 # what the tests compare sluice with (ocpasswd files, Debian's shipped ocserv.conf), and

@@ -5,7 +5,9 @@
  * else: no call to main, no body read), with a body over API_BODY_MAX 413. Callers:
  *   Authorization: Bearer TOKEN   a token granted in manage-access, or
  *   a client certificate          signed by manage-ca, its common name granted.
- * Nothing is answered with CORS headers, and no cookie is ever set or read. */
+ * Nothing is answered with CORS headers, and no cookie is ever set or read. The
+ * dashboard's files (GET of a path outside /api/) need no credentials: they hold no
+ * data, and a Content-Security-Policy keeps them to this server's own scripts and API. */
 #include "config.h"
 
 #include "manage/manage.h"
@@ -21,6 +23,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "manage/www.h"
 
 #define HTTP_CONNECTIONS  32
 #define HTTP_PER_ADDRESS  8
@@ -122,6 +125,38 @@ static void identify(struct MHD_Connection *c, struct request *rq)
 			snprintf(rq->actor, sizeof(rq->actor), "cert:%s", g->name);
 	}
 	rq->role = g ? g->role : MANAGE_ROLE_NONE;
+}
+
+/* The dashboard's files, with headers that keep the page to itself: only its own
+ * scripts and styles, no framing, no referrer. NULL: not one of them. */
+static const struct www_file *www_find(const char *url)
+{
+	for (const struct www_file *f = www_files; f->path; f++)
+		if (strcmp(f->path, url) == 0)
+			return f;
+	return NULL;
+}
+
+static enum MHD_Result send_file(struct MHD_Connection *c, const struct www_file *f)
+{
+	struct MHD_Response *resp =
+	    MHD_create_response_from_buffer(f->len, (void *)f->data, MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret;
+
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, "Content-Type", f->type);
+	MHD_add_response_header(resp, "Cache-Control", "no-cache");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, "Content-Security-Policy",
+				"default-src 'none'; script-src 'self'; style-src 'self'; "
+				"img-src 'self' data:; connect-src 'self'; base-uri 'none'; "
+				"form-action 'none'; frame-ancestors 'none'");
+	ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return ret;
 }
 
 /* The first call for a request: its headers, before any byte of its body. */
@@ -233,6 +268,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return MHD_NO;
 		*con_cls = rq;
 		atomic_fetch_add(&in_flight, 1);
+		if (strcmp(method, "GET") == 0 && www_find(url)) {
+			if (!limits_allow(MHD_get_connection_info(
+					      c, MHD_CONNECTION_INFO_CLIENT_ADDRESS)->client_addr))
+				return send_error(c, MHD_HTTP_TOO_MANY_REQUESTS, "too many requests");
+			return send_file(c, www_find(url));
+		}
 		judge(c, rq);
 		/* An error is answered at once; MHD then drops the body unread. */
 		if (rq->status)

@@ -20,60 +20,21 @@ make_certs
 add_user alice alice-pw
 add_user bob bob-pw
 
-ACCESS=$WORK/manage-access
-ACCESS_TOOL=$(dirname "$(server_bin)")/sluice-access
-[ -x "$ACCESS_TOOL" ] || fail "no sluice-access beside $(server_bin)"
-MPORT=9443
-API=https://$SRV_IP1:$MPORT
-AUDIT=$WORK/audit.log
-
-# The API's own key and certificate (from the test CA), and a CA for administrators'
-# client certificates, with three clients: two granted, one not; and one client
-# certificate from a CA the server does not know.
-d=$WORK/pki
-printf 'cn = "sluice manage"\nip_address = "%s"\nip_address = "%s"\ntls_www_server\nsigning_key\nencryption_key\nexpiration_days = 2\n' \
-	"$SRV_IP1" "$SRV_IP2" >"$d/manage.tmpl"
-certtool --generate-privkey --key-type=ecdsa --curve=secp256r1 --outfile "$d/manage.key" >/dev/null 2>&1 &&
-	certtool --generate-certificate --load-privkey "$d/manage.key" --load-ca-certificate "$CA_CERT" \
-		--load-ca-privkey "$d/ca.key" --template "$d/manage.tmpl" --outfile "$d/manage.pem" >/dev/null 2>&1 ||
-	fail "cannot make the API's certificate"
-make_ca() # NAME
-{
-	printf 'cn = "%s"\nca\ncert_signing_key\nexpiration_days = 2\n' "$1" >"$d/$1.tmpl"
-	certtool --generate-privkey --key-type=ecdsa --curve=secp256r1 --outfile "$d/$1.key" >/dev/null 2>&1 &&
-		certtool --generate-self-signed --load-privkey "$d/$1.key" --template "$d/$1.tmpl" \
-			--outfile "$d/$1.pem" >/dev/null 2>&1 || fail "cannot make CA $1"
-}
-make_client() # CA FILE CN
-{
-	printf 'cn = "%s"\ntls_www_client\nsigning_key\nexpiration_days = 2\n' "$3" >"$d/$2.tmpl"
-	certtool --generate-privkey --key-type=ecdsa --curve=secp256r1 --outfile "$d/$2.key" >/dev/null 2>&1 &&
-		certtool --generate-certificate --load-privkey "$d/$2.key" --load-ca-certificate "$d/$1.pem" \
-			--load-ca-privkey "$d/$1.key" --template "$d/$2.tmpl" --outfile "$d/$2.pem" >/dev/null 2>&1 ||
-		fail "cannot make client certificate $3"
-}
-make_ca admin-ca
+. "$(dirname "$0")/manage.sh"
+d=$MPKI
+# Client certificates: two granted, one not, and one from a CA the server does not know.
 make_ca other-ca
 make_client admin-ca c-admin "Ops Admin"
 make_client admin-ca c-viewer "viewer"
 make_client admin-ca c-stranger "stranger"
 make_client other-ca c-forged "Ops Admin"
 
-ADMIN_TOKEN=$("$ACCESS_TOOL" -f "$ACCESS" token ops admin 2>/dev/null) || fail "sluice-access token ops failed"
-READ_TOKEN=$("$ACCESS_TOOL" -f "$ACCESS" token watch read 2>/dev/null) || fail "sluice-access token watch failed"
 "$ACCESS_TOOL" -f "$ACCESS" cert "Ops Admin" admin || fail "sluice-access cert failed"
 "$ACCESS_TOOL" -f "$ACCESS" cert viewer read || fail "sluice-access cert failed"
 [[ $ADMIN_TOKEN =~ ^slm_[0-9a-f]{64}$ ]] || fail "odd token: $ADMIN_TOKEN"
 grep -q "$ADMIN_TOKEN" "$ACCESS" && fail "the grants file holds a token in clear"
 [ "$(stat -c %a "$ACCESS")" = 600 ] || fail "grants file mode $(stat -c %a "$ACCESS")"
 "$ACCESS_TOOL" -f "$ACCESS" list | grep -Eq '^cert +admin +Ops Admin$' || fail "list: $("$ACCESS_TOOL" -f "$ACCESS" list)"
-
-MANAGE_CONF="manage-listen = 0.0.0.0:$MPORT
-manage-cert = $d/manage.pem
-manage-key = $d/manage.key
-manage-ca = $d/admin-ca.pem
-manage-access = $ACCESS
-audit-log = $AUDIT"
 
 # sluiced -t: the API may not take the VPN's key, nor a grants file others can read.
 write_config "${MANAGE_CONF/manage-key = $d\/manage.key/manage-key = $SERVER_KEY}"
@@ -88,14 +49,7 @@ chmod 600 "$ACCESS"
 log "sluiced -t refuses manage-key = server-key and a group-readable grants file"
 
 start_server
-for i in $(seq 1 50); do
-	ip netns exec "$NS_SRV" ss -Hltn "sport = :$MPORT" | grep -q LISTEN && break
-	sleep 0.1
-done
-manage_pid() { pgrep -P "$SERVER_PID" -x sluice-manage; }
-for i in $(seq 1 50); do [ -n "$(manage_pid)" ] && break; sleep 0.1; done
-MPID=$(manage_pid)
-[ -n "$MPID" ] || fail "no sluice-manage child of sluiced"
+manage_wait
 uid=$(awk '/^Uid:/ {print $2}' "/proc/$MPID/status")
 [ "$uid" = "$(id -u nobody)" ] || fail "sluice-manage runs as uid $uid"
 grep -Eq '^Seccomp:[[:space:]]+2$' "/proc/$MPID/status" || fail "sluice-manage has no seccomp filter"

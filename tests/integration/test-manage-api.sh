@@ -35,6 +35,11 @@ make_client other-ca c-forged "Ops Admin"
 grep -q "$ADMIN_TOKEN" "$ACCESS" && fail "the grants file holds a token in clear"
 [ "$(stat -c %a "$ACCESS")" = 600 ] || fail "grants file mode $(stat -c %a "$ACCESS")"
 "$ACCESS_TOOL" -f "$ACCESS" list | grep -Eq '^cert +admin +Ops Admin$' || fail "list: $("$ACCESS_TOOL" -f "$ACCESS" list)"
+sum=$(sha256sum "$ACCESS")
+"$ACCESS_TOOL" -f "$ACCESS" token 'bad name' read 2>/dev/null; [ $? = 2 ] || fail "sluice-access took 'bad name'"
+"$ACCESS_TOOL" -f "$ACCESS" token x root 2>/dev/null; [ $? = 2 ] || fail "sluice-access took the role root"
+"$ACCESS_TOOL" -f "$ACCESS" remove nobody 2>/dev/null; [ $? = 1 ] || fail "sluice-access removed nobody"
+[ "$(sha256sum "$ACCESS")" = "$sum" ] || fail "a refused sluice-access command changed the file"
 
 # sluiced -t: the API may not take the VPN's key, nor a grants file others can read.
 write_config "${MANAGE_CONF/manage-key = $d\/manage.key/manage-key = $SERVER_KEY}"

@@ -131,7 +131,8 @@ grep -c '^| `' "$WORK/ocserv-keys.md" | grep -qxE '[1-9][0-9]{2}' ||
 log "doc/ocserv-keys.md matches the code"
 
 if command -v mandoc >/dev/null; then
-	for page in "$man" "$top_srcdir/doc/sluice-passwd.8" "$ctlman" "$certsman"; do
+	for page in "$man" "$top_srcdir/doc/sluice-passwd.8" "$ctlman" "$certsman" \
+		"$top_srcdir/doc/sluice-access.8"; do
 		out=$(mandoc -Tlint -W warning "$page" 2>&1)
 		[ -z "$out" ] || fail "mandoc -Tlint: $out"
 	done

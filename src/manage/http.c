@@ -1,6 +1,6 @@
 /* The HTTPS side of sluice-manage, on libmicrohttpd: one thread per connection, at most
  * HTTP_CONNECTIONS at once and HTTP_PER_ADDRESS per address, each cut off after
- * HTTP_IDLE_SECS without progress. A request is judged on its headers first: over its
+ * HTTP_IDLE_SECS without progress, or when a request takes too long (watch.c). A request is judged on its headers first: over its
  * address's rate it gets 429, without valid credentials 401 (a SHA-256 and nothing
  * else: no call to main, no body read), with a body over API_BODY_MAX 413. Callers:
  *   Authorization: Bearer TOKEN   a token granted in manage-access, or
@@ -49,6 +49,16 @@ struct request {
 	size_t body_len;
 };
 
+/* The connection's deadline (watch.c) starts again: its request is answered. */
+static void answered(struct MHD_Connection *c, bool stream)
+{
+	const union MHD_ConnectionInfo *info =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	if (info)
+		watch_answered(info->socket_context, stream);
+}
+
 static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json_t *v)
 {
 	char *text = json_dumps(v, JSON_INDENT(2) | JSON_ENSURE_ASCII);
@@ -68,6 +78,7 @@ static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	if (status == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"sluice\"");
+	answered(c, false);
 	ret = MHD_queue_response(c, status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -154,6 +165,7 @@ static enum MHD_Result send_file(struct MHD_Connection *c, const struct www_file
 				"default-src 'none'; script-src 'self'; style-src 'self'; "
 				"img-src 'self' data:; connect-src 'self'; base-uri 'none'; "
 				"form-action 'none'; frame-ancestors 'none'");
+	answered(c, false);
 	ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -215,6 +227,7 @@ static enum MHD_Result send_events(struct MHD_Connection *c)
 	MHD_add_response_header(resp, "Content-Type", "text/event-stream");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	answered(c, true);
 	ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -309,6 +322,20 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	const union MHD_ConnectionInfo *info;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_context = info ? watch_connection(info->connect_fd) : NULL;
+	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
+		watch_closed(*socket_context);
+		*socket_context = NULL;
+	}
+}
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char line[256];
@@ -341,7 +368,12 @@ int http_start(const struct http_config *cfg)
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_PER_ADDRESS,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_SECS,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
-	    on_completed, NULL, MHD_OPTION_ARRAY, trust, MHD_OPTION_END);
+	    on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+	    MHD_OPTION_ARRAY, trust, MHD_OPTION_END);
+	if (daemon_ && watch_start() < 0) {
+		MHD_stop_daemon(daemon_);
+		daemon_ = NULL;
+	}
 	if (!daemon_) {
 		log_err("cannot serve HTTPS (certificate and key do not load, or no TLS in "
 			"libmicrohttpd)");

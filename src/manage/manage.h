@@ -46,6 +46,15 @@ void limits_auth_failed(const struct sockaddr *addr);
 void history_init(int fd);
 unsigned history_for(const char *user, size_t limit, json_t **out);
 
+/* watch.c: a deadline per connection for its handshake and each request (see there).
+ * watch_connection returns the connection's context (NULL: not watched). */
+#define WATCH_SLOTS 64
+int watch_start(void);
+void *watch_connection(int fd);
+/* A response is queued: the next request's time starts; a stream has none. */
+void watch_answered(void *ctx, bool stream);
+void watch_closed(void *ctx);
+
 /* sandbox.c: installs the seccomp filter (no-new-privs must be set). 0 or -errno. */
 int manage_sandbox_install(void);
 

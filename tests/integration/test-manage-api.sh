@@ -298,6 +298,38 @@ for i in $(seq 1 30); do api GET /api/status "${admin[@]}" >/dev/null; [ "$(stat
 expect 200 "the API after its restart"
 log "a killed sluice-manage is restarted"
 
+# A request that trickles in (a header line every 3 s, so never idle) is cut off, while
+# others are answered.
+cat >"$WORK/drip.py" <<'PY'
+import socket, ssl, sys, time
+ctx = ssl.create_default_context(cafile=sys.argv[3])
+s = ctx.wrap_socket(socket.create_connection((sys.argv[1], int(sys.argv[2]))), server_hostname=sys.argv[1])
+start = time.time()
+s.sendall(b"GET /api/status HTTP/1.1\r\nHost: x\r\n")
+s.settimeout(3)
+while time.time() - start < 60:
+    try:
+        s.sendall(b"X-Slow: 1\r\n")
+        if s.recv(1) == b"":
+            break
+    except socket.timeout:
+        continue
+    except (OSError, ssl.SSLError):
+        break
+print(int(time.time() - start))
+PY
+ip netns exec "$NS_C1" python3 "$WORK/drip.py" "$SRV_IP1" "$MPORT" "$CA_CERT" >"$WORK/drip.out" 2>&1 &
+DRIP=$!
+sleep 2
+api GET /api/status "${admin[@]}" >/dev/null
+expect 200 "a request beside a slow one"
+wait "$DRIP"
+secs=$(cat "$WORK/drip.out")
+[[ $secs =~ ^[0-9]+$ ]] && [ "$secs" -ge 14 ] && [ "$secs" -le 25 ] ||
+	fail "a trickling request was cut after '$secs' s, expected 15"
+server_log_has "sent no complete request in 15 s; cut off" 2 || fail "no log line for the cut-off"
+log "a request trickling in was cut off after $secs s; others were answered meanwhile"
+
 # Too many failed logins from one address: 429 for a while, even with a good token.
 for i in $(seq 1 10); do
 	ip netns exec "$NS_C2" curl -s -o /dev/null --cacert "$CA_CERT" -H "Authorization: Bearer nope" \

@@ -1,7 +1,8 @@
 /* sluice-snmp: SLUICE-MIB's AgentX subagent. main starts it when snmp-agentx is set
  * (src/main/snmp.c): fd 3 is its read-only control connection, --uid/--gid the
  * run-as-user's ids. Start-up order, fixed: drop root, no-new-privs and limits; only
- * then does net-snmp's code run, connect to the master agent and parse its PDUs.
+ * then does net-snmp's code run and connect to the master agent; then the seccomp
+ * filter (sandbox.c), before the loop that parses its PDUs.
  *
  * Usage (by main): sluice-snmp --agentx SOCKET --uid UID --gid GID [--stderr] */
 #include "config.h"
@@ -15,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <net-snmp/net-snmp-config.h>
@@ -158,6 +160,13 @@ int main(int argc, char **argv)
 	netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL,
 			   AGENTX_PING_SECS);
 	log_notice("serving SLUICE-MIB through the AgentX master at %s", agentx);
+	/* net-snmp has read what it reads; from here on the loop is all there is. */
+	tzset();
+	ret = snmp_sandbox_install();
+	if (ret < 0) {
+		log_err("cannot install the seccomp filter: %s", strerror(-ret));
+		return 1;
+	}
 	run();
 	snmp_shutdown("sluice-snmp");
 	return 0;

@@ -49,4 +49,8 @@ void snmp_cache_readable(void);
  * -1 (logged). */
 int snmp_mib_register(void);
 
+/* sandbox.c: the seccomp filter of the subagent's loop (no-new-privs must be set).
+ * 0 or -errno. */
+int snmp_sandbox_install(void);
+
 #endif

@@ -98,7 +98,8 @@ SUB=$(pgrep -P "$SERVER_PID" -x sluice-snmp) || fail "no sluice-snmp child of sl
 uid=$(awk '/^Uid:/ { print $2 $3 $4 $5 }' "/proc/$SUB/status")
 [ "$uid" = "$(id -u nobody)$(id -u nobody)$(id -u nobody)$(id -u nobody)" ] ||
 	fail "sluice-snmp runs with uids $uid, not as nobody"
-log "sluice-snmp (pid $SUB) runs as nobody"
+grep -Eq '^Seccomp:[[:space:]]+2$' "/proc/$SUB/status" || fail "sluice-snmp has no seccomp filter"
+log "sluice-snmp (pid $SUB) runs as nobody, under its seccomp filter"
 
 [ "$(get "$SERVER_OBJ.3")" = 0 ] || fail "sessions active before any client"
 
@@ -193,4 +194,5 @@ log "main restarted the subagent (pid $SUB -> $NEW)"
 
 stop_client c1
 stop_client c3
+grep -q "sluice-snmp (pid [0-9]*) killed by signal 31" "$SERVER_LOG" && fail "sluice-snmp hit its seccomp filter"
 log "PASS"

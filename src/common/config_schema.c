@@ -1888,8 +1888,8 @@ const struct config_key config_keys[] = {
      "snmpd's master agent at this socket: a path, unix:PATH or tcp:ADDRESS:PORT; unset: off"},
     {"max-clients", &t_uint, OFF(max_clients), 0, 0, 1000000, "1024", R,
      "authenticated clients at once (setting up or with a tunnel), 0 = unlimited; those "
-     "still logging in count against max-preauth-clients. main needs about 2 file "
-     "descriptors per client and warns at start-up when its limit is lower"},
+     "still logging in count against max-preauth-clients. main needs about one file "
+     "descriptor per client and warns at start-up when its limit is lower"},
     {"max-same-clients", &t_uint, OFF(max_same_clients), 0, 0, 1000000, "2", R | U,
      "sessions of one user at once, 0 = unlimited"},
     {"max-same-clients-policy", &t_same_policy, OFF(max_same_clients_policy), 0, 0, 0, "refuse",

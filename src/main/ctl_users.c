@@ -92,8 +92,8 @@ static int send_user(struct main_ctl_conn *c, const struct main_worker *w)
 	u.keepalive = w->cfg->keepalive;
 	u.rx_per_sec = w->cfg->rx_data_per_sec;
 	u.tx_per_sec = w->cfg->tx_data_per_sec;
-	/* Live counters from the TUN device main holds; the worker's periodic report is
-	 * the fallback (rx: from the client, written to the TUN). */
+	/* Live counters from the TUN device (the kernel's, read by name); the worker's
+	 * periodic report is the fallback (rx: from the client, written to the TUN). */
 	{
 		uint64_t rx, tx, rxp, txp;
 

@@ -13,9 +13,10 @@
 
 struct main_ctx;
 
-/* Descriptors main holds per connected client: the worker's channel and the TUN device
- * (tests/integration/test-fd-exhaustion.sh measures it). */
-#define MAIN_FDS_PER_CLIENT 2
+/* Descriptors main holds per connected client: the worker's channel; the TUN device is
+ * the kernel's to keep once the worker has it (tests/integration/test-fd-exhaustion.sh
+ * measures it). */
+#define MAIN_FDS_PER_CLIENT 1
 
 /* Binds tcp-port and udp-port, or takes the sockets systemd passed. 0 or -errno (logged). */
 int main_listen(struct main_ctx *m);

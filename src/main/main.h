@@ -88,7 +88,8 @@ struct main_worker {
 	char device[IFNAMSIZ];
 	struct in_addr vpn_ip;     /* valid with pool */
 	struct in6_addr vpn_ip6;   /* valid with pool6; its prefix is cfg->ipv6_subnet_prefix */
-	int tun_fd;
+	int tun_fd;                /* main's descriptor of the device until the handover */
+	bool tun_up;               /* device is this session's (persistent) TUN device */
 	time_t started;
 	uint64_t bytes_in, bytes_out, spoofed;
 	uint64_t route_dropped; /* packets outside its routes (restrict-user-to-routes) */

@@ -197,7 +197,7 @@ static char *page(TALLOC_CTX *ctx, struct main_ctx *m)
 	for (struct main_worker *w = m->workers; w; w = w->next) {
 		if (w->state & MWS_SETUP)
 			waiting++;
-		if (w->tun_fd < 0)
+		if (!w->tun_up)
 			continue;
 		live_in += w->bytes_in;
 		live_out += w->bytes_out;

@@ -28,6 +28,7 @@
 #include "main/sec_channel.h"
 #include "main/manage.h"
 #include "main/tool_run.h"
+#include "main/tun.h"
 #include "main/snmp.h"
 #include "main/session_setup.h"
 #include "main/systemd.h"
@@ -116,6 +117,8 @@ static const struct main_event_sinks sinks = {sink_list, sizeof(sink_list) / siz
 
 int main_run(struct main_ctx *m)
 {
+	int ret;
+
 	/* Not the default loop: that one reaps children itself, and main must see
 	 * every exit status. */
 	m->loop = ev_loop_new(EVFLAG_AUTO);
@@ -136,6 +139,15 @@ int main_run(struct main_ctx *m)
 		ev_io_start(m->loop, &m->udp_io);
 	}
 	main_template_watch(m);
+	/* TUN devices a killed sluiced left (they are persistent); another one running
+	 * keeps its own. */
+	ret = tun_delete_stale();
+	if (ret > 0)
+		log_notice("deleted %d TUN device%s left by a sluiced that no longer runs", ret,
+			   ret == 1 ? "" : "s");
+	else if (ret < 0)
+		log_warn("cannot look for TUN devices left by an earlier sluiced: %s",
+			 strerror(-ret));
 	if (main_ctl_start(m) < 0)
 		return -EIO;
 	ev_signal_init(&m->sig_chld, on_sigchld, SIGCHLD);

@@ -39,12 +39,22 @@
 
 /* --- the failure path ------------------------------------------------------------------ */
 
+/* The device is persistent: closing main's descriptor (held only until the handover)
+ * does not end it, deleting it does. */
 static void tunnel_close(struct main_worker *w)
 {
+	int ret;
+
 	filter_session_del(w->m, w);
 	main_workers_set_tunnel(w->m, w, false);
-	close(w->tun_fd);
+	if (w->tun_fd >= 0)
+		close(w->tun_fd);
 	w->tun_fd = -1;
+	ret = tun_delete(w->device);
+	if (ret < 0 && ret != -ENODEV)
+		log_err("%s: cannot delete TUN device %s: %s", w->label, w->device,
+			strerror(-ret));
+	w->tun_up = false;
 }
 
 /* Gives back what the set-up steps took so far. */
@@ -53,7 +63,7 @@ static void setup_undo(struct main_worker *w)
 	if (w->iroutes_on)
 		iroutes_apply(w->m, w, false);
 	w->iroutes_on = false;
-	if (w->tun_fd >= 0)
+	if (w->tun_up)
 		tunnel_close(w);
 	if (w->predecessor)
 		w->predecessor->successor = NULL;
@@ -376,6 +386,7 @@ static void grant(struct main_worker *w)
 	if (ret < 0)
 		return;
 	w->tun_fd = ret;
+	w->tun_up = true;
 	/* A later tunnel request with the same cookie must find this one to end it. */
 	if (main_workers_set_tunnel(m, w, true) < 0) {
 		setup_fail(w, LOG_ERR, 503, "out of memory", "out of memory for main's index");
@@ -410,7 +421,7 @@ static void session_timeout(struct ev_loop *loop, ev_timer *t, int revents)
 	main_terminate_worker(w, END_SESSION_TIMEOUT);
 }
 
-/* session-quota-bytes: the TUN device main holds counts what the tunnel moved, whatever
+/* session-quota-bytes: the session's TUN device counts what the tunnel moved, whatever
  * the worker says. Beyond the quota, main ends the session for good. */
 static void quota_check(struct ev_loop *loop, ev_timer *t, int revents)
 {
@@ -553,6 +564,9 @@ static void hand_over(struct main_worker *w)
 		main_worker_kill(w, "cannot pass the TUN device");
 		return;
 	}
+	/* The worker has the device; the kernel keeps it and its counters for main. */
+	close(w->tun_fd);
+	w->tun_fd = -1;
 	w->state = MWS_TUNNEL;
 	w->handed_over = true;
 	w->started = time(NULL);
@@ -742,8 +756,9 @@ static bool cookie_ends(const struct main_worker *w, unsigned reason)
 	return session_end_invalidates(reason);
 }
 
-/* Accounting happens here, in main, from the TUN device main still holds, so it is
- * complete whether the worker ended cleanly, crashed or was killed. */
+/* Accounting happens here, in main, from the TUN device the kernel keeps until main
+ * deletes it, so it is complete whether the worker ended cleanly, crashed or was
+ * killed. */
 static void session_end(struct main_worker *w, int status)
 {
 	uint64_t rx = 0, tx = 0, rxp = 0, txp = 0;
@@ -786,7 +801,7 @@ void session_worker_exited(struct main_worker *w, int status)
 {
 	if (w->state & MWS_SETUP)
 		setup_undo(w);
-	else if (w->handed_over && w->tun_fd >= 0)
+	else if (w->handed_over && w->tun_up)
 		session_end(w, status);
 }
 

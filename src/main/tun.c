@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -22,7 +23,8 @@
  * one IPv4 point-to-point address, an IPv6 address and its route, an MTU and a flag
  * they are a few fixed calls with no messages to build or parse. Counters have no ioctl on Linux,
  * and /sys/class/net shows the namespace sysfs was mounted in rather than the
- * caller's, so tun_stats asks rtnetlink for the one device it needs. */
+ * caller's, so tun_stats asks rtnetlink for the one device it needs; the alias that
+ * marks a device as this process's, and deleting one, are rtnetlink requests too. */
 
 static bool prefix_valid(const char *prefix)
 {
@@ -129,6 +131,67 @@ static int set_inet6(const char *name, const struct tun_addrs *a)
 	return ret;
 }
 
+/* One rtnetlink request about the link called name, with attr (type, payload, len)
+ * when type is not 0, and the kernel's acknowledgement. 0 or the kernel's -errno. */
+static int link_request(uint16_t msg_type, uint16_t flags, const char *name, uint16_t type,
+			const void *payload, size_t len)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+		char attrs[RTA_SPACE(IFNAMSIZ) + RTA_SPACE(TUN_ALIAS_MAX)];
+	} req = {0};
+	union {
+		struct nlmsghdr nh;
+		char buf[1024];
+	} resp;
+	struct rtattr *rta;
+	size_t namelen = strlen(name);
+	ssize_t n;
+	int sk, ret;
+
+	if (len > TUN_ALIAS_MAX)
+		return -EINVAL;
+	req.nh.nlmsg_type = msg_type;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+	req.nh.nlmsg_seq = 1;
+	req.ifi.ifi_family = AF_UNSPEC;
+	rta = (struct rtattr *)((char *)&req + NLMSG_LENGTH(sizeof(req.ifi)));
+	rta->rta_type = IFLA_IFNAME;
+	rta->rta_len = RTA_LENGTH(namelen + 1);
+	memcpy(RTA_DATA(rta), name, namelen);
+	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(req.ifi)) + RTA_SPACE(namelen + 1);
+	if (type) {
+		rta = (struct rtattr *)((char *)&req + req.nh.nlmsg_len);
+		rta->rta_type = type;
+		rta->rta_len = RTA_LENGTH(len);
+		memcpy(RTA_DATA(rta), payload, len);
+		req.nh.nlmsg_len += RTA_SPACE(len);
+	}
+	sk = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (sk < 0)
+		return -errno;
+	ret = send(sk, &req, req.nh.nlmsg_len, 0) < 0 ? -errno : 0;
+	/* The kernel answers while send() runs: the acknowledgement is already queued. */
+	n = ret ? 0 : recv(sk, &resp, sizeof(resp), MSG_DONTWAIT);
+	if (!ret && n < 0)
+		ret = -errno;
+	else if (!ret && (!NLMSG_OK(&resp.nh, (size_t)n) || resp.nh.nlmsg_type != NLMSG_ERROR ||
+			  resp.nh.nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr))))
+		ret = -EPROTO;
+	else if (!ret)
+		ret = ((const struct nlmsgerr *)NLMSG_DATA(&resp.nh))->error;
+	close(sk);
+	return ret;
+}
+
+int tun_delete(const char *name)
+{
+	if (!name || !name_valid(name))
+		return -EINVAL;
+	return link_request(RTM_DELLINK, 0, name, 0, NULL, 0);
+}
+
 int tun_create(const char *prefix, unsigned mtu, const struct tun_addrs *a, char name[IFNAMSIZ])
 {
 	struct ifreq ifr = {0};
@@ -145,6 +208,17 @@ int tun_create(const char *prefix, unsigned mtu, const struct tun_addrs *a, char
 	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s%%d", prefix);
 	ret = if_ioctl(fd, TUNSETIFF, &ifr);
+	if (ret < 0)
+		goto out;
+	/* The kernel keeps the device when main hands its fd over, and its counters when
+	 * the worker dies; tun_delete() ends it. The alias says whose it is. */
+	ret = ioctl(fd, TUNSETPERSIST, 1) < 0 ? -errno : 0;
+	if (ret == 0) {
+		char alias[TUN_ALIAS_MAX];
+		int n = snprintf(alias, sizeof(alias), "%s%d", TUN_ALIAS_PREFIX, (int)getpid());
+
+		ret = link_request(RTM_NEWLINK, 0, ifr.ifr_name, IFLA_IFALIAS, alias, (size_t)n);
+	}
 	if (ret < 0)
 		goto out;
 
@@ -178,11 +252,13 @@ int tun_create(const char *prefix, unsigned mtu, const struct tun_addrs *a, char
 	ret = fd;
 	fd = -1;
 out:
-	/* Closing the only fd also removes a half-configured device. */
+	/* A half-configured device goes with its fd once it is not persistent. */
 	if (sk >= 0)
 		close(sk);
-	if (fd >= 0)
+	if (fd >= 0) {
+		ioctl(fd, TUNSETPERSIST, 0);
 		close(fd);
+	}
 	return ret;
 }
 
@@ -337,4 +413,103 @@ int tun_route(const char *name, int family, const void *net, unsigned prefix, bo
 	ret = ioctl(sk, add ? SIOCADDRT : SIOCDELRT, &rt) < 0 ? -errno : 0;
 	close(sk);
 	return ret;
+}
+
+/* Whether pid is a running sluiced (its command name). */
+static bool sluiced_runs(long pid)
+{
+	char path[64], comm[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	comm[strcspn(comm, "\n")] = '\0';
+	return strcmp(comm, "sluiced") == 0;
+}
+
+/* The name of one RTM_NEWLINK of a dump if its alias names a sluiced that is gone. */
+static bool stale_link(const struct nlmsghdr *nh, char name[IFNAMSIZ])
+{
+	const struct ifinfomsg *ifi = NLMSG_DATA(nh);
+	const struct rtattr *rta = IFLA_RTA(ifi);
+	unsigned int rtalen = IFLA_PAYLOAD(nh);
+	char alias[TUN_ALIAS_MAX + 1] = "";
+	char *end;
+	long pid;
+
+	name[0] = '\0';
+	for (; RTA_OK(rta, rtalen); rta = RTA_NEXT(rta, rtalen)) {
+		size_t plen = RTA_PAYLOAD(rta);
+
+		if (rta->rta_type == IFLA_IFNAME && plen > 0 && plen <= IFNAMSIZ)
+			snprintf(name, IFNAMSIZ, "%.*s", (int)plen, (const char *)RTA_DATA(rta));
+		else if (rta->rta_type == IFLA_IFALIAS && plen <= TUN_ALIAS_MAX)
+			snprintf(alias, sizeof(alias), "%.*s", (int)plen, (const char *)RTA_DATA(rta));
+	}
+	if (!name[0] || strncmp(alias, TUN_ALIAS_PREFIX, strlen(TUN_ALIAS_PREFIX)) != 0)
+		return false;
+	pid = strtol(alias + strlen(TUN_ALIAS_PREFIX), &end, 10);
+	if (*end || pid <= 0 || pid == (long)getpid())
+		return false;
+	return !sluiced_runs(pid);
+}
+
+int tun_delete_stale(void)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+	} req = {.nh = {.nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETLINK,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 2},
+		 .ifi = {.ifi_family = AF_UNSPEC}};
+	static char buf[32768];
+	char (*names)[IFNAMSIZ] = NULL;
+	size_t n_names = 0;
+	int sk, ret = 0, deleted = 0;
+	bool done = false;
+
+	sk = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (sk < 0)
+		return -errno;
+	if (send(sk, &req, req.nh.nlmsg_len, 0) < 0)
+		ret = -errno;
+	/* At start-up, before the event loop: the dump is read to its end. */
+	while (!ret && !done) {
+		ssize_t len = recv(sk, buf, sizeof(buf), 0);
+		const struct nlmsghdr *nh = (const struct nlmsghdr *)buf;
+
+		if (len <= 0) {
+			ret = len < 0 ? -errno : -EPROTO;
+			break;
+		}
+		for (; NLMSG_OK(nh, (size_t)len); nh = NLMSG_NEXT(nh, len)) {
+			char name[IFNAMSIZ];
+
+			if (nh->nlmsg_type == NLMSG_DONE || nh->nlmsg_type == NLMSG_ERROR) {
+				done = true;
+				break;
+			}
+			if (nh->nlmsg_type != RTM_NEWLINK ||
+			    nh->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)) ||
+			    !stale_link(nh, name))
+				continue;
+			names = realloc(names, (n_names + 1) * sizeof(*names));
+			if (!names) {
+				ret = -ENOMEM;
+				break;
+			}
+			memcpy(names[n_names++], name, IFNAMSIZ);
+		}
+	}
+	close(sk);
+	for (size_t i = 0; i < n_names; i++)
+		if (tun_delete(names[i]) == 0)
+			deleted++;
+	free(names);
+	return ret < 0 ? ret : deleted;
 }

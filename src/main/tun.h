@@ -1,7 +1,9 @@
 /* TUN devices of main: one per client tunnel, created and configured by main
- * (root) and handed to the worker as an fd. The devices are not persistent:
- * one vanishes when the last fd to it is closed, so main holding its fd keeps
- * it (and its counters) alive after the worker is gone. */
+ * (root) and handed to the worker as an fd, which main then closes. The devices are
+ * persistent: the kernel keeps one, with its counters, after the worker is gone, until
+ * main reads them by name and deletes it; main holds no descriptor per session for
+ * them. Each device's alias names the sluiced that made it ("sluiced PID"), so that a
+ * sluiced that starts after another one died can delete what was left. */
 #ifndef SLUICE_TUN_H
 #define SLUICE_TUN_H
 
@@ -17,6 +19,9 @@
 #define TUN_PREFIX_MAX 10u
 
 #define TUN_MTU_MIN6 1280u /* below it the kernel keeps IPv6 off on a device */
+
+#define TUN_ALIAS_PREFIX "sluiced "
+#define TUN_ALIAS_MAX    32
 
 /* The addresses of one tunnel: IPv4, IPv6 or both. */
 struct tun_addrs {
@@ -36,6 +41,13 @@ struct tun_addrs {
  * holds anything but letters, digits, '-', '_' and '.', an mtu outside
  * TUN_MTU_MIN..TUN_MTU_MAX (IPv6: below TUN_MTU_MIN6), or no address at all. */
 int tun_create(const char *prefix, unsigned mtu, const struct tun_addrs *a, char name[IFNAMSIZ]);
+
+/* Deletes the device called name. 0, -ENODEV, or a negative errno. */
+int tun_delete(const char *name);
+
+/* Deletes the devices whose alias names a sluiced that no longer runs (left behind when
+ * one was killed). Returns how many, or a negative errno. */
+int tun_delete_stale(void);
 
 /* The device's counters, read by name in the caller's network namespace.
  * rx = what the worker wrote into the TUN (from the client); tx = what the

@@ -440,7 +440,7 @@ void main_terminate_worker(struct main_worker *w, unsigned reason)
 
 bool main_worker_holds_tun(const struct main_worker *w)
 {
-	return w->handed_over && w->tun_fd >= 0;
+	return w->handed_over && w->tun_up;
 }
 
 void main_terminate_all(struct main_ctx *m)

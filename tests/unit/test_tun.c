@@ -107,7 +107,9 @@ START_TEST(test_create_two)
 	ck_assert_int_eq(tun_set_mtu(n1, 40), -EINVAL);
 	ck_assert_int_eq(tun_set_mtu("vpns9", 1280), -ENODEV);
 	close(fd0);
+	ck_assert_int_eq(tun_delete(n0), 0);
 	close(fd1);
+	ck_assert_int_eq(tun_delete(n1), 0);
 }
 END_TEST
 
@@ -182,10 +184,13 @@ START_TEST(test_counters)
 	ck_assert_uint_eq(v[2], 1);
 	ck_assert_uint_eq(v[3], 1);
 	close(fd);
+	ck_assert_int_eq(tun_delete(name), 0);
 }
 END_TEST
 
-START_TEST(test_close_removes_device)
+/* The device outlives main's descriptor (the worker's, and the worker): its counters
+ * stay readable by name until tun_delete(). */
+START_TEST(test_persistent)
 {
 	char name[IFNAMSIZ], again[IFNAMSIZ];
 	uint64_t v[4];
@@ -195,13 +200,68 @@ START_TEST(test_close_removes_device)
 	ck_assert_int_ge(fd, 0);
 	ck_assert(device_exists(name));
 	close(fd);
+	ck_assert(device_exists(name));
+	ck_assert_int_eq(tun_stats(name, &v[0], &v[1], &v[2], &v[3]), 0);
+	ck_assert_int_eq(tun_delete(name), 0);
 	ck_assert(!device_exists(name));
 	ck_assert_int_eq(tun_stats(name, &v[0], &v[1], &v[2], &v[3]), -ENODEV);
+	ck_assert_int_eq(tun_delete(name), -ENODEV);
 
 	fd = tun_create("vpns", 1400, v4(ip("198.19.0.1"), ip("198.19.0.2")), again);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_str_eq(name, again);
 	close(fd);
+	ck_assert_int_eq(tun_delete(again), 0);
+}
+END_TEST
+
+/* The alias of a device, as `ip` shows it. */
+static void alias_of(const char *name, char *out, size_t len)
+{
+	char cmd[128];
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "ip -o link show dev %s", name);
+	p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	out[0] = '\0';
+	if (fgets(out, (int)len, p) && strstr(out, "alias "))
+		memmove(out, strstr(out, "alias ") + 6, strlen(strstr(out, "alias ") + 6) + 1);
+	else
+		out[0] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+	pclose(p);
+}
+
+/* Devices of a sluiced that is gone are deleted; this process's, and devices that are
+ * not sluiced's, stay. */
+START_TEST(test_delete_stale)
+{
+	char mine[IFNAMSIZ], gone[IFNAMSIZ], other[IFNAMSIZ], alias[512], want[64], cmd[160];
+	int fds[3];
+
+	fds[0] = tun_create("vpns", 1400, v4(ip("198.19.0.1"), ip("198.19.0.2")), mine);
+	fds[1] = tun_create("vpns", 1400, v4(ip("198.19.0.1"), ip("198.19.0.3")), gone);
+	fds[2] = tun_create("other", 1400, v4(ip("198.19.0.1"), ip("198.19.0.4")), other);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_ge(fds[i], 0);
+		close(fds[i]);
+	}
+	snprintf(want, sizeof(want), "sluiced %d", (int)getpid());
+	alias_of(mine, alias, sizeof(alias));
+	ck_assert_str_eq(alias, want);
+	/* A pid above the kernel's limit runs nothing; an alias of another program. */
+	snprintf(cmd, sizeof(cmd), "ip link set dev %s alias 'sluiced 99999999'", gone);
+	ck_assert_int_eq(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "ip link set dev %s alias 'wireguard 1'", other);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(tun_delete_stale(), 1);
+	ck_assert(device_exists(mine));
+	ck_assert(!device_exists(gone));
+	ck_assert(device_exists(other));
+	ck_assert_int_eq(tun_delete_stale(), 0);
+	ck_assert_int_eq(tun_delete(mine), 0);
+	ck_assert_int_eq(tun_delete(other), 0);
 }
 END_TEST
 
@@ -226,6 +286,7 @@ START_TEST(test_bad_arguments)
 	ck_assert_int_ge(fd, 0);
 	ck_assert_str_eq(name, "tenchars-x0");
 	close(fd);
+	ck_assert_int_eq(tun_delete(name), 0);
 }
 END_TEST
 
@@ -325,12 +386,14 @@ START_TEST(test_ipv6)
 	ck_assert_mem_eq(reply + 8, &a.local6, 16);
 	ck_assert_mem_eq(reply + 24, &src, 16);
 	close(fd);
+	ck_assert_int_eq(tun_delete(name), 0);
 
 	/* IPv6 only. */
 	a.has4 = false;
 	fd = tun_create("vpns", 1280, &a, name);
 	ck_assert_msg(fd >= 0, "tun_create: %s", strerror(-fd));
 	close(fd);
+	ck_assert_int_eq(tun_delete(name), 0);
 	a.has6 = false;
 	ck_assert_int_eq(tun_create("vpns", 1400, &a, name), -EINVAL);
 	set_default_ipv6(false);
@@ -372,7 +435,7 @@ static int enter_private_netns(void)
 int main(void)
 {
 	const struct check_test tests[] = {
-	    {test_create_two},    {test_counters}, {test_close_removes_device},
+	    {test_create_two},    {test_counters}, {test_persistent}, {test_delete_stale},
 	    {test_bad_arguments}, {test_ipv6}, {NULL},
 	};
 	const struct check_case cases[] = {

@@ -104,6 +104,14 @@ static const struct sandbox_rule manage_rules[] = {
     ALLOW(fstat),
     ALLOW(pread64),
 
+#ifdef SLUICE_SANITIZERS
+    /* A --enable-sanitizers build only: ASan sets up each new thread (its stack bounds,
+     * an alternate signal stack). */
+    ALLOW(sigaltstack),
+    ALLOW(sched_getaffinity),
+    ALLOW(getrlimit),
+    ALLOW(prlimit64),
+#endif
     SANITIZER_RULES
 };
 

@@ -48,28 +48,38 @@ udp_datagrams()
 		print $col["InDatagrams"] + $col["OutDatagrams"]; exit }'
 }
 
+# tree_pids PID: PID and its descendants, one a line, from one pass over /proc (lib.sh's
+# descendants runs pgrep per process, which takes minutes for thousands of workers).
+tree_pids()
+{
+	cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$1" '
+		{ line = $0; sub(/^.*\) /, "", line); split(line, f, " ")
+		  kids[f[2]] = kids[f[2]] " " $1 }
+		END { n = 1; q[1] = root; print root
+		      for (i = 1; i <= n; i++) {
+			      m = split(kids[q[i]], c, " ")
+			      for (j = 1; j <= m; j++) { q[++n] = c[j]; print c[j] } } }'
+}
+
 # tree_rollup_kib FIELD PID: a smaps_rollup field (KiB, e.g. "Pss:") summed over PID and
 # its descendants.
 tree_rollup_kib()
 {
-	local p sum=0 v
-	for p in $(descendants "$2") "$2"; do
-		v=$(awk -v f="$1" '$1 == f { print $2; exit }' "/proc/$p/smaps_rollup" 2>/dev/null)
-		sum=$((sum + ${v:-0}))
-	done
-	echo "$sum"
+	tree_pids "$2" | awk -v f="$1" '{
+		file = "/proc/" $1 "/smaps_rollup"
+		while ((getline line < file) > 0) {
+			split(line, w, " ")
+			if (w[1] == f) { sum += w[2]; break }
+		}
+		close(file)
+	} END { print sum + 0 }'
 }
 
 # tree_pss_kib PID: PSS (KiB) summed over PID and its descendants.
 tree_pss_kib() { tree_rollup_kib Pss: "$1"; }
 
 # tree_count PID: number of processes in the tree of PID.
-tree_count()
-{
-	local n
-	n=$(descendants "$1" | wc -l)
-	echo $((n + 1))
-}
+tree_count() { tree_pids "$1" | wc -l; }
 
 # bench_start_server: lib.sh's start_server, but a server that does not start is a
 # failed measurement (return 1), not the end of the benchmark.

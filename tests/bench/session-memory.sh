@@ -7,8 +7,8 @@
 # each figure (on stderr). Prints one markdown table. Not part of make check.
 #
 # Environment: SESSIONS ("20 1000": the session counts), MODES ("template exec"), RUNS
-# (3), RATE (logins a second, 25), SMAPS (0), top_builddir (the build whose sluiced
-# runs). Root; namespaces and addresses as the integration tests (198.18.0.0/15 only).
+# (3), RATE (logins a second, 25), SMAPS (0), DTLS (0; 1: the sessions carry DTLS
+# too), top_builddir (the build whose sluiced runs). Root; namespaces and addresses as the integration tests (198.18.0.0/15 only).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,6 +17,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 export top_srcdir top_builddir
 TEST_NAME=session-memory
 : "${SESSIONS:=20 1000}" "${MODES:=template exec}" "${RUNS:=3}" "${RATE:=25}" "${SMAPS:=0}"
+: "${DTLS:=0}"
+LOADGEN_OPTS=()
+[ "$DTLS" = 1 ] && LOADGEN_OPTS=(--dtls)
 SERVER=sluiced
 . "$top_srcdir/tests/integration/lib.sh"
 . "$here/bench-lib.sh"
@@ -71,7 +74,7 @@ ${MODE_KEYS[$mode]}"
 	ip netns exec "$NS_C1" timeout 3700 "$LOADGEN" --server "$SRV_IP1" --pin "$PIN" \
 		--source "$src_first-$src_last" --user alice --password alice-pw \
 		--sessions "$n" --rate "$RATE" --duration 3600 --login-timeout 60 --progress 0 \
-		--json >"$WORK/lg-$mode-$n-$RUN.out" 2>"$WORK/lg-$mode-$n-$RUN.err" &
+		"${LOADGEN_OPTS[@]}" --json >"$WORK/lg-$mode-$n-$RUN.out" 2>"$WORK/lg-$mode-$n-$RUN.err" &
 	LOADGEN_PID=$!
 	OWN_PIDS+=("$LOADGEN_PID")
 	for i in $(seq 1 $((n * 4 / RATE + 120))); do
@@ -127,7 +130,7 @@ done
 
 echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, Linux $(uname -r)," \
 	"sluiced git $(git -C "$top_srcdir" rev-parse --short HEAD 2>/dev/null || echo '?')," \
-	"load average at start $START_LOAD; runs: $RUNS"
+	"load average at start $START_LOAD; runs: $RUNS; DTLS: $DTLS"
 echo
 echo "| mode | sessions | PSS per session, KiB | anonymous PSS per session, KiB |"
 echo "| --- | --- | --- | --- |"

@@ -23,6 +23,7 @@ struct frame {
 	const uint8_t *payload;
 	int fds[IPC_MAX_FDS];
 	unsigned nrecv;
+	size_t nread; /* bytes recvmsg() wrote into the buffer: what a wipe must cover */
 };
 
 union ipc_cmsgbuf {
@@ -168,6 +169,7 @@ static int recv_frame(int sock, uint8_t *buf, size_t max_payload, struct frame *
 			set_error("%s: recvmsg: %s", who, strerror(-ret));
 		return ret;
 	}
+	f->nread = (size_t)n;
 
 	bool fds_ok = collect_fds(&mh, f, &foreign);
 
@@ -283,7 +285,7 @@ int ipc_recv_dispatch(struct ipc_channel *ch, uint32_t state, void *ctx)
 {
 	TALLOC_CTX *tmp = talloc_new(NULL);
 	const struct ipc_route *r;
-	struct frame f;
+	struct frame f = {.nread = 0};
 	uint8_t *buf = NULL;
 	void *msg;
 	size_t pos;
@@ -341,9 +343,10 @@ fail:
 	close_fds(f.fds, f.nrecv);
 out:
 	/* What arrived, whatever it was: a frame that failed to route may still hold a
-	 * password. */
+	 * password. Only the bytes that arrived: wiping the whole buffer would touch
+	 * pages of it (32 KiB for a worker's main channel) that nothing wrote. */
 	if (buf && ret != -EAGAIN)
-		explicit_bzero(buf, IPC_HDR_LEN + ch->max_payload + 1);
+		explicit_bzero(buf, f.nread);
 	talloc_free(tmp);
 	return ret;
 }
@@ -468,7 +471,7 @@ int ipc_recv_expect(int sock, uint16_t type, const ProtobufCMessageDescriptor *d
 {
 	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
 	TALLOC_CTX *tmp;
-	struct frame f;
+	struct frame f = {.nread = 0};
 	uint8_t *buf;
 	void *msg;
 	int ret;
@@ -525,7 +528,7 @@ fail:
 	close_fds(f.fds, f.nrecv);
 out:
 	if (buf)
-		explicit_bzero(buf, IPC_HDR_LEN + max_payload + 1);
+		explicit_bzero(buf, f.nread);
 	talloc_free(tmp);
 	return ret;
 }

@@ -54,8 +54,10 @@ static pid_t exec_with_layout(struct main_ctx *m, char *mode, const int *fds, un
 	posix_spawn_file_actions_t fa;
 	char *argv[] = {"sluice-worker", mode, NULL};
 	/* The template initialises GnuTLS itself once it has dropped root; an exec'd worker
-	 * gets no environment. */
-	char *tenv[] = {"GNUTLS_NO_IMPLICIT_INIT=1", NULL};
+	 * gets no environment. LD_BIND_NOW: the template resolves every library's symbols
+	 * before it forks, so no worker writes its own copy of a page of a lazily bound
+	 * library's GOT (libgmp's) at its first call of a function. */
+	char *tenv[] = {"GNUTLS_NO_IMPLICIT_INIT=1", "LD_BIND_NOW=1", NULL};
 	char *envp[] = {NULL};
 	pid_t pid = -1;
 	int ret;

@@ -492,6 +492,11 @@ int http_parser_next(struct http_parser *p)
 	return parse(p);
 }
 
+size_t http_parser_leftover(const struct http_parser *p)
+{
+	return p->state == ST_DONE ? p->used - (p->body_start + p->clen) : 0;
+}
+
 size_t http_parser_take_leftover(struct http_parser *p, uint8_t *out, size_t cap)
 {
 	size_t end, avail, n;

@@ -88,6 +88,8 @@ int http_parser_next(struct http_parser *p);
  * start of the CSTP stream) into out; returns how many. 0 when no request is
  * finished. */
 size_t http_parser_take_leftover(struct http_parser *p, uint8_t *out, size_t cap);
+/* How many bytes http_parser_take_leftover() would move with no bound. */
+size_t http_parser_leftover(const struct http_parser *p);
 
 /* A complete HTTP/1.1 response, NUL-terminated; its length is strlen(). Always
  * carries Content-Length; Content-Type and the body only when content_type is

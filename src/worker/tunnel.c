@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
@@ -453,12 +454,20 @@ static void tick(struct ev_loop *loop, ev_timer *timer, int revents)
 
 int tunnel_run(struct worker *w)
 {
-	struct tunnel *t = talloc_zero(w, struct tunnel);
-	/* Not zeroed: a session's memory grows only with the traffic it carries. */
-	uint8_t *rx = talloc_size(t, RX_CAP), *tx = talloc_size(t, CSTP_MAX_FRAME);
+	struct tunnel *t;
+	uint8_t *rx, *tx;
 	MwSessionEnd end = MW_SESSION_END__INIT;
 	ev_tstamp now = ev_now(w->loop);
 
+	/* What authentication needed is free now (the HTTP parser and its buffers, the
+	 * handshake's): its pages go back before the tunnel's buffers are taken, which
+	 * would otherwise land on them, so an idle session holds only the pages it
+	 * uses (design.md, "Scale"). */
+	malloc_trim(0);
+	t = talloc_zero(w, struct tunnel);
+	/* Not zeroed: a session's memory grows only with the traffic it carries. */
+	rx = t ? talloc_size(t, RX_CAP) : NULL;
+	tx = t ? talloc_size(t, CSTP_MAX_FRAME) : NULL;
 	if (!t || !rx || !tx)
 		return WEXIT_TUNNEL;
 	t->rx = rx;
@@ -485,10 +494,10 @@ int tunnel_run(struct worker *w)
 	gnutls_record_set_timeout(w->tls, 0);
 	if (dtls_start(t) < 0)
 		return WEXIT_TUNNEL;
-	memcpy(t->rx, w->early, w->n_early);
+	if (w->n_early)
+		memcpy(t->rx, w->early, w->n_early);
 	t->rx_len = w->n_early;
-	talloc_free(w->early);
-	w->early = NULL;
+	TALLOC_FREE(w->early);
 	parse_rx(t);
 
 	ev_io_init(&t->tls_rd, tls_readable, w->client_fd, EV_READ);

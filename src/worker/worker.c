@@ -8,7 +8,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -39,6 +38,7 @@
 #define AUTH_REPLY_TIMEOUT_MS 60000
 #define MAX_HTTP_REQUESTS     32 /* requests on one connection before the CONNECT */
 #define OTP_PROMPT            "Please enter your one-time password."
+#define HTTP_READ_CAP         16384 /* one TLS record */
 
 static struct worker *self;
 
@@ -604,20 +604,24 @@ static int handle_connect(struct worker *w, struct http_parser *hp, const struct
 				      false);
 		return 0;
 	}
-	w->early = talloc_size(w, WORKER_EARLY_MAX);
-	w->n_early = http_parser_take_leftover(hp, w->early, WORKER_EARLY_MAX);
-	if (http_parser_take_leftover(hp, w->early, 1) > 0) {
+	/* Kept in a buffer of their size: usually none. */
+	w->n_early = http_parser_leftover(hp);
+	if (w->n_early > WORKER_EARLY_MAX) {
 		log_info("too much data right after CONNECT");
 		worker_exit(w, WEXIT_CLIENT);
+	}
+	if (w->n_early) {
+		w->early = talloc_size(w, w->n_early);
+		if (!w->early)
+			worker_exit(w, WEXIT_CLIENT);
+		http_parser_take_leftover(hp, w->early, w->n_early);
 	}
 	resp = http_connect_response(w, worker_connect_headers(w));
 	if (!resp || tls_send_all(w, resp, strlen(resp)) < 0)
 		worker_exit(w, WEXIT_CLIENT);
 	w->state = WK_TUNNEL;
-	/* What authentication needed is no longer: give its memory back, so an idle
-	 * session costs as little as possible (design.md, "Scale"). */
+	/* What authentication needed is no longer (tunnel_run() gives its pages back). */
 	talloc_free(hp);
-	malloc_trim(0);
 	worker_exit(w, tunnel_run(w));
 }
 
@@ -625,11 +629,15 @@ static int handle_connect(struct worker *w, struct http_parser *hp, const struct
 static int http_phase(struct worker *w)
 {
 	struct http_parser *hp = http_parser_new(w);
-	uint8_t buf[16384];
+	/* On the heap, not the stack: freed with the parser when the tunnel starts, where
+	 * stack pages, once touched, would stay with the session. */
+	uint8_t *buf = hp ? talloc_size(hp, HTTP_READ_CAP) : NULL;
 	unsigned served = 0;
 
+	if (!buf)
+		return WEXIT_CLIENT;
 	for (;;) {
-		ssize_t n = tls_recv_deadline(w, buf, sizeof(buf));
+		ssize_t n = tls_recv_deadline(w, buf, HTTP_READ_CAP);
 		int ret;
 
 		if (n == -ETIMEDOUT) {

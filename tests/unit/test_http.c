@@ -361,13 +361,19 @@ START_TEST(test_leftover)
 	uint8_t out[16];
 
 	ck_assert_uint_eq(http_parser_take_leftover(p, out, sizeof(out)), 0);
-	ck_assert_int_eq(http_parser_feed(p, (const uint8_t *)req, strlen(req)), HTTP_DONE);
+	ck_assert_int_eq(http_parser_feed(p, (const uint8_t *)"CONNECT /", 9), HTTP_MORE);
+	ck_assert_uint_eq(http_parser_leftover(p), 0);
+	ck_assert_int_eq(http_parser_feed(p, (const uint8_t *)req + 9, strlen(req) - 9), HTTP_DONE);
+	ck_assert_uint_eq(http_parser_leftover(p), 4);
 	/* Bytes fed after the request is done are kept behind it. */
 	ck_assert_int_eq(http_parser_feed(p, (const uint8_t *)"\x00\x00\x03\x00", 4), HTTP_DONE);
+	ck_assert_uint_eq(http_parser_leftover(p), 8);
 	ck_assert_uint_eq(http_parser_take_leftover(p, out, 3), 3);
+	ck_assert_uint_eq(http_parser_leftover(p), 5);
 	ck_assert_mem_eq(out, "STF", 3);
 	ck_assert_uint_eq(http_parser_take_leftover(p, out, sizeof(out)), 5);
 	ck_assert_mem_eq(out, "\x01\x00\x00\x03\x00", 5);
+	ck_assert_uint_eq(http_parser_leftover(p), 0);
 	ck_assert_uint_eq(http_parser_take_leftover(p, out, sizeof(out)), 0);
 	ck_assert_str_eq(http_parser_request(p)->cookie_webvpn, "x");
 	talloc_free(p);

@@ -85,6 +85,22 @@ try:
     b.wait("[...document.querySelectorAll('#events li')].some(l => l.textContent.includes('alice disconnected'))",
            what="the disconnect in the events list")
     step("the events list shows it")
+
+    # Accounts: add dave with a group through the form, then lock him with his button.
+    b.eval("document.querySelector('nav button[data-tab=accounts]').click(); true")
+    b.wait("[...document.querySelectorAll('#accounts tbody tr')].some(r => r.dataset.user === 'alice')",
+           what="the accounts table")
+    b.eval("document.getElementById('acct-user').value = 'dave';"
+           "document.getElementById('acct-password').value = 'dave pw 1';"
+           "document.getElementById('acct-groups').value = 'staff';"
+           "document.getElementById('account-form').requestSubmit(); true")
+    dave = "[...document.querySelectorAll('#accounts tbody tr')].find(r => r.dataset.user === 'dave')"
+    b.wait(f"{dave} && {dave}.textContent.includes('staff') && {dave}.textContent.includes('active')",
+           what="dave in the accounts table")
+    b.eval(f"[...{dave}.querySelectorAll('button')].find(x => x.textContent === 'Lock').click(); true")
+    b.wait(f"{dave}.textContent.includes('locked')", what="dave locked")
+    assert any("Lock dave" in d for d in b.dialogs), b.dialogs
+    step("added dave (group staff) with the form and locked him with his button, each confirmed")
 except Exception:
     try:
         print("dashboard: page state: tab %r, message %r, sessions %s" % (

@@ -6,7 +6,8 @@
 # whose name is HTML, shows alice's byte counts growing while she pings, shows the
 # HTML name as text without running it, fits a phone's width, shows alice's history
 # from the audit log, and disconnects alice after a confirmation: her openconnect
-# exits and the audit log names the page's token. Screenshots are kept in
+# exits and the audit log names the page's token. Its account form adds a user with a
+# group and his button locks him, both confirmed, in the password file and audited. Screenshots are kept in
 # tests/integration/artefacts/.
 . "$(dirname "$0")/lib.sh"
 require_sluiced
@@ -55,4 +56,9 @@ for i in $(seq 1 30); do grep -q '"actor"' "$AUDIT" 2>/dev/null && break; sleep 
 jq -e -s 'map(select(.event == "control" and .actor == "token:ops" and (.command | test("^disconnect id ")))) | length == 1' \
 	"$AUDIT" >/dev/null || fail "the audit log lacks the page's disconnect: $(grep control "$AUDIT")"
 log "the page's disconnect ended alice's real session, and the audit log names its token"
+grep -q '^dave:staff:!\$' "$PASSWD_FILE" || fail "the page's account changes are not in the file: $(grep dave "$PASSWD_FILE")"
+jq -e -s 'map(select(.event == "control" and .actor == "token:ops" and (.command | startswith("account: "))) | .command)
+	== ["account: set password of dave to groups staff", "account: lock dave"]' "$AUDIT" >/dev/null ||
+	fail "the audit log lacks the page's account changes: $(grep account "$AUDIT")"
+log "the page added dave to group staff and locked him: in the password file and the audit log"
 pass

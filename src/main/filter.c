@@ -1,6 +1,6 @@
 /* Per-session packet policy in the kernel, through libnftables (filter.h). The rules are
- * nft's own syntax, built from values main parsed or derived itself (addresses it leased,
- * networks the configuration schema normalised, device names the kernel gave). */
+ * nft's own syntax, built from values main parsed or derived itself (networks the
+ * configuration schema normalised, device names the kernel gave). */
 #include "config.h"
 
 #include "main/filter.h"
@@ -12,14 +12,24 @@
 #include <talloc.h>
 
 #include "common/log.h"
-#include "common/netaddr.h"
 #include "common/ports.h"
 #include "main/main.h"
 #include "main/nft.h"
 
+/* A policy and the chain that holds it, "p_<id>", shared by the sessions whose
+ * configuration and address families make the same rules. */
+struct filter_profile {
+	struct filter_profile *next;
+	char *rules; /* one per line, each without "add rule TABLE CHAIN " */
+	unsigned id;
+	unsigned refs; /* sessions jumping to it */
+};
+
 struct main_filter {
 	struct main_nft *nft;
 	char table[IFNAMSIZ + 16]; /* "inet sluice_<device>" */
+	struct filter_profile *profiles;
+	unsigned next_id;
 };
 
 int filter_start(struct main_ctx *m)
@@ -33,13 +43,15 @@ int filter_start(struct main_ctx *m)
 		return -ENOMEM;
 	}
 	snprintf(f->table, sizeof(f->table), "inet sluice_%s", m->cfg->device);
-	/* Priority raw: a dropped packet never reaches conntrack. */
+	/* Priority raw: a dropped packet never reaches conntrack. A device of this server
+	 * that has no policy (yet, or any more) passes nothing. */
 	body = talloc_asprintf(f,
-			       "add map %1$s sessions { type iface_index : verdict; }\n"
+			       "add map %1$s sessions { type ifname : verdict; }\n"
 			       "add chain %1$s prerouting { type filter hook prerouting priority raw; "
 			       "policy accept; }\n"
-			       "add rule %1$s prerouting iif vmap @sessions\n",
-			       f->table);
+			       "add rule %1$s prerouting iifname vmap @sessions\n"
+			       "add rule %1$s prerouting iifname \"%2$s*\" counter drop\n",
+			       f->table, m->cfg->device);
 	ret = body ? main_nft_table_create(f->nft, "cannot create the session filter table",
 					   f->table, body)
 		   : -ENOMEM;
@@ -64,54 +76,25 @@ void filter_stop(struct main_ctx *m)
 	m->filter = NULL;
 }
 
-/* The sets a session's chain may have, named "<name>_<device>": the bit of each is set
- * in w->filtered when it was made. */
-enum {
-	SET_SRC = 1 << 0,
-	SET_DNS = 1 << 1,
-	SET_NOROUTE = 1 << 2,
-	SET_ROUTE = 1 << 3,
-	SET_SRC6 = 1 << 4,
-	SET_DNS6 = 1 << 5,
-	SET_NOROUTE6 = 1 << 6,
-	SET_ROUTE6 = 1 << 7,
-	SET_CHAIN = 1 << 8, /* not a set: the chain exists */
-};
-static const char *const set_names[] = {"src", "dns", "noroute", "route",
-					"src6", "dns6", "noroute6", "route6"};
+/* --- a session's rules ------------------------------------------------------------------ */
 
-struct builder {
-	char *cmd; /* NULL once out of memory */
-	const char *table, *device;
-	unsigned made;
-};
-
-static void add(struct builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add(struct builder *b, const char *fmt, ...)
+static void add(char **rules, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(char **rules, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!b->cmd)
+	if (!*rules)
 		return;
 	va_start(ap, fmt);
-	b->cmd = talloc_vasprintf_append(b->cmd, fmt, ap);
+	*rules = talloc_vasprintf_append(*rules, fmt, ap);
 	va_end(ap);
 }
 
-/* Makes set `bit` of the family's address type. */
-static void make_set(struct builder *b, unsigned bit, int family)
+/* The networks of a list that are of family ("default" is none), as the elements of an
+ * anonymous set; NULL when there are none. nft merges overlapping ones. */
+static char *networks(const void *ctx, int family, char *const *items, size_t n)
 {
-	add(b, "add set %s %s_%s { type %s; flags interval; auto-merge; }\n", b->table,
-	    set_names[__builtin_ctz(bit)], b->device, family == AF_INET ? "ipv4_addr" : "ipv6_addr");
-	b->made |= bit;
-}
-
-/* Adds the items of a list that are of family ("default" is no network) to set `bit`;
- * false when there were none. */
-static bool add_elements(struct builder *b, unsigned bit, int family, char *const *items,
-			 size_t n)
-{
-	bool any = false;
+	char *set = NULL;
 
 	for (size_t i = 0; i < n; i++) {
 		char addr[INET6_ADDRSTRLEN];
@@ -124,16 +107,10 @@ static bool add_elements(struct builder *b, unsigned bit, int family, char *cons
 		addr[len] = '\0';
 		if (inet_pton(family, addr, a) != 1)
 			continue;
-		if (any)
-			add(b, ", %s", items[i]);
-		else
-			add(b, "add element %s %s_%s { %s", b->table, set_names[__builtin_ctz(bit)],
-			    b->device, items[i]);
-		any = true;
+		set = set ? talloc_asprintf_append(set, ", %s", items[i])
+			  : talloc_strdup(ctx, items[i]);
 	}
-	if (any)
-		add(b, " }\n");
-	return any;
+	return set;
 }
 
 static bool has_default(char *const *routes, size_t n)
@@ -144,44 +121,36 @@ static bool has_default(char *const *routes, size_t n)
 	return false;
 }
 
-/* One family's rules: sources, then with restrict-user-to-routes the destinations.
- * set0 is the family's SET_SRC bit; the others follow it in the same order. */
-static void family_rules(struct builder *b, const struct sluice_config *c, int family,
-			 const char *own, unsigned set0)
+/* restrict-user-to-routes for one family: DNS to the session's servers, then nothing
+ * inside a no-route, then nothing outside the routes. No route of the family: the
+ * client routes all of it through the VPN. */
+static void route_rules(char **rules, const struct sluice_config *c, int family)
 {
 	const char *ip = family == AF_INET ? "ip" : "ip6";
-	const char *d = b->device;
-	unsigned dns = set0 << 1, no = set0 << 2, to = set0 << 3;
-	const char *s_dns = set_names[__builtin_ctz(dns)], *s_no = set_names[__builtin_ctz(no)];
-	const char *s_to = set_names[__builtin_ctz(to)], *s_src = set_names[__builtin_ctz(set0)];
+	char *to = networks(*rules, family, c->routes, c->n_routes);
+	char *dns, *no;
 
-	make_set(b, set0, family);
-	add(b, "add element %s %s_%s { %s }\n", b->table, s_src, d, own);
-	add_elements(b, set0, family, c->iroutes, c->n_iroutes);
-	add(b, "add rule %1$s s_%2$s %3$s saddr != @%4$s_%2$s counter drop\n", b->table, d, ip,
-	    s_src);
-	/* restrict-user-to-ports implies it, as in ocserv. */
-	if (!(c->restrict_to_routes || c->restrict_to_ports) || has_default(c->routes, c->n_routes))
+	if (!to)
 		return;
-	make_set(b, dns, family);
-	make_set(b, no, family);
-	make_set(b, to, family);
-	add_elements(b, dns, family, c->dns, c->n_dns);
-	add_elements(b, no, family, c->no_routes, c->n_no_routes);
-	/* No route of this family: the client routes all of it through the VPN. */
-	if (add_elements(b, to, family, c->routes, c->n_routes))
-		add(b,
-		    "add rule %1$s s_%2$s %3$s daddr @%4$s_%2$s udp dport 53 accept\n"
-		    "add rule %1$s s_%2$s %3$s daddr @%4$s_%2$s tcp dport 53 accept\n"
-		    "add rule %1$s s_%2$s %3$s daddr @%5$s_%2$s counter drop\n"
-		    "add rule %1$s s_%2$s %3$s daddr != @%6$s_%2$s counter drop\n",
-		    b->table, d, ip, s_dns, s_no, s_to);
+	dns = networks(*rules, family, c->dns, c->n_dns);
+	no = networks(*rules, family, c->no_routes, c->n_no_routes);
+	if (dns)
+		add(rules,
+		    "%1$s daddr { %2$s } udp dport 53 accept\n"
+		    "%1$s daddr { %2$s } tcp dport 53 accept\n",
+		    ip, dns);
+	if (no)
+		add(rules, "%s daddr { %s } counter drop\n", ip, no);
+	add(rules, "%s daddr != { %s } counter drop\n", ip, to);
+	talloc_free(to);
+	talloc_free(dns);
+	talloc_free(no);
 }
 
 /* restrict-user-to-ports: the protocols and ports that pass (and then nothing else),
- * or for a negation those that are dropped; after the source and route rules, so that
- * DNS to the session's servers still passes. */
-static void port_rules(struct builder *b, const char *text)
+ * or for a negation those that are dropped; after the route rules, so that DNS to the
+ * session's servers still passes. */
+static void port_rules(char **rules, const char *text)
 {
 	static const char *const l4[] = {
 	    [PORT_TCP] = "tcp",       [PORT_UDP] = "udp",          [PORT_SCTP] = "sctp",
@@ -193,77 +162,159 @@ static void port_rules(struct builder *b, const char *text)
 	/* The configuration checked it: a failure here is memory, or a bug. */
 	if (ports_parse(text, &l, why, sizeof(why)) < 0) {
 		log_err("restrict-user-to-ports '%s': %s", text, why);
-		TALLOC_FREE(b->cmd);
+		TALLOC_FREE(*rules);
 		return;
 	}
 	for (size_t i = 0; i < l.n; i++) {
 		const struct port_rule *r = &l.rules[i];
 
-		add(b, "add rule %s s_%s meta l4proto %s", b->table, b->device, l4[r->proto]);
+		add(rules, "meta l4proto %s", l4[r->proto]);
 		if (ports_proto_has_port(r->proto))
-			add(b, " th dport %u", r->port);
-		add(b, " %s\n", l.deny ? "counter drop" : "accept");
+			add(rules, " th dport %u", r->port);
+		add(rules, " %s\n", l.deny ? "counter drop" : "accept");
 	}
 	if (!l.deny)
-		add(b, "add rule %s s_%s counter drop\n", b->table, b->device);
+		add(rules, "counter drop\n");
 }
+
+/* The rules of w's policy; NULL when out of memory. Sources: a packet whose source
+ * does not route back through the device it came from (the session's address, its
+ * IPv6 prefix, its iroutes: main routes each of them to the device before the worker
+ * gets it) is dropped, as by a strict reverse-path filter. */
+static char *session_rules(const void *ctx, const struct main_worker *w)
+{
+	const struct sluice_config *c = w->cfg;
+	bool restrict_routes = (c->restrict_to_routes || c->restrict_to_ports) &&
+			       !has_default(c->routes, c->n_routes);
+	char *rules = talloc_strdup(ctx, "");
+
+	if (!w->pool)
+		add(&rules, "meta nfproto ipv4 counter drop\n");
+	if (!w->pool6)
+		add(&rules, "meta nfproto ipv6 counter drop\n");
+	add(&rules, "fib saddr . iif oif missing counter drop\n");
+	if (restrict_routes) {
+		if (w->pool)
+			route_rules(&rules, c, AF_INET);
+		if (w->pool6)
+			route_rules(&rules, c, AF_INET6);
+	}
+	if (c->restrict_to_ports)
+		port_rules(&rules, c->restrict_to_ports);
+	return rules;
+}
+
+/* --- profiles ---------------------------------------------------------------------------- */
+
+static struct filter_profile *profile_find(struct main_filter *f, const char *rules)
+{
+	for (struct filter_profile *p = f->profiles; p; p = p->next)
+		if (strcmp(p->rules, rules) == 0)
+			return p;
+	return NULL;
+}
+
+/* Appends the commands that make p's chain to cmd. */
+static char *profile_create_cmd(struct main_filter *f, const struct filter_profile *p, char *cmd)
+{
+	const char *line = p->rules;
+
+	cmd = talloc_asprintf_append(cmd, "add chain %s p_%u\n", f->table, p->id);
+	while (cmd && *line) {
+		size_t len = strcspn(line, "\n");
+
+		cmd = talloc_asprintf_append(cmd, "add rule %s p_%u %.*s\n", f->table, p->id,
+					     (int)len, line);
+		line += len + (line[len] == '\n');
+	}
+	return cmd;
+}
+
+static void profile_unlink(struct main_filter *f, struct filter_profile *p)
+{
+	for (struct filter_profile **pp = &f->profiles; *pp; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	talloc_free(p);
+}
+
+/* --- sessions ---------------------------------------------------------------------------- */
 
 int filter_session_add(struct main_ctx *m, struct main_worker *w)
 {
 	struct main_filter *f = m->filter;
-	const struct sluice_config *c = w->cfg;
-	struct builder b = {talloc_strdup(NULL, ""), f->table, w->device, SET_CHAIN};
-	char ip[INET6_ADDRSTRLEN + 4];
-	int ret;
+	char *rules = session_rules(f, w);
+	struct filter_profile *p = rules ? profile_find(f, rules) : NULL;
+	bool made = false;
+	char *cmd = NULL, *retry = NULL;
+	int ret = -ENOMEM;
 
-	/* Interval sets with auto-merge take overlapping networks (an iroute inside
-	 * another) as the configuration may list them. */
-	add(&b, "add chain %s s_%s\n", b.table, b.device);
-	if (w->pool) {
-		inet_ntop(AF_INET, &w->vpn_ip, ip, sizeof(ip));
-		family_rules(&b, c, AF_INET, ip, SET_SRC);
-	} else {
-		add(&b, "add rule %s s_%s meta nfproto ipv4 counter drop\n", b.table, b.device);
+	if (!rules)
+		goto out;
+	if (!p) {
+		p = talloc_zero(f, struct filter_profile);
+		if (!p)
+			goto out;
+		p->rules = talloc_steal(p, rules);
+		rules = NULL;
+		p->id = f->next_id++;
+		made = true;
 	}
-	if (w->pool6) {
-		struct main_addrs a;
-
-		main_session_addrs(w, &a);
-		snprintf(ip, sizeof(ip), "%s", a.prefix6);
-		family_rules(&b, c, AF_INET6, ip, SET_SRC6);
-	} else {
-		add(&b, "add rule %s s_%s meta nfproto ipv6 counter drop\n", b.table, b.device);
+	cmd = made ? profile_create_cmd(f, p, talloc_strdup(f, "")) : talloc_strdup(f, "");
+	/* One element per session: the device's name, which only this session has while
+	 * it exists (the element goes before the device does). */
+	retry = talloc_asprintf(f, "%sdelete element %s sessions { \"%s\" }\n", cmd ? cmd : "",
+				f->table, w->device);
+	cmd = talloc_asprintf_append(cmd, "add element %s sessions { \"%s\" : goto p_%u }\n",
+				     f->table, w->device, p->id);
+	retry = talloc_asprintf_append(retry, "add element %s sessions { \"%s\" : goto p_%u }\n",
+				       f->table, w->device, p->id);
+	if (!cmd || !retry)
+		goto out;
+	ret = main_nft_try(f->nft, cmd);
+	/* An element that outlived its session (its deletion failed) is replaced. */
+	if (ret < 0) {
+		ret = main_nft_run(f->nft, "cannot install the session's packet policy", retry);
+		if (ret == 0)
+			log_warn("nftables: replaced a stale packet policy of %s", w->device);
 	}
-	if (c->restrict_to_ports)
-		port_rules(&b, c->restrict_to_ports);
-	add(&b, "add element %1$s sessions { \"%2$s\" : jump s_%2$s }\n", b.table, b.device);
-	ret = b.cmd ? main_nft_run(f->nft, "cannot install the session's packet policy", b.cmd)
-		    : -ENOMEM;
-	talloc_free(b.cmd);
-	/* A failed transaction made nothing. */
-	w->filtered = ret == 0 ? b.made : 0;
+out:
+	if (made && ret == 0) {
+		p->next = f->profiles;
+		f->profiles = p;
+	} else if (made) {
+		talloc_free(p);
+	}
+	if (ret == 0) {
+		p->refs++;
+		w->filter_profile = p;
+	}
+	talloc_free(rules);
+	talloc_free(cmd);
+	talloc_free(retry);
 	return ret;
 }
 
 void filter_session_del(struct main_ctx *m, struct main_worker *w)
 {
 	struct main_filter *f = m->filter;
+	struct filter_profile *p = w->filter_profile;
 	char *cmd;
 
-	if (!w->filtered)
+	if (!p)
 		return;
+	w->filter_profile = NULL;
+	p->refs--;
 	/* The element first: nothing may jump to a chain that is being deleted. */
-	cmd = talloc_asprintf(NULL,
-			      "delete element %1$s sessions { \"%2$s\" }\n"
-			      "flush chain %1$s s_%2$s\n"
-			      "delete chain %1$s s_%2$s\n",
-			      f->table, w->device);
-	for (size_t i = 0; cmd && i < sizeof(set_names) / sizeof(set_names[0]); i++)
-		if (w->filtered & (1u << i))
-			cmd = talloc_asprintf_append(cmd, "delete set %s %s_%s\n", f->table,
-						     set_names[i], w->device);
-	if (cmd)
-		main_nft_run(f->nft, "cannot remove the session's packet policy", cmd);
+	cmd = talloc_asprintf(f, "delete element %s sessions { \"%s\" }\n", f->table, w->device);
+	if (cmd && p->refs == 0)
+		cmd = talloc_asprintf_append(cmd, "flush chain %1$s p_%2$u\ndelete chain %1$s p_%2$u\n",
+					     f->table, p->id);
+	/* A chain that could not be deleted is still there to be used again. */
+	if (cmd && main_nft_run(f->nft, "cannot remove the session's packet policy", cmd) == 0 &&
+	    p->refs == 0)
+		profile_unlink(f, p);
 	talloc_free(cmd);
-	w->filtered = 0;
 }

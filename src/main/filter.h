@@ -3,16 +3,22 @@
  * drops the same packets first, and counts them; this is what holds when it does not.
  *
  * One nftables table per server, "inet sluice_<device>", made at start-up through
- * libnftables (a stale one of a previous run is replaced). Its prerouting chain sends
- * each session's packets, matched by the TUN device's index (a rule never outlives its
- * device's index, so it cannot match a later device of the same name), to the session's
- * own chain, which drops, per address family:
+ * libnftables (a stale one of a previous run is replaced). Its prerouting chain looks the
+ * packet's device up in the map "sessions" and jumps to the chain of that session's
+ * policy; a device of the server's with no entry passes nothing. A policy drops, per
+ * address family:
  *   - every packet of a family the session has no address of;
- *   - a source that is neither the session's VPN address (IPv6: inside its prefix) nor
- *     inside one of its iroutes;
+ *   - a source that does not route back through the device it came from (strict
+ *     reverse-path filtering with the kernel's routes: the session's VPN address, its
+ *     IPv6 prefix and its iroutes are routed to its device and nothing else is);
  *   - with restrict-user-to-routes and routes of that family other than "default": a
  *     destination inside a no-route, or outside every route, except DNS (port 53) to its
- *     dns servers. */
+ *     dns servers;
+ *   - with restrict-user-to-ports, what the list does not let through.
+ * A policy depends only on the session's configuration and families, so sessions with
+ * the same policy share its chain ("p_<n>", deleted with its last session): setting up
+ * or ending a session is one element of the map, whose cost does not grow with the
+ * number of sessions. */
 #ifndef SLUICE_MAIN_FILTER_H
 #define SLUICE_MAIN_FILTER_H
 
@@ -22,8 +28,9 @@ struct main_worker;
 /* 0, or a negative errno (logged): main does not start without it. */
 int filter_start(struct main_ctx *m);
 void filter_stop(struct main_ctx *m);
-/* w's device exists and its addresses are leased: its chain and sets (w->filtered says
- * which). 0 or a negative errno (logged); the session must not start without them. */
+/* w's device exists and its addresses are leased: its entry in the map (and its
+ * policy's chain when it is the first with it; w->filter_profile). 0 or a negative errno
+ * (logged); the session must not start without it. */
 int filter_session_add(struct main_ctx *m, struct main_worker *w);
 /* Before w's device goes; nothing when w has no policy installed. */
 void filter_session_del(struct main_ctx *m, struct main_worker *w);

@@ -28,6 +28,7 @@
 
 struct main_template;
 struct main_session;
+struct filter_profile;
 
 /* Why a worker template was replaced by a new one (spawn.c). */
 enum main_rotation {
@@ -103,7 +104,7 @@ struct main_worker {
 	unsigned claimed_reason; /* what the worker said, if it may say so */
 	bool handed_over;        /* the worker got the TUN device (MW_TUNNEL_OK) */
 	bool iroutes_on;         /* its iroutes are routed to its device */
-	unsigned filtered;       /* filter.c: what of its device's packet policy is installed */
+	struct filter_profile *filter_profile; /* filter.c: its device's policy, once installed */
 	ev_timer kill_timer;     /* after a terminate: SIGKILL when the worker lingers */
 	struct main_worker *successor; /* waits for this one to end (cookie re-use) */
 	struct main_worker *predecessor; /* the one this one waits for */

@@ -51,10 +51,10 @@ static bool interrupted(const char *err, int saved_errno)
 	return saved_errno == EINTR || strstr(err, strerror(EINTR)) != NULL;
 }
 
-int main_nft_run(struct main_nft *n, const char *what, const char *cmd)
+/* Runs cmd; 0, or -EIO with *err set to nft's message. */
+static int run(struct main_nft *n, const char *cmd, const char **err)
 {
-	const char *err = "";
-
+	*err = "";
 	for (int i = 0; i < NFT_TRIES; i++) {
 		int saved;
 
@@ -62,13 +62,32 @@ int main_nft_run(struct main_nft *n, const char *what, const char *cmd)
 		if (nft_run_cmd_from_buffer(n->ctx, cmd) == 0)
 			return 0;
 		saved = errno;
-		err = nft_ctx_get_error_buffer(n->ctx);
-		if (!err)
-			err = "";
-		if (!interrupted(err, saved))
+		*err = nft_ctx_get_error_buffer(n->ctx);
+		if (!*err)
+			*err = "";
+		if (!interrupted(*err, saved))
 			break;
-		log_debug("nftables: %s: interrupted (try %d of %d)", what, i + 1, NFT_TRIES);
+		log_debug("nftables: interrupted (try %d of %d)", i + 1, NFT_TRIES);
 	}
+	return -EIO;
+}
+
+int main_nft_try(struct main_nft *n, const char *cmd)
+{
+	const char *err;
+	int ret = run(n, cmd, &err);
+
+	if (ret < 0)
+		log_debug("nftables: %s", err);
+	return ret;
+}
+
+int main_nft_run(struct main_nft *n, const char *what, const char *cmd)
+{
+	const char *err;
+
+	if (run(n, cmd, &err) == 0)
+		return 0;
 	/* nft's first line says what failed; the next ones quote the command and point
 	 * into it, which only a debug log needs. */
 	log_err("nftables: %s: %.*s", what, (int)strcspn(err, "\n"), err);

@@ -14,6 +14,9 @@ struct main_nft;
 struct main_nft *main_nft_new(TALLOC_CTX *ctx);
 /* Runs cmd. 0, or -EIO logged as "nftables: WHAT: nft's error". */
 int main_nft_run(struct main_nft *n, const char *what, const char *cmd);
+/* Runs cmd as main_nft_run does, for a command whose failure the caller handles: the
+ * error goes only to the debug log. */
+int main_nft_try(struct main_nft *n, const char *cmd);
 /* Makes table ("inet NAME") anew with the commands of body (which name it) in one
  * transaction; a table of that name left by an earlier run is replaced. 0 or -errno. */
 int main_nft_table_create(struct main_nft *n, const char *what, const char *table,

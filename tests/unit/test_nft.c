@@ -1,6 +1,6 @@
-/* main_nft_run against stand-ins for libnftables (linked instead of it): a command that
- * fails as interrupted runs again, a bounded number of times; any other failure is
- * reported at once. */
+/* main_nft_run and main_nft_try against stand-ins for libnftables (linked instead of
+ * it): a command that fails as interrupted runs again, a bounded number of times; any
+ * other failure is reported at once. */
 #include "config.h"
 #include "main/nft.h"
 
@@ -54,6 +54,8 @@ int nft_run_cmd_from_buffer(struct nft_ctx *nft, const char *buf)
 	return -1;
 }
 
+static bool use_try; /* main_nft_try instead of main_nft_run */
+
 static int run_with(int fails, int err, const char *text)
 {
 	TALLOC_CTX *ctx = talloc_new(NULL);
@@ -65,7 +67,8 @@ static int run_with(int fails, int err, const char *text)
 	fail_errno = err;
 	fail_text = text;
 	runs = 0;
-	ret = main_nft_run(n, "test", "add table inet t\n");
+	ret = use_try ? main_nft_try(n, "add table inet t\n")
+		      : main_nft_run(n, "test", "add table inet t\n");
 	talloc_free(ctx);
 	return ret;
 }
@@ -101,6 +104,19 @@ START_TEST(test_other_error_once)
 }
 END_TEST
 
+START_TEST(test_try_same_retries)
+{
+	use_try = true;
+	ck_assert_int_eq(run_with(1, EINTR, "Error: Interrupted system call\n"), 0);
+	ck_assert_int_eq(runs, 2);
+	ck_assert_int_eq(run_with(-1, EINTR, "Error: Interrupted system call\n"), -EIO);
+	ck_assert_int_eq(runs, 4);
+	ck_assert_int_eq(run_with(-1, EEXIST, "Error: Could not process rule: File exists\n"), -EIO);
+	ck_assert_int_eq(runs, 1);
+	use_try = false;
+}
+END_TEST
+
 int main(void)
 {
 	const struct check_test tests[] = {
@@ -108,6 +124,7 @@ int main(void)
 	    {test_interrupted_runs_again},
 	    {test_interrupted_bounded},
 	    {test_other_error_once},
+	    {test_try_same_retries},
 	    {NULL},
 	};
 	const struct check_case cases[] = {

@@ -16,6 +16,7 @@
 #include "ipc/main_sec.pb-c.h"
 #include "main/events.h"
 #include "main/groups.h"
+#include "main/kernel_limits.h"
 #include "main/listeners.h"
 #include "main/main.h"
 #include "main/profile.h"
@@ -237,6 +238,7 @@ int main_reload(struct main_ctx *m, char *err, size_t errlen)
 			main_auto_groups_load(m);
 			config_check_user_files(m->cfg, main_warn_user_file, NULL);
 			main_fd_budget_check(m);
+			kernel_limits_check(m->cfg->max_clients, m->n_workers);
 			ret = 0;
 		} else {
 			talloc_free(merged);

@@ -18,6 +18,7 @@
 #include "main/reload.h"
 #include "main/ctl.h"
 #include "main/filter.h"
+#include "main/kernel_limits.h"
 #include "main/listeners.h"
 #include "main/acct.h"
 #include "main/dae.h"
@@ -166,6 +167,7 @@ int main_run(struct main_ctx *m)
 	if (main_manage_start(m) < 0)
 		return -EADDRNOTAVAIL;
 	main_fd_budget_check(m);
+	kernel_limits_check(m->cfg->max_clients, m->n_workers);
 	/* Last before the loop: no start-up failure leaves the table behind. */
 	ban_nft_start(m);
 	log_notice("sluiced ready");

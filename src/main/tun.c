@@ -192,6 +192,26 @@ int tun_delete(const char *name)
 	return link_request(RTM_DELLINK, 0, name, 0, NULL, 0);
 }
 
+/* A session without IPv6 gets none on its device: no link-local address, so the kernel
+ * sends the client no router solicitations and MLD reports (which woke the worker and
+ * crossed the tunnel every few seconds), and the device adds no routes to the IPv6
+ * table, which the kernel walks at every device's MTU change. Nothing to do when the
+ * kernel has no IPv6. */
+static int disable_ipv6(const char *name)
+{
+	char path[64 + IFNAMSIZ];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (write(fd, "1", 1) != 1)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 int tun_create(const char *prefix, unsigned mtu, const struct tun_addrs *a, char name[IFNAMSIZ])
 {
 	struct ifreq ifr = {0};
@@ -219,6 +239,8 @@ int tun_create(const char *prefix, unsigned mtu, const struct tun_addrs *a, char
 
 		ret = link_request(RTM_NEWLINK, 0, ifr.ifr_name, IFLA_IFALIAS, alias, (size_t)n);
 	}
+	if (ret == 0 && !a->has6)
+		ret = disable_ipv6(ifr.ifr_name);
 	if (ret < 0)
 		goto out;
 

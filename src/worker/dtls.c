@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <gnutls/dtls.h>
+#include <math.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -354,6 +355,7 @@ static void promote(struct dtls_slot *sl)
 		d->rx = talloc_size(d, DTLS_RX_CAP);
 	d->usable = true;
 	d->last_rx = ev_now(d->t->w->loop);
+	tunnel_timer_update(d->t);
 	log_info("DTLS established: %s (%s mode)", d->cipher,
 		 d->mode == DTLS_PSK ? "PSK" : "legacy");
 }
@@ -396,8 +398,11 @@ static void on_record(struct dtls_chan *d, uint8_t *rec, size_t len)
 	if (dtls_frame_parse(rec, len, &f) < 0)
 		return;
 	d->last_rx = ev_now(t->w->loop);
-	d->usable = true;
 	t->last_rx = d->last_rx;
+	if (!d->usable) {
+		d->usable = true;
+		tunnel_timer_update(t);
+	}
 	switch (f.type) {
 	case DTLS_DATA:
 		tunnel_deliver(t, f.payload, f.len);
@@ -589,6 +594,13 @@ void dtls_tick(struct tunnel *t, ev_tstamp now)
 			  t->w->init->switch_to_tcp_timeout);
 		d->usable = false;
 	}
+}
+
+ev_tstamp dtls_next_check(const struct tunnel *t)
+{
+	const struct dtls_chan *d = t->dtls;
+
+	return d->usable ? d->last_rx + t->w->init->switch_to_tcp_timeout + 0.001 : HUGE_VAL;
 }
 
 void dtls_cstp_data_seen(struct tunnel *t)

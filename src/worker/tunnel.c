@@ -18,6 +18,13 @@
 #include "worker/dtls_frame.h"
 #include "worker/tunnel.h"
 
+/* The tunnel's timer (tick) is armed for the next deadline, not periodic: an idle
+ * session wakes its worker about once a stats-report-time, not once a second, which at
+ * thousands of sessions was most of the machine's CPU. TICK_SLACK lets a deadline pass
+ * before the check that compares against it; TICK_MAX bounds a wait with nothing due. */
+#define TICK_SLACK 0.05
+#define TICK_MAX 3600.
+
 void tunnel_end(struct tunnel *t, int reason, int exit_code)
 {
 	if (t->end_reason)
@@ -420,6 +427,53 @@ static void key_update(struct tunnel *t, ev_tstamp now)
 	tunnel_flush(t);
 }
 
+/* The soonest moment at which tick() may have something to do, from what is known
+ * now: the idle and DPD deadlines, a DPD probe, DTLS's silence, the counters for main
+ * and a key update. Traffic only moves these later, so a timer armed for it never fires
+ * late; when it fires early, tick() finds nothing due and arms it again. */
+static ev_tstamp next_check(const struct tunnel *t, ev_tstamp now)
+{
+	const MwTunnelOk *in = t->w->sess;
+	unsigned idle = worker_idle_timeout(t->w);
+	ev_tstamp next = now + TICK_MAX;
+
+#define SOONER(at)                                                                                 \
+	do {                                                                                       \
+		ev_tstamp at_ = (at);                                                              \
+		if (at_ < next)                                                                    \
+			next = at_;                                                                \
+	} while (0)
+	if (idle)
+		SOONER(t->last_data + idle);
+	if (t->dpd) {
+		SOONER(t->last_rx + 3.0 * t->dpd);
+		SOONER(t->last_rx + 2.0 * t->dpd > t->last_dpd_sent + t->dpd
+			   ? t->last_rx + 2.0 * t->dpd
+			   : t->last_dpd_sent + t->dpd);
+	}
+	if (t->dtls)
+		SOONER(dtls_next_check(t));
+	if (in->stats_interval)
+		SOONER(t->last_stats + in->stats_interval);
+	if (t->rekey_again)
+		SOONER(now + 1.);
+	else if (tunnel_key_update_applies(t->w))
+		SOONER(t->last_rekey + in->rekey_time);
+#undef SOONER
+	return next;
+}
+
+void tunnel_timer_update(struct tunnel *t)
+{
+	ev_tstamp now = ev_now(t->w->loop), at = next_check(t, now) + TICK_SLACK;
+
+	if (at < now + TICK_SLACK)
+		at = now + TICK_SLACK;
+	ev_timer_stop(t->w->loop, &t->tick);
+	ev_timer_set(&t->tick, at - now, 0.);
+	ev_timer_start(t->w->loop, &t->tick);
+}
+
 static void tick(struct ev_loop *loop, ev_timer *timer, int revents)
 {
 	struct tunnel *t = timer->data;
@@ -450,6 +504,8 @@ static void tick(struct ev_loop *loop, ev_timer *timer, int revents)
 	if (t->rekey_again ||
 	    (tunnel_key_update_applies(t->w) && now - t->last_rekey >= in->rekey_time))
 		key_update(t, now);
+	if (!t->end_reason)
+		tunnel_timer_update(t);
 }
 
 int tunnel_run(struct worker *w)
@@ -479,6 +535,7 @@ int tunnel_run(struct worker *w)
 			return WEXIT_TUNNEL;
 	}
 	t->w = w;
+	ev_timer_init(&t->tick, tick, 0., 0.);
 	t->dpd = w->mobile ? w->sess->mobile_dpd : w->sess->dpd;
 	t->last_rx = t->last_data = t->last_stats = t->last_rekey = now;
 	{
@@ -504,13 +561,12 @@ int tunnel_run(struct worker *w)
 	ev_io_init(&t->tls_wr, tls_writable, w->client_fd, EV_WRITE);
 	ev_io_init(&t->tun_rd, tun_readable, w->tun_fd, EV_READ);
 	ev_io_init(&t->main_rd, main_readable, w->main_ch.fd, EV_READ);
-	ev_timer_init(&t->tick, tick, 1., 1.);
 	shaping_start(t);
 	t->tls_rd.data = t->tls_wr.data = t->tun_rd.data = t->main_rd.data = t->tick.data = t;
 	ev_io_start(w->loop, &t->tls_rd);
 	ev_io_start(w->loop, &t->tun_rd);
 	ev_io_start(w->loop, &t->main_rd);
-	ev_timer_start(w->loop, &t->tick);
+	tunnel_timer_update(t);
 	/* main shows the TLS ciphersuite from the start (sluicectl show user). */
 	send_stats(t);
 	/* Records GnuTLS already decrypted would not wake the loop. */

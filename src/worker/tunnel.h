@@ -58,6 +58,9 @@ void tunnel_deliver(struct tunnel *t, const uint8_t *pkt, size_t len);
 void tunnel_deliver_compressed(struct tunnel *t, const struct comp_method *m, const uint8_t *z,
 			       size_t len);
 void tunnel_end(struct tunnel *t, int reason, int exit_code);
+/* Arms the tunnel's timer for its next deadline; after anything that brings one nearer
+ * than traffic does (DTLS becoming usable). */
+void tunnel_timer_update(struct tunnel *t);
 /* rekey-time with rekey-method = ssl under TLS 1.3: the worker renews the keys with a
  * TLS key update every rekey-time seconds (the client too: it is asked to). */
 bool tunnel_key_update_applies(const struct worker *w);
@@ -91,6 +94,8 @@ bool dtls_ready(const struct tunnel *t);
  * that the caller uses CSTP. */
 int dtls_send_packet(struct tunnel *t, uint8_t *buf, size_t len, uint8_t type);
 void dtls_tick(struct tunnel *t, ev_tstamp now);
+/* When dtls_tick() next has something to check; far in the future when nothing. */
+ev_tstamp dtls_next_check(const struct tunnel *t);
 void dtls_flush(struct tunnel *t);
 void dtls_cstp_data_seen(struct tunnel *t);
 const char *dtls_cipher(const struct tunnel *t);

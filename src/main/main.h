@@ -151,6 +151,8 @@ struct main_ctx {
 	bool stopping;          /* sluiced stops: sessions end for that (acct.c) */
 	bool acct_flushing;     /* acct.c: main waits for sec's MS_ACCT_FLUSHED */
 	ev_timer acct_flush_timer;
+	ev_timer reap_timer;   /* tun_reap.c: deletes the retired TUN devices */
+	unsigned reap_pending; /* devices retired and not deleted yet */
 	struct ipc_channel sec_ch;
 	ev_io sec_io;
 	struct ipc_queue sec_q; /* what sec has not taken yet; sent when it can */

@@ -30,6 +30,7 @@
 #include "main/manage.h"
 #include "main/tool_run.h"
 #include "main/tun.h"
+#include "main/tun_reap.h"
 #include "main/snmp.h"
 #include "main/session_setup.h"
 #include "main/systemd.h"
@@ -200,6 +201,7 @@ int main_run(struct main_ctx *m)
 		    !main_manage_child_exited(m, pid, status))
 			main_child_exited(m, pid, status);
 	}
+	tun_reap_flush(m);
 	/* The last Stop records go out before sec does. No new connection meanwhile. */
 	main_listeners_close(m);
 	main_acct_flush(m);

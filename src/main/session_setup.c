@@ -29,6 +29,7 @@
 #include "main/sec_channel.h"
 #include "main/sessions.h"
 #include "main/tun.h"
+#include "main/tun_reap.h"
 #include "main/workers.h"
 
 #define WORKER_STATS_INTERVAL_MIN 1
@@ -40,7 +41,7 @@
 /* --- the failure path ------------------------------------------------------------------ */
 
 /* The device is persistent: closing main's descriptor (held only until the handover)
- * does not end it, deleting it does. */
+ * does not end it, deleting it does (soon after, with others: tun_reap.h). */
 static void tunnel_close(struct main_worker *w)
 {
 	int ret;
@@ -50,7 +51,7 @@ static void tunnel_close(struct main_worker *w)
 	if (w->tun_fd >= 0)
 		close(w->tun_fd);
 	w->tun_fd = -1;
-	ret = tun_delete(w->device);
+	ret = tun_reap_add(w->m, w->device);
 	if (ret < 0 && ret != -ENODEV)
 		log_err("%s: cannot delete TUN device %s: %s", w->label, w->device,
 			strerror(-ret));

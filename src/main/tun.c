@@ -133,8 +133,11 @@ static int set_inet6(const char *name, const struct tun_addrs *a)
 
 /* One rtnetlink request about the link called name, with attr (type, payload, len)
  * when type is not 0, and the kernel's acknowledgement. 0 or the kernel's -errno. */
+/* One rtnetlink link request: on the device of that name (none: all the request's
+ * attribute selects), with attribute type (0: none) and the interface flags in change
+ * set to those of if_flags. */
 static int link_request(uint16_t msg_type, uint16_t flags, const char *name, uint16_t type,
-			const void *payload, size_t len)
+			const void *payload, size_t len, unsigned if_flags, unsigned change)
 {
 	struct {
 		struct nlmsghdr nh;
@@ -146,7 +149,7 @@ static int link_request(uint16_t msg_type, uint16_t flags, const char *name, uin
 		char buf[1024];
 	} resp;
 	struct rtattr *rta;
-	size_t namelen = strlen(name);
+	size_t namelen = name ? strlen(name) : 0;
 	ssize_t n;
 	int sk, ret;
 
@@ -156,11 +159,16 @@ static int link_request(uint16_t msg_type, uint16_t flags, const char *name, uin
 	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
 	req.nh.nlmsg_seq = 1;
 	req.ifi.ifi_family = AF_UNSPEC;
-	rta = (struct rtattr *)((char *)&req + NLMSG_LENGTH(sizeof(req.ifi)));
-	rta->rta_type = IFLA_IFNAME;
-	rta->rta_len = RTA_LENGTH(namelen + 1);
-	memcpy(RTA_DATA(rta), name, namelen);
-	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(req.ifi)) + RTA_SPACE(namelen + 1);
+	req.ifi.ifi_flags = if_flags;
+	req.ifi.ifi_change = change;
+	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(req.ifi));
+	if (name) {
+		rta = (struct rtattr *)((char *)&req + req.nh.nlmsg_len);
+		rta->rta_type = IFLA_IFNAME;
+		rta->rta_len = RTA_LENGTH(namelen + 1);
+		memcpy(RTA_DATA(rta), name, namelen);
+		req.nh.nlmsg_len += RTA_SPACE(namelen + 1);
+	}
 	if (type) {
 		rta = (struct rtattr *)((char *)&req + req.nh.nlmsg_len);
 		rta->rta_type = type;
@@ -189,7 +197,33 @@ int tun_delete(const char *name)
 {
 	if (!name || !name_valid(name))
 		return -EINVAL;
-	return link_request(RTM_DELLINK, 0, name, 0, NULL, 0);
+	return link_request(RTM_DELLINK, 0, name, 0, NULL, 0, 0, 0);
+}
+
+/* The group of this sluiced's devices whose sessions ended: main's PID with the top bit
+ * set, which no other running sluiced has (PIDs stay below 2^22). */
+static uint32_t retired_group(void)
+{
+	return 0x80000000u | (uint32_t)getpid();
+}
+
+int tun_retire(const char *name)
+{
+	uint32_t group = retired_group();
+
+	if (!name || !name_valid(name))
+		return -EINVAL;
+	/* Down at once: its routes go with it, so that its session's address may be routed
+	 * to a new device before this one is deleted. */
+	return link_request(RTM_NEWLINK, 0, name, IFLA_GROUP, &group, sizeof(group), 0, IFF_UP);
+}
+
+int tun_delete_retired(void)
+{
+	uint32_t group = retired_group();
+	int ret = link_request(RTM_DELLINK, 0, NULL, IFLA_GROUP, &group, sizeof(group), 0, 0);
+
+	return ret == -ENODEV ? 0 : ret;
 }
 
 /* A session without IPv6 gets none on its device: no link-local address, so the kernel
@@ -237,7 +271,7 @@ int tun_create(const char *prefix, unsigned mtu, const struct tun_addrs *a, char
 		char alias[TUN_ALIAS_MAX];
 		int n = snprintf(alias, sizeof(alias), "%s%d", TUN_ALIAS_PREFIX, (int)getpid());
 
-		ret = link_request(RTM_NEWLINK, 0, ifr.ifr_name, IFLA_IFALIAS, alias, (size_t)n);
+		ret = link_request(RTM_NEWLINK, 0, ifr.ifr_name, IFLA_IFALIAS, alias, (size_t)n, 0, 0);
 	}
 	if (ret == 0 && !a->has6)
 		ret = disable_ipv6(ifr.ifr_name);
@@ -365,11 +399,14 @@ int tun_stats(const char *name, uint64_t *rx_bytes, uint64_t *tx_bytes, uint64_t
 	req.nh.nlmsg_seq = 1;
 	req.ifi.ifi_family = AF_UNSPEC;
 	/* Looked up by name, so no index can go stale between two calls. */
-	rta = (struct rtattr *)((char *)&req + NLMSG_LENGTH(sizeof(req.ifi)));
-	rta->rta_type = IFLA_IFNAME;
-	rta->rta_len = RTA_LENGTH(namelen + 1);
-	memcpy(RTA_DATA(rta), name, namelen);
-	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(req.ifi)) + RTA_SPACE(namelen + 1);
+	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(req.ifi));
+	if (name) {
+		rta = (struct rtattr *)((char *)&req + req.nh.nlmsg_len);
+		rta->rta_type = IFLA_IFNAME;
+		rta->rta_len = RTA_LENGTH(namelen + 1);
+		memcpy(RTA_DATA(rta), name, namelen);
+		req.nh.nlmsg_len += RTA_SPACE(namelen + 1);
+	}
 
 	sk = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (sk < 0)

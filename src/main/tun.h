@@ -45,6 +45,14 @@ int tun_create(const char *prefix, unsigned mtu, const struct tun_addrs *a, char
 /* Deletes the device called name. 0, -ENODEV, or a negative errno. */
 int tun_delete(const char *name);
 
+/* Deleting a device waits for the kernel's RCU grace periods: about 20 ms each, which
+ * one at a time kept main from its loop for minutes when thousands of sessions ended
+ * together. A retired device (its counters read) joins this sluiced's group of retired
+ * devices; tun_delete_retired() deletes the whole group in one request, and the kernel
+ * waits once for all of them. Both return 0 or a negative errno. */
+int tun_retire(const char *name);
+int tun_delete_retired(void);
+
 /* Deletes the devices whose alias names a sluiced that no longer runs (left behind when
  * one was killed). Returns how many, or a negative errno. */
 int tun_delete_stale(void);

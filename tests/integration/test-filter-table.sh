@@ -72,7 +72,9 @@ for i in $(seq 1 30); do [ -z "$(chains)" ] && break; sleep 0.1; done
 log "each chain went with its last session"
 
 # An element left behind for the name the next device gets (the kernel gives the
-# lowest free number).
+# lowest free number, once the ended sessions' devices are deleted).
+for i in $(seq 1 30); do ip -n "$NS_SRV" -o link show | grep -q ': vpns' || break; sleep 0.1; done
+ip -n "$NS_SRV" -o link show | grep -q ': vpns' && fail "devices left: $(ip -n "$NS_SRV" -o link show)"
 ip netns exec "$NS_SRV" nft -f - <<-EOF2 || fail "cannot add a stale element"
 	add chain $T stale
 	add rule $T stale counter drop

@@ -2,7 +2,7 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 # sluiced only: server-drain-ms. After SIGTERM new connections are refused at once, while
 # the connected client keeps its tunnel (ping answered) for the drain time; then the
-# session ends and sluiced exits.
+# session ends and sluiced exits, leaving no TUN device behind.
 . "$(dirname "$0")/lib.sh"
 require_sluiced
 require_cmd python3
@@ -39,4 +39,7 @@ python3 -c "import sys; sys.exit(0 if $t1 - $t0 >= 3.9 else 1)" ||
 	fail "sluiced exited after ${elapsed}s, before server-drain-ms"
 wait_client_exit c1 10 ; [ $? != 124 ] || fail "the client still runs after the server ended"
 SERVER_PID=
+# Its sessions' TUN devices went with it (retired, then deleted together at the end).
+left=$(ip -n "$NS_SRV" -o link show | grep ': vpns')
+[ -z "$left" ] || fail "TUN devices left after sluiced ended: $left"
 pass

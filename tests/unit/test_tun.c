@@ -215,6 +215,53 @@ START_TEST(test_persistent)
 }
 END_TEST
 
+/* Whether a device is up, and that it has no route left (its peer's /32 goes with it). */
+static bool device_up(const char *name)
+{
+	char cmd[128];
+	bool up;
+	FILE *p;
+	char line[256] = "";
+
+	snprintf(cmd, sizeof(cmd), "ip -o link show dev %s", name);
+	p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	up = fgets(line, sizeof(line), p) && strstr(line, ",UP");
+	pclose(p);
+	return up;
+}
+
+/* Retired devices go down at once and stay until the group is deleted in one request;
+ * another device of this process stays. */
+START_TEST(test_retire)
+{
+	char a[IFNAMSIZ], b[IFNAMSIZ], c[IFNAMSIZ];
+	int fa, fb, fc;
+
+	fa = tun_create("vpns", 1400, v4(ip("198.19.0.1"), ip("198.19.0.2")), a);
+	fb = tun_create("vpns", 1400, v4(ip("198.19.0.1"), ip("198.19.0.3")), b);
+	fc = tun_create("vpns", 1400, v4(ip("198.19.0.1"), ip("198.19.0.4")), c);
+	ck_assert(fa >= 0 && fb >= 0 && fc >= 0);
+	close(fa);
+	close(fb);
+	close(fc);
+	ck_assert(device_up(a));
+	ck_assert_int_eq(tun_retire(a), 0);
+	ck_assert_int_eq(tun_retire(b), 0);
+	ck_assert(device_exists(a) && device_exists(b));
+	ck_assert(!device_up(a) && !device_up(b) && device_up(c));
+	ck_assert_int_eq(system("ip -4 route | grep -q '198.19.0.2 dev'"), 256);
+	ck_assert_int_eq(system("ip -4 route | grep -q '198.19.0.4 dev'"), 0);
+	ck_assert_int_eq(tun_delete_retired(), 0);
+	ck_assert(!device_exists(a) && !device_exists(b));
+	ck_assert(device_exists(c));
+	/* Nothing retired: nothing to do. */
+	ck_assert_int_eq(tun_delete_retired(), 0);
+	ck_assert_int_eq(tun_retire("no-such-dev0"), -ENODEV);
+	ck_assert_int_eq(tun_delete(c), 0);
+}
+END_TEST
+
 /* The alias of a device, as `ip` shows it. */
 static void alias_of(const char *name, char *out, size_t len)
 {
@@ -436,7 +483,7 @@ int main(void)
 {
 	const struct check_test tests[] = {
 	    {test_create_two},    {test_counters}, {test_persistent}, {test_delete_stale},
-	    {test_bad_arguments}, {test_ipv6}, {NULL},
+	    {test_bad_arguments}, {test_ipv6}, {test_retire}, {NULL},
 	};
 	const struct check_case cases[] = {
 	    {"tun", NULL, NULL, 0, tests},

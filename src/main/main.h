@@ -48,6 +48,8 @@ enum main_worker_state {
 	MWS_ENDED = 1 << 5,       /* ending: told to, said so, or its set-up failed */
 };
 #define MWS_SETUP (MWS_COOKIE | MWS_PREDECESSOR | MWS_SCRIPT)
+/* What max-clients counts: a tunnel up, or one being set up. */
+#define MWS_HOLDS_ROOM (MWS_SETUP | MWS_TUNNEL)
 
 struct main_worker {
 	struct main_worker *next, *prev; /* m->workers (utlist: head->prev is the tail) */
@@ -179,6 +181,7 @@ struct main_ctx {
 	ev_signal sig_chld, sig_term, sig_int, sig_hup;
 	struct main_worker *workers;     /* all of them; kept by worker_index.c */
 	unsigned n_workers;
+	unsigned n_holding_room; /* workers in a MWS_HOLDS_ROOM state (worker_index.c) */
 	struct main_worker *by_id, *by_pid, *by_dtls_id, *by_sid; /* worker_index.c */
 	struct main_session *sessions;   /* sessions.c: what outlives a session's tunnels */
 	uint32_t next_id;
@@ -273,6 +276,8 @@ void main_udp_readable(struct ev_loop *loop, ev_io *io, int revents);
  * The setters return -ENOMEM when the table could not grow; w is then not indexed. */
 int main_workers_add(struct main_ctx *m, struct main_worker *w);
 void main_workers_remove(struct main_ctx *m, struct main_worker *w);
+/* Moves w to state s, keeping m->n_holding_room. */
+void main_workers_set_state(struct main_ctx *m, struct main_worker *w, enum main_worker_state s);
 int main_workers_set_pid(struct main_ctx *m, struct main_worker *w, pid_t pid);
 /* The DTLS App-ID of its current tunnel, in place of the one before. */
 int main_workers_set_dtls_id(struct main_ctx *m, struct main_worker *w,

@@ -94,7 +94,7 @@ static void setup_fail(struct main_worker *w, int prio, unsigned http_code,
 		 w->sid ? w->sid : "", why);
 	log_raw(prio, line);
 	setup_undo(w);
-	w->state = MWS_ENDED;
+	main_workers_set_state(w->m, w, MWS_ENDED);
 	f.http_code = http_code;
 	f.reason = (char *)client_reason;
 	if (ipc_send(w->ch.fd, MW_TYPE__MW_TUNNEL_FAIL, &f.base, NULL, 0) < 0)
@@ -131,7 +131,7 @@ int session_on_tunnel_req(void *ctx, void *msg, int *fds)
 	w->base_mtu = r->has_base_mtu && r->base_mtu > w->mtu && r->base_mtu <= 65535
 			      ? r->base_mtu
 			      : w->mtu;
-	w->state = MWS_COOKIE;
+	main_workers_set_state(w->m, w, MWS_COOKIE);
 	sec_cookie_check(w, r->cookie.data, r->cookie.len);
 	return 0;
 }
@@ -404,7 +404,7 @@ static void grant(struct main_worker *w)
 	w->iroutes_on = true;
 	ret = scripts_connect(m, w, script_done);
 	if (ret == 0)
-		w->state = MWS_SCRIPT;
+		main_workers_set_state(w->m, w, MWS_SCRIPT);
 	else if (ret == -ENOENT)
 		hand_over(w);
 	else
@@ -568,7 +568,7 @@ static void hand_over(struct main_worker *w)
 	/* The worker has the device; the kernel keeps it and its counters for main. */
 	close(w->tun_fd);
 	w->tun_fd = -1;
-	w->state = MWS_TUNNEL;
+	main_workers_set_state(w->m, w, MWS_TUNNEL);
 	w->handed_over = true;
 	w->started = time(NULL);
 	if (w->deadline) {
@@ -607,7 +607,7 @@ static void wait_for_predecessor(struct main_worker *w, struct main_worker *old)
 	old->end_reason = END_SESSION_REUSED;
 	old->successor = w;
 	w->predecessor = old;
-	w->state = MWS_PREDECESSOR;
+	main_workers_set_state(w->m, w, MWS_PREDECESSOR);
 	main_worker_signal(old, SIGKILL);
 }
 
@@ -615,13 +615,9 @@ static void wait_for_predecessor(struct main_worker *w, struct main_worker *old)
  * new tunnel replaces its old one (wait_for_predecessor) and needs no room. */
 static bool server_full(struct main_ctx *m, const struct main_worker *w)
 {
-	unsigned n = 0;
+	unsigned others = m->n_holding_room - ((w->state & MWS_HOLDS_ROOM) != 0);
 
-	if (!m->cfg->max_clients)
-		return false;
-	for (const struct main_worker *o = m->workers; o; o = o->next)
-		n += o != w && (o->state & (MWS_SETUP | MWS_TUNNEL));
-	return n >= m->cfg->max_clients;
+	return m->cfg->max_clients && others >= m->cfg->max_clients;
 }
 
 int session_on_cookie_result(struct main_ctx *m, const MsCookieResult *r)
@@ -737,7 +733,7 @@ int session_on_session_end(void *ctx, void *msg, int *fds)
 	struct main_worker *w = ctx;
 	MwSessionEnd *e = msg;
 
-	w->state = MWS_ENDED;
+	main_workers_set_state(w->m, w, MWS_ENDED);
 	if (w->end_reason)
 		return 0; /* main decided already */
 	if (worker_may_claim(e->reason))

@@ -48,7 +48,15 @@ int main_workers_add(struct main_ctx *m, struct main_worker *w)
 		return ret;
 	DL_PREPEND(m->workers, w);
 	m->n_workers++;
+	m->n_holding_room += (w->state & MWS_HOLDS_ROOM) != 0;
 	return 0;
+}
+
+void main_workers_set_state(struct main_ctx *m, struct main_worker *w, enum main_worker_state s)
+{
+	m->n_holding_room += (s & MWS_HOLDS_ROOM) != 0;
+	m->n_holding_room -= (w->state & MWS_HOLDS_ROOM) != 0;
+	w->state = s;
 }
 
 void main_workers_remove(struct main_ctx *m, struct main_worker *w)
@@ -62,6 +70,7 @@ void main_workers_remove(struct main_ctx *m, struct main_worker *w)
 		UNINDEX(hh_sid, m->by_sid, w->sid, strlen(w->sid), w);
 	DL_DELETE(m->workers, w);
 	m->n_workers--;
+	m->n_holding_room -= (w->state & MWS_HOLDS_ROOM) != 0;
 }
 
 int main_workers_set_pid(struct main_ctx *m, struct main_worker *w, pid_t pid)

@@ -250,7 +250,7 @@ struct main_worker *main_worker_new(struct main_ctx *m, int main_end, int sec_en
 	w->tun_fd = -1;
 	w->ch.fd = main_end;
 	w->sec_end = sec_end;
-	w->state = MWS_AUTH;
+	w->state = MWS_AUTH; /* before main_workers_add, which counts it */
 	w->spawned = ev_now(m->loop);
 	session_init(w);
 	ev_init(&w->kill_timer, terminate_grace_over);

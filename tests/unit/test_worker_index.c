@@ -120,6 +120,30 @@ START_TEST(test_dtls_rekey)
 }
 END_TEST
 
+/* max-clients' count follows the workers' states and removals, without a walk. */
+START_TEST(test_holding_room)
+{
+	struct main_worker *a = worker(0), *b = worker(1);
+
+	ck_assert_uint_eq(m->n_holding_room, 2);
+	main_workers_set_state(m, a, MWS_ENDED);
+	ck_assert_uint_eq(m->n_holding_room, 1);
+	main_workers_set_state(m, a, MWS_ENDED);
+	ck_assert_uint_eq(m->n_holding_room, 1);
+	main_workers_set_state(m, b, MWS_SCRIPT);
+	ck_assert_uint_eq(m->n_holding_room, 1);
+	main_workers_remove(m, a);
+	ck_assert_uint_eq(m->n_holding_room, 1);
+	main_workers_remove(m, b);
+	ck_assert_uint_eq(m->n_holding_room, 0);
+	b->state = MWS_AUTH;
+	ck_assert_int_eq(main_workers_add(m, b), 0);
+	ck_assert_uint_eq(m->n_holding_room, 0);
+	main_workers_set_state(m, b, MWS_COOKIE);
+	ck_assert_uint_eq(m->n_holding_room, 1);
+}
+END_TEST
+
 /* Freed by any path (clean exit, kill, session re-use): found by no key afterwards, and
  * the rest are still found. */
 START_TEST(test_no_stale_entry_after_free)
@@ -187,6 +211,7 @@ int main(void)
 	    {test_dtls_rekey},
 	    {test_no_stale_entry_after_free},
 	    {test_session_reuse},
+	    {test_holding_room},
 	    {NULL},
 	};
 	const struct check_case cases[] = {

@@ -10,13 +10,22 @@
 #     as a percentage of one core over IDLE_SECS;
 #   - the latency of new logins while N are held: PROBE logins at 5 a second, p50/p99
 #     from the TCP connect to the CONNECT answer;
+#   - with FAULTS=1 (the default), sluiced only, while the N are held: the sessions lost
+#     to HALF_OPEN TCP connections that send nothing (held 20 s), to GARBAGE DTLS
+#     datagrams (random bytes, records and ClientHellos) from the sessions' own
+#     addresses, and to a reload (SIGHUP); and KILL workers killed at random with
+#     SIGKILL: how many sessions ended, and whether the audit log's session-end records
+#     name exactly the killed workers, each with its byte counts;
 #   - after SOAK seconds: sessions lost (held at the start of the soak, not at its end)
-#     and how much the server's RSS grew.
+#     and how much the server's RSS grew;
+#   - when the load generator then logs every session out and exits, the seconds until
+#     the server has deleted the last session's TUN device.
 # Prints a markdown table (sluiced, ocserv, ratio) on stdout; progress on stderr. Not
 # part of make check; run as root. The machine's limits apply as they are: sluiced
 # raises its soft descriptor limit to the hard one, and ocserv is started with the same.
 #
-# Environment: N (10000), RATE logins a second in the ramp (100), PROBE (50), SOAK
+# Environment: KEEP_DIR, a directory to copy each server's log and loadgen's output to;
+# N (10000), RATE logins a second in the ramp (100), PROBE (50), SOAK
 # seconds (600), IDLE_SECS (30), SERVERS ("sluiced ocserv"), DTLS=1 for DTLS sessions
 # (then two loadgen processes share them: under a hard limit of 20,000 descriptors one
 # process cannot hold 10,000 with two descriptors each). Addresses: 198.18.0.0/15 only.
@@ -29,6 +38,7 @@ export top_srcdir top_builddir
 TEST_NAME=scale
 : "${N:=10000}" "${RATE:=100}" "${PROBE:=50}" "${SOAK:=600}" "${IDLE_SECS:=30}"
 : "${SERVERS:=sluiced ocserv}" "${DTLS:=0}"
+: "${FAULTS:=1}" "${HALF_OPEN:=2000}" "${GARBAGE:=50000}" "${KILL:=100}"
 SERVER=ocserv
 . "$top_srcdir/tests/integration/lib.sh"
 . "$here/bench-lib.sh"
@@ -72,11 +82,14 @@ run()
 	local limit=$((N * 2 / RATE + 300)) lg_dur=$((N / RATE + 600 + SOAK + 2 * IDLE_SECS)) probe_out
 	SERVER=$srv
 	SERVER_LOG=$WORK/$srv.log
+	local extra=
+	[ "$srv" = sluiced ] && extra="audit-log = $WORK/audit.log"
 	write_config "max-clients = $((N + PROBE + 100))
 max-same-clients = 0
 ipv4-network = $POOL
 route = $POOL
-udp-port = $PORT"
+udp-port = $PORT
+$extra"
 	# Both servers get the machine's hard descriptor limit as their soft one.
 	ulimit -Sn "$(ulimit -Hn)"
 	bench_start_server || return 1
@@ -139,6 +152,7 @@ udp-port = $PORT"
 	R[$srv|login_p99]=$(jq -r '.latency_ms.p99 // "n/a"' "$probe_out" 2>/dev/null)
 	R[$srv|probe_ok]=$(jq -r '"\(.established)/\(.target)"' "$probe_out" 2>/dev/null)
 	log "$srv: new logins with $held0 held: ${R[$srv|probe_ok]} up, p50 ${R[$srv|login_p50]} ms, p99 ${R[$srv|login_p99]} ms"
+	[ "$FAULTS" = 1 ] && [ "$srv" = sluiced ] && faults "$srv" "$WORK/$srv-ramp.err"
 	# The soak.
 	held0=$(progress "$WORK/$srv-ramp.err" held)
 	before_rss=$(tree_rss_kib "$SERVER_PID")
@@ -148,12 +162,96 @@ udp-port = $PORT"
 	R[$srv|lost]=$((held0 - held1))
 	R[$srv|rss_growth]=$(((after_rss - before_rss) / 1024))
 	log "$srv: soak of $SOAK s: $((held0 - held1)) sessions lost, RSS $((before_rss / 1024)) -> $((after_rss / 1024)) MiB"
+	# All sessions end at once (the load generator logs them out and exits): the time
+	# until the server has deleted the last TUN device.
+	local t1 n
+	t1=$(date +%s.%N)
 	kill -TERM "$lg" 2>/dev/null
 	wait "$lg" 2>/dev/null
+	for _ in $(seq 1 1200); do
+		n=$(ip -n "$NS_SRV" -o link show 2>/dev/null | grep -c ': vpns')
+		[ "$n" = 0 ] && break
+		sleep 0.5
+	done
+	R[$srv|teardown]=$(awk -v a="$t1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }')
+	[ "$n" = 0 ] || R[$srv|teardown]+=" ($n devices left)"
+	log "$srv: all sessions ended: devices gone after ${R[$srv|teardown]} s"
 	R[$srv|failures]=$(jq -c '.failures' "$WORK/$srv-ramp.json" 2>/dev/null || echo n/a)
 	stop_server
+	[ -n "${KEEP_DIR:-}" ] && mkdir -p "$KEEP_DIR" &&
+		cp "$SERVER_LOG" "$WORK/$srv-ramp.err" "$WORK/$srv-ramp.json" "$KEEP_DIR/"
 	# The next server starts clean: the kernel frees the old sessions' sockets.
 	sleep 5
+}
+
+# held_after FILE: loadgen's held count from a progress line written after now.
+held_after()
+{
+	local n
+	n=$(grep -c . "$1")
+	for _ in $(seq 1 30); do
+		[ "$(grep -c . "$1")" -gt "$n" ] && break
+		sleep 0.5
+	done
+	progress "$1" held
+}
+
+# faults SERVER LOADGEN-PROGRESS: the faults of FAULTS=1 while the sessions are held.
+faults()
+{
+	local srv=$1 pf=$2 h0 h1 n c0 killed ended
+	h0=$(held_after "$pf")
+	log "$srv: $HALF_OPEN half-open TCP connections, held 20 s"
+	n=$(ip netns exec "$NS_C1" python3 "$here/faults.py" half-open "$SRV_IP1" "$PORT" \
+		"$PROBE_SRC" "$HALF_OPEN" 20)
+	h1=$(held_after "$pf")
+	R[$srv|halfopen]="$((h0 - h1)) of $h0 ($n made)"
+	log "$srv: half-open: ${R[$srv|halfopen]}"
+	h0=$h1
+	log "$srv: $GARBAGE garbage DTLS datagrams at 5000/s from the sessions' addresses"
+	n=$(ip netns exec "$NS_C1" python3 "$here/faults.py" dtls-garbage "$SRV_IP1" "$PORT" \
+		"$RAMP_SRC" "$GARBAGE" 5000)
+	h1=$(held_after "$pf")
+	R[$srv|garbage]="$((h0 - h1)) of $h0 ($n sent)"
+	log "$srv: garbage DTLS: ${R[$srv|garbage]}"
+	h0=$h1
+	# Workers: main's children that run "sluice-worker" (not sec, not the template).
+	c0=$(grep -c '"session-end"' "$WORK/audit.log")
+	# One pass over /proc: main's children named sluice-worker, less the template(s).
+	killed=$(cat /proc/[0-9]*/stat 2>/dev/null | awk -v m="$SERVER_PID" '
+		{ line = $0; sub(/^.*\) /, "", line); split(line, f, " ") }
+		f[2] == m && $2 == "(sluice-worker)" { print $1 }' |
+		while read -r p; do
+			mapfile -d '' args 2>/dev/null </proc/$p/cmdline || continue
+			[ "${args[1]:-}" = --template ] || echo "$p"
+		done | shuf -n "$KILL" | sort -n)
+	log "$srv: SIGKILL to $(wc -w <<<"$killed") workers"
+	kill -KILL $killed
+	for _ in $(seq 1 60); do
+		[ "$(grep -c '"session-end"' "$WORK/audit.log")" -ge $((c0 + KILL)) ] && break
+		sleep 0.5
+	done
+	sleep 2
+	ended=$(tail -n +1 "$WORK/audit.log" | jq -r 'select(.event == "session-end") | .worker_pid' |
+		tail -n +$((c0 + 1)) | sort -n)
+	h1=$(held_after "$pf")
+	R[$srv|killed]="$((h0 - h1)) of $h0 lost"
+	if [ "$ended" = "$killed" ] &&
+		tail -n +1 "$WORK/audit.log" | jq -s --argjson c "$c0" '
+			[.[] | select(.event == "session-end")][$c:]
+			| all(has("bytes_in") and has("bytes_out"))' | grep -qx true; then
+		R[$srv|killed]+="; session-end records: exactly the killed workers, with bytes"
+	else
+		R[$srv|killed]+="; session-end records: $(wc -w <<<"$ended") for $(wc -w <<<"$killed") killed, $(comm -3 <(echo "$ended") <(echo "$killed") | wc -l) differ"
+	fi
+	log "$srv: killed workers: ${R[$srv|killed]}"
+	h0=$h1
+	log "$srv: reload (SIGHUP)"
+	kill -HUP "$SERVER_PID"
+	sleep 5
+	h1=$(held_after "$pf")
+	R[$srv|reload]="$((h0 - h1)) of $h0"
+	log "$srv: reload: ${R[$srv|reload]}"
 }
 
 for s in $SERVERS; do
@@ -181,7 +279,14 @@ row "new logins up" probe_ok
 row "new login p50, ms" login_p50
 row "new login p99, ms" login_p99
 row "sessions lost in the soak" lost
+if [ "$FAULTS" = 1 ]; then
+	printf '| sessions lost to %s half-open TCP connections | %s | not run | |\n' "$HALF_OPEN" "${R[sluiced|halfopen]:-n/a}"
+	printf '| sessions lost to %s garbage DTLS datagrams | %s | not run | |\n' "$GARBAGE" "${R[sluiced|garbage]:-n/a}"
+	printf '| %s workers killed (SIGKILL) | %s | not run | |\n' "$KILL" "${R[sluiced|killed]:-n/a}"
+	printf '| sessions lost to a reload | %s | not run | |\n' "${R[sluiced|reload]:-n/a}"
+fi
 row "RSS growth in the soak, MiB" rss_growth
+row "all sessions ended at once: s until the last TUN device is gone" teardown
 echo
 echo "Ramp failures by cause: sluiced ${R[sluiced|failures]:-n/a}; ocserv ${R[ocserv|failures]:-n/a}"
 pass >/dev/null 2>&1

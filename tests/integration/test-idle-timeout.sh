@@ -10,7 +10,9 @@ setup_server "idle-timeout = 3
 keepalive = 1"
 
 start_client a "$NS_C1" alice alice-pw
-wait_tunnel a 20 >/dev/null || fail "tunnel did not come up"
+ip=$(wait_tunnel a 20) || fail "tunnel did not come up"
+# One ping, so that the ended session has bytes to count; then nothing.
+out=$(ping_through "$NS_C1" "$(server_tun_ip "$ip")" 1) || fail "no ping through the tunnel: $out"
 wait_client_exit a 15
 rc=$?
 [ $rc = 124 ] && fail "the idle session was not ended within 15 s"

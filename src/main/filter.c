@@ -91,8 +91,9 @@ static void add(char **rules, const char *fmt, ...)
 }
 
 /* The networks of a list that are of family ("default" is none), as the elements of an
- * anonymous set; NULL when there are none. nft merges overlapping ones. */
-static char *networks(const void *ctx, int family, char *const *items, size_t n)
+ * anonymous set (nft merges overlapping ones) allocated under ctx; NULL when there are
+ * none, or when out of memory, which also sets *oom. */
+static char *networks(const void *ctx, bool *oom, int family, char *const *items, size_t n)
 {
 	char *set = NULL;
 
@@ -107,8 +108,11 @@ static char *networks(const void *ctx, int family, char *const *items, size_t n)
 		addr[len] = '\0';
 		if (inet_pton(family, addr, a) != 1)
 			continue;
-		set = set ? talloc_asprintf_append(set, ", %s", items[i])
-			  : talloc_strdup(ctx, items[i]);
+		set = set ? talloc_asprintf_append(set, ", %s", items[i]) : talloc_strdup(ctx, items[i]);
+		if (!set) {
+			*oom = true;
+			return NULL;
+		}
 	}
 	return set;
 }
@@ -127,24 +131,26 @@ static bool has_default(char *const *routes, size_t n)
 static void route_rules(char **rules, const struct sluice_config *c, int family)
 {
 	const char *ip = family == AF_INET ? "ip" : "ip6";
-	char *to = networks(*rules, family, c->routes, c->n_routes);
-	char *dns, *no;
+	void *tmp = talloc_new(NULL);
+	bool oom = !tmp;
+	char *to = tmp ? networks(tmp, &oom, family, c->routes, c->n_routes) : NULL;
+	char *dns = to ? networks(tmp, &oom, family, c->dns, c->n_dns) : NULL;
+	char *no = to ? networks(tmp, &oom, family, c->no_routes, c->n_no_routes) : NULL;
 
-	if (!to)
-		return;
-	dns = networks(*rules, family, c->dns, c->n_dns);
-	no = networks(*rules, family, c->no_routes, c->n_no_routes);
-	if (dns)
-		add(rules,
-		    "%1$s daddr { %2$s } udp dport 53 accept\n"
-		    "%1$s daddr { %2$s } tcp dport 53 accept\n",
-		    ip, dns);
-	if (no)
-		add(rules, "%s daddr { %s } counter drop\n", ip, no);
-	add(rules, "%s daddr != { %s } counter drop\n", ip, to);
-	talloc_free(to);
-	talloc_free(dns);
-	talloc_free(no);
+	/* Out of memory: no policy at all rather than one without a rule. */
+	if (oom) {
+		TALLOC_FREE(*rules);
+	} else if (to) {
+		if (dns)
+			add(rules,
+			    "%1$s daddr { %2$s } udp dport 53 accept\n"
+			    "%1$s daddr { %2$s } tcp dport 53 accept\n",
+			    ip, dns);
+		if (no)
+			add(rules, "%s daddr { %s } counter drop\n", ip, no);
+		add(rules, "%s daddr != { %s } counter drop\n", ip, to);
+	}
+	talloc_free(tmp);
 }
 
 /* restrict-user-to-ports: the protocols and ports that pass (and then nothing else),

@@ -5,8 +5,8 @@
  * replaced by a newer login, a session expired), connect-script results, terminates,
  * timers (session-timeout, session-quota-bytes with counters the input chooses, the kill
  * after a terminate) and worker exits, for up to three workers at once. Only what touches the
- * system is a stand-in here: TUN devices, nftables, iroutes, scripts, signals and the
- * event sinks. After each input every worker has exited, and then main must hold no
+ * system is a stand-in here: TUN devices (made, counted, retired, deleted), nftables,
+ * iroutes, scripts, signals and the event sinks. After each input every worker has exited, and then main must hold no
  * worker, no session, no tunnel index entry and no descriptor more than before.
  *
  * Input: a sequence of operations, one byte each, followed by their arguments. */
@@ -119,15 +119,35 @@ int tun_stats(const char *name, uint64_t *rx, uint64_t *tx, uint64_t *rxp, uint6
 	return 0;
 }
 
+/* Devices are retired and deleted by name: stand-ins, so that no input reaches a real
+ * device of the machine. */
+int tun_retire(const char *name)
+{
+	return 0;
+}
+
+int tun_delete_retired(void)
+{
+	return 0;
+}
+
+int tun_delete(const char *name)
+{
+	return 0;
+}
+
+/* filter.c's profiles are opaque to main: any non-null pointer says "installed". */
+static char installed_profile;
+
 int filter_session_add(struct main_ctx *mc, struct main_worker *w)
 {
-	w->filtered = 1;
+	w->filter_profile = (struct filter_profile *)&installed_profile;
 	return 0;
 }
 
 void filter_session_del(struct main_ctx *mc, struct main_worker *w)
 {
-	w->filtered = 0;
+	w->filter_profile = NULL;
 }
 
 void iroutes_apply(struct main_ctx *mc, const struct main_worker *w, bool add)

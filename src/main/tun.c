@@ -133,6 +133,17 @@ static int set_inet6(const char *name, const struct tun_addrs *a)
 
 /* One rtnetlink request about the link called name, with attr (type, payload, len)
  * when type is not 0, and the kernel's acknowledgement. 0 or the kernel's -errno. */
+/* Appends one attribute to the request nh, whose buffer the caller sized for it. */
+static void put_attr(struct nlmsghdr *nh, uint16_t type, const void *data, size_t len)
+{
+	struct rtattr *rta = (struct rtattr *)((char *)nh + NLMSG_ALIGN(nh->nlmsg_len));
+
+	rta->rta_type = type;
+	rta->rta_len = RTA_LENGTH(len);
+	memcpy(RTA_DATA(rta), data, len);
+	nh->nlmsg_len = NLMSG_ALIGN(nh->nlmsg_len) + RTA_SPACE(len);
+}
+
 /* One rtnetlink link request: on the device of that name (none: all the request's
  * attribute selects), with attribute type (0: none) and the interface flags in change
  * set to those of if_flags. */
@@ -148,7 +159,6 @@ static int link_request(uint16_t msg_type, uint16_t flags, const char *name, uin
 		struct nlmsghdr nh;
 		char buf[1024];
 	} resp;
-	struct rtattr *rta;
 	size_t namelen = name ? strlen(name) : 0;
 	ssize_t n;
 	int sk, ret;
@@ -162,20 +172,10 @@ static int link_request(uint16_t msg_type, uint16_t flags, const char *name, uin
 	req.ifi.ifi_flags = if_flags;
 	req.ifi.ifi_change = change;
 	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(req.ifi));
-	if (name) {
-		rta = (struct rtattr *)((char *)&req + req.nh.nlmsg_len);
-		rta->rta_type = IFLA_IFNAME;
-		rta->rta_len = RTA_LENGTH(namelen + 1);
-		memcpy(RTA_DATA(rta), name, namelen);
-		req.nh.nlmsg_len += RTA_SPACE(namelen + 1);
-	}
-	if (type) {
-		rta = (struct rtattr *)((char *)&req + req.nh.nlmsg_len);
-		rta->rta_type = type;
-		rta->rta_len = RTA_LENGTH(len);
-		memcpy(RTA_DATA(rta), payload, len);
-		req.nh.nlmsg_len += RTA_SPACE(len);
-	}
+	if (name)
+		put_attr(&req.nh, IFLA_IFNAME, name, namelen + 1);
+	if (type)
+		put_attr(&req.nh, type, payload, len);
 	sk = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (sk < 0)
 		return -errno;
@@ -385,7 +385,6 @@ int tun_stats(const char *name, uint64_t *rx_bytes, uint64_t *tx_bytes, uint64_t
 		char buf[16384];
 	} resp;
 	struct rtnl_link_stats64 st = {0};
-	struct rtattr *rta;
 	size_t namelen;
 	ssize_t n;
 	int sk, ret;
@@ -400,13 +399,7 @@ int tun_stats(const char *name, uint64_t *rx_bytes, uint64_t *tx_bytes, uint64_t
 	req.ifi.ifi_family = AF_UNSPEC;
 	/* Looked up by name, so no index can go stale between two calls. */
 	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(req.ifi));
-	if (name) {
-		rta = (struct rtattr *)((char *)&req + req.nh.nlmsg_len);
-		rta->rta_type = IFLA_IFNAME;
-		rta->rta_len = RTA_LENGTH(namelen + 1);
-		memcpy(RTA_DATA(rta), name, namelen);
-		req.nh.nlmsg_len += RTA_SPACE(namelen + 1);
-	}
+	put_attr(&req.nh, IFLA_IFNAME, name, namelen + 1);
 
 	sk = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (sk < 0)
